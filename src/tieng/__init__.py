@@ -1,0 +1,35 @@
+"""tieng: Vietnamese word segmentation.
+
+>>> import tieng
+>>> tieng.segment_text("Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.")
+'Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm trong năm tới .'
+"""
+
+from .model import Model, ModelError
+from .normalization import normalize
+from .segmentation import (
+    Segmenter,
+    default_segmenter,
+    segment,
+    segment_spans,
+    segment_text,
+)
+from .sentences import split_sentences
+from .tokenization import Span, tokenize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Model",
+    "ModelError",
+    "Segmenter",
+    "Span",
+    "__version__",
+    "default_segmenter",
+    "normalize",
+    "segment",
+    "segment_spans",
+    "segment_text",
+    "split_sentences",
+    "tokenize",
+]

@@ -1,0 +1,341 @@
+"""The ``tieng`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import BinaryIO
+
+from . import __version__
+from .model import ModelError
+from .normalization import normalize
+from .segmentation import Segmenter
+from .tokenization import tokenize
+
+_EXAMPLES = """\
+examples:
+  echo "Thành phố sẽ đầu tư xây dựng tàu điện ngầm." | tieng segment
+  tieng segment news.txt -o news.seg.txt
+  tieng segment --sentences news.txt        one sentence per line
+  tieng evaluate gold.txt predicted.txt
+  tieng train corpus.txt -o my.tieng
+"""
+
+
+class InputError(Exception):
+    """Input that cannot be read: the message names the file and line."""
+
+
+def _open_input(name: str) -> BinaryIO:
+    if name == "-":
+        return sys.stdin.buffer
+    try:
+        return open(name, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot open ({e.strerror})") from None
+
+
+def read_lines(names: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Decoded lines of the named files ("-" is standard input) as (body, line ending).
+
+    A UTF-8 byte-order mark at the start of a file is dropped; invalid UTF-8 raises
+    :class:`InputError` naming the file, the line and the byte offset in the file.
+    """
+    for name in names:
+        label = "<stdin>" if name == "-" else name
+        f = _open_input(name)
+        try:
+            offset = 0
+            for lineno, raw in enumerate(f, 1):
+                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                    offset += 3
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise InputError(
+                        f"{label}, line {lineno}: invalid UTF-8 at byte {offset + e.start} "
+                        f"of the file ({raw[e.start : e.start + 4]!r})"
+                    ) from None
+                offset += len(raw)
+                body = line.rstrip("\r\n")
+                yield body, line[len(body) :]
+        finally:
+            if f is not sys.stdin.buffer:
+                f.close()
+
+
+class _Output:
+    """Standard output, or a file written under a temporary name and renamed when complete."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        if path is None or path == "-":
+            self.path = None
+            self.stream = sys.stdout
+        else:
+            self.tmp = Path(path).with_name(f".{Path(path).name}.tieng-partial")
+            self.stream = open(self.tmp, "w", encoding="utf-8", newline="")
+
+    def write(self, s: str) -> None:
+        self.stream.write(s)
+
+    def close(self, ok: bool) -> None:
+        if self.path is None:
+            self.stream.flush()
+            return
+        self.stream.close()
+        if ok:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _transform_lines(
+    names: list[str], out: _Output, fn: Callable[[list[str]], Iterable[str]], batch: int = 1024
+) -> None:
+    lines = read_lines(names or ["-"])
+    while True:
+        chunk = list(islice(lines, batch))
+        if not chunk:
+            return
+        for (_body, end), res in zip(chunk, fn([b for b, _ in chunk])):
+            out.write(res + end)
+
+
+def _segmenter(args: argparse.Namespace) -> Segmenter:
+    return Segmenter(args.model, pretokenized=getattr(args, "pretokenized", False))
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    seg = _segmenter(args)
+    out = _Output(args.output)
+    ok = False
+    try:
+        _transform_lines(args.files, out, lambda b: seg.pipe_text(b, sentence_lines=args.sentences))
+        ok = True
+    finally:
+        out.close(ok)
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    out = _Output(args.output)
+    ok = False
+    try:
+        _transform_lines(
+            args.files, out, lambda b: (" ".join(t.text for t in tokenize(x)) for x in b)
+        )
+        ok = True
+    finally:
+        out.close(ok)
+    return 0
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    tone = None if args.tone == "none" else args.tone
+    out = _Output(args.output)
+    ok = False
+    try:
+        _transform_lines(args.files, out, lambda b: (normalize(x, tone) for x in b))
+        ok = True
+    finally:
+        out.close(ok)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+
+    gold = (b for b, _ in read_lines([args.gold]) if b.strip())
+    pred = (b for b, _ in read_lines([args.predicted]) if b.strip())
+    try:
+        scores = evaluate(gold, pred)
+    except ValueError as e:
+        raise InputError(f"{args.gold} vs {args.predicted}: {e}") from None
+    if args.json:
+        print(json.dumps(scores.__dict__))
+    else:
+        print(f"precision  {scores.precision:6.2f}")
+        print(f"recall     {scores.recall:6.2f}")
+        print(f"F1         {scores.f1:6.2f}")
+        print(
+            f"sentences  {scores.sentence_accuracy:6.2f}  "
+            f"(exact match, {scores.sentences} sentences)"
+        )
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from .training import read_corpus, split_dev, train
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise InputError(f"training needs scipy: pip install 'tieng[train]' ({e})") from None
+    for p in args.corpus:
+        if not Path(p).is_file():
+            raise InputError(f"{p}: no such file")
+    try:
+        sentences = read_corpus(args.corpus)
+    except UnicodeDecodeError as e:
+        raise InputError(f"corpus is not valid UTF-8 ({e})") from None
+    if not sentences:
+        raise InputError("the corpus holds no sentences")
+    dev: list = []
+    if args.dev_percent > 0:
+        sentences, dev = split_dev(sentences, args.dev_percent, args.seed)
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(f"tieng train: {msg}", file=sys.stderr, flush=True)
+
+    model = train(
+        sentences,
+        hash_bits=args.hash_bits,
+        l2=args.l2,
+        max_iter=args.max_iter,
+        folds=args.folds,
+        metadata={"corpus": [Path(p).name for p in args.corpus]},
+        progress=progress,
+    )
+    if dev:
+        from .evaluation import evaluate
+
+        seg = Segmenter(model, pretokenized=True)
+        scores = evaluate(
+            (" ".join(s) for s in dev),
+            seg.pipe_text(" ".join(w.replace("_", " ") for w in s) for s in dev),
+        )
+        model.metadata["dev"] = {
+            "percent": args.dev_percent,
+            "seed": args.seed,
+            "sentences": len(dev),
+            "f1_pretokenized": round(scores.f1, 3),
+        }
+        progress(f"dev ({len(dev)} sentences, pre-tokenized): {scores}")
+    model.save(args.output)
+    progress(f"saved {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    seg = _segmenter(args)
+    m = seg.model
+    info = {
+        "metadata": m.metadata,
+        "features": m.spec.to_dict(),
+        "vocabulary": len(m.vocabulary),
+        "lexicon": len(m.lexicon),
+    }
+    print(json.dumps(info, ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tieng",
+        description="Vietnamese word segmentation.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"tieng {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def io_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "files",
+            nargs="*",
+            metavar="FILE",
+            help="input files, one text per line (default: standard input)",
+        )
+        sp.add_argument(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="write here (default: standard output); written whole or not at all",
+        )
+
+    sp = sub.add_parser("segment", help="segment text into words (VLSP format)")
+    io_args(sp)
+    sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
+    sp.add_argument(
+        "--pretokenized",
+        action="store_true",
+        help="input is tokenized already: split on white space only",
+    )
+    sp.add_argument("--sentences", action="store_true", help="write one sentence per line")
+    sp.set_defaults(func=cmd_segment)
+
+    sp = sub.add_parser("tokenize", help="split text into tokens, separated by spaces")
+    io_args(sp)
+    sp.set_defaults(func=cmd_tokenize)
+
+    sp = sub.add_parser("normalize", help="rewrite text in NFC with one tone-mark style")
+    io_args(sp)
+    sp.add_argument(
+        "--tone",
+        choices=["modern", "classic", "none"],
+        default="modern",
+        help="modern: hòa, thủy; classic: hoà, thuỷ; none: NFC only",
+    )
+    sp.set_defaults(func=cmd_normalize)
+
+    sp = sub.add_parser("evaluate", help="score a segmented file against a gold file")
+    sp.add_argument("gold")
+    sp.add_argument("predicted")
+    sp.add_argument("--json", action="store_true", help="print the scores as JSON")
+    sp.set_defaults(func=cmd_evaluate)
+
+    sp = sub.add_parser("train", help="train a model on a segmented corpus")
+    sp.add_argument("corpus", nargs="+", help="segmented text, one sentence per line")
+    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
+    sp.add_argument(
+        "--dev-percent",
+        type=float,
+        default=0.0,
+        help="hold out this share of sentences and report the score on it",
+    )
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split")
+    sp.add_argument("--l2", type=float, default=1.0, help="L2 regularization strength")
+    sp.add_argument("--hash-bits", type=int, default=22, help="log2 of the weight table size")
+    sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations")
+    sp.add_argument("--folds", type=int, default=5, help="folds for the jackknifed lexicon")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("info", help="show a model's metadata")
+    sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
+    sp.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (InputError, ModelError) as e:
+        print(f"tieng: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        print("tieng: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

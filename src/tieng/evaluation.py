@@ -1,0 +1,112 @@
+"""Scoring a segmentation against a gold standard, and turning gold data back into raw text.
+
+Words are compared as spans of characters (white space and the "_" joiner left out), so two
+files that tokenize punctuation differently are still compared word by word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["Scores", "detokenize", "evaluate", "word_spans"]
+
+_ATTACH_LEFT = frozenset([",", ".", ";", ":", "!", "?", ")", "”"])
+_ATTACH_RIGHT = frozenset(["(", "“"])
+
+
+def detokenize(segmented: str) -> str:
+    """Rewrite one segmented line the way news is written.
+
+    Syllables are separated by spaces again; ``, . ; : ! ? ) ”`` attach to the previous word
+    and ``( “`` to the next one.
+
+    >>> detokenize("Thủ_tướng ( TP. HCM ) nói : “ Tốt ” .")
+    'Thủ tướng (TP. HCM) nói: “Tốt”.'
+    """
+    out: list[str] = []
+    glue_next = False
+    for w in segmented.split():
+        w = w.replace("_", " ")
+        if out and not glue_next and w not in _ATTACH_LEFT:
+            out.append(" ")
+        out.append(w)
+        glue_next = w in _ATTACH_RIGHT
+    return "".join(out)
+
+
+def word_spans(segmented: str) -> tuple[str, set[tuple[int, int]]]:
+    """The characters of a segmented line (no spaces, no "_") and its words as spans of them.
+
+    >>> chars, spans = word_spans("Hà_Nội , ta")
+    >>> chars, sorted(spans)
+    ('HàNội,ta', [(0, 5), (5, 6), (6, 8)])
+    """
+    chars: list[str] = []
+    spans = set()
+    pos = 0
+    for w in segmented.split():
+        core = w.replace("_", "")
+        if not core:
+            continue
+        chars.append(core)
+        spans.add((pos, pos + len(core)))
+        pos += len(core)
+    return "".join(chars), spans
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Word-level precision, recall and F1 (in %), and the share of sentences fully right."""
+
+    precision: float
+    recall: float
+    f1: float
+    sentence_accuracy: float
+    gold_words: int
+    predicted_words: int
+    correct_words: int
+    sentences: int
+
+    def __str__(self) -> str:
+        return (
+            f"precision {self.precision:.2f}  recall {self.recall:.2f}  F1 {self.f1:.2f}  "
+            f"sentences exactly right {self.sentence_accuracy:.2f}% "
+            f"({self.sentences} sentences, {self.gold_words} gold words)"
+        )
+
+
+def evaluate(gold: Iterable[str], predicted: Iterable[str]) -> Scores:
+    """Compare segmented lines, pairwise; raises ``ValueError`` when the texts differ.
+
+    >>> evaluate(["Hà_Nội đẹp"], ["Hà Nội đẹp"]).f1
+    40.0
+    """
+    tp = n_gold = n_pred = exact = n = 0
+    gold_it, pred_it = iter(gold), iter(predicted)
+    while True:
+        g = next(gold_it, None)
+        p = next(pred_it, None)
+        if g is None or p is None:
+            if g is not None or p is not None:
+                raise ValueError(f"the files have different numbers of lines (after line {n})")
+            break
+        n += 1
+        gc, gs = word_spans(g)
+        pc, ps = word_spans(p)
+        if gc != pc:
+            k = next((i for i, (a, b) in enumerate(zip(gc, pc)) if a != b), min(len(gc), len(pc)))
+            raise ValueError(
+                f"line {n}: the texts differ at character {k} "
+                f"(gold {gc[k : k + 10]!r}, predicted {pc[k : k + 10]!r})"
+            )
+        hit = len(gs & ps)
+        tp += hit
+        n_gold += len(gs)
+        n_pred += len(ps)
+        exact += gs == ps
+    precision = 100.0 * tp / n_pred if n_pred else 0.0
+    recall = 100.0 * tp / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    acc = 100.0 * exact / n if n else 0.0
+    return Scores(precision, recall, f1, acc, n_gold, n_pred, tp, n)

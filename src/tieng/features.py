@@ -1,0 +1,292 @@
+"""Features of the gaps between tokens, computed for a whole batch at once with numpy.
+
+A batch is one flat array of token codes, sentences separated by ``PAD`` runs of at least
+``PAD`` tokens of id 0 so that no window reaches from one sentence into another.  Every gap
+between two neighbouring tokens gets the same number of features, each an index into the
+model's weight table (the hashing trick), so scoring a batch is one gather and one sum.
+
+Feature groups (see ``TEMPLATES``):
+* syllable n-grams in a window of two tokens left and three right of the gap;
+* shapes (lower, Title, UPPER, number, punctuation, ...) of the tokens around the gap;
+* lexicon: which known words (from the training data, or a user's list) cover the gap, and
+  the longest known words that end just before and start just after it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "JOINABLE",
+    "PAD",
+    "FeatureSpec",
+    "HashSet",
+    "Lexicon",
+    "Shape",
+    "gap_features",
+    "lexicon_hashes",
+]
+
+PAD = 3  # sentinel tokens between sentences: the widest window reaches three tokens away
+
+
+class Shape:
+    """Token shape classes (small ints stored next to the vocabulary id)."""
+
+    PAD = 0
+    LOWER = 1
+    TITLE = 2
+    UPPER = 3
+    MIXED = 4
+    DIGITS = 5
+    NUMBER = 6
+    ALNUM = 7
+    PUNCT = 8
+    SYMBOL = 9
+    DOTTED = 10
+    LINK = 11
+    COUNT = 16
+
+
+# Shapes between which a word boundary may be absent; any other gap is always a boundary.
+JOINABLE = np.zeros(Shape.COUNT, dtype=bool)
+JOINABLE[
+    [
+        Shape.LOWER,
+        Shape.TITLE,
+        Shape.UPPER,
+        Shape.MIXED,
+        Shape.DIGITS,
+        Shape.NUMBER,
+        Shape.ALNUM,
+        Shape.DOTTED,
+    ]
+] = True
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+_M3 = np.uint64(0x94D049BB133111EB)
+_LEX_MULT = np.uint64(0x100000001B3)
+
+# Window n-grams: offsets relative to the token left of the gap (0) and right of it (1).
+NGRAMS: tuple[tuple[int, ...], ...] = (
+    (0,),
+    (1,),
+    (-1,),
+    (2,),
+    (-2,),
+    (3,),
+    (-1, 0),
+    (0, 1),
+    (1, 2),
+    (-2, -1),
+    (2, 3),
+    (-1, 0, 1),
+    (0, 1, 2),
+    (-2, -1, 0),
+    (1, 2, 3),
+    (-1, 0, 1, 2),
+)
+# Shape templates: ("s", offsets) uses shapes only; ("sw", offset_shape, offset_word) mixes.
+SHAPES: tuple[tuple[int, ...], ...] = ((0, 1), (-1, 0, 1, 2), (-2, -1, 0, 1, 2, 3))
+MIXED: tuple[tuple[int, int], ...] = ((0, 1), (1, 0))  # (shape at a, id at b)
+LEX_BITS_MAX = 5  # spans of 2..LEX_BITS_MAX syllables get one feature per position
+TEMPLATE_COUNT = (
+    len(NGRAMS)
+    + len(SHAPES)
+    + len(MIXED)
+    + sum(range(1, LEX_BITS_MAX))  # (L, r) bits
+    + 5  # long-span flags, mask, mask x shapes, ends pair, ends x bigram-known
+)
+
+
+class FeatureSpec:
+    """Settings that fix how features are computed; stored in the model file."""
+
+    def __init__(self, hash_bits: int = 22, max_word: int = 8) -> None:
+        if not 10 <= hash_bits <= 30:
+            raise ValueError("hash_bits must be between 10 and 30")
+        if not LEX_BITS_MAX <= max_word <= 16:
+            raise ValueError(f"max_word must be between {LEX_BITS_MAX} and 16")
+        self.hash_bits = hash_bits
+        self.max_word = max_word
+
+    @property
+    def size(self) -> int:
+        return 1 << self.hash_bits
+
+    def to_dict(self) -> dict:
+        return {"hash_bits": self.hash_bits, "max_word": self.max_word}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureSpec:
+        return cls(int(d["hash_bits"]), int(d["max_word"]))
+
+
+def _mix(template: int, *values: np.ndarray) -> np.ndarray:
+    seed = np.uint64(((template + 1) * int(_M1)) & 0xFFFFFFFFFFFFFFFF)
+    h = np.full(values[0].shape, seed, dtype=np.uint64)
+    for v in values:
+        h ^= v
+        h *= _M2
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def lexicon_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Hash id sequences (rows of ``words``, padded with 0 past ``lengths``) for the lexicon."""
+    h = np.zeros(len(words), dtype=np.uint64)
+    for j in range(words.shape[1]):
+        live = j < lengths
+        h = np.where(live, h * _LEX_MULT + words[:, j].astype(np.uint64) + np.uint64(1), h)
+    return h * _M3 + lengths.astype(np.uint64)
+
+
+class HashSet:
+    """A set of lexicon hashes that answers many membership queries with one gather.
+
+    Keys live in ``2**bits`` buckets of ``SLOTS`` slots; a key is in the set iff it sits in
+    its bucket.  ``bits`` grows until no bucket overflows.  Zero marks an empty slot (the hash
+    of a real word is never zero in practice; a zero key is simply dropped).
+    """
+
+    SLOTS = 4
+
+    def __init__(self, keys: np.ndarray) -> None:
+        keys = np.unique(keys[keys != 0].astype(np.uint64))
+        bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) - 1)
+        while True:
+            bucket = self._bucket(keys, bits)
+            order = np.argsort(bucket, kind="stable")
+            b = bucket[order]
+            first = np.searchsorted(b, b)
+            rank = np.arange(len(b)) - first
+            if len(rank) == 0 or rank.max() < self.SLOTS:
+                break
+            bits += 1
+        table = np.zeros((1 << bits, self.SLOTS), dtype=np.uint64)
+        table[b, rank] = keys[order]
+        self.bits = bits
+        self.table = table
+        self.size = len(keys)
+
+    @staticmethod
+    def _bucket(keys: np.ndarray, bits: int) -> np.ndarray:
+        return ((keys * _M2) >> np.uint64(64 - bits)).astype(np.int64)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        rows = self.table[self._bucket(keys, self.bits)]
+        return (rows == keys[:, None]).any(axis=1)
+
+
+class Lexicon:
+    """Known multi-syllable words, as hash sets of the words and of their proper prefixes."""
+
+    def __init__(self, words: np.ndarray, lengths: np.ndarray) -> None:
+        self.size = len(words)
+        self.words = HashSet(lexicon_hashes(words, lengths))
+        prefixes = [np.zeros(0, np.uint64)]
+        for k in range(2, words.shape[1]):
+            longer = lengths > k
+            prefixes.append(lexicon_hashes(words[longer, :k], np.full(int(longer.sum()), k)))
+        self.prefixes = HashSet(np.concatenate(prefixes))
+
+
+def _known_spans(ids: np.ndarray, lexicon: Lexicon, max_word: int) -> list[np.ndarray]:
+    """``known[L][s]`` is True when tokens ``s .. s+L-1`` form a lexicon word (L >= 2).
+
+    A span of length L is looked up only where its first L-1 tokens begin some word, so
+    the cost beyond L=2 is small.
+    """
+    n = len(ids)
+    u = ids.astype(np.uint64) + np.uint64(1)
+    known: list[np.ndarray] = [np.zeros(n, bool), np.zeros(n, bool)]
+    live = np.flatnonzero(ids[:-1] != 0)  # spans start where a real token is
+    h = u[live]
+    for length in range(2, max_word + 1):
+        full = np.zeros(n, dtype=bool)
+        if len(live) and lexicon.size:
+            last = live + length - 1
+            inside = last < n
+            live, h, last = live[inside], h[inside], last[inside]
+            nxt = ids[last]
+            real = nxt != 0
+            live, h, nxt = live[real], h[real], nxt[real]
+            h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
+            key = h * _M3 + np.uint64(length)
+            full[live] = lexicon.words.contains(key)
+            if length < max_word:
+                keep = lexicon.prefixes.contains(key)
+                live, h = live[keep], h[keep]
+        known.append(full)
+    return known
+
+
+def gap_features(
+    ids: np.ndarray,
+    shapes: np.ndarray,
+    gaps: np.ndarray,
+    lexicon: Lexicon,
+    spec: FeatureSpec,
+) -> np.ndarray:
+    """Feature indices, shape ``(len(gaps), TEMPLATE_COUNT)``, for the gaps after ``gaps``.
+
+    ``ids`` and ``shapes`` are the padded token arrays (``PAD`` zeros at both ends and between
+    sentences); ``gaps`` holds the positions ``i`` of the gaps between tokens ``i`` and ``i+1``;
+    ``lexicon`` is the sorted array of :func:`lexicon_hashes` of known words.
+    """
+    ids64 = ids.astype(np.uint64)
+    sh64 = shapes.astype(np.uint64)
+    win = {o: ids64[gaps + o] for o in range(-2, 4)}
+    swin = {o: sh64[gaps + o] for o in range(-2, 4)}
+    cols: list[np.ndarray] = []
+    t = 0
+    for offsets in NGRAMS:
+        cols.append(_mix(t, *(win[o] for o in offsets)))
+        t += 1
+    for offsets in SHAPES:
+        packed = np.zeros(len(gaps), dtype=np.uint64)
+        for o in offsets:
+            packed = packed * np.uint64(Shape.COUNT) + swin[o]
+        cols.append(_mix(t, packed))
+        t += 1
+    for a, b in MIXED:
+        cols.append(_mix(t, swin[a], win[b]))
+        t += 1
+
+    known = _known_spans(ids, lexicon, spec.max_word)
+    mask = np.zeros(len(gaps), dtype=np.uint64)
+    for length in range(2, LEX_BITS_MAX + 1):
+        for r in range(length - 1):
+            bit = known[length][gaps - r].astype(np.uint64)
+            cols.append(_mix(t, bit))
+            mask = (mask << np.uint64(1)) | bit
+            t += 1
+    longer = np.zeros(len(gaps), dtype=np.uint64)
+    for length in range(LEX_BITS_MAX + 1, spec.max_word + 1):
+        cover = np.zeros(len(gaps), dtype=bool)
+        for r in range(length - 1):
+            cover |= known[length][gaps - r]
+        longer = (longer << np.uint64(1)) | cover.astype(np.uint64)
+    cols.append(_mix(t, longer))
+    t += 1
+    cols.append(_mix(t, mask))
+    t += 1
+    cols.append(_mix(t, mask, swin[0], swin[1]))
+    t += 1
+    # Longest known word ending at the left token and starting at the right token.
+    end_len = np.ones(len(gaps), dtype=np.uint64)
+    start_len = np.ones(len(gaps), dtype=np.uint64)
+    for length in range(2, spec.max_word + 1):
+        end_len = np.where(known[length][gaps - length + 1], np.uint64(length), end_len)
+        start_len = np.where(known[length][gaps + 1], np.uint64(length), start_len)
+    cols.append(_mix(t, end_len, start_len))
+    t += 1
+    cols.append(_mix(t, end_len, start_len, known[2][gaps].astype(np.uint64), longer > 0))
+    t += 1
+    assert t == TEMPLATE_COUNT
+    out = np.empty((len(gaps), TEMPLATE_COUNT), dtype=np.uint32)
+    shift = np.uint64(64 - spec.hash_bits)
+    for j, c in enumerate(cols):
+        out[:, j] = (c * _M3) >> shift
+    return out

@@ -1,0 +1,280 @@
+"""The segmentation model and its file format.
+
+A model file is one self-describing binary file::
+
+    magic      8 bytes   b"TIENGMDL"
+    version    uint32    FORMAT_VERSION, little-endian
+    header     uint32    length of the JSON header that follows, then the header (UTF-8)
+    arrays     raw little-endian arrays, each at an offset (from the start of the payload)
+               aligned to 64 bytes, as listed in the header
+
+The header holds the metadata (training data, settings, figures), the feature settings, and
+for each array its dtype, shape, offset and size; ``payload_crc32`` checks the arrays.  Loading
+parses JSON and wraps bytes with :func:`numpy.frombuffer`: no pickle, no code execution.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .features import (
+    JOINABLE,
+    PAD,
+    TEMPLATE_COUNT,
+    FeatureSpec,
+    Lexicon,
+    Shape,
+    gap_features,
+)
+from .vocabulary import UNKNOWN, Vocabulary
+
+__all__ = ["FORMAT_VERSION", "MAGIC", "Model", "ModelError"]
+
+MAGIC = b"TIENGMDL"
+FORMAT_VERSION = 1
+_PREFIX = struct.Struct("<8sII")
+_ALIGN = 64
+_DTYPES = {"<f2", "<f4", "<u4", "|u1"}
+
+
+def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Shapes as if ALL-CAPS sentences were written in sentence case.
+
+    In a sentence where at least 3/4 of the letter tokens are upper case (and there are at
+    least two), case says nothing about names, so UPPER tokens are seen as lower case and the
+    first token as Title, the way the same sentence looks in running text.
+    """
+    upper = shapes == Shape.UPPER
+    if not upper.any():
+        return shapes
+    sent = np.cumsum(starts) - 1
+    letters = (shapes >= Shape.LOWER) & (shapes <= Shape.MIXED)
+    n_letters = np.bincount(sent, weights=letters)
+    n_upper = np.bincount(sent, weights=upper)
+    caps = (n_upper >= 2) & (n_upper >= 0.75 * n_letters)
+    if not caps.any():
+        return shapes
+    in_caps = caps[sent]
+    out = shapes.copy()
+    out[in_caps & (upper | (shapes == Shape.TITLE))] = Shape.LOWER
+    first = in_caps & starts & letters
+    out[first] = Shape.TITLE
+    return out
+
+
+class ModelError(ValueError):
+    """A model file is missing, truncated, corrupt or of an unsupported version."""
+
+
+class Model:
+    """Weights, vocabulary and lexicon of a trained segmenter.
+
+    Most users never touch this class: :class:`tieng.Segmenter` loads and uses it.
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        lexicon: np.ndarray,
+        weights: np.ndarray,
+        bias: float,
+        spec: FeatureSpec,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if weights.shape != (spec.size,):
+            raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
+        self.vocabulary = vocabulary
+        if lexicon.ndim != 2 or lexicon.shape[1] != spec.max_word:
+            raise ModelError(f"lexicon has shape {lexicon.shape}, expected (n, {spec.max_word})")
+        self.lexicon = lexicon
+        self._lexicon = Lexicon(lexicon, (lexicon != 0).sum(axis=1))
+        self.weights = weights
+        self.bias = float(bias)
+        self.spec = spec
+        self.metadata = dict(metadata or {})
+
+    # ----------------------------------------------------------------- scoring
+    def gap_features(self, codes: np.ndarray, breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The gaps the model decides, and their feature rows.
+
+        ``codes`` are vocabulary codes of a flat run of tokens, ``breaks[i]`` is True when a
+        new sentence starts at token ``i``.  Returns ``(gaps, features)``: ``gaps`` holds the
+        indices ``i`` of the token pairs ``(i, i+1)`` that may be one word; every other pair
+        (across sentences, or next to punctuation and symbols) is always a boundary.
+        """
+        n = len(codes)
+        if n < 2:
+            return np.zeros(0, np.int64), np.zeros((0, TEMPLATE_COUNT), np.uint32)
+        ids = codes // Shape.COUNT
+        starts = breaks.copy()
+        starts[0] = True
+        shapes = _uncap(codes % Shape.COUNT, starts)
+        # Position of each token in the padded array.
+        pos = np.arange(n) + PAD * np.cumsum(starts)
+        size = int(pos[-1]) + 1 + PAD
+        pid = np.zeros(size, dtype=np.int64)
+        psh = np.zeros(size, dtype=np.int64)
+        pid[pos] = ids
+        psh[pos] = shapes
+        joinable = JOINABLE[shapes]
+        gaps = np.flatnonzero(joinable[:-1] & joinable[1:] & ~starts[1:])
+        return gaps, gap_features(pid, psh, pos[gaps], self._lexicon, self.spec)
+
+    def join_scores(self, codes: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+        """Score of joining each token to the next: positive means one word.
+
+        Same arguments as :meth:`gap_features`; the score is ``-inf`` where a boundary is
+        certain, including after the last token of each sentence.
+        """
+        scores = np.full(len(codes), -np.inf, dtype=np.float32)
+        gaps, feats = self.gap_features(codes, breaks)
+        if len(gaps):
+            scores[gaps] = self.weights[feats].sum(axis=1, dtype=np.float32) + self.bias
+        return scores
+
+    # ----------------------------------------------------------------- file format
+    def to_bytes(self) -> bytes:
+        """Serialize to the model file format."""
+        vocab_blob = np.frombuffer("\n".join(self.vocabulary.keys).encode("utf-8"), np.uint8)
+        arrays = {
+            "weights": self.weights,
+            "lexicon": self.lexicon.astype("<u4"),
+            "vocabulary": vocab_blob,
+        }
+        table: dict[str, dict[str, Any]] = {}
+        chunks: list[bytes] = []
+        offset = 0
+        for name, arr in arrays.items():
+            arr = np.ascontiguousarray(arr)
+            dtype = arr.dtype.newbyteorder("<").str
+            data = arr.astype(dtype, copy=False).tobytes()
+            pad = (-offset) % _ALIGN
+            chunks.append(b"\0" * pad)
+            offset += pad
+            table[name] = {
+                "dtype": dtype,
+                "shape": list(arr.shape),
+                "offset": offset,
+                "nbytes": len(data),
+            }
+            chunks.append(data)
+            offset += len(data)
+        payload = b"".join(chunks)
+        header = {
+            "metadata": self.metadata,
+            "features": self.spec.to_dict(),
+            "bias": self.bias,
+            "arrays": table,
+            "payload_size": len(payload),
+            "payload_crc32": zlib.crc32(payload),
+        }
+        hbytes = json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        hbytes += b" " * ((-(_PREFIX.size + len(hbytes))) % _ALIGN)
+        return _PREFIX.pack(MAGIC, FORMAT_VERSION, len(hbytes)) + hbytes + payload
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to ``path`` atomically (a temporary file renamed when complete)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(self.to_bytes())
+        os.replace(tmp, path)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> Model:
+        """Parse and check a model file's contents; raises :class:`ModelError`."""
+        if len(data) < _PREFIX.size:
+            raise ModelError(f"{source}: not a tieng model (file is only {len(data)} bytes)")
+        magic, version, hlen = _PREFIX.unpack_from(data)
+        if magic != MAGIC:
+            raise ModelError(f"{source}: not a tieng model file (wrong magic bytes)")
+        if version != FORMAT_VERSION:
+            raise ModelError(
+                f"{source}: model format version {version} is not supported by this tieng "
+                f"(it reads version {FORMAT_VERSION}); retrain or upgrade tieng"
+            )
+        start = _PREFIX.size + hlen
+        if start > len(data):
+            raise ModelError(f"{source}: truncated model file (header cut short)")
+        try:
+            header = json.loads(data[_PREFIX.size : start].decode("utf-8"))
+            table = header["arrays"]
+            size = int(header["payload_size"])
+            crc = int(header["payload_crc32"])
+            spec = FeatureSpec.from_dict(header["features"])
+            bias = float(header["bias"])
+            metadata = dict(header.get("metadata", {}))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+            raise ModelError(f"{source}: corrupt model header ({e})") from None
+        payload = memoryview(data)[start:]
+        if len(payload) != size:
+            raise ModelError(
+                f"{source}: truncated or padded model file "
+                f"({len(payload)} payload bytes, expected {size})"
+            )
+        if zlib.crc32(payload) != crc:
+            raise ModelError(f"{source}: corrupt model file (checksum mismatch)")
+        arrays = {}
+        for name in ("weights", "lexicon", "vocabulary"):
+            try:
+                entry = table[name]
+                dtype, shape = entry["dtype"], tuple(int(x) for x in entry["shape"])
+                off, nbytes = int(entry["offset"]), int(entry["nbytes"])
+            except (KeyError, TypeError, ValueError):
+                raise ModelError(f"{source}: corrupt model header (array {name!r})") from None
+            if dtype not in _DTYPES or off < 0 or off + nbytes > size:
+                raise ModelError(f"{source}: corrupt model header (array {name!r})")
+            arr = np.frombuffer(
+                payload, dtype=np.dtype(dtype), count=nbytes // np.dtype(dtype).itemsize, offset=off
+            )
+            if arr.size != int(np.prod(shape)):
+                raise ModelError(f"{source}: corrupt model header (array {name!r} size)")
+            arrays[name] = arr.reshape(shape)
+        keys = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
+        if keys == [""]:
+            keys = []
+        weights = arrays["weights"]
+        if weights.dtype != np.float32:
+            weights = weights.astype(np.float32)
+        lexicon = arrays["lexicon"]
+        if (
+            lexicon.ndim != 2
+            or lexicon.shape[1] != spec.max_word
+            or (lexicon.size and int(lexicon.max()) >= len(keys) + 2)
+        ):
+            raise ModelError(f"{source}: corrupt model (lexicon does not fit the vocabulary)")
+        return cls(Vocabulary(keys), lexicon, weights, bias, spec, metadata)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Model:
+        """Load a model file; raises :class:`ModelError` with the reason if it is unusable."""
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise ModelError(f"{path}: model file not found") from None
+        except IsADirectoryError:
+            raise ModelError(f"{path}: is a directory, not a model file") from None
+        except OSError as e:
+            raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
+        return cls.from_bytes(data, str(path))
+
+    # ----------------------------------------------------------------- helpers
+    @staticmethod
+    def build_lexicon(vocabulary: Vocabulary, words: list[list[str]], max_word: int) -> np.ndarray:
+        """Lexicon matrix (one row of syllable ids a word, 0-padded) of multi-syllable
+        ``words`` whose syllables are all in ``vocabulary``; rows sorted and unique."""
+        seqs = [
+            ids
+            for ids in vocabulary.ids_of_words(words)
+            if 2 <= len(ids) <= max_word and UNKNOWN not in ids
+        ]
+        mat = np.zeros((len(seqs), max_word), dtype=np.uint32)
+        for i, s in enumerate(seqs):
+            mat[i, : len(s)] = s
+        return np.unique(mat, axis=0) if len(seqs) else mat

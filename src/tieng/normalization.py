@@ -1,0 +1,142 @@
+"""Unicode and tone-mark normalization.
+
+Vietnamese text reaches us in several equivalent spellings: precomposed (NFC) or decomposed
+(NFD) code points, and two conventions for where the tone mark sits in the open syllables
+``oa``, ``oe`` and ``uy``:
+
+* ``"modern"``: the mark on the first vowel, ``hòa``, ``khỏe``, ``thủy`` (the most common style
+  in today's news and software);
+* ``"classic"``: the mark on the second vowel, ``hoà``, ``khoẻ``, ``thuỷ`` (the style of the
+  VLSP 2013 corpus).
+
+Misplaced marks that no convention allows (``qúy`` for ``quý``) are repaired in both styles.
+
+:func:`normalize` rewrites text for users who ask for it.  The segmenter never rewrites the
+user's text: it looks at :func:`canonical_key` of each token, a view used only for the model.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Literal
+
+__all__ = ["ToneStyle", "canonical_key", "normalize", "place_tone"]
+
+ToneStyle = Literal["modern", "classic"]
+
+# The five tone marks as combining characters: grave, acute, hook above, tilde, dot below.
+_TONES = "\u0300\u0301\u0309\u0303\u0323"
+# Letters whose own diacritic (breve, circumflex, horn) makes them the main vowel.
+_MARKED_VOWELS = set("ăâêôơư")
+_VOWELS = set("aăâeêioôơuưy")
+# Combining marks that may follow a base letter inside one syllable (NFD input).
+COMBINING_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_SYLLABLE = re.compile(rf"(?:[^\W\d_]|[{COMBINING_MARKS}])+")
+
+
+def _strip_tone(nfd: str) -> tuple[str, str]:
+    """Split a decomposed syllable into (syllable without tone, tone mark or '')."""
+    tone = ""
+    kept = []
+    for ch in nfd:
+        if ch in _TONES and not tone:
+            tone = ch
+        else:
+            kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept)), tone
+
+
+def _tone_index(base: str, style: ToneStyle) -> int | None:
+    """Index in ``base`` (a toneless NFC syllable) of the letter that carries the tone."""
+    low = base.lower()
+    n = len(low)
+    start = 0
+    # 'qu' and 'gi' (before another vowel) belong to the initial consonant.
+    if low.startswith("qu") and n > 2:
+        start = 2
+    elif low.startswith("gi") and n > 2 and low[2] in _VOWELS:
+        start = 2
+    i = start
+    while i < n and low[i] not in _VOWELS:
+        i += 1
+    if i == n:
+        # No vowel left after the initial ('gì', 'quỳ' written oddly): mark the last vowel.
+        vowels = [k for k, ch in enumerate(low) if ch in _VOWELS]
+        return vowels[-1] if vowels else None
+    j = i
+    while j < n and low[j] in _VOWELS:
+        j += 1
+    cluster = low[i:j]
+    has_final = j < n
+    marked = [k for k, ch in enumerate(cluster) if ch in _MARKED_VOWELS]
+    if marked:
+        return i + marked[-1]
+    if len(cluster) == 1:
+        return i
+    if len(cluster) >= 3:
+        return i + 1
+    if has_final:
+        return i + 1
+    if cluster in ("oa", "oe", "uy"):
+        return i if style == "modern" else i + 1
+    return i
+
+
+@lru_cache(maxsize=65536)
+def place_tone(syllable: str, style: ToneStyle = "modern") -> str:
+    """Return ``syllable`` in NFC with its tone mark on the vowel that ``style`` prescribes.
+
+    Case is kept; a string that is not a single Vietnamese-looking syllable comes back in NFC
+    and otherwise unchanged.
+
+    >>> place_tone("hoà"), place_tone("hòa", "classic"), place_tone("qúy")
+    ('hòa', 'hoà', 'quý')
+    """
+    nfd = unicodedata.normalize("NFD", syllable)
+    if not any(ch in _TONES for ch in nfd) or not _SYLLABLE.fullmatch(nfd):
+        return unicodedata.normalize("NFC", syllable)
+    base, tone = _strip_tone(nfd)
+    k = _tone_index(base, style)
+    if k is None:
+        return unicodedata.normalize("NFC", syllable)
+    return unicodedata.normalize("NFC", base[: k + 1] + tone + base[k + 1 :])
+
+
+def normalize(text: str, tone: ToneStyle | None = "modern") -> str:
+    """Return ``text`` in Unicode NFC with tone marks placed in one style.
+
+    ``tone`` is ``"modern"`` (``hòa``, ``thủy``), ``"classic"`` (``hoà``, ``thuỷ``) or ``None``
+    to only apply NFC.  Everything that is not a Vietnamese syllable is left as NFC has it.
+    This is the one function in ``tieng`` that changes the user's characters; the segmenter
+    itself never does.
+
+    >>> normalize("Hoà bình và thuỷ lợi")
+    'Hòa bình và thủy lợi'
+    >>> normalize("hòa bình", tone="classic")
+    'hoà bình'
+    """
+    if tone not in ("modern", "classic", None):
+        raise ValueError(f"tone must be 'modern', 'classic' or None, not {tone!r}")
+    nfc = unicodedata.normalize("NFC", text)
+    if tone is None:
+        return nfc
+    return _SYLLABLE.sub(lambda m: place_tone(m.group(), tone), nfc)
+
+
+_DIGITS = re.compile(r"\d")
+
+
+def canonical_key(token: str) -> str:
+    """The model's view of one token: NFC, classic tone placement, lower case, digits as 0.
+
+    >>> canonical_key("HÒA") == canonical_key("hoà") == "hoà"
+    True
+    >>> canonical_key("2004")
+    '0000'
+    """
+    key = normalize(token, "classic").lower()
+    if any(ch.isdigit() for ch in key):
+        key = _DIGITS.sub("0", key)
+    return key

@@ -1,0 +1,293 @@
+"""Word segmentation: the :class:`Segmenter` and the module-level shortcuts."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from itertools import chain, islice
+from pathlib import Path
+
+import numpy as np
+
+from .model import Model
+from .sentences import credit_breaks, has_credit, sentence_breaks
+from .tokenization import Span, scan
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Segmenter",
+    "default_segmenter",
+    "segment",
+    "segment_spans",
+    "segment_text",
+]
+
+DEFAULT_MODEL = "vlsp2013.tieng"
+_BATCH = 512
+
+
+def _default_model_bytes() -> bytes:
+    return resources.files("tieng").joinpath("models", DEFAULT_MODEL).read_bytes()
+
+
+class _Batch:
+    """Tokens of a batch of texts with their join decisions."""
+
+    __slots__ = ("doc_bounds", "joins", "sent_starts", "starts", "texts", "tokens")
+
+    def __init__(self, texts, tokens, starts, doc_bounds, joins, sent_starts):
+        self.texts = texts
+        self.tokens = tokens  # list[str], all documents
+        self.starts = starts  # np.ndarray: offset of each token in its own text
+        self.doc_bounds = doc_bounds  # np.ndarray: tokens of doc k are [b[k], b[k+1])
+        self.joins = joins  # np.ndarray[bool]: token i and i+1 are one word
+        self.sent_starts = sent_starts  # np.ndarray[bool] or None: a sentence starts here
+
+
+class Segmenter:
+    """Splits Vietnamese text into words with a trained model.
+
+    ``model`` is a path to a model file, the file's bytes, a loaded :class:`~tieng.model.Model`,
+    or ``None`` for the model that ships with ``tieng``.  With ``pretokenized=True`` the input
+    is taken as already tokenized: only white space separates tokens.
+
+    A segmenter is safe to share between threads, and pickles as its model path (or the
+    model's bytes), so it travels cheaply to worker processes.
+
+    >>> seg = Segmenter()
+    >>> seg.segment_text("Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm.")
+    'Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm .'
+    >>> seg.segment("Hà Nội có nhiều hồ")
+    ['Hà Nội', 'có', 'nhiều', 'hồ']
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | bytes | Model | None = None,
+        *,
+        pretokenized: bool = False,
+    ) -> None:
+        self._path: str | None = None
+        self._bytes: bytes | None = None
+        if model is None:
+            self.model = Model.from_bytes(_default_model_bytes(), f"<bundled {DEFAULT_MODEL}>")
+        elif isinstance(model, Model):
+            self.model = model
+        elif isinstance(model, (bytes, bytearray, memoryview)):
+            self._bytes = bytes(model)
+            self.model = Model.from_bytes(self._bytes)
+        elif isinstance(model, (str, os.PathLike)):
+            self._path = os.fspath(Path(model).resolve())
+            self.model = Model.load(self._path)
+        else:
+            raise TypeError(
+                f"model must be a path, bytes, a Model or None, not {type(model).__name__}"
+            )
+        self._bundled = model is None
+        self.pretokenized = bool(pretokenized)
+        self._lock = threading.Lock()
+
+    # -------------------------------------------------------------- pickling
+    def __reduce__(self):
+        if self._path is not None:
+            return (_rebuild, (self._path, None, self.pretokenized))
+        if self._bytes is not None:
+            return (_rebuild, (None, self._bytes, self.pretokenized))
+        if self._bundled:
+            return (_rebuild, (None, None, self.pretokenized))
+        return (_rebuild, (None, self.model.to_bytes(), self.pretokenized))
+
+    def __repr__(self) -> str:
+        src = self._path or ("<bundled>" if self._bundled else "<bytes>")
+        return f"Segmenter({src!r}, pretokenized={self.pretokenized})"
+
+    # -------------------------------------------------------------- core
+    def _analyze(self, texts: list[str], sentences: bool = False) -> _Batch:
+        big = "\n".join(texts)
+        tokens, gstarts_list, line_breaks = scan(big, self.pretokenized)
+        with self._lock:  # the vocabulary's token cache is shared between threads
+            codes = self.model.vocabulary.codes(tokens)
+        gstarts = np.array(gstarts_list, dtype=np.int64)
+        n = len(tokens)
+        # Documents: offsets where each text starts in ``big``.
+        doc_off = np.zeros(len(texts) + 1, np.int64)
+        doc_off[1:] = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1)
+        doc_bounds = np.append(np.searchsorted(gstarts, doc_off[:-1]), n)
+        doc_of = np.searchsorted(doc_off, gstarts, side="right") - 1
+        starts = gstarts - doc_off[doc_of]
+        # A new sentence starts after every line break (documents are joined by one).
+        breaks = np.ones(n, dtype=bool)
+        if n > 1 and line_breaks:
+            seen = np.searchsorted(np.array(line_breaks, np.int64), gstarts)
+            breaks[1:] = seen[1:] != seen[:-1]
+        elif n > 1:
+            breaks[1:] = False
+        sent = None
+        if sentences:
+            lens = np.fromiter(map(len, tokens), np.int64, n)
+            space_before = np.ones(n, dtype=bool)
+            space_before[1:] = gstarts[1:] != gstarts[:-1] + lens[:-1]
+            sent = breaks.copy()
+            for a, b in zip(doc_bounds[:-1].tolist(), doc_bounds[1:].tolist()):
+                if b - a > 1:
+                    for k in sentence_breaks(tokens[a:b], space_before[a:b].tolist()):
+                        sent[a + k] = True
+            breaks = sent
+        elif has_credit(big):
+            for a, b in zip(doc_bounds[:-1].tolist(), doc_bounds[1:].tolist()):
+                if b - a > 2 and has_credit(texts[int(doc_of[a])]):
+                    for k in credit_breaks(tokens[a:b]):
+                        breaks[a + k] = True
+        scores = self.model.join_scores(codes, breaks)
+        return _Batch(texts, tokens, starts, doc_bounds, scores > 0, sent)
+
+    def _batches(
+        self, texts: Iterable[str], batch_size: int, sentences: bool = False
+    ) -> Iterator[_Batch]:
+        it = iter(texts)
+        while True:
+            chunk = list(islice(it, batch_size))
+            if not chunk:
+                return
+            for t in chunk:
+                if not isinstance(t, str):
+                    raise TypeError(f"expected str, not {type(t).__name__}")
+            yield self._analyze(chunk, sentences)
+
+    @staticmethod
+    def _texts_of(batch: _Batch, sentence_lines: bool) -> list[str]:
+        seps = np.where(batch.joins, "_", " ").astype(object)
+        if sentence_lines and batch.sent_starts is not None and len(seps) > 1:
+            seps[:-1][batch.sent_starts[1:]] = "\n"
+        flat = list(chain.from_iterable(zip(batch.tokens, seps.tolist())))
+        b = batch.doc_bounds.tolist()
+        return ["".join(flat[2 * i : 2 * j - 1]) if j > i else "" for i, j in zip(b, b[1:])]
+
+    @staticmethod
+    def _spans_of(batch: _Batch) -> list[list[Span]]:
+        out: list[list[Span]] = []
+        toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
+        b = batch.doc_bounds
+        for k, text in enumerate(batch.texts):
+            words: list[Span] = []
+            i, end = int(b[k]), int(b[k + 1])
+            while i < end:
+                j = i
+                while j < end - 1 and joins[j]:
+                    j += 1
+                s, e = starts[i], starts[j] + len(toks[j])
+                words.append(Span(text[s:e], s, e))
+                i = j + 1
+            out.append(words)
+        return out
+
+    # -------------------------------------------------------------- public API
+    def segment(self, text: str) -> list[str]:
+        """The words of ``text``, each exactly as written in ``text``.
+
+        >>> Segmenter().segment("Tôi yêu Việt Nam")
+        ['Tôi', 'yêu', 'Việt Nam']
+        """
+        return [w.text for w in self.segment_spans(text)]
+
+    __call__ = segment
+
+    def segment_spans(self, text: str) -> list[Span]:
+        """The words of ``text`` as :class:`~tieng.Span` objects with offsets into ``text``.
+
+        >>> Segmenter().segment_spans("Việt Nam")
+        [Span(text='Việt Nam', start=0, end=8)]
+        """
+        return self._spans_of(self._analyze([text]))[0]
+
+    def segment_text(self, text: str, *, sentence_lines: bool = False) -> str:
+        """``text`` in the VLSP format: words separated by spaces, syllables joined by "_".
+
+        Each line of ``text`` gives one line of output, with its line ending kept.  With
+        ``sentence_lines=True`` every sentence goes on a line of its own.
+
+        >>> Segmenter().segment_text("Học sinh đi học.\\nTrời mưa to")
+        'Học_sinh đi học .\\nTrời mưa to'
+        """
+        lines = text.splitlines(keepends=True)
+        if not lines:
+            return ""
+        bodies = [ln.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029") for ln in lines]
+        outs = self.pipe_text(bodies, sentence_lines=sentence_lines)
+        return "".join(o + ln[len(b) :] for o, b, ln in zip(outs, bodies, lines))
+
+    def pipe(self, texts: Iterable[str], batch_size: int = _BATCH) -> Iterator[list[str]]:
+        """Segment many texts; yields the word list of each, in order.
+
+        >>> list(Segmenter().pipe(["Hà Nội", "Sài Gòn"]))
+        [['Hà Nội'], ['Sài Gòn']]
+        """
+        for batch in self._batches(texts, batch_size):
+            for spans in self._spans_of(batch):
+                yield [w.text for w in spans]
+
+    def pipe_spans(self, texts: Iterable[str], batch_size: int = _BATCH) -> Iterator[list[Span]]:
+        """Like :meth:`pipe`, yielding :class:`~tieng.Span` lists with offsets."""
+        for batch in self._batches(texts, batch_size):
+            yield from self._spans_of(batch)
+
+    def pipe_text(
+        self, texts: Iterable[str], batch_size: int = _BATCH, *, sentence_lines: bool = False
+    ) -> Iterator[str]:
+        """Like :meth:`segment_text` for many single-line texts; yields one string per text.
+
+        >>> list(Segmenter().pipe_text(["Hà Nội có nhiều hồ", ""]))
+        ['Hà_Nội có nhiều hồ', '']
+        """
+        for batch in self._batches(texts, batch_size, sentences=sentence_lines):
+            yield from self._texts_of(batch, sentence_lines)
+
+
+def _rebuild(path: str | None, data: bytes | None, pretokenized: bool) -> Segmenter:
+    if path is not None:
+        return Segmenter(path, pretokenized=pretokenized)
+    return Segmenter(data, pretokenized=pretokenized)
+
+
+_default: dict[bool, Segmenter] = {}
+_default_lock = threading.Lock()
+
+
+def default_segmenter(pretokenized: bool = False) -> Segmenter:
+    """The shared segmenter with the bundled model, loaded on first use."""
+    seg = _default.get(pretokenized)
+    if seg is None:
+        with _default_lock:
+            seg = _default.get(pretokenized)
+            if seg is None:
+                seg = _default[pretokenized] = Segmenter(pretokenized=pretokenized)
+    return seg
+
+
+def segment(text: str) -> list[str]:
+    """The words of ``text`` with the bundled model, each exactly as written.
+
+    >>> segment("Hà Nội có nhiều hồ")
+    ['Hà Nội', 'có', 'nhiều', 'hồ']
+    """
+    return default_segmenter().segment(text)
+
+
+def segment_spans(text: str) -> list[Span]:
+    """The words of ``text`` with their offsets, with the bundled model.
+
+    >>> segment_spans("Tôi yêu Việt Nam")[2]
+    Span(text='Việt Nam', start=8, end=16)
+    """
+    return default_segmenter().segment_spans(text)
+
+
+def segment_text(text: str, *, sentence_lines: bool = False) -> str:
+    """``text`` in the VLSP format (words by spaces, syllables by "_"), with the bundled model.
+
+    >>> segment_text("Tôi là sinh viên.")
+    'Tôi là sinh_viên .'
+    """
+    return default_segmenter().segment_text(text, sentence_lines=sentence_lines)

@@ -1,0 +1,189 @@
+"""Lossless tokenization of raw Vietnamese text.
+
+The tokenizer cuts text into *pieces*: tokens (syllables, numbers, punctuation, URLs, ...) and
+the white space between them.  Pieces cover the input exactly, in order, so the offsets of a
+token are the sums of the lengths of the pieces before it and ``"".join(pieces) == text``
+always holds.  Conventions follow the VLSP 2013 corpus: punctuation is a token of its own,
+while numbers with separators (``1.000.000``, ``3,5``, ``-2,5``, ``10%``), dates and times
+(``27/11/2023``, ``6-2004``, ``8h30``, ``10:30``), URLs, e-mail addresses, @mentions,
+#hashtags, abbreviations (``TP.``, ``GS.``, ``PGS.TS.``, ``Tp.HCM``, ``U.S.``), ellipses,
+emoji and emoticons stay whole.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+
+from .normalization import COMBINING_MARKS as _M
+
+__all__ = ["SPACE_CHARS", "Span", "split_pieces", "tokenize"]
+
+
+class Span(NamedTuple):
+    """A slice of the original text: ``text == original[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+# Characters that separate tokens: Unicode white space plus the invisible format characters
+# (zero-width space and joiners, direction marks, word joiner, BOM) that editors leave behind.
+_INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+_WHITE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+SPACE_CHARS = frozenset(_WHITE + _INVISIBLE)
+_SPACE_CLASS = r"\s" + _INVISIBLE
+
+_UPPER = "A-ZÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬĐÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_L = rf"(?:[^\W\d_][{_M}]*)"  # one letter with any combining marks after it
+_WORD = rf"[^\W_]+(?:[{_M}]+[^\W_]*)*"  # letters and digits, combining marks allowed (NFD)
+_EMOJI_BASE = "\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\u3030\u303d"
+_EMOJI_MOD = "\ufe0f\ufe0e\U0001f3fb-\U0001f3ff\u20e3\U000e0020-\U000e007f"
+_EMOJI = (
+    rf"[\U0001f1e6-\U0001f1ff]{{2}}"
+    rf"|[{_EMOJI_BASE}][{_EMOJI_MOD}]*(?:\u200d[{_EMOJI_BASE}][{_EMOJI_MOD}]*)*"
+)
+# Abbreviations that keep their dot when more text follows on the line.
+_ABBREVIATIONS = (
+    "TP|Tp|tp|TX|Tx|TT|TS|Ts|GS|Gs|PGS|ThS|Ths|BS|Bs|KS|CN|NXB|Q|P|X|tr|Tr|Th|Ng|Kh|Ph|"
+    "St|Mr|Mrs|Ms|Dr|Jr|Sr|Co|Corp|Ltd|Inc|etc|vs|No|Nxb|Bt|BT|BV|CLB|UBND|HĐND"
+)
+_FOLLOWED = r"(?=[ \t\u00a0]*[^\s.,;:!?)\]}\"”’'…])"
+
+_PATTERN = "|".join(
+    [
+        rf"[{_SPACE_CLASS}]+",
+        # Fast path for the common case: a run of letters that nothing else continues.
+        rf"[^\W\d_]+(?![\w.@'’{_M}-]|:/)",
+        # URLs, minus trailing punctuation that belongs to the sentence.
+        r"(?:https?://|ftp://|www\.)[^\s<>\"“”]*[^\s<>\"“”.,;:!?)\]}'’]",
+        r"[^\W_][\w.+-]*@[^\W_][\w-]*(?:\.[\w-]+)+",
+        rf"(?<![\w@#])[@#][^\W_][\w{_M}]*",
+        # Numbers, dates and times: 1.000.000 3,5 -2,5 10% 27/11/2023 6-2004 8h30 10:30 m2 1A.
+        rf"(?:(?<![^\W_])[-+−](?=\d))?\d+(?:[.,:/-]\d+)*(?:%|‰|[^\W_]+(?:[{_M}]+[^\W_]*)*)?"
+        rf"(?:-[^\W_]+)*",
+        r"[vV]\.[vV]\.+",
+        # Dotted abbreviations and initials: U.S. PGS.TS. V.H.Q. Tp.HCM T.Ư C.C.Chen
+        rf"(?<![^\W_])(?:{_L}{{1,3}}\.)+{_L}{{1,2}}\.(?![^\W_])",
+        rf"(?<![^\W_])(?:{_L}{{1,3}}\.)+{_L}+(?:[{_M}]+[^\W_]*)*",
+        rf"(?<![^\W_])(?:{_ABBREVIATIONS})\.{_FOLLOWED}",
+        rf"(?<![^\W_])[{_UPPER}][{_M}]*\.{_FOLLOWED}",
+        # Words: letters and digits, with inner apostrophes (H'Mông) and hyphens (Co-op).
+        rf"{_WORD}(?:['’]{_WORD})*(?:-{_WORD}(?:['’]{_WORD})*)*",
+        r"\.{2,}|…+|[!?]{2,}|-{2,}|={2,}|\*{2,}|_{2,}|~{2,}",
+        r"(?<![^\s(\[\"“])(?:[:;=][-'^]?[)(\]\[DPpOo3/\\|*]+|<3|\^[_.-]?\^)(?![^\W_])",
+        _EMOJI,
+        r"(?s:.)",
+    ]
+)
+_TOKEN_RE = re.compile(_PATTERN)
+_PRETOKENIZED_RE = re.compile(rf"[{_SPACE_CLASS}]+|[^{_SPACE_CLASS}]+")
+
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_CONTEXT = 8  # characters past a chunk that the look-ahead of the patterns may need
+_TRAILING = frozenset(',;!?)]}"”’.')
+_LEADING = frozenset('([{"“‘')
+_LOWER_ABBREVIATIONS = frozenset(a for a in _ABBREVIATIONS.split("|") if a.islower())
+
+
+def _plain_before_dot(word: str) -> bool:
+    """True when ``word.`` is a word and a full stop, never an abbreviation."""
+    return word.islower() and word not in _LOWER_ABBREVIATIONS
+
+
+def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], list[int]]:
+    """Tokens of ``text``, their start offsets, and the offsets of line breaks between them.
+
+    Gives the same tokens as :func:`split_pieces`, faster: the text is cut at single spaces
+    (in C), chunks made only of letters are tokens as they are, and only the other chunks go
+    through the regular expression, with a few characters of the following text in view.
+    """
+    findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
+    chunks = text.split(" ")
+    m = len(chunks)
+    lens = np.fromiter(map(len, chunks), np.int64, m)
+    offsets = [0, *np.cumsum(lens + 1).tolist()]
+    hard = np.flatnonzero(~np.fromiter(map(str.isalpha, chunks), bool, m)).tolist()
+    if not hard:
+        return chunks, offsets[:-1], []
+    tokens: list[str] = []
+    starts: list[int] = []
+    line_breaks: list[int] = []
+    n = len(text)
+    prev = 0
+    for h in hard:
+        if h > prev:
+            tokens += chunks[prev:h]
+            starts += offsets[prev:h]
+        prev = h + 1
+        chunk = chunks[h]
+        if not chunk:
+            continue
+        p = offsets[h]
+        if len(chunk) == 1 and chunk not in SPACE_CHARS:
+            tokens.append(chunk)
+            starts.append(p)
+            continue
+        if not pretokenized:
+            # Shortcuts for the commonest cases, which the pattern would cut the same way:
+            # a word with one punctuation mark after it ("nói,") or before it ("(Điều").
+            last, body = chunk[-1], chunk[:-1]
+            if last in _TRAILING and body.isalpha() and (last != "." or _plain_before_dot(body)):
+                tokens += (body, last)
+                starts += (p, p + len(body))
+                continue
+            first, body = chunk[0], chunk[1:]
+            if first in _LEADING and body.isalpha():
+                tokens += (first, body)
+                starts += (p, p + 1)
+                continue
+        end = p + len(chunk)
+        for piece in findall(text, p, min(n, end + _CONTEXT)):
+            if p >= end:
+                break
+            if piece[0] in SPACE_CHARS:
+                if not _LINE_BREAKS.isdisjoint(piece):
+                    line_breaks.append(p)
+            else:
+                tokens.append(piece)
+                starts.append(p)
+            p += len(piece)
+    if prev < len(chunks):
+        tokens += chunks[prev:]
+        starts += offsets[prev:-1]
+    return tokens, starts, line_breaks
+
+
+def split_pieces(text: str, pretokenized: bool = False) -> list[str]:
+    """Cut ``text`` into tokens and the white space between them; the pieces join to ``text``.
+
+    >>> split_pieces("TP. HCM, 8h30.")
+    ['TP.', ' ', 'HCM', ',', ' ', '8h30', '.']
+    """
+    return (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall(text)
+
+
+def tokenize(text: str, pretokenized: bool = False) -> list[Span]:
+    """Split ``text`` into tokens, each with its offsets into ``text``.
+
+    With ``pretokenized=True`` only white space separates tokens.
+
+    >>> [t.text for t in tokenize("Giá tăng 3,5% vào 27/11/2023 (TP. HCM)...")]
+    ['Giá', 'tăng', '3,5%', 'vào', '27/11/2023', '(', 'TP.', 'HCM', ')', '...']
+    >>> tokenize("Xin chào")[1]
+    Span(text='chào', start=4, end=8)
+    """
+    spans = []
+    pos = 0
+    for piece in split_pieces(text, pretokenized):
+        end = pos + len(piece)
+        if piece[0] not in SPACE_CHARS:
+            spans.append(Span(piece, pos, end))
+        pos = end
+    return spans

@@ -1,0 +1,219 @@
+"""Training a segmentation model from a corpus in the VLSP 2013 format.
+
+The model is an L2-regularized logistic regression over the gap features of
+:mod:`tieng.features`, fitted with full-batch L-BFGS (deterministic: the same corpus and
+settings give the same model).  Lexicon features of training sentences come from the words of
+the *other* folds (jackknifing), so the model learns how much to trust the lexicon on words it
+has not seen, as at test time.
+
+Needs ``scipy`` (``pip install 'tieng[train]'``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .features import FeatureSpec
+from .model import Model
+from .normalization import canonical_key
+from .vocabulary import Vocabulary
+
+__all__ = ["read_corpus", "sentence_tokens", "split_dev", "train"]
+
+log = logging.getLogger("tieng.training")
+
+Sentence = list[str]  # words, syllables joined by "_"
+
+
+def read_corpus(paths: str | Path | Iterable[str | Path]) -> list[Sentence]:
+    """Read segmented sentences (one a line, words separated by spaces, syllables by "_").
+
+    Files in the VLSP POS format (``word/TAG``) are read too: the tags are dropped.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out: list[Sentence] = []
+    for path in paths:
+        with open(path, encoding="utf-8-sig") as f:
+            for line in f:
+                words = line.split()
+                if not words:
+                    continue
+                if all("/" in w[1:] for w in words):
+                    words = [w.rsplit("/", 1)[0] for w in words]
+                out.append(words)
+    return out
+
+
+def split_dev(
+    sentences: Sequence[Sentence], percent: float = 5.0, seed: int = 13
+) -> tuple[list[Sentence], list[Sentence]]:
+    """Split off a development set: a sentence goes to dev when a seeded hash of it says so."""
+    train, dev = [], []
+    cut = percent / 100.0 * 2**32
+    salt = str(seed).encode()
+    for s in sentences:
+        h = zlib.crc32(salt + " ".join(s).encode("utf-8"))
+        (dev if h < cut else train).append(s)
+    return train, dev
+
+
+def sentence_tokens(sentence: Sentence) -> tuple[list[str], list[bool]]:
+    """Syllable tokens of a segmented sentence and, for each, whether it joins the next."""
+    tokens: list[str] = []
+    joins: list[bool] = []
+    for w in sentence:
+        syls = [s for s in w.split("_") if s] or [w]
+        tokens.extend(syls)
+        joins.extend([True] * (len(syls) - 1) + [False])
+    return tokens, joins
+
+
+def _flatten(vocab: Vocabulary, sentences: Sequence[Sentence]):
+    toks: list[str] = []
+    joins: list[bool] = []
+    breaks: list[bool] = []
+    for s in sentences:
+        t, j = sentence_tokens(s)
+        toks.extend(t)
+        joins.extend(j)
+        breaks.extend([True] + [False] * (len(t) - 1))
+    return vocab.codes(toks), np.array(joins, bool), np.array(breaks, bool)
+
+
+def _fold_features(model: Model, codes: np.ndarray, joins: np.ndarray, breaks: np.ndarray):
+    """Feature rows and labels of the gaps the model decides."""
+    gaps, feats = model.gap_features(codes, breaks)
+    return feats, joins[gaps]
+
+
+def _vocabulary(sentences: Sequence[Sentence], min_count: int) -> Vocabulary:
+    counts: Counter[str] = Counter()
+    for s in sentences:
+        for w in s:
+            for syl in w.split("_"):
+                if syl:
+                    counts[canonical_key(syl)] += 1
+    keys = sorted(k for k, c in counts.items() if c >= min_count and "\n" not in k)
+    return Vocabulary(keys)
+
+
+def _fit(
+    feats: np.ndarray, y: np.ndarray, size: int, l2: float, max_iter: int, progress=None
+) -> tuple[np.ndarray, float]:
+    """L2-regularized logistic regression over hashed binary features, by L-BFGS."""
+    from scipy.optimize import minimize
+
+    cols = np.ascontiguousarray(feats.T)  # (templates, examples): one gather per template
+    yf = y.astype(np.float64)
+    calls = [0]
+    t0 = time.time()
+
+    def objective(theta: np.ndarray):
+        w, b = theta[:-1], theta[-1]
+        s = np.full(len(yf), b)
+        for c in cols:
+            s += w[c]
+        loss = np.logaddexp(0.0, s).sum() - (yf * s).sum() + 0.5 * l2 * (w @ w)
+        g = 1.0 / (1.0 + np.exp(-s)) - yf
+        grad = np.empty_like(theta)
+        gw = l2 * w
+        for c in cols:
+            gw += np.bincount(c, weights=g, minlength=size)
+        grad[:-1] = gw
+        grad[-1] = g.sum()
+        calls[0] += 1
+        if progress and calls[0] % 10 == 0:
+            progress(f"iteration {calls[0]}: loss {loss:.1f} ({time.time() - t0:.0f} s)")
+        return loss, grad
+
+    theta0 = np.zeros(size + 1)
+    res = minimize(
+        objective,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "maxcor": 10, "ftol": 1e-10, "gtol": 1e-6},
+    )
+    return res.x[:-1].astype(np.float32), float(res.x[-1])
+
+
+def train(
+    sentences: Sequence[Sentence],
+    *,
+    hash_bits: int = 22,
+    max_word: int = 8,
+    l2: float = 1.0,
+    folds: int = 5,
+    min_count: int = 2,
+    max_iter: int = 300,
+    metadata: dict | None = None,
+    progress=None,
+) -> Model:
+    """Train a model on segmented ``sentences`` (lists of words, syllables joined by "_").
+
+    >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
+    >>> type(m).__name__
+    'Model'
+    """
+    say = progress or (lambda msg: log.info(msg))
+    spec = FeatureSpec(hash_bits, max_word)
+    vocab = _vocabulary(sentences, min_count)
+    say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
+    folds = max(1, min(folds, len(sentences)))
+    all_feats, all_y = [], []
+    for k in range(folds):
+        part = [s for i, s in enumerate(sentences) if i % folds == k]
+        if folds > 1:
+            others = [w for i, s in enumerate(sentences) if i % folds != k for w in s]
+        else:
+            others = [w for s in sentences for w in s]
+        lexicon = Model.build_lexicon(vocab, [w.split("_") for w in others if "_" in w], max_word)
+        scratch = Model(vocab, lexicon, np.zeros(spec.size, np.float32), 0.0, spec)
+        codes, joins, breaks = _flatten(vocab, part)
+        f, y = _fold_features(scratch, codes, joins, breaks)
+        all_feats.append(f)
+        all_y.append(y)
+        say(f"fold {k + 1}/{folds}: {len(y)} gaps, lexicon of {len(lexicon)} words")
+    feats = np.concatenate(all_feats)
+    y = np.concatenate(all_y)
+    del all_feats
+    say(f"fitting {spec.size} weights on {len(y)} gaps ({feats.shape[1]} features each)")
+    weights, bias = _fit(feats, y, spec.size, l2, max_iter, say)
+    words = [w.split("_") for s in sentences for w in s if "_" in w]
+    lexicon = Model.build_lexicon(vocab, words, max_word)
+    meta = {
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
+        "training": {
+            "sentences": len(sentences),
+            "l2": l2,
+            "folds": folds,
+            "min_count": min_count,
+            "max_iter": max_iter,
+        },
+    }
+    meta.update(metadata or {})
+    return Model(vocab, lexicon, weights, bias, spec, meta)
+
+
+def predict_joins(model: Model, sentences_tokens: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    """Join decisions for pre-tokenized sentences (used for quick development scores)."""
+    toks: list[str] = []
+    breaks: list[bool] = []
+    for t in sentences_tokens:
+        toks.extend(t)
+        breaks.extend([True] + [False] * (len(t) - 1))
+    scores = model.join_scores(model.vocabulary.codes(toks), np.array(breaks, bool))
+    out, i = [], 0
+    for t in sentences_tokens:
+        out.append(scores[i : i + len(t)] > 0)
+        i += len(t)
+    return out

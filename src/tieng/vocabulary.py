@@ -1,0 +1,104 @@
+"""From token strings to the integer codes the model reads: a vocabulary id and a shape."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from .features import Shape
+from .normalization import canonical_key
+from .tokenization import SPACE_CHARS
+
+__all__ = ["UNKNOWN", "Vocabulary", "shape_of"]
+
+UNKNOWN = 1  # id 0 is the sentence padding, 1 any token the vocabulary does not know
+SPACE = -1  # code of a run of white space
+LINE_BREAK = -2  # code of a run of white space that holds a line break
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_CACHE_LIMIT = 1 << 20
+
+
+def shape_of(token: str) -> int:
+    """The :class:`~tieng.features.Shape` class of one token.
+
+    >>> [shape_of(t) for t in ("hà", "Hà", "TP.", "3,5")] == [
+    ...     Shape.LOWER, Shape.TITLE, Shape.DOTTED, Shape.NUMBER]
+    True
+    """
+    if (
+        "://" in token
+        or "@" in token[1:]
+        or (token.startswith(("www.", "#", "@")) and len(token) > 1)
+    ):
+        return Shape.LINK
+    letters = digits = 0
+    for ch in token:
+        if ch.isalpha():
+            letters += 1
+        elif ch.isdigit():
+            digits += 1
+    if not letters and not digits:
+        if all(unicodedata.category(ch)[0] == "P" for ch in token):
+            return Shape.PUNCT
+        return Shape.SYMBOL
+    if letters and "." in token:
+        return Shape.DOTTED
+    if not letters:
+        return Shape.DIGITS if token.isdigit() else Shape.NUMBER
+    if digits:
+        return Shape.ALNUM
+    if token.islower():
+        return Shape.LOWER
+    if token.isupper():
+        return Shape.UPPER if letters > 1 else Shape.TITLE
+    if token[0].isupper() and token[1:].islower():
+        return Shape.TITLE
+    return Shape.MIXED
+
+
+class Vocabulary:
+    """Maps tokens to ids through their :func:`~tieng.normalization.canonical_key`.
+
+    Looking a token up goes through a cache keyed by the token's own characters, so the
+    Unicode and tone normalization run once per distinct token, not once per occurrence.
+    """
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = list(keys)
+        self._index = {k: i + 2 for i, k in enumerate(self.keys)}
+        self._cache: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.keys) + 2
+
+    def code(self, token: str) -> int:
+        """``id * Shape.COUNT + shape`` for one token (computed, then cached).
+
+        White space gets :data:`SPACE`, or :data:`LINE_BREAK` when it holds a line break.
+        """
+        c = self._cache.get(token)
+        if c is None:
+            if token[0] in SPACE_CHARS:
+                c = LINE_BREAK if any(ch in _LINE_BREAKS for ch in token) else SPACE
+            else:
+                c = self._index.get(canonical_key(token), UNKNOWN) * Shape.COUNT + shape_of(token)
+            if len(self._cache) >= _CACHE_LIMIT:  # bound memory on endless distinct tokens
+                self._cache.clear()
+            self._cache[token] = c
+        return c
+
+    def codes(self, tokens: Iterable[str]) -> np.ndarray:
+        """Codes of many tokens as an int64 array."""
+        get = self._cache.get
+        vals = list(map(get, tokens)) if isinstance(tokens, list) else [get(t) for t in tokens]
+        if None in vals:
+            tokens = list(tokens)
+            code = self.code
+            vals = [v if v is not None else code(t) for v, t in zip(vals, tokens)]
+        return np.array(vals, dtype=np.int64)
+
+    def ids_of_words(self, words: Iterable[Sequence[str]]) -> list[list[int]]:
+        """Vocabulary ids of the syllables of each word (for building a lexicon)."""
+        return [[self.code(s) // Shape.COUNT for s in w if s] for w in words]

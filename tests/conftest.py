@@ -1,0 +1,26 @@
+import pytest
+
+from tieng.training import train
+
+# A tiny corpus written for the tests: enough to learn a handful of words.
+TINY_CORPUS = [
+    "Hà_Nội là thủ_đô của Việt_Nam .",
+    "Thành_phố Hà_Nội có nhiều hồ đẹp .",
+    "Người dân Hà_Nội đi làm bằng xe_máy .",
+    "Việt_Nam có nhiều thành_phố lớn .",
+    "Thủ_đô của Việt_Nam rất đẹp .",
+    "Tôi yêu Hà_Nội và Việt_Nam .",
+    "Học_sinh đi học bằng xe_máy .",
+    "Người dân thành_phố yêu hồ đẹp .",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus():
+    return list(TINY_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    sentences = [s.split() for s in TINY_CORPUS] * 4
+    return train(sentences, hash_bits=14, max_iter=60, folds=2, l2=0.1)

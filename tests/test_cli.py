@@ -1,0 +1,115 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tieng.cli import main
+
+
+def run(*args, stdin=b""):
+    return subprocess.run(
+        [sys.executable, "-m", "tieng", *args], input=stdin, capture_output=True, timeout=120
+    )
+
+
+def test_segment_stdin_to_stdout():
+    r = run("segment", stdin="Thành phố sẽ đầu tư xây dựng tàu điện ngầm.\nHà Nội\n".encode())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode() == "Thành_phố sẽ đầu_tư xây_dựng tàu_điện_ngầm .\nHà_Nội\n"
+
+
+def test_segment_files_and_output(tmp_path, capsys):
+    a = tmp_path / "a.txt"
+    b = tmp_path / "b.txt"
+    a.write_bytes("\ufeffHà Nội có nhiều hồ\r\n\r\n".encode())
+    b.write_text("Tôi yêu Việt Nam", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    assert main(["segment", str(a), str(b), "-o", str(out)]) == 0
+    assert out.read_bytes().decode() == "Hà_Nội có nhiều hồ\r\n\r\nTôi yêu Việt_Nam"
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
+def test_invalid_utf8_names_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("Hà Nội\n".encode() + b"ok \xff\xfe here\n")
+    out = tmp_path / "out.txt"
+    assert main(["segment", str(bad), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.txt, line 2" in err and "invalid UTF-8" in err and "byte 13" in err
+    assert not out.exists()
+
+
+def test_invalid_utf8_on_stdin_exit_code():
+    r = run("segment", stdin=b"\xc3\x28\n")
+    assert r.returncode == 2
+    assert b"<stdin>, line 1: invalid UTF-8" in r.stderr
+    assert b"Traceback" not in r.stderr
+
+
+def test_missing_file_and_bad_model(tmp_path, capsys):
+    assert main(["segment", str(tmp_path / "nope.txt")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    junk = tmp_path / "junk.tieng"
+    junk.write_bytes(b"not a model")
+    assert main(["segment", "--model", str(junk), str(junk)]) == 2
+    assert "not a tieng model" in capsys.readouterr().err
+
+
+def test_sentences_and_pretokenized_flags():
+    r = run("segment", "--sentences", stdin="Trời mưa. Tôi ở nhà.\n".encode())
+    assert r.stdout.decode() == "Trời mưa .\nTôi ở nhà .\n"
+    r = run("segment", "--pretokenized", stdin="TP.HCM, đẹp\n".encode())
+    assert r.stdout.decode() == "TP.HCM, đẹp\n"
+
+
+def test_tokenize_and_normalize_commands():
+    r = run("tokenize", stdin="Giá 3,5% (TP. HCM).\n".encode())
+    assert r.stdout.decode() == "Giá 3,5% ( TP. HCM ) .\n"
+    r = run("normalize", stdin="hoà bình\n".encode())
+    assert r.stdout.decode() == "hòa bình\n"
+    r = run("normalize", "--tone", "classic", stdin="hòa bình\n".encode())
+    assert r.stdout.decode() == "hoà bình\n"
+
+
+def test_evaluate(tmp_path, capsys):
+    gold = tmp_path / "gold.txt"
+    pred = tmp_path / "pred.txt"
+    gold.write_text("Hà_Nội mùa_thu\nTôi đi\n", encoding="utf-8")
+    pred.write_text("Hà_Nội mùa thu\nTôi đi\n", encoding="utf-8")
+    assert main(["evaluate", str(gold), str(pred), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["precision"] == pytest.approx(60.0)
+    assert scores["recall"] == pytest.approx(75.0)
+    assert scores["sentence_accuracy"] == 50.0
+    pred.write_text("Hà_Nam\nTôi đi\n", encoding="utf-8")
+    assert main(["evaluate", str(gold), str(pred)]) == 2
+    assert "texts differ" in capsys.readouterr().err
+
+
+def test_train_command(tmp_path, capsys, tiny_corpus):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
+    model = tmp_path / "m.tieng"
+    args = [
+        "train",
+        str(corpus),
+        "-o",
+        str(model),
+        "--hash-bits",
+        "14",
+        "--max-iter",
+        "40",
+        "--folds",
+        "2",
+        "--l2",
+        "0.1",
+        "-q",
+    ]
+    assert main(args) == 0
+    raw = tmp_path / "raw.txt"
+    raw.write_text(corpus.read_text(encoding="utf-8").replace("_", " "), encoding="utf-8")
+    assert main(["segment", "--model", str(model), str(raw), "-o", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o").read_text(encoding="utf-8").splitlines()[0] == tiny_corpus[0]
+    assert main(["info", "--model", str(model)]) == 0
+    assert json.loads(capsys.readouterr().out)["metadata"]["training"]["l2"] == 0.1

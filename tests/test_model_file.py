@@ -1,0 +1,81 @@
+import pathlib
+import re
+import struct
+
+import numpy as np
+import pytest
+
+import tieng
+from tieng.model import FORMAT_VERSION, MAGIC, Model, ModelError
+
+SRC = pathlib.Path(tieng.__file__).parent
+
+
+def test_round_trip_bytes(tiny_model):
+    data = tiny_model.to_bytes()
+    assert data.startswith(MAGIC)
+    again = Model.from_bytes(data)
+    assert np.array_equal(again.weights, tiny_model.weights)
+    assert np.array_equal(again.lexicon, tiny_model.lexicon)
+    assert again.vocabulary.keys == tiny_model.vocabulary.keys
+    assert again.bias == pytest.approx(tiny_model.bias)
+    assert again.metadata == tiny_model.metadata
+
+
+def test_save_is_atomic_and_loads(tiny_model, tmp_path):
+    path = tmp_path / "m.tieng"
+    tiny_model.save(path)
+    assert not list(tmp_path.glob("*.tmp"))
+    assert Model.load(path).to_bytes() == tiny_model.to_bytes()
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        Model.load(tmp_path / "nope.tieng")
+    with pytest.raises(ModelError, match="directory"):
+        Model.load(tmp_path)
+
+
+@pytest.mark.parametrize("cut", [0, 5, 20, 200, -1])
+def test_truncated_file(tiny_model, cut):
+    data = tiny_model.to_bytes()
+    with pytest.raises(ModelError, match=r"truncated|not a tieng|corrupt"):
+        Model.from_bytes(data[: cut if cut >= 0 else len(data) - 1])
+
+
+def test_corrupt_payload(tiny_model):
+    data = bytearray(tiny_model.to_bytes())
+    data[-10] ^= 0xFF
+    with pytest.raises(ModelError, match="checksum"):
+        Model.from_bytes(bytes(data))
+
+
+def test_corrupt_header(tiny_model):
+    data = bytearray(tiny_model.to_bytes())
+    data[17] = ord("}")
+    with pytest.raises(ModelError, match="corrupt model header"):
+        Model.from_bytes(bytes(data))
+
+
+def test_wrong_magic_and_version(tiny_model):
+    data = tiny_model.to_bytes()
+    with pytest.raises(ModelError, match="wrong magic"):
+        Model.from_bytes(b"PK\x03\x04" + data[4:])
+    bumped = data[:8] + struct.pack("<I", FORMAT_VERSION + 1) + data[12:]
+    with pytest.raises(ModelError, match="version"):
+        Model.from_bytes(bumped)
+
+
+def test_bundled_model_is_valid():
+    path = SRC / "models" / "vlsp2013.tieng"
+    model = Model.load(path)
+    assert path.stat().st_size < 20_000_000
+    assert "l2" in model.metadata["training"]
+
+
+def test_no_pickle_anywhere_in_src():
+    pattern = re.compile(
+        r"\bpickle\.loads?\b|\bjoblib\b|allow_pickle\s*=\s*True|\bmarshal\.loads?\b"
+    )
+    offenders = [p.name for p in SRC.rglob("*.py") if pattern.search(p.read_text("utf-8"))]
+    assert offenders == []

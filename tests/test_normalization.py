@@ -1,0 +1,58 @@
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tieng import normalize
+from tieng.normalization import canonical_key, place_tone
+
+
+@pytest.mark.parametrize(
+    ("word", "modern", "classic"),
+    [
+        ("hoà", "hòa", "hoà"),
+        ("hòa", "hòa", "hoà"),
+        ("thuỷ", "thủy", "thuỷ"),
+        ("khoẻ", "khỏe", "khoẻ"),
+        ("qúy", "quý", "quý"),
+        ("HOÀ", "HÒA", "HOÀ"),
+        ("Thuỷ", "Thủy", "Thuỷ"),
+        # Closed syllables and marked vowels: both styles agree.
+        ("hoàn", "hoàn", "hoàn"),
+        ("người", "người", "người"),
+        ("giường", "giường", "giường"),
+        ("quyết", "quyết", "quyết"),
+        ("mưa", "mưa", "mưa"),
+        ("của", "của", "của"),
+        ("gì", "gì", "gì"),
+    ],
+)
+def test_tone_placement(word, modern, classic):
+    assert place_tone(word, "modern") == modern
+    assert place_tone(word, "classic") == classic
+
+
+def test_normalize_text_and_nfd():
+    nfd = unicodedata.normalize("NFD", "Hoà bình, thuỷ lợi và sức khoẻ.")
+    assert normalize(nfd) == "Hòa bình, thủy lợi và sức khỏe."
+    assert normalize(nfd, tone="classic") == "Hoà bình, thuỷ lợi và sức khoẻ."
+    assert normalize(nfd, tone=None) == unicodedata.normalize("NFC", nfd)
+
+
+def test_normalize_rejects_unknown_style():
+    with pytest.raises(ValueError, match="tone must be"):
+        normalize("hòa", tone="new")
+
+
+def test_canonical_key_unifies_spellings():
+    forms = ["hoà", "hòa", "HOÀ", "Hòa", unicodedata.normalize("NFD", "hòa")]
+    assert {canonical_key(f) for f in forms} == {"hoà"}
+    assert canonical_key("2.004") == "0.000"
+
+
+@given(st.text())
+def test_normalize_is_idempotent_and_nfc(text):
+    once = normalize(text)
+    assert unicodedata.is_normalized("NFC", once)
+    assert normalize(once) == once

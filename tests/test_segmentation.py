@@ -1,0 +1,177 @@
+import multiprocessing as mp
+import pickle
+import unicodedata
+
+import pytest
+
+import tieng
+from tieng import Segmenter
+
+
+@pytest.fixture(scope="module")
+def seg():
+    return tieng.default_segmenter()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.",
+            "Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm trong năm tới .",
+        ),
+        (
+            "Thủ tướng Chính phủ đã có văn bản giao TP. HCM hoàn thiện báo cáo trong tháng 6-2004.",
+            "Thủ_tướng Chính_phủ đã có văn_bản giao TP. HCM hoàn_thiện báo_cáo "
+            "trong tháng 6-2004 .",
+        ),
+        ("Giá vàng tăng 3,5% trong năm 2022.", "Giá vàng tăng 3,5% trong năm 2022 ."),
+        ("Học sinh đến trường lúc 8h30.", "Học_sinh đến trường lúc 8h30 ."),
+    ],
+)
+def test_reference_sentences(seg, text, expected):
+    assert seg.segment_text(text) == expected
+
+
+def test_words_are_original_substrings(seg):
+    text = "Hợp tác  xã\tnông nghiệp (Hà Nội)"
+    spans = seg.segment_spans(text)
+    for w in spans:
+        assert text[w.start : w.end] == w.text
+    assert "Hợp tác  xã" in [w.text for w in spans]
+    assert seg.segment(text) == [w.text for w in spans]
+
+
+def test_module_level_functions_match_segmenter(seg):
+    text = "Người dân Việt Nam rất hiếu khách."
+    assert tieng.segment(text) == seg.segment(text)
+    assert tieng.segment_text(text) == seg.segment_text(text)
+    assert tieng.segment_spans(text) == seg.segment_spans(text)
+
+
+def test_tone_styles_and_unicode_forms_segment_alike(seg):
+    classic = "Hoà bình và thuỷ lợi giúp nông dân khoẻ mạnh, quý hoá."
+    modern = "Hòa bình và thủy lợi giúp nông dân khỏe mạnh, quý hóa."
+    nfd = unicodedata.normalize("NFD", classic)
+
+    def boundaries(t):
+        return [(w.start, w.end) for w in seg.segment_spans(t)]
+
+    assert boundaries(classic) == boundaries(modern)
+    # NFD text is longer; compare the words after composing each of them.
+    assert [unicodedata.normalize("NFC", w) for w in seg.segment(nfd)] == seg.segment(classic)
+    # The output keeps the user's characters exactly.
+    assert (
+        seg.segment_text(modern).replace("_", " ").replace(" ,", ",").replace(" .", ".") == modern
+    )
+
+
+def test_all_caps_headline_segments_like_running_text(seg):
+    lower = seg.segment_text("Thành phố sẽ đầu tư xây dựng tàu điện ngầm")
+    upper = seg.segment_text("THÀNH PHỐ SẼ ĐẦU TƯ XÂY DỰNG TÀU ĐIỆN NGẦM")
+    assert upper.lower() == lower.lower()
+
+
+def test_byline_does_not_fuse_with_next_sentence(seg):
+    out = seg.segment_text("Ảnh: Ngọc Thành Ngày 5/3, đoàn công tác đã đến thăm.")
+    assert "Thành_Ngày" not in out
+    assert "Ngày 5/3" in out
+
+
+def test_lines_map_one_to_one(seg):
+    text = "Hà Nội có nhiều hồ.\n\nSài Gòn mưa\r\ncuối cùng"
+    out = seg.segment_text(text)
+    assert out == "Hà_Nội có nhiều hồ .\n\nSài_Gòn mưa\r\ncuối_cùng"
+    assert seg.segment_text("") == ""
+
+
+def test_sentence_lines(seg):
+    out = seg.segment_text("Trời mưa. Tôi ở nhà.", sentence_lines=True)
+    assert out == "Trời mưa .\nTôi ở nhà ."
+
+
+def test_pretokenized_mode():
+    seg = Segmenter(pretokenized=True)
+    assert seg.segment_text("Thành phố Hồ Chí Minh , 3,5 %") == "Thành_phố Hồ_Chí_Minh , 3,5 %"
+    assert seg.segment_text("TP.HCM,") == "TP.HCM,"
+
+
+def test_pipe_keeps_order_and_batches_independently(seg):
+    texts = ["Hà Nội có nhiều hồ", "", "Tôi yêu Việt Nam", "   ", "Sài Gòn"] * 50
+    one_by_one = [seg.segment_text(t) for t in texts]
+    assert list(seg.pipe_text(texts, batch_size=7)) == one_by_one
+    assert list(seg.pipe(texts, batch_size=3)) == [seg.segment(t) for t in texts]
+    assert [[w.text for w in s] for s in seg.pipe_spans(texts)] == [seg.segment(t) for t in texts]
+
+
+def test_pipe_rejects_non_strings(seg):
+    with pytest.raises(TypeError, match="expected str"):
+        list(seg.pipe(["ok", None]))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\n",
+        "=",
+        "000 85 .",
+        "abc ",
+        "!!!???...",
+        "😀" * 50,
+        "\x00\x01\x1f",
+        "北京 và Москва",
+        "a" * 5000,
+        "Hà " * 3000,
+        "‮RTL‬ שלום",
+        "\u200bxin\u200b chào",
+    ],
+)
+def test_odd_input_loses_nothing(seg, text):
+    spans = seg.segment_spans(text)
+    for w in spans:
+        assert text[w.start : w.end] == w.text
+    non_space = "".join(
+        ch
+        for ch in text
+        if not (ch.isspace() or ch in "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff")
+    )
+    assert "".join(w.text for w in spans).replace(" ", "").replace(
+        "\u200b", ""
+    ) == non_space.replace(" ", "")
+
+
+def test_segmenter_pickles_cheaply(seg, tiny_model, tmp_path):
+    data = pickle.dumps(seg)
+    assert len(data) < 1000  # the bundled model travels by name
+    again = pickle.loads(data)
+    assert again.segment_text("Hà Nội") == seg.segment_text("Hà Nội")
+    path = tmp_path / "tiny.tieng"
+    tiny_model.save(path)
+    by_path = Segmenter(path)
+    assert len(pickle.dumps(by_path)) < 1000
+    assert pickle.loads(pickle.dumps(by_path)).segment("Hà Nội") == by_path.segment("Hà Nội")
+    by_object = Segmenter(tiny_model)
+    assert pickle.loads(pickle.dumps(by_object)).segment("Hà Nội") == by_object.segment("Hà Nội")
+
+
+def _work(args):
+    seg, text = args
+    return seg.segment_text(text)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_segmenter_in_worker_processes(seg, method):
+    texts = ["Hà Nội có nhiều hồ", "Tôi yêu Việt Nam"]
+    with mp.get_context(method).Pool(2) as pool:
+        assert pool.map(_work, [(seg, t) for t in texts]) == [seg.segment_text(t) for t in texts]
+
+
+def test_model_loads_lazily():
+    import subprocess
+    import sys
+
+    code = "import tieng, tieng.segmentation as s; print(len(s._default))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"

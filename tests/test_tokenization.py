@@ -1,0 +1,91 @@
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tieng import Span, tokenize
+from tieng.tokenization import split_pieces
+
+
+def texts(s):
+    return [t.text for t in tokenize(s)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Giá tăng 3,5% lên 1.000.000 đồng", ["Giá", "tăng", "3,5%", "lên", "1.000.000", "đồng"]),
+        ("nhiệt độ -2,5 độ", ["nhiệt", "độ", "-2,5", "độ"]),
+        ("ngày 27/11/2023 và tháng 6-2004", ["ngày", "27/11/2023", "và", "tháng", "6-2004"]),
+        ("từ 27-30/11 lúc 8h30 hay 10:30", ["từ", "27-30/11", "lúc", "8h30", "hay", "10:30"]),
+        ("xem https://vnexpress.net/a-b.html.", ["xem", "https://vnexpress.net/a-b.html", "."]),
+        ("gửi tới toasoan@tuoitre.com.vn,", ["gửi", "tới", "toasoan@tuoitre.com.vn", ","]),
+        ("@minh_anh và #TinNóng", ["@minh_anh", "và", "#TinNóng"]),
+        ("TP. HCM và Tp.HCM", ["TP.", "HCM", "và", "Tp.HCM"]),
+        (
+            "GS. Lê, PGS.TS. Trần, U.S. Army",
+            ["GS.", "Lê", ",", "PGS.TS.", "Trần", ",", "U.S.", "Army"],
+        ),
+        ("Sau đó... Xong…", ["Sau", "đó", "...", "Xong", "…"]),
+        ("vui quá :) 😀👍🏽", ["vui", "quá", ":)", "😀", "👍🏽"]),
+        ("gia đình 👨‍👩‍👧 tôi", ["gia", "đình", "👨‍👩‍👧", "tôi"]),
+        ("(Hà Nội)", ["(", "Hà", "Nội", ")"]),
+        ("“Tốt”, ông nói.", ["“", "Tốt", "”", ",", "ông", "nói", "."]),
+        ("1. Mở đầu", ["1", ".", "Mở", "đầu"]),
+        ("năm 2004.", ["năm", "2004", "."]),
+        ("ông Nguyễn Văn A.", ["ông", "Nguyễn", "Văn", "A", "."]),
+        ("ông A. Nguyễn", ["ông", "A.", "Nguyễn"]),
+        ("Co-op Mart, H'Mông", ["Co-op", "Mart", ",", "H'Mông"]),
+        ("v.v. và v.v...", ["v.v.", "và", "v.v..."]),
+        ("H5N1 m2 1A", ["H5N1", "m2", "1A"]),
+        ("", []),
+        ("   \n\t ", []),
+    ],
+)
+def test_token_conventions(text, expected):
+    assert texts(text) == expected
+
+
+def test_offsets_point_into_original():
+    text = "  Thủ tướng\tChính phủ,\n\nTP. HCM  "
+    for tok in tokenize(text):
+        assert isinstance(tok, Span)
+        assert text[tok.start : tok.end] == tok.text
+
+
+def test_nfd_syllables_stay_whole():
+    nfd = unicodedata.normalize("NFD", "Thủ tướng hoà bình")
+    assert len(tokenize(nfd)) == 4
+
+
+def test_pretokenized_splits_on_white_space_only():
+    assert texts("TP.HCM, 3,5%") == ["TP.HCM", ",", "3,5%"]
+    assert [t.text for t in tokenize("TP.HCM, 3,5%", pretokenized=True)] == ["TP.HCM,", "3,5%"]
+
+
+@given(st.text())
+def test_pieces_rebuild_any_input(text):
+    assert "".join(split_pieces(text)) == text
+    assert "".join(split_pieces(text, pretokenized=True)) == text
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_token_offsets_rebuild_any_input(text):
+    toks = tokenize(text)
+    pos = 0
+    rebuilt = []
+    for t in toks:
+        assert t.start >= pos and t.end > t.start
+        assert text[t.start : t.end] == t.text
+        between = text[pos : t.start]
+        assert between.strip("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff") == between.strip(
+            "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+        )
+        assert not between or all(
+            c.isspace() or c in "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff" for c in between
+        )
+        rebuilt.append(between + t.text)
+        pos = t.end
+    rebuilt.append(text[pos:])
+    assert "".join(rebuilt) == text

@@ -1,0 +1,35 @@
+from tieng import Segmenter
+from tieng.training import read_corpus, sentence_tokens, split_dev, train
+
+
+def test_tiny_model_learns_its_words(tiny_model, tmp_path):
+    path = tmp_path / "tiny.tieng"
+    tiny_model.save(path)
+    seg = Segmenter(path)
+    assert seg.segment_text("Người dân Hà Nội yêu Việt Nam .") == "Người dân Hà_Nội yêu Việt_Nam ."
+    assert seg.segment("thủ đô đẹp") == ["thủ đô", "đẹp"]
+
+
+def test_training_is_reproducible():
+    sents = [s.split() for s in ["Hà_Nội đẹp .", "Việt_Nam đẹp .", "Hà_Nội mưa ."]] * 3
+    a = train(sents, hash_bits=12, max_iter=15, folds=3)
+    b = train(sents, hash_bits=12, max_iter=15, folds=3)
+    assert a.weights.tobytes() == b.weights.tobytes()
+
+
+def test_read_corpus_accepts_pos_format(tmp_path):
+    p = tmp_path / "c.txt"
+    p.write_text("Hà_Nội/Np đẹp/A ./CH\n\nTôi đi\n", encoding="utf-8")
+    assert read_corpus(p) == [["Hà_Nội", "đẹp", "."], ["Tôi", "đi"]]
+
+
+def test_dev_split_is_seeded_and_disjoint():
+    sents = [[f"câu_{i}"] for i in range(400)]
+    tr, dev = split_dev(sents, 10, seed=1)
+    assert 10 < len(dev) < 80 and len(tr) + len(dev) == 400
+    assert split_dev(sents, 10, seed=1) == (tr, dev)
+    assert split_dev(sents, 10, seed=2) != (tr, dev)
+
+
+def test_sentence_tokens():
+    assert sentence_tokens(["Hà_Nội", "đẹp"]) == (["Hà", "Nội", "đẹp"], [True, False, False])
