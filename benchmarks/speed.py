@@ -1,0 +1,84 @@
+"""End-to-end speed on ONE core: raw text -> segmented text through the `tieng` command.
+
+Input: the VLSP 2013 test set detokenized (raw news text), repeated to >= 300,000 syllables.
+Reports syllables/s, cold start (process start -> first sentence segmented) and peak RSS.
+Usage: python benchmarks/speed.py [--data DIR] [--min-syllables N] [--runs K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tieng.evaluation import detokenize
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def one_core(cmd: list[str]) -> list[str]:
+    return ["taskset", "-c", "0", *cmd] if shutil.which("taskset") else cmd
+
+
+def timed(cmd: list[str], **kw) -> tuple[float, int]:
+    """Wall time of a child process and its peak RSS in kB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, **kw)
+    dt = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return dt, max(peak, before)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--min-syllables", type=int, default=300_000)
+    p.add_argument("--runs", type=int, default=3)
+    args = p.parse_args()
+    test = args.data / "vlsp2013_ws_test.txt"
+    if not test.is_file():
+        print(f"speed: {test} not found (pass --data)", file=sys.stderr)
+        return 2
+    gold = [ln for ln in test.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    syllables = sum(len(w.split("_")) for g in gold for w in g.split())
+    reps = -(-args.min_syllables // syllables)
+    raw = "\n".join(detokenize(g) for g in gold) + "\n"
+    tieng_cmd = [sys.executable, "-m", "tieng"]
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.txt"
+        src.write_text(raw * reps, encoding="utf-8")
+        out = Path(tmp) / "out.txt"
+        total = syllables * reps
+        times = []
+        peak = 0
+        for _ in range(args.runs):
+            # A fresh process each run: the total includes start-up and model loading.
+            dt, rss = timed(one_core([*tieng_cmd, "segment", str(src), "-o", str(out)]))
+            times.append(dt)
+            peak = max(peak, rss)
+        first = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.\n"
+        colds = [timed(one_core([*tieng_cmd, "segment"]), input=first.encode(),
+                       stdout=subprocess.DEVNULL)[0] for _ in range(5)]
+    best = min(times)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''}"
+          f" Python {platform.python_version()}")
+    print(f"input: {len(raw.encode()) * reps / 1e6:.1f} MB, "
+          f"{total:,} syllables ({reps} x VLSP 2013 test, detokenized)")
+    print(f"end to end, one core: {best:.2f} s (median {statistics.median(times):.2f} s) "
+          f"= {total / best:,.0f} syllables/s")
+    print(f"cold start (process start -> first sentence): median {statistics.median(colds):.3f} s")
+    print(f"peak RSS: {peak / 1024:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
