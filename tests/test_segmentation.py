@@ -156,16 +156,13 @@ def test_segmenter_pickles_cheaply(seg, tiny_model, tmp_path):
     assert pickle.loads(pickle.dumps(by_object)).segment("Hà Nội") == by_object.segment("Hà Nội")
 
 
-def _work(args):
-    seg, text = args
-    return seg.segment_text(text)
-
-
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_segmenter_in_worker_processes(seg, method):
     texts = ["Hà Nội có nhiều hồ", "Tôi yêu Việt Nam"]
+    # A bound method pickles through Segmenter.__reduce__: the worker rebuilds the segmenter.
     with mp.get_context(method).Pool(2) as pool:
-        assert pool.map(_work, [(seg, t) for t in texts]) == [seg.segment_text(t) for t in texts]
+        result = pool.map_async(seg.segment_text, texts).get(timeout=120)
+    assert result == [seg.segment_text(t) for t in texts]
 
 
 def test_model_loads_lazily():
