@@ -29,13 +29,11 @@ def one_core(cmd: list[str]) -> list[str]:
 
 
 def timed(cmd: list[str], **kw) -> tuple[float, int]:
-    """Wall time of a child process and its peak RSS in kB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall time of a child process, and the peak RSS (kB) of the largest child so far."""
     t = time.perf_counter()
     subprocess.run(cmd, check=True, **kw)
     dt = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return dt, max(peak, before)
+    return dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def main() -> int:
