@@ -2,6 +2,7 @@ import multiprocessing as mp
 import pickle
 import unicodedata
 
+import numpy as np
 import pytest
 
 import tieng
@@ -172,3 +173,24 @@ def test_model_loads_lazily():
     code = "import tieng, tieng.segmentation as s; print(len(s._default))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
+
+
+def test_fast_scoring_agrees_with_the_reference():
+    """The table-driven scorer gives the plain feature-row sums of the reference decoder."""
+    seg = tieng.Segmenter()
+    text = (
+        "Thủ tướng Chính phủ đã có văn bản giao TP. HCM hoàn thiện báo cáo trong tháng 6-2004.\n"
+        "HỘI NGHỊ THƯỜNG NIÊN CỦA NGÂN HÀNG NHÀ NƯỚC diễn ra ở Hà Nội ngày 27/11/2023 🙂\n"
+        "Ông Nguyễn Văn A nói: “Chúng tôi sẽ hoà giải, không để xảy ra xung đột.”"
+    )
+    tokens = [t.text for t in tieng.tokenize(text)]
+    model = seg.model
+    codes = model.vocabulary.codes(tokens)
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    fast = model.join_scores(codes, breaks)
+    slow = model.reference_join_scores(codes, breaks)
+    finite = np.isfinite(slow)
+    assert finite.sum() > 20
+    assert np.array_equal(finite, np.isfinite(fast))
+    assert np.allclose(fast[finite], slow[finite], atol=1e-4)

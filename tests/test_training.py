@@ -23,12 +23,16 @@ def test_read_corpus_accepts_pos_format(tmp_path):
     assert read_corpus(p) == [["Hà_Nội", "đẹp", "."], ["Tôi", "đi"]]
 
 
-def test_dev_split_is_seeded_and_disjoint():
-    sents = [[f"câu_{i}"] for i in range(400)]
-    tr, dev = split_dev(sents, 10, seed=1)
-    assert 10 < len(dev) < 80 and len(tr) + len(dev) == 400
-    assert split_dev(sents, 10, seed=1) == (tr, dev)
-    assert split_dev(sents, 10, seed=2) != (tr, dev)
+def test_dev_split_is_seeded_disjoint_and_keeps_blocks_whole():
+    sents = [[f"câu_{i}"] for i in range(4000)]
+    tr, dev = split_dev(sents, 10, seed=1, block=20)
+    assert 100 < len(dev) < 800 and len(tr) + len(dev) == 4000
+    assert split_dev(sents, 10, seed=1, block=20) == (tr, dev)
+    assert split_dev(sents, 10, seed=2, block=20) != (tr, dev)
+    # Whole blocks of 20 consecutive sentences go to one side.
+    dev_blocks = {int(s[0][4:]) // 20 for s in dev}
+    assert len(dev) == 20 * len(dev_blocks)
+    assert all(int(s[0][4:]) // 20 not in dev_blocks for s in tr)
 
 
 def test_sentence_tokens():

@@ -22,9 +22,12 @@ __all__ = [
     "FeatureSpec",
     "HashSet",
     "Lexicon",
+    "ScoreTables",
     "Shape",
+    "feature_index",
     "gap_features",
     "lexicon_hashes",
+    "template_values",
 ]
 
 PAD = 3  # sentinel tokens between sentences: the widest window reaches three tokens away
@@ -222,71 +225,139 @@ def _known_spans(ids: np.ndarray, lexicon: Lexicon, max_word: int) -> list[np.nd
     return known
 
 
-def gap_features(
+Values = tuple[np.ndarray, ...]
+
+
+def template_values(
     ids: np.ndarray,
     shapes: np.ndarray,
     gaps: np.ndarray,
     lexicon: Lexicon,
     spec: FeatureSpec,
-) -> np.ndarray:
-    """Feature indices, shape ``(len(gaps), TEMPLATE_COUNT)``, for the gaps after ``gaps``.
+    vocab_size: int,
+) -> list[tuple[Values, tuple[int, ...] | None]]:
+    """The values each template sees at each gap, and their domain sizes when small.
 
-    ``ids`` and ``shapes`` are the padded token arrays (``PAD`` zeros at both ends and between
-    sentences); ``gaps`` holds the positions ``i`` of the gaps between tokens ``i`` and ``i+1``;
-    ``lexicon`` is the sorted array of :func:`lexicon_hashes` of known words.
+    One entry a template, in template order: ``(values, domain)`` where ``values`` holds one
+    uint64 array per component and ``domain`` gives how many values each component can take
+    (or ``None`` when the product is too large to tabulate).  See :func:`gap_features` for the
+    arguments.
     """
     ids64 = ids.astype(np.uint64)
     sh64 = shapes.astype(np.uint64)
     win = {o: ids64[gaps + o] for o in range(-2, 4)}
     swin = {o: sh64[gaps + o] for o in range(-2, 4)}
-    cols: list[np.ndarray] = []
-    t = 0
+    out: list[tuple[Values, tuple[int, ...] | None]] = []
     for offsets in NGRAMS:
-        cols.append(_mix(t, *(win[o] for o in offsets)))
-        t += 1
+        out.append((tuple(win[o] for o in offsets), (vocab_size,) if len(offsets) == 1 else None))
     for offsets in SHAPES:
         packed = np.zeros(len(gaps), dtype=np.uint64)
         for o in offsets:
             packed = packed * np.uint64(Shape.COUNT) + swin[o]
-        cols.append(_mix(t, packed))
-        t += 1
+        out.append(((packed,), (Shape.COUNT ** len(offsets),) if len(offsets) <= 4 else None))
     for a, b in MIXED:
-        cols.append(_mix(t, swin[a], win[b]))
-        t += 1
+        out.append(((swin[a], win[b]), (Shape.COUNT, vocab_size)))
 
     known = _known_spans(ids, lexicon, spec.max_word)
     mask = np.zeros(len(gaps), dtype=np.uint64)
     for length in range(2, LEX_BITS_MAX + 1):
         for r in range(length - 1):
             bit = known[length][gaps - r].astype(np.uint64)
-            cols.append(_mix(t, bit))
+            out.append(((bit,), (2,)))
             mask = (mask << np.uint64(1)) | bit
-            t += 1
     longer = np.zeros(len(gaps), dtype=np.uint64)
     for length in range(LEX_BITS_MAX + 1, spec.max_word + 1):
         cover = np.zeros(len(gaps), dtype=bool)
         for r in range(length - 1):
             cover |= known[length][gaps - r]
         longer = (longer << np.uint64(1)) | cover.astype(np.uint64)
-    cols.append(_mix(t, longer))
-    t += 1
-    cols.append(_mix(t, mask))
-    t += 1
-    cols.append(_mix(t, mask, swin[0], swin[1]))
-    t += 1
+    mask_domain = 1 << sum(range(1, LEX_BITS_MAX))
+    out.append(((longer,), (1 << (spec.max_word - LEX_BITS_MAX),)))
+    out.append(((mask,), (mask_domain,)))
+    out.append(((mask, swin[0], swin[1]), (mask_domain, Shape.COUNT, Shape.COUNT)))
     # Longest known word ending at the left token and starting at the right token.
     end_len = np.ones(len(gaps), dtype=np.uint64)
     start_len = np.ones(len(gaps), dtype=np.uint64)
     for length in range(2, spec.max_word + 1):
         end_len = np.where(known[length][gaps - length + 1], np.uint64(length), end_len)
         start_len = np.where(known[length][gaps + 1], np.uint64(length), start_len)
-    cols.append(_mix(t, end_len, start_len))
-    t += 1
-    cols.append(_mix(t, end_len, start_len, known[2][gaps].astype(np.uint64), longer > 0))
-    t += 1
-    assert t == TEMPLATE_COUNT
-    out = np.empty((len(gaps), TEMPLATE_COUNT), dtype=np.uint32)
-    shift = np.uint64(64 - spec.hash_bits)
-    for j, c in enumerate(cols):
-        out[:, j] = (c * _M3) >> shift
+    ends = spec.max_word + 1
+    out.append(((end_len, start_len), (ends, ends)))
+    bigram = known[2][gaps].astype(np.uint64)
+    out.append(((end_len, start_len, bigram, (longer > 0).astype(np.uint64)), (ends, ends, 2, 2)))
+    assert len(out) == TEMPLATE_COUNT
     return out
+
+
+def feature_index(template: int, values: Values, spec: FeatureSpec) -> np.ndarray:
+    """Weight indices of one template's values (the hashing trick)."""
+    return ((_mix(template, *values) * _M3) >> np.uint64(64 - spec.hash_bits)).astype(np.intp)
+
+
+def gap_features(
+    ids: np.ndarray,
+    shapes: np.ndarray,
+    gaps: np.ndarray,
+    lexicon: Lexicon,
+    spec: FeatureSpec,
+    vocab_size: int = 0,
+) -> np.ndarray:
+    """Feature indices, shape ``(len(gaps), TEMPLATE_COUNT)``, for the gaps after ``gaps``.
+
+    ``ids`` and ``shapes`` are the padded token arrays (``PAD`` zeros at both ends and between
+    sentences); ``gaps`` holds the positions ``i`` of the gaps between tokens ``i`` and ``i+1``;
+    ``lexicon`` holds the known words.  This is the reference form used in training; scoring
+    goes through :class:`ScoreTables`, which gives the same sums faster.
+    """
+    vals = template_values(ids, shapes, gaps, lexicon, spec, max(vocab_size, 1))
+    out = np.empty((len(gaps), TEMPLATE_COUNT), dtype=np.uint32)
+    for t, (values, _) in enumerate(vals):
+        out[:, t] = feature_index(t, values, spec)
+    return out
+
+
+class ScoreTables:
+    """Weights regrouped for fast scoring.
+
+    A template whose values have a small domain (a unigram, a shape pattern, the lexicon bits)
+    gets a table of its weight for every possible value, so scoring it is a ravelled index
+    into a small array that stays in cache; the others are hashed into ``weights`` as usual.
+    The sums equal ``weights[gap_features(...)].sum(axis=1)`` up to float rounding.
+    """
+
+    def __init__(self, weights: np.ndarray, spec: FeatureSpec, vocab_size: int) -> None:
+        self.weights = weights
+        self.spec = spec
+        self.vocab_size = max(vocab_size, 1)
+        self.tables: dict[int, np.ndarray] = {}
+        # Build each table from the domains a tiny dummy batch reports.
+        dummy = template_values(
+            np.zeros(2 * PAD + 2, np.int64),
+            np.zeros(2 * PAD + 2, np.int64),
+            np.array([PAD], np.int64),
+            Lexicon(np.zeros((0, spec.max_word), np.uint32), np.zeros(0, np.int64)),
+            spec,
+            self.vocab_size,
+        )
+        for t, (_, domain) in enumerate(dummy):
+            if domain is None:
+                continue
+            grid = np.indices(domain, dtype=np.uint64).reshape(len(domain), -1)
+            self.tables[t] = weights[feature_index(t, tuple(grid), spec)].astype(np.float32)
+
+    def scores(
+        self, ids: np.ndarray, shapes: np.ndarray, gaps: np.ndarray, lexicon: Lexicon
+    ) -> np.ndarray:
+        """Sum of the weights of every feature at each gap (arguments as in gap_features)."""
+        vals = template_values(ids, shapes, gaps, lexicon, self.spec, self.vocab_size)
+        total = np.zeros(len(gaps), dtype=np.float32)
+        for t, (values, domain) in enumerate(vals):
+            if domain is None:
+                total += self.weights[feature_index(t, values, self.spec)]
+                continue
+            idx = values[0].astype(np.intp)
+            for v, d in zip(values[1:], domain[1:]):
+                idx *= d
+                idx += v.astype(np.intp)
+            total += self.tables[t][idx]
+        return total

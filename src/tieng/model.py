@@ -30,6 +30,7 @@ from .features import (
     TEMPLATE_COUNT,
     FeatureSpec,
     Lexicon,
+    ScoreTables,
     Shape,
     gap_features,
 )
@@ -99,19 +100,14 @@ class Model:
         self.bias = float(bias)
         self.spec = spec
         self.metadata = dict(metadata or {})
+        self._tables: ScoreTables | None = None  # built on first use
 
     # ----------------------------------------------------------------- scoring
-    def gap_features(self, codes: np.ndarray, breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The gaps the model decides, and their feature rows.
-
-        ``codes`` are vocabulary codes of a flat run of tokens, ``breaks[i]`` is True when a
-        new sentence starts at token ``i``.  Returns ``(gaps, features)``: ``gaps`` holds the
-        indices ``i`` of the token pairs ``(i, i+1)`` that may be one word; every other pair
-        (across sentences, or next to punctuation and symbols) is always a boundary.
-        """
+    def _padded(self, codes: np.ndarray, breaks: np.ndarray):
+        """Padded id and shape arrays, the decidable gaps, and their padded positions."""
         n = len(codes)
-        if n < 2:
-            return np.zeros(0, np.int64), np.zeros((0, TEMPLATE_COUNT), np.uint32)
+        if codes.min() < 0:  # white space passed as a token: an unknown symbol
+            codes = np.where(codes < 0, UNKNOWN * Shape.COUNT + Shape.SYMBOL, codes)
         ids = codes // Shape.COUNT
         starts = breaks.copy()
         starts[0] = True
@@ -125,7 +121,20 @@ class Model:
         psh[pos] = shapes
         joinable = JOINABLE[shapes]
         gaps = np.flatnonzero(joinable[:-1] & joinable[1:] & ~starts[1:])
-        return gaps, gap_features(pid, psh, pos[gaps], self._lexicon, self.spec)
+        return pid, psh, gaps, pos[gaps]
+
+    def gap_features(self, codes: np.ndarray, breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The gaps the model decides, and their feature rows.
+
+        ``codes`` are vocabulary codes of a flat run of tokens, ``breaks[i]`` is True when a
+        new sentence starts at token ``i``.  Returns ``(gaps, features)``: ``gaps`` holds the
+        indices ``i`` of the token pairs ``(i, i+1)`` that may be one word; every other pair
+        (across sentences, or next to punctuation and symbols) is always a boundary.
+        """
+        if len(codes) < 2:
+            return np.zeros(0, np.int64), np.zeros((0, TEMPLATE_COUNT), np.uint32)
+        pid, psh, gaps, where = self._padded(codes, breaks)
+        return gaps, gap_features(pid, psh, where, self._lexicon, self.spec)
 
     def join_scores(self, codes: np.ndarray, breaks: np.ndarray) -> np.ndarray:
         """Score of joining each token to the next: positive means one word.
@@ -133,6 +142,19 @@ class Model:
         Same arguments as :meth:`gap_features`; the score is ``-inf`` where a boundary is
         certain, including after the last token of each sentence.
         """
+        scores = np.full(len(codes), -np.inf, dtype=np.float32)
+        if len(codes) < 2:
+            return scores
+        pid, psh, gaps, where = self._padded(codes, breaks)
+        if len(gaps):
+            tables = self._tables
+            if tables is None:
+                tables = self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
+            scores[gaps] = tables.scores(pid, psh, where, self._lexicon) + self.bias
+        return scores
+
+    def reference_join_scores(self, codes: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+        """:meth:`join_scores` the slow, plain way: one weight per feature row, summed."""
         scores = np.full(len(codes), -np.inf, dtype=np.float32)
         gaps, feats = self.gap_features(codes, breaks)
         if len(gaps):

@@ -26,6 +26,7 @@ __all__ = [
 
 DEFAULT_MODEL = "vlsp2013.tieng"
 _BATCH = 512
+_JOINER = " \n "
 
 
 def _default_model_bytes() -> bytes:
@@ -105,7 +106,8 @@ class Segmenter:
 
     # -------------------------------------------------------------- core
     def _analyze(self, texts: list[str], sentences: bool = False) -> _Batch:
-        big = "\n".join(texts)
+        # Texts are joined by " \n ": a line break the tokenizer sees as a chunk of its own.
+        big = _JOINER.join(texts)
         tokens, gstarts_list, line_breaks = scan(big, self.pretokenized)
         with self._lock:  # the vocabulary's token cache is shared between threads
             codes = self.model.vocabulary.codes(tokens)
@@ -113,7 +115,7 @@ class Segmenter:
         n = len(tokens)
         # Documents: offsets where each text starts in ``big``.
         doc_off = np.zeros(len(texts) + 1, np.int64)
-        doc_off[1:] = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1)
+        doc_off[1:] = np.cumsum(np.array(list(map(len, texts)), np.int64) + len(_JOINER))
         doc_bounds = np.append(np.searchsorted(gstarts, doc_off[:-1]), n)
         doc_of = np.searchsorted(doc_off, gstarts, side="right") - 1
         starts = gstarts - doc_off[doc_of]

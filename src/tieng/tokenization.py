@@ -126,9 +126,12 @@ def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], l
         if not chunk:
             continue
         p = offsets[h]
-        if len(chunk) == 1 and chunk not in SPACE_CHARS:
-            tokens.append(chunk)
-            starts.append(p)
+        if len(chunk) == 1:
+            if chunk not in SPACE_CHARS:
+                tokens.append(chunk)
+                starts.append(p)
+            elif chunk in _LINE_BREAKS:
+                line_breaks.append(p)
             continue
         if not pretokenized:
             # Shortcuts for the commonest cases, which the pattern would cut the same way:
