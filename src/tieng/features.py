@@ -153,7 +153,7 @@ class HashSet:
     of a real word is never zero in practice; a zero key is simply dropped).
     """
 
-    SLOTS = 4
+    SLOTS = 4  # four one-byte booleans make one uint32 in :meth:`contains`
 
     def __init__(self, keys: np.ndarray) -> None:
         keys = np.unique(keys[keys != 0].astype(np.uint64))
@@ -179,7 +179,8 @@ class HashSet:
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         rows = self.table[self._bucket(keys, self.bits)]
-        return (rows == keys[:, None]).any(axis=1)
+        # SLOTS booleans a row, read as one 32-bit word: nonzero when any slot matched.
+        return (rows == keys[:, None]).view(np.uint32)[:, 0] != 0
 
 
 class Lexicon:

@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from importlib import resources
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
 DEFAULT_MODEL = "vlsp2013.tieng"
 _BATCH = 512
 _JOINER = " \n "
+_SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 
 
 def _default_model_bytes() -> bytes:
@@ -160,12 +161,25 @@ class Segmenter:
 
     @staticmethod
     def _texts_of(batch: _Batch, sentence_lines: bool) -> list[str]:
-        seps = np.where(batch.joins, "_", " ").astype(object)
-        if sentence_lines and batch.sent_starts is not None and len(seps) > 1:
-            seps[:-1][batch.sent_starts[1:]] = "\n"
-        flat = list(chain.from_iterable(zip(batch.tokens, seps.tolist())))
-        b = batch.doc_bounds.tolist()
-        return ["".join(flat[2 * i : 2 * j - 1]) if j > i else "" for i, j in zip(b, b[1:])]
+        n = len(batch.tokens)
+        b = batch.doc_bounds
+        if n == 0:
+            return [""] * len(batch.texts)
+        # Separator after each token: 0 " ", 1 "_", 2 "\n" (sentence end), 3 end of text.
+        # "\x1f" is white space to the tokenizer, so no token holds it.
+        kind = batch.joins.astype(np.int8)
+        if sentence_lines and batch.sent_starts is not None:
+            kind[:-1][batch.sent_starts[1:]] = 2
+        nonempty = b[1:] > b[:-1]
+        kind[b[1:][nonempty] - 1] = 3
+        flat: list[str | None] = [None] * (2 * n)
+        flat[::2] = batch.tokens
+        flat[1::2] = _SEPARATORS[kind].tolist()
+        parts = "".join(flat).split("\x1f")
+        if nonempty.all():
+            return parts[:-1]
+        it = iter(parts)
+        return [next(it) if ne else "" for ne in nonempty.tolist()]
 
     @staticmethod
     def _spans_of(batch: _Batch) -> list[list[Span]]:

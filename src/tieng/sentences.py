@@ -51,12 +51,19 @@ _TRIGGER_WORDS = (
     "ranh",
     "RANH",
 )
-_TRIGGERS = tuple(w + c for w in _TRIGGER_WORDS for c in (":", " :"))
 
 
 def has_credit(text: str) -> bool:
     """Quick test: could ``text`` hold a photo credit or byline marker ("Ảnh:")?"""
-    return ":" in text and any(t in text for t in _TRIGGERS)
+    i = text.find(":")
+    while i != -1:
+        head = text[max(0, i - 8) : i]
+        if head.endswith(" "):
+            head = head[:-1]
+        if head.endswith(_TRIGGER_WORDS):
+            return True
+        i = text.find(":", i + 1)
+    return False
 
 
 def _nfc_lower(token: str) -> str:

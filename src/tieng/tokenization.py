@@ -109,7 +109,7 @@ def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], l
     m = len(chunks)
     lens = np.fromiter(map(len, chunks), np.int64, m)
     offsets = [0, *np.cumsum(lens + 1).tolist()]
-    hard = np.flatnonzero(~np.fromiter(map(str.isalpha, chunks), bool, m)).tolist()
+    hard = [i for i, c in enumerate(chunks) if not c.isalpha()]
     if not hard:
         return chunks, offsets[:-1], []
     tokens: list[str] = []

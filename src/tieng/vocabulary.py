@@ -20,6 +20,20 @@ _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _CACHE_LIMIT = 1 << 20
 
 
+class _CodeCache(dict):
+    """Token -> code, computing and storing codes of tokens it has not seen."""
+
+    def __init__(self, compute) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= _CACHE_LIMIT:  # bound memory on endless distinct tokens
+            self.clear()
+        c = self[token] = self._compute(token)
+        return c
+
+
 def shape_of(token: str) -> int:
     """The :class:`~tieng.features.Shape` class of one token.
 
@@ -68,36 +82,28 @@ class Vocabulary:
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = list(keys)
         self._index = {k: i + 2 for i, k in enumerate(self.keys)}
-        self._cache: dict[str, int] = {}
+        self._cache = _CodeCache(self._compute)
 
     def __len__(self) -> int:
         return len(self.keys) + 2
+
+    def _compute(self, token: str) -> int:
+        if token[0] in SPACE_CHARS:
+            return LINE_BREAK if any(ch in _LINE_BREAKS for ch in token) else SPACE
+        return self._index.get(canonical_key(token), UNKNOWN) * Shape.COUNT + shape_of(token)
 
     def code(self, token: str) -> int:
         """``id * Shape.COUNT + shape`` for one token (computed, then cached).
 
         White space gets :data:`SPACE`, or :data:`LINE_BREAK` when it holds a line break.
         """
-        c = self._cache.get(token)
-        if c is None:
-            if token[0] in SPACE_CHARS:
-                c = LINE_BREAK if any(ch in _LINE_BREAKS for ch in token) else SPACE
-            else:
-                c = self._index.get(canonical_key(token), UNKNOWN) * Shape.COUNT + shape_of(token)
-            if len(self._cache) >= _CACHE_LIMIT:  # bound memory on endless distinct tokens
-                self._cache.clear()
-            self._cache[token] = c
-        return c
+        return self._cache[token]
 
     def codes(self, tokens: Iterable[str]) -> np.ndarray:
         """Codes of many tokens as an int64 array."""
-        get = self._cache.get
-        vals = list(map(get, tokens)) if isinstance(tokens, list) else [get(t) for t in tokens]
-        if None in vals:
+        if not isinstance(tokens, list):
             tokens = list(tokens)
-            code = self.code
-            vals = [v if v is not None else code(t) for v, t in zip(vals, tokens)]
-        return np.array(vals, dtype=np.int64)
+        return np.fromiter(map(self._cache.__getitem__, tokens), np.int64, len(tokens))
 
     def ids_of_words(self, words: Iterable[Sequence[str]]) -> list[list[int]]:
         """Vocabulary ids of the syllables of each word (for building a lexicon)."""
