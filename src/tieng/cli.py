@@ -117,15 +117,104 @@ def _segmenter(args: argparse.Namespace) -> Segmenter:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    seg = _segmenter(args)
-    out = _Output(args.output)
-    ok = False
+    from . import corpus
+
+    names = args.files or ["-"]
     try:
-        _transform_lines(args.files, out, lambda b: seg.pipe_text(b, sentence_lines=args.sentences))
-        ok = True
+        inputs = corpus.find_inputs(names, args.glob)
+    except corpus.CorpusError as e:
+        raise InputError(str(e)) from None
+    mirror = any(n != "-" and Path(n).is_dir() for n in names)
+    if mirror and not args.output:
+        raise InputError("a directory input needs -o/--output DIR to mirror it into")
+    if mirror and Path(args.output).is_file():
+        raise InputError(f"{args.output}: is a file; a directory input needs an output directory")
+    to = args.to or ("jsonl" if args.format == "jsonl" else "text")
+    options = corpus.Options(
+        input_format=args.format,
+        field=args.field,
+        output_format=to,
+        output_field=args.output_field,
+        sentence_lines=args.sentences,
+        errors=args.errors,
+    )
+    seg = _segmenter(args)
+    jobs = args.jobs if args.jobs > 0 else _cores()
+    error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
+    shown = [0]
+
+    def on_error(err: dict) -> None:
+        if shown[0] < 10:
+            print(f"tieng: {err['source']}, line {err['line']}: {err['error']}", file=sys.stderr)
+        shown[0] += 1
+        if error_file is not None:
+            error_file.write(json.dumps(err, ensure_ascii=False) + "\n")
+
+    bar = _progress_bar(inputs, quiet=args.quiet)
+
+    def on_progress(res) -> None:
+        bar.update(res.nbytes)
+        syl[0] += res.syllables
+        elapsed = bar.format_dict["elapsed"] or 1e-9
+        bar.set_postfix_str(f"{syl[0] / elapsed:,.0f} syllables/s", refresh=False)
+
+    syl = [0]
+    try:
+        summary = corpus.run(
+            inputs,
+            seg,
+            options,
+            output=None if mirror else args.output,
+            output_dir=args.output if mirror else None,
+            jobs=jobs,
+            resume=args.resume,
+            keep_failed=bool(args.errors_to),
+            on_progress=on_progress if bar is not None else None,
+            on_error=on_error,
+        )
+    except corpus.CorpusError as e:
+        raise InputError(str(e)) from None
     finally:
-        out.close(ok)
+        if bar is not None:
+            bar.close()
+        if error_file is not None:
+            error_file.close()
+    if summary.failed:
+        more = f" ({summary.failed - 10} more not shown)" if summary.failed > 10 else ""
+        where = (
+            f"; all listed in {args.errors_to}"
+            if args.errors_to
+            else "; outputs holding them were not written (use --errors-to FILE to keep "
+            "the rest and collect the failures)"
+        )
+        print(
+            f"tieng: {summary.failed} of {summary.records} records failed{more}{where}",
+            file=sys.stderr,
+        )
+        return 2
     return 0
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _progress_bar(inputs: list[tuple[str, str | None]], quiet: bool):
+    """A tqdm bar on standard error when it is a terminal, else None."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    total: int | None = 0
+    for path, _ in inputs:
+        if path == "-" or Path(path).suffix.lower() in (".gz", ".bz2", ".xz"):
+            total = None  # sizes on disk do not say how much text there is
+            break
+        total += Path(path).stat().st_size
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
 
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
@@ -272,6 +361,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="input is tokenized already: split on white space only",
     )
     sp.add_argument("--sentences", action="store_true", help="write one sentence per line")
+    sp.add_argument(
+        "--glob", default="*", help="files to take from directory inputs (default: all)"
+    )
+    sp.add_argument(
+        "--format",
+        choices=["text", "jsonl"],
+        default="text",
+        help="input: text (one document a line) or JSON lines",
+    )
+    sp.add_argument("--field", default="text", help="JSONL input: field holding the text")
+    sp.add_argument(
+        "--to",
+        choices=["text", "jsonl", "conllu"],
+        help="output: underscore text, JSON lines with words and offsets, or CoNLL-U "
+        "(default: text for text input, jsonl for JSONL input)",
+    )
+    sp.add_argument(
+        "--output-field",
+        default="tieng",
+        help="JSONL output: field for the result (default: tieng; the input field's name "
+        "replaces it)",
+    )
+    sp.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        help="worker processes (default: one per available core)",
+    )
+    sp.add_argument(
+        "--errors",
+        choices=["strict", "replace", "surrogateescape"],
+        default="strict",
+        help="invalid UTF-8: strict (the line fails and is reported), replace (U+FFFD), "
+        "surrogateescape (bytes pass through unchanged)",
+    )
+    sp.add_argument("--errors-to", metavar="FILE", help="write failed records here (JSON lines)")
+    sp.add_argument(
+        "--resume", action="store_true", help="skip inputs whose output is already complete"
+    )
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sp.set_defaults(func=cmd_segment)
 
     sp = sub.add_parser("tokenize", help="split text into tokens, separated by spaces")

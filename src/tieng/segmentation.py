@@ -8,15 +8,18 @@ from collections.abc import Iterable, Iterator
 from importlib import resources
 from itertools import islice
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .model import Model
+from .pool import ordered_map
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .tokenization import Span, scan
 
 __all__ = [
     "DEFAULT_MODEL",
+    "Segmentation",
     "Segmenter",
     "default_segmenter",
     "segment",
@@ -32,6 +35,13 @@ _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 
 def _default_model_bytes() -> bytes:
     return resources.files("tieng").joinpath("models", DEFAULT_MODEL).read_bytes()
+
+
+class Segmentation(NamedTuple):
+    """One text segmented: the underscore format and the words with their offsets."""
+
+    text: str
+    words: list[Span]
 
 
 class _Batch:
@@ -199,6 +209,31 @@ class Segmenter:
             out.append(words)
         return out
 
+    @staticmethod
+    def _sentences_of(batch: _Batch) -> list[list[list[Span]]]:
+        out: list[list[list[Span]]] = []
+        toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
+        sent = batch.sent_starts.tolist() if batch.sent_starts is not None else []
+        b = batch.doc_bounds
+        for k, text in enumerate(batch.texts):
+            sentences: list[list[Span]] = []
+            words: list[Span] = []
+            i, end = int(b[k]), int(b[k + 1])
+            while i < end:
+                if sent and sent[i] and words:
+                    sentences.append(words)
+                    words = []
+                j = i
+                while j < end - 1 and joins[j]:
+                    j += 1
+                s, e = starts[i], starts[j] + len(toks[j])
+                words.append(Span(text[s:e], s, e))
+                i = j + 1
+            if words:
+                sentences.append(words)
+            out.append(sentences)
+        return out
+
     # -------------------------------------------------------------- public API
     def segment(self, text: str) -> list[str]:
         """The words of ``text``, each exactly as written in ``text``.
@@ -218,6 +253,15 @@ class Segmenter:
         """
         return self._spans_of(self._analyze([text]))[0]
 
+    def segment_sentences(self, text: str) -> list[list[Span]]:
+        """The sentences of ``text``, each a list of word :class:`~tieng.Span` objects.
+
+        >>> sentences = Segmenter().segment_sentences("Trời mưa. Học sinh nghỉ học.")
+        >>> [[w.text for w in s] for s in sentences]
+        [['Trời', 'mưa', '.'], ['Học sinh', 'nghỉ', 'học', '.']]
+        """
+        return self._sentences_of(self._analyze([text], sentences=True))[0]
+
     def segment_text(self, text: str, *, sentence_lines: bool = False) -> str:
         """``text`` in the VLSP format: words separated by spaces, syllables joined by "_".
 
@@ -234,31 +278,110 @@ class Segmenter:
         outs = self.pipe_text(bodies, sentence_lines=sentence_lines)
         return "".join(o + ln[len(b) :] for o, b, ln in zip(outs, bodies, lines))
 
-    def pipe(self, texts: Iterable[str], batch_size: int = _BATCH) -> Iterator[list[str]]:
+    def pipe(
+        self, texts: Iterable[str], batch_size: int = _BATCH, *, n_process: int = 1
+    ) -> Iterator[list[str]]:
         """Segment many texts; yields the word list of each, in order.
+
+        ``n_process`` > 1 spreads batches of ``batch_size`` texts over that many worker
+        processes (-1: one per available core); results still come in input order, and
+        only a few batches are read ahead, so memory does not grow with the input.
 
         >>> list(Segmenter().pipe(["Hà Nội", "Sài Gòn"]))
         [['Hà Nội'], ['Sài Gòn']]
         """
-        for batch in self._batches(texts, batch_size):
-            for spans in self._spans_of(batch):
-                yield [w.text for w in spans]
+        for spans in self.pipe_spans(texts, batch_size, n_process=n_process):
+            yield [w.text for w in spans]
 
-    def pipe_spans(self, texts: Iterable[str], batch_size: int = _BATCH) -> Iterator[list[Span]]:
+    def pipe_spans(
+        self, texts: Iterable[str], batch_size: int = _BATCH, *, n_process: int = 1
+    ) -> Iterator[list[Span]]:
         """Like :meth:`pipe`, yielding :class:`~tieng.Span` lists with offsets."""
+        if _processes(n_process) > 1:
+            yield from self._parallel("spans", texts, batch_size, n_process, False)
+            return
         for batch in self._batches(texts, batch_size):
             yield from self._spans_of(batch)
 
     def pipe_text(
-        self, texts: Iterable[str], batch_size: int = _BATCH, *, sentence_lines: bool = False
+        self,
+        texts: Iterable[str],
+        batch_size: int = _BATCH,
+        *,
+        sentence_lines: bool = False,
+        n_process: int = 1,
     ) -> Iterator[str]:
         """Like :meth:`segment_text` for many single-line texts; yields one string per text.
 
         >>> list(Segmenter().pipe_text(["Hà Nội có nhiều hồ", ""]))
         ['Hà_Nội có nhiều hồ', '']
         """
+        if _processes(n_process) > 1:
+            yield from self._parallel("text", texts, batch_size, n_process, sentence_lines)
+            return
         for batch in self._batches(texts, batch_size, sentences=sentence_lines):
             yield from self._texts_of(batch, sentence_lines)
+
+    def pipe_sentences(
+        self, texts: Iterable[str], batch_size: int = _BATCH, *, n_process: int = 1
+    ) -> Iterator[list[list[Span]]]:
+        """Like :meth:`segment_sentences` for many texts, in order."""
+        if _processes(n_process) > 1:
+            yield from self._parallel("sentences", texts, batch_size, n_process, True)
+            return
+        for batch in self._batches(texts, batch_size, sentences=True):
+            yield from self._sentences_of(batch)
+
+    def pipe_results(
+        self, texts: Iterable[str], batch_size: int = _BATCH, *, n_process: int = 1
+    ) -> Iterator[Segmentation]:
+        """Both forms at once: a :class:`Segmentation` (underscore text and word spans) a text.
+
+        >>> r = next(Segmenter().pipe_results(["Hà Nội mưa"]))
+        >>> r.text, r.words[0]
+        ('Hà_Nội mưa', Span(text='Hà Nội', start=0, end=6))
+        """
+        if _processes(n_process) > 1:
+            yield from self._parallel("results", texts, batch_size, n_process, False)
+            return
+        for batch in self._batches(texts, batch_size):
+            yield from map(Segmentation, self._texts_of(batch, False), self._spans_of(batch))
+
+    def _parallel(self, kind, texts, batch_size, n_process, sentence_lines) -> Iterator[Any]:
+        def tasks():
+            it = iter(texts)
+            while chunk := list(islice(it, batch_size)):
+                yield kind, chunk, sentence_lines
+
+        for results in ordered_map(
+            _work, tasks(), jobs=_processes(n_process), setup=_same, setup_args=(self,)
+        ):
+            yield from results
+
+
+def _processes(n: int) -> int:
+    """Worker count for ``n_process``: -1 (or 0) means one per core this process may use."""
+    if n > 0:
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _same(seg: Segmenter) -> Segmenter:
+    return seg
+
+
+def _work(seg: Segmenter, task: tuple[str, list[str], bool]) -> list[Any]:
+    kind, texts, sentence_lines = task
+    if kind == "text":
+        return list(seg.pipe_text(texts, len(texts) or 1, sentence_lines=sentence_lines))
+    if kind == "results":
+        return list(seg.pipe_results(texts, len(texts) or 1))
+    if kind == "sentences":
+        return list(seg.pipe_sentences(texts, len(texts) or 1))
+    return list(seg.pipe_spans(texts, len(texts) or 1))
 
 
 def _rebuild(path: str | None, data: bytes | None, pretokenized: bool) -> Segmenter:

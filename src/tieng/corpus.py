@@ -1,0 +1,389 @@
+"""Segmenting corpora of any size: files, directories, compressed streams, JSONL, many cores.
+
+This is the engine behind ``tieng segment``.  Input is read in chunks of lines; each chunk is
+decoded, parsed, segmented and formatted by a worker process, and the results are written in
+input order, so memory stays flat however large the input.  A record that cannot be used
+(invalid UTF-8, invalid JSON, a missing or non-string field) does not stop the run: it is
+reported with its file and line and counted, and the run ends with a non-zero status.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .pool import ordered_map
+from .segmentation import Segmenter
+from .tokenization import Span
+
+__all__ = ["CorpusError", "Options", "Summary", "find_inputs", "open_input", "run"]
+
+_OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_BOM = b"\xef\xbb\xbf"
+CHUNK_LINES = 2000
+CHUNK_BYTES = 1 << 20
+
+
+class CorpusError(Exception):
+    """An input or output that cannot be used at all (missing file, bad option)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to read and what to write."""
+
+    input_format: str = "text"  # "text" (one document a line) or "jsonl"
+    field: str = "text"  # JSONL: the field holding the text
+    output_format: str = "text"  # "text", "jsonl" or "conllu"
+    output_field: str = "tieng"  # JSONL output: where the result goes
+    sentence_lines: bool = False  # text output: one sentence a line
+    errors: str = "strict"  # invalid UTF-8: "strict" (record fails), "replace", "surrogateescape"
+
+
+@dataclass
+class Summary:
+    """Counts of a finished run."""
+
+    records: int = 0
+    failed: int = 0
+    syllables: int = 0
+    bytes: int = 0
+    skipped_files: int = 0
+    errors: list[dict] = field(default_factory=list)  # the first few, for the report
+
+
+def open_input(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a file for reading bytes, decompressing ``.gz``, ``.bz2`` and ``.xz``; "-" is stdin."""
+    if str(path) == "-":
+        return sys.stdin.buffer
+    opener = _OPENERS.get(Path(path).suffix.lower(), open)
+    try:
+        return opener(path, "rb")
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{path}: is a directory") from None
+    except OSError as e:
+        raise CorpusError(f"{path}: cannot open ({e.strerror})") from None
+
+
+def find_inputs(names: list[str], glob: str = "*") -> list[tuple[str, str | None]]:
+    """``(path, relative name)`` of every input file; directories are walked recursively.
+
+    The relative name is ``None`` for files named directly (and for "-"), else the path below
+    the directory given, used to mirror the directory into an output directory.
+    """
+    out: list[tuple[str, str | None]] = []
+    for name in names:
+        if name == "-":
+            out.append((name, None))
+            continue
+        p = Path(name)
+        if p.is_dir():
+            found = sorted(q for q in p.rglob(glob) if q.is_file())
+            out.extend((str(q), str(q.relative_to(p))) for q in found)
+        elif p.exists():
+            out.append((name, None))
+        else:
+            raise CorpusError(f"{name}: no such file or directory")
+    return out
+
+
+def _strip_compression(name: str) -> str:
+    p = Path(name)
+    return str(p.with_suffix("")) if p.suffix.lower() in _OPENERS else name
+
+
+# ------------------------------------------------------------------ worker side
+@dataclass
+class _Task:
+    file: int
+    source: str
+    first_line: int
+    first_byte: int  # offset of the chunk in the (decompressed) file
+    lines: list[bytes]
+    last: bool
+    options: Options
+
+
+@dataclass
+class _Result:
+    file: int
+    last: bool
+    text: str
+    records: int
+    syllables: int
+    nbytes: int
+    errors: list[dict]
+
+
+def _line_end(raw: bytes) -> tuple[bytes, bytes]:
+    if raw.endswith(b"\r\n"):
+        return raw[:-2], b"\r\n"
+    if raw.endswith(b"\n"):
+        return raw[:-1], b"\n"
+    return raw, b""
+
+
+def _words_json(spans: list[Span]) -> dict[str, Any]:
+    return {
+        "words": [w.text for w in spans],
+        "offsets": [[w.start, w.end] for w in spans],
+    }
+
+
+def _conllu(sentences: list[list[Span]], text: str, source: str, line: int) -> str:
+    out = []
+    for k, words in enumerate(sentences, 1):
+        out.append(f"# sent_id = {source}:{line}:{k}")
+        first, last = words[0].start, words[-1].end
+        out.append(f"# text = {_conllu_safe(text[first:last])}")
+        for i, w in enumerate(words, 1):
+            misc = f"TokenRange={w.start}:{w.end}"
+            nxt = words[i].start if i < len(words) else None
+            if nxt == w.end:
+                misc = "SpaceAfter=No|" + misc
+            out.append(f"{i}\t{_conllu_safe(w.text)}\t_\t_\t_\t_\t_\t_\t_\t{misc}")
+        out.append("")
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _conllu_safe(s: str) -> str:
+    return s.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+
+def _process(seg: Segmenter, task: _Task) -> _Result:
+    """Decode, parse, segment and format one chunk of lines (runs in a worker)."""
+    opt = task.options
+    errors: list[dict] = []
+    texts: list[str] = []
+    ends: list[str] = []
+    objects: list[dict | None] = []  # JSONL records, None where the line failed
+    ok: list[bool] = []
+    nbytes = 0
+    for k, raw in enumerate(task.lines):
+        lineno = task.first_line + k
+        offset = task.first_byte + nbytes
+        nbytes += len(raw)
+        if lineno == 1 and raw.startswith(_BOM):
+            raw = raw[3:]
+            offset += 3
+        body, end = _line_end(raw)
+        ends.append(end.decode("ascii"))
+        fail = None
+        text = ""
+        obj = None
+        try:
+            line = body.decode("utf-8", opt.errors)
+        except UnicodeDecodeError as e:
+            line = body.decode("utf-8", "replace")
+            fail = (
+                f"invalid UTF-8 at byte {offset + e.start} of the file "
+                f"({body[e.start : e.start + 4]!r})"
+            )
+        if fail is None and opt.input_format == "jsonl":
+            if not line.strip():
+                fail = "empty line (expected a JSON object)"
+            else:
+                try:
+                    obj = json.loads(line)
+                except ValueError as e:
+                    fail = f"invalid JSON ({e})"
+                else:
+                    if not isinstance(obj, dict):
+                        fail = f"expected a JSON object, got {type(obj).__name__}"
+                    elif opt.field not in obj:
+                        fail = f"no field {opt.field!r}"
+                    elif not isinstance(obj[opt.field], str):
+                        fail = f"field {opt.field!r} is {type(obj[opt.field]).__name__}, not str"
+                    else:
+                        text = obj[opt.field]
+        elif fail is None:
+            text = line
+        if fail is not None:
+            errors.append({"source": task.source, "line": lineno, "error": fail, "record": line})
+            obj = None
+        texts.append(text if fail is None else "")
+        objects.append(obj)
+        ok.append(fail is None)
+
+    parts: list[str] = []
+    n = len(texts) or 1
+    if opt.output_format == "text":
+        results = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines)
+        for good, res, end in zip(ok, results, ends):
+            parts.append((res if good else "") + end)
+    elif opt.output_format == "jsonl":
+        for k, (good, res) in enumerate(zip(ok, seg.pipe_results(texts, n))):
+            if not good:
+                continue
+            rec = dict(objects[k]) if objects[k] is not None else {"text": texts[k]}
+            rec[opt.output_field] = {"text": res.text, **_words_json(res.words)}
+            out = json.dumps(rec, ensure_ascii=False)
+            try:
+                out.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates: keep them, escaped
+                out = json.dumps(rec)
+            parts.append(out + "\n")
+    else:  # conllu
+        for k, (good, sentences) in enumerate(zip(ok, seg.pipe_sentences(texts, n))):
+            if good:
+                parts.append(_conllu(sentences, texts[k], task.source, task.first_line + k))
+    syllables = sum(len(t.split()) for t in texts)
+    return _Result(task.file, task.last, "".join(parts), len(texts), syllables, nbytes, errors)
+
+
+def _setup(seg: Segmenter) -> Segmenter:
+    return seg
+
+
+# ------------------------------------------------------------------ main side
+class _Sink:
+    """One output: standard output, or a file written under a temporary name, then renamed."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        if path is None:
+            sys.stdout.flush()
+            self.stream: BinaryIO = sys.stdout.buffer
+            self.tmp = None
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(path).with_name(f".{Path(path).name}.tieng-partial")
+            self.stream = open(self.tmp, "wb")
+
+    def write(self, s: str) -> None:
+        try:
+            # Bytes that were not UTF-8 come back out as they were (--errors surrogateescape).
+            data = s.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            data = s.encode("utf-8", "replace")
+        self.stream.write(data)
+
+    def finish(self) -> None:
+        if self.tmp is None:
+            self.stream.flush()
+            return
+        self.stream.close()
+        os.replace(self.tmp, self.path)
+
+    def abandon(self) -> None:
+        if self.tmp is not None:
+            self.stream.close()
+            self.tmp.unlink(missing_ok=True)
+
+
+def run(
+    inputs: list[tuple[str, str | None]],
+    segmenter: Segmenter,
+    options: Options,
+    *,
+    output: str | None = None,
+    output_dir: str | None = None,
+    jobs: int = 1,
+    resume: bool = False,
+    keep_failed: bool = False,
+    on_progress: Callable[[_Result], None] | None = None,
+    on_error: Callable[[dict], None] | None = None,
+) -> Summary:
+    """Segment ``inputs`` (from :func:`find_inputs`) and write the results.
+
+    With ``output_dir``, every input file gets its own output file at the same relative
+    path (compression suffix dropped); otherwise everything goes to ``output`` (a file) or,
+    when that is ``None``, to standard output.  ``resume`` skips inputs whose output file is
+    already complete.  Outputs appear under their final names only when complete; an output
+    with failed records is removed, unless ``keep_failed`` (the failures are kept elsewhere,
+    e.g. in an errors file).
+    """
+    summary = Summary()
+    targets: list[str | None] = []
+    for path, rel in inputs:
+        if output_dir is not None:
+            name = _strip_compression(rel if rel is not None else Path(path).name)
+            targets.append(str(Path(output_dir) / name))
+        else:
+            targets.append(output)
+    todo = [
+        i
+        for i, t in enumerate(targets)
+        if not (resume and output_dir is not None and t is not None and Path(t).exists())
+    ]
+    summary.skipped_files = len(inputs) - len(todo)
+    if resume and output_dir is None and output is not None and Path(output).exists():
+        summary.skipped_files = len(inputs)
+        return summary
+
+    def tasks() -> Iterator[_Task]:
+        for i in todo:
+            path = inputs[i][0]
+            label = "<stdin>" if path == "-" else path
+            f = open_input(path)
+            try:
+                line_no = 1
+                done = 0
+                buf: list[bytes] = []
+                size = 0
+                for raw in f:
+                    buf.append(raw)
+                    size += len(raw)
+                    if len(buf) >= CHUNK_LINES or size >= CHUNK_BYTES:
+                        yield _Task(i, label, line_no, done, buf, False, options)
+                        line_no += len(buf)
+                        done += size
+                        buf, size = [], 0
+                yield _Task(i, label, line_no, done, buf, True, options)
+            except (OSError, EOFError, lzma.LZMAError) as e:
+                raise CorpusError(f"{label}: cannot read ({e})") from None
+            finally:
+                if f is not sys.stdin.buffer:
+                    f.close()
+
+    shared = output_dir is None  # one sink for all inputs
+    sink: _Sink | None = None
+    sink_failed = 0
+
+    def close(sink: _Sink, failed: int) -> None:
+        if failed and not keep_failed:
+            sink.abandon()
+        else:
+            sink.finish()
+
+    try:
+        for res in ordered_map(_process, tasks(), jobs=jobs, setup=_setup, setup_args=(segmenter,)):
+            if sink is None:
+                sink = _Sink(output if shared else targets[res.file])
+            sink.write(res.text)
+            if shared and res.last and res.file != todo[-1] and not res.text.endswith("\n"):
+                sink.write("\n")  # the next input starts on a line of its own
+            summary.records += res.records
+            summary.syllables += res.syllables
+            summary.bytes += res.nbytes
+            summary.failed += len(res.errors)
+            sink_failed += len(res.errors)
+            for err in res.errors:
+                if len(summary.errors) < 20:
+                    summary.errors.append(err)
+                if on_error is not None:
+                    on_error(err)
+            if on_progress is not None:
+                on_progress(res)
+            if res.last and not shared:
+                close(sink, sink_failed)
+                sink, sink_failed = None, 0
+        if sink is None and shared:
+            sink = _Sink(output)  # no input at all: still write an empty file
+        if sink is not None:
+            close(sink, sink_failed)
+            sink = None
+    finally:
+        if sink is not None:
+            sink.abandon()
+    return summary

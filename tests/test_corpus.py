@@ -1,0 +1,192 @@
+"""Corpus processing: directories, compression, JSONL, faults, workers, resume, formats."""
+
+import bz2
+import gzip
+import json
+import lzma
+
+import pytest
+
+import tieng
+from tieng import corpus
+from tieng.cli import main
+
+LINES = [
+    "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm.",
+    "Tôi yêu Việt Nam",
+    "",
+    "Học sinh đi học.",
+]
+
+
+def expected(lines):
+    seg = tieng.Segmenter()
+    return [seg.segment_text(x) for x in lines]
+
+
+def write(path, lines, opener=open):
+    with opener(path, "wb") as f:
+        f.write("".join(x + "\n" for x in lines).encode("utf-8"))
+
+
+def test_directory_mirrors_with_glob_and_compression(tmp_path):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    write(src / "a.txt", LINES)
+    write(src / "sub" / "b.txt.gz", LINES[:2], gzip.open)
+    write(src / "sub" / "c.txt.bz2", LINES[2:], bz2.open)
+    write(src / "d.txt.xz", LINES[::-1], lzma.open)
+    (src / "notes.md").write_text("bỏ qua", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["segment", str(src), "--glob", "*.txt*", "-o", str(out), "-q"]) == 0
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["a.txt", "d.txt", "sub/b.txt", "sub/c.txt"]
+    assert (out / "a.txt").read_text(encoding="utf-8").splitlines() == expected(LINES)
+    assert (out / "sub/b.txt").read_text(encoding="utf-8").splitlines() == expected(LINES[:2])
+    assert (out / "d.txt").read_text(encoding="utf-8").splitlines() == expected(LINES[::-1])
+
+
+def test_directory_input_needs_an_output_directory(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    assert main(["segment", str(tmp_path / "in")]) == 2
+    assert "needs -o" in capsys.readouterr().err
+
+
+def test_jsonl_keeps_fields_and_adds_or_replaces_the_result(tmp_path):
+    src = tmp_path / "in.jsonl"
+    recs = [{"id": 1, "text": LINES[0], "meta": {"a": [1, 2]}}, {"id": 2, "text": LINES[1]}]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), "utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["segment", str(src), "--format", "jsonl", "-o", str(out)]) == 0
+    got = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [g["id"] for g in got] == [1, 2] and got[0]["meta"] == {"a": [1, 2]}
+    assert got[0]["text"] == LINES[0]
+    res = got[1]["tieng"]
+    assert res["text"] == "Tôi yêu Việt_Nam"
+    assert res["words"] == ["Tôi", "yêu", "Việt Nam"]
+    assert res["offsets"] == [[0, 3], [4, 7], [8, 16]]
+    for w, (s, e) in zip(res["words"], res["offsets"]):
+        assert LINES[1][s:e] == w
+    # The result can replace the input field.
+    assert main(["segment", str(src), "--format", "jsonl", "--output-field", "text",
+                 "-o", str(out)]) == 0  # fmt: skip
+    got = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert got[1]["text"]["text"] == "Tôi yêu Việt_Nam" and "tieng" not in got[1]
+
+
+def test_jsonl_other_field_and_text_output(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"body": LINES[1]}) + "\n", encoding="utf-8")
+    assert main(["segment", str(src), "--format", "jsonl", "--field", "body", "--to", "text"]) == 0
+    assert capsys.readouterr().out == "Tôi yêu Việt_Nam\n"
+
+
+def test_bad_records_are_counted_reported_and_collected(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps({"text": LINES[1]}).encode(),
+        b"{not json",
+        json.dumps({"title": "x"}).encode(),
+        json.dumps({"text": 5}).encode(),
+        b'{"text": "ok \xff"}',
+        b"[1, 2]",
+        json.dumps({"text": LINES[3]}, ensure_ascii=False).encode(),
+    ]
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out.jsonl"
+    errs = tmp_path / "errors.jsonl"
+    code = main(
+        ["segment", str(src), "--format", "jsonl", "-o", str(out), "--errors-to", str(errs)]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "line 2: invalid JSON" in err and "line 3: no field 'text'" in err
+    assert "line 4: field 'text' is int" in err and "line 5: invalid UTF-8" in err
+    assert "5 of 7 records failed" in err
+    failed = [json.loads(x) for x in errs.read_text(encoding="utf-8").splitlines()]
+    assert [f["line"] for f in failed] == [2, 3, 4, 5, 6]
+    assert all(f["source"] == str(src) for f in failed)
+    good = [json.loads(x)["tieng"]["text"] for x in out.read_text("utf-8").splitlines()]
+    assert good == ["Tôi yêu Việt_Nam", "Học_sinh đi học ."]
+
+
+def test_failed_records_without_errors_file_publish_nothing(tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_bytes("Hà Nội\n".encode() + b"\xff\n")
+    out = tmp_path / "out.txt"
+    assert main(["segment", str(src), "-o", str(out)]) == 2
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_errors_replace_and_surrogateescape(tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_bytes("Hà Nội \xff đẹp\n".encode("utf-8", "surrogateescape"))
+    src.write_bytes(b"H\xc3\xa0 N\xe1\xbb\x99i \xff \xc4\x91\xe1\xba\xb9p\n")
+    out = tmp_path / "out.txt"
+    assert main(["segment", str(src), "-o", str(out), "--errors", "replace"]) == 0
+    assert out.read_text(encoding="utf-8") == "Hà_Nội \ufffd đẹp\n"
+    assert main(["segment", str(src), "-o", str(out), "--errors", "surrogateescape"]) == 0
+    assert out.read_bytes() == b"H\xc3\xa0_N\xe1\xbb\x99i \xff \xc4\x91\xe1\xba\xb9p\n"
+
+
+def test_jobs_keep_input_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus, "CHUNK_LINES", 7)
+    lines = [f"{LINES[k % 4]} Câu số {k}." for k in range(200)]
+    src = tmp_path / "in.txt"
+    write(src, lines)
+    one, two = tmp_path / "one.txt", tmp_path / "two.txt"
+    assert main(["segment", str(src), "-o", str(one), "--jobs", "1"]) == 0
+    assert main(["segment", str(src), "-o", str(two), "--jobs", "2"]) == 0
+    assert one.read_bytes() == two.read_bytes()
+    assert one.read_text(encoding="utf-8").splitlines() == expected(lines)
+
+
+def test_resume_skips_complete_outputs(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    write(src / "a.txt", LINES[:1])
+    write(src / "b.txt", LINES[1:2])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt").write_text("đã xong\n", encoding="utf-8")
+    assert main(["segment", str(src), "-o", str(out), "--resume"]) == 0
+    assert (out / "a.txt").read_text(encoding="utf-8") == "đã xong\n"
+    assert (out / "b.txt").read_text(encoding="utf-8") == "Tôi yêu Việt_Nam\n"
+
+
+def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus, "CHUNK_LINES", 2)
+    src = tmp_path / "in.txt"
+    write(src, LINES * 5)
+    out = tmp_path / "out.txt"
+
+    def stop(_result):
+        raise KeyboardInterrupt
+
+    inputs = corpus.find_inputs([str(src)])
+    with pytest.raises(KeyboardInterrupt):
+        corpus.run(inputs, tieng.Segmenter(), corpus.Options(), output=str(out), on_progress=stop)
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_conllu_output(tmp_path, capsys):
+    src = tmp_path / "in.txt"
+    write(src, ["Trời mưa. Học sinh nghỉ học."])
+    assert main(["segment", str(src), "--to", "conllu"]) == 0
+    out = capsys.readouterr().out
+    blocks = out.strip("\n").split("\n\n")
+    assert len(blocks) == 2
+    first = blocks[0].splitlines()
+    assert first[0] == f"# sent_id = {src}:1:1" and first[1] == "# text = Trời mưa."
+    assert first[3].split("\t")[:2] == ["2", "mưa"]
+    assert first[4].split("\t")[1] == "." and "TokenRange=8:9" in first[4]
+    assert "SpaceAfter=No" in first[3]
+    second = blocks[1].splitlines()
+    assert second[2].split("\t")[1] == "Học sinh" and "TokenRange=10:18" in second[2]
+
+
+def test_pipe_with_processes_keeps_order():
+    seg = tieng.Segmenter()
+    texts = [f"{LINES[k % 4]} số {k}" for k in range(300)]
+    assert list(seg.pipe_text(texts, batch_size=16, n_process=2)) == list(seg.pipe_text(texts))
+    assert list(seg.pipe(texts[:40], batch_size=7, n_process=2)) == list(seg.pipe(texts[:40]))
