@@ -64,15 +64,25 @@ def main() -> int:
             times.append(dt)
             peak = max(peak, rss)
         first = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.\n"
-        colds = [timed(one_core([*tieng_cmd, "segment"]), input=first.encode(),
-                       stdout=subprocess.DEVNULL)[0] for _ in range(5)]
+        colds = [
+            timed(
+                one_core([*tieng_cmd, "segment"]), input=first.encode(), stdout=subprocess.DEVNULL
+            )[0]
+            for _ in range(5)
+        ]
     best = min(times)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''}"
-          f" Python {platform.python_version()}")
-    print(f"input: {len(raw.encode()) * reps / 1e6:.1f} MB, "
-          f"{total:,} syllables ({reps} x VLSP 2013 test, detokenized)")
-    print(f"end to end, one core: {best:.2f} s (median {statistics.median(times):.2f} s) "
-          f"= {total / best:,.0f} syllables/s")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''}"
+        f" Python {platform.python_version()}"
+    )
+    print(
+        f"input: {len(raw.encode()) * reps / 1e6:.1f} MB, "
+        f"{total:,} syllables ({reps} x VLSP 2013 test, detokenized)"
+    )
+    print(
+        f"end to end, one core: {best:.2f} s (median {statistics.median(times):.2f} s) "
+        f"= {total / best:,.0f} syllables/s"
+    )
     print(f"cold start (process start -> first sentence): median {statistics.median(colds):.3f} s")
     print(f"peak RSS: {peak / 1024:.0f} MB")
     return 0

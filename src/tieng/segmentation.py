@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "vlsp2013.tieng"
-_BATCH = 512
+_BATCH = 1024
 _JOINER = " \n "
 _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 

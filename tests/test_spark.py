@@ -1,0 +1,48 @@
+"""tieng.spark on a local Spark session (pyspark from PyPI, the machine's Java)."""
+
+import subprocess
+import sys
+
+import pytest
+
+import tieng
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("tieng-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def test_segment_column(spark):
+    from tieng.spark import segment_column
+
+    rows = [
+        (1, "Thành phố sẽ đầu tư xây dựng tàu điện ngầm."),
+        (2, None),
+        (3, "Tôi yêu Việt Nam"),
+        (4, ""),
+    ]
+    df = spark.createDataFrame(rows, "id long, text string").repartition(2)
+    out = segment_column(df, "text", "seg").orderBy("id").collect()
+    assert [r.id for r in out] == [1, 2, 3, 4]
+    assert out[0].seg == tieng.segment_text(rows[0][1])
+    assert out[1].seg is None and out[3].seg == ""
+    assert out[2].seg == "Tôi yêu Việt_Nam" and out[2].text == "Tôi yêu Việt Nam"
+    with pytest.raises(ValueError, match="no column"):
+        segment_column(df, "body")
+
+
+def test_import_tieng_does_not_import_pyspark():
+    code = "import sys, tieng; tieng.segment('Hà Nội'); print('pyspark' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
