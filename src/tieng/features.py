@@ -156,7 +156,9 @@ class HashSet:
     SLOTS = 4  # four one-byte booleans make one uint32 in :meth:`contains`
 
     def __init__(self, keys: np.ndarray) -> None:
-        keys = np.unique(keys[keys != 0].astype(np.uint64))
+        keys = np.sort(keys[keys != 0].astype(np.uint64))
+        if len(keys):  # drop repeats (np.unique would import numpy.ma: slow at start-up)
+            keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
         bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) - 1)
         while True:
             bucket = self._bucket(keys, bits)

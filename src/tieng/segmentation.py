@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,7 +33,7 @@ _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 
 
 def _default_model_bytes() -> bytes:
-    return resources.files("tieng").joinpath("models", DEFAULT_MODEL).read_bytes()
+    return (Path(__file__).parent / "models" / DEFAULT_MODEL).read_bytes()
 
 
 class Segmentation(NamedTuple):
