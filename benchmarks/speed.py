@@ -1,7 +1,10 @@
 """End-to-end speed on ONE core: raw text -> segmented text through the `tieng` command.
 
-Input: the VLSP 2013 test set detokenized (raw news text), repeated to >= 300,000 syllables.
-Reports syllables/s, cold start (process start -> first sentence segmented) and peak RSS.
+Input: the VLSP 2013 test set detokenized (raw news text), repeated to >= 1,000,000 syllables
+(the issue asks for >= 300,000; more repeats make the one-off start-up weigh less).
+Reports syllables/s end to end (process start, model loading and writing included), the same
+with start-up left out (total time minus the cold start), the cold start (process start ->
+first sentence segmented) and peak RSS.
 Usage: python benchmarks/speed.py [--data DIR] [--min-syllables N] [--runs K]
 """
 
@@ -39,7 +42,7 @@ def timed(cmd: list[str], **kw) -> tuple[float, int]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--min-syllables", type=int, default=300_000)
+    p.add_argument("--min-syllables", type=int, default=1_000_000)
     p.add_argument("--runs", type=int, default=3)
     args = p.parse_args()
     test = args.data / "vlsp2013_ws_test.txt"
@@ -83,7 +86,9 @@ def main() -> int:
         f"end to end, one core: {best:.2f} s (median {statistics.median(times):.2f} s) "
         f"= {total / best:,.0f} syllables/s"
     )
-    print(f"cold start (process start -> first sentence): median {statistics.median(colds):.3f} s")
+    cold = statistics.median(colds)
+    print(f"steady state, one core: {total / (best - cold):,.0f} syllables/s (start-up left out)")
+    print(f"cold start (process start -> first sentence): median {cold:.3f} s")
     print(f"peak RSS: {peak / 1024:.0f} MB")
     return 0
 

@@ -33,7 +33,12 @@ _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 
 
 def _default_model_bytes() -> bytes:
-    return (Path(__file__).parent / "models" / DEFAULT_MODEL).read_bytes()
+    try:
+        return (Path(__file__).parent / "models" / DEFAULT_MODEL).read_bytes()
+    except OSError:  # imported from a zip (e.g. a wheel on spark-submit --py-files)
+        from importlib import resources
+
+        return resources.files("tieng").joinpath("models", DEFAULT_MODEL).read_bytes()
 
 
 class Segmentation(NamedTuple):
