@@ -4,6 +4,8 @@ import unicodedata
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tieng
 from tieng import Segmenter
@@ -194,3 +196,26 @@ def test_fast_scoring_agrees_with_the_reference():
     assert finite.sum() > 20
     assert np.array_equal(finite, np.isfinite(fast))
     assert np.allclose(fast[finite], slow[finite], atol=1e-4)
+
+
+_LINE_ENDS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab_\\ Hà Nội_x\\y.,:;\t\u00a0\u200b1/-") | st.characters())
+)
+def test_underscore_format_round_trips(text):
+    """parse_segmented(segment_text(x)) gives back exactly the tokens of x, "_" and "\\" too."""
+    line = "".join(" " if c in _LINE_ENDS else c for c in text)
+    tokens = [t.text for t in tieng.tokenize(line)]
+    words = tieng.parse_segmented(tieng.segment_text(line))
+    assert [t for w in words for t in w] == tokens
+
+
+def test_underscores_in_input_are_escaped():
+    out = tieng.segment_text("Tệp cau_hinh.txt ở C:\\du_lieu")
+    assert out.count("\\_") == 2 and "\\\\" in out
+    assert [t for w in tieng.parse_segmented(out) for t in w] == [
+        t.text for t in tieng.tokenize("Tệp cau_hinh.txt ở C:\\du_lieu")
+    ]

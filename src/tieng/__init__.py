@@ -10,6 +10,8 @@ from .normalization import normalize
 from .segmentation import (
     Segmenter,
     default_segmenter,
+    escape_token,
+    parse_segmented,
     segment,
     segment_spans,
     segment_text,
@@ -26,7 +28,9 @@ __all__ = [
     "Span",
     "__version__",
     "default_segmenter",
+    "escape_token",
     "normalize",
+    "parse_segmented",
     "segment",
     "segment_spans",
     "segment_text",

@@ -21,6 +21,8 @@ __all__ = [
     "Segmentation",
     "Segmenter",
     "default_segmenter",
+    "escape_token",
+    "parse_segmented",
     "segment",
     "segment_spans",
     "segment_text",
@@ -187,7 +189,10 @@ class Segmenter:
         nonempty = b[1:] > b[:-1]
         kind[b[1:][nonempty] - 1] = 3
         flat: list[str | None] = [None] * (2 * n)
-        flat[::2] = batch.tokens
+        tokens = batch.tokens
+        if any("_" in t or "\\" in t for t in batch.texts):
+            tokens = [escape_token(t) for t in tokens]
+        flat[::2] = tokens
         flat[1::2] = _SEPARATORS[kind].tolist()
         parts = "".join(flat).split("\x1f")
         if nonempty.all():
@@ -361,6 +366,55 @@ class Segmenter:
             _work, tasks(), jobs=_processes(n_process), setup=_same, setup_args=(self,)
         ):
             yield from results
+
+
+def escape_token(token: str) -> str:
+    r"""A token as written in the underscore format: "\" and "_" get a backslash before them.
+
+    "_" joins the syllables of a word, so an underscore that was in the input must be told
+    apart; :func:`parse_segmented` undoes this.
+
+    >>> print(escape_token("snake_case"), escape_token("a\\b"), escape_token("Hà"))
+    snake\_case a\\b Hà
+    """
+    if "_" not in token and "\\" not in token:
+        return token
+    return token.replace("\\", "\\\\").replace("_", "\\_")
+
+
+def parse_segmented(line: str) -> list[list[str]]:
+    r"""Words of a line in the underscore format, each a list of its tokens (escapes undone).
+
+    The inverse of the text output.
+
+    >>> print(Segmenter().segment_text("Hà Nội có biến my_var"))
+    Hà_Nội có biến my \_ var
+    >>> parse_segmented("Hà_Nội có biến my \\_ var snake\\_case")
+    [['Hà', 'Nội'], ['có'], ['biến'], ['my'], ['_'], ['var'], ['snake_case']]
+    """
+    words: list[list[str]] = []
+    for chunk in line.split():
+        if "\\" not in chunk:
+            words.append(chunk.split("_"))
+            continue
+        parts: list[str] = []
+        cur: list[str] = []
+        i = 0
+        while i < len(chunk):
+            c = chunk[i]
+            if c == "\\" and i + 1 < len(chunk):
+                cur.append(chunk[i + 1])
+                i += 2
+                continue
+            if c == "_":
+                parts.append("".join(cur))
+                cur = []
+            else:
+                cur.append(c)
+            i += 1
+        parts.append("".join(cur))
+        words.append(parts)
+    return words
 
 
 def _processes(n: int) -> int:
