@@ -37,3 +37,14 @@ def test_dev_split_is_seeded_disjoint_and_keeps_blocks_whole():
 
 def test_sentence_tokens():
     assert sentence_tokens(["Hà_Nội", "đẹp"]) == (["Hà", "Nội", "đẹp"], [True, False, False])
+
+
+def test_custom_ngram_templates_are_stored_in_the_model(tiny_corpus, tmp_path):
+    ngrams = [(0,), (1,), (0, 1), (-1, 1), (0, 1, 2, 3)]
+    model = train(tiny_corpus, hash_bits=14, max_iter=40, folds=2, ngrams=ngrams)
+    path = tmp_path / "ng.tieng"
+    model.save(path)
+    seg = Segmenter(path)
+    assert seg.model.spec.ngrams == tuple(tuple(g) for g in ngrams)
+    assert seg.model.spec.template_count == model.spec.template_count
+    assert seg.segment_text("Người dân Hà Nội") == Segmenter(model).segment_text("Người dân Hà Nội")

@@ -94,7 +94,7 @@ NGRAMS: tuple[tuple[int, ...], ...] = (
 SHAPES: tuple[tuple[int, ...], ...] = ((0, 1), (-1, 0, 1, 2), (-2, -1, 0, 1, 2, 3))
 MIXED: tuple[tuple[int, int], ...] = ((0, 1), (1, 0))  # (shape at a, id at b)
 LEX_BITS_MAX = 5  # spans of 2..LEX_BITS_MAX syllables get one feature per position
-TEMPLATE_COUNT = (
+TEMPLATE_COUNT = (  # with the default n-grams
     len(NGRAMS)
     + len(SHAPES)
     + len(MIXED)
@@ -106,24 +106,41 @@ TEMPLATE_COUNT = (
 class FeatureSpec:
     """Settings that fix how features are computed; stored in the model file."""
 
-    def __init__(self, hash_bits: int = 22, max_word: int = 8) -> None:
+    def __init__(
+        self,
+        hash_bits: int = 22,
+        max_word: int = 8,
+        ngrams: tuple[tuple[int, ...], ...] = NGRAMS,
+    ) -> None:
         if not 10 <= hash_bits <= 30:
             raise ValueError("hash_bits must be between 10 and 30")
         if not LEX_BITS_MAX <= max_word <= 16:
             raise ValueError(f"max_word must be between {LEX_BITS_MAX} and 16")
+        ngrams = tuple(tuple(int(o) for o in g) for g in ngrams)
+        if not ngrams or any(not g or min(g) < -2 or max(g) > 3 for g in ngrams):
+            raise ValueError("n-gram offsets must lie between -2 and 3")
         self.hash_bits = hash_bits
         self.max_word = max_word
+        self.ngrams = ngrams
 
     @property
     def size(self) -> int:
         return 1 << self.hash_bits
 
+    @property
+    def template_count(self) -> int:
+        return TEMPLATE_COUNT - len(NGRAMS) + len(self.ngrams)
+
     def to_dict(self) -> dict:
-        return {"hash_bits": self.hash_bits, "max_word": self.max_word}
+        d: dict = {"hash_bits": self.hash_bits, "max_word": self.max_word}
+        if self.ngrams != NGRAMS:
+            d["ngrams"] = [list(g) for g in self.ngrams]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> FeatureSpec:
-        return cls(int(d["hash_bits"]), int(d["max_word"]))
+        ngrams = tuple(tuple(g) for g in d["ngrams"]) if "ngrams" in d else NGRAMS
+        return cls(int(d["hash_bits"]), int(d["max_word"]), ngrams)
 
 
 def _mix(template: int, *values: np.ndarray) -> np.ndarray:
@@ -251,7 +268,7 @@ def template_values(
     win = {o: ids64[gaps + o] for o in range(-2, 4)}
     swin = {o: sh64[gaps + o] for o in range(-2, 4)}
     out: list[tuple[Values, tuple[int, ...] | None]] = []
-    for offsets in NGRAMS:
+    for offsets in spec.ngrams:
         out.append((tuple(win[o] for o in offsets), (vocab_size,) if len(offsets) == 1 else None))
     for offsets in SHAPES:
         packed = np.zeros(len(gaps), dtype=np.uint64)
@@ -288,7 +305,7 @@ def template_values(
     out.append(((end_len, start_len), (ends, ends)))
     bigram = known[2][gaps].astype(np.uint64)
     out.append(((end_len, start_len, bigram, (longer > 0).astype(np.uint64)), (ends, ends, 2, 2)))
-    assert len(out) == TEMPLATE_COUNT
+    assert len(out) == spec.template_count
     return out
 
 
@@ -305,7 +322,7 @@ def gap_features(
     spec: FeatureSpec,
     vocab_size: int = 0,
 ) -> np.ndarray:
-    """Feature indices, shape ``(len(gaps), TEMPLATE_COUNT)``, for the gaps after ``gaps``.
+    """Feature indices, shape ``(len(gaps), spec.template_count)``, for the gaps after ``gaps``.
 
     ``ids`` and ``shapes`` are the padded token arrays (``PAD`` zeros at both ends and between
     sentences); ``gaps`` holds the positions ``i`` of the gaps between tokens ``i`` and ``i+1``;
@@ -313,7 +330,7 @@ def gap_features(
     goes through :class:`ScoreTables`, which gives the same sums faster.
     """
     vals = template_values(ids, shapes, gaps, lexicon, spec, max(vocab_size, 1))
-    out = np.empty((len(gaps), TEMPLATE_COUNT), dtype=np.uint32)
+    out = np.empty((len(gaps), spec.template_count), dtype=np.uint32)
     for t, (values, _) in enumerate(vals):
         out[:, t] = feature_index(t, values, spec)
     return out

@@ -27,7 +27,6 @@ import numpy as np
 from .features import (
     JOINABLE,
     PAD,
-    TEMPLATE_COUNT,
     FeatureSpec,
     Lexicon,
     ScoreTables,
@@ -132,7 +131,7 @@ class Model:
         (across sentences, or next to punctuation and symbols) is always a boundary.
         """
         if len(codes) < 2:
-            return np.zeros(0, np.int64), np.zeros((0, TEMPLATE_COUNT), np.uint32)
+            return np.zeros(0, np.int64), np.zeros((0, self.spec.template_count), np.uint32)
         pid, psh, gaps, where = self._padded(codes, breaks)
         return gaps, gap_features(pid, psh, where, self._lexicon, self.spec)
 

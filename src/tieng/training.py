@@ -160,6 +160,7 @@ def train(
     *,
     hash_bits: int = 22,
     max_word: int = 8,
+    ngrams: Sequence[Sequence[int]] | None = None,
     l2: float = 1.0,
     folds: int = 5,
     fold_block: int = 500,
@@ -175,7 +176,11 @@ def train(
     'Model'
     """
     say = progress or (lambda msg: log.info(msg))
-    spec = FeatureSpec(hash_bits, max_word)
+    spec = (
+        FeatureSpec(hash_bits, max_word)
+        if ngrams is None
+        else FeatureSpec(hash_bits, max_word, tuple(tuple(g) for g in ngrams))
+    )
     vocab = _vocabulary(sentences, min_count)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
     folds = max(1, min(folds, len(sentences)))
