@@ -24,3 +24,35 @@ def tiny_corpus():
 def tiny_model():
     sentences = [s.split() for s in TINY_CORPUS] * 4
     return train(sentences, hash_bits=14, max_iter=60, folds=2, l2=0.1)
+
+
+@pytest.fixture(scope="module")
+def serve():
+    """Start ASGI apps on free local ports with uvicorn; returns a function app -> base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    servers = []
+
+    def start(app) -> str:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.time() + 30
+        while not server.started:
+            if time.time() > deadline or not thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(10)

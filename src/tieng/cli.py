@@ -315,6 +315,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from . import server  # noqa: F401  (checks that fastapi is there)
+    except ImportError as e:
+        raise InputError(
+            f"the server needs its extra: pip install 'tieng[server]' ({e.name} is missing)"
+        ) from None
+    if args.model:
+        Segmenter(args.model)  # a bad model file fails here, with a clear message
+        os.environ["TIENG_MODEL"] = str(Path(args.model).resolve())
+    os.environ["TIENG_MAX_BODY"] = str(args.max_body)
+    uvicorn.run(
+        "tieng.server:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     seg = _segmenter(args)
     m = seg.model
@@ -440,6 +464,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--folds", type=int, default=5, help="folds for the jackknifed lexicon")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("serve", help="run the HTTP service and its web page")
+    sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
+    sp.add_argument(
+        "--max-body",
+        type=int,
+        default=1 << 20,
+        metavar="BYTES",
+        help="largest request body accepted; larger ones get 413 (default 1 MiB)",
+    )
+    sp.set_defaults(func=cmd_serve)
 
     sp = sub.add_parser("info", help="show a model's metadata")
     sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")

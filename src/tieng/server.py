@@ -1,0 +1,239 @@
+"""The HTTP service: a versioned JSON API and a page to try it (``pip install 'tieng[server]'``).
+
+Start it with ``tieng serve``.  The application is built by :func:`create_app`; settings come
+from its arguments or, for ``--workers`` (each worker imports the app afresh), from the
+environment variables ``TIENG_MODEL`` and ``TIENG_MAX_BODY``.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .segmentation import Segmenter
+from .tokenization import tokenize
+
+__all__ = ["DEFAULT_MAX_BODY", "create_app"]
+
+DEFAULT_MAX_BODY = 1 << 20  # bytes
+
+
+# ------------------------------------------------------------------ schema
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(None, description="One text (give this or `texts`).")
+    texts: list[str] | None = Field(None, description="Many texts, answered in order.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> _Input:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("give exactly one of 'text' and 'texts'")
+        return self
+
+    def all_texts(self) -> list[str]:
+        return [self.text] if self.text is not None else list(self.texts or [])
+
+
+class SegmentRequest(_Input):
+    """Texts to segment, and how."""
+
+    sentences: bool = Field(
+        False,
+        description="Split into sentences: `text` gets one sentence a line, and "
+        "`sentences` lists the words of each.",
+    )
+
+
+class TokenizeRequest(_Input):
+    """Texts to tokenize."""
+
+
+class Word(BaseModel):
+    text: str = Field(description="The word exactly as in the input.")
+    start: int = Field(description="Offset of its first character (code points).")
+    end: int = Field(description="Offset just past its last character.")
+
+
+class Segmented(BaseModel):
+    text: str = Field(description="The VLSP underscore format.")
+    words: list[Word]
+    sentences: list[list[Word]] | None = None
+
+
+class SegmentResponse(BaseModel):
+    results: list[Segmented]
+
+
+class Tokenized(BaseModel):
+    tokens: list[Word]
+
+
+class TokenizeResponse(BaseModel):
+    results: list[Tokenized]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    model: dict[str, Any]
+
+
+class Error(BaseModel):
+    error: str
+    detail: Any = None
+
+
+# ------------------------------------------------------------------ body limit
+class _BodyLimit:
+    """Answer 413 to a request whose body is larger than ``limit`` bytes, declared or sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.limit:
+                    await self._too_large(send)
+                    return
+        # Read the body (at most ``limit`` bytes) before the app sees it, then replay it.
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > self.limit:
+                await self._too_large(send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = JSONResponse(
+            {"error": f"request body larger than {self.limit} bytes"}, status_code=413
+        )
+        await body({"type": "http"}, _nothing, send)
+
+
+async def _nothing() -> Message:  # pragma: no cover - never called for a plain response
+    return {"type": "http.disconnect"}
+
+
+# ------------------------------------------------------------------ application
+def _spans(words) -> list[dict[str, Any]]:
+    return [{"text": w.text, "start": w.start, "end": w.end} for w in words]
+
+
+def create_app(model: str | None = None, max_body: int | None = None) -> FastAPI:
+    """The ASGI application; ``model`` is a model file (default: the bundled one)."""
+    model = model if model is not None else os.environ.get("TIENG_MODEL") or None
+    if max_body is None:
+        max_body = int(os.environ.get("TIENG_MAX_BODY", DEFAULT_MAX_BODY))
+    segmenter = Segmenter(model)  # loaded once per worker; thread-safe
+    app = FastAPI(
+        title="tieng",
+        version=__version__,
+        description="Vietnamese word segmentation in the VLSP 2013 convention.",
+        responses={400: {"model": Error}, 413: {"model": Error}, 422: {"model": Error}},
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
+            for e in exc.errors()
+        ]
+        first = details[0] if details else {"where": "", "problem": "invalid request"}
+        return JSONResponse(
+            {"error": f"{first['where']}: {first['problem']}", "detail": details},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    async def healthz() -> dict[str, Any]:
+        """Liveness and the model in use."""
+        meta = segmenter.model.metadata
+        return {
+            "status": "ok",
+            "version": __version__,
+            "model": {"created": meta.get("created"), "training": meta.get("training")},
+        }
+
+    def _segment(req: SegmentRequest) -> dict[str, Any]:
+        texts = req.all_texts()
+        out = []
+        if req.sentences:
+            lines = segmenter.pipe_text(texts, sentence_lines=True)
+            for sents, text in zip(segmenter.pipe_sentences(texts), lines):
+                out.append(
+                    {
+                        "text": text,
+                        "words": [w for s in sents for w in _spans(s)],
+                        "sentences": [_spans(s) for s in sents],
+                    }
+                )
+        else:
+            for res in segmenter.pipe_results(texts):
+                out.append({"text": res.text, "words": _spans(res.words)})
+        return {"results": out}
+
+    @app.post("/v1/segment", response_model=SegmentResponse, tags=["v1"])
+    async def segment(req: SegmentRequest) -> dict[str, Any]:
+        """Words of each text, with offsets into it, and the underscore format."""
+        return await run_in_threadpool(_segment, req)
+
+    def _tokenize(req: TokenizeRequest) -> dict[str, Any]:
+        return {"results": [{"tokens": _spans(tokenize(t))} for t in req.all_texts()]}
+
+    @app.post("/v1/tokenize", response_model=TokenizeResponse, tags=["v1"])
+    async def tokenize_texts(req: TokenizeRequest) -> dict[str, Any]:
+        """Tokens of each text (syllables, numbers, punctuation...), with offsets."""
+        return await run_in_threadpool(_tokenize, req)
+
+    page = resources.files("tieng").joinpath("web", "index.html").read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> str:
+        return page
+
+    app.add_middleware(_BodyLimit, limit=max_body)
+    return app

@@ -1,0 +1,131 @@
+"""The HTTP service, through a real HTTP client against uvicorn on a free local port."""
+
+import json
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+import tieng
+from tieng.server import create_app
+
+
+@pytest.fixture(scope="module")
+def base_url(serve):
+    return serve(create_app(max_body=4096))
+
+
+@pytest.fixture
+def client(base_url):
+    with httpx.Client(base_url=base_url, timeout=30) as c:
+        yield c
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert r.json()["version"] == tieng.__version__
+
+
+def test_segment_one_text(client):
+    text = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm."
+    r = client.post("/v1/segment", json={"text": text})
+    assert r.status_code == 200
+    (res,) = r.json()["results"]
+    assert res["text"] == tieng.segment_text(text)
+    assert [w["text"] for w in res["words"]] == tieng.segment(text)
+    assert all(text[w["start"] : w["end"]] == w["text"] for w in res["words"])
+
+
+def test_segment_many_texts_and_sentences(client):
+    texts = ["Tôi yêu Việt Nam", "", "Trời mưa. Học sinh nghỉ học."]
+    r = client.post("/v1/segment", json={"texts": texts, "sentences": True})
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert [x["text"] for x in results] == [
+        "Tôi yêu Việt_Nam",
+        "",
+        "Trời mưa .\nHọc_sinh nghỉ học .",
+    ]
+    assert [[w["text"] for w in s] for s in results[2]["sentences"]] == [
+        ["Trời", "mưa", "."],
+        ["Học sinh", "nghỉ", "học", "."],
+    ]
+
+
+def test_tokenize(client):
+    r = client.post("/v1/tokenize", json={"text": "Giá tăng 3,5% (TP. HCM)"})
+    toks = [t["text"] for t in r.json()["results"][0]["tokens"]]
+    assert toks == ["Giá", "tăng", "3,5%", "(", "TP.", "HCM", ")"]
+
+
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        ("{not json", "JSON"),
+        (json.dumps({"text": 5}), "text"),
+        (json.dumps({"texts": "abc"}), "texts"),
+        (json.dumps({}), "exactly one"),
+        (json.dumps({"text": "a", "texts": ["b"]}), "exactly one"),
+        (json.dumps({"text": "a", "colour": "red"}), "colour"),
+        (json.dumps([1, 2]), ""),
+    ],
+)
+def test_bad_requests_get_a_4xx_json_error(client, body, needle):
+    r = client.post("/v1/segment", content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500
+    err = r.json()
+    assert "error" in err and needle in json.dumps(err)
+
+
+def test_body_over_the_limit_gets_413(client):
+    r = client.post("/v1/segment", json={"text": "Hà Nội " * 1000})
+    assert r.status_code == 413 and "larger than 4096" in r.json()["error"]
+
+    def chunks():  # no Content-Length: the limit holds while reading
+        for _ in range(10):
+            yield b" " * 1000
+
+    r = client.post("/v1/segment", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_page_and_openapi(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<textarea" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # works offline, no CDN
+    schema = client.get("/openapi.json").json()
+    assert {"/v1/segment", "/v1/tokenize", "/healthz"} <= set(schema["paths"])
+
+
+def test_schemathesis_finds_no_server_errors(base_url):
+    """Property-based requests from the OpenAPI schema: no 5xx and responses match it."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{base_url}/openapi.json",
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance",
+            "--max-examples",
+            "40",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+
+
+def test_serve_without_the_extra_says_what_to_install(tmp_path):
+    code = (
+        "import sys; sys.modules['uvicorn'] = None\n"
+        "from tieng.cli import main\n"
+        "sys.exit(main(['serve']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 2 and "pip install 'tieng[server]'" in out.stderr

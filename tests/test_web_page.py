@@ -1,0 +1,79 @@
+"""The web page in a real browser: headless Chromium driven by Selenium (Debian chromium and
+chromium-driver, installed by .ci/run)."""
+
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tieng.server import create_app
+
+
+@pytest.fixture(scope="module")
+def page_url(serve):
+    return serve(create_app()) + "/"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver_path = shutil.which("chromedriver")
+    assert driver_path, "chromedriver not found: apt-get install chromium chromium-driver"
+    opts = webdriver.ChromeOptions()
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=390,844",
+    ):
+        opts.add_argument(arg)
+    browser_path = shutil.which("chromium")
+    if browser_path:
+        opts.binary_location = browser_path
+    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    # A phone-width screen.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True},
+    )
+    yield driver
+    driver.quit()
+
+
+def test_typing_a_sentence_shows_its_words(browser, page_url):
+    browser.get(page_url)
+    box = browser.find_element(By.ID, "text")
+    box.clear()
+    box.send_keys("Học sinh đi học ở Hà Nội.")
+    box.send_keys(Keys.CONTROL, Keys.ENTER)  # keyboard only
+    wait = WebDriverWait(browser, 20)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "Hà_Nội"))
+    chips = browser.find_elements(By.CSS_SELECTOR, "#words li")
+    words = [c.text.replace("_", " ") for c in chips]
+    assert words == ["Học sinh", "đi", "học", "ở", "Hà Nội", "."]
+    joined = browser.find_elements(By.CSS_SELECTOR, "#words li.multi")
+    assert [c.text for c in joined] == ["Học_sinh", "Hà_Nội"]
+    assert browser.find_element(By.ID, "segmented").text == "Học_sinh đi học ở Hà_Nội ."
+    assert browser.find_element(By.ID, "copy").is_enabled()
+    # Nothing wider than the phone screen.
+    width, view = browser.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert view == 360 and width <= view
+
+
+def test_the_form_is_reachable_with_the_tab_key(browser, page_url):
+    browser.get(page_url)
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "text"
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "go"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 20).until(
+        ec.text_to_be_present_in_element((By.ID, "segmented"), "tàu_điện_ngầm")
+    )
