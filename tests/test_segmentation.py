@@ -219,3 +219,22 @@ def test_underscores_in_input_are_escaped():
     assert [t for w in tieng.parse_segmented(out) for t in w] == [
         t.text for t in tieng.tokenize("Tệp cau_hinh.txt ở C:\\du_lieu")
     ]
+
+
+def test_long_texts_are_segmented_in_windows(monkeypatch):
+    from tieng import segmentation
+
+    seg = tieng.Segmenter()
+    text = " ".join(f"Câu {k}: học sinh Hà Nội đi học ở trường số {k}." for k in range(120))
+    whole = seg.segment_text(text), seg.segment_spans(text), seg.segment_sentences(text)
+    monkeypatch.setattr(segmentation, "_WINDOW", 300)
+    assert len(list(segmentation._windows(text))) > 10
+    windowed = seg.segment_text(text), seg.segment_spans(text), seg.segment_sentences(text)
+    assert windowed == whole
+    (res,) = seg.pipe_results([text])
+    assert res.text == whole[0] and res.words == whole[1]
+    # No white space at all: cut anywhere, still every character accounted for.
+    blob = "ả" * 1000 + "." + "b" * 999
+    spans = seg.segment_spans(blob)
+    assert "".join(w.text for w in spans) == blob
+    assert all(blob[w.start : w.end] == w.text for w in spans)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -170,9 +171,6 @@ class Segmenter:
             chunk = list(islice(it, batch_size))
             if not chunk:
                 return
-            for t in chunk:
-                if not isinstance(t, str):
-                    raise TypeError(f"expected str, not {type(t).__name__}")
             yield self._analyze(chunk, sentences)
 
     @staticmethod
@@ -260,7 +258,7 @@ class Segmenter:
         >>> Segmenter().segment_spans("Việt Nam")
         [Span(text='Việt Nam', start=0, end=8)]
         """
-        return self._spans_of(self._analyze([text]))[0]
+        return next(self._run("spans", [text], 1))
 
     def segment_sentences(self, text: str) -> list[list[Span]]:
         """The sentences of ``text``, each a list of word :class:`~tieng.Span` objects.
@@ -269,7 +267,7 @@ class Segmenter:
         >>> [[w.text for w in s] for s in sentences]
         [['Trời', 'mưa', '.'], ['Học sinh', 'nghỉ', 'học', '.']]
         """
-        return self._sentences_of(self._analyze([text], sentences=True))[0]
+        return next(self._run("sentences", [text], 1))
 
     def segment_text(self, text: str, *, sentence_lines: bool = False) -> str:
         """``text`` in the VLSP format: words separated by spaces, syllables joined by "_".
@@ -309,8 +307,7 @@ class Segmenter:
         if _processes(n_process) > 1:
             yield from self._parallel("spans", texts, batch_size, n_process, False)
             return
-        for batch in self._batches(texts, batch_size):
-            yield from self._spans_of(batch)
+        yield from self._run("spans", texts, batch_size)
 
     def pipe_text(
         self,
@@ -328,8 +325,7 @@ class Segmenter:
         if _processes(n_process) > 1:
             yield from self._parallel("text", texts, batch_size, n_process, sentence_lines)
             return
-        for batch in self._batches(texts, batch_size, sentences=sentence_lines):
-            yield from self._texts_of(batch, sentence_lines)
+        yield from self._run("text", texts, batch_size, sentence_lines)
 
     def pipe_sentences(
         self, texts: Iterable[str], batch_size: int = _BATCH, *, n_process: int = 1
@@ -338,8 +334,7 @@ class Segmenter:
         if _processes(n_process) > 1:
             yield from self._parallel("sentences", texts, batch_size, n_process, True)
             return
-        for batch in self._batches(texts, batch_size, sentences=True):
-            yield from self._sentences_of(batch)
+        yield from self._run("sentences", texts, batch_size)
 
     def pipe_results(
         self, texts: Iterable[str], batch_size: int = _BATCH, *, n_process: int = 1
@@ -353,8 +348,51 @@ class Segmenter:
         if _processes(n_process) > 1:
             yield from self._parallel("results", texts, batch_size, n_process, False)
             return
-        for batch in self._batches(texts, batch_size):
-            yield from map(Segmentation, self._texts_of(batch, False), self._spans_of(batch))
+        yield from self._run("results", texts, batch_size)
+
+    def _run(
+        self, kind: str, texts: Iterable[str], batch_size: int, sentence_lines: bool = False
+    ) -> Iterator[Any]:
+        """Results of one ``kind`` for every text, in order, in batches.
+
+        A text longer than ``_WINDOW`` characters is cut into windows (at sentence ends when
+        it can be) that are analyzed apart and put back together, so memory stays bounded
+        however long a single text is.
+        """
+        meta: deque[tuple[int, bool]] = deque()
+
+        def pieces() -> Iterator[str]:
+            for t in texts:
+                if not isinstance(t, str):
+                    raise TypeError(f"expected str, not {type(t).__name__}")
+                if len(t) <= _WINDOW:
+                    meta.append((0, True))
+                    yield t
+                    continue
+                for off, piece, last in _windows(t):
+                    meta.append((off, last))
+                    yield piece
+
+        sentences = kind == "sentences" or sentence_lines
+        parts: list[tuple[int, Any]] = []
+        for batch in self._batches(pieces(), batch_size, sentences=sentences):
+            if kind == "text":
+                outs: Iterable[Any] = self._texts_of(batch, sentence_lines)
+            elif kind == "spans":
+                outs = self._spans_of(batch)
+            elif kind == "sentences":
+                outs = self._sentences_of(batch)
+            else:
+                outs = map(Segmentation, self._texts_of(batch, False), self._spans_of(batch))
+            for out in outs:
+                off, last = meta.popleft()
+                if last and not parts:
+                    yield out
+                    continue
+                parts.append((off, out))
+                if last:
+                    yield _merge(kind, parts, "\n" if sentence_lines else " ")
+                    parts = []
 
     def _parallel(self, kind, texts, batch_size, n_process, sentence_lines) -> Iterator[Any]:
         def tasks():
@@ -366,6 +404,45 @@ class Segmenter:
             _work, tasks(), jobs=_processes(n_process), setup=_same, setup_args=(self,)
         ):
             yield from results
+
+
+_WINDOW = 20_000  # characters: longer texts are analyzed in windows of about this size
+_CUTS = (". ", "? ", "! ", "… ", "\n", "; ", ", ", " ")
+
+
+def _windows(text: str) -> Iterator[tuple[int, str, bool]]:
+    """``(offset, piece, is_last)`` windows of a long text, cut at white space after a
+    sentence end where possible, else at any space, else anywhere."""
+    pos, n = 0, len(text)
+    while n - pos > _WINDOW:
+        end = pos + _WINDOW
+        cut = -1
+        for mark in _CUTS:
+            i = text.rfind(mark, pos + _WINDOW // 2, end)
+            if i >= 0:
+                cut = i + len(mark) - 1
+                break
+        if cut <= pos:
+            cut = end
+        yield pos, text[pos:cut], False
+        pos = cut
+    yield pos, text[pos:], True
+
+
+def _shift(spans: list[Span], off: int) -> list[Span]:
+    return [Span(w.text, w.start + off, w.end + off) for w in spans] if off else spans
+
+
+def _merge(kind: str, parts: list[tuple[int, Any]], sep: str) -> Any:
+    """One text's result from the results of its windows."""
+    if kind == "text":
+        return sep.join(out for _, out in parts if out)
+    if kind == "spans":
+        return [w for off, out in parts for w in _shift(out, off)]
+    if kind == "sentences":
+        return [_shift(sent, off) for off, out in parts for sent in out]
+    text = " ".join(out.text for _, out in parts if out.text)
+    return Segmentation(text, [w for off, out in parts for w in _shift(out.words, off)])
 
 
 def escape_token(token: str) -> str:

@@ -1,0 +1,81 @@
+"""No pathological cost: time(2n) / time(n) for inputs that break naive tokenizers.
+
+Each case is segmented at size n and 2n (library, `Segmenter.segment_text`, and the CLI for
+the line-oriented cases); a ratio near 2 means linear time.  Peak RSS of this process is
+printed at the end.
+Usage: python benchmarks/pathological.py [--scale 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import tieng
+
+LINE = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới. "
+
+
+def cases(scale: float):
+    mb = int(1_000_000 * scale)
+    return {
+        "50 MB single line": (lambda n: LINE * (n // len(LINE.encode()) + 1), 50 * mb),
+        "1 million empty lines": (lambda n: "\n" * n, int(1_000_000 * scale)),
+        "100,000 characters, no spaces": (lambda n: "ả" * n, int(100_000 * scale)),
+        "10,000 punctuation marks": (lambda n: ".,;!?" * (n // 5), int(10_000 * scale)),
+        "1 MB URL": (lambda n: "https://vi.wikipedia.org/wiki/" + "a_b." * (n // 4), mb),
+    }
+
+
+def timed(fn) -> float:
+    best = float("inf")
+    for _ in range(2):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--scale", type=float, default=1.0)
+    args = p.parse_args()
+    seg = tieng.Segmenter()
+    seg.segment_text("khởi động")
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
+    worst = 0.0
+    for name, (make, n) in cases(args.scale).items():
+        small, big = make(n), make(2 * n)
+        t1 = timed(lambda s=small: seg.segment_text(s))
+        t2 = timed(lambda s=big: seg.segment_text(s))
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = []
+            for label, text in (("n", small), ("2n", big)):
+                f = Path(tmp) / f"{label}.txt"
+                f.write_text(text, encoding="utf-8")
+                paths.append(f)
+            cli = [sys.executable, "-m", "tieng", "segment", "--jobs", "1", "-q"]
+            c1, c2 = (
+                timed(lambda f=f, c=cli: subprocess.run([*c, str(f), "-o", f"{f}.out"], check=True))
+                for f in paths
+            )
+        ratio, cli_ratio = t2 / t1, c2 / c1
+        worst = max(worst, ratio)
+        print(
+            f"{name:32s} library {t1:7.3f} s -> {t2:7.3f} s (x{ratio:.2f});"
+            f" CLI {c1:6.2f} s -> {c2:6.2f} s (x{cli_ratio:.2f})",
+            flush=True,
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"worst library ratio x{worst:.2f}; peak RSS of this process {peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
