@@ -63,19 +63,23 @@ _PATTERN = "|".join(
         rf"[^\W\d_]+(?![\w.@'’{_M}-]|:/)",
         # URLs, minus trailing punctuation that belongs to the sentence.
         r"(?:https?://|ftp://|www\.)[^\s<>\"“”]*[^\s<>\"“”.,;:!?)\]}'’]",
-        r"[^\W_][\w.+-]*@[^\W_][\w-]*(?:\.[\w-]+)+",
+        # E-mail: the local part is at most 64 characters, which also keeps the cost linear
+        # on long runs of letters and dots with no "@".
+        r"[^\W_][\w.+-]{0,63}@[^\W_][\w-]*(?:\.[\w-]+)+",
         rf"(?<![\w@#])[@#][^\W_][\w{_M}]*",
+        # Repeats are bounded ({0,15}, {1,7}) so that no match, and no failed attempt, costs
+        # more than a few dozen characters: tokenizing stays linear on any input.
         # Numbers, dates and times: 1.000.000 3,5 -2,5 10% 27/11/2023 6-2004 8h30 10:30 m2 1A.
-        rf"(?:(?<![^\W_])[-+−](?=\d))?\d+(?:[.,:/-]\d+)*(?:%|‰|[^\W_]+(?:[{_M}]+[^\W_]*)*)?"
-        rf"(?:-[^\W_]+)*",
+        rf"(?:(?<![^\W_])[-+−](?=\d))?\d+(?:[.,:/-]\d+){{0,15}}(?:%|‰|[^\W_]+(?:[{_M}]+[^\W_]*)*)?"
+        rf"(?:-[^\W_]+){{0,7}}",
         r"[vV]\.[vV]\.+",
         # Dotted abbreviations and initials: U.S. PGS.TS. V.H.Q. Tp.HCM T.Ư C.C.Chen
-        rf"(?<![^\W_])(?:{_L}{{1,3}}\.)+{_L}{{1,2}}\.(?![^\W_])",
-        rf"(?<![^\W_])(?:{_L}{{1,3}}\.)+{_L}+(?:[{_M}]+[^\W_]*)*",
+        rf"(?<![^\W_])(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}\.(?![^\W_])",
+        rf"(?<![^\W_])(?:{_L}{{1,3}}\.){{1,7}}{_L}+(?:[{_M}]+[^\W_]*)*",
         rf"(?<![^\W_])(?:{_ABBREVIATIONS})\.{_FOLLOWED}",
         rf"(?<![^\W_])[{_UPPER}][{_M}]*\.{_FOLLOWED}",
         # Words: letters and digits, with inner apostrophes (H'Mông) and hyphens (Co-op).
-        rf"{_WORD}(?:['’]{_WORD})*(?:-{_WORD}(?:['’]{_WORD})*)*",
+        rf"{_WORD}(?:['’]{_WORD}){{0,7}}(?:-{_WORD}(?:['’]{_WORD}){{0,7}}){{0,7}}",
         r"\.{2,}|…+|[!?]{2,}|-{2,}|={2,}|\*{2,}|_{2,}|~{2,}",
         r"(?<![^\s(\[\"“])(?:[:;=][-'^]?[)(\]\[DPpOo3/\\|*]+|<3|\^[_.-]?\^)(?![^\W_])",
         _EMOJI,
