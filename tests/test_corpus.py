@@ -130,7 +130,7 @@ def test_errors_replace_and_surrogateescape(tmp_path):
 
 
 def test_jobs_keep_input_order(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus, "CHUNK_LINES", 7)
+    monkeypatch.setattr(corpus, "CHUNK_BYTES", 300)
     lines = [f"{LINES[k % 4]} Câu số {k}." for k in range(200)]
     src = tmp_path / "in.txt"
     write(src, lines)
@@ -155,7 +155,7 @@ def test_resume_skips_complete_outputs(tmp_path):
 
 
 def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus, "CHUNK_LINES", 2)
+    monkeypatch.setattr(corpus, "CHUNK_BYTES", 64)
     src = tmp_path / "in.txt"
     write(src, LINES * 5)
     out = tmp_path / "out.txt"

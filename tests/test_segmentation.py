@@ -238,3 +238,21 @@ def test_long_texts_are_segmented_in_windows(monkeypatch):
     spans = seg.segment_spans(blob)
     assert "".join(w.text for w in spans) == blob
     assert all(blob[w.start : w.end] == w.text for w in spans)
+
+
+def test_eight_threads_share_a_segmenter():
+    from concurrent.futures import ThreadPoolExecutor
+
+    seg = tieng.Segmenter()
+    texts = [
+        f"Học sinh trường số {k} đi tham quan Hà Nội ngày {k % 28 + 1}/11." for k in range(400)
+    ]
+    expected = [seg.segment_text(t) for t in texts]
+    fresh = tieng.Segmenter()  # empty caches, so threads race on filling them
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(fresh.segment_text, texts))
+        batched = list(pool.map(lambda k: list(fresh.pipe_text(texts[k::8], 7)), range(8)))
+    assert got == expected
+    assert [b for k in range(8) for b in batched[k]] == [
+        t for k in range(8) for t in expected[k::8]
+    ]

@@ -1,6 +1,6 @@
 """Segmenting corpora of any size: files, directories, compressed streams, JSONL, many cores.
 
-This is the engine behind ``tieng segment``.  Input is read in chunks of lines; each chunk is
+This is the engine behind ``tieng segment``.  Input is read in chunks of whole lines; each is
 decoded, parsed, segmented and formatted by a worker process, and the results are written in
 input order, so memory stays flat however large the input.  A record that cannot be used
 (invalid UTF-8, invalid JSON, a missing or non-string field) does not stop the run: it is
@@ -28,8 +28,7 @@ __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "open_input", "ru
 
 _OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BOM = b"\xef\xbb\xbf"
-CHUNK_LINES = 2000
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 20  # input is cut into chunks of about this size, at line ends
 
 
 class CorpusError(Exception):
@@ -109,7 +108,7 @@ class _Task:
     source: str
     first_line: int
     first_byte: int  # offset of the chunk in the (decompressed) file
-    lines: list[bytes]
+    data: bytes  # whole lines
     last: bool
     options: Options
 
@@ -118,7 +117,7 @@ class _Task:
 class _Result:
     file: int
     last: bool
-    text: str
+    data: bytes  # the output, encoded
     records: int
     syllables: int
     nbytes: int
@@ -169,7 +168,12 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
     objects: list[dict | None] = []  # JSONL records, None where the line failed
     ok: list[bool] = []
     nbytes = 0
-    for k, raw in enumerate(task.lines):
+    lines = task.data.split(b"\n")
+    if lines[-1]:
+        lines = [x + b"\n" for x in lines[:-1]] + [lines[-1]]
+    else:
+        lines = [x + b"\n" for x in lines[:-1]]
+    for k, raw in enumerate(lines):
         lineno = task.first_line + k
         offset = task.first_byte + nbytes
         nbytes += len(raw)
@@ -238,7 +242,13 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
             if good:
                 parts.append(_conllu(sentences, texts[k], task.source, task.first_line + k))
     syllables = sum(len(t.split()) for t in texts)
-    return _Result(task.file, task.last, "".join(parts), len(texts), syllables, nbytes, errors)
+    out = "".join(parts)
+    try:
+        # Bytes that were not UTF-8 go back out as they were (--errors surrogateescape).
+        data = out.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = out.encode("utf-8", "replace")
+    return _Result(task.file, task.last, data, len(texts), syllables, nbytes, errors)
 
 
 def _setup(seg: Segmenter) -> Segmenter:
@@ -260,12 +270,7 @@ class _Sink:
             self.tmp = Path(path).with_name(f".{Path(path).name}.tieng-partial")
             self.stream = open(self.tmp, "wb")
 
-    def write(self, s: str) -> None:
-        try:
-            # Bytes that were not UTF-8 come back out as they were (--errors surrogateescape).
-            data = s.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:
-            data = s.encode("utf-8", "replace")
+    def write(self, data: bytes) -> None:
         self.stream.write(data)
 
     def finish(self) -> None:
@@ -327,19 +332,18 @@ def run(
             label = "<stdin>" if path == "-" else path
             f = open_input(path)
             try:
-                line_no = 1
-                done = 0
-                buf: list[bytes] = []
-                size = 0
-                for raw in f:
-                    buf.append(raw)
-                    size += len(raw)
-                    if len(buf) >= CHUNK_LINES or size >= CHUNK_BYTES:
-                        yield _Task(i, label, line_no, done, buf, False, options)
-                        line_no += len(buf)
-                        done += size
-                        buf, size = [], 0
-                yield _Task(i, label, line_no, done, buf, True, options)
+                read = getattr(f, "read1", f.read)  # read1: what is there, no waiting
+                line_no, done = 1, 0
+                pending = None
+                while chunk := read(CHUNK_BYTES):
+                    if not chunk.endswith(b"\n"):
+                        chunk += f.readline()
+                    if pending is not None:
+                        yield _Task(i, label, line_no, done, pending, False, options)
+                        line_no += pending.count(b"\n")
+                        done += len(pending)
+                    pending = chunk
+                yield _Task(i, label, line_no, done, pending or b"", True, options)
             except (OSError, EOFError, lzma.LZMAError) as e:
                 raise CorpusError(f"{label}: cannot read ({e})") from None
             finally:
@@ -360,9 +364,9 @@ def run(
         for res in ordered_map(_process, tasks(), jobs=jobs, setup=_setup, setup_args=(segmenter,)):
             if sink is None:
                 sink = _Sink(output if shared else targets[res.file])
-            sink.write(res.text)
-            if shared and res.last and res.file != todo[-1] and not res.text.endswith("\n"):
-                sink.write("\n")  # the next input starts on a line of its own
+            sink.write(res.data)
+            if shared and res.last and res.file != todo[-1] and not res.data.endswith(b"\n"):
+                sink.write(b"\n")  # the next input starts on a line of its own
             summary.records += res.records
             summary.syllables += res.syllables
             summary.bytes += res.nbytes

@@ -1,0 +1,62 @@
+"""Coverage-guided fuzzing of tieng with atheris (pip install atheris).
+
+Targets: normalize, tokenize, segment (text, spans, sentences, underscore format round trip)
+and the CLI's JSONL record reader.  Every input must pass without an exception, and the
+invariants below must hold.
+
+Run for N seconds (crashes are written as crash-* files in the current directory):
+
+    python fuzz/fuzz_tieng.py -max_total_time=600 fuzz/corpus
+
+A crash found becomes a regression test in tests/test_fuzz_regressions.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import atheris
+
+with atheris.instrument_imports():
+    import tieng
+    from tieng import corpus
+
+SEG = tieng.Segmenter()
+OPTIONS = corpus.Options(input_format="jsonl", output_format="jsonl")
+
+
+def check(text: str) -> None:
+    tokens = tieng.tokenize(text)
+    pos = 0
+    for t in tokens:
+        assert text[t.start : t.end] == t.text and t.start >= pos, (text, t)
+        pos = t.end
+    words = SEG.segment_spans(text)
+    assert all(text[w.start : w.end] == w.text for w in words), text
+    line = "".join(" " if c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else c for c in text)
+    out = SEG.segment_text(line)
+    back = [t for w in tieng.parse_segmented(out) for t in w]
+    assert back == [t.text for t in tieng.tokenize(line)], (line, out)
+    SEG.segment_sentences(text)
+    for tone in ("modern", "classic", None):
+        tieng.normalize(text, tone)
+
+
+def one_input(data: bytes) -> None:
+    fdp = atheris.FuzzedDataProvider(data)
+    if fdp.ConsumeBool():
+        check(fdp.ConsumeUnicodeNoSurrogates(4096))
+    else:
+        raw = fdp.ConsumeBytes(4096)
+        task = corpus._Task(0, "<fuzz>", 1, 0, raw, True, OPTIONS)
+        res = corpus._process(SEG, task)
+        assert res.records == raw.count(b"\n") + (not raw.endswith(b"\n") and raw != b"")
+
+
+def main() -> None:
+    atheris.Setup(sys.argv, one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
