@@ -28,7 +28,7 @@ __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "open_input", "ru
 
 _OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BOM = b"\xef\xbb\xbf"
-CHUNK_BYTES = 1 << 20  # input is cut into chunks of about this size, at line ends
+CHUNK_BYTES = 1 << 19  # input is cut into chunks of about this size, at line ends
 
 
 class CorpusError(Exception):
@@ -332,7 +332,8 @@ def run(
             label = "<stdin>" if path == "-" else path
             f = open_input(path)
             try:
-                read = getattr(f, "read1", f.read)  # read1: what is there, no waiting
+                # From a pipe, take what is there (read1) rather than wait for a full chunk.
+                read = f.read1 if f is sys.stdin.buffer else f.read
                 line_no, done = 1, 0
                 pending = None
                 while chunk := read(CHUNK_BYTES):
