@@ -190,3 +190,12 @@ def test_pipe_with_processes_keeps_order():
     texts = [f"{LINES[k % 4]} số {k}" for k in range(300)]
     assert list(seg.pipe_text(texts, batch_size=16, n_process=2)) == list(seg.pipe_text(texts))
     assert list(seg.pipe(texts[:40], batch_size=7, n_process=2)) == list(seg.pipe(texts[:40]))
+
+
+def test_syllable_count_of_huge_lines_matches_split():
+    from tieng.corpus import _count_syllables
+
+    line = "Hà Nội\u00a0mùa\x1cthu\u2028 đẹp\u200blắm  \t" * 20_000  # over the 100,000 threshold
+    assert len(line) > 100_000
+    assert _count_syllables(line) == len(line.split())
+    assert _count_syllables(line[:50]) == len(line[:50].split())

@@ -256,3 +256,21 @@ def test_eight_threads_share_a_segmenter():
     assert [b for k in range(8) for b in batched[k]] == [
         t for k in range(8) for t in expected[k::8]
     ]
+
+
+def test_batches_are_bounded_in_characters(monkeypatch):
+    """Windows of one huge text are analyzed a few at a time, not all in one batch."""
+    from tieng import segmentation
+
+    seg = tieng.Segmenter()
+    text = "Hà Nội mùa thu đẹp lắm. " * 400  # 9,600 characters
+    expected = seg.segment_text(text)
+    monkeypatch.setattr(segmentation, "_WINDOW", 300)
+    monkeypatch.setattr(segmentation, "_BATCH_CHARS", 1000)
+    sizes = []
+    analyze = seg._analyze
+    monkeypatch.setattr(
+        seg, "_analyze", lambda t, s=False: sizes.append(sum(map(len, t))) or analyze(t, s)
+    )
+    assert seg.segment_text(text) == expected
+    assert len(sizes) > 5 and max(sizes) <= 1000 + 300

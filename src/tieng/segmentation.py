@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .model import Model
-from .pool import ordered_map
+from .pool import available_cores, ordered_map
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .tokenization import Span, scan
 
@@ -166,11 +166,17 @@ class Segmenter:
     def _batches(
         self, texts: Iterable[str], batch_size: int, sentences: bool = False
     ) -> Iterator[_Batch]:
-        it = iter(texts)
-        while True:
-            chunk = list(islice(it, batch_size))
-            if not chunk:
-                return
+        # A batch ends at ``batch_size`` texts or ``_BATCH_CHARS`` characters, whichever
+        # comes first, so long texts (cut into windows) do not pile up in one batch.
+        chunk: list[str] = []
+        size = 0
+        for t in texts:
+            chunk.append(t)
+            size += len(t)
+            if len(chunk) >= batch_size or size >= _BATCH_CHARS:
+                yield self._analyze(chunk, sentences)
+                chunk, size = [], 0
+        if chunk:
             yield self._analyze(chunk, sentences)
 
     @staticmethod
@@ -407,6 +413,7 @@ class Segmenter:
 
 
 _WINDOW = 20_000  # characters: longer texts are analyzed in windows of about this size
+_BATCH_CHARS = 500_000  # characters analyzed at once, at most (plus one text)
 _CUTS = (". ", "? ", "! ", "… ", "\n", "; ", ", ", " ")
 
 
@@ -496,12 +503,7 @@ def parse_segmented(line: str) -> list[list[str]]:
 
 def _processes(n: int) -> int:
     """Worker count for ``n_process``: -1 (or 0) means one per core this process may use."""
-    if n > 0:
-        return n
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    return n if n > 0 else available_cores()
 
 
 def _same(seg: Segmenter) -> Segmenter:
