@@ -14,6 +14,7 @@ from typing import BinaryIO
 from . import __version__
 from .model import ModelError
 from .normalization import normalize
+from .pool import available_cores
 from .segmentation import Segmenter
 from .tokenization import tokenize
 
@@ -139,7 +140,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         errors=args.errors,
     )
     seg = _segmenter(args)
-    jobs = args.jobs if args.jobs > 0 else _cores()
+    jobs = args.jobs if args.jobs > 0 else available_cores()
     error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
     shown = [0]
 
@@ -193,13 +194,6 @@ def cmd_segment(args: argparse.Namespace) -> int:
         )
         return 2
     return 0
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def _progress_bar(inputs: list[tuple[str, str | None]], quiet: bool):

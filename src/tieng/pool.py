@@ -8,17 +8,26 @@ flight and yields results in the order of the tasks.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["ordered_map"]
+__all__ = ["available_cores", "ordered_map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 _state: dict[str, Any] = {}
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, so ``taskset`` and containers count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def _init(setup: Callable[..., Any] | None, args: tuple) -> None:
