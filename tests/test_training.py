@@ -1,3 +1,5 @@
+import pytest
+
 from tieng import Segmenter
 from tieng.training import read_corpus, sentence_tokens, split_dev, train
 
@@ -48,3 +50,22 @@ def test_custom_ngram_templates_are_stored_in_the_model(tiny_corpus, tmp_path):
     assert seg.model.spec.ngrams == tuple(tuple(g) for g in ngrams)
     assert seg.model.spec.template_count == model.spec.template_count
     assert seg.segment_text("Người dân Hà Nội") == Segmenter(model).segment_text("Người dân Hà Nội")
+
+
+def test_sentence_weights_decide_between_conflicting_examples():
+    joined = [["bàn_tay", "tôi", "."]] * 3
+    split = [["bàn", "tay", "tôi", "."]] * 3
+    sents = joined + split
+    for heavy, expected in ((joined, ["bàn tay", "tôi"]), (split, ["bàn", "tay", "tôi"])):
+        w = [4.0 if s in heavy else 1.0 for s in sents]
+        model = train(sents, weights=w, hash_bits=12, max_iter=40, folds=1, l2=0.1)
+        assert Segmenter(model).segment("bàn tay tôi") == expected
+
+
+def test_unit_weights_change_nothing_and_wrong_lengths_are_refused():
+    sents = [s.split() for s in ["Hà_Nội đẹp .", "Việt_Nam đẹp .", "Hà_Nội mưa ."]] * 3
+    a = train(sents, hash_bits=12, max_iter=15, folds=3)
+    b = train(sents, hash_bits=12, max_iter=15, folds=3, weights=[1.0] * len(sents))
+    assert a.weights.tobytes() == b.weights.tobytes()
+    with pytest.raises(ValueError, match="2 weights for 9 sentences"):
+        train(sents, weights=[1.0, 2.0])

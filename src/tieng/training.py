@@ -99,9 +99,9 @@ def _flatten(vocab: Vocabulary, sentences: Sequence[Sentence]):
 
 
 def _fold_features(model: Model, codes: np.ndarray, joins: np.ndarray, breaks: np.ndarray):
-    """Feature rows and labels of the gaps the model decides."""
+    """Feature rows, labels and token positions of the gaps the model decides."""
     gaps, feats = model.gap_features(codes, breaks)
-    return feats, joins[gaps]
+    return feats, joins[gaps], gaps
 
 
 def _vocabulary(sentences: Sequence[Sentence], min_count: int) -> Vocabulary:
@@ -116,7 +116,13 @@ def _vocabulary(sentences: Sequence[Sentence], min_count: int) -> Vocabulary:
 
 
 def _fit(
-    feats: np.ndarray, y: np.ndarray, size: int, l2: float, max_iter: int, progress=None
+    feats: np.ndarray,
+    y: np.ndarray,
+    size: int,
+    l2: float,
+    max_iter: int,
+    progress=None,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """L2-regularized logistic regression over hashed binary features, by L-BFGS."""
     from scipy.optimize import minimize
@@ -131,8 +137,12 @@ def _fit(
         s = np.full(len(yf), b)
         for c in cols:
             s += w[c]
-        loss = np.logaddexp(0.0, s).sum() - (yf * s).sum() + 0.5 * l2 * (w @ w)
+        per = np.logaddexp(0.0, s) - yf * s
         g = 1.0 / (1.0 + np.exp(-s)) - yf
+        if sample_weight is not None:
+            per *= sample_weight
+            g *= sample_weight
+        loss = per.sum() + 0.5 * l2 * (w @ w)
         grad = np.empty_like(theta)
         gw = l2 * w
         for c in cols:
@@ -166,10 +176,13 @@ def train(
     fold_block: int = 500,
     min_count: int = 2,
     max_iter: int = 300,
+    weights: Sequence[float] | None = None,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
     """Train a model on segmented ``sentences`` (lists of words, syllables joined by "_").
+
+    ``weights``, one per sentence, scale each sentence's share of the loss (default: all 1).
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -184,7 +197,9 @@ def train(
     vocab = _vocabulary(sentences, min_count)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
     folds = max(1, min(folds, len(sentences)))
-    all_feats, all_y = [], []
+    if weights is not None and len(weights) != len(sentences):
+        raise ValueError(f"{len(weights)} weights for {len(sentences)} sentences")
+    all_feats, all_y, all_w = [], [], []
     fold_of = [(i // max(1, fold_block)) % folds for i in range(len(sentences))]
     for k in range(folds):
         part = [s for i, s in enumerate(sentences) if fold_of[i] == k]
@@ -195,15 +210,21 @@ def train(
         lexicon = Model.build_lexicon(vocab, [w.split("_") for w in others if "_" in w], max_word)
         scratch = Model(vocab, lexicon, np.zeros(spec.size, np.float32), 0.0, spec)
         codes, joins, breaks = _flatten(vocab, part)
-        f, y = _fold_features(scratch, codes, joins, breaks)
+        f, y, gaps = _fold_features(scratch, codes, joins, breaks)
         all_feats.append(f)
         all_y.append(y)
+        if weights is not None:
+            w_part = [float(weights[i]) for i in range(len(sentences)) if fold_of[i] == k]
+            sizes = [len(sentence_tokens(s)[0]) for s in part]
+            per_token = np.repeat(np.array(w_part, np.float64), sizes)
+            all_w.append(per_token[gaps])
         say(f"fold {k + 1}/{folds}: {len(y)} gaps, lexicon of {len(lexicon)} words")
     feats = np.concatenate(all_feats)
     y = np.concatenate(all_y)
+    sample_weight = np.concatenate(all_w) if weights is not None else None
     del all_feats
     say(f"fitting {spec.size} weights on {len(y)} gaps ({feats.shape[1]} features each)")
-    weights, bias = _fit(feats, y, spec.size, l2, max_iter, say)
+    coef, bias = _fit(feats, y, spec.size, l2, max_iter, say, sample_weight)
     words = [w.split("_") for s in sentences for w in s if "_" in w]
     lexicon = Model.build_lexicon(vocab, words, max_word)
     meta = {
@@ -218,7 +239,7 @@ def train(
         },
     }
     meta.update(metadata or {})
-    return Model(vocab, lexicon, weights, bias, spec, meta)
+    return Model(vocab, lexicon, coef, bias, spec, meta)
 
 
 def predict_joins(model: Model, sentences_tokens: Sequence[Sequence[str]]) -> list[np.ndarray]:
