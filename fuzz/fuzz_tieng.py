@@ -4,9 +4,11 @@ Targets: normalize, tokenize, segment (text, spans, sentences, underscore format
 and the CLI's JSONL record reader.  Every input must pass without an exception, and the
 invariants below must hold.
 
-Run for N seconds (crashes are written as crash-* files in the current directory):
+Run for N seconds (here 600), starting from the committed seeds; the corpus the fuzzer grows
+goes to fuzz/corpus (not committed) and crashes to crash-* files in the current directory:
 
-    python fuzz/fuzz_tieng.py -max_total_time=600 fuzz/corpus
+    mkdir -p fuzz/corpus
+    python fuzz/fuzz_tieng.py -max_total_time=600 -timeout=10 fuzz/corpus fuzz/seeds
 
 A crash found becomes a regression test in tests/test_fuzz_regressions.py.
 """

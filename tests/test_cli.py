@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+import tieng
 from tieng.cli import main
 
 
@@ -113,3 +114,21 @@ def test_train_command(tmp_path, capsys, tiny_corpus):
     assert (tmp_path / "o").read_text(encoding="utf-8").splitlines()[0] == tiny_corpus[0]
     assert main(["info", "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["metadata"]["training"]["l2"] == 0.1
+
+
+def test_train_weights_one_per_corpus_file(tmp_path, capsys):
+    joined, split = tmp_path / "a.txt", tmp_path / "b.txt"
+    joined.write_text("bàn_tay tôi .\n" * 3, encoding="utf-8")
+    split.write_text("bàn tay tôi .\n" * 3, encoding="utf-8")
+    model = tmp_path / "m.tieng"
+    base = ["train", str(joined), str(split), "-o", str(model), "--hash-bits", "12", "-q"]
+    base += ["--folds", "1", "--l2", "0.1", "--max-iter", "40"]
+    for weights, expected in ((["4", "1"], "bàn_tay tôi"), (["1", "4"], "bàn tay tôi")):
+        assert main([*base, "--weights", *weights]) == 0
+        assert tieng.Segmenter(model).segment_text("bàn tay tôi") == expected
+    assert main(["info", "--model", str(model)]) == 0
+    assert json.loads(capsys.readouterr().out)["metadata"]["corpus_weights"] == [1.0, 4.0]
+    assert main([*base, "--weights", "2"]) == 2
+    assert "one weight per corpus file (2 files, 1 weights)" in capsys.readouterr().err
+    assert main([*base, "--weights", "1", "0"]) == 2
+    assert "must be positive" in capsys.readouterr().err

@@ -266,15 +266,29 @@ def cmd_train(args: argparse.Namespace) -> int:
     for p in args.corpus:
         if not Path(p).is_file():
             raise InputError(f"{p}: no such file")
-    try:
-        sentences = read_corpus(args.corpus)
-    except UnicodeDecodeError as e:
-        raise InputError(f"corpus is not valid UTF-8 ({e})") from None
+    file_weights = args.weights or [1.0] * len(args.corpus)
+    if len(file_weights) != len(args.corpus):
+        raise InputError(
+            f"--weights needs one weight per corpus file "
+            f"({len(args.corpus)} files, {len(file_weights)} weights)"
+        )
+    if not all(w > 0 for w in file_weights):
+        raise InputError("--weights must be positive")
+    sentences, weights = [], []
+    for p, w in zip(args.corpus, file_weights):
+        try:
+            part = read_corpus(p)
+        except UnicodeDecodeError as e:
+            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        sentences += part
+        weights += [w] * len(part)
     if not sentences:
         raise InputError("the corpus holds no sentences")
     dev: list = []
     if args.dev_percent > 0:
-        sentences, dev = split_dev(sentences, args.dev_percent, args.seed)
+        kept, held = split_dev(list(zip(sentences, weights)), args.dev_percent, args.seed)
+        sentences, weights = [s for s, _ in kept], [w for _, w in kept]
+        dev = [s for s, _ in held]
 
     def progress(msg: str) -> None:
         if not args.quiet:
@@ -286,7 +300,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         l2=args.l2,
         max_iter=args.max_iter,
         folds=args.folds,
-        metadata={"corpus": [Path(p).name for p in args.corpus]},
+        weights=weights if args.weights else None,
+        metadata={
+            "corpus": [Path(p).name for p in args.corpus],
+            **({"corpus_weights": file_weights} if args.weights else {}),
+        },
         progress=progress,
     )
     if dev:
@@ -456,6 +474,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--hash-bits", type=int, default=22, help="log2 of the weight table size")
     sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations")
     sp.add_argument("--folds", type=int, default=5, help="folds for the jackknifed lexicon")
+    sp.add_argument(
+        "--weights",
+        type=float,
+        nargs="+",
+        metavar="W",
+        help="one weight per corpus file: how much its sentences count in the loss (default 1)",
+    )
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train)
 
