@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing of tieng with atheris (pip install atheris).
+"""Coverage-guided fuzzing of tieng with atheris (pip install "tieng[fuzz]").
 
 Targets: normalize, tokenize, segment (text, spans, sentences, underscore format round trip)
 and the CLI's JSONL record reader.  Every input must pass without an exception, and the
