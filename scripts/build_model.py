@@ -2,9 +2,11 @@
 
 Training data: all of vlsp2013_ws_train.txt, plus the sentences of vlsp2013_pos_train.txt
 that are neither in the WS training set (same words, any segmentation) nor in the test set
-(vlsp2013_ws_test.txt is read only to leave its sentences out).  Settings were chosen on a
-development split of the WS training set (blocks of consecutive sentences, see
-tieng.training.split_dev).
+(vlsp2013_ws_test.txt is read only to leave its sentences out).  The treebank-style
+sentences (the last part of the WS training set, from line TREEBANK_START on, and the added
+POS-train sentences) count TREEBANK_WEIGHT times in the loss.  Settings were chosen on
+development splits of the WS training set (blocks of consecutive sentences; see
+tieng.training.split_dev and scripts/tune_treebank_weight.py).
 Usage: python scripts/build_model.py [--data DIR] [-o FILE]
 """
 
@@ -20,6 +22,8 @@ from tieng.training import read_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
+TREEBANK_START = 68_200  # first line of the treebank-style part of vlsp2013_ws_train.txt
+TREEBANK_WEIGHT = 3.0  # chosen on the treebank-style dev split (benchmarks/RESULTS.md)
 SETTINGS = ["--l2", "1.0", "--hash-bits", "22", "--max-iter", "400", "--folds", "5"]
 
 
@@ -41,18 +45,30 @@ def main() -> int:
         if not f.is_file():
             print(f"build_model: {f} not found (pass --data)", file=sys.stderr)
             return 2
-    seen = {_key(s) for s in read_corpus(ws)} | {_key(s) for s in read_corpus(test)}
-    extra = []
+    ws_sents = read_corpus(ws)
+    # The WS training set has two parts: about 68,000 sentences from one source, then the
+    # sentences that are also in the POS training set (Viet Treebank, like the test set).
+    # The treebank-style ones weigh more.
+    other = [" ".join(s) for s in ws_sents[:TREEBANK_START]]
+    treebank = [" ".join(s) for s in ws_sents[TREEBANK_START:]]
+    seen = {_key(s) for s in ws_sents} | {_key(s) for s in read_corpus(test)}
     for s in read_corpus(pos):
         k = _key(s)
         if k not in seen:
             seen.add(k)
-            extra.append(" ".join(s))
-    print(f"build_model: {len(extra)} extra sentences from {pos.name}", file=sys.stderr)
+            treebank.append(" ".join(s))
+    print(
+        f"build_model: {len(other)} sentences weight 1, {len(treebank)} treebank-style "
+        f"sentences weight {TREEBANK_WEIGHT}",
+        file=sys.stderr,
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        extra_file = Path(tmp) / "vlsp2013_pos_train_extra.txt"
-        extra_file.write_text("\n".join(extra) + "\n", encoding="utf-8")
-        return tieng_main(["train", str(ws), str(extra_file), "-o", str(args.output), *SETTINGS])
+        files = []
+        for name, lines in (("ws_other.txt", other), ("treebank_style.txt", treebank)):
+            files.append(Path(tmp) / name)
+            files[-1].write_text("\n".join(lines) + "\n", encoding="utf-8")
+        weights = ["--weights", "1", str(TREEBANK_WEIGHT)]
+        return tieng_main(["train", *map(str, files), "-o", str(args.output), *SETTINGS, *weights])
 
 
 if __name__ == "__main__":

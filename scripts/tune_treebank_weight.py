@@ -1,0 +1,66 @@
+"""Dev F1 on the treebank-style dev split for a given weight of treebank-style sentences.
+
+vlsp2013_ws_train.txt has two parts: 68,200 sentences from one source (under 2% of them in
+vlsp2013_pos_train.txt), then about 7,200 that are all in vlsp2013_pos_train.txt (Viet
+Treebank, where the test set comes from too). The dev split is 20% of the 200-sentence
+blocks of that second part, chosen by a seeded hash. The model is trained on everything
+else: the rest of the WS training set and the POS-train sentences that are in neither the WS
+training set nor the test set, with the treebank-style sentences weighted by --weight.
+Usage: python scripts/tune_treebank_weight.py --weight 3 [--data DIR] [--max-iter 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import zlib
+from pathlib import Path
+
+from tieng import Segmenter
+from tieng.evaluation import evaluate
+from tieng.training import read_corpus, train
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TREEBANK_START = 68_200  # as in scripts/build_model.py
+
+
+def _key(sentence: list[str]) -> str:
+    return " ".join(w.replace("_", " ") for w in sentence).lower()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--weight", type=float, default=1.0)
+    p.add_argument("--max-iter", type=int, default=300)
+    p.add_argument("--save", type=Path, help="also save the model here")
+    args = p.parse_args()
+    ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
+    pos = read_corpus(args.data / "vlsp2013_pos_train.txt")
+    sentences, weights, dev = [], [], []
+    for i, s in enumerate(ws):
+        treebank = i >= TREEBANK_START
+        if treebank and zlib.crc32(f"13:{i // 200}".encode()) < 0.2 * 2**32:
+            dev.append(s)
+        else:
+            sentences.append(s)
+            weights.append(args.weight if treebank else 1.0)
+    test = read_corpus(args.data / "vlsp2013_ws_test.txt")  # only to leave its sentences out
+    seen = {_key(s) for s in ws} | {_key(s) for s in test}
+    extra = [s for s in pos if _key(s) not in seen]
+    sentences += extra
+    weights += [args.weight] * len(extra)
+    print(f"train {len(sentences)} sentences, dev {len(dev)}", file=sys.stderr)
+    say = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    model = train(sentences, weights=weights, max_iter=args.max_iter, progress=say)
+    if args.save:
+        model.save(args.save)
+    seg = Segmenter(model, pretokenized=True)
+    raw = (" ".join(w.replace("_", " ") for w in s) for s in dev)
+    scores = evaluate((" ".join(s) for s in dev), seg.pipe_text(raw))
+    print(f"weight {args.weight}: treebank-style dev {scores}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
