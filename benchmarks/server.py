@@ -74,7 +74,7 @@ def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "tieng", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "tieng", "serve", "--port", str(port), "--no-access-log"]
     server = subprocess.Popen([*cmd, "--workers", str(args.workers)], stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -347,6 +347,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        access_log=not args.no_access_log,
     )
     return 0
 
@@ -488,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    sp.add_argument("--no-access-log", action="store_true", help="do not log every request")
     sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
     sp.add_argument(
         "--max-body",
