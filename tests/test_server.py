@@ -129,3 +129,28 @@ def test_serve_without_the_extra_says_what_to_install(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 2 and "pip install 'tieng[server]'" in out.stderr
+
+
+def test_segment_with_confidence(client):
+    text = "Hà Nội mưa to. Trời lạnh."
+    r = client.post("/v1/segment", json={"text": text, "confidence": True})
+    assert r.status_code == 200
+    (res,) = r.json()["results"]
+    words = tieng.Segmenter().segment_scored(text)
+    assert [w["text"] for w in res["words"]] == [w.text for w in words]
+    assert [w["confidence"] for w in res["words"]] == [round(w.confidence, 4) for w in words]
+    r = client.post("/v1/segment", json={"text": text, "confidence": True, "sentences": True})
+    (res,) = r.json()["results"]
+    assert [len(s) for s in res["sentences"]] == [4, 3]
+    assert all(0 < w["confidence"] <= 1 for s in res["sentences"] for w in s)
+    plain = client.post("/v1/segment", json={"text": text}).json()["results"][0]
+    assert all("confidence" not in w for w in plain["words"])
+
+
+def test_app_with_a_user_dictionary(serve, tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("mưa to\n", encoding="utf-8")
+    url = serve(create_app(user_dict=str(words)))
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.post("/v1/segment", json={"text": "Hà Nội mưa to"})
+    assert r.json()["results"][0]["text"] == "Hà_Nội mưa_to"

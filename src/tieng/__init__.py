@@ -5,10 +5,12 @@
 'Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm trong năm tới .'
 """
 
+from .dictionary import DictionaryError, UserDictionary
 from .model import Model, ModelError
 from .normalization import normalize
 from .segmentation import (
     Segmenter,
+    Word,
     default_segmenter,
     escape_token,
     parse_segmented,
@@ -22,10 +24,13 @@ from .tokenization import Span, tokenize
 __version__ = "0.1.0"
 
 __all__ = [
+    "DictionaryError",
     "Model",
     "ModelError",
     "Segmenter",
     "Span",
+    "UserDictionary",
+    "Word",
     "__version__",
     "default_segmenter",
     "escape_token",

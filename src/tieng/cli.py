@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import __version__
+from .dictionary import DictionaryError, UserDictionary
 from .model import ModelError
 from .normalization import normalize
 from .pool import available_cores
@@ -113,8 +114,22 @@ def _transform_lines(
             out.write(res + end)
 
 
+def _dictionary(args: argparse.Namespace) -> UserDictionary | None:
+    words, never = getattr(args, "user_dict", None), getattr(args, "never_join", None)
+    if not words and not never:
+        return None
+    try:
+        return UserDictionary.read(words, never)
+    except DictionaryError as e:
+        raise InputError(str(e)) from None
+
+
 def _segmenter(args: argparse.Namespace) -> Segmenter:
-    return Segmenter(args.model, pretokenized=getattr(args, "pretokenized", False))
+    return Segmenter(
+        args.model,
+        pretokenized=getattr(args, "pretokenized", False),
+        dictionary=_dictionary(args),
+    )
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
@@ -131,6 +146,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if mirror and Path(args.output).is_file():
         raise InputError(f"{args.output}: is a file; a directory input needs an output directory")
     to = args.to or ("jsonl" if args.format == "jsonl" else "text")
+    if args.confidence and to != "jsonl":
+        raise InputError("--confidence goes with JSONL output (--to jsonl)")
     options = corpus.Options(
         input_format=args.format,
         field=args.field,
@@ -138,6 +155,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         output_field=args.output_field,
         sentence_lines=args.sentences,
         errors=args.errors,
+        confidence=args.confidence,
     )
     seg = _segmenter(args)
     jobs = args.jobs if args.jobs > 0 else available_cores()
@@ -336,9 +354,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise InputError(
             f"the server needs its extra: pip install 'tieng[server]' ({e.name} is missing)"
         ) from None
+    _segmenter(args)  # a bad model or dictionary file fails here, with a clear message
     if args.model:
-        Segmenter(args.model)  # a bad model file fails here, with a clear message
         os.environ["TIENG_MODEL"] = str(Path(args.model).resolve())
+    for name, value in (("TIENG_USER_DICT", args.user_dict), ("TIENG_NEVER_JOIN", args.never_join)):
+        if value:
+            os.environ[name] = str(Path(value).resolve())
     os.environ["TIENG_MAX_BODY"] = str(args.max_body)
     uvicorn.run(
         "tieng.server:create_app",
@@ -389,6 +410,19 @@ def build_parser() -> argparse.ArgumentParser:
             help="write here (default: standard output); written whole or not at all",
         )
 
+    def dictionary_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--user-dict",
+            metavar="FILE",
+            help="words always joined where they occur: one a line, syllables separated by "
+            "spaces or _ (case and tone placement ignored; longest match wins)",
+        )
+        sp.add_argument(
+            "--never-join",
+            metavar="FILE",
+            help="sequences whose syllables are never joined to one another, one a line",
+        )
+
     sp = sub.add_parser("segment", help="segment text into words (VLSP format)")
     io_args(sp)
     sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
@@ -397,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="input is tokenized already: split on white space only",
     )
+    dictionary_args(sp)
     sp.add_argument("--sentences", action="store_true", help="write one sentence per line")
     sp.add_argument(
         "--glob", default="*", help="files to take from directory inputs (default: all)"
@@ -408,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="input: text (one document a line) or JSON lines",
     )
     sp.add_argument("--field", default="text", help="JSONL input: field holding the text")
+    sp.add_argument(
+        "--confidence",
+        action="store_true",
+        help="JSONL output: add a calibrated confidence (0-1) for each word",
+    )
     sp.add_argument(
         "--to",
         choices=["text", "jsonl", "conllu"],
@@ -491,6 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     sp.add_argument("--no-access-log", action="store_true", help="do not log every request")
     sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
+    dictionary_args(sp)
     sp.add_argument(
         "--max-body",
         type=int,

@@ -47,6 +47,7 @@ class Options:
     output_field: str = "tieng"  # JSONL output: where the result goes
     sentence_lines: bool = False  # text output: one sentence a line
     errors: str = "strict"  # invalid UTF-8: "strict" (record fails), "replace", "surrogateescape"
+    confidence: bool = False  # JSONL output: add each word's confidence
 
 
 @dataclass
@@ -134,11 +135,14 @@ def _line_end(raw: bytes) -> tuple[bytes, bytes]:
     return raw, b""
 
 
-def _words_json(spans: list[Span]) -> dict[str, Any]:
-    return {
+def _words_json(spans: list[Span], confidence: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "words": [w.text for w in spans],
         "offsets": [[w.start, w.end] for w in spans],
     }
+    if confidence:
+        out["confidence"] = [round(w.confidence, 4) for w in spans]  # type: ignore[attr-defined]
+    return out
 
 
 def _conllu(sentences: list[list[Span]], text: str, source: str, line: int) -> str:
@@ -228,11 +232,12 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         for good, res, end in zip(ok, results, ends):
             parts.append((res if good else "") + end)
     elif opt.output_format == "jsonl":
-        for k, (good, res) in enumerate(zip(ok, seg.pipe_results(texts, n))):
+        results = seg._scored_results(texts, n) if opt.confidence else seg.pipe_results(texts, n)
+        for k, (good, res) in enumerate(zip(ok, results)):
             if not good:
                 continue
             rec = dict(objects[k]) if objects[k] is not None else {"text": texts[k]}
-            rec[opt.output_field] = {"text": res.text, **_words_json(res.words)}
+            rec[opt.output_field] = {"text": res.text, **_words_json(res.words, opt.confidence)}
             out = json.dumps(rec, ensure_ascii=False)
             try:
                 out.encode("utf-8")

@@ -2,7 +2,8 @@
 
 Start it with ``tieng serve``.  The application is built by :func:`create_app`; settings come
 from its arguments or, for ``--workers`` (each worker imports the app afresh), from the
-environment variables ``TIENG_MODEL`` and ``TIENG_MAX_BODY``.
+environment variables ``TIENG_MODEL``, ``TIENG_MAX_BODY``, ``TIENG_USER_DICT`` and
+``TIENG_NEVER_JOIN``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
+from .dictionary import UserDictionary
 from .segmentation import Segmenter
 from .tokenization import tokenize
 
@@ -53,6 +55,9 @@ class SegmentRequest(_Input):
         description="Split into sentences: `text` gets one sentence a line, and "
         "`sentences` lists the words of each.",
     )
+    confidence: bool = Field(
+        False, description="Give each word a calibrated `confidence` (0-1) that it is right."
+    )
 
 
 class TokenizeRequest(_Input):
@@ -63,6 +68,9 @@ class Word(BaseModel):
     text: str = Field(description="The word exactly as in the input.")
     start: int = Field(description="Offset of its first character (code points).")
     end: int = Field(description="Offset just past its last character.")
+    confidence: float | None = Field(
+        None, description="Probability that the word is right (asked with `confidence`)."
+    )
 
 
 class Segmented(BaseModel):
@@ -157,12 +165,29 @@ def _spans(words) -> list[dict[str, Any]]:
     return [{"text": w.text, "start": w.start, "end": w.end} for w in words]
 
 
-def create_app(model: str | None = None, max_body: int | None = None) -> FastAPI:
-    """The ASGI application; ``model`` is a model file (default: the bundled one)."""
+def _scored(words) -> list[dict[str, Any]]:
+    return [
+        {"text": w.text, "start": w.start, "end": w.end, "confidence": round(w.confidence, 4)}
+        for w in words
+    ]
+
+
+def create_app(
+    model: str | None = None,
+    max_body: int | None = None,
+    user_dict: str | None = None,
+    never_join: str | None = None,
+) -> FastAPI:
+    """The ASGI application; ``model`` is a model file (default: the bundled one), and
+    ``user_dict`` / ``never_join`` are user dictionary files (see :class:`tieng.UserDictionary`).
+    """
     model = model if model is not None else os.environ.get("TIENG_MODEL") or None
     if max_body is None:
         max_body = int(os.environ.get("TIENG_MAX_BODY", DEFAULT_MAX_BODY))
-    segmenter = Segmenter(model)  # loaded once per worker; thread-safe
+    user_dict = user_dict or os.environ.get("TIENG_USER_DICT") or None
+    never_join = never_join or os.environ.get("TIENG_NEVER_JOIN") or None
+    dictionary = UserDictionary.read(user_dict, never_join) if user_dict or never_join else None
+    segmenter = Segmenter(model, dictionary=dictionary)  # once per worker; thread-safe
     app = FastAPI(
         title="tieng",
         version=__version__,
@@ -201,22 +226,34 @@ def create_app(model: str | None = None, max_body: int | None = None) -> FastAPI
     def _segment(req: SegmentRequest) -> dict[str, Any]:
         texts = req.all_texts()
         out = []
+        spans = _scored if req.confidence else _spans
         if req.sentences:
             lines = segmenter.pipe_text(texts, sentence_lines=True)
-            for sents, text in zip(segmenter.pipe_sentences(texts), lines):
+            kind = "scored_sentences" if req.confidence else "sentences"
+            for sents, text in zip(segmenter._run(kind, texts, 1024), lines):
                 out.append(
                     {
                         "text": text,
-                        "words": [w for s in sents for w in _spans(s)],
-                        "sentences": [_spans(s) for s in sents],
+                        "words": [w for s in sents for w in spans(s)],
+                        "sentences": [spans(s) for s in sents],
                     }
                 )
         else:
-            for res in segmenter.pipe_results(texts):
-                out.append({"text": res.text, "words": _spans(res.words)})
+            results = (
+                segmenter._scored_results(texts, 1024)
+                if req.confidence
+                else segmenter.pipe_results(texts)
+            )
+            for res in results:
+                out.append({"text": res.text, "words": spans(res.words)})
         return {"results": out}
 
-    @app.post("/v1/segment", response_model=SegmentResponse, tags=["v1"])
+    @app.post(
+        "/v1/segment",
+        response_model=SegmentResponse,
+        response_model_exclude_unset=True,
+        tags=["v1"],
+    )
     async def segment(req: SegmentRequest) -> dict[str, Any]:
         """Words of each text, with offsets into it, and the underscore format."""
         return await run_in_threadpool(_segment, req)

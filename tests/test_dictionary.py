@@ -1,0 +1,183 @@
+"""User dictionaries: words always joined, sequences never joined, and their semantics."""
+
+import json
+import pickle
+import unicodedata
+
+import pytest
+
+from tieng import DictionaryError, Segmenter, UserDictionary
+from tieng.cli import main
+
+
+@pytest.fixture(scope="module")
+def seg():
+    return Segmenter()
+
+
+def test_a_user_word_is_joined_where_it_occurs(seg):
+    text = "Nhóm nghiên cứu trí tuệ nhân tạo và học máy"
+    mine = seg.with_dictionary(UserDictionary(["trí tuệ nhân tạo", "học_máy"]))
+    out = mine.segment_text(text)
+    assert "trí_tuệ_nhân_tạo" in out.split()
+    assert "học_máy" in out.split()
+
+
+def test_matching_ignores_case_tone_style_and_normal_form(seg):
+    mine = seg.with_dictionary(UserDictionary(["hoà bình xanh"]))
+    for text in ["Hòa Bình Xanh", "HOÀ BÌNH XANH", unicodedata.normalize("NFD", "hoà bình xanh")]:
+        words = mine.segment(f"Dự án {text} khởi công")
+        assert text in words, (text, words)
+
+
+def test_digits_are_not_folded(seg):
+    mine = seg.with_dictionary(UserDictionary(["nhóm G7"]))
+    assert "nhóm G7" in mine.segment("Hội nghị nhóm G7 họp")
+    assert "nhóm G8" not in mine.segment("Hội nghị nhóm G8 họp")
+
+
+def test_a_user_word_is_cut_from_its_neighbours(seg):
+    # The model joins "Nguyễn Văn An"; the user word "Văn An" must stand alone.
+    assert "Nguyễn Văn An" in seg.segment("Ông Nguyễn Văn An đến")
+    mine = seg.with_dictionary(UserDictionary(["Văn An"]))
+    assert mine.segment("Ông Nguyễn Văn An đến") == ["Ông", "Nguyễn", "Văn An", "đến"]
+
+
+def test_longest_match_wins_then_leftmost(seg):
+    mine = seg.with_dictionary(UserDictionary(["học sinh", "sinh viên giỏi"]))
+    assert mine.segment_text("học sinh viên giỏi") == "học sinh_viên_giỏi"
+    mine = seg.with_dictionary(UserDictionary(["học sinh", "sinh viên"]))
+    assert mine.segment_text("học sinh viên") == "học_sinh viên"
+
+
+def test_never_join_splits_inside_and_keeps_the_model_outside(seg):
+    assert seg.segment_text("Thành phố Hà Nội") == "Thành_phố Hà_Nội"
+    mine = seg.with_dictionary(UserDictionary(never_join=["phố Hà", "Hà Nội"]))
+    assert mine.segment_text("Thành phố Hà Nội") == "Thành_phố Hà Nội"
+
+
+def test_a_one_syllable_never_join_entry_is_a_word_of_its_own(seg):
+    mine = seg.with_dictionary(UserDictionary(never_join=["phố"]))
+    assert mine.segment_text("Thành phố Hà Nội") == "Thành phố Hà_Nội"
+
+
+def test_a_longer_user_word_beats_a_never_join_entry(seg):
+    d = UserDictionary(["Bộ Giáo dục"], never_join=["Giáo dục"])
+    mine = seg.with_dictionary(d)
+    assert mine.segment_text("Bộ Giáo dục ra quy định về giáo dục") == (
+        "Bộ_Giáo_dục ra quy_định về giáo dục"
+    )
+
+
+def test_the_same_entry_in_both_lists_is_an_error():
+    with pytest.raises(DictionaryError, match="both"):
+        UserDictionary(["Hà Nội"], never_join=["hà_nội"])
+
+
+def test_no_match_across_a_line_break(seg):
+    mine = seg.with_dictionary(UserDictionary(["mưa to"]))
+    assert mine.segment_text("trời mưa\nto gió") == "trời mưa\nto gió"
+    assert mine.segment_text("trời mưa to") == "trời mưa_to"
+
+
+def test_user_words_may_join_across_punctuation(seg):
+    mine = seg.with_dictionary(UserDictionary(["COVID - 19"]))
+    assert mine.segment("Dịch COVID - 19 lan rộng")[1] == "COVID - 19"
+
+
+def test_offsets_stay_exact(seg):
+    text = "  Trí   tuệ nhân\ttạo,  HỌC MÁY!  "
+    mine = seg.with_dictionary(UserDictionary(["trí tuệ nhân tạo", "học máy"]))
+    words = mine.segment_spans(text)
+    assert all(text[w.start : w.end] == w.text for w in words)
+    assert [w.text for w in words] == ["Trí   tuệ nhân\ttạo", ",", "HỌC MÁY", "!"]
+
+
+def test_the_original_segmenter_is_unchanged(seg):
+    text = "Thành phố Hà Nội"
+    mine = seg.with_dictionary(UserDictionary(never_join=["Hà Nội"]))
+    assert mine.segment_text(text) != seg.segment_text(text) == "Thành_phố Hà_Nội"
+    assert mine.model is seg.model
+    assert seg.with_dictionary(None).segment_text(text) == seg.segment_text(text)
+
+
+def test_dictionary_decisions_are_certain(seg):
+    mine = seg.with_dictionary(UserDictionary(["trí tuệ nhân tạo"]))
+    words = mine.segment_scored("về trí tuệ nhân tạo")
+    assert words[-1].text == "trí tuệ nhân tạo" and words[-1].confidence == 1.0
+
+
+def test_pickles_with_its_dictionary(seg):
+    mine = seg.with_dictionary(UserDictionary(["mưa to"], never_join=["Hà Nội"]))
+    back = pickle.loads(pickle.dumps(mine))
+    assert back.dictionary == mine.dictionary
+    assert back.segment_text("Hà Nội mưa to") == "Hà Nội mưa_to"
+    assert len(pickle.dumps(mine)) < 1000
+
+
+def test_pretokenized_segmenter_uses_the_dictionary():
+    mine = Segmenter(pretokenized=True, dictionary=UserDictionary(["mưa to"]))
+    assert mine.segment_text("Hà Nội mưa to .") == "Hà_Nội mưa_to ."
+
+
+def test_read_files(tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_bytes("\ufeff# comment\ntrí_tuệ nhân_tạo\n\n  học   máy  \r\n".encode())
+    never = tmp_path / "never.txt"
+    never.write_text("Hà Nội\n", encoding="utf-8")
+    d = UserDictionary.read(words, never)
+    assert d.words == ("trí_tuệ nhân_tạo", "học máy")
+    assert d.never_join == ("Hà Nội",)
+    assert len(d) == 3 and bool(d)
+    assert not UserDictionary()
+
+
+def test_read_errors_name_the_file_and_line(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\nbad \xff\n")
+    with pytest.raises(DictionaryError, match=r"bad\.txt, line 2: invalid UTF-8"):
+        UserDictionary.read(bad)
+    with pytest.raises(DictionaryError, match="cannot read"):
+        UserDictionary.read(tmp_path / "missing.txt")
+
+
+def test_wrong_types_are_rejected():
+    with pytest.raises(TypeError):
+        UserDictionary("Hà Nội")
+    with pytest.raises(TypeError):
+        UserDictionary([1])
+    with pytest.raises(TypeError):
+        Segmenter(dictionary=["Hà Nội"])
+
+
+def test_cli_user_dict_and_never_join(tmp_path, capsys):
+    words = tmp_path / "words.txt"
+    words.write_text("trí tuệ nhân tạo\n", encoding="utf-8")
+    never = tmp_path / "never.txt"
+    never.write_text("Hà Nội\n", encoding="utf-8")
+    src = tmp_path / "in.txt"
+    src.write_text("Hà Nội nghiên cứu trí tuệ nhân tạo\n", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    args = ["segment", str(src), "-o", str(out), "--user-dict", str(words)]
+    assert main([*args, "--never-join", str(never), "-q"]) == 0
+    assert out.read_text(encoding="utf-8") == "Hà Nội nghiên_cứu trí_tuệ_nhân_tạo\n"
+
+
+def test_cli_bad_dictionary_exits_2(tmp_path, capsys):
+    src = tmp_path / "in.txt"
+    src.write_text("Hà Nội\n", encoding="utf-8")
+    assert main(["segment", str(src), "--user-dict", str(tmp_path / "nope.txt")]) == 2
+    assert "nope.txt" in capsys.readouterr().err
+
+
+def test_cli_jsonl_confidence(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "Hà Nội mưa to."}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["segment", str(src), "--format", "jsonl", "--confidence", "-o", str(out)]) == 0
+    rec = json.loads(out.read_text(encoding="utf-8"))["tieng"]
+    assert rec["words"] == ["Hà Nội", "mưa", "to", "."]
+    assert len(rec["confidence"]) == 4 and rec["confidence"][-1] == 1.0
+    assert all(0.5 < c <= 1.0 for c in rec["confidence"])
+    assert main(["segment", str(src), "--confidence"]) == 2
+    assert "--confidence" in capsys.readouterr().err
