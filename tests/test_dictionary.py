@@ -4,7 +4,10 @@ import json
 import pickle
 import unicodedata
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tieng import DictionaryError, Segmenter, UserDictionary
 from tieng.cli import main
@@ -181,3 +184,53 @@ def test_cli_jsonl_confidence(tmp_path, capsys):
     assert all(0.5 < c <= 1.0 for c in rec["confidence"])
     assert main(["segment", str(src), "--confidence"]) == 2
     assert "--confidence" in capsys.readouterr().err
+
+
+def reference_matches(d, tokens, breaks):
+    """The documented rule, the slow way: longest first, then leftmost; never-join entries
+    only clash with user words."""
+    key = lambda t: unicodedata.normalize("NFC", t).lower()  # noqa: E731
+    entries = {}
+    for kind, group in ((1, d.words), (2, d.never_join)):
+        for e in group:
+            entries[tuple(key(s) for s in e.replace("_", " ").split())] = kind
+    sentence, found = [], []
+    for b in breaks:
+        sentence.append((sentence[-1] if sentence else 0) + int(b))
+    for length in range(max(map(len, entries), default=0), 0, -1):
+        for s in range(len(tokens) - length + 1):
+            if sentence[s] != sentence[s + length - 1]:
+                continue
+            kind = entries.get(tuple(key(t) for t in tokens[s : s + length]))
+            if kind:
+                found.append((s, length, kind))
+    taken, joined, won = set(), set(), []
+    for s, length, kind in found:
+        span = set(range(s, s + length))
+        if not span & (joined if kind == 2 else taken):
+            taken |= span
+            if kind == 1:
+                joined |= span
+            won.append((s, length, kind))
+    return sorted(won)
+
+
+SYLLABLES = ["a", "b", "c", "d"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.lists(st.sampled_from(SYLLABLES), min_size=1, max_size=4), max_size=6),
+    never=st.lists(st.lists(st.sampled_from(SYLLABLES), min_size=1, max_size=3), max_size=3),
+    tokens=st.lists(st.sampled_from([*SYLLABLES, "A", "x"]), max_size=30),
+    data=st.data(),
+)
+def test_matching_follows_the_documented_rule(words, never, tokens, data):
+    words = [" ".join(w) for w in words]
+    never = [" ".join(w) for w in never if " ".join(w) not in words]
+    d = UserDictionary(words, never)
+    n = len(tokens)
+    breaks = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), bool)
+    if len(breaks):
+        breaks[0] = True
+    assert d.matches(tokens, breaks) == reference_matches(d, tokens, breaks)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import HashSet, lexicon_hashes
+from .features import _LEX_MULT, _M3, HashSet, lexicon_hashes
 from .normalization import normalize
 from .tokenization import scan
 
@@ -94,13 +94,16 @@ class UserDictionary:
         lengths = np.array([len(r) for r in rows], np.int64)
         hashes = lexicon_hashes(arr, lengths)
         self._kind = dict(zip(hashes.tolist(), kinds))
+        order = np.argsort(hashes)
+        self._sorted = hashes[order]
+        self._kinds = np.array(kinds, np.int64)[order] if kinds else np.zeros(0, np.int64)
         self._entries = HashSet(hashes)
         prefixes = [np.zeros(0, np.uint64)]
         for k in range(1, self.max_len):
             longer = lengths > k
             prefixes.append(lexicon_hashes(arr[longer, :k], np.full(int(longer.sum()), k)))
         self._prefixes = HashSet(np.concatenate(prefixes))
-        self._cache: dict[str, int] = {}
+        self._cache = _Codes(self._ids)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -149,84 +152,151 @@ class UserDictionary:
 
     # ------------------------------------------------------------------ matching
     def _codes(self, tokens: list[str]) -> np.ndarray:
-        cache, ids = self._cache, self._ids
+        cache = self._cache
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        out = np.empty(len(tokens), np.uint32)
-        for i, t in enumerate(tokens):
-            c = cache.get(t)
-            if c is None:
-                c = cache[t] = ids.get(_key(t), 0)
-            out[i] = c
-        return out
+        return np.fromiter(map(cache.__getitem__, tokens), np.uint32, len(tokens))
 
     def matches(self, tokens: list[str], breaks: np.ndarray) -> list[tuple[int, int, int]]:
-        """The matches that win, as ``(start, length, kind)`` over ``tokens``.
+        """The matches that win, as ``(start, length, kind)`` over ``tokens``, by start.
 
         ``breaks[i]`` is True where a sentence (or line) starts at token ``i``; no match spans
         one.  ``kind`` is ``JOIN`` (1) or ``SPLIT`` (2).
         """
+        starts, lengths, kinds = self._matches(tokens, breaks)
+        return list(zip(starts.tolist(), lengths.tolist(), kinds.tolist()))
+
+    def _candidates(self, tokens: list[str], breaks: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+        """Every occurrence of an entry: ``(starts, kinds)`` for each length 1, 2, ..."""
         n = len(tokens)
-        if not n or not self._kind:
-            return []
         ids = self._codes(tokens)
         sentence = np.cumsum(breaks)
         live = np.flatnonzero(ids != 0)
         h = np.zeros(len(live), np.uint64)
-        found: list[tuple[int, int, int]] = []
-        mult = np.uint64(0x100000001B3)
+        out: list[tuple[np.ndarray, ...]] = []
         for length in range(1, self.max_len + 1):
-            if not len(live):
-                break
             last = live + length - 1
             ok = last < n
             live, h, last = live[ok], h[ok], last[ok]
             nxt = ids[last]
             ok = (nxt != 0) & (sentence[last] == sentence[live])
             live, h, nxt = live[ok], h[ok], nxt[ok]
-            h = h * mult + nxt.astype(np.uint64) + np.uint64(1)
-            key = h * np.uint64(0x94D049BB133111EB) + np.uint64(length)
+            h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
+            key = h * _M3 + np.uint64(length)
             hit = self._entries.contains(key)
-            for s, k in zip(live[hit].tolist(), key[hit].tolist()):
-                kind = self._kind.get(k)
-                if kind is not None:
-                    found.append((s, length, kind))
+            kind = self._kinds[np.searchsorted(self._sorted, key[hit])]
+            out.append((live[hit], kind))
             if length < self.max_len:
                 keep = self._prefixes.contains(key)
                 live, h = live[keep], h[keep]
-        if not found:
-            return []
-        found.sort(key=lambda m: (-m[1], m[0]))
-        taken = np.zeros(n, bool)  # tokens of accepted matches
-        joined = np.zeros(n, bool)  # tokens of accepted user words
-        won = []
-        for s, length, kind in found:
-            # Never-join entries do not conflict with one another, only with user words.
-            if not (joined if kind == SPLIT else taken)[s : s + length].any():
-                taken[s : s + length] = True
-                if kind == JOIN:
-                    joined[s : s + length] = True
-                won.append((s, length, kind))
-        won.sort()
-        return won
+        return out
+
+    def _matches(self, tokens: list[str], breaks: np.ndarray) -> tuple[np.ndarray, ...]:
+        n = len(tokens)
+        none = np.zeros(0, np.int64)
+        if not n or not self._kind:
+            return none, none, none
+        candidates = self._candidates(tokens, breaks)
+        taken = np.zeros(n, bool)  # tokens in accepted matches
+        joined = np.zeros(n, bool)  # tokens in accepted user words
+        won: list[tuple[np.ndarray, ...]] = []
+        # Longest first; within one length, left to right.
+        for length in range(self.max_len, 0, -1):
+            starts, kinds = candidates[length - 1]
+            if not len(starts):
+                continue
+            ends = starts + length
+            # Blocked by a longer match: a user word by any, a never-join entry by a user word.
+            free = (
+                np.where(kinds == SPLIT, _count(joined, starts, ends), _count(taken, starts, ends))
+                == 0
+            )
+            starts, kinds, ends = starts[free], kinds[free], ends[free]
+            if not len(starts):
+                continue
+            # Same-length overlaps: leftmost wins, except that never-join entries coexist.
+            clash = np.zeros(len(starts), bool)
+            near = starts[1:] < ends[:-1]
+            clash[1:] |= near
+            clash[:-1] |= near
+            keep = ~clash
+            if clash.any():
+                last_join_end = last_end = -1
+                for i in np.flatnonzero(clash).tolist():
+                    s, k = int(starts[i]), int(kinds[i])
+                    if (last_join_end if k == SPLIT else last_end) <= s:
+                        keep[i] = True
+                        last_end = max(last_end, s + length)
+                        if k == JOIN:
+                            last_join_end = s + length
+                    # A clash group is contiguous, and groups are far enough apart that a
+                    # stale "last end" from an earlier group never reaches the next one.
+            starts, kinds, ends = starts[keep], kinds[keep], ends[keep]
+            won.append((starts, np.full(len(starts), length), kinds))
+            taken |= _cover(n, starts, ends)
+            j = kinds == JOIN
+            joined |= _cover(n, starts[j], ends[j])
+        if not won:
+            return none, none, none
+        starts = np.concatenate([w[0] for w in won])
+        order = np.argsort(starts, kind="stable")
+        return (
+            starts[order],
+            np.concatenate([w[1] for w in won])[order],
+            np.concatenate([w[2] for w in won])[order],
+        )
 
     def apply(self, tokens: list[str], breaks: np.ndarray, joins: np.ndarray) -> np.ndarray:
         """Overrule ``joins`` (in place) where entries match; returns the gaps it fixed.
 
         ``joins[i]`` says whether tokens ``i`` and ``i + 1`` are one word.
         """
-        fixed = np.zeros(len(joins), bool)
-        for s, length, kind in self.matches(tokens, breaks):
-            e = s + length - 1  # last token of the match
-            joins[s:e] = kind == JOIN
-            fixed[s:e] = True
-            if kind == JOIN or length == 1:  # the match is a word: cut it from its neighbours
-                if s > 0:
-                    joins[s - 1] = False
-                    fixed[s - 1] = True
-                joins[e] = False
-                fixed[e] = True
+        n = len(joins)
+        fixed = np.zeros(n, bool)
+        starts, lengths, kinds = self._matches(tokens, breaks)
+        if not len(starts):
+            return fixed
+        last = starts + lengths - 1
+        # Gaps inside a match: joined for a user word, cut for a never-join entry.
+        for kind, value in ((JOIN, True), (SPLIT, False)):
+            m = (kinds == kind) & (lengths > 1)
+            inside = _cover(n, starts[m], last[m])
+            joins[inside] = value
+            fixed |= inside
+        # A user word, or a one-syllable never-join entry, is cut from its neighbours.
+        word = (kinds == JOIN) | (lengths == 1)
+        before = starts[word & (starts > 0)] - 1
+        joins[before] = False
+        fixed[before] = True
+        joins[last[word]] = False
+        fixed[last[word]] = True
         return fixed
+
+
+def _count(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many of ``flags[s:e]`` are set, for each ``(s, e)``."""
+    cum = np.concatenate(([0], np.cumsum(flags)))
+    return cum[ends] - cum[starts]
+
+
+def _cover(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Flags of the positions inside any of the ranges ``[s, e)`` (they may overlap)."""
+    step = np.zeros(n + 1, np.int64)
+    np.add.at(step, starts, 1)
+    np.add.at(step, ends, -1)
+    return np.cumsum(step[:n]) > 0
+
+
+class _Codes(dict):
+    """Token -> id of its key among the dictionary's syllables (0: none), filled on demand."""
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        super().__init__()
+        self.ids = ids
+
+    def __missing__(self, token: str) -> int:
+        c = self[token] = self.ids.get(_key(token), 0)
+        return c
 
 
 def _clean(entries: Iterable[str], name: str) -> Iterable[str]:

@@ -177,15 +177,12 @@ def train(
     min_count: int = 2,
     max_iter: int = 300,
     weights: Sequence[float] | None = None,
-    lexicon_from: Sequence[bool] | None = None,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
     """Train a model on segmented ``sentences`` (lists of words, syllables joined by "_").
 
     ``weights``, one per sentence, scale each sentence's share of the loss (default: all 1).
-    ``lexicon_from``, one flag per sentence, says which sentences lend their words to the
-    lexicon (default: all).
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -202,17 +199,14 @@ def train(
     folds = max(1, min(folds, len(sentences)))
     if weights is not None and len(weights) != len(sentences):
         raise ValueError(f"{len(weights)} weights for {len(sentences)} sentences")
-    if lexicon_from is not None and len(lexicon_from) != len(sentences):
-        raise ValueError(f"{len(lexicon_from)} lexicon flags for {len(sentences)} sentences")
-    lends = [True] * len(sentences) if lexicon_from is None else [bool(x) for x in lexicon_from]
     all_feats, all_y, all_w = [], [], []
     fold_of = [(i // max(1, fold_block)) % folds for i in range(len(sentences))]
     for k in range(folds):
         part = [s for i, s in enumerate(sentences) if fold_of[i] == k]
         if folds > 1:
-            others = [w for i, s in enumerate(sentences) if fold_of[i] != k and lends[i] for w in s]
+            others = [w for i, s in enumerate(sentences) if fold_of[i] != k for w in s]
         else:
-            others = [w for i, s in enumerate(sentences) if lends[i] for w in s]
+            others = [w for s in sentences for w in s]
         lexicon = Model.build_lexicon(vocab, [w.split("_") for w in others if "_" in w], max_word)
         scratch = Model(vocab, lexicon, np.zeros(spec.size, np.float32), 0.0, spec)
         codes, joins, breaks = _flatten(vocab, part)
@@ -231,7 +225,7 @@ def train(
     del all_feats
     say(f"fitting {spec.size} weights on {len(y)} gaps ({feats.shape[1]} features each)")
     coef, bias = _fit(feats, y, spec.size, l2, max_iter, say, sample_weight)
-    words = [w.split("_") for i, s in enumerate(sentences) if lends[i] for w in s if "_" in w]
+    words = [w.split("_") for s in sentences for w in s if "_" in w]
     lexicon = Model.build_lexicon(vocab, words, max_word)
     meta = {
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
