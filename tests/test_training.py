@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from tieng import Segmenter
@@ -69,3 +70,18 @@ def test_unit_weights_change_nothing_and_wrong_lengths_are_refused():
     assert a.weights.tobytes() == b.weights.tobytes()
     with pytest.raises(ValueError, match="2 weights for 9 sentences"):
         train(sents, weights=[1.0, 2.0])
+
+
+def test_rare_features_are_not_trained(tiny_corpus):
+    from tieng.features import NGRAMS
+
+    sentences = [s.split() for s in tiny_corpus] * 4 + [["rất_bằng"]]
+    kw = dict(hash_bits=16, max_iter=40, folds=2, l2=0.1)
+    plain = train(sentences, **kw)
+    rare = train(sentences, min_feature_count=2, **kw)
+    assert rare.metadata["training"]["min_feature_count"] == 2
+    t = NGRAMS.index((0, 1))  # the bigram across the gap, seen at one gap: "rất bằng"
+    for model, trained in ((plain, True), (rare, False)):
+        codes = model.vocabulary.codes(["rất", "bằng"])
+        _, feats = model.gap_features(codes, np.array([True, False]))
+        assert (model.weights[feats[0, t]] != 0) == trained

@@ -123,11 +123,24 @@ def _fit(
     max_iter: int,
     progress=None,
     sample_weight: np.ndarray | None = None,
+    min_count: int = 1,
 ) -> tuple[np.ndarray, float]:
-    """L2-regularized logistic regression over hashed binary features, by L-BFGS."""
+    """L2-regularized logistic regression over hashed binary features, by L-BFGS.
+
+    A weight seen at fewer than ``min_count`` gaps is used but not trained by those gaps, as
+    an unseen n-gram at run time meets whatever weight its hash slot holds.
+    """
     from scipy.optimize import minimize
 
     cols = np.ascontiguousarray(feats.T)  # (templates, examples): one gather per template
+    rare: list[np.ndarray | None] = [None] * len(cols)
+    if min_count > 1:
+        counts = np.zeros(size, np.int64)
+        for c in cols:
+            counts += np.bincount(c, minlength=size)
+        for t, c in enumerate(cols):
+            r = counts[c] < min_count
+            rare[t] = ~r if r.any() else None
     yf = y.astype(np.float64)
     calls = [0]
     t0 = time.time()
@@ -145,8 +158,11 @@ def _fit(
         loss = per.sum() + 0.5 * l2 * (w @ w)
         grad = np.empty_like(theta)
         gw = l2 * w
-        for c in cols:
-            gw += np.bincount(c, weights=g, minlength=size)
+        for c, keep in zip(cols, rare):
+            if keep is None:
+                gw += np.bincount(c, weights=g, minlength=size)
+            else:
+                gw += np.bincount(c[keep], weights=g[keep], minlength=size)
         grad[:-1] = gw
         grad[-1] = g.sum()
         calls[0] += 1
@@ -177,12 +193,14 @@ def train(
     min_count: int = 2,
     max_iter: int = 300,
     weights: Sequence[float] | None = None,
+    min_feature_count: int = 1,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
     """Train a model on segmented ``sentences`` (lists of words, syllables joined by "_").
 
     ``weights``, one per sentence, scale each sentence's share of the loss (default: all 1).
+    Features seen at fewer than ``min_feature_count`` gaps are not trained (see :func:`_fit`).
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -224,7 +242,7 @@ def train(
     sample_weight = np.concatenate(all_w) if weights is not None else None
     del all_feats
     say(f"fitting {spec.size} weights on {len(y)} gaps ({feats.shape[1]} features each)")
-    coef, bias = _fit(feats, y, spec.size, l2, max_iter, say, sample_weight)
+    coef, bias = _fit(feats, y, spec.size, l2, max_iter, say, sample_weight, min_feature_count)
     words = [w.split("_") for s in sentences for w in s if "_" in w]
     lexicon = Model.build_lexicon(vocab, words, max_word)
     meta = {
@@ -236,6 +254,7 @@ def train(
             "fold_block": fold_block,
             "min_count": min_count,
             "max_iter": max_iter,
+            **({"min_feature_count": min_feature_count} if min_feature_count > 1 else {}),
         },
     }
     meta.update(metadata or {})
