@@ -8,6 +8,10 @@ POS-train sentences) count TREEBANK_WEIGHT times in the loss.  Settings were cho
 development splits of the WS training set (blocks of consecutive sentences; see
 tieng.training.split_dev and scripts/tune_treebank_weight.py).
 Usage: python scripts/build_model.py [--data DIR] [-o FILE]
+
+The confidence calibration is a second step, with a model that did not see the dev split:
+    python scripts/tune_treebank_weight.py --weight 20 --max-iter 400 --save held_out.tieng
+    python scripts/calibrate.py held_out.tieng --write src/tieng/models/vlsp2013.tieng
 """
 
 from __future__ import annotations

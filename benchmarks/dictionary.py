@@ -1,0 +1,54 @@
+"""Speed of segmentation with and without a large user dictionary (one process, in-process).
+
+The dictionary holds every multi-syllable word of the WS training set; the text is the
+detokenized test set repeated --repeat times.  Runs alternate to share the machine's noise.
+Usage: python benchmarks/dictionary.py [--data DIR] [--repeat 8] [--runs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tieng import Segmenter, UserDictionary
+from tieng.evaluation import detokenize
+from tieng.training import read_corpus
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--repeat", type=int, default=8)
+    p.add_argument("--runs", type=int, default=2)
+    args = p.parse_args()
+    train, test = args.data / "vlsp2013_ws_train.txt", args.data / "vlsp2013_ws_test.txt"
+    if not train.is_file() or not test.is_file():
+        print(f"dictionary: corpora not found in {args.data} (pass --data)", file=sys.stderr)
+        return 2
+    words = sorted({w.replace("_", " ") for s in read_corpus(train) for w in s if "_" in w})
+    t0 = time.perf_counter()
+    d = UserDictionary(words)
+    print(f"dictionary of {len(words):,} words built in {time.perf_counter() - t0:.2f} s")
+    gold = [ln for ln in test.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    lines = [detokenize(g) for g in gold] * args.repeat
+    syllables = sum(len(ln.split()) for ln in lines)
+    plain = Segmenter()
+    mine = plain.with_dictionary(d)
+    list(mine.pipe_text(lines[:200]))  # warm up both (shared model)
+    print(f"{syllables:,} syllables")
+    for _ in range(args.runs):
+        for name, seg in (("no dictionary", plain), ("with the dictionary", mine)):
+            t0 = time.perf_counter()
+            for _ in seg.pipe_text(lines):
+                pass
+            dt = time.perf_counter() - t0
+            print(f"{name}: {syllables / dt:,.0f} syllables/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
