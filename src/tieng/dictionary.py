@@ -158,7 +158,7 @@ class UserDictionary:
         return np.fromiter(map(cache.__getitem__, tokens), np.uint32, len(tokens))
 
     def matches(self, tokens: list[str], breaks: np.ndarray) -> list[tuple[int, int, int]]:
-        """The matches that win, as ``(start, length, kind)`` over ``tokens``, by start.
+        """The matches that win, as ``(start, length, kind)`` over ``tokens``, in order.
 
         ``breaks[i]`` is True where a sentence (or line) starts at token ``i``; no match spans
         one.  ``kind`` is ``JOIN`` (1) or ``SPLIT`` (2).
@@ -239,12 +239,9 @@ class UserDictionary:
         if not won:
             return none, none, none
         starts = np.concatenate([w[0] for w in won])
-        order = np.argsort(starts, kind="stable")
-        return (
-            starts[order],
-            np.concatenate([w[1] for w in won])[order],
-            np.concatenate([w[2] for w in won])[order],
-        )
+        lengths = np.concatenate([w[1] for w in won])
+        order = np.lexsort((lengths, starts))  # by start, then length
+        return starts[order], lengths[order], np.concatenate([w[2] for w in won])[order]
 
     def apply(self, tokens: list[str], breaks: np.ndarray, joins: np.ndarray) -> np.ndarray:
         """Overrule ``joins`` (in place) where entries match; returns the gaps it fixed.
