@@ -234,3 +234,8 @@ def test_matching_follows_the_documented_rule(words, never, tokens, data):
     if len(breaks):
         breaks[0] = True
     assert d.matches(tokens, breaks) == reference_matches(d, tokens, breaks)
+
+
+def test_matching_ignores_the_i_y_spelling(seg):
+    mine = seg.with_dictionary(UserDictionary(["kỹ sư trưởng"]))
+    assert "kĩ sư trưởng" in mine.segment("Ông là kĩ sư trưởng")

@@ -56,3 +56,13 @@ def test_normalize_is_idempotent_and_nfc(text):
     once = normalize(text)
     assert unicodedata.is_normalized("NFC", once)
     assert normalize(once) == once
+
+
+def test_key_version_2_folds_the_i_y_spelling():
+    from tieng.normalization import canonical_key
+
+    for y, i in [("Lý", "lí"), ("kỹ", "kĩ"), ("QUÝ", "quí"), ("ty", "ti"), ("Mỹ", "mĩ")]:
+        assert canonical_key(y, 2) == canonical_key(i, 2) == i
+        assert canonical_key(y) != canonical_key(i)  # version 1, as older models were trained
+    for same in ["y", "ý", "tuy", "yêu", "ly1"]:
+        assert canonical_key(same, 2) == canonical_key(same)

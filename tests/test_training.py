@@ -85,3 +85,19 @@ def test_rare_features_are_not_trained(tiny_corpus):
         codes = model.vocabulary.codes(["rất", "bằng"])
         _, feats = model.gap_features(codes, np.array([True, False]))
         assert (model.weights[feats[0, t]] != 0) == trained
+
+
+def test_key_version_travels_with_the_model(tiny_model, tiny_corpus, tmp_path):
+    from tieng import Model
+    from tieng.vocabulary import UNKNOWN
+
+    assert tiny_model.spec.key_version == 2  # new models fold the i/y spelling
+    model = train([["lí_do", "."]] * 3, hash_bits=12, max_iter=5)
+    path = tmp_path / "m.tieng"
+    model.save(path)
+    back = Model.load(path)
+    assert back.spec.key_version == back.vocabulary.key_version == 2
+    lý, lí = back.vocabulary.codes(["Lý", "Lí"])
+    assert lý == lí and lý // 16 != UNKNOWN
+    old = train([s.split() for s in tiny_corpus], hash_bits=12, max_iter=5, key_version=1)
+    assert Model.from_bytes(old.to_bytes()).vocabulary.key_version == 1

@@ -9,8 +9,9 @@ separated by spaces or "_" ("trí tuệ nhân tạo", "trí_tuệ_nhân_tạo"):
   (they may still join the syllables around the entry); a one-syllable entry is always a word
   of its own.
 
-Matching ignores case and tone-mark placement ("Trí Tuệ", "TRÍ TUỆ" and "trí tuệ" all match
-"trí tuệ"; "hoà" matches "hòa") but not digits.  An entry never matches across a line break or
+Matching ignores case, tone-mark placement and the i/y spelling of a syllable ("Trí Tuệ",
+"TRÍ TUỆ" and "trí tuệ" all match "trí tuệ"; "hoà" matches "hòa"; "kĩ sư" matches "kỹ sư")
+but not digits.  An entry never matches across a line break or
 a sentence boundary.  Where a user word overlaps another match, the longest wins, then the
 leftmost; so a longer user word can contain a sequence that is never joined elsewhere.
 Overlapping ``never_join`` matches do not conflict: all of them apply.
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .features import _LEX_MULT, _M3, HashSet, lexicon_hashes
-from .normalization import normalize
+from .normalization import fold_i_y, normalize
 from .tokenization import scan
 
 __all__ = ["DictionaryError", "UserDictionary"]
@@ -43,7 +44,7 @@ class DictionaryError(ValueError):
 
 
 def _key(token: str) -> str:
-    return normalize(token, "classic").lower()
+    return fold_i_y(normalize(token, "classic").lower())
 
 
 def _entry_tokens(entry: str) -> list[str]:

@@ -111,6 +111,7 @@ class FeatureSpec:
         hash_bits: int = 22,
         max_word: int = 8,
         ngrams: tuple[tuple[int, ...], ...] = NGRAMS,
+        key_version: int = 1,
     ) -> None:
         if not 10 <= hash_bits <= 30:
             raise ValueError("hash_bits must be between 10 and 30")
@@ -119,9 +120,14 @@ class FeatureSpec:
         ngrams = tuple(tuple(int(o) for o in g) for g in ngrams)
         if not ngrams or any(not g or min(g) < -2 or max(g) > 3 for g in ngrams):
             raise ValueError("n-gram offsets must lie between -2 and 3")
+        if key_version not in (1, 2):
+            raise ValueError(
+                f"token key version {key_version} is unknown to this tieng (it knows 1 and 2)"
+            )
         self.hash_bits = hash_bits
         self.max_word = max_word
         self.ngrams = ngrams
+        self.key_version = key_version  # see tieng.normalization.canonical_key
 
     @property
     def size(self) -> int:
@@ -135,12 +141,14 @@ class FeatureSpec:
         d: dict = {"hash_bits": self.hash_bits, "max_word": self.max_word}
         if self.ngrams != NGRAMS:
             d["ngrams"] = [list(g) for g in self.ngrams]
+        if self.key_version != 1:
+            d["key_version"] = self.key_version
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> FeatureSpec:
         ngrams = tuple(tuple(g) for g in d["ngrams"]) if "ngrams" in d else NGRAMS
-        return cls(int(d["hash_bits"]), int(d["max_word"]), ngrams)
+        return cls(int(d["hash_bits"]), int(d["max_word"]), ngrams, int(d.get("key_version", 1)))
 
 
 def _mix(template: int, *values: np.ndarray) -> np.ndarray:

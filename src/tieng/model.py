@@ -90,6 +90,11 @@ class Model:
     ) -> None:
         if weights.shape != (spec.size,):
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
+        if vocabulary.key_version != spec.key_version:
+            raise ModelError(
+                f"vocabulary keys are version {vocabulary.key_version}, "
+                f"features expect {spec.key_version}"
+            )
         self.vocabulary = vocabulary
         if lexicon.ndim != 2 or lexicon.shape[1] != spec.max_word:
             raise ModelError(f"lexicon has shape {lexicon.shape}, expected (n, {spec.max_word})")
@@ -270,7 +275,7 @@ class Model:
             or (lexicon.size and int(lexicon.max()) >= len(keys) + 2)
         ):
             raise ModelError(f"{source}: corrupt model (lexicon does not fit the vocabulary)")
-        return cls(Vocabulary(keys), lexicon, weights, bias, spec, metadata)
+        return cls(Vocabulary(keys, spec.key_version), lexicon, weights, bias, spec, metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:

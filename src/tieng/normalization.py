@@ -22,7 +22,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Literal
 
-__all__ = ["ToneStyle", "canonical_key", "normalize", "place_tone"]
+__all__ = ["KEY_VERSION", "ToneStyle", "canonical_key", "normalize", "place_tone"]
 
 ToneStyle = Literal["modern", "classic"]
 
@@ -126,17 +126,37 @@ def normalize(text: str, tone: ToneStyle | None = "modern") -> str:
 
 
 _DIGITS = re.compile(r"\d")
+KEY_VERSION = 2  # the view that new models are trained with
+# A consonant onset and a lone i/y: the two spellings are the same syllable (lý/lí, kỹ/kĩ).
+_LONE_Y = re.compile(r"(?:b|ch|c|d|đ|gh|g|h|kh|k|l|m|ngh|ng|nh|n|ph|p|qu|r|s|th|tr|t|v|x)[yýỳỷỹỵ]")
+_I_FOR_Y = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
 
 
-def canonical_key(token: str) -> str:
+def canonical_key(token: str, version: int = 1) -> str:
     """The model's view of one token: NFC, classic tone placement, lower case, digits as 0.
+
+    Version 2 (models trained since tieng 0.2) also writes a lone final ``y`` after a
+    consonant as ``i``: "lý"/"lí", "kỹ"/"kĩ", "quý"/"quí", "công ty"/"công ti" look the same.
 
     >>> canonical_key("HÒA") == canonical_key("hoà") == "hoà"
     True
     >>> canonical_key("2004")
     '0000'
+    >>> canonical_key("Kỹ", 2), canonical_key("Kỹ"), canonical_key("tuy", 2)
+    ('kĩ', 'kỹ', 'tuy')
     """
     key = normalize(token, "classic").lower()
     if any(ch.isdigit() for ch in key):
         key = _DIGITS.sub("0", key)
-    return key
+    return fold_i_y(key) if version >= 2 else key
+
+
+def fold_i_y(syllable: str) -> str:
+    """A lower-case syllable with a lone final "y" after a consonant written "i" instead.
+
+    >>> fold_i_y("lý"), fold_i_y("quỹ"), fold_i_y("tuy"), fold_i_y("y")
+    ('lí', 'quĩ', 'tuy', 'y')
+    """
+    if len(syllable) <= 4 and _LONE_Y.fullmatch(syllable):
+        return syllable.translate(_I_FOR_Y)
+    return syllable

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import FeatureSpec
+from .features import NGRAMS, FeatureSpec
 from .model import Model
-from .normalization import canonical_key
+from .normalization import KEY_VERSION, canonical_key
 from .vocabulary import Vocabulary
 
 __all__ = ["read_corpus", "sentence_tokens", "split_dev", "train"]
@@ -104,15 +104,15 @@ def _fold_features(model: Model, codes: np.ndarray, joins: np.ndarray, breaks: n
     return feats, joins[gaps], gaps
 
 
-def _vocabulary(sentences: Sequence[Sentence], min_count: int) -> Vocabulary:
+def _vocabulary(sentences: Sequence[Sentence], min_count: int, key_version: int) -> Vocabulary:
     counts: Counter[str] = Counter()
     for s in sentences:
         for w in s:
             for syl in w.split("_"):
                 if syl:
-                    counts[canonical_key(syl)] += 1
+                    counts[canonical_key(syl, key_version)] += 1
     keys = sorted(k for k, c in counts.items() if c >= min_count and "\n" not in k)
-    return Vocabulary(keys)
+    return Vocabulary(keys, key_version)
 
 
 def _fit(
@@ -194,6 +194,7 @@ def train(
     max_iter: int = 300,
     weights: Sequence[float] | None = None,
     min_feature_count: int = 1,
+    key_version: int = KEY_VERSION,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
@@ -201,18 +202,21 @@ def train(
 
     ``weights``, one per sentence, scale each sentence's share of the loss (default: all 1).
     Features seen at fewer than ``min_feature_count`` gaps are not trained (see :func:`_fit`).
+    ``key_version`` picks the model's view of a token (see
+    :func:`tieng.normalization.canonical_key`).
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
     'Model'
     """
     say = progress or (lambda msg: log.info(msg))
-    spec = (
-        FeatureSpec(hash_bits, max_word)
-        if ngrams is None
-        else FeatureSpec(hash_bits, max_word, tuple(tuple(g) for g in ngrams))
+    spec = FeatureSpec(
+        hash_bits,
+        max_word,
+        NGRAMS if ngrams is None else tuple(tuple(g) for g in ngrams),
+        key_version,
     )
-    vocab = _vocabulary(sentences, min_count)
+    vocab = _vocabulary(sentences, min_count, key_version)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
     folds = max(1, min(folds, len(sentences)))
     if weights is not None and len(weights) != len(sentences):

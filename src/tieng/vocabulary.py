@@ -79,8 +79,9 @@ class Vocabulary:
     Unicode and tone normalization run once per distinct token, not once per occurrence.
     """
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[str], key_version: int = 1) -> None:
         self.keys = list(keys)
+        self.key_version = key_version
         self._index = {k: i + 2 for i, k in enumerate(self.keys)}
         self._cache = _CodeCache(self._compute)
 
@@ -90,7 +91,8 @@ class Vocabulary:
     def _compute(self, token: str) -> int:
         if token[0] in SPACE_CHARS:
             return LINE_BREAK if any(ch in _LINE_BREAKS for ch in token) else SPACE
-        return self._index.get(canonical_key(token), UNKNOWN) * Shape.COUNT + shape_of(token)
+        key = canonical_key(token, self.key_version)
+        return self._index.get(key, UNKNOWN) * Shape.COUNT + shape_of(token)
 
     def code(self, token: str) -> int:
         """``id * Shape.COUNT + shape`` for one token (computed, then cached).
