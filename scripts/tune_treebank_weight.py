@@ -33,6 +33,7 @@ def main() -> int:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--weight", type=float, default=1.0)
     p.add_argument("--max-iter", type=int, default=300)
+    p.add_argument("--min-feature-count", type=int, default=1)
     p.add_argument("--save", type=Path, help="also save the model here")
     args = p.parse_args()
     ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
@@ -52,7 +53,13 @@ def main() -> int:
     weights += [args.weight] * len(extra)
     print(f"train {len(sentences)} sentences, dev {len(dev)}", file=sys.stderr)
     say = lambda m: print(m, file=sys.stderr)  # noqa: E731
-    model = train(sentences, weights=weights, max_iter=args.max_iter, progress=say)
+    model = train(
+        sentences,
+        weights=weights,
+        max_iter=args.max_iter,
+        min_feature_count=args.min_feature_count,
+        progress=say,
+    )
     if args.save:
         model.save(args.save)
     seg = Segmenter(model, pretokenized=True)

@@ -318,6 +318,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         l2=args.l2,
         max_iter=args.max_iter,
         folds=args.folds,
+        min_feature_count=args.min_feature_count,
         weights=weights if args.weights else None,
         metadata={
             "corpus": [Path(p).name for p in args.corpus],
@@ -515,6 +516,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--hash-bits", type=int, default=22, help="log2 of the weight table size")
     sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations")
     sp.add_argument("--folds", type=int, default=5, help="folds for the jackknifed lexicon")
+    sp.add_argument(
+        "--min-feature-count",
+        type=int,
+        default=1,
+        metavar="N",
+        help="features seen at fewer than N gaps are used but not trained (default 1: all)",
+    )
     sp.add_argument(
         "--weights",
         type=float,
