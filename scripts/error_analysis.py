@@ -28,12 +28,19 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from tieng import Segmenter
-from tieng.normalization import canonical_key
+from tieng.normalization import KEY_VERSION
+from tieng.normalization import canonical_key as _canonical_key
 from tieng.training import read_corpus
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TREEBANK_START = 68_200
 MAX_REGION = 8
+
+
+def canonical_key(token: str) -> str:
+    return _canonical_key(token, KEY_VERSION)
+
+
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
 _INITIALS = sorted(
     "ngh ng nh ch gh gi kh ph qu th tr b c d đ g h k l m n p r s t v x".split(),

@@ -232,7 +232,8 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         for good, res, end in zip(ok, results, ends):
             parts.append((res if good else "") + end)
     elif opt.output_format == "jsonl":
-        results = seg._scored_results(texts, n) if opt.confidence else seg.pipe_results(texts, n)
+        pipe = seg.pipe_scored_results if opt.confidence else seg.pipe_results
+        results = pipe(texts, n)
         for k, (good, res) in enumerate(zip(ok, results)):
             if not good:
                 continue

@@ -486,9 +486,22 @@ class Segmenter:
             return
         yield from self._run("results", texts, batch_size)
 
-    def _scored_results(self, texts: Iterable[str], batch_size: int) -> Iterator[Segmentation]:
-        """Like :meth:`pipe_results`, with :class:`Word` objects in ``words`` (for JSONL)."""
+    def pipe_scored_results(
+        self, texts: Iterable[str], batch_size: int = _BATCH
+    ) -> Iterator[Segmentation]:
+        """Like :meth:`pipe_results`, with :class:`Word` objects (with confidence) in ``words``.
+
+        >>> r = next(Segmenter().pipe_scored_results(["Hà Nội mưa"]))
+        >>> r.text, r.words[0].text, 0.5 < r.words[0].confidence <= 1
+        ('Hà_Nội mưa', 'Hà Nội', True)
+        """
         yield from self._run("scored_results", texts, batch_size)
+
+    def pipe_scored_sentences(
+        self, texts: Iterable[str], batch_size: int = _BATCH
+    ) -> Iterator[list[list[Word]]]:
+        """Like :meth:`pipe_sentences`, with :class:`Word` objects (with confidence)."""
+        yield from self._run("scored_sentences", texts, batch_size)
 
     def _run(
         self, kind: str, texts: Iterable[str], batch_size: int, sentence_lines: bool = False

@@ -229,8 +229,8 @@ def create_app(
         spans = _scored if req.confidence else _spans
         if req.sentences:
             lines = segmenter.pipe_text(texts, sentence_lines=True)
-            kind = "scored_sentences" if req.confidence else "sentences"
-            for sents, text in zip(segmenter._run(kind, texts, 1024), lines):
+            pipe = segmenter.pipe_scored_sentences if req.confidence else segmenter.pipe_sentences
+            for sents, text in zip(pipe(texts), lines):
                 out.append(
                     {
                         "text": text,
@@ -239,11 +239,8 @@ def create_app(
                     }
                 )
         else:
-            results = (
-                segmenter._scored_results(texts, 1024)
-                if req.confidence
-                else segmenter.pipe_results(texts)
-            )
+            pipe = segmenter.pipe_scored_results if req.confidence else segmenter.pipe_results
+            results = pipe(texts)
             for res in results:
                 out.append({"text": res.text, "words": spans(res.words)})
         return {"results": out}
