@@ -239,3 +239,8 @@ def test_matching_follows_the_documented_rule(words, never, tokens, data):
 def test_matching_ignores_the_i_y_spelling(seg):
     mine = seg.with_dictionary(UserDictionary(["kỹ sư trưởng"]))
     assert "kĩ sư trưởng" in mine.segment("Ông là kĩ sư trưởng")
+
+
+def test_serve_with_a_bad_dictionary_exits_2(tmp_path, capsys):
+    assert main(["serve", "--user-dict", str(tmp_path / "nope.txt")]) == 2
+    assert "nope.txt" in capsys.readouterr().err
