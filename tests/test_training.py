@@ -101,3 +101,18 @@ def test_key_version_travels_with_the_model(tiny_model, tiny_corpus, tmp_path):
     assert lý == lí and lý // 16 != UNKNOWN
     old = train([s.split() for s in tiny_corpus], hash_bits=12, max_iter=5, key_version=1)
     assert Model.from_bytes(old.to_bytes()).vocabulary.key_version == 1
+
+
+def test_affix_templates_score_the_same_both_ways(tiny_corpus):
+    from tieng import Model
+
+    model = train([s.split() for s in tiny_corpus] * 4, hash_bits=14, max_iter=30, affixes=True)
+    back = Model.from_bytes(model.to_bytes())
+    assert back.spec.affixes and back.spec.template_count == model.spec.template_count
+    tokens = "Người dân Hà Nội đi làm bằng xe máy , yêu thành phố".split()
+    codes = back.vocabulary.codes(tokens)
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    fast, slow = back.join_scores(codes, breaks), back.reference_join_scores(codes, breaks)
+    finite = np.isfinite(slow)
+    assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)

@@ -9,7 +9,10 @@ Feature groups (see ``TEMPLATES``):
 * syllable n-grams in a window of two tokens left and three right of the gap;
 * shapes (lower, Title, UPPER, number, punctuation, ...) of the tokens around the gap;
 * lexicon: which known words (from the training data, or a user's list) cover the gap, and
-  the longest known words that end just before and start just after it.
+  the longest known words that end just before and start just after it;
+* affixes (``FeatureSpec(affixes=True)``): the length of the longest known word ending just
+  before the gap with the syllable just after it, and the other way round, so that
+  productive suffixes and prefixes (-hoá, -luận, nhà-, phó-) attach to known words.
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ class FeatureSpec:
         max_word: int = 8,
         ngrams: tuple[tuple[int, ...], ...] = NGRAMS,
         key_version: int = 1,
+        affixes: bool = False,
     ) -> None:
         if not 10 <= hash_bits <= 30:
             raise ValueError("hash_bits must be between 10 and 30")
@@ -128,6 +132,7 @@ class FeatureSpec:
         self.max_word = max_word
         self.ngrams = ngrams
         self.key_version = key_version  # see tieng.normalization.canonical_key
+        self.affixes = bool(affixes)
 
     @property
     def size(self) -> int:
@@ -135,7 +140,7 @@ class FeatureSpec:
 
     @property
     def template_count(self) -> int:
-        return TEMPLATE_COUNT - len(NGRAMS) + len(self.ngrams)
+        return TEMPLATE_COUNT - len(NGRAMS) + len(self.ngrams) + 2 * self.affixes
 
     def to_dict(self) -> dict:
         d: dict = {"hash_bits": self.hash_bits, "max_word": self.max_word}
@@ -143,12 +148,20 @@ class FeatureSpec:
             d["ngrams"] = [list(g) for g in self.ngrams]
         if self.key_version != 1:
             d["key_version"] = self.key_version
+        if self.affixes:
+            d["affixes"] = True
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> FeatureSpec:
         ngrams = tuple(tuple(g) for g in d["ngrams"]) if "ngrams" in d else NGRAMS
-        return cls(int(d["hash_bits"]), int(d["max_word"]), ngrams, int(d.get("key_version", 1)))
+        return cls(
+            int(d["hash_bits"]),
+            int(d["max_word"]),
+            ngrams,
+            int(d.get("key_version", 1)),
+            bool(d.get("affixes", False)),
+        )
 
 
 def _mix(template: int, *values: np.ndarray) -> np.ndarray:
@@ -313,6 +326,9 @@ def template_values(
     out.append(((end_len, start_len), (ends, ends)))
     bigram = known[2][gaps].astype(np.uint64)
     out.append(((end_len, start_len, bigram, (longer > 0).astype(np.uint64)), (ends, ends, 2, 2)))
+    if spec.affixes:
+        out.append(((end_len, win[1]), (ends, vocab_size)))
+        out.append(((start_len, win[0]), (ends, vocab_size)))
     assert len(out) == spec.template_count
     return out
 

@@ -195,6 +195,7 @@ def train(
     weights: Sequence[float] | None = None,
     min_feature_count: int = 1,
     key_version: int = KEY_VERSION,
+    affixes: bool = False,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
@@ -203,7 +204,8 @@ def train(
     ``weights``, one per sentence, scale each sentence's share of the loss (default: all 1).
     Features seen at fewer than ``min_feature_count`` gaps are not trained (see :func:`_fit`).
     ``key_version`` picks the model's view of a token (see
-    :func:`tieng.normalization.canonical_key`).
+    :func:`tieng.normalization.canonical_key`); ``affixes`` adds the affix templates of
+    :mod:`tieng.features`.
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -215,6 +217,7 @@ def train(
         max_word,
         NGRAMS if ngrams is None else tuple(tuple(g) for g in ngrams),
         key_version,
+        affixes,
     )
     vocab = _vocabulary(sentences, min_count, key_version)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
