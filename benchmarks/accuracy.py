@@ -6,28 +6,22 @@ tieng.evaluation.detokenize). Usage: python benchmarks/accuracy.py [--data DIR] 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from pathlib import Path
+
+from testset import gold_lines, parser
 
 from tieng import Segmenter
 from tieng.evaluation import detokenize, evaluate
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--model", default=None, help="model file (default: bundled)")
+    p = parser(__doc__)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
-    test = args.data / "vlsp2013_ws_test.txt"
-    if not test.is_file():
-        print(f"accuracy: {test} not found (pass --data)", file=sys.stderr)
+    gold = gold_lines(args.data, "accuracy")
+    if gold is None:
         return 2
-    gold = [ln.strip() for ln in test.read_text(encoding="utf-8").splitlines() if ln.strip()]
     pre = Segmenter(args.model, pretokenized=True)
     raw = Segmenter(args.model)
     pre_in = [" ".join(w.replace("_", " ") for w in g.split()) for g in gold]

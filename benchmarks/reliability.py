@@ -8,29 +8,23 @@ Usage: python benchmarks/reliability.py [--data DIR] [--model FILE]
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
+from testset import gold_lines, parser
 
 from tieng import Segmenter
 from tieng.evaluation import detokenize, word_spans
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0)
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--model", default=None, help="model file (default: bundled)")
+    p = parser(__doc__)
     args = p.parse_args()
-    test = args.data / "vlsp2013_ws_test.txt"
-    if not test.is_file():
-        print(f"reliability: {test} not found (pass --data)", file=sys.stderr)
+    gold = gold_lines(args.data, "reliability")
+    if gold is None:
         return 2
-    gold = [ln.strip() for ln in test.read_text(encoding="utf-8").splitlines() if ln.strip()]
     raw = [detokenize(g) for g in gold]
     conf: list[float] = []
     right: list[bool] = []

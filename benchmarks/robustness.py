@@ -8,14 +8,12 @@ Usage: python benchmarks/robustness.py [--data DIR] [--model FILE]
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
+
+from testset import gold_lines, parser
 
 from tieng import Segmenter, normalize
 from tieng.evaluation import detokenize, evaluate
-
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 VARIANTS = {
     "as written": lambda s: s,
@@ -26,15 +24,11 @@ VARIANTS = {
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--model", default=None, help="model file (default: bundled)")
+    p = parser(__doc__)
     args = p.parse_args()
-    test = args.data / "vlsp2013_ws_test.txt"
-    if not test.is_file():
-        print(f"robustness: {test} not found (pass --data)", file=sys.stderr)
+    gold0 = gold_lines(args.data, "robustness")
+    if gold0 is None:
         return 2
-    gold0 = [ln.strip() for ln in test.read_text(encoding="utf-8").splitlines() if ln.strip()]
     pre = Segmenter(args.model, pretokenized=True)
     raw = Segmenter(args.model)
     print("| variant | changed lines | pre-tokenized F1 | raw text F1 | Δ pre | Δ raw |")

@@ -263,20 +263,24 @@ class Segmenter:
         it = iter(parts)
         return [next(it) if ne else "" for ne in nonempty.tolist()]
 
-    @staticmethod
-    def _spans_of(batch: _Batch) -> list[list[Span]]:
-        out: list[list[Span]] = []
+    def _words_of(self, batch: _Batch, scored: bool = False) -> list[list[Any]]:
+        """The words of each text: :class:`Span` objects, or :class:`Word` with ``scored``."""
+        conf = iter(self._confidences(batch)) if scored else None
+        out: list[list[Any]] = []
         toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
         b = batch.doc_bounds
         for k, text in enumerate(batch.texts):
-            words: list[Span] = []
+            words: list[Any] = []
             i, end = int(b[k]), int(b[k + 1])
             while i < end:
                 j = i
                 while j < end - 1 and joins[j]:
                     j += 1
                 s, e = starts[i], starts[j] + len(toks[j])
-                words.append(Span(text[s:e], s, e))
+                if conf is None:
+                    words.append(Span(text[s:e], s, e))
+                else:
+                    words.append(Word(text[s:e], s, e, next(conf)))
                 i = j + 1
             out.append(words)
         return out
@@ -310,24 +314,6 @@ class Segmenter:
         inner = starts > 0
         before[inner] = logp[starts[inner] - 1]  # 0 at a text's start: that gap is certain
         return np.exp(total + before).tolist()
-
-    def _scored_of(self, batch: _Batch) -> list[list[Word]]:
-        conf = iter(self._confidences(batch))
-        out: list[list[Word]] = []
-        toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
-        b = batch.doc_bounds
-        for k, text in enumerate(batch.texts):
-            words: list[Word] = []
-            i, end = int(b[k]), int(b[k + 1])
-            while i < end:
-                j = i
-                while j < end - 1 and joins[j]:
-                    j += 1
-                s, e = starts[i], starts[j] + len(toks[j])
-                words.append(Word(text[s:e], s, e, next(conf)))
-                i = j + 1
-            out.append(words)
-        return out
 
     def _sentences_of(self, batch: _Batch, scored: bool = False) -> list[list[list[Any]]]:
         conf = iter(self._confidences(batch)) if scored else None
@@ -532,17 +518,17 @@ class Segmenter:
             if kind == "text":
                 outs: Iterable[Any] = self._texts_of(batch, sentence_lines)
             elif kind == "spans":
-                outs = self._spans_of(batch)
+                outs = self._words_of(batch)
             elif kind == "sentences":
                 outs = self._sentences_of(batch)
             elif kind == "scored":
-                outs = self._scored_of(batch)
+                outs = self._words_of(batch, scored=True)
             elif kind == "scored_sentences":
                 outs = self._sentences_of(batch, scored=True)
             elif kind == "scored_results":
-                outs = map(Segmentation, self._texts_of(batch, False), self._scored_of(batch))
+                outs = map(Segmentation, self._texts_of(batch, False), self._words_of(batch, True))
             else:
-                outs = map(Segmentation, self._texts_of(batch, False), self._spans_of(batch))
+                outs = map(Segmentation, self._texts_of(batch, False), self._words_of(batch))
             for out in outs:
                 off, last = meta.popleft()
                 if last and not parts:
