@@ -34,7 +34,7 @@ def main() -> int:
     p.add_argument("--weight", type=float, default=1.0)
     p.add_argument("--max-iter", type=int, default=300)
     p.add_argument("--min-feature-count", type=int, default=1)
-    p.add_argument("--affixes", action="store_true", help="add the affix templates")
+    p.add_argument("--no-affixes", action="store_true", help="leave out the affix templates")
     p.add_argument("--save", type=Path, help="also save the model here")
     args = p.parse_args()
     ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
@@ -59,7 +59,7 @@ def main() -> int:
         weights=weights,
         max_iter=args.max_iter,
         min_feature_count=args.min_feature_count,
-        affixes=args.affixes,
+        affixes=not args.no_affixes,
         progress=say,
     )
     if args.save:

@@ -319,7 +319,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_iter=args.max_iter,
         folds=args.folds,
         min_feature_count=args.min_feature_count,
-        affixes=args.affixes,
+        affixes=not args.no_affixes,
         weights=weights if args.weights else None,
         metadata={
             "corpus": [Path(p).name for p in args.corpus],
@@ -518,9 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations")
     sp.add_argument("--folds", type=int, default=5, help="folds for the jackknifed lexicon")
     sp.add_argument(
-        "--affixes",
+        "--no-affixes",
         action="store_true",
-        help="add the affix templates (known word before the gap x syllable after it)",
+        help="leave out the affix templates (known word before the gap x syllable after it)",
     )
     sp.add_argument(
         "--min-feature-count",

@@ -135,8 +135,9 @@ _I_FOR_Y = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
 def canonical_key(token: str, version: int = 1) -> str:
     """The model's view of one token: NFC, classic tone placement, lower case, digits as 0.
 
-    Version 2 (models trained since tieng 0.2) also writes a lone final ``y`` after a
-    consonant as ``i``: "lý"/"lí", "kỹ"/"kĩ", "quý"/"quí", "công ty"/"công ti" look the same.
+    Version 2 (what :func:`tieng.training.train` uses by default; a model file records its
+    version) also writes a lone final ``y`` after a consonant as ``i``: "lý"/"lí",
+    "kỹ"/"kĩ", "quý"/"quí", "công ty"/"công ti" look the same.
 
     >>> canonical_key("HÒA") == canonical_key("hoà") == "hoà"
     True

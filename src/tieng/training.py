@@ -195,7 +195,7 @@ def train(
     weights: Sequence[float] | None = None,
     min_feature_count: int = 1,
     key_version: int = KEY_VERSION,
-    affixes: bool = False,
+    affixes: bool = True,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
@@ -205,7 +205,7 @@ def train(
     Features seen at fewer than ``min_feature_count`` gaps are not trained (see :func:`_fit`).
     ``key_version`` picks the model's view of a token (see
     :func:`tieng.normalization.canonical_key`); ``affixes`` adds the affix templates of
-    :mod:`tieng.features`.
+    :mod:`tieng.features` (on by default: they were worth 0.06 F1 on the dev split).
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
