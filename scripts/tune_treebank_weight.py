@@ -6,7 +6,7 @@ Treebank, where the test set comes from too). The dev split is 20% of the 200-se
 blocks of that second part, chosen by a seeded hash. The model is trained on everything
 else: the rest of the WS training set and the POS-train sentences that are in neither the WS
 training set nor the test set, with the treebank-style sentences weighted by --weight.
-Usage: python scripts/tune_treebank_weight.py --weight 3 [--data DIR] [--max-iter 300]
+Usage: python scripts/tune_treebank_weight.py --weight 3 [--domains] [--data DIR] [--max-iter 300]
 """
 
 from __future__ import annotations
@@ -35,11 +35,16 @@ def main() -> int:
     p.add_argument("--max-iter", type=int, default=300)
     p.add_argument("--min-feature-count", type=int, default=1)
     p.add_argument("--no-affixes", action="store_true", help="leave out the affix templates")
+    p.add_argument(
+        "--domains",
+        action="store_true",
+        help="give the two parts their own weight copies (tieng train --domains)",
+    )
     p.add_argument("--save", type=Path, help="also save the model here")
     args = p.parse_args()
     ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
     pos = read_corpus(args.data / "vlsp2013_pos_train.txt")
-    sentences, weights, dev = [], [], []
+    sentences, weights, domains, dev = [], [], [], []
     for i, s in enumerate(ws):
         treebank = i >= TREEBANK_START
         if treebank and zlib.crc32(f"13:{i // 200}".encode()) < 0.2 * 2**32:
@@ -47,16 +52,20 @@ def main() -> int:
         else:
             sentences.append(s)
             weights.append(args.weight if treebank else 1.0)
+            domains.append("treebank" if treebank else "other")
     test = read_corpus(args.data / "vlsp2013_ws_test.txt")  # only to leave its sentences out
     seen = {_key(s) for s in ws} | {_key(s) for s in test}
     extra = [s for s in pos if _key(s) not in seen]
     sentences += extra
     weights += [args.weight] * len(extra)
+    domains += ["treebank"] * len(extra)
     print(f"train {len(sentences)} sentences, dev {len(dev)}", file=sys.stderr)
     say = lambda m: print(m, file=sys.stderr)  # noqa: E731
     model = train(
         sentences,
         weights=weights,
+        domains=domains if args.domains else None,
+        target_domain="treebank" if args.domains else None,
         max_iter=args.max_iter,
         min_feature_count=args.min_feature_count,
         affixes=not args.no_affixes,

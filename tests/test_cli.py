@@ -132,3 +132,21 @@ def test_train_weights_one_per_corpus_file(tmp_path, capsys):
     assert "one weight per corpus file (2 files, 1 weights)" in capsys.readouterr().err
     assert main([*base, "--weights", "1", "0"]) == 2
     assert "must be positive" in capsys.readouterr().err
+
+
+def test_train_domains_one_per_corpus_file(tmp_path, capsys):
+    news, treebank = tmp_path / "a.txt", tmp_path / "b.txt"
+    news.write_text("bàn_tay tôi .\n" * 4, encoding="utf-8")
+    treebank.write_text("bàn tay tôi .\n" * 4, encoding="utf-8")
+    model = tmp_path / "m.tieng"
+    base = ["train", str(news), str(treebank), "-o", str(model), "--hash-bits", "12", "-q"]
+    base += ["--folds", "1", "--l2", "0.1", "--max-iter", "40", "--domains", "news", "vtb"]
+    for target, expected in (("news", "bàn_tay tôi"), ("vtb", "bàn tay tôi")):
+        assert main([*base, "--target-domain", target]) == 0
+        assert tieng.Segmenter(model).segment_text("bàn tay tôi") == expected
+    assert main(["info", "--model", str(model)]) == 0
+    assert json.loads(capsys.readouterr().out)["metadata"]["corpus_domains"] == ["news", "vtb"]
+    assert main(base) == 2
+    assert "--domains needs --target-domain" in capsys.readouterr().err
+    assert main([*base[:-3], "--domains", "news", "--target-domain", "news"]) == 2
+    assert "one label per corpus file (2 files, 1 labels)" in capsys.readouterr().err

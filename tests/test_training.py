@@ -72,6 +72,35 @@ def test_unit_weights_change_nothing_and_wrong_lengths_are_refused():
         train(sents, weights=[1.0, 2.0])
 
 
+def test_domain_copies_learn_each_convention_and_share_the_rest():
+    # Two corpora disagree on "bàn tay"; only the first shows "Hà Nội" as a word.
+    news = [["bàn_tay", "tôi", "."], ["Hà_Nội", "đẹp", "."]] * 4
+    treebank = [["bàn", "tay", "tôi", "."], ["Việt_Nam", "đẹp", "."]] * 4
+    labels = ["news"] * len(news) + ["treebank"] * len(treebank)
+    settings = dict(hash_bits=12, max_iter=60, folds=1, l2=0.1)
+    models = {}
+    for target, expected in (("news", ["bàn tay", "tôi"]), ("treebank", ["bàn", "tay", "tôi"])):
+        models[target] = train(news + treebank, domains=labels, target_domain=target, **settings)
+        assert Segmenter(models[target]).segment("bàn tay tôi") == expected
+        assert models[target].metadata["training"]["domains"] == ["news", "treebank"]
+        assert models[target].metadata["training"]["target_domain"] == target
+    # What the news corpus taught about "Hà Nội" reaches the treebank model through the
+    # shared weights: it is less sure that "Hà" stands alone than a treebank-only model.
+    alone = train(treebank, **settings)
+    shared = Segmenter(models["treebank"]).segment_scored("Hà Nội đẹp")[0]
+    unshared = Segmenter(alone).segment_scored("Hà Nội đẹp")[0]
+    assert shared.text == unshared.text == "Hà"
+    assert shared.confidence < unshared.confidence - 0.2
+
+
+def test_domains_are_checked():
+    sents = [["Hà_Nội", "đẹp"]] * 3
+    with pytest.raises(ValueError, match="2 domain labels for 3 sentences"):
+        train(sents, domains=["a", "b"], target_domain="a")
+    with pytest.raises(ValueError, match="target_domain must be one of"):
+        train(sents, domains=["a", "a", "b"], target_domain="c")
+
+
 def test_rare_features_are_not_trained(tiny_corpus):
     from tieng.features import NGRAMS
 

@@ -292,21 +292,34 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     if not all(w > 0 for w in file_weights):
         raise InputError("--weights must be positive")
-    sentences, weights = [], []
-    for p, w in zip(args.corpus, file_weights):
+    file_domains = args.domains or [""] * len(args.corpus)
+    if len(file_domains) != len(args.corpus):
+        raise InputError(
+            f"--domains needs one label per corpus file "
+            f"({len(args.corpus)} files, {len(file_domains)} labels)"
+        )
+    if args.domains and args.target_domain not in file_domains:
+        raise InputError("--domains needs --target-domain, one of the labels given")
+    if args.target_domain is not None and not args.domains:
+        raise InputError("--target-domain needs --domains")
+    sentences, weights, domains = [], [], []
+    for p, w, d in zip(args.corpus, file_weights, file_domains):
         try:
             part = read_corpus(p)
         except UnicodeDecodeError as e:
             raise InputError(f"{p}: not valid UTF-8 ({e})") from None
         sentences += part
         weights += [w] * len(part)
+        domains += [d] * len(part)
     if not sentences:
         raise InputError("the corpus holds no sentences")
     dev: list = []
     if args.dev_percent > 0:
-        kept, held = split_dev(list(zip(sentences, weights)), args.dev_percent, args.seed)
-        sentences, weights = [s for s, _ in kept], [w for _, w in kept]
-        dev = [s for s, _ in held]
+        kept, held = split_dev(list(zip(sentences, weights, domains)), args.dev_percent, args.seed)
+        sentences = [s for s, _, _ in kept]
+        weights = [w for _, w, _ in kept]
+        domains = [d for _, _, d in kept]
+        dev = [s for s, _, d in held if not args.domains or d == args.target_domain]
 
     def progress(msg: str) -> None:
         if not args.quiet:
@@ -321,9 +334,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         min_feature_count=args.min_feature_count,
         affixes=not args.no_affixes,
         weights=weights if args.weights else None,
+        domains=domains if args.domains else None,
+        target_domain=args.target_domain,
         metadata={
             "corpus": [Path(p).name for p in args.corpus],
             **({"corpus_weights": file_weights} if args.weights else {}),
+            **({"corpus_domains": file_domains} if args.domains else {}),
         },
         progress=progress,
     )
@@ -535,6 +551,18 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="W",
         help="one weight per corpus file: how much its sentences count in the loss (default 1)",
+    )
+    sp.add_argument(
+        "--domains",
+        nargs="+",
+        metavar="LABEL",
+        help="one label per corpus file, for corpora that segment by different conventions: "
+        "each label gets its own copy of the weights beside the shared ones",
+    )
+    sp.add_argument(
+        "--target-domain",
+        metavar="LABEL",
+        help="with --domains: the label whose convention the model follows",
     )
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train)

@@ -124,11 +124,20 @@ def _fit(
     progress=None,
     sample_weight: np.ndarray | None = None,
     min_count: int = 1,
+    domain: np.ndarray | None = None,
+    n_domains: int = 1,
+    target: int = 0,
 ) -> tuple[np.ndarray, float]:
     """L2-regularized logistic regression over hashed binary features, by L-BFGS.
 
     A weight seen at fewer than ``min_count`` gaps is used but not trained by those gaps, as
     an unseen n-gram at run time meets whatever weight its hash slot holds.
+
+    With ``domain`` (one int below ``n_domains`` a gap), every feature also gets one weight
+    per domain beside the shared one, and each domain its own bias (Daume's "frustratingly
+    easy" domain adaptation): what the domains agree on goes into the shared weights, their
+    differences into the copies.  The model returned is the one for ``target``: the shared
+    weights plus that domain's copy.
     """
     from scipy.optimize import minimize
 
@@ -142,14 +151,24 @@ def _fit(
             r = counts[c] < min_count
             rare[t] = ~r if r.any() else None
     yf = y.astype(np.float64)
+    if domain is None or n_domains < 2:
+        domain, n_domains = np.zeros(len(yf), np.int64), 1
+    n_weights = size * (1 + n_domains) if n_domains > 1 else size
+    # Indices into the domain copies, which follow the shared weights: domain d's at d * size.
+    copies: list[np.ndarray] = []
+    if n_domains > 1:
+        offset = domain.astype(np.int64) * size
+        copies = [c + offset for c in cols]
     calls = [0]
     t0 = time.time()
 
     def objective(theta: np.ndarray):
-        w, b = theta[:-1], theta[-1]
-        s = np.full(len(yf), b)
+        w, b = theta[:n_weights], theta[n_weights:]
+        s = b[domain]
         for c in cols:
             s += w[c]
+        for c in copies:
+            s += w[size:][c]
         per = np.logaddexp(0.0, s) - yf * s
         g = 1.0 / (1.0 + np.exp(-s)) - yf
         if sample_weight is not None:
@@ -160,17 +179,19 @@ def _fit(
         gw = l2 * w
         for c, keep in zip(cols, rare):
             if keep is None:
-                gw += np.bincount(c, weights=g, minlength=size)
+                gw[:size] += np.bincount(c, weights=g, minlength=size)
             else:
-                gw += np.bincount(c[keep], weights=g[keep], minlength=size)
-        grad[:-1] = gw
-        grad[-1] = g.sum()
+                gw[:size] += np.bincount(c[keep], weights=g[keep], minlength=size)
+        for c in copies:
+            gw[size:] += np.bincount(c, weights=g, minlength=n_weights - size)
+        grad[:n_weights] = gw
+        grad[n_weights:] = np.bincount(domain, weights=g, minlength=n_domains)
         calls[0] += 1
         if progress and calls[0] % 10 == 0:
             progress(f"iteration {calls[0]}: loss {loss:.1f} ({time.time() - t0:.0f} s)")
         return loss, grad
 
-    theta0 = np.zeros(size + 1)
+    theta0 = np.zeros(n_weights + n_domains)
     res = minimize(
         objective,
         theta0,
@@ -178,7 +199,10 @@ def _fit(
         method="L-BFGS-B",
         options={"maxiter": max_iter, "maxcor": 10, "ftol": 1e-10, "gtol": 1e-6},
     )
-    return res.x[:-1].astype(np.float32), float(res.x[-1])
+    coef = res.x[:size].copy()
+    if n_domains > 1:
+        coef += res.x[(1 + target) * size : (2 + target) * size]
+    return coef.astype(np.float32), float(res.x[n_weights + target])
 
 
 def train(
@@ -193,6 +217,8 @@ def train(
     min_count: int = 2,
     max_iter: int = 300,
     weights: Sequence[float] | None = None,
+    domains: Sequence[str] | None = None,
+    target_domain: str | None = None,
     min_feature_count: int = 1,
     key_version: int = KEY_VERSION,
     affixes: bool = True,
@@ -202,6 +228,9 @@ def train(
     """Train a model on segmented ``sentences`` (lists of words, syllables joined by "_").
 
     ``weights``, one per sentence, scale each sentence's share of the loss (default: all 1).
+    ``domains``, one label per sentence, marks corpora that follow different conventions:
+    each domain then gets its own copy of every weight on top of the shared one, and the
+    model returned is the one for ``target_domain`` (see :func:`_fit`).
     Features seen at fewer than ``min_feature_count`` gaps are not trained (see :func:`_fit`).
     ``key_version`` picks the model's view of a token (see
     :func:`tieng.normalization.canonical_key`); ``affixes`` adds the affix templates of
@@ -224,7 +253,16 @@ def train(
     folds = max(1, min(folds, len(sentences)))
     if weights is not None and len(weights) != len(sentences):
         raise ValueError(f"{len(weights)} weights for {len(sentences)} sentences")
-    all_feats, all_y, all_w = [], [], []
+    domain_ids: list[int] = []
+    names: list[str] = []
+    if domains is not None:
+        if len(domains) != len(sentences):
+            raise ValueError(f"{len(domains)} domain labels for {len(sentences)} sentences")
+        names = sorted(set(domains))
+        if target_domain not in names:
+            raise ValueError(f"target_domain must be one of the domains {names}")
+        domain_ids = [names.index(d) for d in domains]
+    all_feats, all_y, all_w, all_d = [], [], [], []
     fold_of = [(i // max(1, fold_block)) % folds for i in range(len(sentences))]
     for k in range(folds):
         part = [s for i, s in enumerate(sentences) if fold_of[i] == k]
@@ -238,18 +276,34 @@ def train(
         f, y, gaps = _fold_features(scratch, codes, joins, breaks)
         all_feats.append(f)
         all_y.append(y)
+        sizes = [len(sentence_tokens(s)[0]) for s in part]
         if weights is not None:
             w_part = [float(weights[i]) for i in range(len(sentences)) if fold_of[i] == k]
-            sizes = [len(sentence_tokens(s)[0]) for s in part]
-            per_token = np.repeat(np.array(w_part, np.float64), sizes)
-            all_w.append(per_token[gaps])
+            all_w.append(np.repeat(np.array(w_part, np.float64), sizes)[gaps])
+        if domain_ids:
+            d_part = [domain_ids[i] for i in range(len(sentences)) if fold_of[i] == k]
+            all_d.append(np.repeat(np.array(d_part, np.int64), sizes)[gaps])
         say(f"fold {k + 1}/{folds}: {len(y)} gaps, lexicon of {len(lexicon)} words")
     feats = np.concatenate(all_feats)
     y = np.concatenate(all_y)
     sample_weight = np.concatenate(all_w) if weights is not None else None
     del all_feats
     say(f"fitting {spec.size} weights on {len(y)} gaps ({feats.shape[1]} features each)")
-    coef, bias = _fit(feats, y, spec.size, l2, max_iter, say, sample_weight, min_feature_count)
+    domain = np.concatenate(all_d) if domain_ids else None
+    target = names.index(target_domain) if domain_ids else 0
+    coef, bias = _fit(
+        feats,
+        y,
+        spec.size,
+        l2,
+        max_iter,
+        say,
+        sample_weight,
+        min_feature_count,
+        domain,
+        len(names),
+        target,
+    )
     words = [w.split("_") for s in sentences for w in s if "_" in w]
     lexicon = Model.build_lexicon(vocab, words, max_word)
     meta = {
@@ -262,6 +316,7 @@ def train(
             "min_count": min_count,
             "max_iter": max_iter,
             **({"min_feature_count": min_feature_count} if min_feature_count > 1 else {}),
+            **({"domains": names, "target_domain": target_domain} if names else {}),
         },
     }
     meta.update(metadata or {})
