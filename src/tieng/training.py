@@ -137,7 +137,7 @@ def _fit(
     per domain beside the shared one, and each domain its own bias (Daume's "frustratingly
     easy" domain adaptation): what the domains agree on goes into the shared weights, their
     differences into the copies.  The model returned is the one for ``target``: the shared
-    weights plus that domain's copy.
+    weights plus that domain's copy.  ``min_count`` leaves only shared weights untrained.
     """
     from scipy.optimize import minimize
 
