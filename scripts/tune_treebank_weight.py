@@ -47,7 +47,7 @@ def main() -> int:
         choices=range(5),
         metavar="K",
         help="which fifth of the treebank-style blocks is the dev split (default 0, the split "
-        "every figure in docs/REPORT.md uses; 1-4 give the other folds of a cross-validation)",
+        "of the ablation in docs/REPORT.md; 1-4 give the other folds of a cross-validation)",
     )
     p.add_argument("--save", type=Path, help="also save the model here")
     args = p.parse_args()
