@@ -6,7 +6,8 @@ Treebank, where the test set comes from too). The dev split is 20% of the 200-se
 blocks of that second part, chosen by a seeded hash. The model is trained on everything
 else: the rest of the WS training set and the POS-train sentences that are in neither the WS
 training set nor the test set, with the treebank-style sentences weighted by --weight.
-Usage: python scripts/tune_treebank_weight.py --weight 3 [--domains] [--data DIR] [--max-iter 300]
+Usage: python scripts/tune_treebank_weight.py --weight 3 [--domains] [--classes K] [--data DIR]
+       [--max-iter 300] [--dev-fold K] [--save FILE]
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> int:
     p.add_argument("--max-iter", type=int, default=300)
     p.add_argument("--min-feature-count", type=int, default=1)
     p.add_argument("--no-affixes", action="store_true", help="leave out the affix templates")
+    p.add_argument("--classes", type=int, default=0, help="syllable classes (default 0: none)")
     p.add_argument(
         "--domains",
         action="store_true",
@@ -78,6 +80,7 @@ def main() -> int:
         max_iter=args.max_iter,
         min_feature_count=args.min_feature_count,
         affixes=not args.no_affixes,
+        classes=args.classes,
         progress=say,
     )
     if args.save:

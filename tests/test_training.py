@@ -145,3 +145,58 @@ def test_affix_templates_score_the_same_both_ways(tiny_corpus):
     fast, slow = back.join_scores(codes, breaks), back.reference_join_scores(codes, breaks)
     finite = np.isfinite(slow)
     assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
+
+
+def test_syllables_that_keep_the_same_company_share_a_class():
+    from tieng.training import syllable_classes
+
+    # Two families of syllables: cities before "mưa"/"nắng", and verbs after "đã"/"sẽ".
+    cities = ["huế", "vinh", "hội", "nam"]
+    verbs = ["đi", "ăn", "ngủ", "chạy"]
+    sentences = []
+    for c in cities:
+        sentences += [[c, "mưa"], [c, "nắng"], ["trời", c, "mưa"]]
+    for v in verbs:
+        sentences += [["đã", v], ["sẽ", v], ["tôi", "đã", v]]
+    sentences *= 3
+    vocab = _vocabulary_of(sentences)
+    codes, joins, breaks = _flatten_of(vocab, sentences)
+    classes = syllable_classes(codes, joins, breaks, len(vocab), 4, dims=4, min_count=2)
+    city = {int(classes[vocab.code(c) // 16]) for c in cities}
+    verb = {int(classes[vocab.code(v) // 16]) for v in verbs}
+    assert len(city) == 1 and len(verb) == 1 and city != verb and 0 not in city | verb
+    assert classes[0] == classes[1] == 0  # padding and unknown syllables have no class
+    again = syllable_classes(codes, joins, breaks, len(vocab), 4, dims=4, min_count=2)
+    assert again.tobytes() == classes.tobytes()  # seeded
+
+
+def test_class_templates_travel_with_the_model_and_score_the_same_both_ways(tiny_corpus):
+    from tieng import Model
+    from tieng.model import ModelError
+
+    model = train([s.split() for s in tiny_corpus] * 4, hash_bits=14, max_iter=30, classes=4)
+    assert model.spec.classes == 4 and model.classes is not None
+    assert model.classes.max() <= 4 and (model.classes > 0).any()
+    back = Model.from_bytes(model.to_bytes())
+    assert back.spec.classes == 4 and back.classes.tolist() == model.classes.tolist()
+    tokens = "Người dân Hà Nội đi làm bằng xe máy , yêu thành phố".split()
+    codes = back.vocabulary.codes(tokens)
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    fast, slow = back.join_scores(codes, breaks), back.reference_join_scores(codes, breaks)
+    finite = np.isfinite(slow)
+    assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
+    with pytest.raises(ModelError, match="syllable class for each"):
+        Model(back.vocabulary, back.lexicon, back.weights, back.bias, back.spec)
+
+
+def _vocabulary_of(sentences):
+    from tieng.training import _vocabulary
+
+    return _vocabulary(sentences, 1, 2)
+
+
+def _flatten_of(vocab, sentences):
+    from tieng.training import _flatten
+
+    return _flatten(vocab, sentences)

@@ -302,6 +302,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InputError("--domains needs --target-domain, one of the labels given")
     if args.target_domain is not None and not args.domains:
         raise InputError("--target-domain needs --domains")
+    if not 0 <= args.classes <= 4096:
+        raise InputError("--classes must be between 0 and 4096")
     sentences, weights, domains = [], [], []
     for p, w, d in zip(args.corpus, file_weights, file_domains):
         try:
@@ -333,6 +335,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         folds=args.folds,
         min_feature_count=args.min_feature_count,
         affixes=not args.no_affixes,
+        classes=args.classes,
         weights=weights if args.weights else None,
         domains=domains if args.domains else None,
         target_domain=args.target_domain,
@@ -537,6 +540,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-affixes",
         action="store_true",
         help="leave out the affix templates (known word before the gap x syllable after it)",
+    )
+    sp.add_argument(
+        "--classes",
+        type=int,
+        default=0,
+        metavar="K",
+        help="group the syllables into K classes by the company they keep and add features "
+        "of the classes around each gap (default 0: none)",
     )
     sp.add_argument(
         "--min-feature-count",

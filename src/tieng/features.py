@@ -12,7 +12,11 @@ Feature groups (see ``TEMPLATES``):
   the longest known words that end just before and start just after it;
 * affixes (``FeatureSpec(affixes=True)``): the length of the longest known word ending just
   before the gap with the syllable just after it, and the other way round, so that
-  productive suffixes and prefixes (-hoá, -luận, nhà-, phó-) attach to known words.
+  productive suffixes and prefixes (-hoá, -luận, nhà-, phó-) attach to known words;
+* syllable classes (``FeatureSpec(classes=K)``): each syllable of the vocabulary belongs to
+  one of K classes of syllables that keep the same company (computed in training, stored in
+  the model), and the classes around the gap, alone and paired with the syllables, let a
+  compound never seen in training borrow the evidence of similar ones.
 """
 
 from __future__ import annotations
@@ -96,6 +100,14 @@ NGRAMS: tuple[tuple[int, ...], ...] = (
 # Shape templates: ("s", offsets) uses shapes only; ("sw", offset_shape, offset_word) mixes.
 SHAPES: tuple[tuple[int, ...], ...] = ((0, 1), (-1, 0, 1, 2), (-2, -1, 0, 1, 2, 3))
 MIXED: tuple[tuple[int, int], ...] = ((0, 1), (1, 0))  # (shape at a, id at b)
+# Class templates: ("c", offsets) pairs classes; ("cw", offset_class, offset_word) mixes.
+CLASS_TEMPLATES: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("c", (0, 1)),
+    ("cw", (0, 1)),
+    ("cw", (1, 0)),
+    ("c", (-1, 0, 1)),
+    ("c", (0, 1, 2)),
+)
 LEX_BITS_MAX = 5  # spans of 2..LEX_BITS_MAX syllables get one feature per position
 TEMPLATE_COUNT = (  # with the default n-grams
     len(NGRAMS)
@@ -116,6 +128,7 @@ class FeatureSpec:
         ngrams: tuple[tuple[int, ...], ...] = NGRAMS,
         key_version: int = 1,
         affixes: bool = False,
+        classes: int = 0,
     ) -> None:
         if not 10 <= hash_bits <= 30:
             raise ValueError("hash_bits must be between 10 and 30")
@@ -128,11 +141,14 @@ class FeatureSpec:
             raise ValueError(
                 f"token key version {key_version} is unknown to this tieng (it knows 1 and 2)"
             )
+        if not 0 <= classes <= 4096:
+            raise ValueError("classes must be between 0 and 4096")
         self.hash_bits = hash_bits
         self.max_word = max_word
         self.ngrams = ngrams
         self.key_version = key_version  # see tieng.normalization.canonical_key
         self.affixes = bool(affixes)
+        self.classes = int(classes)  # 0: no class templates
 
     @property
     def size(self) -> int:
@@ -140,7 +156,8 @@ class FeatureSpec:
 
     @property
     def template_count(self) -> int:
-        return TEMPLATE_COUNT - len(NGRAMS) + len(self.ngrams) + 2 * self.affixes
+        extra = 2 * self.affixes + len(CLASS_TEMPLATES) * (self.classes > 0)
+        return TEMPLATE_COUNT - len(NGRAMS) + len(self.ngrams) + extra
 
     def to_dict(self) -> dict:
         d: dict = {"hash_bits": self.hash_bits, "max_word": self.max_word}
@@ -150,6 +167,8 @@ class FeatureSpec:
             d["key_version"] = self.key_version
         if self.affixes:
             d["affixes"] = True
+        if self.classes:
+            d["classes"] = self.classes
         return d
 
     @classmethod
@@ -161,6 +180,7 @@ class FeatureSpec:
             ngrams,
             int(d.get("key_version", 1)),
             bool(d.get("affixes", False)),
+            int(d.get("classes", 0)),
         )
 
 
@@ -276,6 +296,7 @@ def template_values(
     lexicon: Lexicon,
     spec: FeatureSpec,
     vocab_size: int,
+    classes: np.ndarray | None = None,
 ) -> list[tuple[Values, tuple[int, ...] | None]]:
     """The values each template sees at each gap, and their domain sizes when small.
 
@@ -329,6 +350,18 @@ def template_values(
     if spec.affixes:
         out.append(((end_len, win[1]), (ends, vocab_size)))
         out.append(((start_len, win[0]), (ends, vocab_size)))
+    if spec.classes:
+        if classes is None:
+            raise ValueError("this feature spec needs the class of every token")
+        cls64 = classes.astype(np.uint64)
+        cwin = {o: cls64[gaps + o] for o in range(-2, 4)}
+        for kind, offsets in CLASS_TEMPLATES:
+            if kind == "cw":
+                a, b = offsets
+                out.append(((cwin[a], win[b]), None))  # hashed: a table would be big
+            else:
+                domain = (spec.classes + 1,) * len(offsets)
+                out.append((tuple(cwin[o] for o in offsets), domain if len(offsets) < 3 else None))
     assert len(out) == spec.template_count
     return out
 
@@ -345,15 +378,18 @@ def gap_features(
     lexicon: Lexicon,
     spec: FeatureSpec,
     vocab_size: int = 0,
+    classes: np.ndarray | None = None,
 ) -> np.ndarray:
     """Feature indices, shape ``(len(gaps), spec.template_count)``, for the gaps after ``gaps``.
 
     ``ids`` and ``shapes`` are the padded token arrays (``PAD`` zeros at both ends and between
     sentences); ``gaps`` holds the positions ``i`` of the gaps between tokens ``i`` and ``i+1``;
-    ``lexicon`` holds the known words.  This is the reference form used in training; scoring
-    goes through :class:`ScoreTables`, which gives the same sums faster.
+    ``lexicon`` holds the known words; ``classes``, aligned with ``ids``, the syllable class
+    of each token (needed when ``spec.classes`` is set; 0 for padding and unclassed tokens).
+    This is the reference form used in training; scoring goes through :class:`ScoreTables`,
+    which gives the same sums faster.
     """
-    vals = template_values(ids, shapes, gaps, lexicon, spec, max(vocab_size, 1))
+    vals = template_values(ids, shapes, gaps, lexicon, spec, max(vocab_size, 1), classes)
     out = np.empty((len(gaps), spec.template_count), dtype=np.uint32)
     for t, (values, _) in enumerate(vals):
         out[:, t] = feature_index(t, values, spec)
@@ -382,6 +418,7 @@ class ScoreTables:
             Lexicon(np.zeros((0, spec.max_word), np.uint32), np.zeros(0, np.int64)),
             spec,
             self.vocab_size,
+            np.zeros(2 * PAD + 2, np.int64),
         )
         for t, (_, domain) in enumerate(dummy):
             if domain is None:
@@ -390,10 +427,15 @@ class ScoreTables:
             self.tables[t] = weights[feature_index(t, tuple(grid), spec)].astype(np.float32)
 
     def scores(
-        self, ids: np.ndarray, shapes: np.ndarray, gaps: np.ndarray, lexicon: Lexicon
+        self,
+        ids: np.ndarray,
+        shapes: np.ndarray,
+        gaps: np.ndarray,
+        lexicon: Lexicon,
+        classes: np.ndarray | None = None,
     ) -> np.ndarray:
         """Sum of the weights of every feature at each gap (arguments as in gap_features)."""
-        vals = template_values(ids, shapes, gaps, lexicon, self.spec, self.vocab_size)
+        vals = template_values(ids, shapes, gaps, lexicon, self.spec, self.vocab_size, classes)
         total = np.zeros(len(gaps), dtype=np.float32)
         for t, (values, domain) in enumerate(vals):
             if domain is None:

@@ -41,7 +41,7 @@ MAGIC = b"TIENGMDL"
 FORMAT_VERSION = 1
 _PREFIX = struct.Struct("<8sII")
 _ALIGN = 64
-_DTYPES = {"<f2", "<f4", "<u4", "|u1"}
+_DTYPES = {"<f2", "<f4", "<u2", "<u4", "|u1"}
 
 
 def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -87,6 +87,7 @@ class Model:
         bias: float,
         spec: FeatureSpec,
         metadata: dict[str, Any] | None = None,
+        classes: np.ndarray | None = None,
     ) -> None:
         if weights.shape != (spec.size,):
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
@@ -99,6 +100,18 @@ class Model:
         if lexicon.ndim != 2 or lexicon.shape[1] != spec.max_word:
             raise ModelError(f"lexicon has shape {lexicon.shape}, expected (n, {spec.max_word})")
         self.lexicon = lexicon
+        if spec.classes:
+            if classes is None or classes.shape != (len(vocabulary),):
+                raise ModelError(
+                    f"the features need a syllable class for each of the {len(vocabulary)} "
+                    "vocabulary ids"
+                )
+            if classes.size and int(classes.max()) > spec.classes:
+                raise ModelError(f"syllable classes go past the {spec.classes} the features use")
+            classes = classes.astype(np.int64)
+        elif classes is not None:
+            raise ModelError("syllable classes given, but the features do not use them")
+        self.classes = classes  # class of each vocabulary id (0: none), or None
         self._lexicon = Lexicon(lexicon, (lexicon != 0).sum(axis=1))
         self.weights = weights
         self.bias = float(bias)
@@ -138,7 +151,7 @@ class Model:
         if len(codes) < 2:
             return np.zeros(0, np.int64), np.zeros((0, self.spec.template_count), np.uint32)
         pid, psh, gaps, where = self._padded(codes, breaks)
-        return gaps, gap_features(pid, psh, where, self._lexicon, self.spec)
+        return gaps, gap_features(pid, psh, where, self._lexicon, self.spec, 0, self._classes(pid))
 
     def join_scores(self, codes: np.ndarray, breaks: np.ndarray) -> np.ndarray:
         """Score of joining each token to the next: positive means one word.
@@ -154,8 +167,13 @@ class Model:
             tables = self._tables
             if tables is None:
                 tables = self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
-            scores[gaps] = tables.scores(pid, psh, where, self._lexicon) + self.bias
+            scores[gaps] = (
+                tables.scores(pid, psh, where, self._lexicon, self._classes(pid)) + self.bias
+            )
         return scores
+
+    def _classes(self, pid: np.ndarray) -> np.ndarray | None:
+        return None if self.classes is None else self.classes[pid]
 
     def reference_join_scores(self, codes: np.ndarray, breaks: np.ndarray) -> np.ndarray:
         """:meth:`join_scores` the slow, plain way: one weight per feature row, summed."""
@@ -174,6 +192,8 @@ class Model:
             "lexicon": self.lexicon.astype("<u4"),
             "vocabulary": vocab_blob,
         }
+        if self.classes is not None:
+            arrays["classes"] = self.classes.astype("<u2")
         table: dict[str, dict[str, Any]] = {}
         chunks: list[bytes] = []
         offset = 0
@@ -247,7 +267,8 @@ class Model:
         if zlib.crc32(payload) != crc:
             raise ModelError(f"{source}: corrupt model file (checksum mismatch)")
         arrays = {}
-        for name in ("weights", "lexicon", "vocabulary"):
+        names = ("weights", "lexicon", "vocabulary") + (("classes",) if spec.classes else ())
+        for name in names:
             try:
                 entry = table[name]
                 dtype, shape = entry["dtype"], tuple(int(x) for x in entry["shape"])
@@ -275,7 +296,13 @@ class Model:
             or (lexicon.size and int(lexicon.max()) >= len(keys) + 2)
         ):
             raise ModelError(f"{source}: corrupt model (lexicon does not fit the vocabulary)")
-        return cls(Vocabulary(keys, spec.key_version), lexicon, weights, bias, spec, metadata)
+        classes = arrays.get("classes")
+        if classes is not None and (
+            classes.shape != (len(keys) + 2,) or (classes.size and classes.max() > spec.classes)
+        ):
+            raise ModelError(f"{source}: corrupt model (syllable classes do not fit)")
+        vocabulary = Vocabulary(keys, spec.key_version)
+        return cls(vocabulary, lexicon, weights, bias, spec, metadata, classes)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:

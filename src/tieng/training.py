@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import NGRAMS, FeatureSpec
+from .features import NGRAMS, FeatureSpec, Shape
 from .model import Model
 from .normalization import KEY_VERSION, canonical_key
-from .vocabulary import Vocabulary
+from .vocabulary import UNKNOWN, Vocabulary
 
 __all__ = ["read_corpus", "sentence_tokens", "split_dev", "train"]
 
@@ -113,6 +113,85 @@ def _vocabulary(sentences: Sequence[Sentence], min_count: int, key_version: int)
                     counts[canonical_key(syl, key_version)] += 1
     keys = sorted(k for k, c in counts.items() if c >= min_count and "\n" not in k)
     return Vocabulary(keys, key_version)
+
+
+def syllable_classes(
+    codes: np.ndarray,
+    joins: np.ndarray,
+    breaks: np.ndarray,
+    vocab_size: int,
+    k: int,
+    *,
+    dims: int = 64,
+    min_count: int = 5,
+    contexts: int = 6000,
+    seed: int = 13,
+) -> np.ndarray:
+    """Group the syllables of the vocabulary into ``k`` classes by the company they keep.
+
+    A syllable's company is the syllables right before and after it, told apart by whether
+    the two are in the same word (arguments as returned by ``_flatten``).  Its counts over the
+    ``contexts`` commonest neighbours are weighted by positive pointwise mutual information,
+    reduced to ``dims`` dimensions (randomized SVD) and clustered by spherical k-means, all
+    seeded.  Returns the class (1..k) of every vocabulary id; 0 for ids seen fewer than
+    ``min_count`` times, the padding and unknown syllables.
+    """
+    ids = codes // Shape.COUNT
+    n = len(ids)
+    pair = np.flatnonzero(~breaks[1:n]) if n > 1 else np.zeros(0, np.int64)
+    a, b = ids[pair], ids[pair + 1]
+    same = joins[pair].astype(np.int64)
+    # Context ids: 2 * neighbour + same-word flag, left neighbours after the right ones.
+    rows = np.concatenate([a, b])
+    ctx = np.concatenate([2 * b + same, 2 * vocab_size + 2 * a + same])
+    known = (rows > UNKNOWN) & (np.concatenate([b, a]) > UNKNOWN)
+    rows, ctx = rows[known], ctx[known]
+    classes = np.zeros(vocab_size, np.uint16)
+    counts = np.bincount(ids, minlength=vocab_size)
+    counts[: UNKNOWN + 1] = 0
+    keep = np.flatnonzero(counts >= min_count)
+    if len(keep) <= k or not len(rows):
+        classes[keep] = np.arange(1, len(keep) + 1)
+        return classes
+    col_total = np.bincount(ctx, minlength=4 * vocab_size)
+    top = np.argsort(-col_total, kind="stable")[:contexts]
+    top = top[col_total[top] > 0]
+    row_of = np.full(vocab_size, -1)
+    row_of[keep] = np.arange(len(keep))
+    col_of = np.full(4 * vocab_size, -1)
+    col_of[top] = np.arange(len(top))
+    r, c = row_of[rows], col_of[ctx]
+    ok = (r >= 0) & (c >= 0)
+    m = np.bincount(r[ok] * len(top) + c[ok], minlength=len(keep) * len(top))
+    m = m.reshape(len(keep), len(top)).astype(np.float64)
+    # PPMI with the context distribution smoothed (power 0.75).
+    total = m.sum()
+    p_row = m.sum(axis=1, keepdims=True) / total
+    p_col = m.sum(axis=0, keepdims=True) ** 0.75
+    p_col /= p_col.sum()
+    with np.errstate(divide="ignore"):
+        pmi = np.log(m / total) - np.log(np.maximum(p_row, 1e-300)) - np.log(p_col)
+    ppmi = np.where(m > 0, np.maximum(pmi, 0.0), 0.0)
+    # Randomized SVD (two power iterations), then unit rows.
+    rng = np.random.default_rng(seed)
+    q = np.linalg.qr(ppmi @ rng.standard_normal((ppmi.shape[1], dims + 16)))[0]
+    for _ in range(2):
+        q = np.linalg.qr(ppmi @ (ppmi.T @ q))[0]
+    u, sv, _ = np.linalg.svd(q.T @ ppmi, full_matrices=False)
+    x = (q @ u[:, :dims]) * np.sqrt(sv[:dims])
+    x /= np.linalg.norm(x, axis=1, keepdims=True) + 1e-12
+    # Spherical k-means from k distinct seeded rows.
+    centres = x[rng.choice(len(x), k, replace=False)]
+    label = np.zeros(len(x), np.int64)
+    for _ in range(30):
+        label = np.argmax(x @ centres.T, axis=1)
+        sums = np.zeros_like(centres)
+        np.add.at(sums, label, x)
+        empty = np.bincount(label, minlength=k) == 0
+        sums[empty] = x[rng.choice(len(x), int(empty.sum()), replace=False)]
+        centres = sums / (np.linalg.norm(sums, axis=1, keepdims=True) + 1e-12)
+    classes[keep] = np.argmax(x @ centres.T, axis=1) + 1
+    return classes
 
 
 def _fit(
@@ -222,6 +301,7 @@ def train(
     min_feature_count: int = 1,
     key_version: int = KEY_VERSION,
     affixes: bool = True,
+    classes: int = 0,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
@@ -235,6 +315,8 @@ def train(
     ``key_version`` picks the model's view of a token (see
     :func:`tieng.normalization.canonical_key`); ``affixes`` adds the affix templates of
     :mod:`tieng.features` (on by default: they were worth 0.06 F1 on the dev split).
+    ``classes`` > 0 groups the syllables into that many classes (:func:`syllable_classes`,
+    from all the training sentences) and adds the class templates.
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -247,9 +329,14 @@ def train(
         NGRAMS if ngrams is None else tuple(tuple(g) for g in ngrams),
         key_version,
         affixes,
+        classes,
     )
     vocab = _vocabulary(sentences, min_count, key_version)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
+    class_of = None
+    if classes:
+        class_of = syllable_classes(*_flatten(vocab, sentences), len(vocab), classes)
+        say(f"{int((class_of > 0).sum())} syllables in {classes} classes")
     folds = max(1, min(folds, len(sentences)))
     if weights is not None and len(weights) != len(sentences):
         raise ValueError(f"{len(weights)} weights for {len(sentences)} sentences")
@@ -271,7 +358,9 @@ def train(
         else:
             others = [w for s in sentences for w in s]
         lexicon = Model.build_lexicon(vocab, [w.split("_") for w in others if "_" in w], max_word)
-        scratch = Model(vocab, lexicon, np.zeros(spec.size, np.float32), 0.0, spec)
+        scratch = Model(
+            vocab, lexicon, np.zeros(spec.size, np.float32), 0.0, spec, classes=class_of
+        )
         codes, joins, breaks = _flatten(vocab, part)
         f, y, gaps = _fold_features(scratch, codes, joins, breaks)
         all_feats.append(f)
@@ -320,7 +409,7 @@ def train(
         },
     }
     meta.update(metadata or {})
-    return Model(vocab, lexicon, coef, bias, spec, meta)
+    return Model(vocab, lexicon, coef, bias, spec, meta, class_of)
 
 
 def predict_joins(model: Model, sentences_tokens: Sequence[Sequence[str]]) -> list[np.ndarray]:
