@@ -150,3 +150,16 @@ def test_train_domains_one_per_corpus_file(tmp_path, capsys):
     assert "--domains needs --target-domain" in capsys.readouterr().err
     assert main([*base[:-3], "--domains", "news", "--target-domain", "news"]) == 2
     assert "one label per corpus file (2 files, 1 labels)" in capsys.readouterr().err
+
+
+def test_train_with_syllable_classes(tmp_path, capsys, tiny_corpus):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
+    model = tmp_path / "m.tieng"
+    base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+    assert main([*base, "--classes", "3"]) == 0
+    assert tieng.Segmenter(model).segment_text("Người dân Hà Nội") == "Người dân Hà_Nội"
+    assert main(["info", "--model", str(model)]) == 0
+    assert json.loads(capsys.readouterr().out)["features"]["classes"] == 3
+    assert main([*base, "--classes", "-1"]) == 2
+    assert "--classes must be between 0 and 4096" in capsys.readouterr().err
