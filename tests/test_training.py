@@ -159,6 +159,7 @@ def test_syllables_that_keep_the_same_company_share_a_class():
     for v in verbs:
         sentences += [["đã", v], ["sẽ", v], ["tôi", "đã", v]]
     sentences *= 3
+    sentences.append(["\xa0", "mưa"])  # a white-space token in a corpus: no class, no crash
     vocab = _vocabulary_of(sentences)
     codes, joins, breaks = _flatten_of(vocab, sentences)
     classes = syllable_classes(codes, joins, breaks, len(vocab), 4, dims=4, min_count=2)

@@ -136,7 +136,7 @@ def syllable_classes(
     seeded.  Returns the class (1..k) of every vocabulary id; 0 for ids seen fewer than
     ``min_count`` times, the padding and unknown syllables.
     """
-    ids = codes // Shape.COUNT
+    ids = np.where(codes < 0, UNKNOWN, codes // Shape.COUNT)  # white space: unknown
     n = len(ids)
     pair = np.flatnonzero(~breaks[1:n]) if n > 1 else np.zeros(0, np.int64)
     a, b = ids[pair], ids[pair + 1]
