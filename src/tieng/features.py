@@ -353,8 +353,8 @@ def template_values(
     if spec.classes:
         if classes is None:
             raise ValueError("this feature spec needs the class of every token")
-        cls64 = classes.astype(np.uint64)
-        cwin = {o: cls64[gaps + o] for o in range(-2, 4)}
+        used = {o for _, offsets in CLASS_TEMPLATES for o in offsets}
+        cwin = {o: classes[gaps + o].astype(np.uint64) for o in used}
         for kind, offsets in CLASS_TEMPLATES:
             if kind == "cw":
                 a, b = offsets

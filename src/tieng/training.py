@@ -169,7 +169,7 @@ def syllable_classes(
     p_row = m.sum(axis=1, keepdims=True) / total
     p_col = m.sum(axis=0, keepdims=True) ** 0.75
     p_col /= p_col.sum()
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # empty cells are dropped below
         pmi = np.log(m / total) - np.log(np.maximum(p_row, 1e-300)) - np.log(p_col)
     ppmi = np.where(m > 0, np.maximum(pmi, 0.0), 0.0)
     # Randomized SVD (two power iterations), then unit rows.
