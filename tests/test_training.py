@@ -189,6 +189,26 @@ def test_class_templates_travel_with_the_model_and_score_the_same_both_ways(tiny
     assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
     with pytest.raises(ModelError, match="syllable class for each"):
         Model(back.vocabulary, back.lexicon, back.weights, back.bias, back.spec)
+    # A file whose header asks for classes but holds no class array is refused, clearly.
+    plain = train([s.split() for s in tiny_corpus] * 2, hash_bits=12, max_iter=5)
+    with pytest.raises(ModelError, match="array 'classes'"):
+        Model.from_bytes(_with_features(plain.to_bytes(), classes=4))
+    with pytest.raises(ModelError, match="classes do not fit"):
+        Model.from_bytes(_with_features(model.to_bytes(), classes=2))
+
+
+def _with_features(data: bytes, **changes) -> bytes:
+    """A model file with its header's feature settings changed (the payload untouched)."""
+    import json
+    import struct
+
+    prefix = struct.Struct("<8sII")
+    magic, version, hlen = prefix.unpack_from(data)
+    header = json.loads(data[prefix.size : prefix.size + hlen])
+    header["features"].update(changes)
+    hbytes = json.dumps(header).encode()
+    hbytes += b" " * ((-(prefix.size + len(hbytes))) % 64)
+    return prefix.pack(magic, version, len(hbytes)) + hbytes + data[prefix.size + hlen :]
 
 
 def _vocabulary_of(sentences):

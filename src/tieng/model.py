@@ -298,7 +298,9 @@ class Model:
             raise ModelError(f"{source}: corrupt model (lexicon does not fit the vocabulary)")
         classes = arrays.get("classes")
         if classes is not None and (
-            classes.shape != (len(keys) + 2,) or (classes.size and classes.max() > spec.classes)
+            classes.dtype.kind != "u"
+            or classes.shape != (len(keys) + 2,)
+            or (classes.size and classes.max() > spec.classes)
         ):
             raise ModelError(f"{source}: corrupt model (syllable classes do not fit)")
         vocabulary = Vocabulary(keys, spec.key_version)
