@@ -154,3 +154,38 @@ def test_app_with_a_user_dictionary(serve, tmp_path):
     with httpx.Client(base_url=url, timeout=30) as c:
         r = c.post("/v1/segment", json={"text": "Hà Nội mưa to"})
     assert r.json()["results"][0]["text"] == "Hà_Nội mưa_to"
+
+
+def test_requests_are_segmented_a_few_at_a_time(serve, monkeypatch):
+    # CPU-bound work under the GIL: running every queued request at once only costs memory.
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import tieng.server
+
+    lock, active, peak = threading.Lock(), [0], [0]
+
+    class Slow(tieng.Segmenter):
+        def pipe_results(self, texts, *args, **kwargs):
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            time.sleep(0.2)
+            out = list(super().pipe_results(texts, *args, **kwargs))
+            with lock:
+                active[0] -= 1
+            return out
+
+    monkeypatch.setattr(tieng.server, "Segmenter", Slow)
+    url = serve(create_app())
+
+    def post(i):
+        with httpx.Client(base_url=url, timeout=30) as c:
+            return c.post("/v1/segment", json={"text": f"Hà Nội {i}"})
+
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(post, range(8)))
+    assert [r.status_code for r in replies] == [200] * 8
+    assert replies[3].json()["results"][0]["text"] == "Hà_Nội 3"
+    assert 1 <= peak[0] <= tieng.server._CONCURRENT

@@ -9,6 +9,7 @@ environment variables ``TIENG_MODEL``, ``TIENG_MAX_BODY``, ``TIENG_USER_DICT`` a
 from __future__ import annotations
 
 import os
+import threading
 from importlib import resources
 from typing import Any
 
@@ -28,6 +29,9 @@ from .tokenization import tokenize
 __all__ = ["DEFAULT_MAX_BODY", "create_app"]
 
 DEFAULT_MAX_BODY = 1 << 20  # bytes
+# Requests segmented at once by one worker.  The work is CPU-bound and holds the GIL, so more
+# threads add no speed, only memory (each running request holds its arrays and its results).
+_CONCURRENT = 2
 
 
 # ------------------------------------------------------------------ schema
@@ -188,6 +192,11 @@ def create_app(
     never_join = never_join or os.environ.get("TIENG_NEVER_JOIN") or None
     dictionary = UserDictionary.read(user_dict, never_join) if user_dict or never_join else None
     segmenter = Segmenter(model, dictionary=dictionary)  # once per worker; thread-safe
+    busy = threading.BoundedSemaphore(_CONCURRENT)
+
+    def _bounded(work, req):
+        with busy:
+            return work(req)
     app = FastAPI(
         title="tieng",
         version=__version__,
@@ -253,7 +262,7 @@ def create_app(
     )
     async def segment(req: SegmentRequest) -> dict[str, Any]:
         """Words of each text, with offsets into it, and the underscore format."""
-        return await run_in_threadpool(_segment, req)
+        return await run_in_threadpool(_bounded, _segment, req)
 
     def _tokenize(req: TokenizeRequest) -> dict[str, Any]:
         return {"results": [{"tokens": _spans(tokenize(t))} for t in req.all_texts()]}
@@ -261,7 +270,7 @@ def create_app(
     @app.post("/v1/tokenize", response_model=TokenizeResponse, tags=["v1"])
     async def tokenize_texts(req: TokenizeRequest) -> dict[str, Any]:
         """Tokens of each text (syllables, numbers, punctuation...), with offsets."""
-        return await run_in_threadpool(_tokenize, req)
+        return await run_in_threadpool(_bounded, _tokenize, req)
 
     page = resources.files("tieng").joinpath("web", "index.html").read_text(encoding="utf-8")
 
