@@ -197,6 +197,7 @@ def create_app(
     def _bounded(work, req):
         with busy:
             return work(req)
+
     app = FastAPI(
         title="tieng",
         version=__version__,
