@@ -138,13 +138,7 @@ def test_affix_templates_score_the_same_both_ways(tiny_corpus):
     model = train([s.split() for s in tiny_corpus] * 4, hash_bits=14, max_iter=30, affixes=True)
     back = Model.from_bytes(model.to_bytes())
     assert back.spec.affixes and back.spec.template_count == model.spec.template_count
-    tokens = "Người dân Hà Nội đi làm bằng xe máy , yêu thành phố".split()
-    codes = back.vocabulary.codes(tokens)
-    breaks = np.zeros(len(tokens), bool)
-    breaks[0] = True
-    fast, slow = back.join_scores(codes, breaks), back.reference_join_scores(codes, breaks)
-    finite = np.isfinite(slow)
-    assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
+    _assert_fast_scores_match_reference(back)
 
 
 def test_syllables_that_keep_the_same_company_share_a_class():
@@ -180,13 +174,7 @@ def test_class_templates_travel_with_the_model_and_score_the_same_both_ways(tiny
     assert model.classes.max() <= 4 and (model.classes > 0).any()
     back = Model.from_bytes(model.to_bytes())
     assert back.spec.classes == 4 and back.classes.tolist() == model.classes.tolist()
-    tokens = "Người dân Hà Nội đi làm bằng xe máy , yêu thành phố".split()
-    codes = back.vocabulary.codes(tokens)
-    breaks = np.zeros(len(tokens), bool)
-    breaks[0] = True
-    fast, slow = back.join_scores(codes, breaks), back.reference_join_scores(codes, breaks)
-    finite = np.isfinite(slow)
-    assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
+    _assert_fast_scores_match_reference(back)
     with pytest.raises(ModelError, match="syllable class for each"):
         Model(back.vocabulary, back.lexicon, back.weights, back.bias, back.spec)
     # A file whose header asks for classes but holds no class array is refused, clearly.
@@ -209,6 +197,16 @@ def _with_features(data: bytes, **changes) -> bytes:
     hbytes = json.dumps(header).encode()
     hbytes += b" " * ((-(prefix.size + len(hbytes))) % 64)
     return prefix.pack(magic, version, len(hbytes)) + hbytes + data[prefix.size + hlen :]
+
+
+def _assert_fast_scores_match_reference(model):
+    tokens = "Người dân Hà Nội đi làm bằng xe máy , yêu thành phố".split()
+    codes = model.vocabulary.codes(tokens)
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    fast, slow = model.join_scores(codes, breaks), model.reference_join_scores(codes, breaks)
+    finite = np.isfinite(slow)
+    assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
 
 
 def _vocabulary_of(sentences):
