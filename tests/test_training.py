@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from tieng import Segmenter
-from tieng.training import read_corpus, sentence_tokens, split_dev, train
+from tieng.features import Shape
+from tieng.training import _flatten, _vocabulary, read_corpus, sentence_tokens, split_dev, train
 
 
 def test_tiny_model_learns_its_words(tiny_model, tmp_path):
@@ -154,11 +155,11 @@ def test_syllables_that_keep_the_same_company_share_a_class():
         sentences += [["đã", v], ["sẽ", v], ["tôi", "đã", v]]
     sentences *= 3
     sentences.append(["\xa0", "mưa"])  # a white-space token in a corpus: no class, no crash
-    vocab = _vocabulary_of(sentences)
-    codes, joins, breaks = _flatten_of(vocab, sentences)
+    vocab = _vocabulary(sentences, 1, 2)
+    codes, joins, breaks = _flatten(vocab, sentences)
     classes = syllable_classes(codes, joins, breaks, len(vocab), 4, dims=4, min_count=2)
-    city = {int(classes[vocab.code(c) // 16]) for c in cities}
-    verb = {int(classes[vocab.code(v) // 16]) for v in verbs}
+    city = {int(classes[vocab.code(c) // Shape.COUNT]) for c in cities}
+    verb = {int(classes[vocab.code(v) // Shape.COUNT]) for v in verbs}
     assert len(city) == 1 and len(verb) == 1 and city != verb and 0 not in city | verb
     assert classes[0] == classes[1] == 0  # padding and unknown syllables have no class
     again = syllable_classes(codes, joins, breaks, len(vocab), 4, dims=4, min_count=2)
@@ -207,15 +208,3 @@ def _assert_fast_scores_match_reference(model):
     fast, slow = model.join_scores(codes, breaks), model.reference_join_scores(codes, breaks)
     finite = np.isfinite(slow)
     assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
-
-
-def _vocabulary_of(sentences):
-    from tieng.training import _vocabulary
-
-    return _vocabulary(sentences, 1, 2)
-
-
-def _flatten_of(vocab, sentences):
-    from tieng.training import _flatten
-
-    return _flatten(vocab, sentences)
