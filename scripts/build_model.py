@@ -10,7 +10,7 @@ tieng.training.split_dev and scripts/tune_treebank_weight.py).
 Usage: python scripts/build_model.py [--data DIR] [-o FILE]
 
 The confidence calibration is a second step, with a model that did not see the dev split:
-    python scripts/tune_treebank_weight.py --weight 20 --max-iter 400 --classes 128 \
+    python scripts/tune_treebank_weight.py --weight 20 --max-iter 400 --classes 256 \
         --save held_out.tieng
     python scripts/calibrate.py held_out.tieng --write src/tieng/models/vlsp2013.tieng
 """
@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 TREEBANK_START = 68_200  # first line of the treebank-style part of vlsp2013_ws_train.txt
 TREEBANK_WEIGHT = 20.0  # chosen on the treebank-style dev split (benchmarks/RESULTS.md)
-# Affix templates and token keys version 2 are train()'s defaults; they and the 128 syllable
+# Affix templates and token keys version 2 are train()'s defaults; they and the 256 syllable
 # classes were chosen on the treebank-style dev split (docs/REPORT.md).
 SETTINGS = [
     *("--l2", "1.0", "--hash-bits", "22", "--max-iter", "400", "--folds", "5"),
-    *("--classes", "128"),
+    *("--classes", "256"),
 ]
 
 
