@@ -7,7 +7,7 @@ blocks of that second part, chosen by a seeded hash. The model is trained on eve
 else: the rest of the WS training set and the POS-train sentences that are in neither the WS
 training set nor the test set, with the treebank-style sentences weighted by --weight.
 Usage: python scripts/tune_treebank_weight.py --weight 3 [--domains] [--classes K] [--data DIR]
-       [--max-iter 300] [--dev-fold K] [--save FILE]
+       [--l2 X] [--max-iter 300] [--dev-fold K] [--save FILE]
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> int:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--weight", type=float, default=1.0)
     p.add_argument("--max-iter", type=int, default=300)
+    p.add_argument("--l2", type=float, default=1.0, help="L2 penalty (default 1)")
     p.add_argument("--min-feature-count", type=int, default=1)
     p.add_argument("--no-affixes", action="store_true", help="leave out the affix templates")
     p.add_argument("--classes", type=int, default=0, help="syllable classes (default 0: none)")
@@ -77,6 +78,7 @@ def main() -> int:
         weights=weights,
         domains=domains if args.domains else None,
         target_domain="treebank" if args.domains else None,
+        l2=args.l2,
         max_iter=args.max_iter,
         min_feature_count=args.min_feature_count,
         affixes=not args.no_affixes,
