@@ -244,3 +244,76 @@ def test_matching_ignores_the_i_y_spelling(seg):
 def test_serve_with_a_bad_dictionary_exits_2(tmp_path, capsys):
     assert main(["serve", "--user-dict", str(tmp_path / "nope.txt")]) == 2
     assert "nope.txt" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ known words (soft)
+# "hoán dụ" (metonymy) is in no training sentence: the bundled model splits it.
+def test_a_known_word_enters_the_lexicon_and_is_joined(seg):
+    text = "Đây là một phép hoán dụ quen thuộc"
+    assert "hoán_dụ" not in seg.segment_text(text).split()
+    mine = seg.with_dictionary(UserDictionary(known=["hoán dụ"]))
+    assert "hoán_dụ" in mine.segment_text(text).split()
+    assert "hoán_dụ" not in seg.segment_text(text).split()  # the original is unchanged
+    assert mine.model is seg.model  # the loaded model is shared, not changed
+    assert seg.model.lexicon_status([["hoán", "dụ"]]) == ["new"]
+
+
+def test_a_known_word_is_a_hint_not_a_rule(seg):
+    # "nói về" (to speak about) is two words everywhere in the training data: as a user word
+    # it is joined, as a known word the context can keep it apart.
+    text = "Ông ấy đã có bài nói về vấn đề này"
+    assert "nói_về" in seg.with_dictionary(UserDictionary(["nói về"])).segment_text(text)
+    soft = seg.with_dictionary(UserDictionary(known=["nói về"]))
+    assert soft.segment_text(text) == seg.segment_text(text) == "Ông ấy đã có bài nói về vấn_đề này"
+
+
+def test_known_word_confidence_is_the_model_s(seg):
+    mine = seg.with_dictionary(UserDictionary(known=["hoán dụ"]))
+    words = mine.segment_scored("phép hoán dụ")
+    assert words[-1].text == "hoán dụ" and 0.5 < words[-1].confidence < 1.0
+
+
+def test_unusable_known_words_are_left_out(seg):
+    assert seg.model.lexicon_status([["thành", "phố"], ["qwzx", "dụ"], ["dụ"]]) == [
+        "known",
+        "unusable",
+        "unusable",
+    ]
+    mine = seg.with_dictionary(UserDictionary(known=["qwzx dụ", "dụ"]))
+    assert len(mine.model.with_words(mine.dictionary.known_syllables()).lexicon) == len(
+        seg.model.lexicon
+    )
+    assert mine.segment_text("qwzx dụ") == seg.segment_text("qwzx dụ")
+
+
+def test_pickles_with_its_known_words(seg):
+    mine = seg.with_dictionary(UserDictionary(known=["hoán dụ"]))
+    back = pickle.loads(pickle.dumps(mine))
+    assert back.dictionary == mine.dictionary != UserDictionary()
+    assert back.segment_text("phép hoán dụ") == "phép hoán_dụ"
+    assert len(pickle.dumps(mine)) < 1000
+
+
+def test_read_known_words(tmp_path):
+    known = tmp_path / "known.txt"
+    known.write_text("# terms\nhoán_dụ\nẩn dụ\n", encoding="utf-8")
+    d = UserDictionary.read(known=known)
+    assert d.known == ("hoán_dụ", "ẩn dụ") and not d.words and len(d) == 2 and bool(d)
+    assert d.known_syllables() == [["hoán", "dụ"], ["ẩn", "dụ"]]
+    assert repr(d) == "UserDictionary(0 words, 0 never-join entries, 2 known)"
+    with pytest.raises(TypeError):
+        UserDictionary(known="hoán dụ")
+
+
+def test_cli_known_words(tmp_path, capsys):
+    known = tmp_path / "known.txt"
+    known.write_text("hoán dụ\nthành phố\nqwzx dụ\n", encoding="utf-8")
+    src = tmp_path / "in.txt"
+    src.write_text("Thành phố là một phép hoán dụ\n", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    assert main(["segment", str(src), "-o", str(out), "--known-words", str(known)]) == 0
+    assert out.read_text(encoding="utf-8") == "Thành_phố là một phép hoán_dụ\n"
+    err = capsys.readouterr().err
+    assert "1 words new to the model, 1 known already, 1 left out" in err
+    assert main(["segment", str(src), "--known-words", str(tmp_path / "nope.txt")]) == 2
+    assert "nope.txt" in capsys.readouterr().err

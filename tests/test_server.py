@@ -156,6 +156,15 @@ def test_app_with_a_user_dictionary(serve, tmp_path):
     assert r.json()["results"][0]["text"] == "Hà_Nội mưa_to"
 
 
+def test_app_with_known_words(serve, tmp_path):
+    known = tmp_path / "known.txt"
+    known.write_text("hoán dụ\n", encoding="utf-8")
+    url = serve(create_app(known_words=str(known)))
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.post("/v1/segment", json={"text": "phép hoán dụ"})
+    assert r.json()["results"][0]["text"] == "phép hoán_dụ"
+
+
 def test_requests_are_segmented_a_few_at_a_time(serve, monkeypatch):
     # CPU-bound work under the GIL: running every queued request at once only costs memory.
     import threading

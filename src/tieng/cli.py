@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -116,20 +117,31 @@ def _transform_lines(
 
 def _dictionary(args: argparse.Namespace) -> UserDictionary | None:
     words, never = getattr(args, "user_dict", None), getattr(args, "never_join", None)
-    if not words and not never:
+    known = getattr(args, "known_words", None)
+    if not words and not never and not known:
         return None
     try:
-        return UserDictionary.read(words, never)
+        return UserDictionary.read(words, never, known)
     except DictionaryError as e:
         raise InputError(str(e)) from None
 
 
 def _segmenter(args: argparse.Namespace) -> Segmenter:
-    return Segmenter(
+    seg = Segmenter(
         args.model,
         pretokenized=getattr(args, "pretokenized", False),
         dictionary=_dictionary(args),
     )
+    if seg.dictionary is not None and seg.dictionary.known and not getattr(args, "quiet", False):
+        status = Counter(seg.model.lexicon_status(seg.dictionary.known_syllables()))
+        print(
+            f"tieng: {args.known_words}: {status['new']} words new to the model, "
+            f"{status['known']} known already, {status['unusable']} left out (one syllable, "
+            f"more than {seg.model.spec.max_word} syllables, or a syllable the model has "
+            "never seen)",
+            file=sys.stderr,
+        )
+    return seg
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
@@ -378,7 +390,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _segmenter(args)  # a bad model or dictionary file fails here, with a clear message
     if args.model:
         os.environ["TIENG_MODEL"] = str(Path(args.model).resolve())
-    for name, value in (("TIENG_USER_DICT", args.user_dict), ("TIENG_NEVER_JOIN", args.never_join)):
+    for name, value in (
+        ("TIENG_USER_DICT", args.user_dict),
+        ("TIENG_NEVER_JOIN", args.never_join),
+        ("TIENG_KNOWN_WORDS", args.known_words),
+    ):
         if value:
             os.environ[name] = str(Path(value).resolve())
     os.environ["TIENG_MAX_BODY"] = str(args.max_body)
@@ -443,6 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="FILE",
             help="sequences whose syllables are never joined to one another, one a line",
         )
+        sp.add_argument(
+            "--known-words",
+            metavar="FILE",
+            help="words the model should know, one a line: hints it weighs in context, not "
+            "rules (unlike --user-dict); for terms its training data lacked",
+        )
 
     sp = sub.add_parser("segment", help="segment text into words (VLSP format)")
     io_args(sp)
@@ -499,7 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--resume", action="store_true", help="skip inputs whose output is already complete"
     )
-    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sp.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar, no notes on stderr"
+    )
     sp.set_defaults(func=cmd_segment)
 
     sp = sub.add_parser("tokenize", help="split text into tokens, separated by spaces")

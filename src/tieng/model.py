@@ -19,6 +19,7 @@ import json
 import os
 import struct
 import zlib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from .features import (
     ScoreTables,
     Shape,
     gap_features,
+    lexicon_hashes,
 )
 from .vocabulary import UNKNOWN, Vocabulary
 
@@ -320,6 +322,59 @@ class Model:
         return cls.from_bytes(data, str(path))
 
     # ----------------------------------------------------------------- helpers
+    def with_words(self, words: Iterable[Sequence[str]]) -> Model:
+        """A model that also knows ``words`` (each a list of syllables) as words.
+
+        The words go into the lexicon the features look up, as if they had been seen in
+        training; the weights are not retrained and are shared with this model, which is left
+        as it was.  The model then weighs a known word in its context, as it does the words of
+        its training data: it usually joins it, but not everywhere.  Words of one syllable,
+        longer than ``spec.max_word`` syllables, or with a syllable the vocabulary does not
+        know cannot be represented and are left out (see :meth:`lexicon_status`).
+
+        >>> from tieng import Segmenter
+        >>> m = Segmenter().model
+        >>> m2 = m.with_words([["hoán", "dụ"]])
+        >>> len(m2.lexicon) - len(m.lexicon)
+        1
+        """
+        rows = Model.build_lexicon(self.vocabulary, [list(w) for w in words], self.spec.max_word)
+        if not len(rows):
+            return self
+        lexicon = np.unique(np.concatenate([self.lexicon, rows]), axis=0)
+        new = Model(
+            self.vocabulary,
+            lexicon,
+            self.weights,
+            self.bias,
+            self.spec,
+            self.metadata,
+            self.classes,
+        )
+        new._tables = self._tables  # same weights: the score tables can be shared
+        return new
+
+    def lexicon_status(self, words: Iterable[Sequence[str]]) -> list[str]:
+        """For each word (a list of syllables): ``"known"`` when the lexicon has it already,
+        ``"new"`` when :meth:`with_words` would add it, ``"unusable"`` when it cannot.
+
+        >>> from tieng import Segmenter
+        >>> m = Segmenter().model
+        >>> m.lexicon_status([["thành", "phố"], ["hoán", "dụ"], ["xyzzy", "dụ"], ["dụ"]])
+        ['known', 'new', 'unusable', 'unusable']
+        """
+        have = self._lexicon.words
+        out = []
+        for ids in self.vocabulary.ids_of_words([list(w) for w in words]):
+            if not 2 <= len(ids) <= self.spec.max_word or UNKNOWN in ids:
+                out.append("unusable")
+                continue
+            row = np.zeros((1, self.spec.max_word), np.uint32)
+            row[0, : len(ids)] = ids
+            key = lexicon_hashes(row, np.array([len(ids)]))
+            out.append("known" if have.contains(key)[0] else "new")
+        return out
+
     @staticmethod
     def build_lexicon(vocabulary: Vocabulary, words: list[list[str]], max_word: int) -> np.ndarray:
         """Lexicon matrix (one row of syllable ids a word, 0-padded) of multi-syllable

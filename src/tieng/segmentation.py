@@ -141,6 +141,7 @@ class Segmenter:
         self._bundled = model is None
         self.pretokenized = bool(pretokenized)
         self._lock = threading.Lock()
+        self._scorer = self._scoring_model()
 
     # -------------------------------------------------------------- pickling
     def __reduce__(self):
@@ -175,7 +176,15 @@ class Segmenter:
         new = object.__new__(Segmenter)
         new.__dict__.update(self.__dict__)  # the model and its lock are shared
         new.dictionary = dictionary
+        new._scorer = new._scoring_model()
         return new
+
+    def _scoring_model(self) -> Model:
+        """The model, with the dictionary's ``known`` words added to its lexicon."""
+        d = self.dictionary
+        return (
+            self.model.with_words(d.known_syllables()) if d is not None and d.known else self.model
+        )
 
     # -------------------------------------------------------------- core
     def _analyze(self, texts: list[str], sentences: bool = False) -> _Batch:
@@ -215,10 +224,10 @@ class Segmenter:
                 if b - a > 2 and has_credit(texts[int(doc_of[a])]):
                     for k in credit_breaks(tokens[a:b]):
                         breaks[a + k] = True
-        scores = self.model.join_scores(codes, breaks)
+        scores = self._scorer.join_scores(codes, breaks)
         joins = scores > 0
         fixed = None
-        if self.dictionary:
+        if self.dictionary is not None and (self.dictionary.words or self.dictionary.never_join):
             fixed = self.dictionary.apply(tokens, breaks, joins)
         return _Batch(texts, tokens, starts, doc_bounds, joins, sent, scores, fixed)
 

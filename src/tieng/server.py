@@ -181,16 +181,23 @@ def create_app(
     max_body: int | None = None,
     user_dict: str | None = None,
     never_join: str | None = None,
+    known_words: str | None = None,
 ) -> FastAPI:
     """The ASGI application; ``model`` is a model file (default: the bundled one), and
-    ``user_dict`` / ``never_join`` are user dictionary files (see :class:`tieng.UserDictionary`).
+    ``user_dict`` / ``never_join`` / ``known_words`` are user dictionary files (see
+    :class:`tieng.UserDictionary`).
     """
     model = model if model is not None else os.environ.get("TIENG_MODEL") or None
     if max_body is None:
         max_body = int(os.environ.get("TIENG_MAX_BODY", DEFAULT_MAX_BODY))
     user_dict = user_dict or os.environ.get("TIENG_USER_DICT") or None
     never_join = never_join or os.environ.get("TIENG_NEVER_JOIN") or None
-    dictionary = UserDictionary.read(user_dict, never_join) if user_dict or never_join else None
+    known_words = known_words or os.environ.get("TIENG_KNOWN_WORDS") or None
+    dictionary = (
+        UserDictionary.read(user_dict, never_join, known_words)
+        if user_dict or never_join or known_words
+        else None
+    )
     segmenter = Segmenter(model, dictionary=dictionary)  # once per worker; thread-safe
     busy = threading.BoundedSemaphore(_CONCURRENT)
 
