@@ -5,7 +5,7 @@ Input: the VLSP 2013 test set detokenized (raw news text), repeated to >= 1,000,
 Reports syllables/s end to end (process start, model loading and writing included), the same
 with start-up left out (total time minus the cold start), the cold start (process start ->
 first sentence segmented) and peak RSS.
-Usage: python benchmarks/speed.py [--data DIR] [--min-syllables N] [--runs K]
+Usage: python benchmarks/speed.py [--data DIR] [--min-syllables N] [--runs K] [--model FILE]
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def main() -> int:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--min-syllables", type=int, default=1_000_000)
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     args = p.parse_args()
     test = args.data / "vlsp2013_ws_test.txt"
     if not test.is_file():
@@ -54,6 +55,7 @@ def main() -> int:
     reps = -(-args.min_syllables // syllables)
     raw = "\n".join(detokenize(g) for g in gold) + "\n"
     tieng_cmd = [sys.executable, "-m", "tieng"]
+    model = ["--model", str(args.model)] if args.model else []
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.txt"
         src.write_text(raw * reps, encoding="utf-8")
@@ -63,13 +65,15 @@ def main() -> int:
         peak = 0
         for _ in range(args.runs):
             # A fresh process each run: the total includes start-up and model loading.
-            dt, rss = timed(one_core([*tieng_cmd, "segment", str(src), "-o", str(out)]))
+            dt, rss = timed(one_core([*tieng_cmd, "segment", *model, str(src), "-o", str(out)]))
             times.append(dt)
             peak = max(peak, rss)
         first = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.\n"
         colds = [
             timed(
-                one_core([*tieng_cmd, "segment"]), input=first.encode(), stdout=subprocess.DEVNULL
+                one_core([*tieng_cmd, "segment", *model]),
+                input=first.encode(),
+                stdout=subprocess.DEVNULL,
             )[0]
             for _ in range(5)
         ]

@@ -22,6 +22,25 @@ def test_round_trip_bytes(tiny_model):
     assert again.metadata == tiny_model.metadata
 
 
+def test_weights_are_half_precision_and_single_precision_files_still_load(tiny_model):
+    assert tiny_model.weights.dtype == np.float16  # what training writes
+    wide = Model(
+        tiny_model.vocabulary,
+        tiny_model.lexicon,
+        tiny_model.weights.astype(np.float32),
+        tiny_model.bias,
+        tiny_model.spec,
+        tiny_model.metadata,
+        tiny_model.classes,
+    )
+    again = Model.from_bytes(wide.to_bytes())
+    assert again.weights.dtype == np.float32
+    codes = tiny_model.vocabulary.codes("Thành phố sẽ đầu tư xây dựng hai tuyến".split())
+    breaks = np.zeros(len(codes), bool)
+    breaks[0] = True
+    assert np.array_equal(again.join_scores(codes, breaks), tiny_model.join_scores(codes, breaks))
+
+
 def test_save_is_atomic_and_loads(tiny_model, tmp_path):
     path = tmp_path / "m.tieng"
     tiny_model.save(path)

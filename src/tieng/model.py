@@ -115,7 +115,9 @@ class Model:
             raise ModelError("syllable classes given, but the features do not use them")
         self.classes = classes  # class of each vocabulary id (0: none), or None
         self._lexicon = Lexicon(lexicon, (lexicon != 0).sum(axis=1))
-        self.weights = weights
+        if weights.dtype not in (np.float16, np.float32):
+            weights = weights.astype(np.float32)
+        self.weights = weights  # float16 (what training writes) or float32
         self.bias = float(bias)
         self.spec = spec
         self.metadata = dict(metadata or {})
@@ -289,8 +291,6 @@ class Model:
         if keys == [""]:
             keys = []
         weights = arrays["weights"]
-        if weights.dtype != np.float32:
-            weights = weights.astype(np.float32)
         lexicon = arrays["lexicon"]
         if (
             lexicon.ndim != 2

@@ -409,7 +409,10 @@ def train(
         },
     }
     meta.update(metadata or {})
-    return Model(vocab, lexicon, coef, bias, spec, meta, class_of)
+    # Half precision: half the file and half the memory traffic of scoring (the hashed weight
+    # lookups are what scoring waits on); a score moves by about 0.001 at most.
+    weights = np.clip(coef.astype(np.float32), -60000, 60000).astype(np.float16)
+    return Model(vocab, lexicon, weights, bias, spec, meta, class_of)
 
 
 def predict_joins(model: Model, sentences_tokens: Sequence[Sequence[str]]) -> list[np.ndarray]:
