@@ -54,7 +54,11 @@ def _key(token: str) -> str:
 
 
 def _entry_tokens(entry: str) -> list[str]:
-    return scan(entry.replace("_", " "), False)[0]
+    text = entry.replace("_", " ")
+    parts = text.split(" ")
+    if all(p.isalpha() for p in parts):  # the common case, which scan would cut the same way
+        return parts
+    return scan(text, False)[0]
 
 
 class UserDictionary:
