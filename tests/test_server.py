@@ -147,22 +147,20 @@ def test_segment_with_confidence(client):
     assert all("confidence" not in w for w in plain["words"])
 
 
-def test_app_with_a_user_dictionary(serve, tmp_path):
+@pytest.mark.parametrize(
+    "option, entry, text, expected",
+    [
+        ("user_dict", "mưa to", "Hà Nội mưa to", "Hà_Nội mưa_to"),
+        ("known_words", "hoán dụ", "phép hoán dụ", "phép hoán_dụ"),
+    ],
+)
+def test_app_with_a_user_dictionary(serve, tmp_path, option, entry, text, expected):
     words = tmp_path / "words.txt"
-    words.write_text("mưa to\n", encoding="utf-8")
-    url = serve(create_app(user_dict=str(words)))
+    words.write_text(entry + "\n", encoding="utf-8")
+    url = serve(create_app(**{option: str(words)}))
     with httpx.Client(base_url=url, timeout=30) as c:
-        r = c.post("/v1/segment", json={"text": "Hà Nội mưa to"})
-    assert r.json()["results"][0]["text"] == "Hà_Nội mưa_to"
-
-
-def test_app_with_known_words(serve, tmp_path):
-    known = tmp_path / "known.txt"
-    known.write_text("hoán dụ\n", encoding="utf-8")
-    url = serve(create_app(known_words=str(known)))
-    with httpx.Client(base_url=url, timeout=30) as c:
-        r = c.post("/v1/segment", json={"text": "phép hoán dụ"})
-    assert r.json()["results"][0]["text"] == "phép hoán_dụ"
+        r = c.post("/v1/segment", json={"text": text})
+    assert r.json()["results"][0]["text"] == expected
 
 
 def test_requests_are_segmented_a_few_at_a_time(serve, monkeypatch):
