@@ -11,7 +11,7 @@ separated by spaces or "_" ("trí tuệ nhân tạo", "trí_tuệ_nhân_tạo"):
 * ``known``: words the model should know, as if they had been in its training data. Unlike
   ``words`` they are hints, not rules: the model weighs them in context, so a known word is
   usually joined but not where its context says otherwise. They help most with terms the
-  training data never had (about 0.6 F1 on held-out treebank text when every unseen word
+  training data never had (0.6 to 1.2 F1 on held-out treebank text when every unseen word
   of it is supplied; docs/REPORT.md). A known word must have two or more syllables, all of
   them syllables the model has seen; others are left out.
 
