@@ -42,6 +42,15 @@ def test_segment_column(spark):
         segment_column(df, "body")
 
 
+def test_segment_column_with_a_dictionary(spark):
+    from tieng.spark import segment_column
+
+    df = spark.createDataFrame([(1, "Hà Nội mưa to, một phép hoán dụ")], "id long, text string")
+    d = tieng.UserDictionary(["mưa to"], known=["hoán dụ"])
+    out = segment_column(df, "text", "seg", dictionary=d).collect()
+    assert out[0].seg == "Hà_Nội mưa_to , một phép hoán_dụ"
+
+
 def test_import_tieng_does_not_import_pyspark():
     code = "import sys, tieng; tieng.segment('Hà Nội'); print('pyspark' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .dictionary import UserDictionary
 from .segmentation import Segmenter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,12 +22,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["segment_column"]
 
-_loaded: dict[tuple[str | None, bool], Segmenter] = {}
+_loaded: dict[tuple[str | None, bool, UserDictionary | None], Segmenter] = {}
 
 
-def _segmenter(model: str | None, pretokenized: bool) -> Segmenter:
+def _segmenter(
+    model: str | None, pretokenized: bool, dictionary: UserDictionary | None = None
+) -> Segmenter:
     """The segmenter of this Python worker, loaded on its first batch."""
-    key = (model, pretokenized)
+    key = (model, pretokenized, dictionary)
     seg = _loaded.get(key)
     if seg is None:
         path = model
@@ -34,7 +37,8 @@ def _segmenter(model: str | None, pretokenized: bool) -> Segmenter:
             from pyspark import SparkFiles  # a file shipped with --files / addFile
 
             path = SparkFiles.get(os.path.basename(model))
-        seg = _loaded[key] = Segmenter(path, pretokenized=pretokenized)
+        seg = Segmenter(path, pretokenized=pretokenized, dictionary=dictionary)
+        _loaded[key] = seg
     return seg
 
 
@@ -45,13 +49,16 @@ def segment_column(
     *,
     model: str | None = None,
     pretokenized: bool = False,
+    dictionary: UserDictionary | None = None,
     batch_size: int = 1024,
 ) -> DataFrame:
     """``df`` with a column ``output_col`` holding ``input_col`` in the underscore format.
 
     ``model`` is ``None`` for the bundled model, or the path of a model file that every
     executor can read (or a file shipped with ``spark-submit --files``, named by its base
-    name).  Null texts give null.  Every other column is kept as it is.
+    name).  ``dictionary`` is a :class:`~tieng.UserDictionary` (user words, never-join
+    entries, known words); it travels to the executors with the task.  Null texts give
+    null.  Every other column is kept as it is.
     """
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -63,7 +70,7 @@ def segment_column(
     schema = StructType([*fields, StructField(output_col, StringType(), True)])
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
-        seg = _segmenter(model, pretokenized)
+        seg = _segmenter(model, pretokenized, dictionary)
         for pdf in batches:
             texts = pdf[input_col]
             present = texts.notna()
