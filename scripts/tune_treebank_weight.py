@@ -7,7 +7,7 @@ blocks of that second part, chosen by a seeded hash. The model is trained on eve
 else: the rest of the WS training set and the POS-train sentences that are in neither the WS
 training set nor the test set, with the treebank-style sentences weighted by --weight.
 Usage: python scripts/tune_treebank_weight.py --weight 3 [--domains] [--classes K] [--data DIR]
-       [--l2 X] [--max-iter 300] [--dev-fold K] [--save FILE]
+       [--l2 X] [--max-iter 300] [--folds 5] [--dev-fold K] [--save FILE]
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def main() -> int:
     p.add_argument("--min-feature-count", type=int, default=1)
     p.add_argument("--no-affixes", action="store_true", help="leave out the affix templates")
     p.add_argument("--classes", type=int, default=0, help="syllable classes (default 0: none)")
+    p.add_argument(
+        "--folds", type=int, default=5, help="jackknife folds for the lexicon (default 5)"
+    )
     p.add_argument(
         "--domains",
         action="store_true",
@@ -83,6 +86,7 @@ def main() -> int:
         min_feature_count=args.min_feature_count,
         affixes=not args.no_affixes,
         classes=args.classes,
+        folds=args.folds,
         progress=say,
     )
     if args.save:
