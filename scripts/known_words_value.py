@@ -3,7 +3,8 @@
 The list is drawn from the treebank-style dev fold itself, so it is an upper bound for what
 a real dictionary can bring: the multi-syllable dev words the model's lexicon lacks (all of
 them, or a seeded share), and, to see the harm a poor list does, the same plus as many
-syllable pairs that the dev gold splits ("nói về"). The model must not have seen the dev
+syllable pairs that the dev gold splits ("nói về"). The last row gives that poor list as
+user words, rules that always join, for comparison. The model must not have seen the dev
 fold: save one with scripts/tune_treebank_weight.py --save.
 Usage: python scripts/known_words_value.py HELD_OUT.tieng [--dev-fold K] [--data DIR]
 """
@@ -64,13 +65,15 @@ def main() -> int:
         "to the model's lexicon"
     )
     print("| known words | dev F1 | P | R |\n|---|---:|---:|---:|")
-    for name, known in (
-        ("none", []),
-        (f"half of the new dev words ({len(half)})", half),
-        (f"all new dev words ({len(new)})", new),
-        (f"all new dev words + {len(wrong)} pairs the gold splits", new + wrong),
+    for name, known, rules in (
+        ("none", [], False),
+        (f"half of the new dev words ({len(half)})", half, False),
+        (f"all new dev words ({len(new)})", new, False),
+        (f"all new dev words + {len(wrong)} pairs the gold splits", new + wrong, False),
+        ("the same, as user words (rules)", new + wrong, True),
     ):
-        mine = seg.with_dictionary(UserDictionary(known=known)) if known else seg
+        d = UserDictionary(known, ()) if rules else UserDictionary(known=known)
+        mine = seg.with_dictionary(d) if known else seg
         sc = evaluate(gold, mine.pipe_text(raw))
         print(f"| {name} | {sc.f1:.2f} | {sc.precision:.2f} | {sc.recall:.2f} |")
     return 0
