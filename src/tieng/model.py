@@ -351,7 +351,9 @@ class Model:
             self.metadata,
             self.classes,
         )
-        new._tables = self._tables  # same weights: the score tables can be shared
+        if self._tables is None:
+            self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
+        new._tables = self._tables  # same weights: the score tables are shared, not rebuilt
         return new
 
     def lexicon_status(self, words: Iterable[Sequence[str]]) -> list[str]:
