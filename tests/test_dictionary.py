@@ -317,3 +317,20 @@ def test_cli_known_words(tmp_path, capsys):
     assert "1 words new to the model, 1 known already, 1 left out" in err
     assert main(["segment", str(src), "--known-words", str(tmp_path / "nope.txt")]) == 2
     assert "nope.txt" in capsys.readouterr().err
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    known=st.lists(st.text(min_size=1, max_size=20), max_size=5),
+    text=st.text(max_size=60),
+)
+def test_known_words_never_lose_or_move_characters(seg, known, text):
+    from tieng.tokenization import SPACE_CHARS
+
+    spans = seg.with_dictionary(UserDictionary(known=known)).segment_spans(text)
+    assert all(text[s.start : s.end] == s.text for s in spans)
+    pos = 0
+    for s in spans:  # in order, not overlapping, only white space between them
+        assert s.start >= pos and all(ch in SPACE_CHARS for ch in text[pos : s.start])
+        pos = s.end
+    assert all(ch in SPACE_CHARS for ch in text[pos:])
