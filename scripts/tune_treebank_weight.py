@@ -36,6 +36,7 @@ def main() -> int:
     p.add_argument("--max-iter", type=int, default=300)
     p.add_argument("--l2", type=float, default=1.0, help="L2 penalty (default 1)")
     p.add_argument("--min-feature-count", type=int, default=1)
+    p.add_argument("--min-count", type=int, default=2, help="vocabulary floor (default 2)")
     p.add_argument("--no-affixes", action="store_true", help="leave out the affix templates")
     p.add_argument("--classes", type=int, default=0, help="syllable classes (default 0: none)")
     p.add_argument(
@@ -87,6 +88,7 @@ def main() -> int:
         affixes=not args.no_affixes,
         classes=args.classes,
         folds=args.folds,
+        min_count=args.min_count,
         progress=say,
     )
     if args.save:
