@@ -99,8 +99,9 @@ class Segmenter:
     ``model`` is a path to a model file, the file's bytes, a loaded :class:`~tieng.model.Model`,
     or ``None`` for the model that ships with ``tieng``.  With ``pretokenized=True`` the input
     is taken as already tokenized: only white space separates tokens.  A
-    :class:`~tieng.UserDictionary` adds words that are always joined and sequences that are
-    never joined (see :meth:`with_dictionary`).
+    :class:`~tieng.UserDictionary` adds words that are always joined, sequences that are
+    never joined, and known words that the model weighs in context (see
+    :meth:`with_dictionary`).
 
     A segmenter is safe to share between threads, and pickles as its model path (or the
     model's bytes), so it travels cheaply to worker processes.
