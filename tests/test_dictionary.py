@@ -314,7 +314,7 @@ def test_cli_known_words(tmp_path, capsys):
     assert main(["segment", str(src), "-o", str(out), "--known-words", str(known)]) == 0
     assert out.read_text(encoding="utf-8") == "Thành_phố là một phép hoán_dụ\n"
     err = capsys.readouterr().err
-    assert "1 words new to the model, 1 known already, 1 left out" in err
+    assert "1 word new to the model, 1 known already, 1 left out" in err
     assert main(["segment", str(src), "--known-words", str(tmp_path / "nope.txt")]) == 2
     assert "nope.txt" in capsys.readouterr().err
 

@@ -135,7 +135,8 @@ def _segmenter(args: argparse.Namespace) -> Segmenter:
     if seg.dictionary is not None and seg.dictionary.known and not getattr(args, "quiet", False):
         status = Counter(seg.model.lexicon_status(seg.dictionary.known_syllables()))
         print(
-            f"tieng: {args.known_words}: {status['new']} words new to the model, "
+            f"tieng: {args.known_words}: {status['new']} "
+            f"word{'s' if status['new'] != 1 else ''} new to the model, "
             f"{status['known']} known already, {status['unusable']} left out (one syllable, "
             f"more than {seg.model.spec.max_word} syllables, or a syllable the model has "
             "never seen)",
