@@ -46,9 +46,10 @@ def main() -> int:
     vocab = plain.model.vocabulary.keys
     known = [" ".join(rng.choices(vocab, k=rng.choice((2, 2, 3, 4)))) for _ in range(50_000)]
     t0 = time.perf_counter()
-    hinted = plain.with_dictionary(UserDictionary(known=known))
+    hints = UserDictionary(known=known)
+    hinted = plain.with_dictionary(hints)
     dt = time.perf_counter() - t0
-    grown = plain.model.with_words(k.split() for k in known)  # what the segmenter looks up
+    grown = plain.model.with_words(hints.known_syllables())  # what the segmenter looks up
     print(
         f"50,000 known words: lexicon {len(plain.model.lexicon):,} -> "
         f"{len(grown.lexicon):,} words, in {dt:.2f} s"
