@@ -39,6 +39,24 @@ def texts(s):
         ("Co-op Mart, H'Mông", ["Co-op", "Mart", ",", "H'Mông"]),
         ("v.v. và v.v...", ["v.v.", "và", "v.v..."]),
         ("H5N1 m2 1A", ["H5N1", "m2", "1A"]),
+        # Web text: addresses without a scheme and file names stay whole, as in training.
+        ("đọc vnexpress.net, tuoitre.vn.", ["đọc", "vnexpress.net", ",", "tuoitre.vn", "."]),
+        ("xem home.vnn.vn/tin-tuc/a.html.", ["xem", "home.vnn.vn/tin-tuc/a.html", "."]),
+        ("trên MSN.com và VNEXPRESS.NET", ["trên", "MSN.com", "và", "VNEXPRESS.NET"]),
+        ("gửi báo_cáo.docx và ảnh.JPG", ["gửi", "báo_cáo.docx", "và", "ảnh.JPG"]),
+        # ... but two sentences glued at a full stop are still two sentences.
+        ("hết ngày.Tuy vậy", ["hết", "ngày", ".", "Tuy", "vậy"]),
+        ("the end.It was", ["the", "end", ".", "It", "was"]),
+        ("biến snake_case và a_b_c", ["biến", "snake_case", "và", "a_b_c"]),
+        ("bản v1.2.3 của Python3.11", ["bản", "v1.2.3", "của", "Python3.11"]),
+        # Document numbers split at the slashes, dates do not.
+        (
+            "Luật số 10/2012/QH13 ngày 3/2/2020",
+            ["Luật", "số", "10", "/", "2012", "/", "QH13", "ngày", "3/2/2020"],
+        ),
+        ("số 15/2020/NĐ-CP", ["số", "15", "/", "2020", "/", "NĐ-CP"]),
+        ("nắng 25°C, đêm 20 °C", ["nắng", "25", "°C", ",", "đêm", "20", "°C"]),
+        ("góc 15°45", ["góc", "15", "°", "45"]),
         ("", []),
         ("   \n\t ", []),
     ],
@@ -86,3 +104,20 @@ def test_token_offsets_rebuild_any_input(text):
         pos = t.end
     rebuilt.append(text[pos:])
     assert "".join(rebuilt) == text
+
+
+@pytest.mark.parametrize("token", ["vnexpress.net", "home.vnn.vn/tin", "data.csv", "www.a.vn"])
+def test_addresses_and_file_names_are_links(token):
+    from tieng.features import JOINABLE, Shape
+    from tieng.vocabulary import shape_of
+
+    assert shape_of(token) == Shape.LINK
+    assert not JOINABLE[Shape.LINK]  # never part of a multi-syllable word
+
+
+@pytest.mark.parametrize("token", ["TP.", "PGS.TS.", "Tp.HCM", "U.S."])
+def test_abbreviations_are_not_links(token):
+    from tieng.features import Shape
+    from tieng.vocabulary import shape_of
+
+    assert shape_of(token) == Shape.DOTTED

@@ -623,9 +623,9 @@ def parse_segmented(line: str) -> list[list[str]]:
     The inverse of the text output.
 
     >>> print(Segmenter().segment_text("Hà Nội có biến my_var"))
-    Hà_Nội có biến my \_ var
-    >>> parse_segmented("Hà_Nội có biến my \\_ var snake\\_case")
-    [['Hà', 'Nội'], ['có'], ['biến'], ['my'], ['_'], ['var'], ['snake_case']]
+    Hà_Nội có biến my\_var
+    >>> parse_segmented("Hà_Nội có biến my\\_var a \\_ b")
+    [['Hà', 'Nội'], ['có'], ['biến'], ['my_var'], ['a'], ['_'], ['b']]
     """
     words: list[list[str]] = []
     for chunk in line.split():

@@ -55,6 +55,26 @@ _ABBREVIATIONS = (
     "St|Mr|Mrs|Ms|Dr|Jr|Sr|Co|Corp|Ltd|Inc|etc|vs|No|Nxb|Bt|BT|BV|CLB|UBND|HĐND"
 )
 _FOLLOWED = r"(?=[ \t\u00a0]*[^\s.,;:!?)\]}\"”’'…])"
+# Web addresses written without a scheme (vnexpress.net, home.vnn.vn/tin) and file names
+# (bao_cao.docx, data.csv): the training data keeps such names whole.  Only these endings
+# count, and in lower case (or a few in capitals), so that two sentences glued at a full
+# stop ("ngày.Tuy", "end.It") are not taken for one.
+_DOMAIN_ENDINGS = (
+    "com|net|org|edu|gov|mil|int|info|biz|name|pro|asia|io|app|dev|tv|vn|uk|us|ca|au|jp|kr|"
+    "cn|tw|hk|sg|th|la|kh|my|id|ph|in|fr|de|it|es|nl|ru|ch|se|eu|COM|NET|ORG|EDU|GOV|INFO|VN"
+)
+_FILE_ENDINGS = (
+    "txt|csv|tsv|json|jsonl|xml|html?|md|pdf|docx?|xlsx?|pptx?|odt|ods|rtf|jpe?g|png|gif|bmp|"
+    "svg|webp|tiff?|mp3|mp4|wav|avi|mkv|mov|zip|rar|7z|gz|tar|py|js|ts|java|cpp|exe|apk|iso|"
+    "TXT|CSV|PDF|DOCX?|XLSX?|PPTX?|JPE?G|PNG|GIF|MP3|MP4|ZIP|RAR"  # not TS, MD: PGS.TS.
+)
+_NAME_PART = rf"[^\W_][\w{_M}-]{{0,63}}"  # bounded, like every repeat below
+_BARE_LINK = (
+    rf"(?<![\w.@/-])(?:{_NAME_PART}\.){{1,8}}(?:(?:{_DOMAIN_ENDINGS})(?![\w{_M}-])"
+    r"(?:/[^\s<>\"“”]*[^\s<>\"“”.,;:!?)\]}'’])?"
+    rf"|(?:{_FILE_ENDINGS})(?![\w{_M}-]))"
+)
+_LINK_RE = re.compile(rf"(?:https?://|ftp://|www\.)\S|{_BARE_LINK}$")
 
 _PATTERN = "|".join(
     [
@@ -67,6 +87,13 @@ _PATTERN = "|".join(
         # on long runs of letters and dots with no "@".
         r"[^\W_][\w.+-]{0,63}@[^\W_][\w-]*(?:\.[\w-]+)+",
         rf"(?<![\w@#])[@#][^\W_][\w{_M}]*",
+        _BARE_LINK,
+        # Names written with underscores (snake_case, ten_file): one token, escaped on output.
+        rf"{_WORD}(?:_+{_WORD})+",
+        # Version numbers: Python3.11 v1.2.3 iOS17.2.
+        r"[^\W\d_]+\d+(?:\.\d+)+(?![^\W_])",
+        # Document numbers split at each slash, as in the training data: 45 / 2004 / NQ-CP.
+        r"\d+(?=(?:/\d+){0,3}/[^\W\d_])",
         # Repeats are bounded ({0,15}, {1,7}) so that no match, and no failed attempt, costs
         # more than a few dozen characters: tokenizing stays linear on any input.
         # Numbers, dates and times: 1.000.000 3,5 -2,5 10% 27/11/2023 6-2004 8h30 10:30 m2 1A.
@@ -74,13 +101,16 @@ _PATTERN = "|".join(
         rf"(?:-[^\W_]+){{0,7}}",
         r"[vV]\.[vV]\.+",
         # Dotted abbreviations and initials: U.S. PGS.TS. V.H.Q. Tp.HCM T.Ư C.C.Chen
-        rf"(?<![^\W_])(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}\.(?![^\W_])",
-        rf"(?<![^\W_])(?:{_L}{{1,3}}\.){{1,7}}{_L}+(?:[{_M}]+[^\W_]*)*",
+        # A lower-case start is a word and a full stop ("hôm qua.Nó"), unless it is one
+        # letter (đ.m.) or tp./tx. (tp.HCM).
+        rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}\.(?![^\W_])",
+        rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.|t[px]\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}+(?:[{_M}]+[^\W_]*)*",
         rf"(?<![^\W_])(?:{_ABBREVIATIONS})\.{_FOLLOWED}",
         rf"(?<![^\W_])[{_UPPER}][{_M}]*\.{_FOLLOWED}",
         # Words: letters and digits, with inner apostrophes (H'Mông) and hyphens (Co-op).
         rf"{_WORD}(?:['’]{_WORD}){{0,7}}(?:-{_WORD}(?:['’]{_WORD}){{0,7}}){{0,7}}",
         r"\.{2,}|…+|[!?]{2,}|-{2,}|={2,}|\*{2,}|_{2,}|~{2,}",
+        r"°[CF](?![^\W_])",  # a temperature unit, as in the training data: 25 °C
         r"(?<![^\s(\[\"“])(?:[:;=][-'^]?[)(\]\[DPpOo3/\\|*]+|<3|\^[_.-]?\^)(?![^\W_])",
         _EMOJI,
         r"(?s:.)",

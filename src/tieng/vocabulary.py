@@ -9,7 +9,7 @@ import numpy as np
 
 from .features import Shape
 from .normalization import canonical_key
-from .tokenization import SPACE_CHARS
+from .tokenization import _LINK_RE, SPACE_CHARS
 
 __all__ = ["UNKNOWN", "Vocabulary", "shape_of"]
 
@@ -45,6 +45,7 @@ def shape_of(token: str) -> int:
         "://" in token
         or "@" in token[1:]
         or (token.startswith(("www.", "#", "@")) and len(token) > 1)
+        or ("." in token and _LINK_RE.match(token))  # vnexpress.net, data.csv
     ):
         return Shape.LINK
     letters = digits = 0
