@@ -5,8 +5,9 @@ the white space between them.  Pieces cover the input exactly, in order, so the 
 token are the sums of the lengths of the pieces before it and ``"".join(pieces) == text``
 always holds.  Conventions follow the VLSP 2013 corpus: punctuation is a token of its own,
 while numbers with separators (``1.000.000``, ``3,5``, ``-2,5``, ``10%``), dates and times
-(``27/11/2023``, ``6-2004``, ``8h30``, ``10:30``), URLs, e-mail addresses, @mentions,
-#hashtags, abbreviations (``TP.``, ``GS.``, ``PGS.TS.``, ``Tp.HCM``, ``U.S.``), ellipses,
+(``27/11/2023``, ``6-2004``, ``8h30``, ``10:30``), URLs (``vnexpress.net`` too), file
+names, e-mail addresses, @mentions, #hashtags, ``snake_case`` names, version numbers
+(``v1.2.3``), abbreviations (``TP.``, ``GS.``, ``PGS.TS.``, ``Tp.HCM``, ``U.S.``), ellipses,
 emoji and emoticons stay whole.
 """
 
