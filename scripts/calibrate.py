@@ -1,10 +1,13 @@
 """Calibrate a model's confidences on the treebank-style dev split, and write them into a model.
 
-The join probability of a gap is ``sigmoid(scale * score + shift)``.  ``scale`` and ``shift``
-are fitted (Platt scaling: least log-loss) on the gaps of the treebank-style dev split (see
+The join probability of a gap is ``sigmoid(scale * score + shift)``; a word's confidence is
+the product of the probabilities of its gaps, mapped once more by
+``sigmoid(word_scale * logit(p) + word_shift)``.  ``scale`` and ``shift`` are fitted (Platt
+scaling: least log-loss) on the gaps of the treebank-style dev split (see
 scripts/tune_treebank_weight.py), scored by a model that did NOT see that split, such as the
-one ``tune_treebank_weight.py --weight 20 --save held_out.tieng`` writes.  The fitted values
-then go into the metadata of TARGET (the bundled model, trained the same way on all the data).
+one ``tune_treebank_weight.py --weight 20 --save held_out.tieng`` writes; ``word_scale`` and
+``word_shift`` are then fitted the same way on the dev words.  The fitted values go into the
+metadata of TARGET (the bundled model, trained the same way on all the data).
 
 Usage: python scripts/calibrate.py HELD_OUT.tieng [--write TARGET.tieng] [--data DIR]
 Prints reliability tables (gaps and words, per confidence bin) before and after.
@@ -83,7 +86,8 @@ def reliability(conf: np.ndarray, right: np.ndarray, title: str) -> float:
     return ece
 
 
-def word_reliability(seg: Segmenter, dev: list[list[str]], title: str) -> float:
+def word_outcomes(seg: Segmenter, dev: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence of every predicted dev word, and whether it is a gold word."""
     conf, right = [], []
     raw = (" ".join(w.replace("_", " ") for w in s) for s in dev)
     for s, words in zip(dev, seg.pipe_scored(raw)):
@@ -95,7 +99,26 @@ def word_reliability(seg: Segmenter, dev: list[list[str]], title: str) -> float:
         for w in words:
             conf.append(w.confidence)
             right.append((w.start, w.end) in gold)
-    return reliability(np.array(conf), np.array(right), title)
+    return np.array(conf), np.array(right)
+
+
+def word_reliability(seg: Segmenter, dev: list[list[str]], title: str) -> float:
+    return reliability(*word_outcomes(seg, dev), title)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1 - 1e-12)  # certain words (p = 1) are left as they are at run time
+    return np.log(p) - np.log1p(-p)
+
+
+def fit_words(conf: np.ndarray, right: np.ndarray) -> tuple[float, float]:
+    """Platt scaling of the words' logit confidences (certain words left out)."""
+    live = conf < 1.0
+    return fit(logit(conf[live]), right[live])
+
+
+def word_map(conf: np.ndarray, a: float, b: float) -> np.ndarray:
+    return np.where(conf < 1.0, 1.0 / (1.0 + np.exp(-(a * logit(conf) + b))), 1.0)
 
 
 def main() -> int:
@@ -120,12 +143,24 @@ def main() -> int:
     print(f"\nfitted: scale {a:.4f}, shift {b:.4f}")
     model.metadata["calibration"] = {"scale": round(a, 4), "shift": round(b, 4)}
     reliability(*decided(a, b), "Gaps, calibrated")
-    word_reliability(Segmenter(model, pretokenized=True), dev, "Words, calibrated")
+    conf, right = word_outcomes(Segmenter(model, pretokenized=True), dev)
+    reliability(conf, right, "Words, gaps calibrated")
+    # Word level: the product of the gap probabilities, mapped once more.  Judged by two-fold
+    # cross-fitting over the dev words (each half mapped by the fit on the other half).
+    half = np.arange(len(conf)) % 2 == 0
+    crossed = np.empty_like(conf)
+    for part in (half, ~half):
+        crossed[part] = word_map(conf[part], *fit_words(conf[~part], right[~part]))
+    reliability(crossed, right, "Words, gaps and words calibrated (two-fold cross-fit)")
+    wa, wb = fit_words(conf, right)
+    print(f"\nfitted on all dev words: word_scale {wa:.4f}, word_shift {wb:.4f}")
     if args.write:
         target = Model.load(args.write)
         target.metadata["calibration"] = {
             "scale": round(a, 4),
             "shift": round(b, 4),
+            "word_scale": round(wa, 4),
+            "word_shift": round(wb, 4),
             "fitted_on": "treebank-style dev split of vlsp2013_ws_train.txt "
             f"({len(dev)} sentences), scored by a model trained without it",
         }

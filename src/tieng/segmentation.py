@@ -301,7 +301,11 @@ class Segmenter:
         A word is right when the decisions at the gap before it, the gaps inside it and the
         gap after it are; the model takes them as independent, so the confidence is the
         product of their calibrated probabilities.  Each word's sum is taken over its own
-        gaps only, so it does not depend on what else is in the batch.
+        gaps only, so it does not depend on what else is in the batch.  The decisions are
+        not quite independent (a wrong gap tends to have wrong neighbours), so when the model
+        holds a word-level calibration the product goes through it: a monotone map
+        ``sigmoid(word_scale * logit(p) + word_shift)`` fitted on held-out words.  A word
+        all of whose gaps are certain keeps confidence 1.
         """
         n = len(batch.tokens)
         if n == 0:
@@ -323,7 +327,14 @@ class Segmenter:
         before = np.zeros(len(starts))
         inner = starts > 0
         before[inner] = logp[starts[inner] - 1]  # 0 at a text's start: that gap is certain
-        return np.exp(total + before).tolist()
+        logc = total + before
+        if "word_scale" not in cal:
+            return np.exp(logc).tolist()
+        with np.errstate(divide="ignore", over="ignore"):
+            logit = logc - np.log(-np.expm1(logc))  # +inf where the word is certain
+            word_z = float(cal["word_scale"]) * logit + float(cal.get("word_shift", 0.0))
+            conf = np.where(logc < 0.0, 1.0 / (1.0 + np.exp(-word_z)), 1.0)
+        return conf.tolist()
 
     def _sentences_of(self, batch: _Batch, scored: bool = False) -> list[list[list[Any]]]:
         conf = iter(self._confidences(batch)) if scored else None
