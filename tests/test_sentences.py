@@ -18,6 +18,8 @@ def sents(text):
         ("Chờ đã... rồi đi. Thế... Xong!", ["Chờ đã... rồi đi.", "Thế...", "Xong!"]),
         ("1. Mở đầu\n2. Nội dung", ["1. Mở đầu", "2. Nội dung"]),
         ("Năm 2004. Năm 2005.", ["Năm 2004.", "Năm 2005."]),
+        ("Thật sao!? Hay quá!! Ừ.", ["Thật sao!?", "Hay quá!!", "Ừ."]),
+        ("Hôm qua.Nó đến rồi.", ["Hôm qua.", "Nó đến rồi."]),
         (
             "Ảnh: Ngọc Thành Ngày 5/3, đoàn công tác đến.",
             ["Ảnh: Ngọc Thành", "Ngày 5/3, đoàn công tác đến."],

@@ -28,6 +28,8 @@ def texts(s):
             ["GS.", "Lê", ",", "PGS.TS.", "Trần", ",", "U.S.", "Army"],
         ),
         ("Sau đó... Xong…", ["Sau", "đó", "...", "Xong", "…"]),
+        # Runs of ! and ? split, as in the training data ("! ?" 61 times, never "!?").
+        ("Thật sao!? Hay quá!!", ["Thật", "sao", "!", "?", "Hay", "quá", "!", "!"]),
         ("vui quá :) 😀👍🏽", ["vui", "quá", ":)", "😀", "👍🏽"]),
         ("gia đình 👨‍👩‍👧 tôi", ["gia", "đình", "👨‍👩‍👧", "tôi"]),
         ("(Hà Nội)", ["(", "Hà", "Nội", ")"]),

@@ -110,7 +110,7 @@ _PATTERN = "|".join(
         rf"(?<![^\W_])[{_UPPER}][{_M}]*\.{_FOLLOWED}",
         # Words: letters and digits, with inner apostrophes (H'Mông) and hyphens (Co-op).
         rf"{_WORD}(?:['’]{_WORD}){{0,7}}(?:-{_WORD}(?:['’]{_WORD}){{0,7}}){{0,7}}",
-        r"\.{2,}|…+|[!?]{2,}|-{2,}|={2,}|\*{2,}|_{2,}|~{2,}",
+        r"\.{2,}|…+|-{2,}|={2,}|\*{2,}|_{2,}|~{2,}",
         r"°[CF](?![^\W_])",  # a temperature unit, as in the training data: 25 °C
         r"(?<![^\s(\[\"“])(?:[:;=][-'^]?[)(\]\[DPpOo3/\\|*]+|<3|\^[_.-]?\^)(?![^\W_])",
         _EMOJI,
