@@ -38,6 +38,11 @@ def texts(s):
         ("năm 2004.", ["năm", "2004", "."]),
         ("ông Nguyễn Văn A.", ["ông", "Nguyễn", "Văn", "A", "."]),
         ("ông A. Nguyễn", ["ông", "A.", "Nguyễn"]),
+        # Initials keep their dot inside a line; at its end the dot ends the sentence.
+        ("Tin: V.H.Q.", ["Tin", ":", "V.H.Q", "."]),
+        ("Tin: V.H.Q.\nẢnh: Đ.TR. ", ["Tin", ":", "V.H.Q", ".", "Ảnh", ":", "Đ.TR", "."]),
+        ("V.H.Q. và Đ.TR. viết", ["V.H.Q.", "và", "Đ.TR.", "viết"]),
+        ("vân vân v.v.", ["vân", "vân", "v.v."]),
         ("Co-op Mart, H'Mông", ["Co-op", "Mart", ",", "H'Mông"]),
         ("v.v. và v.v...", ["v.v.", "và", "v.v..."]),
         ("H5N1 m2 1A", ["H5N1", "m2", "1A"]),

@@ -40,6 +40,7 @@ _WHITE = (
 )
 SPACE_CHARS = frozenset(_WHITE + _INVISIBLE)
 _SPACE_CLASS = r"\s" + _INVISIBLE
+_LINE_BREAK_CLASS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 _UPPER = "A-ZÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬĐÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
 _L = rf"(?:[^\W\d_][{_M}]*)"  # one letter with any combining marks after it
@@ -103,7 +104,10 @@ _PATTERN = "|".join(
         r"[vV]\.[vV]\.+",
         # Dotted abbreviations and initials: U.S. PGS.TS. V.H.Q. Tp.HCM T.Ư C.C.Chen
         # A lower-case start is a word and a full stop ("hôm qua.Nó"), unless it is one
-        # letter (đ.m.) or tp./tx. (tp.HCM).
+        # letter (đ.m.) or tp./tx. (tp.HCM).  At the end of a line the last dot ends the
+        # sentence, as in the training data ("H.G ." 329 times, "H.G." at a line's end never).
+        rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}"
+        rf"(?=\.[ \t]{{0,3}}(?:[{_LINE_BREAK_CLASS}]|\Z))",
         rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}\.(?![^\W_])",
         rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.|t[px]\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}+(?:[{_M}]+[^\W_]*)*",
         rf"(?<![^\W_])(?:{_ABBREVIATIONS})\.{_FOLLOWED}",
@@ -120,7 +124,7 @@ _PATTERN = "|".join(
 _TOKEN_RE = re.compile(_PATTERN)
 _PRETOKENIZED_RE = re.compile(rf"[{_SPACE_CLASS}]+|[^{_SPACE_CLASS}]+")
 
-_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_LINE_BREAKS = frozenset(_LINE_BREAK_CLASS)
 _CONTEXT = 8  # characters past a chunk that the look-ahead of the patterns may need
 _TRAILING = frozenset(',;!?)]}"”’.')
 _LEADING = frozenset('([{"“‘')
