@@ -1,25 +1,37 @@
 """Word F1 on the VLSP 2013 test set rewritten the ways people write.
 
 Variants: as is; modern tone placement ("hòa", "thủy"; the test set mostly uses the classic
-"hoà", "thuỷ"); ALL CAPS; all lower case.  Each is scored pre-tokenized and as raw text
-(detokenized as in benchmarks/accuracy.py), against the gold rewritten the same way.
-Usage: python benchmarks/robustness.py [--data DIR] [--model FILE]
+"hoà", "thuỷ"); ALL CAPS; all lower case; without diacritics (as search queries and chat
+are often typed: "Ha Noi"; `--model vlsp2013-unaccented` is made for it).  Each is scored
+pre-tokenized and as raw text (detokenized as in benchmarks/accuracy.py), against the gold
+rewritten the same way.
+Usage: python benchmarks/robustness.py [--data DIR] [--model FILE|NAME]
 """
 
 from __future__ import annotations
 
+import re
 import sys
+import unicodedata
 
 from testset import gold_lines, parser
 
 from tieng import Segmenter, normalize
 from tieng.evaluation import detokenize, evaluate
 
+
+def without_diacritics(text: str) -> str:
+    """Text as typed without tone marks and vowel diacritics, "đ" as "d"."""
+    bare = re.sub("[\u0300-\u036f]", "", unicodedata.normalize("NFD", text))
+    return unicodedata.normalize("NFC", bare.translate(str.maketrans("đĐ", "dD")))
+
+
 VARIANTS = {
     "as written": lambda s: s,
     "modern tone style": lambda s: normalize(s, "modern"),
     "ALL CAPS": str.upper,
     "all lower case": str.lower,
+    "without diacritics": without_diacritics,
 }
 
 

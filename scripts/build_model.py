@@ -7,7 +7,7 @@ sentences (the last part of the WS training set, from line TREEBANK_START on, an
 POS-train sentences) count TREEBANK_WEIGHT times in the loss.  Settings were chosen on
 development splits of the WS training set (blocks of consecutive sentences; see
 tieng.training.split_dev and scripts/tune_treebank_weight.py).
-Usage: python scripts/build_model.py [--data DIR] [-o FILE]
+Usage: python scripts/build_model.py [--data DIR] [-o FILE] [--unaccented]
 
 The confidence calibration is a second step, with a model that did not see the dev split:
     python scripts/tune_treebank_weight.py --weight 20 --max-iter 400 --classes 256 \
@@ -44,10 +44,16 @@ def _key(sentence: list[str]) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("-o", "--output", type=Path, help="default: the bundled model file")
     p.add_argument(
-        "-o", "--output", type=Path, default=ROOT / "src" / "tieng" / "models" / "vlsp2013.tieng"
+        "--unaccented",
+        action="store_true",
+        help="build the model for text without diacritics (vlsp2013-unaccented.tieng)",
     )
     args = p.parse_args()
+    if args.output is None:
+        name = "vlsp2013-unaccented.tieng" if args.unaccented else "vlsp2013.tieng"
+        args.output = ROOT / "src" / "tieng" / "models" / name
     ws = args.data / "vlsp2013_ws_train.txt"
     pos = args.data / "vlsp2013_pos_train.txt"
     test = args.data / "vlsp2013_ws_test.txt"
@@ -78,7 +84,10 @@ def main() -> int:
             files.append(Path(tmp) / name)
             files[-1].write_text("\n".join(lines) + "\n", encoding="utf-8")
         weights = ["--weights", "1", str(TREEBANK_WEIGHT)]
-        return tieng_main(["train", *map(str, files), "-o", str(args.output), *SETTINGS, *weights])
+        view = ["--unaccented"] if args.unaccented else []
+        return tieng_main(
+            ["train", *map(str, files), "-o", str(args.output), *SETTINGS, *weights, *view]
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ blocks of that second part, chosen by a seeded hash. The model is trained on eve
 else: the rest of the WS training set and the POS-train sentences that are in neither the WS
 training set nor the test set, with the treebank-style sentences weighted by --weight.
 Usage: python scripts/tune_treebank_weight.py --weight 3 [--domains] [--classes K] [--data DIR]
-       [--l2 X] [--max-iter 300] [--folds 5] [--dev-fold K] [--save FILE]
+       [--l2 X] [--max-iter 300] [--folds 5] [--dev-fold K] [--unaccented] [--save FILE]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tieng import Segmenter
 from tieng.evaluation import evaluate
+from tieng.normalization import KEY_VERSION, UNACCENTED
 from tieng.training import read_corpus, train
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -56,6 +57,9 @@ def main() -> int:
         help="which fifth of the treebank-style blocks is the dev split (default 0, the split "
         "of the ablation in docs/REPORT.md; 1-4 give the other folds of a cross-validation)",
     )
+    p.add_argument(
+        "--unaccented", action="store_true", help="the unaccented view (tieng train --unaccented)"
+    )
     p.add_argument("--save", type=Path, help="also save the model here")
     args = p.parse_args()
     ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
@@ -89,6 +93,7 @@ def main() -> int:
         classes=args.classes,
         folds=args.folds,
         min_count=args.min_count,
+        key_version=UNACCENTED if args.unaccented else KEY_VERSION,
         progress=say,
     )
     if args.save:

@@ -20,6 +20,12 @@ def test_segment_stdin_to_stdout():
     assert r.stdout.decode() == "Thành_phố sẽ đầu_tư xây_dựng tàu_điện_ngầm .\nHà_Nội\n"
 
 
+def test_segment_with_a_bundled_model_by_name():
+    r = run("segment", "--model", "vlsp2013-unaccented", stdin=b"Ha Noi co nhieu ho dep\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode() == "Ha_Noi co nhieu ho dep\n"
+
+
 def test_segment_files_and_output(tmp_path, capsys):
     a = tmp_path / "a.txt"
     b = tmp_path / "b.txt"
@@ -163,3 +169,14 @@ def test_train_with_syllable_classes(tmp_path, capsys, tiny_corpus):
     assert json.loads(capsys.readouterr().out)["features"]["classes"] == 3
     assert main([*base, "--classes", "-1"]) == 2
     assert "--classes must be between 0 and 4096" in capsys.readouterr().err
+
+
+def test_train_unaccented(tmp_path, capsys, tiny_corpus):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
+    model = tmp_path / "m.tieng"
+    base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+    assert main([*base, "--unaccented"]) == 0
+    assert tieng.Segmenter(model).segment_text("Nguoi dan Ha Noi") == "Nguoi dan Ha_Noi"
+    assert main(["info", "--model", str(model)]) == 0
+    assert json.loads(capsys.readouterr().out)["features"]["key_version"] == 3

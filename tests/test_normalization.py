@@ -66,3 +66,14 @@ def test_key_version_2_folds_the_i_y_spelling():
         assert canonical_key(y) != canonical_key(i)  # version 1, as older models were trained
     for same in ["y", "ý", "tuy", "yêu", "ly1"]:
         assert canonical_key(same, 2) == canonical_key(same)
+
+
+def test_key_version_3_reads_text_without_diacritics():
+    from tieng.normalization import UNACCENTED, canonical_key
+
+    for written, bare in [("Đường", "duong"), ("NGƯỜI", "nguoi"), ("hoà", "hoa"), ("Hòa", "HOA")]:
+        assert canonical_key(written, UNACCENTED) == canonical_key(bare, UNACCENTED)
+    assert canonical_key("Lý", UNACCENTED) == canonical_key("li", UNACCENTED) == "li"
+    assert canonical_key("2004", UNACCENTED) == "0000"
+    assert canonical_key("ภาษา", UNACCENTED) == "ภาษา"  # other scripts keep their marks
+    assert canonical_key("Đường", 2) != canonical_key("duong", 2)  # the default view does not

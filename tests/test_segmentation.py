@@ -159,6 +159,33 @@ def test_segmenter_pickles_cheaply(seg, tiny_model, tmp_path):
     assert pickle.loads(pickle.dumps(by_object)).segment("Hà Nội") == by_object.segment("Hà Nội")
 
 
+@pytest.mark.parametrize("name", sorted(tieng.BUNDLED_MODELS))
+def test_bundled_models_load_by_name_and_pickle_by_name(name):
+    seg = Segmenter(name)
+    assert name in repr(seg)
+    data = pickle.dumps(seg)
+    assert len(data) < 1000
+    again = pickle.loads(data)
+    text = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm."
+    assert again.segment_text(text) == seg.segment_text(text)
+    assert again.model.metadata == seg.model.metadata
+
+
+def test_the_unaccented_model_reads_text_typed_without_diacritics():
+    seg = Segmenter("vlsp2013-unaccented")
+    assert seg.model.spec.key_version == 3
+    bare = "Thanh pho se dau tu xay dung hai tuyen tau dien ngam trong nam toi."
+    assert seg.segment_text(bare) == (
+        "Thanh_pho se dau_tu xay_dung hai tuyen tau_dien_ngam trong nam toi ."
+    )
+    text = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới."
+    assert seg.segment_text(text) == (
+        "Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm trong năm tới ."
+    )
+    # The default model does not read text without diacritics: it knows none of these words.
+    assert Segmenter().segment_text(bare) == bare[:-1] + " ."
+
+
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_segmenter_in_worker_processes(seg, method):
     texts = ["Hà Nội có nhiều hồ", "Tôi yêu Việt Nam"]

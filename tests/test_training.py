@@ -208,3 +208,22 @@ def _assert_fast_scores_match_reference(model):
     fast, slow = model.join_scores(codes, breaks), model.reference_join_scores(codes, breaks)
     finite = np.isfinite(slow)
     assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
+
+
+def test_an_unaccented_model_reads_text_with_and_without_diacritics(tiny_corpus, tmp_path):
+    from tieng import Model, Segmenter
+    from tieng.normalization import UNACCENTED
+
+    sentences = [s.split() for s in tiny_corpus] * 4
+    model = train(sentences, hash_bits=14, max_iter=60, folds=2, l2=0.1, key_version=UNACCENTED)
+    path = tmp_path / "bare.tieng"
+    model.save(path)
+    seg = Segmenter(path)
+    assert seg.model.spec.key_version == UNACCENTED
+    with_marks = "Người dân Hà Nội yêu thành phố và xe máy"
+    without = "Nguoi dan Ha Noi yeu thanh pho va xe may"
+    assert seg.segment_text(with_marks) == "Người dân Hà_Nội yêu thành_phố và xe_máy"
+    assert seg.segment_text(without) == "Nguoi dan Ha_Noi yeu thanh_pho va xe_may"
+    # The default view tells the two apart, so without marks it knows none of these words.
+    plain = Segmenter(Model.from_bytes(train(sentences, hash_bits=14, max_iter=60).to_bytes()))
+    assert plain.segment_text(without) == without

@@ -9,6 +9,7 @@ from .dictionary import DictionaryError, UserDictionary
 from .model import Model, ModelError
 from .normalization import normalize
 from .segmentation import (
+    BUNDLED_MODELS,
     Segmenter,
     Word,
     default_segmenter,
@@ -24,6 +25,7 @@ from .tokenization import Span, tokenize
 __version__ = "0.1.0"
 
 __all__ = [
+    "BUNDLED_MODELS",
     "DictionaryError",
     "Model",
     "ModelError",

@@ -15,10 +15,15 @@ from typing import BinaryIO
 from . import __version__
 from .dictionary import DictionaryError, UserDictionary
 from .model import ModelError
-from .normalization import normalize
+from .normalization import KEY_VERSION, UNACCENTED, normalize
 from .pool import available_cores
-from .segmentation import Segmenter
+from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
+
+_MODEL_HELP = (
+    "model file, or the name of a bundled model: vlsp2013 (the default) or "
+    "vlsp2013-unaccented (also reads text typed without diacritics)"
+)
 
 _EXAMPLES = """\
 examples:
@@ -349,6 +354,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         min_feature_count=args.min_feature_count,
         affixes=not args.no_affixes,
         classes=args.classes,
+        key_version=UNACCENTED if args.unaccented else KEY_VERSION,
         weights=weights if args.weights else None,
         domains=domains if args.domains else None,
         target_domain=args.target_domain,
@@ -390,7 +396,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ) from None
     _segmenter(args)  # a bad model or dictionary file fails here, with a clear message
     if args.model:
-        os.environ["TIENG_MODEL"] = str(Path(args.model).resolve())
+        bundled = args.model in BUNDLED_MODELS
+        os.environ["TIENG_MODEL"] = args.model if bundled else str(Path(args.model).resolve())
     for name, value in (
         ("TIENG_USER_DICT", args.user_dict),
         ("TIENG_NEVER_JOIN", args.never_join),
@@ -469,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("segment", help="segment text into words (VLSP format)")
     io_args(sp)
-    sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
+    sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     sp.add_argument(
         "--pretokenized",
         action="store_true",
@@ -567,6 +574,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out the affix templates (known word before the gap x syllable after it)",
     )
     sp.add_argument(
+        "--unaccented",
+        action="store_true",
+        help="the model sees every syllable without tone marks and diacritics (d for đ), "
+        "so it reads text written without them too",
+    )
+    sp.add_argument(
         "--classes",
         type=int,
         default=0,
@@ -608,7 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     sp.add_argument("--no-access-log", action="store_true", help="do not log every request")
-    sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
+    sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     dictionary_args(sp)
     sp.add_argument(
         "--max-body",
@@ -620,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_serve)
 
     sp = sub.add_parser("info", help="show a model's metadata")
-    sp.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
+    sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     sp.set_defaults(func=cmd_info)
     return p
 

@@ -137,9 +137,9 @@ class FeatureSpec:
         ngrams = tuple(tuple(int(o) for o in g) for g in ngrams)
         if not ngrams or any(not g or min(g) < -2 or max(g) > 3 for g in ngrams):
             raise ValueError("n-gram offsets must lie between -2 and 3")
-        if key_version not in (1, 2):
+        if key_version not in (1, 2, 3):
             raise ValueError(
-                f"token key version {key_version} is unknown to this tieng (it knows 1 and 2)"
+                f"token key version {key_version} is unknown to this tieng (it knows 1 to 3)"
             )
         if not 0 <= classes <= 4096:
             raise ValueError("classes must be between 0 and 4096")

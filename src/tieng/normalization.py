@@ -22,7 +22,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Literal
 
-__all__ = ["KEY_VERSION", "ToneStyle", "canonical_key", "normalize", "place_tone"]
+__all__ = ["KEY_VERSION", "UNACCENTED", "ToneStyle", "canonical_key", "normalize", "place_tone"]
 
 ToneStyle = Literal["modern", "classic"]
 
@@ -127,6 +127,9 @@ def normalize(text: str, tone: ToneStyle | None = "modern") -> str:
 
 _DIGITS = re.compile(r"\d")
 KEY_VERSION = 2  # the view that new models are trained with
+UNACCENTED = 3  # the key version of models that read text written without diacritics
+_LATIN_MARKS = re.compile("[\u0300-\u036f]+")  # tones, breve, circumflex, horn, ...
+_UNACCENT = str.maketrans("đĐ", "dD")
 # A consonant onset and a lone i/y: the two spellings are the same syllable (lý/lí, kỹ/kĩ).
 _LONE_Y = re.compile(r"(?:b|ch|c|d|đ|gh|g|h|kh|k|l|m|ngh|ng|nh|n|ph|p|qu|r|s|th|tr|t|v|x)[yýỳỷỹỵ]")
 _I_FOR_Y = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
@@ -145,8 +148,19 @@ def canonical_key(token: str, version: int = 1) -> str:
     '0000'
     >>> canonical_key("Kỹ", 2), canonical_key("Kỹ"), canonical_key("tuy", 2)
     ('kĩ', 'kỹ', 'tuy')
+
+    Version 3 (:data:`UNACCENTED`) also drops every tone mark and vowel diacritic and writes
+    ``đ`` as ``d``, so that a model of that version reads text typed without them (as search
+    queries and chat often are) the same as text with them:
+
+    >>> canonical_key("Đường", 3) == canonical_key("duong", 3) == "duong"
+    True
     """
-    key = normalize(token, "classic").lower()
+    if version >= UNACCENTED:
+        key = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", token)).translate(_UNACCENT)
+        key = unicodedata.normalize("NFC", key).lower()  # other scripts keep their marks
+    else:
+        key = normalize(token, "classic").lower()
     if any(ch.isdigit() for ch in key):
         key = _DIGITS.sub("0", key)
     return fold_i_y(key) if version >= 2 else key

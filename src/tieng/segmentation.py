@@ -19,6 +19,7 @@ from .sentences import credit_breaks, has_credit, sentence_breaks
 from .tokenization import Span, scan
 
 __all__ = [
+    "BUNDLED_MODELS",
     "DEFAULT_MODEL",
     "Segmentation",
     "Segmenter",
@@ -32,18 +33,23 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "vlsp2013.tieng"
+# Models that ship inside the package, by the name a Segmenter (or --model) accepts.
+BUNDLED_MODELS: dict[str, str] = {
+    "vlsp2013": DEFAULT_MODEL,  # the default
+    "vlsp2013-unaccented": "vlsp2013-unaccented.tieng",  # also reads text without diacritics
+}
 _BATCH = 1024
 _JOINER = " \n "
 _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 
 
-def _default_model_bytes() -> bytes:
+def _bundled_model_bytes(file: str = DEFAULT_MODEL) -> bytes:
     try:
-        return (Path(__file__).parent / "models" / DEFAULT_MODEL).read_bytes()
+        return (Path(__file__).parent / "models" / file).read_bytes()
     except OSError:  # imported from a zip (e.g. a wheel on spark-submit --py-files)
         from importlib import resources
 
-        return resources.files("tieng").joinpath("models", DEFAULT_MODEL).read_bytes()
+        return resources.files("tieng").joinpath("models", file).read_bytes()
 
 
 class Segmentation(NamedTuple):
@@ -97,7 +103,10 @@ class Segmenter:
     """Splits Vietnamese text into words with a trained model.
 
     ``model`` is a path to a model file, the file's bytes, a loaded :class:`~tieng.model.Model`,
-    or ``None`` for the model that ships with ``tieng``.  With ``pretokenized=True`` the input
+    the name of a model that ships with ``tieng`` (:data:`BUNDLED_MODELS`:
+    ``"vlsp2013-unaccented"`` also reads text typed without diacritics), or ``None`` for the
+    default one, ``"vlsp2013"``.  A bundled name wins over a file of the same name in the
+    working directory; write ``"./vlsp2013"`` for the file.  With ``pretokenized=True`` the input
     is taken as already tokenized: only white space separates tokens.  A
     :class:`~tieng.UserDictionary` adds words that are always joined, sequences that are
     never joined, and known words that the model weighs in context (see
@@ -126,7 +135,12 @@ class Segmenter:
         self._path: str | None = None
         self._bytes: bytes | None = None
         if model is None:
-            self.model = Model.from_bytes(_default_model_bytes(), f"<bundled {DEFAULT_MODEL}>")
+            model = "vlsp2013"
+        self._bundled: str | None = None
+        if isinstance(model, str) and model in BUNDLED_MODELS:
+            self._bundled = model
+            file = BUNDLED_MODELS[model]
+            self.model = Model.from_bytes(_bundled_model_bytes(file), f"<bundled {file}>")
         elif isinstance(model, Model):
             self.model = model
         elif isinstance(model, (bytes, bytearray, memoryview)):
@@ -139,7 +153,6 @@ class Segmenter:
             raise TypeError(
                 f"model must be a path, bytes, a Model or None, not {type(model).__name__}"
             )
-        self._bundled = model is None
         self.pretokenized = bool(pretokenized)
         self._lock = threading.Lock()
         self._scorer = self._scoring_model()
@@ -151,12 +164,12 @@ class Segmenter:
             return (_rebuild, (self._path, None, self.pretokenized, d))
         if self._bytes is not None:
             return (_rebuild, (None, self._bytes, self.pretokenized, d))
-        if self._bundled:
-            return (_rebuild, (None, None, self.pretokenized, d))
+        if self._bundled is not None:
+            return (_rebuild, (self._bundled, None, self.pretokenized, d))
         return (_rebuild, (None, self.model.to_bytes(), self.pretokenized, d))
 
     def __repr__(self) -> str:
-        src = self._path or ("<bundled>" if self._bundled else "<bytes>")
+        src = self._path or self._bundled or "<bytes>"
         extra = f", dictionary={self.dictionary!r}" if self.dictionary is not None else ""
         return f"Segmenter({src!r}, pretokenized={self.pretokenized}{extra})"
 
@@ -691,7 +704,7 @@ def _rebuild(
     pretokenized: bool,
     dictionary: UserDictionary | None = None,
 ) -> Segmenter:
-    if path is not None:
+    if path is not None:  # a file path, or the name of a bundled model
         return Segmenter(path, pretokenized=pretokenized, dictionary=dictionary)
     return Segmenter(data, pretokenized=pretokenized, dictionary=dictionary)
 

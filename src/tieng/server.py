@@ -183,7 +183,8 @@ def create_app(
     never_join: str | None = None,
     known_words: str | None = None,
 ) -> FastAPI:
-    """The ASGI application; ``model`` is a model file (default: the bundled one), and
+    """The ASGI application; ``model`` is a model file or the name of a bundled model
+    (default: the bundled ``vlsp2013``), and
     ``user_dict`` / ``never_join`` / ``known_words`` are user dictionary files (see
     :class:`tieng.UserDictionary`).
     """

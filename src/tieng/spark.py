@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .dictionary import UserDictionary
-from .segmentation import Segmenter
+from .segmentation import BUNDLED_MODELS, Segmenter
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame
@@ -33,7 +33,7 @@ def _segmenter(
     seg = _loaded.get(key)
     if seg is None:
         path = model
-        if model is not None and not os.path.exists(model):
+        if model is not None and model not in BUNDLED_MODELS and not os.path.exists(model):
             from pyspark import SparkFiles  # a file shipped with --files / addFile
 
             path = SparkFiles.get(os.path.basename(model))
@@ -54,10 +54,11 @@ def segment_column(
 ) -> DataFrame:
     """``df`` with a column ``output_col`` holding ``input_col`` in the underscore format.
 
-    ``model`` is ``None`` for the bundled model, or the path of a model file that every
-    executor can read (or a file shipped with ``spark-submit --files``, named by its base
-    name).  ``dictionary`` is a :class:`~tieng.UserDictionary` (user words, never-join
-    entries, known words); it travels to the executors with the task.  Null texts give
+    ``model`` is ``None`` for the bundled model, the name of another bundled model
+    (``"vlsp2013-unaccented"``), or the path of a model file that every executor can read
+    (or a file shipped with ``spark-submit --files``, named by its base name).
+    ``dictionary`` is a :class:`~tieng.UserDictionary` (user words, never-join entries, known
+    words); it travels to the executors with the task.  Null texts give
     null.  Every other column is kept as it is.
     """
     from pyspark.sql.types import StringType, StructField, StructType
