@@ -13,6 +13,8 @@ The confidence calibration is a second step, with a model that did not see the d
     python scripts/tune_treebank_weight.py --weight 20 --max-iter 400 --classes 256 \
         --save held_out.tieng
     python scripts/calibrate.py held_out.tieng --write src/tieng/models/vlsp2013.tieng
+For the model of text without diacritics, add --unaccented to all three commands (and write
+the calibration into src/tieng/models/vlsp2013-unaccented.tieng).
 """
 
 from __future__ import annotations

@@ -163,6 +163,14 @@ def test_app_with_a_user_dictionary(serve, tmp_path, option, entry, text, expect
     assert r.json()["results"][0]["text"] == expected
 
 
+def test_app_with_a_bundled_model_by_name(serve, monkeypatch):
+    monkeypatch.setenv("TIENG_MODEL", "vlsp2013-unaccented")  # as `tieng serve --model` sets it
+    url = serve(create_app())
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.post("/v1/segment", json={"text": "Ha Noi co nhieu ho dep"})
+    assert r.json()["results"][0]["text"] == "Ha_Noi co nhieu ho dep"
+
+
 def test_requests_are_segmented_a_few_at_a_time(serve, monkeypatch):
     # CPU-bound work under the GIL: running every queued request at once only costs memory.
     import threading
