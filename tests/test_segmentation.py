@@ -171,6 +171,12 @@ def test_bundled_models_load_by_name_and_pickle_by_name(name):
     assert again.model.metadata == seg.model.metadata
 
 
+def test_a_misspelled_model_name_says_which_names_exist(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(tieng.ModelError, match=r"not the name of a bundled model.*unaccented"):
+        Segmenter("vlsp2013-unacented")
+
+
 def test_the_unaccented_model_reads_text_typed_without_diacritics():
     seg = Segmenter("vlsp2013-unaccented")
     assert seg.model.spec.key_version == 3

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .dictionary import UserDictionary
-from .model import Model
+from .model import Model, ModelError
 from .pool import available_cores, ordered_map
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .tokenization import Span, scan
@@ -148,10 +148,17 @@ class Segmenter:
             self.model = Model.from_bytes(self._bytes)
         elif isinstance(model, (str, os.PathLike)):
             self._path = os.fspath(Path(model).resolve())
+            if isinstance(model, str) and os.sep not in model and not os.path.exists(model):
+                names = ", ".join(BUNDLED_MODELS)
+                raise ModelError(
+                    f"{self._path}: model file not found, and {model!r} is not the name of "
+                    f"a bundled model ({names})"
+                )
             self.model = Model.load(self._path)
         else:
             raise TypeError(
-                f"model must be a path, bytes, a Model or None, not {type(model).__name__}"
+                "model must be a path, a bundled model's name, bytes, a Model or None, "
+                f"not {type(model).__name__}"
             )
         self.pretokenized = bool(pretokenized)
         self._lock = threading.Lock()
