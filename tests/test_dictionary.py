@@ -334,3 +334,40 @@ def test_known_words_never_lose_or_move_characters(seg, known, text):
         assert s.start >= pos and all(ch in SPACE_CHARS for ch in text[pos : s.start])
         pos = s.end
     assert all(ch in SPACE_CHARS for ch in text[pos:])
+
+
+def test_ignoring_diacritics_matches_text_typed_without_them():
+    d = UserDictionary(["trí tuệ nhân tạo"], never_join=["bộ trưởng"])
+    assert d.matches(["tri", "tue", "nhan", "tao"], np.array([True, False, False, False])) == []
+    bare = d.ignoring_diacritics()
+    assert bare.ignore_diacritics and bare == UserDictionary(
+        d.words, d.never_join, ignore_diacritics=True
+    )
+    assert bare.matches(["tri", "tue", "nhan", "tao"], np.array([True, False, False, False])) == [
+        (0, 4, 1)
+    ]
+    again = pickle.loads(pickle.dumps(bare))
+    assert again == bare and again.ignore_diacritics and "ignore_diacritics" in repr(again)
+    with pytest.raises(DictionaryError, match="both a word to join"):
+        UserDictionary(["bàn tay"], never_join=["ban tay"]).ignoring_diacritics()
+
+
+def test_an_unaccented_model_matches_its_dictionary_without_diacritics():
+    d = UserDictionary(["trí tuệ nhân tạo"], never_join=["bộ trưởng"])
+    seg = Segmenter("vlsp2013-unaccented", dictionary=d)
+    assert seg.dictionary is d  # what the user gave is kept as it was
+    text = "tri tue nhan tao va Bo truong Trí Tuệ Nhân Tạo"
+    assert seg.segment_text(text) == "tri_tue_nhan_tao va Bo truong Trí_Tuệ_Nhân_Tạo"
+    assert pickle.loads(pickle.dumps(seg)).segment_text(text) == seg.segment_text(text)
+    # The default model reads diacritics, and so does its dictionary.
+    assert Segmenter(dictionary=d).segment_text("tri tue nhan tao") == "tri tue nhan tao"
+
+
+def test_cli_dictionary_that_clashes_without_diacritics_exits_2(tmp_path, capsys):
+    words, never = tmp_path / "w.txt", tmp_path / "n.txt"
+    words.write_text("bàn tay\n", encoding="utf-8")
+    never.write_text("ban tay\n", encoding="utf-8")
+    args = ["segment", "--user-dict", str(words), "--never-join", str(never)]
+    assert main([*args, "--model", "vlsp2013-unaccented", str(words)]) == 2
+    assert "both a word to join" in capsys.readouterr().err
+    assert main([*args, str(words), "-q"]) == 0  # with diacritics the two entries differ

@@ -132,11 +132,14 @@ def _dictionary(args: argparse.Namespace) -> UserDictionary | None:
 
 
 def _segmenter(args: argparse.Namespace) -> Segmenter:
-    seg = Segmenter(
-        args.model,
-        pretokenized=getattr(args, "pretokenized", False),
-        dictionary=_dictionary(args),
-    )
+    try:
+        seg = Segmenter(
+            args.model,
+            pretokenized=getattr(args, "pretokenized", False),
+            dictionary=_dictionary(args),
+        )
+    except DictionaryError as e:  # entries that clash once diacritics are ignored
+        raise InputError(str(e)) from None
     if seg.dictionary is not None and seg.dictionary.known and not getattr(args, "quiet", False):
         status = Counter(seg.model.lexicon_status(seg.dictionary.known_syllables()))
         print(

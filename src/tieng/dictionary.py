@@ -17,9 +17,12 @@ separated by spaces or "_" ("trí tuệ nhân tạo", "trí_tuệ_nhân_tạo"):
 
 Matching ignores case, tone-mark placement and the i/y spelling of a syllable ("Trí Tuệ",
 "TRÍ TUỆ" and "trí tuệ" all match "trí tuệ"; "hoà" matches "hòa"; "kĩ sư" matches "kỹ sư")
-but not digits.  An entry never matches across a line break or
-a sentence boundary.  Where a user word overlaps another match, the longest wins, then the
-leftmost; so a longer user word can contain a sequence that is never joined elsewhere.
+but not digits.  With ``ignore_diacritics=True`` it also ignores tone marks and vowel
+diacritics ("Hà Nội" matches "Ha Noi"); a segmenter whose model reads text without diacritics
+(``"vlsp2013-unaccented"``) matches its dictionary that way.  An entry never matches across
+a line break or a sentence boundary.  Where a user word overlaps another match, the longest
+wins, then the leftmost; so a longer user word can contain a sequence that is never joined
+elsewhere.
 Overlapping ``never_join`` matches do not conflict: all of them apply.
 
 A dictionary is attached to a :class:`~tieng.Segmenter` (``Segmenter(dictionary=...)`` or
@@ -35,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from .features import _LEX_MULT, _M3, HashSet, lexicon_hashes
-from .normalization import fold_i_y, normalize
+from .normalization import UNACCENTED, canonical_key, fold_i_y, normalize
 from .tokenization import scan
 
 __all__ = ["DictionaryError", "UserDictionary"]
@@ -51,6 +54,10 @@ class DictionaryError(ValueError):
 
 def _key(token: str) -> str:
     return fold_i_y(normalize(token, "classic").lower())
+
+
+def _bare_key(token: str) -> str:
+    return canonical_key(token, UNACCENTED)
 
 
 def _entry_tokens(entry: str) -> list[str]:
@@ -75,10 +82,17 @@ class UserDictionary:
     """
 
     def __init__(
-        self, words: Iterable[str] = (), never_join: Iterable[str] = (), known: Iterable[str] = ()
+        self,
+        words: Iterable[str] = (),
+        never_join: Iterable[str] = (),
+        known: Iterable[str] = (),
+        *,
+        ignore_diacritics: bool = False,
     ) -> None:
         if isinstance(words, str) or isinstance(never_join, str) or isinstance(known, str):
             raise TypeError("words, never_join and known are lists of entries, not one string")
+        self.ignore_diacritics = bool(ignore_diacritics)
+        key = _bare_key if self.ignore_diacritics else _key
         self.words: tuple[str, ...] = tuple(_clean(words, "words"))
         self.never_join: tuple[str, ...] = tuple(_clean(never_join, "never_join"))
         self.known: tuple[str, ...] = tuple(_clean(known, "known"))
@@ -89,7 +103,7 @@ class UserDictionary:
         kinds: list[int] = []
         for kind, entries in ((JOIN, self.words), (SPLIT, self.never_join)):
             for entry in entries:
-                keys = tuple(_key(t) for t in _entry_tokens(entry))
+                keys = tuple(key(t) for t in _entry_tokens(entry))
                 if not keys:
                     continue
                 if keys in seen:
@@ -119,7 +133,7 @@ class UserDictionary:
             longer = lengths > k
             prefixes.append(lexicon_hashes(arr[longer, :k], np.full(int(longer.sum()), k)))
         self._prefixes = HashSet(np.concatenate(prefixes))
-        self._cache = _Codes(self._ids)
+        self._cache = _Codes(self._ids, key)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -158,28 +172,42 @@ class UserDictionary:
     def __bool__(self) -> bool:
         return bool(self._kind) or bool(self.known)
 
+    def ignoring_diacritics(self) -> UserDictionary:
+        """The same entries, matched without regard to tone marks and vowel diacritics.
+
+        Raises :class:`DictionaryError` when two entries become one and disagree (a word to
+        join and a sequence never to join).
+
+        >>> d = UserDictionary(["Hà Nội"]).ignoring_diacritics()
+        >>> d.matches(["ha", "noi"], np.array([True, False]))
+        [(0, 2, 1)]
+        """
+        if self.ignore_diacritics:
+            return self
+        return UserDictionary(self.words, self.never_join, self.known, ignore_diacritics=True)
+
+    def _state(self) -> tuple:
+        return (self.words, self.never_join, self.known, self.ignore_diacritics)
+
     def __repr__(self) -> str:
         w, n = len(self.words), len(self.never_join)
         k = f", {len(self.known)} known" if self.known else ""
+        bare = ", ignore_diacritics=True" if self.ignore_diacritics else ""
         return (
             f"UserDictionary({w} word{'s' if w != 1 else ''}, "
-            f"{n} never-join entr{'ies' if n != 1 else 'y'}{k})"
+            f"{n} never-join entr{'ies' if n != 1 else 'y'}{k}{bare})"
         )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, UserDictionary):
             return NotImplemented
-        return (self.words, self.never_join, self.known) == (
-            other.words,
-            other.never_join,
-            other.known,
-        )
+        return self._state() == other._state()
 
     def __hash__(self) -> int:
-        return hash((self.words, self.never_join, self.known))
+        return hash(self._state())
 
     def __reduce__(self):
-        return (UserDictionary, (self.words, self.never_join, self.known))
+        return (_rebuild, self._state())
 
     # ------------------------------------------------------------------ matching
     def _codes(self, tokens: list[str]) -> np.ndarray:
@@ -315,15 +343,20 @@ def _cover(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.cumsum(step[:n]) > 0
 
 
+def _rebuild(words, never_join, known, ignore_diacritics=False) -> UserDictionary:
+    return UserDictionary(words, never_join, known, ignore_diacritics=ignore_diacritics)
+
+
 class _Codes(dict):
     """Token -> id of its key among the dictionary's syllables (0: none), filled on demand."""
 
-    def __init__(self, ids: dict[str, int]) -> None:
+    def __init__(self, ids: dict[str, int], key) -> None:
         super().__init__()
         self.ids = ids
+        self.key = key
 
     def __missing__(self, token: str) -> int:
-        c = self[token] = self.ids.get(_key(token), 0)
+        c = self[token] = self.ids.get(self.key(token), 0)
         return c
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .dictionary import UserDictionary
 from .model import Model, ModelError
+from .normalization import UNACCENTED
 from .pool import available_cores, ordered_map
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .tokenization import Span, scan
@@ -163,6 +164,7 @@ class Segmenter:
         self.pretokenized = bool(pretokenized)
         self._lock = threading.Lock()
         self._scorer = self._scoring_model()
+        self._rules = self._matching_rules()
 
     # -------------------------------------------------------------- pickling
     def __reduce__(self):
@@ -198,7 +200,16 @@ class Segmenter:
         new.__dict__.update(self.__dict__)  # the model and its lock are shared
         new.dictionary = dictionary
         new._scorer = new._scoring_model()
+        new._rules = new._matching_rules()
         return new
+
+    def _matching_rules(self) -> UserDictionary | None:
+        """The dictionary's user words and never-join entries, matched as the model reads:
+        without regard to diacritics when the model reads text without them."""
+        d = self.dictionary
+        if d is None or not (d.words or d.never_join):
+            return None
+        return d.ignoring_diacritics() if self.model.spec.key_version >= UNACCENTED else d
 
     def _scoring_model(self) -> Model:
         """The model, with the dictionary's ``known`` words added to its lexicon."""
@@ -248,8 +259,8 @@ class Segmenter:
         scores = self._scorer.join_scores(codes, breaks)
         joins = scores > 0
         fixed = None
-        if self.dictionary is not None and (self.dictionary.words or self.dictionary.never_join):
-            fixed = self.dictionary.apply(tokens, breaks, joins)
+        if self._rules is not None:
+            fixed = self._rules.apply(tokens, breaks, joins)
         return _Batch(texts, tokens, starts, doc_bounds, joins, sent, scores, fixed)
 
     def _batches(
