@@ -1,7 +1,7 @@
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tieng import Span, tokenize
@@ -128,3 +128,29 @@ def test_abbreviations_are_not_links(token):
     from tieng.vocabulary import shape_of
 
     assert shape_of(token) == Shape.DOTTED
+
+
+# Pieces chosen to meet the patterns that look past a token: abbreviations before a name,
+# initials at a line's end, addresses, numbers, and runs of white space of every length.
+_ATOMS = [
+    *("H.G.", "U.S.", "TP.", "GS.", "tp.", "đ.m.", "qua", ".Nó", "vnexpress", ".net", ".vn"),
+    *("data", ".csv", "_", "a", "Hà", "/", "45", "2004", "NQ", "°C", "°", "!", "?", "v1", ".2"),
+    *(".", "..", "@", "#", "-", "www.", "http://", "(", ")", "“", ",", "HCM"),
+    *(" ", "  ", "   ", "       ", "\n", "\t", "\u00a0"),
+]
+
+
+@given(st.lists(st.sampled_from(_ATOMS), max_size=16).map("".join))
+@settings(max_examples=400)
+def test_the_fast_scan_cuts_like_the_pattern(text):
+    from tieng.tokenization import scan
+
+    tokens, starts, _ = scan(text)
+    assert list(zip(tokens, starts)) == [(t.text, t.start) for t in tokenize(text)]
+
+
+def test_the_fast_scan_sees_far_enough():
+    from tieng.tokenization import scan
+
+    text = "aU.S.    \t   °@\t"  # once cut differently: the look-ahead saw past scan's window
+    assert scan(text)[0] == texts(text)

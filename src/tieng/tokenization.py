@@ -56,7 +56,8 @@ _ABBREVIATIONS = (
     "TP|Tp|tp|TX|Tx|TT|TS|Ts|GS|Gs|PGS|ThS|Ths|BS|Bs|KS|CN|NXB|Q|P|X|tr|Tr|Th|Ng|Kh|Ph|"
     "St|Mr|Mrs|Ms|Dr|Jr|Sr|Co|Corp|Ltd|Inc|etc|vs|No|Nxb|Bt|BT|BV|CLB|UBND|HĐND"
 )
-_FOLLOWED = r"(?=[ \t\u00a0]*[^\s.,;:!?)\]}\"”’'…])"
+# Bounded so that the look-ahead stays within the _CONTEXT characters scan() shows it.
+_FOLLOWED = r"(?=[ \t\u00a0]{0,6}[^\s.,;:!?)\]}\"”’'…])"
 # Web addresses written without a scheme (vnexpress.net, home.vnn.vn/tin) and file names
 # (bao_cao.docx, data.csv): the training data keeps such names whole.  Only these endings
 # count, and in lower case (or a few in capitals), so that two sentences glued at a full
