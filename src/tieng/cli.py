@@ -30,6 +30,7 @@ examples:
   echo "Thành phố sẽ đầu tư xây dựng tàu điện ngầm." | tieng segment
   tieng segment news.txt -o news.seg.txt
   tieng segment --sentences news.txt        one sentence per line
+  tieng segment --model vlsp2013-unaccented chat.txt   text typed without diacritics
   tieng evaluate gold.txt predicted.txt
   tieng train corpus.txt -o my.tieng
 """
