@@ -180,3 +180,23 @@ def test_train_unaccented(tmp_path, capsys, tiny_corpus):
     assert tieng.Segmenter(model).segment_text("Nguoi dan Ha Noi") == "Nguoi dan Ha_Noi"
     assert main(["info", "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["features"]["key_version"] == 3
+
+
+_BARE = "Thanh pho se dau tu xay dung hai tuyen tau dien ngam trong nam toi. " * 8
+
+
+def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
+    bare = tmp_path / "chat.txt"
+    bare.write_text(_BARE, encoding="utf-8")
+    r = run("segment", str(bare))
+    assert r.returncode == 0 and "try --model vlsp2013-unaccented" in r.stderr.decode()
+    r = run("segment", stdin=_BARE.encode())  # standard input is looked at, not consumed
+    assert "try --model vlsp2013-unaccented" in r.stderr.decode()
+    assert r.stdout.decode().count("Thanh pho") == 8
+    for quiet in (["-q"], ["--model", "vlsp2013-unaccented"]):
+        r = run("segment", str(bare), *quiet)
+        assert r.returncode == 0 and r.stderr == b""
+    marked = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới. " * 8
+    english = "The city will build two new underground railway lines next year. " * 8
+    for text in (marked, english):
+        assert run("segment", stdin=text.encode()).stderr == b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -180,6 +181,14 @@ def cmd_segment(args: argparse.Namespace) -> int:
         confidence=args.confidence,
     )
     seg = _segmenter(args)
+    if not args.quiet and seg.model.spec.key_version < UNACCENTED and inputs:
+        sample = _sample(inputs[0][0])
+        if sample and _looks_unaccented(sample):
+            print(
+                f"tieng: {inputs[0][0] if inputs[0][0] != '-' else 'the input'} looks typed "
+                "without diacritics, which this model needs; try --model vlsp2013-unaccented",
+                file=sys.stderr,
+            )
     jobs = args.jobs if args.jobs > 0 else available_cores()
     error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
     shown = [0]
@@ -234,6 +243,51 @@ def cmd_segment(args: argparse.Namespace) -> int:
         )
         return 2
     return 0
+
+
+# An unaccented Vietnamese syllable: onset, one to three vowels, coda.  Most English words
+# fail it ("and", "is", "of", "from"), so English text does not look like unaccented
+# Vietnamese to _looks_unaccented.
+_BARE_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?",
+    re.IGNORECASE,
+)
+_SAMPLE_BYTES = 1 << 16
+
+
+def _sample(path: str) -> str:
+    """The first 64 KB of an input, or what standard input holds so far; never consumed."""
+    try:
+        if path == "-":
+            peek = getattr(sys.stdin.buffer, "peek", None)
+            data = peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES] if peek is not None else b""
+        else:
+            from .corpus import open_input
+
+            with open_input(path) as f:
+                data = f.read(_SAMPLE_BYTES)
+    except Exception:  # the real run reports unreadable input, with its own message
+        return ""
+    return data.decode("utf-8", errors="ignore")
+
+
+def _looks_unaccented(text: str) -> bool:
+    """Vietnamese typed without diacritics: many words, nearly none with a mark, and nearly
+    all of them shaped like Vietnamese syllables.
+
+    >>> _looks_unaccented("Thanh pho se dau tu xay dung tau dien ngam. " * 10)
+    True
+    >>> _looks_unaccented("Thành phố sẽ đầu tư xây dựng tàu điện ngầm. " * 10)
+    False
+    >>> _looks_unaccented("The city will build a new underground railway line. " * 10)
+    False
+    """
+    words = [w for w in re.findall(r"[^\W\d_]+", text)]
+    if len(words) < 50:
+        return False
+    marked = sum(not w.isascii() for w in words)
+    bare = sum(bool(_BARE_SYLLABLE.fullmatch(w)) for w in words)
+    return marked <= 0.01 * len(words) and bare >= 0.9 * len(words)
 
 
 def _progress_bar(inputs: list[tuple[str, str | None]], quiet: bool):
