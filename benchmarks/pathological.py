@@ -31,6 +31,10 @@ def cases(scale: float):
         "100,000 characters, no spaces": (lambda n: "ả" * n, int(100_000 * scale)),
         "10,000 punctuation marks": (lambda n: ".,;!?" * (n // 5), int(10_000 * scale)),
         "1 MB URL": (lambda n: "https://vi.wikipedia.org/wiki/" + "a_b." * (n // 4), mb),
+        "1 MB of combining marks (Zalgo text)": (
+            lambda n: ("r" + "\u0317\u0318\u0301" * 8 + "_ ") * (n // 27),
+            mb,
+        ),
     }
 
 

@@ -154,3 +154,12 @@ def test_the_fast_scan_sees_far_enough():
 
     text = "aU.S.    \t   °@\t"  # once cut differently: the look-ahead saw past scan's window
     assert scan(text)[0] == texts(text)
+
+
+def test_long_runs_of_combining_marks_stay_linear():
+    # "Zalgo" text: letters under long runs of combining marks.  A pattern that could split a
+    # run of marks in many ways once took exponential time here (found by hypothesis).
+    word = ("r" + "\u0317\u0318\u0301" * 8) * 6
+    text = f"{word} {word}- x"
+    assert "".join(split_pieces(text)) == text
+    assert texts(text) == [word, word, "-", "x"]

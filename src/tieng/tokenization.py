@@ -44,7 +44,11 @@ _LINE_BREAK_CLASS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 _UPPER = "A-ZÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬĐÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
 _L = rf"(?:[^\W\d_][{_M}]*)"  # one letter with any combining marks after it
-_WORD = rf"[^\W_]+(?:[{_M}]+[^\W_]*)*"  # letters and digits, combining marks allowed (NFD)
+# Letters and digits, combining marks allowed (NFD).  Written so that a string splits into
+# its parts one way only: with "(?:marks+ letters*)*" a run of marks could be split in
+# exponentially many ways, and a failed match (a word with no "_" after it, for the
+# snake_case pattern) tried them all.
+_WORD = rf"[^\W_]+(?:[{_M}]+[^\W_]+)*[{_M}]*"
 _EMOJI_BASE = "\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\u3030\u303d"
 _EMOJI_MOD = "\ufe0f\ufe0e\U0001f3fb-\U0001f3ff\u20e3\U000e0020-\U000e007f"
 _EMOJI = (
@@ -100,7 +104,7 @@ _PATTERN = "|".join(
         # Repeats are bounded ({0,15}, {1,7}) so that no match, and no failed attempt, costs
         # more than a few dozen characters: tokenizing stays linear on any input.
         # Numbers, dates and times: 1.000.000 3,5 -2,5 10% 27/11/2023 6-2004 8h30 10:30 m2 1A.
-        rf"(?:(?<![^\W_])[-+−](?=\d))?\d+(?:[.,:/-]\d+){{0,15}}(?:%|‰|[^\W_]+(?:[{_M}]+[^\W_]*)*)?"
+        rf"(?:(?<![^\W_])[-+−](?=\d))?\d+(?:[.,:/-]\d+){{0,15}}(?:%|‰|{_WORD})?"
         rf"(?:-[^\W_]+){{0,7}}",
         r"[vV]\.[vV]\.+",
         # Dotted abbreviations and initials: U.S. PGS.TS. V.H.Q. Tp.HCM T.Ư C.C.Chen
@@ -110,7 +114,7 @@ _PATTERN = "|".join(
         rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}"
         rf"(?=\.[ \t]{{0,3}}(?:[{_LINE_BREAK_CLASS}]|\Z))",
         rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}\.(?![^\W_])",
-        rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.|t[px]\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}+(?:[{_M}]+[^\W_]*)*",
+        rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.|t[px]\.)(?:{_L}{{1,3}}\.){{1,7}}[^\W\d_]+(?:[{_M}]+[^\W_]+)*[{_M}]*",
         rf"(?<![^\W_])(?:{_ABBREVIATIONS})\.{_FOLLOWED}",
         rf"(?<![^\W_])[{_UPPER}][{_M}]*\.{_FOLLOWED}",
         # Words: letters and digits, with inner apostrophes (H'Mông) and hyphens (Co-op).
