@@ -10,28 +10,20 @@ Usage: python benchmarks/robustness.py [--data DIR] [--model FILE|NAME]
 
 from __future__ import annotations
 
-import re
 import sys
-import unicodedata
 
 from testset import gold_lines, parser
 
 from tieng import Segmenter, normalize
 from tieng.evaluation import detokenize, evaluate
-
-
-def without_diacritics(text: str) -> str:
-    """Text as typed without tone marks and vowel diacritics, "đ" as "d"."""
-    bare = re.sub("[\u0300-\u036f]", "", unicodedata.normalize("NFD", text))
-    return unicodedata.normalize("NFC", bare.translate(str.maketrans("đĐ", "dD")))
-
+from tieng.normalization import remove_diacritics
 
 VARIANTS = {
     "as written": lambda s: s,
     "modern tone style": lambda s: normalize(s, "modern"),
     "ALL CAPS": str.upper,
     "all lower case": str.lower,
-    "without diacritics": without_diacritics,
+    "without diacritics": remove_diacritics,
 }
 
 

@@ -282,7 +282,7 @@ def _looks_unaccented(text: str) -> bool:
     >>> _looks_unaccented("The city will build a new underground railway line. " * 10)
     False
     """
-    words = [w for w in re.findall(r"[^\W\d_]+", text)]
+    words = re.findall(r"[^\W\d_]+", text)
     if len(words) < 50:
         return False
     marked = sum(not w.isascii() for w in words)

@@ -22,7 +22,15 @@ import unicodedata
 from functools import lru_cache
 from typing import Literal
 
-__all__ = ["KEY_VERSION", "UNACCENTED", "ToneStyle", "canonical_key", "normalize", "place_tone"]
+__all__ = [
+    "KEY_VERSION",
+    "UNACCENTED",
+    "ToneStyle",
+    "canonical_key",
+    "normalize",
+    "place_tone",
+    "remove_diacritics",
+]
 
 ToneStyle = Literal["modern", "classic"]
 
@@ -157,13 +165,25 @@ def canonical_key(token: str, version: int = 1) -> str:
     True
     """
     if version >= UNACCENTED:
-        key = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", token)).translate(_UNACCENT)
-        key = unicodedata.normalize("NFC", key).lower()  # other scripts keep their marks
+        key = remove_diacritics(token).lower()
     else:
         key = normalize(token, "classic").lower()
     if any(ch.isdigit() for ch in key):
         key = _DIGITS.sub("0", key)
     return fold_i_y(key) if version >= 2 else key
+
+
+def remove_diacritics(text: str) -> str:
+    """``text`` as typed without tone marks and vowel diacritics, with ``đ`` as ``d``.
+
+    Case is kept; letters of other scripts keep their marks.  This is the view of the
+    ``"vlsp2013-unaccented"`` model, and a way to build accent-insensitive search keys.
+
+    >>> remove_diacritics("Đường Hòa Bình, Hà Nội")
+    'Duong Hoa Binh, Ha Noi'
+    """
+    bare = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text)).translate(_UNACCENT)
+    return unicodedata.normalize("NFC", bare)
 
 
 def fold_i_y(syllable: str) -> str:
