@@ -21,7 +21,16 @@ Feature groups (see ``TEMPLATES``):
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+try:  # the compiled twin of the scorer; the numpy code below is the reference
+    from . import _speedups
+except ImportError:  # built without a C compiler: numpy alone gives the same scores
+    _speedups = None
+if os.environ.get("TIENG_PURE_PYTHON"):
+    _speedups = None
 
 __all__ = [
     "JOINABLE",
@@ -366,6 +375,42 @@ def template_values(
     return out
 
 
+# Where each template's components come from, as numbered in the compiled scorer
+# (``_speedups.c``): ids, shapes and classes at offsets -2..3, packed shape patterns, the
+# lexicon values.  Kept in step with :func:`template_values` by the tests, which compare the
+# two scorers.
+_SRC_ID, _SRC_SHAPE, _SRC_CLASS = 2, 8, 14  # + offset
+_SRC_PACKED = {(0, 1): 18, (-1, 0, 1, 2): 19, (-2, -1, 0, 1, 2, 3): 20}
+_SRC_LEXBIT, _SRC_LONGER, _SRC_MASK, _SRC_END, _SRC_START, _SRC_BIGRAM, _SRC_ANY = (
+    21,
+    31,
+    32,
+    33,
+    34,
+    35,
+    36,
+)
+
+
+def template_sources(spec: FeatureSpec) -> list[tuple[int, ...]]:
+    """The value sources of each template, in template order, for the compiled scorer."""
+    out: list[tuple[int, ...]] = [tuple(_SRC_ID + o for o in g) for g in spec.ngrams]
+    out += [(_SRC_PACKED[offsets],) for offsets in SHAPES]
+    out += [(_SRC_SHAPE + a, _SRC_ID + b) for a, b in MIXED]
+    out += [(_SRC_LEXBIT + k,) for k in range(sum(range(1, LEX_BITS_MAX)))]
+    out += [(_SRC_LONGER,), (_SRC_MASK,), (_SRC_MASK, _SRC_SHAPE, _SRC_SHAPE + 1)]
+    out += [(_SRC_END, _SRC_START), (_SRC_END, _SRC_START, _SRC_BIGRAM, _SRC_ANY)]
+    if spec.affixes:
+        out += [(_SRC_END, _SRC_ID + 1), (_SRC_START, _SRC_ID)]
+    if spec.classes:
+        for kind, offsets in CLASS_TEMPLATES:
+            if kind == "cw":
+                out.append((_SRC_CLASS + offsets[0], _SRC_ID + offsets[1]))
+            else:
+                out.append(tuple(_SRC_CLASS + o for o in offsets))
+    return out
+
+
 def feature_index(template: int, values: Values, spec: FeatureSpec) -> np.ndarray:
     """Weight indices of one template's values (the hashing trick)."""
     return ((_mix(template, *values) * _M3) >> np.uint64(64 - spec.hash_bits)).astype(np.intp)
@@ -425,6 +470,16 @@ class ScoreTables:
                 continue
             grid = np.indices(domain, dtype=np.uint64).reshape(len(domain), -1)
             self.tables[t] = weights[feature_index(t, tuple(grid), spec)].astype(np.float32)
+        self._domains = [domain for _, domain in dummy]
+        self._program = [
+            (src, self.tables.get(t), self._domains[t])
+            for t, src in enumerate(template_sources(spec))
+        ]
+        self._half_to_float = (
+            np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+            if weights.dtype == np.float16
+            else np.zeros(1 << 16, np.float32)
+        )
 
     def scores(
         self,
@@ -434,7 +489,40 @@ class ScoreTables:
         lexicon: Lexicon,
         classes: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Sum of the weights of every feature at each gap (arguments as in gap_features)."""
+        """Sum of the weights of every feature at each gap (arguments as in gap_features).
+
+        Uses the compiled scorer when ``tieng`` was built with it, numpy otherwise; both give
+        the same float32 sums, bit for bit.
+        """
+        if _speedups is not None:
+            return self._compiled_scores(ids, shapes, gaps, lexicon, classes)
+        return self._numpy_scores(ids, shapes, gaps, lexicon, classes)
+
+    def _compiled_scores(self, ids, shapes, gaps, lexicon, classes=None) -> np.ndarray:
+        out = np.empty(len(gaps), dtype=np.float32)
+        if len(gaps) == 0:
+            return out
+        c64 = None if classes is None else np.ascontiguousarray(classes, dtype=np.int64)
+        _speedups.score_gaps(
+            np.ascontiguousarray(ids, dtype=np.int64),
+            np.ascontiguousarray(shapes, dtype=np.int64),
+            c64,
+            np.ascontiguousarray(gaps, dtype=np.int64),
+            lexicon.words.table,
+            lexicon.words.bits,
+            lexicon.size,
+            lexicon.prefixes.table,
+            lexicon.prefixes.bits,
+            self.spec.max_word,
+            self.spec.hash_bits,
+            self.weights,
+            self._half_to_float,
+            self._program,
+            out,
+        )
+        return out
+
+    def _numpy_scores(self, ids, shapes, gaps, lexicon, classes=None) -> np.ndarray:
         vals = template_values(ids, shapes, gaps, lexicon, self.spec, self.vocab_size, classes)
         total = np.zeros(len(gaps), dtype=np.float32)
         for t, (values, domain) in enumerate(vals):

@@ -1,0 +1,395 @@
+/* Compiled twins of two hot loops of tieng; the pure-Python code stays the reference.
+ *
+ * score_gaps: the feature scoring of tieng.features.ScoreTables.scores, one gap at a time
+ *   with every template's weight fetched and summed in the same order as numpy does it, so
+ *   the float32 sums are bit for bit the same.
+ * scan_chunks: the fast path of tieng.tokenization.scan (text cut at single spaces, chunks of
+ *   letters taken as tokens, the commonest punctuation cases split directly), calling back to
+ *   the regular expression for every other chunk.
+ *
+ * Nothing here holds state between calls; both functions only read their inputs (and write
+ * the output buffer), so they are safe from any thread.  tests/test_speedups.py checks both
+ * against the Python code.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define M1 0x9E3779B97F4A7C15ULL
+#define M2 0xBF58476D1CE4E5B9ULL
+#define M3 0x94D049BB133111EBULL
+#define LEX_MULT 0x100000001B3ULL
+#define SHAPE_COUNT 16
+#define LEX_BITS_MAX 5
+
+/* Per-gap values a template can read; must match tieng.features.TEMPLATE_SOURCES. */
+enum {
+    SRC_ID = 0,        /* + offset + 2: vocabulary id at offsets -2..3 */
+    SRC_SHAPE = 6,     /* + offset + 2: shape */
+    SRC_CLASS = 12,    /* + offset + 2: syllable class */
+    SRC_PACKED2 = 18,  /* shapes (0, 1) packed base 16 */
+    SRC_PACKED4 = 19,  /* shapes (-1, 0, 1, 2) */
+    SRC_PACKED6 = 20,  /* shapes (-2 .. 3) */
+    SRC_LEXBIT = 21,   /* 10 bits: known word of length L (2..5) covering the gap at rank r */
+    SRC_LONGER = 31,
+    SRC_MASK = 32,
+    SRC_END_LEN = 33,
+    SRC_START_LEN = 34,
+    SRC_BIGRAM = 35,
+    SRC_ANY_LONGER = 36,
+    N_SOURCES = 37
+};
+
+#define MAX_TEMPLATES 128
+#define MAX_COMPONENTS 8
+
+typedef struct {
+    int n;
+    int src[MAX_COMPONENTS];
+    int64_t domain[MAX_COMPONENTS];
+    const float *table; /* NULL: hashed into the weights */
+    Py_ssize_t table_len;
+    uint64_t seed;
+} template_t;
+
+typedef struct {
+    const uint64_t *rows;
+    Py_ssize_t n_rows;
+    int bits;
+} hashset_t;
+
+static inline int
+hs_contains(const hashset_t *s, uint64_t key)
+{
+    const uint64_t *row = s->rows + 4 * ((key * M2) >> (64 - s->bits));
+    return (row[0] == key) | (row[1] == key) | (row[2] == key) | (row[3] == key);
+}
+
+static int
+get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int writable, const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0)
+        return -1;
+    if (view->itemsize != itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: items of %zd bytes expected, not %zd", name,
+                     itemsize, view->itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+hashset_from(PyObject *obj, Py_buffer *view, int bits, hashset_t *out)
+{
+    if (get_buffer(obj, view, 8, 0, "hash set") < 0)
+        return -1;
+    out->rows = (const uint64_t *)view->buf;
+    out->n_rows = view->len / 32;
+    out->bits = bits;
+    if (bits < 1 || bits > 60 || out->n_rows != ((Py_ssize_t)1 << bits)) {
+        PyErr_SetString(PyExc_ValueError, "hash set: table does not match its bits");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* score_gaps(pid, psh, pcls, where, words, words_bits, words_size, prefixes, prefix_bits,
+ *            max_word, hash_bits, weights, half_to_float, program, out) */
+static PyObject *
+score_gaps(PyObject *self, PyObject *args)
+{
+    PyObject *o_pid, *o_psh, *o_pcls, *o_where, *o_words, *o_prefixes, *o_weights, *o_lut;
+    PyObject *program, *o_out;
+    int words_bits, prefix_bits, max_word, hash_bits;
+    Py_ssize_t words_size;
+    if (!PyArg_ParseTuple(args, "OOOOOinOiiiOOOO", &o_pid, &o_psh, &o_pcls, &o_where,
+                          &o_words, &words_bits, &words_size, &o_prefixes, &prefix_bits,
+                          &max_word, &hash_bits, &o_weights, &o_lut, &program, &o_out))
+        return NULL;
+    if (max_word < LEX_BITS_MAX || max_word > 16 || hash_bits < 10 || hash_bits > 30) {
+        PyErr_SetString(PyExc_ValueError, "feature settings out of range");
+        return NULL;
+    }
+    Py_buffer b_pid = {0}, b_psh = {0}, b_pcls = {0}, b_where = {0}, b_words = {0},
+              b_prefixes = {0}, b_weights = {0}, b_lut = {0}, b_out = {0};
+    Py_buffer b_tables[MAX_TEMPLATES];
+    int n_tables = 0;
+    template_t tpl[MAX_TEMPLATES];
+    uint32_t *known = NULL;
+    PyObject *result = NULL;
+    PyObject *seq = NULL;
+    int have_cls = o_pcls != Py_None;
+    hashset_t words, prefixes;
+
+    if (get_buffer(o_pid, &b_pid, 8, 0, "pid") < 0)
+        goto done;
+    if (get_buffer(o_psh, &b_psh, 8, 0, "psh") < 0)
+        goto done;
+    if (have_cls && get_buffer(o_pcls, &b_pcls, 8, 0, "pcls") < 0)
+        goto done;
+    if (get_buffer(o_where, &b_where, 8, 0, "where") < 0)
+        goto done;
+    if (hashset_from(o_words, &b_words, words_bits, &words) < 0)
+        goto done;
+    if (hashset_from(o_prefixes, &b_prefixes, prefix_bits, &prefixes) < 0)
+        goto done;
+    if (PyObject_GetBuffer(o_weights, &b_weights, PyBUF_C_CONTIGUOUS) < 0)
+        goto done;
+    if (get_buffer(o_lut, &b_lut, 4, 0, "half_to_float") < 0)
+        goto done;
+    if (get_buffer(o_out, &b_out, 4, 1, "out") < 0)
+        goto done;
+
+    const Py_ssize_t n = b_pid.len / 8;
+    const Py_ssize_t n_gaps = b_where.len / 8;
+    const int64_t *ids = (const int64_t *)b_pid.buf;
+    const int64_t *shapes = (const int64_t *)b_psh.buf;
+    const int64_t *cls = have_cls ? (const int64_t *)b_pcls.buf : NULL;
+    const int64_t *where = (const int64_t *)b_where.buf;
+    const float *lut = (const float *)b_lut.buf;
+    float *out = (float *)b_out.buf;
+    const int half = b_weights.itemsize == 2;
+    if (b_psh.len != b_pid.len || (have_cls && b_pcls.len != b_pid.len) ||
+        b_out.len / 4 != n_gaps || (b_weights.itemsize != 2 && b_weights.itemsize != 4) ||
+        b_weights.len / b_weights.itemsize != ((Py_ssize_t)1 << hash_bits) ||
+        b_lut.len != 4 * 65536) {
+        PyErr_SetString(PyExc_ValueError, "score_gaps: arrays of inconsistent sizes");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_gaps; i++) {
+        if (where[i] < 3 || where[i] + 3 >= n) {
+            PyErr_SetString(PyExc_ValueError, "score_gaps: a gap too close to the array ends");
+            goto done;
+        }
+    }
+
+    /* The program: one (sources, table or None, domains or None) per template. */
+    seq = PySequence_Fast(program, "program must be a sequence");
+    if (seq == NULL)
+        goto done;
+    Py_ssize_t n_tpl = PySequence_Fast_GET_SIZE(seq);
+    if (n_tpl > MAX_TEMPLATES) {
+        PyErr_SetString(PyExc_ValueError, "too many templates");
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < n_tpl; t++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, t);
+        PyObject *srcs, *table, *domain;
+        if (!PyArg_ParseTuple(item, "OOO", &srcs, &table, &domain))
+            goto done;
+        template_t *T = &tpl[t];
+        Py_ssize_t k = PySequence_Size(srcs);
+        if (k < 1 || k > MAX_COMPONENTS) {
+            PyErr_SetString(PyExc_ValueError, "a template needs 1 to 8 components");
+            goto done;
+        }
+        T->n = (int)k;
+        T->seed = (uint64_t)(t + 1) * M1;
+        T->table = NULL;
+        T->table_len = 0;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            PyObject *v = PySequence_GetItem(srcs, j);
+            long s = v ? PyLong_AsLong(v) : -1;
+            Py_XDECREF(v);
+            if (s < 0 || s >= N_SOURCES) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "unknown template source");
+                goto done;
+            }
+            if (!have_cls && s >= SRC_CLASS && s < SRC_CLASS + 6) {
+                PyErr_SetString(PyExc_ValueError, "a class template without classes");
+                goto done;
+            }
+            T->src[j] = (int)s;
+            T->domain[j] = 0;
+        }
+        if (table != Py_None) {
+            if (PySequence_Size(domain) != k) {
+                PyErr_SetString(PyExc_ValueError, "a domain for each component expected");
+                goto done;
+            }
+            for (Py_ssize_t j = 0; j < k; j++) {
+                PyObject *v = PySequence_GetItem(domain, j);
+                T->domain[j] = v ? PyLong_AsLongLong(v) : -1;
+                Py_XDECREF(v);
+                if (T->domain[j] < 1) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetString(PyExc_ValueError, "bad domain");
+                    goto done;
+                }
+            }
+            if (get_buffer(table, &b_tables[n_tables], 4, 0, "table") < 0)
+                goto done;
+            T->table = (const float *)b_tables[n_tables].buf;
+            T->table_len = b_tables[n_tables].len / 4;
+            n_tables++;
+        }
+    }
+
+    /* known[s] bit L: tokens s .. s+L-1 form a lexicon word (as _known_spans). */
+    known = (uint32_t *)PyMem_Calloc(n > 0 ? n : 1, sizeof(uint32_t));
+    if (known == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int bad_index = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (words_size > 0) {
+        for (Py_ssize_t s = 0; s + 1 < n; s++) {
+            if (ids[s] == 0)
+                continue;
+            uint64_t h = (uint64_t)ids[s] + 1;
+            for (int len = 2; len <= max_word; len++) {
+                Py_ssize_t last = s + len - 1;
+                if (last >= n || ids[last] == 0)
+                    break;
+                h = h * LEX_MULT + (uint64_t)ids[last] + 1;
+                uint64_t key = h * M3 + (uint64_t)len;
+                if (hs_contains(&words, key))
+                    known[s] |= 1u << len;
+                if (len < max_word && !hs_contains(&prefixes, key))
+                    break;
+            }
+        }
+    }
+/* numpy reads a negative index from the end of the array: so does this. */
+#define KNOWN(len, i) ((known[(i) < 0 ? (i) + n : (i)] >> (len)) & 1u)
+    /* Two passes a block of gaps: first every template's weight index (prefetching the
+     * weight), then the sums, in template order.  The weights are fetched from a table too
+     * big for the cache, so issuing all of a block's fetches before using any lets them
+     * overlap. */
+    uint64_t v[N_SOURCES];
+    enum { BLOCK = 16 };
+    int64_t slot[BLOCK][MAX_TEMPLATES];
+    const uint16_t *w16 = (const uint16_t *)b_weights.buf;
+    const float *w32 = (const float *)b_weights.buf;
+    for (Py_ssize_t i0 = 0; i0 < n_gaps; i0 += BLOCK) {
+        const Py_ssize_t i1 = i0 + BLOCK < n_gaps ? i0 + BLOCK : n_gaps;
+        for (Py_ssize_t i = i0; i < i1; i++) {
+            const Py_ssize_t g = (Py_ssize_t)where[i];
+            int64_t *idx_of = slot[i - i0];
+            for (int o = -2; o <= 3; o++) {
+                v[SRC_ID + o + 2] = (uint64_t)ids[g + o];
+                v[SRC_SHAPE + o + 2] = (uint64_t)shapes[g + o];
+                v[SRC_CLASS + o + 2] = cls ? (uint64_t)cls[g + o] : 0;
+            }
+            const uint64_t *sh = &v[SRC_SHAPE + 2]; /* sh[o] for o in -2..3 */
+            v[SRC_PACKED2] = sh[0] * SHAPE_COUNT + sh[1];
+            v[SRC_PACKED4] =
+                ((sh[-1] * SHAPE_COUNT + sh[0]) * SHAPE_COUNT + sh[1]) * SHAPE_COUNT + sh[2];
+            uint64_t p6 = 0;
+            for (int o = -2; o <= 3; o++)
+                p6 = p6 * SHAPE_COUNT + sh[o];
+            v[SRC_PACKED6] = p6;
+            uint64_t mask = 0;
+            int k = SRC_LEXBIT;
+            for (int len = 2; len <= LEX_BITS_MAX; len++) {
+                for (int r = 0; r < len - 1; r++) {
+                    uint64_t bit = KNOWN(len, g - r);
+                    v[k++] = bit;
+                    mask = (mask << 1) | bit;
+                }
+            }
+            uint64_t longer = 0;
+            for (int len = LEX_BITS_MAX + 1; len <= max_word; len++) {
+                uint64_t cover = 0;
+                for (int r = 0; r < len - 1; r++)
+                    cover |= KNOWN(len, g - r);
+                longer = (longer << 1) | cover;
+            }
+            uint64_t end_len = 1, start_len = 1;
+            for (int len = 2; len <= max_word; len++) {
+                if (KNOWN(len, g - len + 1))
+                    end_len = (uint64_t)len;
+                if (KNOWN(len, g + 1))
+                    start_len = (uint64_t)len;
+            }
+            v[SRC_LONGER] = longer;
+            v[SRC_MASK] = mask;
+            v[SRC_END_LEN] = end_len;
+            v[SRC_START_LEN] = start_len;
+            v[SRC_BIGRAM] = KNOWN(2, g);
+            v[SRC_ANY_LONGER] = longer > 0;
+
+            for (Py_ssize_t t = 0; t < n_tpl; t++) {
+                const template_t *T = &tpl[t];
+                if (T->table != NULL) {
+                    int64_t idx = (int64_t)v[T->src[0]];
+                    for (int j = 1; j < T->n; j++)
+                        idx = idx * T->domain[j] + (int64_t)v[T->src[j]];
+                    if (idx < 0 || idx >= T->table_len) {
+                        bad_index = 1;
+                        idx = 0;
+                    }
+                    __builtin_prefetch(T->table + idx);
+                    idx_of[t] = idx;
+                }
+                else {
+                    uint64_t h = T->seed;
+                    for (int j = 0; j < T->n; j++) {
+                        h ^= v[T->src[j]];
+                        h *= M2;
+                    }
+                    h ^= h >> 31;
+                    const int64_t idx = (int64_t)((h * M3) >> (64 - hash_bits));
+                    if (half)
+                        __builtin_prefetch(w16 + idx);
+                    else
+                        __builtin_prefetch(w32 + idx);
+                    idx_of[t] = idx;
+                }
+            }
+        }
+        for (Py_ssize_t i = i0; i < i1; i++) {
+            const int64_t *idx_of = slot[i - i0];
+            float total = 0.0f;
+            for (Py_ssize_t t = 0; t < n_tpl; t++) {
+                const template_t *T = &tpl[t];
+                if (T->table != NULL)
+                    total += T->table[idx_of[t]];
+                else
+                    total += half ? lut[w16[idx_of[t]]] : w32[idx_of[t]];
+            }
+            out[i] = total;
+        }
+    }
+#undef KNOWN
+    Py_END_ALLOW_THREADS
+    if (bad_index) {
+        PyErr_SetString(PyExc_IndexError, "score_gaps: a feature value lies outside its table");
+        goto done;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyMem_Free(known);
+    Py_XDECREF(seq);
+    for (int t = 0; t < n_tables; t++)
+        PyBuffer_Release(&b_tables[t]);
+    Py_buffer *all[] = {&b_pid, &b_psh, &b_pcls, &b_where, &b_words,
+                        &b_prefixes, &b_weights, &b_lut, &b_out};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (all[i]->obj != NULL)
+            PyBuffer_Release(all[i]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"score_gaps", score_gaps, METH_VARARGS,
+     "Feature scores of gaps (see tieng.features.ScoreTables.scores)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_speedups", "Compiled twins of tieng's hot loops.", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModule_Create(&module);
+}

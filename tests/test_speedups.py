@@ -1,0 +1,186 @@
+"""The compiled scorer (tieng._speedups) against the numpy reference: the same sums, bit for bit.
+
+The package is built with the compiled module wherever a C compiler is present (as in CI);
+``TIENG_PURE_PYTHON=1`` switches it off, and the output must not change.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tieng
+from tieng import Model, Segmenter
+from tieng.features import PAD, Shape
+
+SAMPLE = Path(tieng.__file__).parent / "data" / "sample.txt"
+TEXT = (
+    "Thủ tướng Chính phủ đã có văn bản giao TP. HCM hoàn thiện báo cáo trong tháng 6-2004.\n"
+    "HỘI NGHỊ THƯỜNG NIÊN CỦA NGÂN HÀNG NHÀ NƯỚC diễn ra ở Hà Nội ngày 27/11/2023 🙂\n"
+    "Ông Nguyễn Văn A nói: “Chúng tôi sẽ hoà giải, không để xảy ra xung đột.” xã hội chủ nghĩa"
+)
+
+
+def test_the_compiled_scorer_is_built():
+    from tieng import _speedups, features
+
+    assert hasattr(_speedups, "score_gaps")
+    assert features._speedups is _speedups  # the default path uses it
+
+
+def _padded_inputs(model: Model, tokens: list[str], breaks: np.ndarray):
+    codes = model.vocabulary.codes(tokens)
+    model.join_scores(codes[:2], breaks[:2])  # builds the score tables
+    pid, psh, _, where = model._padded(codes, breaks)
+    return pid, psh, where, model._classes(pid)
+
+
+def _assert_same_sums(model: Model, tokens: list[str], breaks: np.ndarray) -> int:
+    pid, psh, where, classes = _padded_inputs(model, tokens, breaks)
+    tables = model._tables
+    compiled = tables._compiled_scores(pid, psh, where, model._lexicon, classes)
+    reference = tables._numpy_scores(pid, psh, where, model._lexicon, classes)
+    assert compiled.dtype == reference.dtype == np.float32
+    assert np.array_equal(compiled.view(np.uint32), reference.view(np.uint32))
+    return len(where)
+
+
+@pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
+def test_bundled_models_score_the_same(name):
+    model = Segmenter(name).model
+    text = SAMPLE.read_text(encoding="utf-8") + "\n" + TEXT
+    tokens = [t.text for t in tieng.tokenize(text)]
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    breaks[np.random.default_rng(0).random(len(tokens)) < 0.05] = True
+    assert _assert_same_sums(model, tokens, breaks) > 150
+
+
+def test_known_words_score_the_same():
+    model = Segmenter().model.with_words([["hoà", "giải", "xung", "đột"], ["văn", "bản", "giao"]])
+    tokens = [t.text for t in tieng.tokenize(TEXT)]
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    assert _assert_same_sums(model, tokens, breaks) > 20
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"affixes": False},
+        {"classes": 4},
+        {"ngrams": [[0], [1], [-2, -1, 0, 1], [0, 1, 2, 3]], "max_word": 6},
+        {"max_word": 12, "affixes": False},
+    ],
+)
+def test_other_feature_settings_score_the_same(tiny_corpus, options):
+    from tieng.training import train
+
+    sentences = [s.split() for s in tiny_corpus] * 4
+    model = train(sentences, hash_bits=12, max_iter=20, folds=2, l2=0.1, **options)
+    text = " ".join(s.replace("_", " ") for s in tiny_corpus) + " " + TEXT
+    tokens = [t.text for t in tieng.tokenize(text)]
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    assert _assert_same_sums(model, tokens, breaks) > 50
+    # Weights in single precision take the other branch of the compiled scorer.
+    single = Model(
+        model.vocabulary,
+        model.lexicon,
+        model.weights.astype(np.float32),
+        model.bias,
+        model.spec,
+        model.metadata,
+        model.classes,
+    )
+    assert _assert_same_sums(single, tokens, breaks) > 50
+
+
+_SEGMENTER = Segmenter()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8467), st.integers(1, 7), st.booleans()), min_size=2))
+def test_random_token_codes_score_the_same(rows):
+    """Any run of ids and shapes, with sentence breaks anywhere, gets the same sums."""
+    model = _SEGMENTER.model
+    codes = np.array([i * Shape.COUNT + s for i, s, _ in rows], np.int64)
+    breaks = np.array([b for *_, b in rows], bool)
+    breaks[0] = True
+    model.join_scores(codes[:2], breaks[:2])
+    pid, psh, _, where = model._padded(codes, breaks)
+    tables, classes = model._tables, model._classes(pid)
+    compiled = tables._compiled_scores(pid, psh, where, model._lexicon, classes)
+    reference = tables._numpy_scores(pid, psh, where, model._lexicon, classes)
+    assert np.array_equal(compiled.view(np.uint32), reference.view(np.uint32))
+
+
+def test_bad_arguments_are_errors_not_crashes():
+    from tieng import _speedups
+
+    model = _SEGMENTER.model
+    tokens = [t.text for t in tieng.tokenize(TEXT)]
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    pid, psh, where, classes = _padded_inputs(model, tokens, breaks)
+    tables, lex = model._tables, model._lexicon
+
+    def call(program=None, where=where, out=None):
+        _speedups.score_gaps(
+            pid, psh, classes, where, lex.words.table, lex.words.bits, lex.size,
+            lex.prefixes.table, lex.prefixes.bits, model.spec.max_word, model.spec.hash_bits,
+            model.weights, tables._half_to_float, program or tables._program,
+            np.empty(len(where), np.float32) if out is None else out,
+        )  # fmt: skip
+
+    call()
+    small = [(src, None if t is None else t[:3], d) for src, t, d in tables._program]
+    with pytest.raises(IndexError, match="outside its table"):
+        call(small)
+    with pytest.raises(ValueError, match="too close"):
+        call(where=np.array([1], np.int64))
+    with pytest.raises(ValueError, match="inconsistent"):
+        call(out=np.empty(1, np.float32))
+    with pytest.raises(ValueError, match="unknown template source"):
+        call([((99,), None, None)])
+    assert PAD == 3  # the compiled scorer reads three tokens either side of a gap
+
+
+def test_pure_python_gives_the_same_output(tmp_path):
+    """The CLI's text and scored JSONL output with and without the compiled module."""
+    src = tmp_path / "in.txt"
+    src.write_text(SAMPLE.read_text(encoding="utf-8") + TEXT + "\n", encoding="utf-8")
+
+    def run(pure: bool, *options: str) -> str:
+        env = dict(os.environ)
+        env.pop("TIENG_PURE_PYTHON", None)
+        if pure:
+            env["TIENG_PURE_PYTHON"] = "1"
+        check = "import tieng.features as f; print(f._speedups is None)"
+        which = subprocess.run(
+            [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True
+        )
+        assert which.stdout.strip() == str(pure)
+        out = subprocess.run(
+            [sys.executable, "-m", "tieng", "segment", *options, str(src)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout
+
+    assert run(True) == run(False)
+    pure, compiled = (
+        run(True, "--to", "jsonl", "--confidence"),
+        run(False, "--to", "jsonl", "--confidence"),
+    )
+    assert pure == compiled
+    assert json.loads(pure.splitlines()[0])["tieng"]["confidence"]
