@@ -27,11 +27,49 @@ TEXT = (
 )
 
 
-def test_the_compiled_scorer_is_built():
-    from tieng import _speedups, features
+def test_the_compiled_helpers_are_built():
+    from tieng import _speedups, features, tokenization
 
-    assert hasattr(_speedups, "score_gaps")
-    assert features._speedups is _speedups  # the default path uses it
+    assert hasattr(_speedups, "score_gaps") and hasattr(_speedups, "scan_chunks")
+    assert features._speedups is _speedups  # the default path uses them
+    assert tokenization._speedups is _speedups
+
+
+# ------------------------------------------------------------------ tokenizer scan
+def _reference_scan(text: str, pretokenized: bool):
+    from tieng import tokenization as t
+
+    findall = (t._PRETOKENIZED_RE if pretokenized else t._TOKEN_RE).findall
+    return t._scan(text, findall, pretokenized)
+
+
+NAUGHTY = [
+    line.encode("ascii").decode("unicode_escape")
+    for line in (Path(__file__).parent / "data" / "naughty.txt")
+    .read_text(encoding="ascii")
+    .splitlines()
+]
+
+
+@pytest.mark.parametrize("pretokenized", [False, True])
+def test_compiled_scan_agrees_on_real_and_hostile_text(pretokenized):
+    from tieng.tokenization import scan
+
+    texts = [SAMPLE.read_text(encoding="utf-8"), TEXT, "", " ", "  a  ", "a ", " \n ", *NAUGHTY]
+    texts += ["nói, (Điều hôm qua.Nó TP. HCM U.S. tp. GS. v.v. 6-2004 a_b 😀 \u2028x"]
+    for text in texts:
+        assert scan(text, pretokenized) == _reference_scan(text, pretokenized), repr(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(" ., ()“”:;!?_-/0123456789aàHNộ\n\t\u00a0\u200b")) | st.text(),
+    st.booleans(),
+)
+def test_compiled_scan_agrees_on_any_text(text, pretokenized):
+    from tieng.tokenization import scan
+
+    assert scan(text, pretokenized) == _reference_scan(text, pretokenized)
 
 
 def _padded_inputs(model: Model, tokens: list[str], breaks: np.ndarray):

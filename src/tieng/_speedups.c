@@ -378,9 +378,186 @@ done:
     return result;
 }
 
+
+/* ------------------------------------------------------------------------------------------
+ * scan_chunks(text, findall, pretokenized, space_chars, line_break_chars, trailing, leading,
+ *             is_plain_before_dot, context) -> (tokens, starts, line_breaks)
+ * The loop of tieng.tokenization.scan, step for step.
+ */
+static inline int
+in_chars(PyObject *chars, Py_UCS4 ch)
+{
+    return PyUnicode_FindChar(chars, ch, 0, PyUnicode_GET_LENGTH(chars), 1) >= 0;
+}
+
+static int
+all_alpha(int kind, const void *data, Py_ssize_t a, Py_ssize_t b)
+{
+    if (a >= b)
+        return 0;
+    for (Py_ssize_t i = a; i < b; i++)
+        if (!Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, i)))
+            return 0;
+    return 1;
+}
+
+static int
+push(PyObject *tokens, PyObject *starts, PyObject *text, Py_ssize_t a, Py_ssize_t b)
+{
+    PyObject *tok = PyUnicode_Substring(text, a, b);
+    if (tok == NULL)
+        return -1;
+    int rc = PyList_Append(tokens, tok);
+    Py_DECREF(tok);
+    if (rc < 0)
+        return -1;
+    PyObject *start = PyLong_FromSsize_t(a);
+    if (start == NULL)
+        return -1;
+    rc = PyList_Append(starts, start);
+    Py_DECREF(start);
+    return rc;
+}
+
+static int
+push_int(PyObject *list, Py_ssize_t value)
+{
+    PyObject *v = PyLong_FromSsize_t(value);
+    if (v == NULL)
+        return -1;
+    int rc = PyList_Append(list, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+static PyObject *
+scan_chunks(PyObject *self, PyObject *args)
+{
+    PyObject *text, *findall, *spaces, *breaks, *trailing, *leading, *plain_before_dot;
+    int pretokenized;
+    Py_ssize_t context;
+    if (!PyArg_ParseTuple(args, "UOpUUUUOn", &text, &findall, &pretokenized, &spaces, &breaks,
+                          &trailing, &leading, &plain_before_dot, &context))
+        return NULL;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *tokens = PyList_New(0), *starts = PyList_New(0), *line_breaks = PyList_New(0);
+    if (tokens == NULL || starts == NULL || line_breaks == NULL)
+        goto fail;
+    Py_ssize_t a = 0;
+    while (a <= n) {
+        Py_ssize_t b = a;
+        while (b < n && PyUnicode_READ(kind, data, b) != ' ')
+            b++;
+        /* the chunk is text[a:b] */
+        const Py_ssize_t len = b - a;
+        if (len == 0)
+            goto next;
+        if (all_alpha(kind, data, a, b)) {
+            if (push(tokens, starts, text, a, b) < 0)
+                goto fail;
+            goto next;
+        }
+        if (len == 1) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, a);
+            if (!in_chars(spaces, ch)) {
+                if (push(tokens, starts, text, a, b) < 0)
+                    goto fail;
+            }
+            else if (in_chars(breaks, ch)) {
+                if (push_int(line_breaks, a) < 0)
+                    goto fail;
+            }
+            goto next;
+        }
+        if (!pretokenized) {
+            /* "nói," and "(Điều": a word with one punctuation mark after or before it */
+            Py_UCS4 last = PyUnicode_READ(kind, data, b - 1);
+            if (in_chars(trailing, last) && all_alpha(kind, data, a, b - 1)) {
+                int plain = 1;
+                if (last == '.') {
+                    PyObject *body = PyUnicode_Substring(text, a, b - 1);
+                    if (body == NULL)
+                        goto fail;
+                    PyObject *r = PyObject_CallOneArg(plain_before_dot, body);
+                    Py_DECREF(body);
+                    if (r == NULL)
+                        goto fail;
+                    plain = PyObject_IsTrue(r);
+                    Py_DECREF(r);
+                    if (plain < 0)
+                        goto fail;
+                }
+                if (plain) {
+                    if (push(tokens, starts, text, a, b - 1) < 0 ||
+                        push(tokens, starts, text, b - 1, b) < 0)
+                        goto fail;
+                    goto next;
+                }
+            }
+            Py_UCS4 first = PyUnicode_READ(kind, data, a);
+            if (in_chars(leading, first) && all_alpha(kind, data, a + 1, b)) {
+                if (push(tokens, starts, text, a, a + 1) < 0 ||
+                    push(tokens, starts, text, a + 1, b) < 0)
+                    goto fail;
+                goto next;
+            }
+        }
+        {
+            Py_ssize_t stop = b + context < n ? b + context : n;
+            PyObject *pieces = PyObject_CallFunction(findall, "Onn", text, a, stop);
+            if (pieces == NULL)
+                goto fail;
+            PyObject *seq = PySequence_Fast(pieces, "findall must give a list");
+            Py_DECREF(pieces);
+            if (seq == NULL)
+                goto fail;
+            Py_ssize_t p = a;
+            Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
+            for (Py_ssize_t k = 0; k < m && p < b; k++) {
+                PyObject *piece = PySequence_Fast_GET_ITEM(seq, k);
+                if (!PyUnicode_Check(piece) || PyUnicode_GET_LENGTH(piece) == 0) {
+                    Py_DECREF(seq);
+                    PyErr_SetString(PyExc_ValueError, "findall gave an empty piece");
+                    goto fail;
+                }
+                Py_ssize_t plen = PyUnicode_GET_LENGTH(piece);
+                if (in_chars(spaces, PyUnicode_READ_CHAR(piece, 0))) {
+                    int has_break = 0;
+                    for (Py_ssize_t j = 0; j < plen && !has_break; j++)
+                        has_break = in_chars(breaks, PyUnicode_READ_CHAR(piece, j));
+                    if (has_break && push_int(line_breaks, p) < 0) {
+                        Py_DECREF(seq);
+                        goto fail;
+                    }
+                }
+                else {
+                    if (PyList_Append(tokens, piece) < 0 || push_int(starts, p) < 0) {
+                        Py_DECREF(seq);
+                        goto fail;
+                    }
+                }
+                p += plen;
+            }
+            Py_DECREF(seq);
+        }
+    next:
+        a = b + 1;
+    }
+    return Py_BuildValue("(NNN)", tokens, starts, line_breaks);
+fail:
+    Py_XDECREF(tokens);
+    Py_XDECREF(starts);
+    Py_XDECREF(line_breaks);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"score_gaps", score_gaps, METH_VARARGS,
      "Feature scores of gaps (see tieng.features.ScoreTables.scores)."},
+    {"scan_chunks", scan_chunks, METH_VARARGS,
+     "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {NULL, NULL, 0, NULL},
 };
 

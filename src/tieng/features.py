@@ -21,16 +21,9 @@ Feature groups (see ``TEMPLATES``):
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-try:  # the compiled twin of the scorer; the numpy code below is the reference
-    from . import _speedups
-except ImportError:  # built without a C compiler: numpy alone gives the same scores
-    _speedups = None
-if os.environ.get("TIENG_PURE_PYTHON"):
-    _speedups = None
+from ._accel import speedups as _speedups  # None: numpy alone, with the same scores
 
 __all__ = [
     "JOINABLE",

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._accel import speedups as _speedups
 from .normalization import COMBINING_MARKS as _M
 
 __all__ = ["SPACE_CHARS", "Span", "split_pieces", "tokenize"]
@@ -133,6 +134,9 @@ _LINE_BREAKS = frozenset(_LINE_BREAK_CLASS)
 _CONTEXT = 8  # characters past a chunk that the look-ahead of the patterns may need
 _TRAILING = frozenset(',;!?)]}"”’.')
 _LEADING = frozenset('([{"“‘')
+_SPACE_STRING = "".join(sorted(SPACE_CHARS))
+_TRAILING_STRING = "".join(sorted(_TRAILING))
+_LEADING_STRING = "".join(sorted(_LEADING))
 _LOWER_ABBREVIATIONS = frozenset(a for a in _ABBREVIATIONS.split("|") if a.islower())
 
 
@@ -149,6 +153,23 @@ def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], l
     through the regular expression, with a few characters of the following text in view.
     """
     findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
+    if _speedups is not None:  # the same loop, compiled
+        return _speedups.scan_chunks(
+            text,
+            findall,
+            pretokenized,
+            _SPACE_STRING,
+            _LINE_BREAK_CLASS,
+            _TRAILING_STRING,
+            _LEADING_STRING,
+            _plain_before_dot,
+            _CONTEXT,
+        )
+    return _scan(text, findall, pretokenized)
+
+
+def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int], list[int]]:
+    """The reference form of :func:`scan`."""
     chunks = text.split(" ")
     m = len(chunks)
     lens = np.fromiter(map(len, chunks), np.int64, m)
