@@ -28,11 +28,30 @@ TEXT = (
 
 
 def test_the_compiled_helpers_are_built():
-    from tieng import _speedups, features, tokenization
+    from tieng import _speedups, features, tokenization, vocabulary
 
-    assert hasattr(_speedups, "score_gaps") and hasattr(_speedups, "scan_chunks")
+    for name in ("score_gaps", "scan_chunks", "lookup_codes"):
+        assert hasattr(_speedups, name)
     assert features._speedups is _speedups  # the default path uses them
     assert tokenization._speedups is _speedups
+    assert vocabulary._speedups is _speedups
+
+
+# ------------------------------------------------------------------ token codes
+def test_compiled_code_lookups_agree_even_when_the_cache_is_cleared(monkeypatch):
+    from tieng import vocabulary
+    from tieng.vocabulary import Vocabulary
+
+    monkeypatch.setattr(vocabulary, "_CACHE_LIMIT", 5)  # cleared again and again
+    tokens = [t.text for t in tieng.tokenize(TEXT)] + [" ", "\n", "\u00a0", "Hà", "hà"] * 3
+    compiled = Vocabulary(["hà", "nội", "tôi"], 1)
+    reference = Vocabulary(["hà", "nội", "tôi"], 1)
+    expected = np.array([reference.code(t) for t in tokens], np.int64)
+    for _ in range(2):
+        assert np.array_equal(compiled.codes(tokens), expected)
+    assert len(compiled._cache) <= 5
+    with pytest.raises(TypeError):
+        compiled.codes([1, 2])
 
 
 # ------------------------------------------------------------------ tokenizer scan

@@ -3,6 +3,7 @@
  * score_gaps: the feature scoring of tieng.features.ScoreTables.scores, one gap at a time
  *   with every template's weight fetched and summed in the same order as numpy does it, so
  *   the float32 sums are bit for bit the same.
+ * lookup_codes: the token -> code cache lookups of tieng.vocabulary.Vocabulary.codes.
  * scan_chunks: the fast path of tieng.tokenization.scan (text cut at single spaces, chunks of
  *   letters taken as tokens, the commonest punctuation cases split directly), calling back to
  *   the regular expression for every other chunk.
@@ -382,7 +383,8 @@ done:
 /* ------------------------------------------------------------------------------------------
  * scan_chunks(text, findall, pretokenized, space_chars, line_break_chars, trailing, leading,
  *             is_plain_before_dot, context) -> (tokens, starts, line_breaks)
- * The loop of tieng.tokenization.scan, step for step.
+ * The loop of tieng.tokenization.scan, step for step; ``starts`` comes as the bytes of an
+ * array of native int64.
  */
 static inline int
 in_chars(PyObject *chars, Py_UCS4 ch)
@@ -401,8 +403,30 @@ all_alpha(int kind, const void *data, Py_ssize_t a, Py_ssize_t b)
     return 1;
 }
 
+typedef struct {
+    int64_t *data;
+    Py_ssize_t len, cap;
+} int64_vec;
+
 static int
-push(PyObject *tokens, PyObject *starts, PyObject *text, Py_ssize_t a, Py_ssize_t b)
+vec_push(int64_vec *v, int64_t x)
+{
+    if (v->len == v->cap) {
+        Py_ssize_t cap = v->cap ? 2 * v->cap : 1024;
+        int64_t *data = PyMem_Realloc(v->data, cap * sizeof(int64_t));
+        if (data == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        v->data = data;
+        v->cap = cap;
+    }
+    v->data[v->len++] = x;
+    return 0;
+}
+
+static int
+push(PyObject *tokens, int64_vec *starts, PyObject *text, Py_ssize_t a, Py_ssize_t b)
 {
     PyObject *tok = PyUnicode_Substring(text, a, b);
     if (tok == NULL)
@@ -411,12 +435,7 @@ push(PyObject *tokens, PyObject *starts, PyObject *text, Py_ssize_t a, Py_ssize_
     Py_DECREF(tok);
     if (rc < 0)
         return -1;
-    PyObject *start = PyLong_FromSsize_t(a);
-    if (start == NULL)
-        return -1;
-    rc = PyList_Append(starts, start);
-    Py_DECREF(start);
-    return rc;
+    return vec_push(starts, a);
 }
 
 static int
@@ -442,8 +461,10 @@ scan_chunks(PyObject *self, PyObject *args)
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    PyObject *tokens = PyList_New(0), *starts = PyList_New(0), *line_breaks = PyList_New(0);
-    if (tokens == NULL || starts == NULL || line_breaks == NULL)
+    PyObject *tokens = PyList_New(0), *line_breaks = PyList_New(0);
+    int64_vec starts_vec = {NULL, 0, 0};
+    int64_vec *starts = &starts_vec;
+    if (tokens == NULL || line_breaks == NULL)
         goto fail;
     Py_ssize_t a = 0;
     while (a <= n) {
@@ -533,7 +554,7 @@ scan_chunks(PyObject *self, PyObject *args)
                     }
                 }
                 else {
-                    if (PyList_Append(tokens, piece) < 0 || push_int(starts, p) < 0) {
+                    if (PyList_Append(tokens, piece) < 0 || vec_push(starts, p) < 0) {
                         Py_DECREF(seq);
                         goto fail;
                     }
@@ -545,11 +566,69 @@ scan_chunks(PyObject *self, PyObject *args)
     next:
         a = b + 1;
     }
-    return Py_BuildValue("(NNN)", tokens, starts, line_breaks);
+    {
+        PyObject *start_bytes = PyBytes_FromStringAndSize(
+            (const char *)starts_vec.data, starts_vec.len * (Py_ssize_t)sizeof(int64_t));
+        PyMem_Free(starts_vec.data);
+        if (start_bytes == NULL) {
+            Py_DECREF(tokens);
+            Py_DECREF(line_breaks);
+            return NULL;
+        }
+        return Py_BuildValue("(NNN)", tokens, start_bytes, line_breaks);
+    }
 fail:
+    PyMem_Free(starts_vec.data);
     Py_XDECREF(tokens);
-    Py_XDECREF(starts);
     Py_XDECREF(line_breaks);
+    return NULL;
+}
+
+
+/* ------------------------------------------------------------------------------------------
+ * lookup_codes(cache, tokens, out): out[i] = cache[tokens[i]], for a dict (subclass) whose
+ * __missing__ computes what it lacks, as tieng.vocabulary.Vocabulary.codes.
+ */
+static PyObject *
+lookup_codes(PyObject *self, PyObject *args)
+{
+    PyObject *cache, *tokens, *o_out;
+    if (!PyArg_ParseTuple(args, "O!O!O", &PyDict_Type, &cache, &PyList_Type, &tokens, &o_out))
+        return NULL;
+    Py_buffer b_out;
+    if (get_buffer(o_out, &b_out, 8, 1, "out") < 0)
+        return NULL;
+    int64_t *out = (int64_t *)b_out.buf;
+    Py_ssize_t n = PyList_GET_SIZE(tokens);
+    if (b_out.len / 8 != n) {
+        PyBuffer_Release(&b_out);
+        PyErr_SetString(PyExc_ValueError, "lookup_codes: out must have one item per token");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n && i < PyList_GET_SIZE(tokens); i++) {
+        PyObject *tok = PyList_GET_ITEM(tokens, i);
+        PyObject *v = PyDict_GetItemWithError(cache, tok); /* borrowed */
+        long long x;
+        if (v != NULL) {
+            x = PyLong_AsLongLong(v);
+        }
+        else {
+            if (PyErr_Occurred())
+                goto fail;
+            v = PyObject_GetItem(cache, tok); /* runs __missing__ */
+            if (v == NULL)
+                goto fail;
+            x = PyLong_AsLongLong(v);
+            Py_DECREF(v);
+        }
+        if (x == -1 && PyErr_Occurred())
+            goto fail;
+        out[i] = x;
+    }
+    PyBuffer_Release(&b_out);
+    Py_RETURN_NONE;
+fail:
+    PyBuffer_Release(&b_out);
     return NULL;
 }
 
@@ -558,6 +637,8 @@ static PyMethodDef methods[] = {
      "Feature scores of gaps (see tieng.features.ScoreTables.scores)."},
     {"scan_chunks", scan_chunks, METH_VARARGS,
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
+    {"lookup_codes", lookup_codes, METH_VARARGS,
+     "Codes of many tokens from a code cache (see tieng.vocabulary.Vocabulary.codes)."},
     {NULL, NULL, 0, NULL},
 };
 

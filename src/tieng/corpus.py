@@ -174,10 +174,16 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
     objects: list[dict | None] = []  # JSONL records, None where the line failed
     ok: list[bool] = []
     nbytes = 0
-    lines = task.data.split(b"\n")
-    if lines[-1]:
+    whole = _decode_text_chunk(task) if opt.input_format == "text" else None
+    if whole is not None:  # the common case, without a Python step per line
+        texts, ends, syllables = whole
+        ok = [True] * len(texts)
+        objects = [None] * len(texts)
+        nbytes = len(task.data)
+    lines = [] if whole is not None else task.data.split(b"\n")
+    if lines and lines[-1]:
         lines = [x + b"\n" for x in lines[:-1]] + [lines[-1]]
-    else:
+    elif lines:
         lines = [x + b"\n" for x in lines[:-1]]
     for k, raw in enumerate(lines):
         lineno = task.first_line + k
@@ -249,7 +255,8 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         for k, (good, sentences) in enumerate(zip(ok, seg.pipe_sentences(texts, n))):
             if good:
                 parts.append(_conllu(sentences, texts[k], task.source, task.first_line + k))
-    syllables = sum(_count_syllables(t) for t in texts)
+    if whole is None:
+        syllables = sum(_count_syllables(t) for t in texts)
     out = "".join(parts)
     try:
         # Bytes that were not UTF-8 go back out as they were (--errors surrogateescape).
@@ -257,6 +264,32 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
     except UnicodeEncodeError:
         data = out.encode("utf-8", "replace")
     return _Result(task.file, task.last, data, len(texts), syllables, nbytes, errors)
+
+
+def _decode_text_chunk(task: _Task) -> tuple[list[str], list[str], int] | None:
+    """The lines of a chunk of plain text, their line ends and the number of syllables (runs
+    of non-space characters) in all, or None if the chunk is not UTF-8.
+
+    Gives what decoding line by line gives (a line that is not UTF-8 is left to that slower
+    path, which reports it).
+    """
+    try:
+        whole = task.data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if task.first_line == 1 and whole.startswith("\ufeff"):
+        whole = whole[1:]
+    texts = whole.split("\n")
+    last = texts.pop()  # after the last "\n": a line without an end, or nothing
+    ends = ["\n"] * len(texts)
+    if "\r" in whole:
+        for k, t in enumerate(texts):
+            if t.endswith("\r"):
+                texts[k], ends[k] = t[:-1], "\r\n"
+    if last:
+        texts.append(last)
+        ends.append("")
+    return texts, ends, len(whole.split())
 
 
 def _count_syllables(text: str) -> int:

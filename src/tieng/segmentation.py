@@ -17,7 +17,7 @@ from .model import Model, ModelError
 from .normalization import UNACCENTED
 from .pool import available_cores, ordered_map
 from .sentences import credit_breaks, has_credit, sentence_breaks
-from .tokenization import Span, scan
+from .tokenization import Span, scan_arrays
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -222,10 +222,9 @@ class Segmenter:
     def _analyze(self, texts: list[str], sentences: bool = False) -> _Batch:
         # Texts are joined by " \n ": a line break the tokenizer sees as a chunk of its own.
         big = _JOINER.join(texts)
-        tokens, gstarts_list, line_breaks = scan(big, self.pretokenized)
+        tokens, gstarts, line_breaks = scan_arrays(big, self.pretokenized)
         with self._lock:  # the vocabulary's token cache is shared between threads
             codes = self.model.vocabulary.codes(tokens)
-        gstarts = np.array(gstarts_list, dtype=np.int64)
         n = len(tokens)
         # Documents: offsets where each text starts in ``big``.
         doc_off = np.zeros(len(texts) + 1, np.int64)

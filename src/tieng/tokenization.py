@@ -152,9 +152,15 @@ def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], l
     (in C), chunks made only of letters are tokens as they are, and only the other chunks go
     through the regular expression, with a few characters of the following text in view.
     """
+    tokens, starts, line_breaks = scan_arrays(text, pretokenized)
+    return tokens, starts.tolist(), line_breaks
+
+
+def scan_arrays(text: str, pretokenized: bool = False) -> tuple[list[str], np.ndarray, list[int]]:
+    """:func:`scan` with the start offsets as an int64 array."""
     findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
     if _speedups is not None:  # the same loop, compiled
-        return _speedups.scan_chunks(
+        tokens, starts, line_breaks = _speedups.scan_chunks(
             text,
             findall,
             pretokenized,
@@ -165,7 +171,9 @@ def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], l
             _plain_before_dot,
             _CONTEXT,
         )
-    return _scan(text, findall, pretokenized)
+        return tokens, np.frombuffer(starts, np.int64), line_breaks
+    tokens, start_list, line_breaks = _scan(text, findall, pretokenized)
+    return tokens, np.array(start_list, np.int64), line_breaks
 
 
 def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int], list[int]]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ._accel import speedups as _speedups
 from .features import Shape
 from .normalization import canonical_key
 from .tokenization import _LINK_RE, SPACE_CHARS
@@ -106,6 +107,10 @@ class Vocabulary:
         """Codes of many tokens as an int64 array."""
         if not isinstance(tokens, list):
             tokens = list(tokens)
+        if _speedups is not None:  # the same lookups, compiled
+            out = np.empty(len(tokens), np.int64)
+            _speedups.lookup_codes(self._cache, tokens, out)
+            return out
         return np.fromiter(map(self._cache.__getitem__, tokens), np.int64, len(tokens))
 
     def ids_of_words(self, words: Iterable[Sequence[str]]) -> list[list[int]]:
