@@ -199,3 +199,22 @@ def test_syllable_count_of_huge_lines_matches_split():
     assert len(line) > 100_000
     assert _count_syllables(line) == len(line.split())
     assert _count_syllables(line[:50]) == len(line[:50].split())
+
+
+@pytest.mark.parametrize("first_line", [1, 7])
+@pytest.mark.parametrize("output_format", ["text", "jsonl"])
+def test_whole_chunk_decoding_gives_what_line_by_line_gives(monkeypatch, first_line, output_format):
+    """Valid UTF-8 chunks skip the per-line loop; byte-order mark, CRLF, a lone CR, blank
+    lines and a last line without an end come out as the line-by-line path gives them."""
+    data = "\ufeffHà Nội mưa.\r\n\r\nTôi đi học\rxa\n \n\u2028Việt Nam\r\nthủ đô\r".encode()
+    seg = tieng.Segmenter()
+    options = corpus.Options(output_format=output_format)
+    task = corpus._Task(0, "in.txt", first_line, 0, data, True, options)
+    fast = corpus._process(seg, task)
+    monkeypatch.setattr(corpus, "_decode_text_chunk", lambda task: None)
+    slow = corpus._process(seg, task)
+    assert fast == slow
+    assert fast.records == 6 and fast.nbytes == len(data) and fast.syllables == 11
+    if output_format == "text":
+        assert fast.data.decode().startswith("Hà_Nội mưa .\r\n")
+        assert fast.data.decode().endswith("\nthủ_đô")
