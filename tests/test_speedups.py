@@ -241,3 +241,30 @@ def test_pure_python_gives_the_same_output(tmp_path):
     )
     assert pure == compiled
     assert json.loads(pure.splitlines()[0])["tieng"]["confidence"]
+
+
+# ------------------------------------------------------------------ score tables, word counts
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_compiled_score_tables_are_the_same(monkeypatch, dtype):
+    from tieng import features
+
+    model = _SEGMENTER.model
+    weights = model.weights.astype(dtype)
+    compiled = features.ScoreTables(weights, model.spec, len(model.vocabulary))
+    monkeypatch.setattr(features, "_speedups", None)
+    reference = features.ScoreTables(weights, model.spec, len(model.vocabulary))
+    assert compiled.tables.keys() == reference.tables.keys() and len(compiled.tables) > 20
+    for t, table in reference.tables.items():
+        assert compiled.tables[t].dtype == np.float32
+        assert np.array_equal(compiled.tables[t].view(np.uint32), table.view(np.uint32)), t
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(" \t\n\r\x0b\x0c\x1c\x85\u00a0\u2028\u3000\u200bab"))
+    | st.text()
+)
+def test_compiled_word_count_is_len_of_split(text):
+    from tieng import _speedups
+
+    assert _speedups.count_words(text) == len(text.split())

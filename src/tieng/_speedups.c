@@ -3,6 +3,8 @@
  * score_gaps: the feature scoring of tieng.features.ScoreTables.scores, one gap at a time
  *   with every template's weight fetched and summed in the same order as numpy does it, so
  *   the float32 sums are bit for bit the same.
+ * table_weights: the tables of small-domain templates that ScoreTables builds at start-up.
+ * count_words: len(text.split()) without the list (the syllable count of a batch).
  * lookup_codes: the token -> code cache lookups of tieng.vocabulary.Vocabulary.codes.
  * scan_chunks: the fast path of tieng.tokenization.scan (text cut at single spaces, chunks of
  *   letters taken as tokens, the commonest punctuation cases split directly), calling back to
@@ -632,6 +634,110 @@ fail:
     return NULL;
 }
 
+
+/* ------------------------------------------------------------------------------------------
+ * table_weights(template, domain, hash_bits, weights, half_to_float, out): the weight of every
+ * value of a template with a small domain (as ScoreTables builds its tables), values in C
+ * order (the last component varies fastest).
+ */
+static PyObject *
+table_weights(PyObject *self, PyObject *args)
+{
+    int template_index, hash_bits;
+    PyObject *domain, *o_weights, *o_lut, *o_out;
+    if (!PyArg_ParseTuple(args, "iOiOOO", &template_index, &domain, &hash_bits, &o_weights,
+                          &o_lut, &o_out))
+        return NULL;
+    int64_t dom[MAX_COMPONENTS];
+    Py_ssize_t k = PySequence_Size(domain);
+    if (k < 1 || k > MAX_COMPONENTS || hash_bits < 10 || hash_bits > 30) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "table_weights: bad domain or hash bits");
+        return NULL;
+    }
+    Py_ssize_t total = 1;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *v = PySequence_GetItem(domain, j);
+        dom[j] = v ? PyLong_AsLongLong(v) : -1;
+        Py_XDECREF(v);
+        if (dom[j] < 1) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "table_weights: bad domain");
+            return NULL;
+        }
+        total *= dom[j];
+    }
+    Py_buffer b_weights, b_lut, b_out;
+    if (PyObject_GetBuffer(o_weights, &b_weights, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    if (get_buffer(o_lut, &b_lut, 4, 0, "half_to_float") < 0) {
+        PyBuffer_Release(&b_weights);
+        return NULL;
+    }
+    if (get_buffer(o_out, &b_out, 4, 1, "out") < 0) {
+        PyBuffer_Release(&b_weights);
+        PyBuffer_Release(&b_lut);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (b_out.len / 4 != total || (b_weights.itemsize != 2 && b_weights.itemsize != 4) ||
+        b_weights.len / b_weights.itemsize != ((Py_ssize_t)1 << hash_bits) ||
+        b_lut.len != 4 * 65536) {
+        PyErr_SetString(PyExc_ValueError, "table_weights: arrays of inconsistent sizes");
+        goto done;
+    }
+    const uint64_t seed = (uint64_t)(template_index + 1) * M1;
+    const int half = b_weights.itemsize == 2;
+    const uint16_t *w16 = (const uint16_t *)b_weights.buf;
+    const float *w32 = (const float *)b_weights.buf;
+    const float *lut = (const float *)b_lut.buf;
+    float *out = (float *)b_out.buf;
+    uint64_t value[MAX_COMPONENTS] = {0};
+    for (Py_ssize_t f = 0; f < total; f++) {
+        uint64_t h = seed;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            h ^= value[j];
+            h *= M2;
+        }
+        h ^= h >> 31;
+        const uint64_t idx = (h * M3) >> (64 - hash_bits);
+        out[f] = half ? lut[w16[idx]] : w32[idx];
+        for (Py_ssize_t j = k - 1; j >= 0; j--) { /* next value, C order */
+            if (++value[j] < (uint64_t)dom[j])
+                break;
+            value[j] = 0;
+        }
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&b_weights);
+    PyBuffer_Release(&b_lut);
+    PyBuffer_Release(&b_out);
+    return result;
+}
+
+/* count_words(text): len(text.split()) without building the list. */
+static PyObject *
+count_words(PyObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "count_words: expected str");
+        return NULL;
+    }
+    const int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    Py_ssize_t count = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int space = Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i));
+        count += !space && !in_word;
+        in_word = !space;
+    }
+    return PyLong_FromSsize_t(count);
+}
+
 static PyMethodDef methods[] = {
     {"score_gaps", score_gaps, METH_VARARGS,
      "Feature scores of gaps (see tieng.features.ScoreTables.scores)."},
@@ -639,6 +745,9 @@ static PyMethodDef methods[] = {
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {"lookup_codes", lookup_codes, METH_VARARGS,
      "Codes of many tokens from a code cache (see tieng.vocabulary.Vocabulary.codes)."},
+    {"table_weights", table_weights, METH_VARARGS,
+     "The weight of every value of a small-domain template (see ScoreTables)."},
+    {"count_words", count_words, METH_O, "len(text.split()), without the list."},
     {NULL, NULL, 0, NULL},
 };
 

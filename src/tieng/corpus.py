@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._accel import speedups as _speedups
 from .pool import ordered_map
 from .segmentation import Segmenter
 from .tokenization import Span
@@ -289,11 +290,13 @@ def _decode_text_chunk(task: _Task) -> tuple[list[str], list[str], int] | None:
     if last:
         texts.append(last)
         ends.append("")
-    return texts, ends, len(whole.split())
+    return texts, ends, _count_syllables(whole)
 
 
 def _count_syllables(text: str) -> int:
     """Runs of non-space characters (``len(text.split())``, without the list on huge lines)."""
+    if _speedups is not None:
+        return _speedups.count_words(text)
     if len(text) < 100_000:
         return len(text.split())
     return sum(1 for _ in _NON_SPACE.finditer(text))

@@ -458,8 +458,20 @@ class ScoreTables:
             self.vocab_size,
             np.zeros(2 * PAD + 2, np.int64),
         )
+        self._half_to_float = (
+            np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+            if weights.dtype == np.float16
+            else np.zeros(1 << 16, np.float32)
+        )
         for t, (_, domain) in enumerate(dummy):
             if domain is None:
+                continue
+            if _speedups is not None:  # the same table, computed in C
+                table = np.empty(int(np.prod(domain)), np.float32)
+                _speedups.table_weights(
+                    t, domain, spec.hash_bits, weights, self._half_to_float, table
+                )
+                self.tables[t] = table
                 continue
             grid = np.indices(domain, dtype=np.uint64).reshape(len(domain), -1)
             self.tables[t] = weights[feature_index(t, tuple(grid), spec)].astype(np.float32)
@@ -468,11 +480,6 @@ class ScoreTables:
             (src, self.tables.get(t), self._domains[t])
             for t, src in enumerate(template_sources(spec))
         ]
-        self._half_to_float = (
-            np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
-            if weights.dtype == np.float16
-            else np.zeros(1 << 16, np.float32)
-        )
 
     def scores(
         self,
