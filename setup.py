@@ -12,7 +12,7 @@ setup(
             "tieng._speedups",
             ["src/tieng/_speedups.c"],
             optional=True,
-            extra_compile_args=["-O2"],
+            extra_compile_args=["-O3"],
         )
     ]
 )

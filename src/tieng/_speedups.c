@@ -259,8 +259,7 @@ score_gaps(PyObject *self, PyObject *args)
             }
         }
     }
-/* numpy reads a negative index from the end of the array: so does this. */
-#define KNOWN(len, i) ((known[(i) < 0 ? (i) + n : (i)] >> (len)) & 1u)
+#define KNOWN(len, i) ((kw[(i) - (g - 15)] >> (len)) & 1u)
     /* Two passes a block of gaps: first every template's weight index (prefetching the
      * weight), then the sums, in template order.  The weights are fetched from a table too
      * big for the cache, so issuing all of a block's fetches before using any lets them
@@ -275,6 +274,19 @@ score_gaps(PyObject *self, PyObject *args)
         for (Py_ssize_t i = i0; i < i1; i++) {
             const Py_ssize_t g = (Py_ssize_t)where[i];
             int64_t *idx_of = slot[i - i0];
+            /* known[] at g-15 .. g+1, all the positions the lexicon values read */
+            uint32_t kw[17];
+            if (g >= 15) {
+                memcpy(kw, known + g - 15, sizeof kw);
+            }
+            else {
+                for (int j = 0; j < 17; j++) {
+                    Py_ssize_t at = g - 15 + j;
+                    if (at < 0) /* numpy reads a negative index from the end */
+                        at += n;
+                    kw[j] = at < 0 ? 0 : known[at];
+                }
+            }
             for (int o = -2; o <= 3; o++) {
                 v[SRC_ID + o + 2] = (uint64_t)ids[g + o];
                 v[SRC_SHAPE + o + 2] = (uint64_t)shapes[g + o];
