@@ -268,3 +268,98 @@ def test_compiled_word_count_is_len_of_split(text):
     from tieng import _speedups
 
     assert _speedups.count_words(text) == len(text.split())
+
+
+# ------------------------------------------------------------------ offsets-only text path
+def _paths(seg: Segmenter, texts: list[str]) -> tuple[list[str], list[str]]:
+    """The underscore format of a batch by the offsets-only path and by the token path."""
+    fast = seg._analyze(texts, False, True)
+    slow = seg._analyze(texts, False, False)
+    assert slow.tokens is not None
+    return seg._texts_of(fast, False), seg._texts_of(slow, False)
+
+
+@pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
+@pytest.mark.parametrize("pretokenized", [False, True])
+def test_offsets_path_writes_what_the_token_path_writes(name, pretokenized):
+    seg = Segmenter(name, pretokenized=pretokenized)
+    texts = [*SAMPLE.read_text(encoding="utf-8").splitlines(), *TEXT.splitlines(), *NAUGHTY]
+    texts += ["", "my_var = a\\b __init__ \\_", "Hà Nội _ \\ _x_", "   ", "a"]
+    assert seg._analyze(texts[:3], False, True).tokens is None  # the path really is taken
+    fast, slow = _paths(seg, texts)
+    assert fast == slow and len(fast) == len(texts)
+    assert any(line.startswith("my\\_var = a") and "\\\\" in line for line in fast)  # escaped
+
+
+def test_offsets_path_steps_aside_for_credit_lines_and_dictionaries():
+    seg = Segmenter()
+    credit = ["Hà Nội mưa to. Ảnh: Nguyễn Văn An"]
+    batch = seg._analyze(credit, False, True)
+    assert batch.tokens is not None  # credit lines need the token strings
+    assert seg._texts_of(batch, False) == list(Segmenter().pipe_text(credit))
+    mine = seg.with_dictionary(tieng.UserDictionary(["mưa to"]))
+    assert mine._analyze(["Hà Nội mưa to"], False, True).tokens is not None
+    assert mine.segment_text("Hà Nội mưa to") == "Hà_Nội mưa_to"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(" ._\\,()“”:0123456789aàHNộ\n\t\u00a0\u200b\u2028😀"))
+        | st.text(),
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_offsets_path_agrees_on_any_texts(texts, pretokenized):
+    seg = _SEGMENTER if not pretokenized else _PRETOKENIZED
+    fast, slow = _paths(seg, texts)
+    assert fast == slow
+
+
+_PRETOKENIZED = Segmenter(pretokenized=True)
+
+
+def test_code_table_gives_the_vocabulary_codes_even_when_cleared():
+    import pickle
+
+    from tieng import _speedups
+    from tieng.vocabulary import Vocabulary
+
+    vocabulary = Vocabulary(["hà", "nội", "tôi"], 1)
+    text = TEXT + " Hà hà HÀ hà\u0300 Nội nội " * 3
+    starts, ends, _ = tieng.tokenization.scan_offsets(text)
+    expected = vocabulary.codes([text[a:b] for a, b in zip(starts, ends)])
+    table = _speedups.CodeTable(5)  # cleared again and again
+    for _ in range(2):
+        out = np.empty(len(starts), np.int64)
+        _speedups.codes_of_spans(table, text, starts, ends, vocabulary._compute, out)
+        assert np.array_equal(out, expected)
+        assert 0 < len(table) <= 5
+    assert np.array_equal(vocabulary.codes_of_spans(text, starts, ends), expected)
+    copy = pickle.loads(pickle.dumps(table))  # a cache: it travels empty
+    assert type(copy) is _speedups.CodeTable and len(copy) == 0
+    with pytest.raises(ValueError, match="outside the text"):
+        _speedups.codes_of_spans(table, "ab", np.array([1]), np.array([3]), str, np.empty(1, int))
+    with pytest.raises(ValueError, match="positive"):
+        _speedups.CodeTable(0)
+
+
+def test_compiled_scan_offsets_agree_with_the_tokens():
+    from tieng import tokenization
+
+    for text in [TEXT, *NAUGHTY, ""]:
+        starts, ends, breaks = tokenization.scan_offsets(text)
+        tokens, ref_starts, ref_breaks = _reference_scan(text, False)
+        assert starts.tolist() == ref_starts and breaks == ref_breaks
+        assert [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())] == tokens
+
+
+def test_write_segmented_rejects_bad_offsets():
+    from tieng import _speedups
+
+    one = np.array([0], np.int64)
+    with pytest.raises(ValueError, match="bad token"):
+        _speedups.write_segmented("ab", one, np.array([5]), np.zeros(1, np.int8), np.array([0, 1]))
+    with pytest.raises(ValueError, match="bounds"):
+        _speedups.write_segmented("ab", one, one + 1, np.zeros(1, np.int8), np.array([0, 2]))

@@ -4,6 +4,8 @@
  *   with every template's weight fetched and summed in the same order as numpy does it, so
  *   the float32 sums are bit for bit the same.
  * table_weights: the tables of small-domain templates that ScoreTables builds at start-up.
+ * CodeTable, codes_of_spans, write_segmented: the plain-text path without a str object per
+ *   token: codes looked up by the characters of a slice, output written from the offsets.
  * count_words: len(text.split()) without the list (the syllable count of a batch).
  * lookup_codes: the token -> code cache lookups of tieng.vocabulary.Vocabulary.codes.
  * scan_chunks: the fast path of tieng.tokenization.scan (text cut at single spaces, chunks of
@@ -396,9 +398,11 @@ done:
 
 /* ------------------------------------------------------------------------------------------
  * scan_chunks(text, findall, pretokenized, space_chars, line_break_chars, trailing, leading,
- *             is_plain_before_dot, context) -> (tokens, starts, line_breaks)
- * The loop of tieng.tokenization.scan, step for step; ``starts`` comes as the bytes of an
- * array of native int64.
+ *             is_plain_before_dot, context, with_tokens)
+ *   -> (tokens, starts, ends, line_breaks)
+ * The loop of tieng.tokenization.scan, step for step.  ``starts`` and ``ends`` come as the
+ * bytes of arrays of native int64; ``tokens`` is empty unless ``with_tokens`` (the offsets
+ * are all the compiled code lookups and writer need).
  */
 static inline int
 in_chars(PyObject *chars, Py_UCS4 ch)
@@ -406,15 +410,52 @@ in_chars(PyObject *chars, Py_UCS4 ch)
     return PyUnicode_FindChar(chars, ch, 0, PyUnicode_GET_LENGTH(chars), 1) >= 0;
 }
 
+static inline int
+is_alpha(Py_UCS4 ch)
+{
+    if (ch < 128)
+        return ((ch | 32) - 'a') < 26;
+    return Py_UNICODE_ISALPHA(ch);
+}
+
+/* str.isalpha() of text[a:b] */
 static int
 all_alpha(int kind, const void *data, Py_ssize_t a, Py_ssize_t b)
 {
     if (a >= b)
         return 0;
     for (Py_ssize_t i = a; i < b; i++)
-        if (!Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, i)))
+        if (!is_alpha(PyUnicode_READ(kind, data, i)))
             return 0;
     return 1;
+}
+
+/* End of the chunk that starts at a (the next " " or the end of the text); *alpha tells
+ * whether the chunk is not empty and all letters (str.isalpha). */
+static Py_ssize_t
+chunk_end(int kind, const void *data, Py_ssize_t a, Py_ssize_t n, int *alpha)
+{
+#define CHUNK_END(T)                                                                          \
+    {                                                                                         \
+        const T *d = (const T *)data;                                                         \
+        Py_ssize_t b = a;                                                                     \
+        int all = 1;                                                                          \
+        while (b < n && d[b] != ' ') {                                                        \
+            all &= is_alpha(d[b]);                                                            \
+            b++;                                                                              \
+        }                                                                                     \
+        *alpha = all && b > a;                                                                \
+        return b;                                                                             \
+    }
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND:
+        CHUNK_END(Py_UCS1)
+    case PyUnicode_2BYTE_KIND:
+        CHUNK_END(Py_UCS2)
+    default:
+        CHUNK_END(Py_UCS4)
+    }
+#undef CHUNK_END
 }
 
 typedef struct {
@@ -439,17 +480,31 @@ vec_push(int64_vec *v, int64_t x)
     return 0;
 }
 
+/* Where scan_chunks puts the tokens: their offsets, and the token strings when asked. */
+typedef struct {
+    PyObject *tokens; /* a list, or NULL: offsets only */
+    int64_vec starts, ends;
+} token_sink;
+
 static int
-push(PyObject *tokens, int64_vec *starts, PyObject *text, Py_ssize_t a, Py_ssize_t b)
+push(token_sink *sink, PyObject *text, Py_ssize_t a, Py_ssize_t b)
 {
-    PyObject *tok = PyUnicode_Substring(text, a, b);
-    if (tok == NULL)
-        return -1;
-    int rc = PyList_Append(tokens, tok);
-    Py_DECREF(tok);
-    if (rc < 0)
-        return -1;
-    return vec_push(starts, a);
+    if (sink->tokens != NULL) {
+        PyObject *tok = PyUnicode_Substring(text, a, b);
+        if (tok == NULL)
+            return -1;
+        int rc = PyList_Append(sink->tokens, tok);
+        Py_DECREF(tok);
+        if (rc < 0)
+            return -1;
+    }
+    return vec_push(&sink->starts, a) < 0 ? -1 : vec_push(&sink->ends, b);
+}
+
+static PyObject *
+vec_to_bytes(int64_vec *v)
+{
+    return PyBytes_FromStringAndSize((const char *)v->data, v->len * (Py_ssize_t)sizeof(int64_t));
 }
 
 static int
@@ -467,37 +522,36 @@ static PyObject *
 scan_chunks(PyObject *self, PyObject *args)
 {
     PyObject *text, *findall, *spaces, *breaks, *trailing, *leading, *plain_before_dot;
-    int pretokenized;
+    int pretokenized, with_tokens;
     Py_ssize_t context;
-    if (!PyArg_ParseTuple(args, "UOpUUUUOn", &text, &findall, &pretokenized, &spaces, &breaks,
-                          &trailing, &leading, &plain_before_dot, &context))
+    if (!PyArg_ParseTuple(args, "UOpUUUUOnp", &text, &findall, &pretokenized, &spaces, &breaks,
+                          &trailing, &leading, &plain_before_dot, &context, &with_tokens))
         return NULL;
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     PyObject *tokens = PyList_New(0), *line_breaks = PyList_New(0);
-    int64_vec starts_vec = {NULL, 0, 0};
-    int64_vec *starts = &starts_vec;
+    token_sink sink_ = {with_tokens ? tokens : NULL, {NULL, 0, 0}, {NULL, 0, 0}};
+    token_sink *sink = &sink_;
     if (tokens == NULL || line_breaks == NULL)
         goto fail;
     Py_ssize_t a = 0;
     while (a <= n) {
-        Py_ssize_t b = a;
-        while (b < n && PyUnicode_READ(kind, data, b) != ' ')
-            b++;
+        int alpha;
+        const Py_ssize_t b = chunk_end(kind, data, a, n, &alpha);
         /* the chunk is text[a:b] */
         const Py_ssize_t len = b - a;
         if (len == 0)
             goto next;
-        if (all_alpha(kind, data, a, b)) {
-            if (push(tokens, starts, text, a, b) < 0)
+        if (alpha) {
+            if (push(sink, text, a, b) < 0)
                 goto fail;
             goto next;
         }
         if (len == 1) {
             Py_UCS4 ch = PyUnicode_READ(kind, data, a);
             if (!in_chars(spaces, ch)) {
-                if (push(tokens, starts, text, a, b) < 0)
+                if (push(sink, text, a, b) < 0)
                     goto fail;
             }
             else if (in_chars(breaks, ch)) {
@@ -525,16 +579,16 @@ scan_chunks(PyObject *self, PyObject *args)
                         goto fail;
                 }
                 if (plain) {
-                    if (push(tokens, starts, text, a, b - 1) < 0 ||
-                        push(tokens, starts, text, b - 1, b) < 0)
+                    if (push(sink, text, a, b - 1) < 0 ||
+                        push(sink, text, b - 1, b) < 0)
                         goto fail;
                     goto next;
                 }
             }
             Py_UCS4 first = PyUnicode_READ(kind, data, a);
             if (in_chars(leading, first) && all_alpha(kind, data, a + 1, b)) {
-                if (push(tokens, starts, text, a, a + 1) < 0 ||
-                    push(tokens, starts, text, a + 1, b) < 0)
+                if (push(sink, text, a, a + 1) < 0 ||
+                    push(sink, text, a + 1, b) < 0)
                     goto fail;
                 goto next;
             }
@@ -568,7 +622,8 @@ scan_chunks(PyObject *self, PyObject *args)
                     }
                 }
                 else {
-                    if (PyList_Append(tokens, piece) < 0 || vec_push(starts, p) < 0) {
+                    if ((sink->tokens != NULL && PyList_Append(tokens, piece) < 0) ||
+                        vec_push(&sink->starts, p) < 0 || vec_push(&sink->ends, p + plen) < 0) {
                         Py_DECREF(seq);
                         goto fail;
                     }
@@ -581,23 +636,25 @@ scan_chunks(PyObject *self, PyObject *args)
         a = b + 1;
     }
     {
-        PyObject *start_bytes = PyBytes_FromStringAndSize(
-            (const char *)starts_vec.data, starts_vec.len * (Py_ssize_t)sizeof(int64_t));
-        PyMem_Free(starts_vec.data);
-        if (start_bytes == NULL) {
+        PyObject *starts = vec_to_bytes(&sink->starts), *ends = vec_to_bytes(&sink->ends);
+        PyMem_Free(sink->starts.data);
+        PyMem_Free(sink->ends.data);
+        if (starts == NULL || ends == NULL) {
+            Py_XDECREF(starts);
+            Py_XDECREF(ends);
             Py_DECREF(tokens);
             Py_DECREF(line_breaks);
             return NULL;
         }
-        return Py_BuildValue("(NNN)", tokens, start_bytes, line_breaks);
+        return Py_BuildValue("(NNNN)", tokens, starts, ends, line_breaks);
     }
 fail:
-    PyMem_Free(starts_vec.data);
+    PyMem_Free(sink->starts.data);
+    PyMem_Free(sink->ends.data);
     Py_XDECREF(tokens);
     Py_XDECREF(line_breaks);
     return NULL;
 }
-
 
 /* ------------------------------------------------------------------------------------------
  * lookup_codes(cache, tokens, out): out[i] = cache[tokens[i]], for a dict (subclass) whose
@@ -750,6 +807,349 @@ count_words(PyObject *self, PyObject *arg)
     return PyLong_FromSsize_t(count);
 }
 
+
+/* ------------------------------------------------------------------------------------------
+ * CodeTable: token -> code, keyed by the characters of a slice of a text, so that looking a
+ * token up needs no str object.  codes_of_spans fills it from a Python function on a miss
+ * (Vocabulary's own computation), so it gives what Vocabulary.codes gives.  Cleared when full,
+ * like the Python cache.
+ */
+typedef struct {
+    uint64_t hash; /* 0: empty slot */
+    Py_ssize_t off, len;
+    int64_t code;
+} code_entry;
+
+typedef struct {
+    PyObject_HEAD
+    code_entry *slots;
+    Py_ssize_t cap, count, limit;
+    Py_UCS4 *arena;
+    Py_ssize_t arena_len, arena_cap;
+} CodeTable;
+
+#define TABLE_LIMIT (1 << 20) /* entries by default, as vocabulary._CACHE_LIMIT */
+#define ARENA_LIMIT (1 << 26) /* characters of keys */
+
+static void
+table_clear(CodeTable *t)
+{
+    PyMem_Free(t->slots);
+    PyMem_Free(t->arena);
+    t->slots = NULL;
+    t->arena = NULL;
+    t->cap = t->count = t->arena_len = t->arena_cap = 0;
+}
+
+static void
+CodeTable_dealloc(CodeTable *t)
+{
+    table_clear(t);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyObject *
+CodeTable_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *names[] = {"limit", NULL};
+    Py_ssize_t limit = TABLE_LIMIT;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|n:CodeTable", names, &limit))
+        return NULL;
+    if (limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "CodeTable: limit must be positive");
+        return NULL;
+    }
+    CodeTable *t = (CodeTable *)type->tp_alloc(type, 0); /* fields zeroed */
+    if (t != NULL)
+        t->limit = limit;
+    return (PyObject *)t;
+}
+
+static PyObject *
+CodeTable_reduce(PyObject *self, PyObject *unused)
+{
+    /* a cache: pickles empty */
+    return Py_BuildValue("(O(n))", (PyObject *)Py_TYPE(self), ((CodeTable *)self)->limit);
+}
+
+static Py_ssize_t
+CodeTable_len(PyObject *self)
+{
+    return ((CodeTable *)self)->count;
+}
+
+static inline uint64_t
+slice_hash(int kind, const void *data, Py_ssize_t a, Py_ssize_t b)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (Py_ssize_t i = a; i < b; i++) {
+        h ^= PyUnicode_READ(kind, data, i);
+        h *= 0x100000001b3ULL;
+    }
+    h ^= (uint64_t)(b - a);
+    h *= M2;
+    h ^= h >> 29;
+    return h | 1;
+}
+
+static inline code_entry *
+table_find(CodeTable *t, uint64_t h, int kind, const void *data, Py_ssize_t a, Py_ssize_t b)
+{
+    if (t->cap == 0)
+        return NULL;
+    const Py_ssize_t len = b - a;
+    for (Py_ssize_t i = (Py_ssize_t)(h & (uint64_t)(t->cap - 1));; i = (i + 1) & (t->cap - 1)) {
+        code_entry *e = &t->slots[i];
+        if (e->hash == 0)
+            return e;
+        if (e->hash == h && e->len == len) {
+            const Py_UCS4 *key = t->arena + e->off;
+            Py_ssize_t j = 0;
+            while (j < len && key[j] == PyUnicode_READ(kind, data, a + j))
+                j++;
+            if (j == len)
+                return e;
+        }
+    }
+}
+
+static int
+table_grow(CodeTable *t)
+{
+    Py_ssize_t cap = t->cap ? 2 * t->cap : 1 << 14;
+    code_entry *slots = PyMem_Calloc(cap, sizeof(code_entry));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < t->cap; i++) {
+        code_entry *e = &t->slots[i];
+        if (e->hash == 0)
+            continue;
+        Py_ssize_t j = (Py_ssize_t)(e->hash & (uint64_t)(cap - 1));
+        while (slots[j].hash != 0)
+            j = (j + 1) & (cap - 1);
+        slots[j] = *e;
+    }
+    PyMem_Free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return 0;
+}
+
+static int
+table_insert(CodeTable *t, uint64_t h, int kind, const void *data, Py_ssize_t a, Py_ssize_t b,
+             int64_t code)
+{
+    const Py_ssize_t len = b - a;
+    if (t->count >= t->limit || t->arena_len + len > ARENA_LIMIT)
+        table_clear(t); /* bound memory on endless distinct tokens */
+    if (len > ARENA_LIMIT)
+        return 0; /* too long to keep */
+    if (2 * (t->count + 1) > t->cap && table_grow(t) < 0)
+        return -1;
+    if (t->arena_len + len > t->arena_cap) {
+        Py_ssize_t cap = t->arena_cap ? 2 * t->arena_cap : 1 << 16;
+        while (cap < t->arena_len + len)
+            cap *= 2;
+        Py_UCS4 *arena = PyMem_Realloc(t->arena, cap * sizeof(Py_UCS4));
+        if (arena == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->arena = arena;
+        t->arena_cap = cap;
+    }
+    code_entry *e = table_find(t, h, kind, data, a, b);
+    e->hash = h;
+    e->off = t->arena_len;
+    e->len = len;
+    e->code = code;
+    for (Py_ssize_t j = 0; j < len; j++)
+        t->arena[t->arena_len + j] = PyUnicode_READ(kind, data, a + j);
+    t->arena_len += len;
+    t->count++;
+    return 0;
+}
+
+static PyMethodDef CodeTable_methods[] = {
+    {"__reduce__", CodeTable_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods CodeTable_as_sequence = {
+    .sq_length = CodeTable_len,
+};
+
+static PyTypeObject CodeTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tieng._speedups.CodeTable",
+    .tp_basicsize = sizeof(CodeTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Token -> code cache keyed by slices of a text (see codes_of_spans).",
+    .tp_new = CodeTable_new,
+    .tp_dealloc = (destructor)CodeTable_dealloc,
+    .tp_methods = CodeTable_methods,
+    .tp_as_sequence = &CodeTable_as_sequence,
+};
+
+/* codes_of_spans(table, text, starts, ends, compute, out): out[i] is the code of the token
+ * text[starts[i]:ends[i]], from the table, or compute(token) (then kept in the table). */
+static PyObject *
+codes_of_spans(PyObject *self, PyObject *args)
+{
+    PyObject *text, *o_starts, *o_ends, *compute, *o_out;
+    CodeTable *t;
+    if (!PyArg_ParseTuple(args, "O!UOOOO", &CodeTableType, &t, &text, &o_starts, &o_ends,
+                          &compute, &o_out))
+        return NULL;
+    Py_buffer b_starts = {0}, b_ends = {0}, b_out = {0};
+    PyObject *result = NULL;
+    if (get_buffer(o_starts, &b_starts, 8, 0, "starts") < 0 ||
+        get_buffer(o_ends, &b_ends, 8, 0, "ends") < 0 || get_buffer(o_out, &b_out, 8, 1, "out") < 0)
+        goto done;
+    const Py_ssize_t n = b_starts.len / 8, size = PyUnicode_GET_LENGTH(text);
+    const int64_t *starts = b_starts.buf, *ends = b_ends.buf;
+    int64_t *out = b_out.buf;
+    if (b_ends.len != b_starts.len || b_out.len != b_starts.len) {
+        PyErr_SetString(PyExc_ValueError, "codes_of_spans: arrays of different lengths");
+        goto done;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Py_ssize_t a = starts[i], b = ends[i];
+        if (a < 0 || b <= a || b > size) {
+            PyErr_SetString(PyExc_ValueError, "codes_of_spans: a span outside the text");
+            goto done;
+        }
+        const uint64_t h = slice_hash(kind, data, a, b);
+        code_entry *e = table_find(t, h, kind, data, a, b);
+        if (e != NULL && e->hash != 0) {
+            out[i] = e->code;
+            continue;
+        }
+        PyObject *tok = PyUnicode_Substring(text, a, b);
+        if (tok == NULL)
+            goto done;
+        PyObject *r = PyObject_CallOneArg(compute, tok);
+        Py_DECREF(tok);
+        if (r == NULL)
+            goto done;
+        long long code = PyLong_AsLongLong(r);
+        Py_DECREF(r);
+        if (code == -1 && PyErr_Occurred())
+            goto done;
+        if (table_insert(t, h, kind, data, a, b, code) < 0)
+            goto done;
+        out[i] = code;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    if (b_starts.obj)
+        PyBuffer_Release(&b_starts);
+    if (b_ends.obj)
+        PyBuffer_Release(&b_ends);
+    if (b_out.obj)
+        PyBuffer_Release(&b_out);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * write_segmented(text, starts, ends, kinds, bounds) -> list of str, one a document: the
+ * tokens text[starts[i]:ends[i]] of document k (tokens bounds[k] .. bounds[k+1]-1), "\" and
+ * "_" in them escaped with a "\", each followed by the separator its kind names: 0 " ",
+ * 1 "_", 2 "\n", 3 nothing (the document's last token).  As Segmenter._texts_of.
+ */
+static PyObject *
+write_segmented(PyObject *self, PyObject *args)
+{
+    PyObject *text, *o_starts, *o_ends, *o_kinds, *o_bounds;
+    if (!PyArg_ParseTuple(args, "UOOOO", &text, &o_starts, &o_ends, &o_kinds, &o_bounds))
+        return NULL;
+    Py_buffer b_starts = {0}, b_ends = {0}, b_kinds = {0}, b_bounds = {0};
+    PyObject *result = NULL, *list = NULL;
+    Py_UCS4 *buf = NULL;
+    Py_ssize_t buf_cap = 0;
+    if (get_buffer(o_starts, &b_starts, 8, 0, "starts") < 0 ||
+        get_buffer(o_ends, &b_ends, 8, 0, "ends") < 0 ||
+        get_buffer(o_kinds, &b_kinds, 1, 0, "kinds") < 0 ||
+        get_buffer(o_bounds, &b_bounds, 8, 0, "bounds") < 0)
+        goto done;
+    const Py_ssize_t n = b_starts.len / 8, n_docs = b_bounds.len / 8 - 1;
+    const Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    const int64_t *starts = b_starts.buf, *ends = b_ends.buf, *bounds = b_bounds.buf;
+    const int8_t *kinds = b_kinds.buf;
+    if (b_ends.len != b_starts.len || b_kinds.len != n || n_docs < 0) {
+        PyErr_SetString(PyExc_ValueError, "write_segmented: arrays of inconsistent sizes");
+        goto done;
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    static const Py_UCS4 separator[4] = {' ', '_', '\n', 0};
+    list = PyList_New(n_docs);
+    if (list == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < n_docs; k++) {
+        const Py_ssize_t first = bounds[k], last = bounds[k + 1];
+        if (first < 0 || last < first || last > n) {
+            PyErr_SetString(PyExc_ValueError, "write_segmented: bad document bounds");
+            goto done;
+        }
+        Py_ssize_t len = 0;
+        for (Py_ssize_t i = first; i < last; i++) {
+            if (starts[i] < 0 || ends[i] < starts[i] || ends[i] > size || kinds[i] < 0 ||
+                kinds[i] > 3) {
+                PyErr_SetString(PyExc_ValueError, "write_segmented: a bad token");
+                goto done;
+            }
+            for (Py_ssize_t j = starts[i]; j < ends[i]; j++) {
+                Py_UCS4 ch = PyUnicode_READ(kind, data, j);
+                len += 1 + (ch == '_' || ch == '\\');
+            }
+            len += kinds[i] != 3;
+        }
+        if (len > buf_cap) {
+            PyMem_Free(buf);
+            buf_cap = len > 2 * buf_cap ? len : 2 * buf_cap;
+            buf = PyMem_Malloc(buf_cap * sizeof(Py_UCS4) + 1);
+            if (buf == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+        }
+        Py_ssize_t w = 0;
+        for (Py_ssize_t i = first; i < last; i++) {
+            for (Py_ssize_t j = starts[i]; j < ends[i]; j++) {
+                Py_UCS4 ch = PyUnicode_READ(kind, data, j);
+                if (ch == '_' || ch == '\\')
+                    buf[w++] = '\\';
+                buf[w++] = ch;
+            }
+            if (kinds[i] != 3)
+                buf[w++] = separator[kinds[i]];
+        }
+        PyObject *doc = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, w);
+        if (doc == NULL)
+            goto done;
+        PyList_SET_ITEM(list, k, doc);
+    }
+    result = list;
+    list = NULL;
+done:
+    PyMem_Free(buf);
+    Py_XDECREF(list);
+    if (b_starts.obj)
+        PyBuffer_Release(&b_starts);
+    if (b_ends.obj)
+        PyBuffer_Release(&b_ends);
+    if (b_kinds.obj)
+        PyBuffer_Release(&b_kinds);
+    if (b_bounds.obj)
+        PyBuffer_Release(&b_bounds);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"score_gaps", score_gaps, METH_VARARGS,
      "Feature scores of gaps (see tieng.features.ScoreTables.scores)."},
@@ -760,6 +1160,10 @@ static PyMethodDef methods[] = {
     {"table_weights", table_weights, METH_VARARGS,
      "The weight of every value of a small-domain template (see ScoreTables)."},
     {"count_words", count_words, METH_O, "len(text.split()), without the list."},
+    {"codes_of_spans", codes_of_spans, METH_VARARGS,
+     "Codes of the tokens text[starts[i]:ends[i]], through a CodeTable."},
+    {"write_segmented", write_segmented, METH_VARARGS,
+     "The underscore format of each document, from token offsets and separator kinds."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -770,5 +1174,16 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&CodeTableType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&CodeTableType);
+    if (PyModule_AddObject(m, "CodeTable", (PyObject *)&CodeTableType) < 0) {
+        Py_DECREF(&CodeTableType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

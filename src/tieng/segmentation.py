@@ -12,12 +12,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._accel import speedups as _speedups
 from .dictionary import UserDictionary
 from .model import Model, ModelError
 from .normalization import UNACCENTED
 from .pool import available_cores, ordered_map
 from .sentences import credit_breaks, has_credit, sentence_breaks
-from .tokenization import Span, scan_arrays
+from .tokenization import Span, scan_arrays, scan_offsets
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -79,8 +80,11 @@ class _Batch:
     """Tokens of a batch of texts with their join decisions."""
 
     __slots__ = (
+        "big",
         "doc_bounds",
+        "ends",
         "fixed",
+        "gstarts",
         "joins",
         "scores",
         "sent_starts",
@@ -89,9 +93,25 @@ class _Batch:
         "tokens",
     )
 
-    def __init__(self, texts, tokens, starts, doc_bounds, joins, sent_starts, scores, fixed):
+    def __init__(
+        self,
+        texts,
+        tokens,
+        starts,
+        doc_bounds,
+        joins,
+        sent_starts,
+        scores,
+        fixed,
+        big="",
+        gstarts=None,
+        ends=None,
+    ):
         self.texts = texts
-        self.tokens = tokens  # list[str], all documents
+        self.tokens = tokens  # list[str], all documents; None on the offsets-only path
+        self.big = big  # the texts joined (offsets-only path: the tokens are slices of it)
+        self.gstarts = gstarts  # offsets-only path: where each token starts in ``big``
+        self.ends = ends  # and where it ends
         self.starts = starts  # np.ndarray: offset of each token in its own text
         self.doc_bounds = doc_bounds  # np.ndarray: tokens of doc k are [b[k], b[k+1])
         self.joins = joins  # np.ndarray[bool]: token i and i+1 are one word
@@ -219,13 +239,31 @@ class Segmenter:
         )
 
     # -------------------------------------------------------------- core
-    def _analyze(self, texts: list[str], sentences: bool = False) -> _Batch:
+    def _analyze(
+        self, texts: list[str], sentences: bool = False, text_only: bool = False
+    ) -> _Batch:
         # Texts are joined by " \n ": a line break the tokenizer sees as a chunk of its own.
         big = _JOINER.join(texts)
-        tokens, gstarts, line_breaks = scan_arrays(big, self.pretokenized)
-        with self._lock:  # the vocabulary's token cache is shared between threads
-            codes = self.model.vocabulary.codes(tokens)
-        n = len(tokens)
+        # Only the underscore format is wanted, and nothing needs the tokens' strings (no
+        # sentences, user dictionary or credit lines): the compiled helpers work on offsets.
+        offsets_only = (
+            text_only
+            and _speedups is not None
+            and not sentences
+            and self._rules is None
+            and not has_credit(big)
+        )
+        tokens: list[str] | None = None
+        gends = None
+        if offsets_only:
+            gstarts, gends, line_breaks = scan_offsets(big, self.pretokenized)
+            with self._lock:  # the vocabulary's token caches are shared between threads
+                codes = self.model.vocabulary.codes_of_spans(big, gstarts, gends)
+        else:
+            tokens, gstarts, line_breaks = scan_arrays(big, self.pretokenized)
+            with self._lock:
+                codes = self.model.vocabulary.codes(tokens)
+        n = len(codes)
         # Documents: offsets where each text starts in ``big``.
         doc_off = np.zeros(len(texts) + 1, np.int64)
         doc_off[1:] = np.cumsum(np.array(list(map(len, texts)), np.int64) + len(_JOINER))
@@ -241,6 +279,7 @@ class Segmenter:
             breaks[1:] = False
         sent = None
         if sentences:
+            assert tokens is not None
             lens = np.fromiter(map(len, tokens), np.int64, n)
             space_before = np.ones(n, dtype=bool)
             space_before[1:] = gstarts[1:] != gstarts[:-1] + lens[:-1]
@@ -250,7 +289,7 @@ class Segmenter:
                     for k in sentence_breaks(tokens[a:b], space_before[a:b].tolist()):
                         sent[a + k] = True
             breaks = sent
-        elif has_credit(big):
+        elif tokens is not None and has_credit(big):
             for a, b in zip(doc_bounds[:-1].tolist(), doc_bounds[1:].tolist()):
                 if b - a > 2 and has_credit(texts[int(doc_of[a])]):
                     for k in credit_breaks(tokens[a:b]):
@@ -259,11 +298,14 @@ class Segmenter:
         joins = scores > 0
         fixed = None
         if self._rules is not None:
+            assert tokens is not None
             fixed = self._rules.apply(tokens, breaks, joins)
-        return _Batch(texts, tokens, starts, doc_bounds, joins, sent, scores, fixed)
+        return _Batch(
+            texts, tokens, starts, doc_bounds, joins, sent, scores, fixed, big, gstarts, gends
+        )
 
     def _batches(
-        self, texts: Iterable[str], batch_size: int, sentences: bool = False
+        self, texts: Iterable[str], batch_size: int, sentences: bool = False, text_only=False
     ) -> Iterator[_Batch]:
         # A batch ends at ``batch_size`` texts or ``_BATCH_CHARS`` characters, whichever
         # comes first, so long texts (cut into windows) do not pile up in one batch.
@@ -273,14 +315,14 @@ class Segmenter:
             chunk.append(t)
             size += len(t)
             if len(chunk) >= batch_size or size >= _BATCH_CHARS:
-                yield self._analyze(chunk, sentences)
+                yield self._analyze(chunk, sentences, text_only)
                 chunk, size = [], 0
         if chunk:
-            yield self._analyze(chunk, sentences)
+            yield self._analyze(chunk, sentences, text_only)
 
     @staticmethod
     def _texts_of(batch: _Batch, sentence_lines: bool) -> list[str]:
-        n = len(batch.tokens)
+        n = len(batch.starts)
         b = batch.doc_bounds
         if n == 0:
             return [""] * len(batch.texts)
@@ -291,6 +333,10 @@ class Segmenter:
             kind[:-1][batch.sent_starts[1:]] = 2
         nonempty = b[1:] > b[:-1]
         kind[b[1:][nonempty] - 1] = 3
+        if batch.tokens is None:  # the offsets-only path: written in C from the offsets
+            return _speedups.write_segmented(
+                batch.big, batch.gstarts, batch.ends, kind, b.astype(np.int64)
+            )
         flat: list[str | None] = [None] * (2 * n)
         tokens = batch.tokens
         if any("_" in t or "\\" in t for t in batch.texts):
@@ -565,7 +611,8 @@ class Segmenter:
 
         sentences = kind in ("sentences", "scored_sentences") or sentence_lines
         parts: list[tuple[int, Any]] = []
-        for batch in self._batches(pieces(), batch_size, sentences=sentences):
+        text_only = kind == "text"  # only the underscore format: the offsets-only path
+        for batch in self._batches(pieces(), batch_size, sentences, text_only):
             if kind == "text":
                 outs: Iterable[Any] = self._texts_of(batch, sentence_lines)
             elif kind == "spans":

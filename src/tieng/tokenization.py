@@ -158,22 +158,38 @@ def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], l
 
 def scan_arrays(text: str, pretokenized: bool = False) -> tuple[list[str], np.ndarray, list[int]]:
     """:func:`scan` with the start offsets as an int64 array."""
-    findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
     if _speedups is not None:  # the same loop, compiled
-        tokens, starts, line_breaks = _speedups.scan_chunks(
-            text,
-            findall,
-            pretokenized,
-            _SPACE_STRING,
-            _LINE_BREAK_CLASS,
-            _TRAILING_STRING,
-            _LEADING_STRING,
-            _plain_before_dot,
-            _CONTEXT,
-        )
+        tokens, starts, _, line_breaks = _scan_compiled(text, pretokenized, True)
         return tokens, np.frombuffer(starts, np.int64), line_breaks
+    findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
     tokens, start_list, line_breaks = _scan(text, findall, pretokenized)
     return tokens, np.array(start_list, np.int64), line_breaks
+
+
+def scan_offsets(text: str, pretokenized: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """:func:`scan` as offsets: the start and end of every token (int64 arrays), and the line
+    breaks; with the compiled helpers, no token string is made."""
+    if _speedups is not None:
+        _, starts, ends, line_breaks = _scan_compiled(text, pretokenized, False)
+        return np.frombuffer(starts, np.int64), np.frombuffer(ends, np.int64), line_breaks
+    tokens, starts, line_breaks = scan_arrays(text, pretokenized)
+    return starts, starts + np.fromiter(map(len, tokens), np.int64, len(tokens)), line_breaks
+
+
+def _scan_compiled(text: str, pretokenized: bool, with_tokens: bool):
+    findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
+    return _speedups.scan_chunks(
+        text,
+        findall,
+        pretokenized,
+        _SPACE_STRING,
+        _LINE_BREAK_CLASS,
+        _TRAILING_STRING,
+        _LEADING_STRING,
+        _plain_before_dot,
+        _CONTEXT,
+        with_tokens,
+    )
 
 
 def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int], list[int]]:

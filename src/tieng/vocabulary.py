@@ -86,6 +86,7 @@ class Vocabulary:
         self.key_version = key_version
         self._index = {k: i + 2 for i, k in enumerate(self.keys)}
         self._cache = _CodeCache(self._compute)
+        self._table = None  # the compiled cache of codes_of_spans, made when first used
 
     def __len__(self) -> int:
         return len(self.keys) + 2
@@ -112,6 +113,27 @@ class Vocabulary:
             _speedups.lookup_codes(self._cache, tokens, out)
             return out
         return np.fromiter(map(self._cache.__getitem__, tokens), np.int64, len(tokens))
+
+    def codes_of_spans(self, text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Codes of the tokens ``text[starts[i]:ends[i]]`` as an int64 array (as :meth:`codes`).
+
+        With the compiled helpers the tokens are looked up by their characters, without a
+        string object for each.
+        """
+        if _speedups is None:
+            return self.codes([text[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
+        if self._table is None:
+            self._table = _speedups.CodeTable(_CACHE_LIMIT)
+        out = np.empty(len(starts), np.int64)
+        _speedups.codes_of_spans(
+            self._table,
+            text,
+            np.ascontiguousarray(starts, np.int64),
+            np.ascontiguousarray(ends, np.int64),
+            self._compute,
+            out,
+        )
+        return out
 
     def ids_of_words(self, words: Iterable[Sequence[str]]) -> list[list[int]]:
         """Vocabulary ids of the syllables of each word (for building a lexicon)."""
