@@ -4,6 +4,7 @@ import bz2
 import gzip
 import json
 import lzma
+import os
 
 import pytest
 
@@ -218,3 +219,53 @@ def test_whole_chunk_decoding_gives_what_line_by_line_gives(monkeypatch, first_l
     if output_format == "text":
         assert fast.data.decode().startswith("Hà_Nội mưa .\r\n")
         assert fast.data.decode().endswith("\nthủ_đô")
+
+
+def test_workers_reread_plain_files_and_spill_their_output(tmp_path, monkeypatch):
+    """With --jobs 2 a plain file's chunks travel as offsets and the output comes back as
+    files copied into place; the result is byte for byte that of one process, and nothing is
+    left behind."""
+    monkeypatch.setattr(corpus, "CHUNK_BYTES", 300)
+    spill = tmp_path / "spill"
+    made = []
+
+    def spill_directory():
+        spill.mkdir()
+        made.append(spill)
+        return str(spill)
+
+    monkeypatch.setattr(corpus, "_spill_directory", spill_directory)
+    lines = [f"{LINES[k % 4]} my_var {k}." for k in range(120)] + ["không có dòng cuối"]
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("\n".join(lines), encoding="utf-8")  # no line end at the end of a
+    b.write_text("Hà Nội\n", encoding="utf-8")
+    one, two = tmp_path / "one.txt", tmp_path / "two.txt"
+    assert main(["segment", str(a), str(b), "-o", str(one), "--jobs", "1"]) == 0
+    assert main(["segment", str(a), str(b), "-o", str(two), "--jobs", "2"]) == 0
+    assert made and not spill.exists()  # used, then removed
+    assert one.read_bytes() == two.read_bytes()
+    assert one.read_text(encoding="utf-8").endswith("không có dòng cuối\nHà_Nội\n")
+
+
+def test_a_chunk_changed_before_its_worker_read_it_is_an_error(tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"Ha Noi\n")
+    task = corpus._Task(0, "in.txt", 1, 0, b"", True, corpus.Options(), (str(src), 7, 12345))
+    with pytest.raises(corpus.CorpusError, match="changed while it was being read"):
+        corpus._process(tieng.Segmenter(), task)
+
+
+def test_spilled_output_is_appended_and_removed(tmp_path):
+    task = corpus._Task(
+        0, "in.txt", 1, 0, "Hà Nội\n".encode(), True, corpus.Options(), None, str(tmp_path)
+    )
+    res = corpus._process(tieng.Segmenter(), task)
+    assert res.data == b"" and res.spilled is not None
+    path, size, newline_end = res.spilled
+    assert size == len("Hà_Nội\n".encode()) and newline_end
+    sink = corpus._Sink(str(tmp_path / "out.txt"))
+    sink.write(b">")
+    sink.write_file(path, size)
+    sink.finish()
+    assert (tmp_path / "out.txt").read_bytes() == ">Hà_Nội\n".encode()
+    assert not os.path.exists(path)

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import json
 import lzma
 import os
 import re
+import shutil
 import sys
+import tempfile
+import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -112,20 +116,29 @@ class _Task:
     source: str
     first_line: int
     first_byte: int  # offset of the chunk in the (decompressed) file
-    data: bytes  # whole lines
+    data: bytes  # whole lines (empty when ``reread`` says where to read them)
     last: bool
     options: Options
+    # With worker processes, a chunk of a plain file travels as (path, length, crc32): the
+    # worker reads it again from the file (from the page cache), which costs far less than
+    # sending it through a pipe, and the checksum catches a file changed in between.
+    reread: tuple[str, int, int] | None = None
+    # With worker processes, the output goes back as a file in this directory (in memory,
+    # on /dev/shm where there is one), which the main process copies into place in the kernel
+    # (os.sendfile), rather than through a pipe.
+    spill: str | None = None
 
 
 @dataclass
 class _Result:
     file: int
     last: bool
-    data: bytes  # the output, encoded
+    data: bytes  # the output, encoded (empty when spilled)
     records: int
     syllables: int
     nbytes: int
     errors: list[dict]
+    spilled: tuple[str, int, bool] | None = None  # (file, size, ends with "\n") of the output
 
 
 def _line_end(raw: bytes) -> tuple[bytes, bytes]:
@@ -169,6 +182,8 @@ def _conllu_safe(s: str) -> str:
 def _process(seg: Segmenter, task: _Task) -> _Result:
     """Decode, parse, segment and format one chunk of lines (runs in a worker)."""
     opt = task.options
+    if task.reread is not None:
+        task = _reread(task)
     errors: list[dict] = []
     texts: list[str] = []
     ends: list[str] = []
@@ -264,7 +279,29 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         data = out.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         data = out.encode("utf-8", "replace")
-    return _Result(task.file, task.last, data, len(texts), syllables, nbytes, errors)
+    result = _Result(task.file, task.last, data, len(texts), syllables, nbytes, errors)
+    if task.spill is not None and data:
+        fd, path = tempfile.mkstemp(prefix="out-", dir=task.spill)
+        with open(fd, "wb") as f:
+            f.write(data)
+        result.data = b""
+        result.spilled = (path, len(data), data.endswith(b"\n"))
+    return result
+
+
+def _reread(task: _Task) -> _Task:
+    """The task with its data read again from its file (see ``_Task.reread``)."""
+    assert task.reread is not None
+    path, length, crc = task.reread
+    try:
+        with open(path, "rb") as f:
+            f.seek(task.first_byte)
+            data = f.read(length)
+    except OSError as e:
+        raise CorpusError(f"{task.source}: cannot read ({e.strerror})") from None
+    if len(data) != length or zlib.crc32(data) != crc:
+        raise CorpusError(f"{task.source}: the file changed while it was being read")
+    return replace(task, data=data, reread=None)
 
 
 def _decode_text_chunk(task: _Task) -> tuple[list[str], list[str], int] | None:
@@ -302,6 +339,13 @@ def _count_syllables(text: str) -> int:
     return sum(1 for _ in _NON_SPACE.finditer(text))
 
 
+def _spill_directory() -> str:
+    """A new private directory for the workers' output files: in memory where possible."""
+    shm = "/dev/shm"
+    where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+    return tempfile.mkdtemp(prefix="tieng-", dir=where)
+
+
 def _setup(seg: Segmenter) -> Segmenter:
     return seg
 
@@ -323,6 +367,24 @@ class _Sink:
 
     def write(self, data: bytes) -> None:
         self.stream.write(data)
+
+    def write_file(self, path: str, size: int) -> None:
+        """Append the first ``size`` bytes of the file ``path``, then remove the file."""
+        with open(path, "rb") as f:
+            self.stream.flush()
+            done = 0
+            try:
+                while done < size:
+                    n = os.sendfile(self.stream.fileno(), f.fileno(), done, size - done)
+                    if n == 0:
+                        break
+                    done += n
+            except (OSError, AttributeError, io.UnsupportedOperation):
+                pass  # no sendfile here (or not to this output): copy the rest by hand
+            if done < size:
+                f.seek(done)
+                self.stream.write(f.read(size - done))
+        os.unlink(path)
 
     def finish(self) -> None:
         if self.tmp is None:
@@ -377,11 +439,21 @@ def run(
         summary.skipped_files = len(inputs)
         return summary
 
+    spill = _spill_directory() if jobs > 1 else None
+
+    def task(i, label, line_no, done, data, last, reread_from) -> _Task:
+        if reread_from is None or not data:
+            return _Task(i, label, line_no, done, data, last, options, None, spill)
+        check = (reread_from, len(data), zlib.crc32(data))
+        return _Task(i, label, line_no, done, b"", last, options, check, spill)
+
     def tasks() -> Iterator[_Task]:
         for i in todo:
             path = inputs[i][0]
             label = "<stdin>" if path == "-" else path
             f = open_input(path)
+            # A plain file is read again by the workers rather than sent to them.
+            reread = jobs > 1 and type(f) is io.BufferedReader and os.path.isfile(path)
             try:
                 # From a pipe, take what is there (read1) rather than wait for a full chunk.
                 read = f.read1 if f is sys.stdin.buffer else f.read
@@ -391,11 +463,13 @@ def run(
                     if not chunk.endswith(b"\n"):
                         chunk += f.readline()
                     if pending is not None:
-                        yield _Task(i, label, line_no, done, pending, False, options)
+                        yield task(
+                            i, label, line_no, done, pending, False, path if reread else None
+                        )
                         line_no += pending.count(b"\n")
                         done += len(pending)
                     pending = chunk
-                yield _Task(i, label, line_no, done, pending or b"", True, options)
+                yield task(i, label, line_no, done, pending or b"", True, path if reread else None)
             except (OSError, EOFError, lzma.LZMAError) as e:
                 raise CorpusError(f"{label}: cannot read ({e})") from None
             finally:
@@ -416,8 +490,13 @@ def run(
         for res in ordered_map(_process, tasks(), jobs=jobs, setup=_setup, setup_args=(segmenter,)):
             if sink is None:
                 sink = _Sink(output if shared else targets[res.file])
-            sink.write(res.data)
-            if shared and res.last and res.file != todo[-1] and not res.data.endswith(b"\n"):
+            if res.spilled is not None:
+                path, size, newline_end = res.spilled
+                sink.write_file(path, size)
+            else:
+                sink.write(res.data)
+                newline_end = res.data.endswith(b"\n")
+            if shared and res.last and res.file != todo[-1] and not newline_end:
                 sink.write(b"\n")  # the next input starts on a line of its own
             summary.records += res.records
             summary.syllables += res.syllables
@@ -442,4 +521,6 @@ def run(
     finally:
         if sink is not None:
             sink.abandon()
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
     return summary
