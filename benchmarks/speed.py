@@ -5,7 +5,9 @@ Input: the VLSP 2013 test set detokenized (raw news text), repeated to >= 1,000,
 Reports syllables/s end to end (process start, model loading and writing included), the same
 with start-up left out (total time minus the cold start), the cold start (process start ->
 first sentence segmented) and peak RSS.
+With --pure the `tieng` processes run without the compiled helpers (TIENG_PURE_PYTHON=1).
 Usage: python benchmarks/speed.py [--data DIR] [--min-syllables N] [--runs K] [--model FILE]
+                                  [--pure]
 """
 
 from __future__ import annotations
@@ -45,7 +47,12 @@ def main() -> int:
     p.add_argument("--min-syllables", type=int, default=1_000_000)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--model", type=Path, help="model file (default: the bundled model)")
+    p.add_argument("--pure", action="store_true", help="without the compiled helpers")
     args = p.parse_args()
+    env = dict(os.environ)
+    env.pop("TIENG_PURE_PYTHON", None)
+    if args.pure:
+        env["TIENG_PURE_PYTHON"] = "1"
     test = args.data / "vlsp2013_ws_test.txt"
     if not test.is_file():
         print(f"speed: {test} not found (pass --data)", file=sys.stderr)
@@ -65,7 +72,8 @@ def main() -> int:
         peak = 0
         for _ in range(args.runs):
             # A fresh process each run: the total includes start-up and model loading.
-            dt, rss = timed(one_core([*tieng_cmd, "segment", *model, str(src), "-o", str(out)]))
+            cmd = [*tieng_cmd, "segment", *model, str(src), "-o", str(out)]
+            dt, rss = timed(one_core(cmd), env=env)
             times.append(dt)
             peak = max(peak, rss)
         first = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.\n"
@@ -74,6 +82,7 @@ def main() -> int:
                 one_core([*tieng_cmd, "segment", *model]),
                 input=first.encode(),
                 stdout=subprocess.DEVNULL,
+                env=env,
             )[0]
             for _ in range(5)
         ]
@@ -94,6 +103,11 @@ def main() -> int:
     print(f"steady state, one core: {total / (best - cold):,.0f} syllables/s (start-up left out)")
     print(f"cold start (process start -> first sentence): median {cold:.3f} s")
     print(f"peak RSS: {peak / 1024:.0f} MB")
+    probe = "import tieng._accel as a; print('on' if a.speedups else 'off')"
+    state = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    print(f"compiled helpers: {state.stdout.strip()}")
     return 0
 
 
