@@ -1,8 +1,8 @@
 """Coverage-guided fuzzing of tieng with atheris (pip install "tieng[fuzz]").
 
-Targets: normalize, tokenize, segment (text, spans, sentences, underscore format round trip)
-and the CLI's JSONL record reader.  Every input must pass without an exception, and the
-invariants below must hold.
+Targets: normalize, tokenize, segment (text, spans, sentences, underscore format round trip),
+the CLI's JSONL record reader, and the compiled helpers against their Python twins.  Every
+input must pass without an exception, and the invariants below must hold.
 
 Run for N seconds (here 600), starting from the committed seeds; the corpus the fuzzer grows
 goes to fuzz/corpus (not committed) and crashes to crash-* files in the current directory:
@@ -22,6 +22,8 @@ import atheris
 with atheris.instrument_imports():
     import tieng
     from tieng import corpus
+    from tieng import tokenization as _t
+    from tieng._accel import speedups as _speedups
 
 SEG = tieng.Segmenter()
 OPTIONS = corpus.Options(input_format="jsonl", output_format="jsonl")
@@ -39,6 +41,14 @@ def check(text: str) -> None:
     out = SEG.segment_text(line)
     back = [t for w in tieng.parse_segmented(out) for t in w]
     assert back == [t.text for t in tieng.tokenize(line)], (line, out)
+    # The compiled helpers against their Python twins (when tieng was built with them).
+    if _speedups is not None:
+        for pretokenized in (False, True):
+            findall = (_t._PRETOKENIZED_RE if pretokenized else _t._TOKEN_RE).findall
+            assert _t.scan(text, pretokenized) == _t._scan(text, findall, pretokenized), text
+        fast = SEG._texts_of(SEG._analyze([line, text], False, True), False)
+        slow = SEG._texts_of(SEG._analyze([line, text], False, False), False)
+        assert fast == slow, (text, fast, slow)
     SEG.segment_sentences(text)
     for tone in ("modern", "classic", None):
         tieng.normalize(text, tone)

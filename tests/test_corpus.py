@@ -269,3 +269,12 @@ def test_spilled_output_is_appended_and_removed(tmp_path):
     sink.finish()
     assert (tmp_path / "out.txt").read_bytes() == ">Hà_Nội\n".encode()
     assert not os.path.exists(path)
+
+
+def test_output_that_cannot_be_spilled_goes_back_as_data(tmp_path):
+    missing = tmp_path / "gone"  # the spill directory is not there: writing fails
+    task = corpus._Task(
+        0, "in.txt", 1, 0, "Hà Nội\n".encode(), True, corpus.Options(), None, str(missing)
+    )
+    res = corpus._process(tieng.Segmenter(), task)
+    assert res.spilled is None and res.data == "Hà_Nội\n".encode()

@@ -10,6 +10,7 @@ reported with its file and line and counted, and the run ends with a non-zero st
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
@@ -281,9 +282,16 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         data = out.encode("utf-8", "replace")
     result = _Result(task.file, task.last, data, len(texts), syllables, nbytes, errors)
     if task.spill is not None and data:
-        fd, path = tempfile.mkstemp(prefix="out-", dir=task.spill)
-        with open(fd, "wb") as f:
-            f.write(data)
+        path = None
+        try:
+            fd, path = tempfile.mkstemp(prefix="out-", dir=task.spill)
+            with open(fd, "wb") as f:
+                f.write(data)
+        except OSError:  # no room there, say: the data goes back through the pipe
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            return result
         result.data = b""
         result.spilled = (path, len(data), data.endswith(b"\n"))
     return result
