@@ -374,15 +374,8 @@ def template_values(
 # two scorers.
 _SRC_ID, _SRC_SHAPE, _SRC_CLASS = 2, 8, 14  # + offset
 _SRC_PACKED = {(0, 1): 18, (-1, 0, 1, 2): 19, (-2, -1, 0, 1, 2, 3): 20}
-_SRC_LEXBIT, _SRC_LONGER, _SRC_MASK, _SRC_END, _SRC_START, _SRC_BIGRAM, _SRC_ANY = (
-    21,
-    31,
-    32,
-    33,
-    34,
-    35,
-    36,
-)
+_SRC_LEXBIT = 21  # + rank: the 10 bits of known words of 2..5 syllables over the gap
+_SRC_LONGER, _SRC_MASK, _SRC_END, _SRC_START, _SRC_BIGRAM, _SRC_ANY = 31, 32, 33, 34, 35, 36
 
 
 def template_sources(spec: FeatureSpec) -> list[tuple[int, ...]]:

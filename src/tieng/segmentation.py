@@ -246,12 +246,12 @@ class Segmenter:
         big = _JOINER.join(texts)
         # Only the underscore format is wanted, and nothing needs the tokens' strings (no
         # sentences, user dictionary or credit lines): the compiled helpers work on offsets.
+        credit = has_credit(big)
         offsets_only = (
             text_only
             and _speedups is not None
-            and not sentences
             and self._rules is None
-            and not has_credit(big)
+            and not (sentences or credit)
         )
         tokens: list[str] | None = None
         gends = None
@@ -289,7 +289,8 @@ class Segmenter:
                     for k in sentence_breaks(tokens[a:b], space_before[a:b].tolist()):
                         sent[a + k] = True
             breaks = sent
-        elif tokens is not None and has_credit(big):
+        elif credit:
+            assert tokens is not None
             for a, b in zip(doc_bounds[:-1].tolist(), doc_bounds[1:].tolist()):
                 if b - a > 2 and has_credit(texts[int(doc_of[a])]):
                     for k in credit_breaks(tokens[a:b]):
@@ -305,7 +306,11 @@ class Segmenter:
         )
 
     def _batches(
-        self, texts: Iterable[str], batch_size: int, sentences: bool = False, text_only=False
+        self,
+        texts: Iterable[str],
+        batch_size: int,
+        sentences: bool = False,
+        text_only: bool = False,
     ) -> Iterator[_Batch]:
         # A batch ends at ``batch_size`` texts or ``_BATCH_CHARS`` characters, whichever
         # comes first, so long texts (cut into windows) do not pile up in one batch.
