@@ -829,7 +829,7 @@ typedef struct {
 } CodeTable;
 
 #define TABLE_LIMIT (1 << 20) /* entries by default, as vocabulary._CACHE_LIMIT */
-#define ARENA_LIMIT (1 << 26) /* characters of keys */
+#define ARENA_LIMIT (1 << 23) /* characters of keys (32 MB) */
 
 static void
 table_clear(CodeTable *t)
