@@ -307,3 +307,59 @@ def test_batches_are_bounded_in_characters(monkeypatch):
     )
     assert seg.segment_text(text) == expected
     assert len(sizes) > 5 and max(sizes) <= 1000 + 300
+
+
+def _reference_words(batch, conf=None, sentences=False):
+    """Words (and sentences) of a batch the plain way, one token at a time (the code the
+    vectorized ``_words_of`` and ``_sentences_of`` replaced)."""
+    from tieng.segmentation import Word
+
+    conf = iter(conf) if conf is not None else None
+    toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
+    sent = batch.sent_starts.tolist() if batch.sent_starts is not None else []
+    b = batch.doc_bounds
+    out = []
+    for k, text in enumerate(batch.texts):
+        groups, words = [], []
+        i, end = int(b[k]), int(b[k + 1])
+        while i < end:
+            if sentences and sent and sent[i] and words:
+                groups.append(words)
+                words = []
+            j = i
+            while j < end - 1 and joins[j]:
+                j += 1
+            s, e = starts[i], starts[j] + len(toks[j])
+            words.append(
+                tieng.Span(text[s:e], s, e) if conf is None else Word(text[s:e], s, e, next(conf))
+            )
+            i = j + 1
+        if sentences:
+            out.append([*groups, words] if words else groups)
+        else:
+            out.append(words)
+    return out
+
+
+_SEG = tieng.Segmenter()
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("Hà Nội mưa. Tôi đi học! “Ảnh: TTXVN” _\\ \n\t12,5"))
+        | st.text(),
+        max_size=5,
+    )
+)
+def test_words_and_sentences_of_a_batch_match_the_plain_loop(texts):
+    seg = _SEG
+    batch = seg._analyze(texts)
+    assert seg._words_of(batch) == _reference_words(batch)
+    conf = seg._confidences(batch)
+    assert seg._words_of(batch, scored=True) == _reference_words(batch, conf)
+    sent = seg._analyze(texts, sentences=True)
+    assert seg._sentences_of(sent) == _reference_words(sent, sentences=True)
+    assert seg._sentences_of(sent, scored=True) == _reference_words(
+        sent, seg._confidences(sent), sentences=True
+    )

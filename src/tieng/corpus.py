@@ -255,6 +255,9 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         for good, res, end in zip(ok, results, ends):
             parts.append((res if good else "") + end)
     elif opt.output_format == "jsonl":
+        # Lone surrogates come only from JSON escapes or from bytes kept by surrogateescape;
+        # plain text decoded strictly (or with "replace") has none to look for.
+        surrogates_possible = opt.input_format == "jsonl" or opt.errors == "surrogateescape"
         pipe = seg.pipe_scored_results if opt.confidence else seg.pipe_results
         results = pipe(texts, n)
         for k, (good, res) in enumerate(zip(ok, results)):
@@ -263,10 +266,11 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
             rec = dict(objects[k]) if objects[k] is not None else {"text": texts[k]}
             rec[opt.output_field] = {"text": res.text, **_words_json(res.words, opt.confidence)}
             out = json.dumps(rec, ensure_ascii=False)
-            try:
-                out.encode("utf-8")
-            except UnicodeEncodeError:  # lone surrogates: keep them, escaped
-                out = json.dumps(rec)
+            if surrogates_possible:
+                try:
+                    out.encode("utf-8")
+                except UnicodeEncodeError:  # lone surrogates: keep them, escaped
+                    out = json.dumps(rec)
             parts.append(out + "\n")
     else:  # conllu
         for k, (good, sentences) in enumerate(zip(ok, seg.pipe_sentences(texts, n))):

@@ -6,7 +6,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -41,6 +41,7 @@ BUNDLED_MODELS: dict[str, str] = {
     "vlsp2013-unaccented": "vlsp2013-unaccented.tieng",  # also reads text without diacritics
 }
 _BATCH = 1024
+_new_tuple = tuple.__new__
 _JOINER = " \n "
 _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 
@@ -354,26 +355,44 @@ class Segmenter:
         it = iter(parts)
         return [next(it) if ne else "" for ne in nonempty.tolist()]
 
-    def _words_of(self, batch: _Batch, scored: bool = False) -> list[list[Any]]:
-        """The words of each text: :class:`Span` objects, or :class:`Word` with ``scored``."""
-        conf = iter(self._confidences(batch)) if scored else None
-        out: list[list[Any]] = []
-        toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
+    @staticmethod
+    def _word_bounds(batch: _Batch) -> tuple[list[int], list[int], list[int], np.ndarray]:
+        """Where the words of a batch are: start and end of each word in its own text, the
+        index of each text's first word (and one past the last), and each word's first token.
+
+        A word is a run of tokens joined one to the next, never across two texts.
+        """
+        n = len(batch.starts)
         b = batch.doc_bounds
+        first = np.ones(n, dtype=bool)  # a word starts at this token
+        if n > 1:
+            first[1:] = ~batch.joins[:-1]
+        first[b[:-1][b[:-1] < n]] = True
+        last = np.ones(n, dtype=bool)  # a word ends at this token
+        last[:-1] = first[1:]
+        if batch.tokens is None:
+            lens = batch.ends - batch.gstarts
+        else:
+            lens = np.fromiter(map(len, batch.tokens), np.int64, n)
+        heads = np.flatnonzero(first)
+        starts = batch.starts[heads].tolist()
+        ends = (batch.starts + lens)[last].tolist()
+        return starts, ends, np.searchsorted(heads, b).tolist(), heads
+
+    def _words_of(self, batch: _Batch, scored: bool = False, bounds=None) -> list[list[Any]]:
+        """The words of each text: :class:`Span` objects, or :class:`Word` with ``scored``."""
+        starts, ends, wb, _ = bounds or self._word_bounds(batch)
+        conf = self._confidences(batch) if scored else None
+        out: list[list[Any]] = []
         for k, text in enumerate(batch.texts):
-            words: list[Any] = []
-            i, end = int(b[k]), int(b[k + 1])
-            while i < end:
-                j = i
-                while j < end - 1 and joins[j]:
-                    j += 1
-                s, e = starts[i], starts[j] + len(toks[j])
-                if conf is None:
-                    words.append(Span(text[s:e], s, e))
-                else:
-                    words.append(Word(text[s:e], s, e, next(conf)))
-                i = j + 1
-            out.append(words)
+            s, e = starts[wb[k] : wb[k + 1]], ends[wb[k] : wb[k + 1]]
+            words = map(text.__getitem__, map(slice, s, e))
+            # tuple.__new__(Span, (text, start, end)) is Span(text, start, end), made in C
+            if conf is None:
+                out.append(list(map(_new_tuple, repeat(Span), zip(words, s, e))))
+            else:
+                fields = zip(words, s, e, conf[wb[k] : wb[k + 1]])
+                out.append(list(map(_new_tuple, repeat(Word), fields)))
         return out
 
     def _confidences(self, batch: _Batch) -> list[float]:
@@ -418,30 +437,29 @@ class Segmenter:
         return conf.tolist()
 
     def _sentences_of(self, batch: _Batch, scored: bool = False) -> list[list[list[Any]]]:
-        conf = iter(self._confidences(batch)) if scored else None
+        """The sentences of each text, each a list of words (as :meth:`_words_of` gives)."""
+        bounds = self._word_bounds(batch)
+        words_of = self._words_of(batch, scored, bounds)
+        _, _, wb, heads = bounds
+        # Words (by index in the batch) that begin a sentence.
+        if batch.sent_starts is None:
+            cuts: list[int] = []
+        else:
+            cuts = np.flatnonzero(batch.sent_starts[heads]).tolist()
         out: list[list[list[Any]]] = []
-        toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
-        sent = batch.sent_starts.tolist() if batch.sent_starts is not None else []
-        b = batch.doc_bounds
-        for k, text in enumerate(batch.texts):
+        at = 0
+        for k, words in enumerate(words_of):
+            first, stop = wb[k], wb[k + 1]
+            while at < len(cuts) and cuts[at] <= first:
+                at += 1
             sentences: list[list[Any]] = []
-            words: list[Any] = []
-            i, end = int(b[k]), int(b[k + 1])
-            while i < end:
-                if sent and sent[i] and words:
-                    sentences.append(words)
-                    words = []
-                j = i
-                while j < end - 1 and joins[j]:
-                    j += 1
-                s, e = starts[i], starts[j] + len(toks[j])
-                if conf is None:
-                    words.append(Span(text[s:e], s, e))
-                else:
-                    words.append(Word(text[s:e], s, e, next(conf)))
-                i = j + 1
-            if words:
-                sentences.append(words)
+            prev = first
+            while at < len(cuts) and cuts[at] < stop:
+                sentences.append(words[prev - first : cuts[at] - first])
+                prev = cuts[at]
+                at += 1
+            if stop > prev:
+                sentences.append(words[prev - first :])
             out.append(sentences)
         return out
 
