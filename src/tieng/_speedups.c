@@ -1,20 +1,21 @@
-/* Compiled twins of two hot loops of tieng; the pure-Python code stays the reference.
+/* Compiled twins of tieng's per-token loops; the pure-Python code stays the reference.
  *
  * score_gaps: the feature scoring of tieng.features.ScoreTables.scores, one gap at a time
  *   with every template's weight fetched and summed in the same order as numpy does it, so
  *   the float32 sums are bit for bit the same.
  * table_weights: the tables of small-domain templates that ScoreTables builds at start-up.
+ * scan_chunks: the fast path of tieng.tokenization.scan (text cut at single spaces, chunks of
+ *   letters taken as tokens, the commonest punctuation cases split directly), calling back to
+ *   the regular expression for every other chunk; it can give offsets only.
+ * lookup_codes: the token -> code cache lookups of tieng.vocabulary.Vocabulary.codes.
  * CodeTable, codes_of_spans, write_segmented: the plain-text path without a str object per
  *   token: codes looked up by the characters of a slice, output written from the offsets.
  * count_words: len(text.split()) without the list (the syllable count of a batch).
- * lookup_codes: the token -> code cache lookups of tieng.vocabulary.Vocabulary.codes.
- * scan_chunks: the fast path of tieng.tokenization.scan (text cut at single spaces, chunks of
- *   letters taken as tokens, the commonest punctuation cases split directly), calling back to
- *   the regular expression for every other chunk.
  *
- * Nothing here holds state between calls; both functions only read their inputs (and write
- * the output buffer), so they are safe from any thread.  tests/test_speedups.py checks both
- * against the Python code.
+ * Only a CodeTable holds state (a cache; callers serialize its use, as Segmenter does with
+ * its lock).  Everything else only reads its inputs and writes its output buffer, and
+ * score_gaps lets other threads run meanwhile.  tests/test_speedups.py checks every function
+ * against its Python twin.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -28,7 +29,7 @@
 #define SHAPE_COUNT 16
 #define LEX_BITS_MAX 5
 
-/* Per-gap values a template can read; must match tieng.features.TEMPLATE_SOURCES. */
+/* Per-gap values a template can read; must match tieng.features.template_sources. */
 enum {
     SRC_ID = 0,        /* + offset + 2: vocabulary id at offsets -2..3 */
     SRC_SHAPE = 6,     /* + offset + 2: shape */
