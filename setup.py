@@ -1,8 +1,10 @@
-"""Build settings that pyproject.toml cannot state: the optional compiled scorer.
+"""Build settings that pyproject.toml cannot state: the optional compiled helpers.
 
-Without a C compiler the build goes on without it (``optional=True``) and tieng runs on
-numpy alone, with the same output.
+``tieng._speedups`` (C) does tieng's per-token loops.  Without a C compiler the build goes on
+without it (``optional=True``) and tieng runs its Python code, with the same output.
 """
+
+import os
 
 from setuptools import Extension, setup
 
@@ -12,7 +14,7 @@ setup(
             "tieng._speedups",
             ["src/tieng/_speedups.c"],
             optional=True,
-            extra_compile_args=["-O3"],
+            extra_compile_args=[] if os.name == "nt" else ["-O3"],
         )
     ]
 )

@@ -22,6 +22,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 #define M1 0x9E3779B97F4A7C15ULL
 #define M2 0xBF58476D1CE4E5B9ULL
 #define M3 0x94D049BB133111EBULL
@@ -343,7 +349,7 @@ score_gaps(PyObject *self, PyObject *args)
                         bad_index = 1;
                         idx = 0;
                     }
-                    __builtin_prefetch(T->table + idx);
+                    PREFETCH(T->table + idx);
                     idx_of[t] = idx;
                 }
                 else {
@@ -355,9 +361,9 @@ score_gaps(PyObject *self, PyObject *args)
                     h ^= h >> 31;
                     const int64_t idx = (int64_t)((h * M3) >> (64 - hash_bits));
                     if (half)
-                        __builtin_prefetch(w16 + idx);
+                        PREFETCH(w16 + idx);
                     else
-                        __builtin_prefetch(w32 + idx);
+                        PREFETCH(w32 + idx);
                     idx_of[t] = idx;
                 }
             }
