@@ -1,7 +1,8 @@
-"""The compiled scorer (tieng._speedups) against the numpy reference: the same sums, bit for bit.
+"""The compiled helpers (tieng._speedups) against their Python twins.
 
-The package is built with the compiled module wherever a C compiler is present (as in CI);
-``TIENG_PURE_PYTHON=1`` switches it off, and the output must not change.
+Scores the same bit for bit, the same tokens, codes and output.  The package is built with
+the compiled module wherever a C compiler is present (as in CI); ``TIENG_PURE_PYTHON=1``
+switches it off, and the output must not change.
 """
 
 import json
@@ -30,7 +31,16 @@ TEXT = (
 def test_the_compiled_helpers_are_built():
     from tieng import _speedups, features, tokenization, vocabulary
 
-    for name in ("score_gaps", "scan_chunks", "lookup_codes"):
+    for name in (
+        "score_gaps",
+        "table_weights",
+        "scan_chunks",
+        "lookup_codes",
+        "CodeTable",
+        "codes_of_spans",
+        "write_segmented",
+        "count_words",
+    ):
         assert hasattr(_speedups, name)
     assert features._speedups is _speedups  # the default path uses them
     assert tokenization._speedups is _speedups
