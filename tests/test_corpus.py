@@ -278,3 +278,25 @@ def test_output_that_cannot_be_spilled_goes_back_as_data(tmp_path):
     )
     res = corpus._process(tieng.Segmenter(), task)
     assert res.spilled is None and res.data == "Hà_Nội\n".encode()
+
+
+def test_one_task_starts_no_worker_processes(monkeypatch):
+    """A single chunk (a small file, a short stdin) is segmented in this process even with
+    --jobs 2: starting workers would cost more than the work; two chunks do start them."""
+    import multiprocessing
+
+    from tieng import pool
+
+    started = []
+    real = multiprocessing.get_context
+
+    def get_context(*a, **k):
+        started.append(True)
+        return real(*a, **k)
+
+    monkeypatch.setattr(pool.mp, "get_context", get_context)
+    assert list(pool.ordered_map(pow, [3], jobs=2, setup=int, setup_args=(2,))) == [8]
+    assert list(pool.ordered_map(pow, [], jobs=2, setup=int, setup_args=(2,))) == []
+    assert not started
+    assert list(pool.ordered_map(pow, [1, 2, 3], jobs=2, setup=int, setup_args=(2,))) == [2, 4, 8]
+    assert started

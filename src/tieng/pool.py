@@ -12,6 +12,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from typing import Any, TypeVar
 
 __all__ = ["available_cores", "ordered_map"]
@@ -54,16 +55,20 @@ def ordered_map(
     ``context`` is what ``setup(*setup_args)`` returned in the worker (a segmenter, say),
     computed once per worker.  With ``jobs <= 1`` everything runs in this process.  At most
     ``window`` tasks (default ``2 * jobs + 2``) are read ahead of the results handed out.
-    ``fn`` and ``setup`` must be importable module-level functions.
+    ``fn`` and ``setup`` must be importable module-level functions.  With fewer than two
+    tasks everything runs in this process too: starting workers would cost more.
 
     >>> list(ordered_map(pow, [1, 2, 3], jobs=1, setup=int, setup_args=(2,)))
     [2, 4, 8]
     """
-    if jobs <= 1:
+    it = iter(tasks)
+    head = list(islice(it, 2))
+    if jobs <= 1 or len(head) < 2:  # one task or none is not worth starting workers for
         context = setup(*setup_args) if setup is not None else None
-        for task in tasks:
+        for task in chain(head, it):
             yield fn(context, task)
         return
+    tasks = chain(head, it)
     window = window or 2 * jobs + 2
     pool = mp.get_context().Pool(jobs, initializer=_init, initargs=(setup, setup_args))
     pending: deque = deque()
