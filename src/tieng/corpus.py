@@ -465,7 +465,9 @@ def run(
             label = "<stdin>" if path == "-" else path
             f = open_input(path)
             # A plain file is read again by the workers rather than sent to them.
-            reread = jobs > 1 and type(f) is io.BufferedReader and os.path.isfile(path)
+            reread = (
+                jobs > 1 and path != "-" and type(f) is io.BufferedReader and os.path.isfile(path)
+            )
             try:
                 # From a pipe, take what is there (read1) rather than wait for a full chunk.
                 read = f.read1 if f is sys.stdin.buffer else f.read
