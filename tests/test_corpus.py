@@ -221,30 +221,57 @@ def test_whole_chunk_decoding_gives_what_line_by_line_gives(monkeypatch, first_l
         assert fast.data.decode().endswith("\nthủ_đô")
 
 
-def test_workers_reread_plain_files_and_spill_their_output(tmp_path, monkeypatch):
-    """With --jobs 2 a plain file's chunks travel as offsets and the output comes back as
-    files copied into place; the result is byte for byte that of one process, and nothing is
-    left behind."""
+@pytest.fixture
+def spill_watch(tmp_path, monkeypatch):
+    """Small chunks, and a record of the spill directories a run makes."""
     monkeypatch.setattr(corpus, "CHUNK_BYTES", 300)
-    spill = tmp_path / "spill"
     made = []
 
     def spill_directory():
-        spill.mkdir()
-        made.append(spill)
-        return str(spill)
+        d = tmp_path / f"spill{len(made)}"
+        d.mkdir()
+        made.append(d)
+        return str(d)
 
     monkeypatch.setattr(corpus, "_spill_directory", spill_directory)
+    return made
+
+
+def _inputs(tmp_path):
     lines = [f"{LINES[k % 4]} my_var {k}." for k in range(120)] + ["không có dòng cuối"]
-    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a, e, b = tmp_path / "a.txt", tmp_path / "e.txt", tmp_path / "b.txt"
     a.write_text("\n".join(lines), encoding="utf-8")  # no line end at the end of a
+    e.write_text("", encoding="utf-8")  # an empty file adds no line
     b.write_text("Hà Nội\n", encoding="utf-8")
+    return [str(a), str(e), str(b)]
+
+
+def test_workers_reread_plain_files_and_append_to_one_output_in_order(tmp_path, spill_watch):
+    """With --jobs 2 and one output file, a plain file's chunks travel as offsets and the
+    workers append their output to the file in order themselves: byte for byte what one
+    process writes."""
+    names = _inputs(tmp_path)
     one, two = tmp_path / "one.txt", tmp_path / "two.txt"
-    assert main(["segment", str(a), str(b), "-o", str(one), "--jobs", "1"]) == 0
-    assert main(["segment", str(a), str(b), "-o", str(two), "--jobs", "2"]) == 0
-    assert made and not spill.exists()  # used, then removed
+    assert main(["segment", *names, "-o", str(one), "--jobs", "1"]) == 0
+    assert main(["segment", *names, "-o", str(two), "--jobs", "2"]) == 0
+    assert not spill_watch  # nothing to copy: no spill directory
     assert one.read_bytes() == two.read_bytes()
-    assert one.read_text(encoding="utf-8").endswith("không có dòng cuối\nHà_Nội\n")
+    assert one.read_text(encoding="utf-8").endswith(
+        "Học_sinh đi học . my\\_var 119 .\nkhông có dòng cuối\nHà_Nội\n"
+    )
+    assert not list(tmp_path.glob(".*tieng-partial"))
+
+
+def test_workers_spill_output_for_other_outputs(tmp_path, spill_watch, capsys):
+    """To standard output (or a directory tree), the workers' output comes back as files
+    that the main process copies into place; the directories are removed."""
+    names = _inputs(tmp_path)
+    assert main(["segment", *names, "--jobs", "1"]) == 0
+    one = capsys.readouterr().out
+    assert main(["segment", *names, "--jobs", "2"]) == 0
+    two = capsys.readouterr().out
+    assert spill_watch and not any(d.exists() for d in spill_watch)  # used, then removed
+    assert one == two and one.endswith("không có dòng cuối\nHà_Nội\n")
 
 
 def test_a_chunk_changed_before_its_worker_read_it_is_an_error(tmp_path):
@@ -265,7 +292,7 @@ def test_spilled_output_is_appended_and_removed(tmp_path):
     assert size == len("Hà_Nội\n".encode()) and newline_end
     sink = corpus._Sink(str(tmp_path / "out.txt"))
     sink.write(b">")
-    sink.write_file(path, size)
+    sink.write_file(path, size, newline_end)
     sink.finish()
     assert (tmp_path / "out.txt").read_bytes() == ">Hà_Nội\n".encode()
     assert not os.path.exists(path)

@@ -13,8 +13,10 @@ import bz2
 import contextlib
 import gzip
 import io
+import itertools
 import json
 import lzma
+import multiprocessing
 import os
 import re
 import shutil
@@ -128,6 +130,11 @@ class _Task:
     # on /dev/shm where there is one), which the main process copies into place in the kernel
     # (os.sendfile), rather than through a pipe.
     spill: str | None = None
+    # With worker processes and one output file, the workers append their output to it
+    # themselves, in task order (``seq``), so the main process copies nothing;
+    # ``newline_after``: the next input starts here, on a line of its own.
+    seq: int = 0
+    newline_after: bool = False
 
 
 @dataclass
@@ -362,12 +369,64 @@ def _setup(seg: Segmenter) -> Segmenter:
     return seg
 
 
+class _Appender:
+    """A worker's side of the shared output file: appends results in task order.
+
+    ``turn`` (shared) is the ``seq`` of the next task to write; ``newline`` (shared) tells
+    whether the file so far ends a line (or is empty).  Both change under ``cond``.
+    """
+
+    def __init__(self, seg: Segmenter, path: str, turn, newline, cond) -> None:
+        self.seg = seg
+        self.path = path
+        self.turn = turn
+        self.newline = newline
+        self.cond = cond
+        self.fd: int | None = None
+
+    def append(self, task: _Task, data: bytes) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: self.turn.value == task.seq)
+            try:
+                if data or task.newline_after:
+                    if self.fd is None:
+                        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+                    if data:
+                        _write_all(self.fd, data)
+                        self.newline.value = data.endswith(b"\n")
+                    if task.newline_after and not self.newline.value:
+                        _write_all(self.fd, b"\n")  # the next input starts on a new line
+                        self.newline.value = True
+            finally:
+                self.turn.value = task.seq + 1  # even after an error: the run stops anyway
+                self.cond.notify_all()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _setup_appender(seg: Segmenter, path: str, turn, newline, cond) -> _Appender:
+    return _Appender(seg, path, turn, newline, cond)
+
+
+def _process_and_append(appender: _Appender, task: _Task) -> _Result:
+    """:func:`_process`, then the output appended to the shared file in task order."""
+    result = _process(appender.seg, task)
+    appender.append(task, result.data)
+    result.data = b""
+    return result
+
+
 # ------------------------------------------------------------------ main side
 class _Sink:
     """One output: standard output, or a file written under a temporary name, then renamed."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
+        self.newline = True  # what is written so far ends a line (or is nothing)
         if path is None:
             sys.stdout.flush()
             self.stream: BinaryIO = sys.stdout.buffer
@@ -379,9 +438,12 @@ class _Sink:
 
     def write(self, data: bytes) -> None:
         self.stream.write(data)
+        if data:
+            self.newline = data.endswith(b"\n")
 
-    def write_file(self, path: str, size: int) -> None:
-        """Append the first ``size`` bytes of the file ``path``, then remove the file."""
+    def write_file(self, path: str, size: int, newline: bool) -> None:
+        """Append the first ``size`` bytes of the file ``path`` (ending a line if
+        ``newline``), then remove the file."""
         with open(path, "rb") as f:
             self.stream.flush()
             done = 0
@@ -397,6 +459,8 @@ class _Sink:
                 f.seek(done)
                 self.stream.write(f.read(size - done))
         os.unlink(path)
+        if size:
+            self.newline = newline
 
     def finish(self) -> None:
         if self.tmp is None:
@@ -451,13 +515,23 @@ def run(
         summary.skipped_files = len(inputs)
         return summary
 
-    spill = _spill_directory() if jobs > 1 else None
+    shared = output_dir is None  # one sink for all inputs
+    # With workers and one output file, the workers append to it themselves (``_Appender``);
+    # with workers and other outputs, they spill their output to files the main process
+    # copies into place.
+    append = jobs > 1 and shared and output is not None
+    spill = _spill_directory() if jobs > 1 and not append else None
+    seq = itertools.count()
 
     def task(i, label, line_no, done, data, last, reread_from) -> _Task:
-        if reread_from is None or not data:
-            return _Task(i, label, line_no, done, data, last, options, None, spill)
-        check = (reread_from, len(data), zlib.crc32(data))
-        return _Task(i, label, line_no, done, b"", last, options, check, spill)
+        newline_after = append and last and i != todo[-1]
+        check = None
+        if reread_from is not None and data:
+            check = (reread_from, len(data), zlib.crc32(data))
+            data = b""
+        return _Task(
+            i, label, line_no, done, data, last, options, check, spill, next(seq), newline_after
+        )
 
     def tasks() -> Iterator[_Task]:
         for i in todo:
@@ -490,9 +564,17 @@ def run(
                 if f is not sys.stdin.buffer:
                     f.close()
 
-    shared = output_dir is None  # one sink for all inputs
     sink: _Sink | None = None
     sink_failed = 0
+    work: Callable[[Any, _Task], _Result] = _process
+    setup: Callable[..., Any] = _setup
+    setup_args: tuple = (segmenter,)
+    if append:
+        sink = _Sink(output)  # the workers append to its temporary file
+        context = multiprocessing.get_context()
+        turn, newline = context.RawValue("q", 0), context.RawValue("b", 1)
+        work, setup = _process_and_append, _setup_appender
+        setup_args = (segmenter, str(sink.tmp), turn, newline, context.Condition())
 
     def close(sink: _Sink, failed: int) -> None:
         if failed and not keep_failed:
@@ -501,16 +583,14 @@ def run(
             sink.finish()
 
     try:
-        for res in ordered_map(_process, tasks(), jobs=jobs, setup=_setup, setup_args=(segmenter,)):
+        for res in ordered_map(work, tasks(), jobs=jobs, setup=setup, setup_args=setup_args):
             if sink is None:
                 sink = _Sink(output if shared else targets[res.file])
             if res.spilled is not None:
-                path, size, newline_end = res.spilled
-                sink.write_file(path, size)
-            else:
+                sink.write_file(*res.spilled)
+            elif res.data:
                 sink.write(res.data)
-                newline_end = res.data.endswith(b"\n")
-            if shared and res.last and res.file != todo[-1] and not newline_end:
+            if not append and shared and res.last and res.file != todo[-1] and not sink.newline:
                 sink.write(b"\n")  # the next input starts on a line of its own
             summary.records += res.records
             summary.syllables += res.syllables
