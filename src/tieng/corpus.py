@@ -570,11 +570,13 @@ def run(
     setup: Callable[..., Any] = _setup
     setup_args: tuple = (segmenter,)
     if append:
-        sink = _Sink(output)  # the workers append to its temporary file
+        # The shared state first: if it cannot be made, no partial output file is left.
         context = multiprocessing.get_context()
         turn, newline = context.RawValue("q", 0), context.RawValue("b", 1)
+        cond = context.Condition()
+        sink = _Sink(output)  # the workers append to its temporary file
         work, setup = _process_and_append, _setup_appender
-        setup_args = (segmenter, str(sink.tmp), turn, newline, context.Condition())
+        setup_args = (segmenter, str(sink.tmp), turn, newline, cond)
 
     def close(sink: _Sink, failed: int) -> None:
         if failed and not keep_failed:
