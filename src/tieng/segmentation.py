@@ -379,7 +379,9 @@ class Segmenter:
         ends = (batch.starts + lens)[last].tolist()
         return starts, ends, np.searchsorted(heads, b).tolist(), heads
 
-    def _words_of(self, batch: _Batch, scored: bool = False, bounds=None) -> list[list[Any]]:
+    def _words_of(
+        self, batch: _Batch, scored: bool = False, bounds: tuple | None = None
+    ) -> list[list[Any]]:
         """The words of each text: :class:`Span` objects, or :class:`Word` with ``scored``."""
         starts, ends, wb, _ = bounds or self._word_bounds(batch)
         conf = self._confidences(batch) if scored else None
