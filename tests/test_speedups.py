@@ -373,3 +373,16 @@ def test_write_segmented_rejects_bad_offsets():
         _speedups.write_segmented("ab", one, np.array([5]), np.zeros(1, np.int8), np.array([0, 1]))
     with pytest.raises(ValueError, match="bounds"):
         _speedups.write_segmented("ab", one, one + 1, np.zeros(1, np.int8), np.array([0, 2]))
+
+
+def test_keep_freed_memory_is_taken_by_glibc_and_a_no_op_without_the_module(monkeypatch):
+    import platform
+
+    from tieng import _accel
+
+    # In a child process: the setting is process-wide, and the CLI, not the library, owns it.
+    code = "from tieng._accel import keep_freed_memory as k; print(k())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(platform.libc_ver()[0] == "glibc")
+    monkeypatch.setattr(_accel, "_compiled", None)
+    assert _accel.keep_freed_memory() is False

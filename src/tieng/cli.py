@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import __version__
+from ._accel import keep_freed_memory
 from .dictionary import DictionaryError, UserDictionary
 from .model import ModelError
 from .normalization import KEY_VERSION, UNACCENTED, normalize
@@ -699,6 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_freed_memory()  # the CLI owns its process (and its workers, which inherit this)
     try:
         return args.func(args)
     except (InputError, ModelError) as e:
