@@ -2,9 +2,12 @@
 
 import bz2
 import gzip
+import io
 import json
 import lzma
 import os
+import sys
+import time
 
 import pytest
 
@@ -327,3 +330,105 @@ def test_one_task_starts_no_worker_processes(monkeypatch):
     assert not started
     assert list(pool.ordered_map(pow, [1, 2, 3], jobs=2, setup=int, setup_args=(2,))) == [2, 4, 8]
     assert started
+
+
+def test_a_result_is_handed_out_before_the_next_task_arrives():
+    """Tasks are read on a thread of their own: result 1 comes out while task 2 is still
+    awaited (input trickling in from a pipe), with workers as without."""
+    import threading
+
+    from tieng import pool
+
+    for jobs in (1, 2):
+        got = threading.Event()
+
+        def tasks(got=got):
+            yield 1
+            if not got.wait(60):  # result 1 never came out: fail rather than hang
+                raise AssertionError("no result before the next task")
+            yield 2
+
+        out = []
+        for r in pool.ordered_map(
+            pow, tasks(), jobs=jobs, setup=int, setup_args=(2,), look_ahead=False
+        ):
+            out.append(r)
+            got.set()
+        assert out == [2, 4]
+
+
+def test_errors_reading_tasks_or_running_them_reach_the_caller():
+    from tieng import pool
+
+    def tasks():
+        yield 1
+        yield 2
+        raise ValueError("unreadable input")
+
+    with pytest.raises(ValueError, match="unreadable input"):
+        list(pool.ordered_map(pow, tasks(), jobs=2, setup=int, setup_args=(2,)))
+    with pytest.raises(TypeError):
+        list(pool.ordered_map(pow, [1, "x", 3], jobs=2, setup=int, setup_args=(2,)))
+
+
+def test_segment_writes_each_line_of_a_trickling_pipe_before_the_next_arrives():
+    """`tail -f log | tieng segment`: the output of what has arrived is written at once, not
+    when the next chunk or the end of the input comes, with one process and with workers."""
+    import select
+    import subprocess
+
+    lines = ["Thủ tướng Chính phủ đã có văn bản.", "Hà Nội là thủ đô.", "Tôi yêu tiếng Việt."]
+    for jobs in ("1", "2"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tieng", "segment", "--jobs", jobs, "--quiet"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        try:
+            for line in lines:
+                proc.stdin.write(line.encode() + b"\n")
+                proc.stdin.flush()
+                ready, _, _ = select.select([proc.stdout], [], [], 60)
+                assert ready, f"--jobs {jobs}: no output for {line!r} while the pipe stays open"
+                got = os.read(proc.stdout.fileno(), 1 << 16).decode()
+                assert got == tieng.segment_text(line) + "\n"
+            proc.stdin.close()
+            assert proc.stdout.read() == b"" and proc.wait(60) == 0
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+class _SmallReads(io.RawIOBase):
+    """A pipe's read end that gives at most 1,000 bytes a read, as a busy pipe does."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def read1(self, n: int) -> bytes:
+        return os.read(self.fd, min(n, 1000))
+
+
+def test_a_chunk_from_a_pipe_takes_what_has_arrived_and_does_not_wait_for_more():
+    r, w = os.pipe()
+    try:
+        os.write(w, b"x" * 9999 + b"\n")
+        f = _SmallReads(r)
+        t = time.monotonic()
+        # Ten reads' worth was there: all of it, not just the first read's 1,000 bytes; the
+        # writer stays open, and the chunk ends without waiting for it.
+        assert corpus._read_arrived(f, 1 << 19) == b"x" * 9999 + b"\n"
+        assert time.monotonic() - t < 5
+        os.write(w, b"y" * 3000)
+        assert corpus._read_arrived(f, 2500) == b"y" * 2500  # no more than asked for
+        os.close(w)
+        w = -1
+        assert corpus._read_arrived(f, 1 << 19) == b"y" * 500
+        assert corpus._read_arrived(f, 1 << 19) == b""
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)

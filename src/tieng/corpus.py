@@ -19,12 +19,16 @@ import lzma
 import multiprocessing
 import os
 import re
+import select
 import shutil
+import stat
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -358,6 +362,50 @@ def _count_syllables(text: str) -> int:
     return sum(1 for _ in _NON_SPACE.finditer(text))
 
 
+_ARRIVAL_GAP = 0.005  # s: a pause this long in a pipe's input ends a chunk ...
+_CHUNK_WAIT = 0.2  # s: ... and so does this much time after its first byte
+
+
+def _read_arrived(f: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes from a pipe or terminal: wait for some, then take what keeps
+    arriving until it pauses.
+
+    One ``read1`` from a pipe gives at most what the pipe holds (64 kB on Linux), so
+    `zcat big.gz | tieng segment` would cut the text into many small chunks, each with its
+    own overhead; one that waited for ``size`` bytes would hold back the output of a pipe that
+    trickles (`tail -f log | tieng segment`).  Where ``select`` cannot watch the input (not a
+    file descriptor, or Windows), one ``read1`` it is.
+    """
+    first = f.read1(size)
+    if not first or len(first) >= size:
+        return first
+    try:
+        fd = f.fileno()
+        select.select([fd], [], [], 0)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return first
+    parts, got = [first], len(first)
+    deadline = time.monotonic() + _CHUNK_WAIT
+    while got < size:
+        wait = min(_ARRIVAL_GAP, deadline - time.monotonic())
+        if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+            break
+        more = f.read1(size - got)
+        if not more:  # end of input: the next read says so
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def _is_regular_file(stream: Any) -> bool:
+    """Whether ``stream`` reads a file on disk (not a pipe, terminal or socket)."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return False
+
+
 def _spill_directory() -> str:
     """A new private directory for the workers' output files: in memory where possible."""
     shm = "/dev/shm"
@@ -440,6 +488,8 @@ class _Sink:
         self.stream.write(data)
         if data:
             self.newline = data.endswith(b"\n")
+            if self.tmp is None:
+                self.stream.flush()  # a reader of standard output sees each chunk at once
 
     def write_file(self, path: str, size: int, newline: bool) -> None:
         """Append the first ``size`` bytes of the file ``path`` (ending a line if
@@ -522,6 +572,9 @@ def run(
     append = jobs > 1 and shared and output is not None
     spill = _spill_directory() if jobs > 1 and not append else None
     seq = itertools.count()
+    # Standard input from a pipe or a terminal may trickle (`tail -f log | tieng segment`):
+    # then each chunk's output is written as soon as it is ready.
+    streaming = any(inputs[i][0] == "-" for i in todo) and not _is_regular_file(sys.stdin)
 
     def task(i, label, line_no, done, data, last, reread_from) -> _Task:
         newline_after = append and last and i != todo[-1]
@@ -543,13 +596,20 @@ def run(
                 jobs > 1 and path != "-" and type(f) is io.BufferedReader and os.path.isfile(path)
             )
             try:
-                # From a pipe, take what is there (read1) rather than wait for a full chunk.
-                read = f.read1 if f is sys.stdin.buffer else f.read
+                # From a pipe, take what has come rather than wait for a full chunk.
+                read = f.read if f is not sys.stdin.buffer else partial(_read_arrived, f)
                 line_no, done = 1, 0
                 pending = None
                 while chunk := read(CHUNK_BYTES):
                     if not chunk.endswith(b"\n"):
                         chunk += f.readline()
+                    if path == "-" and streaming:
+                        # Hand each chunk on at once, so its output is written before more
+                        # input arrives; an empty task then marks the end.
+                        yield task(i, label, line_no, done, chunk, False, None)
+                        line_no += chunk.count(b"\n")
+                        done += len(chunk)
+                        continue
                     if pending is not None:
                         yield task(
                             i, label, line_no, done, pending, False, path if reread else None
@@ -585,7 +645,10 @@ def run(
             sink.finish()
 
     try:
-        for res in ordered_map(work, tasks(), jobs=jobs, setup=setup, setup_args=setup_args):
+        results = ordered_map(
+            work, tasks(), jobs=jobs, setup=setup, setup_args=setup_args, look_ahead=not streaming
+        )
+        for res in results:
             if sink is None:
                 sink = _Sink(output if shared else targets[res.file])
             if res.spilled is not None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-from collections import deque
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
+from queue import Full, Queue
 from typing import Any, TypeVar
 
 __all__ = ["available_cores", "ordered_map"]
@@ -49,37 +50,78 @@ def ordered_map(
     setup: Callable[..., Any] | None = None,
     setup_args: tuple = (),
     window: int | None = None,
+    look_ahead: bool = True,
 ) -> Iterator[R]:
     """``fn(context, task)`` for every task, in order, on ``jobs`` worker processes.
 
     ``context`` is what ``setup(*setup_args)`` returned in the worker (a segmenter, say),
     computed once per worker.  With ``jobs <= 1`` everything runs in this process.  At most
     ``window`` tasks (default ``2 * jobs + 2``) are read ahead of the results handed out.
-    ``fn`` and ``setup`` must be importable module-level functions.  With fewer than two
-    tasks everything runs in this process too: starting workers would cost more.
+    ``fn`` and ``setup`` must be importable module-level functions.
+
+    Tasks are read on a thread of their own, so a result is handed out as soon as it and
+    every one before it are done, even while the next task is slow to come (a pipe that
+    trickles).  With ``look_ahead`` (the default), workers start only once a second task
+    exists, since for a single task they would cost more than they save; pass False when
+    waiting for a second task could mean waiting on a person at a terminal.
 
     >>> list(ordered_map(pow, [1, 2, 3], jobs=1, setup=int, setup_args=(2,)))
     [2, 4, 8]
     """
     it = iter(tasks)
-    head = list(islice(it, 2))
-    if jobs <= 1 or len(head) < 2:  # one task or none is not worth starting workers for
+    head = list(islice(it, 2)) if jobs > 1 and look_ahead else []
+    if jobs <= 1 or (look_ahead and len(head) < 2):
         context = setup(*setup_args) if setup is not None else None
         for task in chain(head, it):
             yield fn(context, task)
         return
-    tasks = chain(head, it)
     window = window or 2 * jobs + 2
     pool = mp.get_context().Pool(jobs, initializer=_init, initargs=(setup, setup_args))
-    pending: deque = deque()
+    # The feeder submits tasks and queues their pending results in task order; the queue's
+    # bound is the window.  It ends the queue with _END, or with the exception it met.
+    queue: Queue = Queue(maxsize=window)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                pass
+        return False
+
+    def feed() -> None:
+        try:
+            for task in chain(head, it):
+                if not put(pool.apply_async(_call, (fn, task))):
+                    return
+            put(_END)
+        except BaseException as e:  # handed to the consumer, which raises it
+            put(_Raise(e))
+
+    feeder = threading.Thread(target=feed, name="tieng-ordered-map", daemon=True)
+    feeder.start()
     try:
-        for task in tasks:
-            pending.append(pool.apply_async(_call, (fn, task)))
-            if len(pending) >= window:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+        while (item := queue.get()) is not _END:
+            if isinstance(item, _Raise):
+                raise item.error
+            yield item.get()
         pool.close()
     finally:
+        stop.set()
         pool.terminate()
         pool.join()
+        # Wait for the feeder unless it is blocked reading its input: it is a daemon thread
+        # and the caller is done with that input.
+        feeder.join(timeout=1.0)
+
+
+_END = object()
+
+
+class _Raise:
+    """An exception the feeder met while reading tasks, for the consumer to raise."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
