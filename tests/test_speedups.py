@@ -386,3 +386,18 @@ def test_keep_freed_memory_is_taken_by_glibc_and_a_no_op_without_the_module(monk
     assert out.stdout.strip() == str(platform.libc_ver()[0] == "glibc")
     monkeypatch.setattr(_accel, "_compiled", None)
     assert _accel.keep_freed_memory() is False
+
+
+def test_the_code_caches_are_bounded_by_characters_too(monkeypatch):
+    """Long distinct tokens (URLs, encoded blobs) cannot grow a token cache without end."""
+    from tieng import vocabulary
+    from tieng.vocabulary import Vocabulary
+
+    monkeypatch.setattr(vocabulary, "_CACHE_CHARS", 1000)
+    vocab = Vocabulary(["hà", "nội"], 1)
+    reference = Vocabulary(["hà", "nội"], 1)
+    tokens = [f"https://example.com/{i:03d}/" + "x" * 80 for i in range(100)] + ["hà", "y" * 5000]
+    got = vocab.codes(tokens)
+    assert got.tolist() == [reference.code(t) for t in tokens]
+    assert sum(map(len, vocab._cache)) <= 1000 and "hà" in vocab._cache
+    assert len(vocab._cache) < 20  # the 100 URLs did not all stay

@@ -40,6 +40,7 @@ import numpy as np
 from .features import _LEX_MULT, _M3, HashSet, lexicon_hashes
 from .normalization import UNACCENTED, canonical_key, fold_i_y, normalize
 from .tokenization import scan
+from .vocabulary import TokenCache
 
 __all__ = ["DictionaryError", "UserDictionary"]
 
@@ -92,7 +93,7 @@ class UserDictionary:
         if isinstance(words, str) or isinstance(never_join, str) or isinstance(known, str):
             raise TypeError("words, never_join and known are lists of entries, not one string")
         self.ignore_diacritics = bool(ignore_diacritics)
-        key = _bare_key if self.ignore_diacritics else _key
+        key = self._key = _bare_key if self.ignore_diacritics else _key
         self.words: tuple[str, ...] = tuple(_clean(words, "words"))
         self.never_join: tuple[str, ...] = tuple(_clean(never_join, "never_join"))
         self.known: tuple[str, ...] = tuple(_clean(known, "known"))
@@ -133,7 +134,7 @@ class UserDictionary:
             longer = lengths > k
             prefixes.append(lexicon_hashes(arr[longer, :k], np.full(int(longer.sum()), k)))
         self._prefixes = HashSet(np.concatenate(prefixes))
-        self._cache = _Codes(self._ids, key)
+        self._cache = TokenCache(self._code_of, limit=_CACHE_LIMIT)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -211,10 +212,11 @@ class UserDictionary:
 
     # ------------------------------------------------------------------ matching
     def _codes(self, tokens: list[str]) -> np.ndarray:
-        cache = self._cache
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        return np.fromiter(map(cache.__getitem__, tokens), np.uint32, len(tokens))
+        return np.fromiter(map(self._cache.__getitem__, tokens), np.uint32, len(tokens))
+
+    def _code_of(self, token: str) -> int:
+        """Id of the token's key among the dictionary's syllables (0: none)."""
+        return self._ids.get(self._key(token), 0)
 
     def matches(self, tokens: list[str], breaks: np.ndarray) -> list[tuple[int, int, int]]:
         """The matches that win, as ``(start, length, kind)`` over ``tokens``, in order.
@@ -345,19 +347,6 @@ def _cover(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 def _rebuild(words, never_join, known, ignore_diacritics=False) -> UserDictionary:
     return UserDictionary(words, never_join, known, ignore_diacritics=ignore_diacritics)
-
-
-class _Codes(dict):
-    """Token -> id of its key among the dictionary's syllables (0: none), filled on demand."""
-
-    def __init__(self, ids: dict[str, int], key) -> None:
-        super().__init__()
-        self.ids = ids
-        self.key = key
-
-    def __missing__(self, token: str) -> int:
-        c = self[token] = self.ids.get(self.key(token), 0)
-        return c
 
 
 def _clean(entries: Iterable[str], name: str) -> Iterable[str]:

@@ -18,21 +18,34 @@ UNKNOWN = 1  # id 0 is the sentence padding, 1 any token the vocabulary does not
 SPACE = -1  # code of a run of white space
 LINE_BREAK = -2  # code of a run of white space that holds a line break
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-_CACHE_LIMIT = 1 << 20
+_CACHE_LIMIT = 1 << 20  # tokens in a token cache ...
+_CACHE_CHARS = 1 << 23  # ... and characters of them, as the compiled CodeTable's keys
 
 
-class _CodeCache(dict):
-    """Token -> code, computing and storing codes of tokens it has not seen."""
+class TokenCache(dict):
+    """Token -> ``compute(token)``, computed on a miss and kept.
 
-    def __init__(self, compute) -> None:
+    Bounded by tokens and by their characters, so neither endless distinct tokens nor long
+    ones (URLs, encoded blobs) make it grow without end: when full it starts again empty.
+    """
+
+    def __init__(self, compute, limit: int | None = None, chars: int | None = None) -> None:
         super().__init__()
         self._compute = compute
+        self._limit = _CACHE_LIMIT if limit is None else limit
+        self._max_chars = _CACHE_CHARS if chars is None else chars
+        self._chars = 0
 
-    def __missing__(self, token: str) -> int:
-        if len(self) >= _CACHE_LIMIT:  # bound memory on endless distinct tokens
+    def __missing__(self, token: str):
+        value = self._compute(token)
+        if len(token) > self._max_chars:
+            return value
+        if len(self) >= self._limit or self._chars + len(token) > self._max_chars:
             self.clear()
-        c = self[token] = self._compute(token)
-        return c
+            self._chars = 0
+        self[token] = value
+        self._chars += len(token)
+        return value
 
 
 def shape_of(token: str) -> int:
@@ -85,7 +98,7 @@ class Vocabulary:
         self.keys = list(keys)
         self.key_version = key_version
         self._index = {k: i + 2 for i, k in enumerate(self.keys)}
-        self._cache = _CodeCache(self._compute)
+        self._cache = TokenCache(self._compute)
         self._table = None  # the compiled cache of codes_of_spans, made when first used
 
     def __len__(self) -> int:
