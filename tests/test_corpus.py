@@ -350,11 +350,33 @@ def test_a_result_is_handed_out_before_the_next_task_arrives():
 
         out = []
         for r in pool.ordered_map(
-            pow, tasks(), jobs=jobs, setup=int, setup_args=(2,), look_ahead=False
+            pow, tasks(), jobs=jobs, setup=int, setup_args=(2,), streaming=True
         ):
             out.append(r)
             got.set()
         assert out == [2, 4]
+
+
+def test_tasks_are_read_on_the_callers_thread_unless_streaming():
+    """A user's iterator (a sqlite3 cursor, say) may only work on the thread that made it:
+    Segmenter.pipe(..., n_process=2) never advances it from another thread."""
+    import threading
+
+    from tieng import pool
+
+    for streaming, same in ((False, True), (True, False)):
+        threads = []
+
+        def tasks(threads=threads):
+            for i in range(5):
+                threads.append(threading.get_ident())
+                yield i
+
+        got = pool.ordered_map(
+            pow, tasks(), jobs=2, setup=int, setup_args=(2,), streaming=streaming
+        )
+        assert list(got) == [1, 2, 4, 8, 16]
+        assert (set(threads) == {threading.get_ident()}) is same
 
 
 def test_errors_reading_tasks_or_running_them_reach_the_caller():

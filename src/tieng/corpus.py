@@ -646,7 +646,7 @@ def run(
 
     try:
         results = ordered_map(
-            work, tasks(), jobs=jobs, setup=setup, setup_args=setup_args, look_ahead=not streaming
+            work, tasks(), jobs=jobs, setup=setup, setup_args=setup_args, streaming=streaming
         )
         for res in results:
             if sink is None:

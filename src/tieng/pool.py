@@ -11,6 +11,7 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from queue import Full, Queue
@@ -50,35 +51,60 @@ def ordered_map(
     setup: Callable[..., Any] | None = None,
     setup_args: tuple = (),
     window: int | None = None,
-    look_ahead: bool = True,
+    streaming: bool = False,
 ) -> Iterator[R]:
     """``fn(context, task)`` for every task, in order, on ``jobs`` worker processes.
 
     ``context`` is what ``setup(*setup_args)`` returned in the worker (a segmenter, say),
     computed once per worker.  With ``jobs <= 1`` everything runs in this process.  At most
     ``window`` tasks (default ``2 * jobs + 2``) are read ahead of the results handed out.
-    ``fn`` and ``setup`` must be importable module-level functions.
+    ``fn`` and ``setup`` must be importable module-level functions.  With fewer than two
+    tasks everything runs in this process too: starting workers would cost more.
 
-    Tasks are read on a thread of their own, so a result is handed out as soon as it and
-    every one before it are done, even while the next task is slow to come (a pipe that
-    trickles).  With ``look_ahead`` (the default), workers start only once a second task
-    exists, since for a single task they would cost more than they save; pass False when
-    waiting for a second task could mean waiting on a person at a terminal.
+    ``streaming`` is for tasks that may be slow to come (read from a pipe that trickles):
+    they are then read on a thread of their own, so each result is handed out as soon as it
+    and every one before it are done, while the next task is still awaited; and workers
+    start at once rather than after waiting for a second task.  ``tasks`` must then be safe
+    to advance from another thread (by default it is only ever advanced by the caller's).
 
     >>> list(ordered_map(pow, [1, 2, 3], jobs=1, setup=int, setup_args=(2,)))
     [2, 4, 8]
     """
     it = iter(tasks)
-    head = list(islice(it, 2)) if jobs > 1 and look_ahead else []
-    if jobs <= 1 or (look_ahead and len(head) < 2):
+    head = [] if jobs <= 1 or streaming else list(islice(it, 2))
+    if jobs <= 1 or (not streaming and len(head) < 2):
         context = setup(*setup_args) if setup is not None else None
         for task in chain(head, it):
             yield fn(context, task)
         return
     window = window or 2 * jobs + 2
     pool = mp.get_context().Pool(jobs, initializer=_init, initargs=(setup, setup_args))
-    # The feeder submits tasks and queues their pending results in task order; the queue's
-    # bound is the window.  It ends the queue with _END, or with the exception it met.
+    try:
+        results = (
+            _fed(pool, fn, it, window) if streaming else _submitted(pool, fn, head, it, window)
+        )
+        yield from results
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _submitted(pool, fn, head: list, it: Iterator, window: int) -> Iterator[Any]:
+    """Results in order, the tasks read on this thread between results."""
+    pending: deque = deque()
+    for task in chain(head, it):
+        pending.append(pool.apply_async(_call, (fn, task)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def _fed(pool, fn, it: Iterator, window: int) -> Iterator[Any]:
+    """Results in order, the tasks read on a feeder thread that queues their pending
+    results; the queue's bound is the window.  It ends the queue with _END, or with the
+    exception it met."""
     queue: Queue = Queue(maxsize=window)
     stop = threading.Event()
 
@@ -93,7 +119,7 @@ def ordered_map(
 
     def feed() -> None:
         try:
-            for task in chain(head, it):
+            for task in it:
                 if not put(pool.apply_async(_call, (fn, task))):
                     return
             put(_END)
@@ -107,11 +133,8 @@ def ordered_map(
             if isinstance(item, _Raise):
                 raise item.error
             yield item.get()
-        pool.close()
     finally:
         stop.set()
-        pool.terminate()
-        pool.join()
         # Wait for the feeder unless it is blocked reading its input: it is a daemon thread
         # and the caller is done with that input.
         feeder.join(timeout=1.0)
