@@ -279,10 +279,55 @@ def test_workers_spill_output_for_other_outputs(tmp_path, spill_watch, capsys):
 
 def test_a_chunk_changed_before_its_worker_read_it_is_an_error(tmp_path):
     src = tmp_path / "in.txt"
-    src.write_bytes(b"Ha Noi\n")
-    task = corpus._Task(0, "in.txt", 1, 0, b"", True, corpus.Options(), (str(src), 7, 12345))
+    src.write_bytes(b"Ha Noi\nSai Gon\n")
+    st = os.stat(src)
+    stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def process(start, length, stamp):
+        task = corpus._Task(
+            0, "in.txt", None, start, b"", False, corpus.Options(), (str(src), length, stamp)
+        )
+        return corpus._process(tieng.Segmenter(), task)
+
+    assert process(7, 8, stamp).data == b"Sai_Gon\n"  # as planned: read fine
+    for start, length in ((0, 5), (3, 12)):  # not whole lines: the plan no longer fits
+        with pytest.raises(corpus.CorpusError, match="changed while it was being read"):
+            process(start, length, stamp)
+    with src.open("ab") as f:
+        f.write(b"Hue\n")  # the file grew after the plan was made
     with pytest.raises(corpus.CorpusError, match="changed while it was being read"):
-        corpus._process(tieng.Segmenter(), task)
+        process(7, 8, stamp)
+
+
+def test_line_numbers_of_failures_and_in_conllu_agree_with_and_without_workers(
+    tmp_path, monkeypatch
+):
+    """With workers, the main process does not count lines (it only finds where chunks
+    end); failures still name the right line of the right file, and CoNLL-U still numbers
+    lines from the start of each file."""
+    monkeypatch.setattr(corpus, "CHUNK_BYTES", 300)  # many chunks a file
+    lines = [f"{LINES[k % 4]} {k}".encode() for k in range(150)]
+    for k in (0, 4, 77, 149):
+        lines[k] = b"bad \xff byte " + str(k).encode()
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")  # with a BOM
+    b.write_bytes("Hà Nội\n".encode() + b"\xc3(\nend\n")
+    runs = {}
+    for jobs in ("1", "2"):
+        out, bad = tmp_path / f"out{jobs}.txt", tmp_path / f"bad{jobs}.jsonl"
+        code = main(
+            ["segment", str(a), str(b), "-o", str(out), "--jobs", jobs, "--errors-to", str(bad)]
+        )
+        assert code == 2
+        conllu = tmp_path / f"out{jobs}.conllu"
+        assert main(["segment", str(a), "-o", str(conllu), "--jobs", jobs, "--to", "conllu",
+                     "--errors", "replace"]) == 0  # fmt: skip
+        runs[jobs] = out.read_bytes(), bad.read_text(), conllu.read_text(encoding="utf-8")
+    assert runs["1"] == runs["2"]
+    failed = [(json.loads(r)["source"], json.loads(r)["line"]) for r in runs["2"][1].splitlines()]
+    assert failed == [(str(a), 1), (str(a), 5), (str(a), 78), (str(a), 150), (str(b), 2)]
+    assert runs["2"][0].startswith(b"\n") and not runs["2"][0].startswith(b"\n\xef")
+    assert f"# sent_id = {a}:150:1\n" in runs["2"][2]
 
 
 def test_spilled_output_is_appended_and_removed(tmp_path):

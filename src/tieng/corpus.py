@@ -25,7 +25,6 @@ import stat
 import sys
 import tempfile
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -121,15 +120,19 @@ def _strip_compression(name: str) -> str:
 class _Task:
     file: int
     source: str
-    first_line: int
+    # Number of the chunk's first line in its file; None when the main process did not count
+    # the lines before it: the result's line numbers then start at 1, and the main process
+    # adds the lines of the chunks before (``_Result.lines_relative``).
+    first_line: int | None
     first_byte: int  # offset of the chunk in the (decompressed) file
     data: bytes  # whole lines (empty when ``reread`` says where to read them)
     last: bool
     options: Options
-    # With worker processes, a chunk of a plain file travels as (path, length, crc32): the
-    # worker reads it again from the file (from the page cache), which costs far less than
-    # sending it through a pipe, and the checksum catches a file changed in between.
-    reread: tuple[str, int, int] | None = None
+    # With worker processes, a chunk of a plain file travels as (path, length, stamp): the
+    # worker reads it from the file (from the page cache), which costs far less than sending
+    # it through a pipe.  The stamp (size, modification time, inode) the main process saw,
+    # and line ends where the chunk begins and ends, catch a file changed in between.
+    reread: tuple[str, int, tuple[int, int, int]] | None = None
     # With worker processes, the output goes back as a file in this directory (in memory,
     # on /dev/shm where there is one), which the main process copies into place in the kernel
     # (os.sendfile), rather than through a pipe.
@@ -151,6 +154,7 @@ class _Result:
     nbytes: int
     errors: list[dict]
     spilled: tuple[str, int, bool] | None = None  # (file, size, ends with "\n") of the output
+    lines_relative: bool = False  # the errors' line numbers count from the chunk's start
 
 
 def _line_end(raw: bytes) -> tuple[bytes, bytes]:
@@ -213,11 +217,12 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         lines = [x + b"\n" for x in lines[:-1]] + [lines[-1]]
     elif lines:
         lines = [x + b"\n" for x in lines[:-1]]
+    first_line = 1 if task.first_line is None else task.first_line
     for k, raw in enumerate(lines):
-        lineno = task.first_line + k
+        lineno = first_line + k
         offset = task.first_byte + nbytes
         nbytes += len(raw)
-        if lineno == 1 and raw.startswith(_BOM):
+        if offset == 0 and raw.startswith(_BOM):
             raw = raw[3:]
             offset += 3
         body, end = _line_end(raw)
@@ -286,7 +291,7 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
     else:  # conllu
         for k, (good, sentences) in enumerate(zip(ok, seg.pipe_sentences(texts, n))):
             if good:
-                parts.append(_conllu(sentences, texts[k], task.source, task.first_line + k))
+                parts.append(_conllu(sentences, texts[k], task.source, first_line + k))
     if whole is None:
         syllables = sum(_count_syllables(t) for t in texts)
     out = "".join(parts)
@@ -296,6 +301,7 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
     except UnicodeEncodeError:
         data = out.encode("utf-8", "replace")
     result = _Result(task.file, task.last, data, len(texts), syllables, nbytes, errors)
+    result.lines_relative = task.first_line is None
     if task.spill is not None and data:
         path = None
         try:
@@ -313,16 +319,24 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
 
 
 def _reread(task: _Task) -> _Task:
-    """The task with its data read again from its file (see ``_Task.reread``)."""
+    """The task with its data read from its file (see ``_Task.reread``)."""
     assert task.reread is not None
-    path, length, crc = task.reread
+    path, length, stamp = task.reread
+    start = task.first_byte
     try:
         with open(path, "rb") as f:
-            f.seek(task.first_byte)
+            f.seek(max(start - 1, 0))
+            before = f.read(1) if start else b"\n"
             data = f.read(length)
+            st = os.fstat(f.fileno())
     except OSError as e:
         raise CorpusError(f"{task.source}: cannot read ({e.strerror})") from None
-    if len(data) != length or zlib.crc32(data) != crc:
+    if (
+        (st.st_size, st.st_mtime_ns, st.st_ino) != stamp
+        or len(data) != length
+        or before != b"\n"
+        or not (data.endswith(b"\n") or start + length == stamp[0])
+    ):
         raise CorpusError(f"{task.source}: the file changed while it was being read")
     return replace(task, data=data, reread=None)
 
@@ -338,7 +352,7 @@ def _decode_text_chunk(task: _Task) -> tuple[list[str], list[str], int] | None:
         whole = task.data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if task.first_line == 1 and whole.startswith("\ufeff"):
+    if task.first_byte == 0 and whole.startswith("\ufeff"):
         whole = whole[1:]
     texts = whole.split("\n")
     last = texts.pop()  # after the last "\n": a line without an end, or nothing
@@ -576,26 +590,47 @@ def run(
     # then each chunk's output is written as soon as it is ready.
     streaming = any(inputs[i][0] == "-" for i in todo) and not _is_regular_file(sys.stdin)
 
-    def task(i, label, line_no, done, data, last, reread_from) -> _Task:
+    def task(i, label, line_no, done, data, last, reread=None) -> _Task:
         newline_after = append and last and i != todo[-1]
-        check = None
-        if reread_from is not None and data:
-            check = (reread_from, len(data), zlib.crc32(data))
-            data = b""
+        if reread is not None and data:  # the worker reads the data from the file itself
+            reread, data = (reread[0], len(data), reread[1]), b""
         return _Task(
-            i, label, line_no, done, data, last, options, check, spill, next(seq), newline_after
+            i, label, line_no, done, data, last, options, reread, spill, next(seq), newline_after
         )
+
+    def by_offsets(i: int, label: str, f: BinaryIO, path: str, stamp) -> Iterator[_Task]:
+        """Tasks that say where the chunks of a plain file are, for workers to read them:
+        this process reads only where a chunk ends, to find the end of that line."""
+        size, start = stamp[0], 0
+        while start < size:
+            end = start + CHUNK_BYTES
+            if end < size:
+                f.seek(end - 1)
+                end += len(f.readline()) - 1  # the end of the line that byte is in
+            end = min(end, size)
+            t = task(i, label, None, start, b"", end == size)
+            t.reread = (path, end - start, stamp)
+            yield t
+            start = end
+        if size == 0:
+            yield task(i, label, None, 0, b"", True)
 
     def tasks() -> Iterator[_Task]:
         for i in todo:
             path = inputs[i][0]
             label = "<stdin>" if path == "-" else path
             f = open_input(path)
-            # A plain file is read again by the workers rather than sent to them.
-            reread = (
-                jobs > 1 and path != "-" and type(f) is io.BufferedReader and os.path.isfile(path)
-            )
+            # A plain file is read by the workers rather than sent to them.
+            reread = None
+            if jobs > 1 and path != "-" and type(f) is io.BufferedReader:
+                st = os.fstat(f.fileno())
+                if stat.S_ISREG(st.st_mode):
+                    reread = (path, (st.st_size, st.st_mtime_ns, st.st_ino))
             try:
+                if reread is not None and options.output_format != "conllu":
+                    # Line numbers are then counted by the workers (CoNLL-U writes them).
+                    yield from by_offsets(i, label, f, *reread)
+                    continue
                 # From a pipe, take what has come rather than wait for a full chunk.
                 read = f.read if f is not sys.stdin.buffer else partial(_read_arrived, f)
                 line_no, done = 1, 0
@@ -611,13 +646,11 @@ def run(
                         done += len(chunk)
                         continue
                     if pending is not None:
-                        yield task(
-                            i, label, line_no, done, pending, False, path if reread else None
-                        )
+                        yield task(i, label, line_no, done, pending, False, reread)
                         line_no += pending.count(b"\n")
                         done += len(pending)
                     pending = chunk
-                yield task(i, label, line_no, done, pending or b"", True, path if reread else None)
+                yield task(i, label, line_no, done, pending or b"", True, reread)
             except (OSError, EOFError, lzma.LZMAError) as e:
                 raise CorpusError(f"{label}: cannot read ({e})") from None
             finally:
@@ -644,6 +677,7 @@ def run(
         else:
             sink.finish()
 
+    lines_before = 0  # lines of the current input in the results handed out so far
     try:
         results = ordered_map(
             work, tasks(), jobs=jobs, setup=setup, setup_args=setup_args, streaming=streaming
@@ -662,6 +696,10 @@ def run(
             summary.bytes += res.nbytes
             summary.failed += len(res.errors)
             sink_failed += len(res.errors)
+            if res.lines_relative:
+                for err in res.errors:
+                    err["line"] += lines_before
+            lines_before = 0 if res.last else lines_before + res.records
             for err in res.errors:
                 if len(summary.errors) < 20:
                     summary.errors.append(err)
