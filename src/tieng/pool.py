@@ -8,6 +8,7 @@ flight and yields results in the order of the tasks.
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.pool
 import os
 import signal
 import threading
@@ -78,7 +79,7 @@ def ordered_map(
             yield fn(context, task)
         return
     window = window or 2 * jobs + 2
-    pool = mp.get_context().Pool(jobs, initializer=_init, initargs=(setup, setup_args))
+    pool = _Pool(jobs, initializer=_init, initargs=(setup, setup_args), context=mp.get_context())
     try:
         results = (
             _fed(pool, fn, it, window) if streaming else _submitted(pool, fn, head, it, window)
@@ -88,6 +89,17 @@ def ordered_map(
     finally:
         pool.terminate()
         pool.join()
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """``multiprocessing.Pool`` whose worker-maintenance thread wakes only when a worker exits
+    or the pool changes state.  CPython's (3.8 and later) also wakes whenever a result is
+    waiting in the result pipe, and spins until the result thread has read it: over a corpus
+    run that cost the main process about 0.8 s of CPU per 470 MB, CPU the workers need.
+    ``multiprocessing.pool.ThreadPool`` makes the same choice."""
+
+    def _get_sentinels(self):
+        return [self._change_notifier._reader]
 
 
 def _submitted(pool, fn, head: list, it: Iterator, window: int) -> Iterator[Any]:
