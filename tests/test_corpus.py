@@ -487,15 +487,40 @@ def test_a_chunk_from_a_pipe_takes_what_has_arrived_and_does_not_wait_for_more()
         t = time.monotonic()
         # Ten reads' worth was there: all of it, not just the first read's 1,000 bytes; the
         # writer stays open, and the chunk ends without waiting for it.
-        assert corpus._read_arrived(f, 1 << 19) == b"x" * 9999 + b"\n"
+        assert corpus._read_arrived(f, 1 << 19) == (b"x" * 9999 + b"\n", False)
         assert time.monotonic() - t < 5
         os.write(w, b"y" * 3000)
-        assert corpus._read_arrived(f, 2500) == b"y" * 2500  # no more than asked for
+        assert corpus._read_arrived(f, 2500) == (b"y" * 2500, False)  # no more than asked
         os.close(w)
         w = -1
-        assert corpus._read_arrived(f, 1 << 19) == b"y" * 500
-        assert corpus._read_arrived(f, 1 << 19) == b""
+        assert corpus._read_arrived(f, 1 << 19) == (b"y" * 500, True)  # and the input ended
+        assert corpus._read_arrived(f, 1 << 19) == (b"", True)
     finally:
         os.close(r)
         if w >= 0:
             os.close(w)
+
+
+def test_a_short_piped_input_starts_no_worker_processes(monkeypatch, capsys):
+    """`echo ... | tieng segment` (default --jobs: every core): the first chunk from the pipe
+    already holds the end of the input, so nothing is worth starting workers for."""
+    import multiprocessing
+
+    from tieng import pool
+
+    started = []
+    real = multiprocessing.get_context
+
+    def get_context(*a, **k):
+        started.append(True)
+        return real(*a, **k)
+
+    monkeypatch.setattr(pool.mp, "get_context", get_context)
+    r, w = os.pipe()
+    os.write(w, "Hà Nội là thủ đô\n".encode())
+    os.close(w)
+    with open(r, encoding="utf-8") as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert main(["segment", "--jobs", "2"]) == 0
+    assert capsys.readouterr().out == "Hà_Nội là thủ_đô\n"
+    assert not started

@@ -380,9 +380,9 @@ _ARRIVAL_GAP = 0.005  # s: a pause this long in a pipe's input ends a chunk ...
 _CHUNK_WAIT = 0.2  # s: ... and so does this much time after its first byte
 
 
-def _read_arrived(f: BinaryIO, size: int) -> bytes:
-    """Up to ``size`` bytes from a pipe or terminal: wait for some, then take what keeps
-    arriving until it pauses.
+def _read_arrived(f: BinaryIO, size: int) -> tuple[bytes, bool]:
+    """Up to ``size`` bytes from a pipe or terminal, and whether the input ended there: wait
+    for some, then take what keeps arriving until it pauses.
 
     One ``read1`` from a pipe gives at most what the pipe holds (64 kB on Linux), so
     `zcat big.gz | tieng segment` would cut the text into many small chunks, each with its
@@ -391,13 +391,15 @@ def _read_arrived(f: BinaryIO, size: int) -> bytes:
     file descriptor, or Windows), one ``read1`` it is.
     """
     first = f.read1(size)
-    if not first or len(first) >= size:
-        return first
+    if not first:
+        return first, True
+    if len(first) >= size:
+        return first, False
     try:
         fd = f.fileno()
         select.select([fd], [], [], 0)
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        return first
+        return first, False
     parts, got = [first], len(first)
     deadline = time.monotonic() + _CHUNK_WAIT
     while got < size:
@@ -405,11 +407,15 @@ def _read_arrived(f: BinaryIO, size: int) -> bytes:
         if wait <= 0 or not select.select([fd], [], [], wait)[0]:
             break
         more = f.read1(size - got)
-        if not more:  # end of input: the next read says so
-            break
+        if not more:
+            return b"".join(parts), True
         parts.append(more)
         got += len(more)
-    return b"".join(parts)
+    return b"".join(parts), False
+
+
+def _read_chunk(f: BinaryIO, size: int) -> bytes:
+    return _read_arrived(f, size)[0]
 
 
 def _is_regular_file(stream: Any) -> bool:
@@ -631,20 +637,26 @@ def run(
                     # Line numbers are then counted by the workers (CoNLL-U writes them).
                     yield from by_offsets(i, label, f, *reread)
                     continue
-                # From a pipe, take what has come rather than wait for a full chunk.
-                read = f.read if f is not sys.stdin.buffer else partial(_read_arrived, f)
                 line_no, done = 1, 0
+                if path == "-" and streaming:
+                    # Hand each chunk on at once, so its output is written before more input
+                    # arrives; the chunk the input ends with (perhaps empty) is the last.
+                    ended = False
+                    while not ended:
+                        chunk, ended = _read_arrived(f, CHUNK_BYTES)
+                        if chunk and not ended and not chunk.endswith(b"\n"):
+                            chunk += f.readline()
+                            ended = not chunk.endswith(b"\n")
+                        yield task(i, label, line_no, done, chunk, ended, None)
+                        line_no += chunk.count(b"\n")
+                        done += len(chunk)
+                    continue
+                # From a pipe, take what has come rather than wait for a full chunk.
+                read = f.read if f is not sys.stdin.buffer else partial(_read_chunk, f)
                 pending = None
                 while chunk := read(CHUNK_BYTES):
                     if not chunk.endswith(b"\n"):
                         chunk += f.readline()
-                    if path == "-" and streaming:
-                        # Hand each chunk on at once, so its output is written before more
-                        # input arrives; an empty task then marks the end.
-                        yield task(i, label, line_no, done, chunk, False, None)
-                        line_no += chunk.count(b"\n")
-                        done += len(chunk)
-                        continue
                     if pending is not None:
                         yield task(i, label, line_no, done, pending, False, reread)
                         line_no += pending.count(b"\n")
@@ -679,8 +691,17 @@ def run(
 
     lines_before = 0  # lines of the current input in the results handed out so far
     try:
+        todo_tasks: Iterator[_Task] = tasks()
+        if streaming and jobs > 1 and len(todo) == 1:
+            # Standard input alone: its first chunk (which waits for nothing more than a
+            # pause) tells whether it ended there, as `echo ... | tieng segment` does: then
+            # workers would cost more than they save.
+            first = next(todo_tasks)
+            if first.last:
+                jobs = 1
+            todo_tasks = itertools.chain([first], todo_tasks)
         results = ordered_map(
-            work, tasks(), jobs=jobs, setup=setup, setup_args=setup_args, streaming=streaming
+            work, todo_tasks, jobs=jobs, setup=setup, setup_args=setup_args, streaming=streaming
         )
         for res in results:
             if sink is None:
