@@ -2,7 +2,6 @@
 
 import bz2
 import gzip
-import io
 import json
 import lzma
 import os
@@ -466,39 +465,59 @@ def test_segment_writes_each_line_of_a_trickling_pipe_before_the_next_arrives():
             proc.wait()
 
 
-class _SmallReads(io.RawIOBase):
-    """A pipe's read end that gives at most 1,000 bytes a read, as a busy pipe does."""
+def test_a_chunk_from_a_pipe_is_whole_lines_of_what_has_arrived():
+    import threading
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def read1(self, n: int) -> bytes:
-        return os.read(self.fd, min(n, 1000))
-
-
-def test_a_chunk_from_a_pipe_takes_what_has_arrived_and_does_not_wait_for_more():
     r, w = os.pipe()
     try:
-        os.write(w, b"x" * 9999 + b"\n")
-        f = _SmallReads(r)
+        reader = corpus._PipeReader(r)
+        os.write(w, b"".join(b"line %d\n" % k for k in range(1000)) + b"par")
+        assert reader.peek(7) == b"line 0\n"  # a look that consumes nothing
         t = time.monotonic()
-        # Ten reads' worth was there: all of it, not just the first read's 1,000 bytes; the
-        # writer stays open, and the chunk ends without waiting for it.
-        assert corpus._read_arrived(f, 1 << 19) == (b"x" * 9999 + b"\n", False)
+        # All that had arrived, cut at the last line end; the writer stays open, and the
+        # chunk ends without waiting for it.
+        chunk, ended = reader.chunk(1 << 19)
+        assert chunk == b"".join(b"line %d\n" % k for k in range(1000)) and not ended
         assert time.monotonic() - t < 5
-        os.write(w, b"y" * 3000)
-        assert corpus._read_arrived(f, 2500) == (b"y" * 2500, False)  # no more than asked
+        # A partial line waits for its end, which arrives later.
+        threading.Timer(0.2, os.write, (w, b"tial\nnext")).start()
+        assert reader.chunk(1 << 19) == (b"partial\n", False)
         os.close(w)
         w = -1
-        assert corpus._read_arrived(f, 1 << 19) == (b"y" * 500, True)  # and the input ended
-        assert corpus._read_arrived(f, 1 << 19) == (b"", True)
+        assert reader.chunk(1 << 19) == (b"next", True)  # the end of the input
+        assert reader.chunk(1 << 19) == (b"", True)
     finally:
         os.close(r)
         if w >= 0:
             os.close(w)
+
+
+def test_stopping_while_standard_input_stays_open_exits_cleanly():
+    """Ctrl-C while the input (a terminal, a pipe) is still open and the workers run: the
+    reading thread is blocked on the input, and Python must still shut down cleanly."""
+    import select
+    import signal
+    import subprocess
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tieng", "segment", "--jobs", "2", "--quiet"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for line in ("Hà Nội", "Tôi yêu"):
+            proc.stdin.write(line.encode() + b"\n")
+            proc.stdin.flush()
+            assert select.select([proc.stdout], [], [], 60)[0]
+            assert os.read(proc.stdout.fileno(), 1 << 16).decode().startswith(line[:2])
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 130
+        err = proc.stderr.read().decode()
+        assert "interrupted" in err and "Fatal" not in err and "Traceback" not in err
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_a_short_piped_input_starts_no_worker_processes(monkeypatch, capsys):

@@ -260,8 +260,12 @@ def _sample(path: str) -> str:
     """The first 64 KB of an input, or what standard input holds so far; never consumed."""
     try:
         if path == "-":
-            peek = getattr(sys.stdin.buffer, "peek", None)
-            data = peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES] if peek is not None else b""
+            from .corpus import _is_regular_file, stdin_reader
+
+            if _is_regular_file(sys.stdin):
+                data = sys.stdin.buffer.peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES]
+            else:  # a pipe or terminal: through the reader the run will read it with
+                data = stdin_reader().peek(_SAMPLE_BYTES)
         else:
             from .corpus import open_input
 

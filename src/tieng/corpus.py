@@ -27,7 +27,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -377,45 +376,81 @@ def _count_syllables(text: str) -> int:
 
 
 _ARRIVAL_GAP = 0.005  # s: a pause this long in a pipe's input ends a chunk ...
-_CHUNK_WAIT = 0.2  # s: ... and so does this much time after its first byte
+_CHUNK_WAIT = 0.2  # s: ... and so does this much time after its first whole line
 
 
-def _read_arrived(f: BinaryIO, size: int) -> tuple[bytes, bool]:
-    """Up to ``size`` bytes from a pipe or terminal, and whether the input ended there: wait
-    for some, then take what keeps arriving until it pauses.
+class _PipeReader:
+    """Standard input when it is a pipe or a terminal, read in chunks of whole lines as the
+    lines arrive, straight from the file descriptor.
 
-    One ``read1`` from a pipe gives at most what the pipe holds (64 kB on Linux), so
-    `zcat big.gz | tieng segment` would cut the text into many small chunks, each with its
-    own overhead; one that waited for ``size`` bytes would hold back the output of a pipe that
-    trickles (`tail -f log | tieng segment`).  Where ``select`` cannot watch the input (not a
-    file descriptor, or Windows), one ``read1`` it is.
+    A chunk takes what keeps arriving until a pause: one read gives at most what the pipe holds
+    (64 kB on Linux), and `zcat big.gz | tieng segment` would otherwise be cut into many small
+    chunks, each with its own overhead; waiting for a full chunk would hold back the output of
+    a pipe that trickles (`tail -f log | tieng segment`, a person typing).
+
+    ``os.read`` rather than ``sys.stdin.buffer``: a thread blocked in a read of a buffered
+    stream holds that stream's lock, and if the run stops meanwhile (Ctrl-C, a closed output)
+    Python cannot shut down, as it needs the lock to close standard input.
     """
-    first = f.read1(size)
-    if not first:
-        return first, True
-    if len(first) >= size:
-        return first, False
-    try:
-        fd = f.fileno()
-        select.select([fd], [], [], 0)
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        return first, False
-    parts, got = [first], len(first)
-    deadline = time.monotonic() + _CHUNK_WAIT
-    while got < size:
-        wait = min(_ARRIVAL_GAP, deadline - time.monotonic())
-        if wait <= 0 or not select.select([fd], [], [], wait)[0]:
-            break
-        more = f.read1(size - got)
-        if not more:
-            return b"".join(parts), True
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts), False
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.held = bytearray()  # read, not handed out yet
+        self.ended = False
+        try:
+            select.select([fd], [], [], 0)
+            self.can_wait = True
+        except (OSError, ValueError):  # Windows pipes: no select; one read at a time
+            self.can_wait = False
+
+    def _arrives(self, timeout: float) -> bool:
+        return self.can_wait and bool(select.select([self.fd], [], [], max(timeout, 0))[0])
+
+    def _read(self, size: int) -> None:
+        data = os.read(self.fd, max(size, 1 << 16))
+        if data:
+            self.held += data
+        else:
+            self.ended = True
+
+    def peek(self, size: int) -> bytes:
+        """What has arrived, up to ``size`` bytes (waiting for some), without consuming it."""
+        if not self.held and not self.ended:
+            self._read(size)
+        return bytes(self.held[:size])
+
+    def chunk(self, size: int) -> tuple[bytes, bool]:
+        """Whole lines, about ``size`` bytes at most, and whether the input ended with them.
+
+        Waits for a whole line (or the end), then takes what keeps arriving until a short
+        pause, ``size`` bytes, or a little time; ``(b"", True)`` once the input has ended.
+        """
+        deadline = None
+        while not self.ended:
+            whole = b"\n" in self.held
+            if whole:
+                if deadline is None:
+                    deadline = time.monotonic() + _CHUNK_WAIT
+                wait = min(_ARRIVAL_GAP, deadline - time.monotonic())
+                if len(self.held) >= size or not self._arrives(wait):
+                    break
+            self._read(size - len(self.held))
+        cut = len(self.held) if self.ended else self.held.rfind(b"\n") + 1
+        out = bytes(self.held[:cut])
+        del self.held[:cut]
+        return out, self.ended and not self.held
 
 
-def _read_chunk(f: BinaryIO, size: int) -> bytes:
-    return _read_arrived(f, size)[0]
+_stdin_reader: tuple[Any, _PipeReader] | None = None
+
+
+def stdin_reader() -> _PipeReader:
+    """The one reader of standard input (a pipe or terminal) for this process, so that what
+    a look at its start took (``peek``) is still handed out."""
+    global _stdin_reader
+    if _stdin_reader is None or _stdin_reader[0] is not sys.stdin:
+        _stdin_reader = (sys.stdin, _PipeReader(sys.stdin.fileno()))
+    return _stdin_reader[1]
 
 
 def _is_regular_file(stream: Any) -> bool:
@@ -639,22 +674,17 @@ def run(
                     continue
                 line_no, done = 1, 0
                 if path == "-" and streaming:
-                    # Hand each chunk on at once, so its output is written before more input
-                    # arrives; the chunk the input ends with (perhaps empty) is the last.
-                    ended = False
+                    # Hand each chunk on as it arrives, so its output is written before more
+                    # input comes; the chunk the input ends with (perhaps empty) is the last.
+                    reader, ended = stdin_reader(), False
                     while not ended:
-                        chunk, ended = _read_arrived(f, CHUNK_BYTES)
-                        if chunk and not ended and not chunk.endswith(b"\n"):
-                            chunk += f.readline()
-                            ended = not chunk.endswith(b"\n")
+                        chunk, ended = reader.chunk(CHUNK_BYTES)
                         yield task(i, label, line_no, done, chunk, ended, None)
                         line_no += chunk.count(b"\n")
                         done += len(chunk)
                     continue
-                # From a pipe, take what has come rather than wait for a full chunk.
-                read = f.read if f is not sys.stdin.buffer else partial(_read_chunk, f)
                 pending = None
-                while chunk := read(CHUNK_BYTES):
+                while chunk := f.read(CHUNK_BYTES):
                     if not chunk.endswith(b"\n"):
                         chunk += f.readline()
                     if pending is not None:
