@@ -9,6 +9,8 @@ import sys
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tieng
 from tieng import corpus
@@ -543,3 +545,39 @@ def test_a_short_piped_input_starts_no_worker_processes(monkeypatch, capsys):
         assert main(["segment", "--jobs", "2"]) == 0
     assert capsys.readouterr().out == "Hà_Nội là thủ_đô\n"
     assert not started
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.binary(max_size=300), st.booleans()),
+        max_size=12,
+    )
+)
+def test_chunks_from_a_pipe_give_back_the_input_in_whole_lines(pieces):
+    """However the input arrives (pieces, pauses between some), the chunks join to exactly
+    the input, and every chunk but the last ends a line."""
+    import threading
+
+    r, w = os.pipe()
+    data = b"".join(p for p, _ in pieces)
+
+    def write():
+        for piece, pause in pieces:
+            os.write(w, piece)
+            if pause:
+                time.sleep(0.01)
+        os.close(w)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        reader, chunks, ended = corpus._PipeReader(r), [], False
+        while not ended:
+            chunk, ended = reader.chunk(64)
+            chunks.append(chunk)
+        assert b"".join(chunks) == data
+        assert all(c.endswith(b"\n") for c in chunks[:-1])
+    finally:
+        writer.join()
+        os.close(r)
