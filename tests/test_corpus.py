@@ -550,7 +550,12 @@ def test_a_short_piped_input_starts_no_worker_processes(monkeypatch, capsys):
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.binary(max_size=300), st.booleans()),
+        st.tuples(
+            st.lists(st.sampled_from([b"a", b"\n", b"\xc3", b" ", b"\r\n"]), max_size=300).map(
+                b"".join
+            ),
+            st.booleans(),
+        ),
         max_size=12,
     )
 )
