@@ -149,7 +149,7 @@ def _fed(pool, fn, it: Iterator, window: int) -> Iterator[Any]:
         stop.set()
         # Wait for the feeder unless it is blocked reading its input: it is a daemon thread
         # and the caller is done with that input.
-        feeder.join(timeout=1.0)
+        feeder.join(timeout=0.2)
 
 
 _END = object()
