@@ -79,6 +79,30 @@ def test_jsonl_keeps_fields_and_adds_or_replaces_the_result(tmp_path):
     assert got[1]["text"]["text"] == "Tôi yêu Việt_Nam" and "tieng" not in got[1]
 
 
+def test_jsonl_text_only_puts_the_underscore_text_in_the_field(tmp_path, capsys):
+    """`--text-only`: {"id": 1, "text": "Tôi yêu Việt_Nam"}, what PhoBERT-style models read,
+    with one process or several; it needs JSONL output and leaves out the words."""
+    src = tmp_path / "in.jsonl"
+    recs = [{"id": k, "text": f"{LINES[k % 4]}. Trời mưa. Tôi ở nhà."} for k in range(40)]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), "utf-8")
+    base = ["segment", str(src), "--format", "jsonl", "--text-only", "--output-field", "text"]
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.jsonl"
+        assert main([*base, "-o", str(out), "--jobs", jobs]) == 0
+        outs.append(out.read_text(encoding="utf-8"))
+    assert outs[0] == outs[1]
+    got = [json.loads(x) for x in outs[0].splitlines()]
+    assert [g["id"] for g in got] == list(range(40)) and set(got[1]) == {"id", "text"}
+    assert got[1]["text"] == "Tôi yêu Việt_Nam . Trời mưa . Tôi ở nhà ."
+    assert main([*base, "--sentences"]) == 0  # one sentence a line, inside the string
+    first = json.loads(capsys.readouterr().out.splitlines()[1])
+    assert first["text"] == "Tôi yêu Việt_Nam .\nTrời mưa .\nTôi ở nhà ."
+    for wrong in (["--to", "text"], ["--confidence"]):
+        assert main([*base, *wrong]) == 2
+        assert "--text-only" in capsys.readouterr().err
+
+
 def test_jsonl_other_field_and_text_output(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"body": LINES[1]}) + "\n", encoding="utf-8")
@@ -115,12 +139,17 @@ def test_bad_records_are_counted_reported_and_collected(tmp_path, capsys):
     assert good == ["Tôi yêu Việt_Nam", "Học_sinh đi học ."]
 
 
-def test_failed_records_without_errors_file_publish_nothing(tmp_path):
+def test_failed_records_without_errors_file_publish_nothing(tmp_path, capsys):
     src = tmp_path / "in.txt"
     src.write_bytes("Hà Nội\n".encode() + b"\xff\n")
     out = tmp_path / "out.txt"
     assert main(["segment", str(src), "-o", str(out)]) == 2
     assert not out.exists() and list(tmp_path.iterdir()) == [src]
+    assert "outputs holding them were not written" in capsys.readouterr().err
+    # Standard output cannot be taken back; the message says what happened instead.
+    assert main(["segment", str(src)]) == 2
+    got = capsys.readouterr()
+    assert got.out == "Hà_Nội\n\n" and "the other records went to standard output" in got.err
 
 
 def test_errors_replace_and_surrogateescape(tmp_path):

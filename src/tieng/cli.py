@@ -172,6 +172,10 @@ def cmd_segment(args: argparse.Namespace) -> int:
     to = args.to or ("jsonl" if args.format == "jsonl" else "text")
     if args.confidence and to != "jsonl":
         raise InputError("--confidence goes with JSONL output (--to jsonl)")
+    if args.text_only and to != "jsonl":
+        raise InputError("--text-only goes with JSONL output (--to jsonl)")
+    if args.text_only and args.confidence:
+        raise InputError("--text-only leaves out the words, so it cannot go with --confidence")
     options = corpus.Options(
         input_format=args.format,
         field=args.field,
@@ -180,6 +184,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         sentence_lines=args.sentences,
         errors=args.errors,
         confidence=args.confidence,
+        text_only=args.text_only,
     )
     seg = _segmenter(args)
     if not args.quiet and seg.model.spec.key_version < UNACCENTED and inputs:
@@ -232,12 +237,18 @@ def cmd_segment(args: argparse.Namespace) -> int:
             error_file.close()
     if summary.failed:
         more = f" ({summary.failed - 10} more not shown)" if summary.failed > 10 else ""
-        where = (
-            f"; all listed in {args.errors_to}"
-            if args.errors_to
-            else "; outputs holding them were not written (use --errors-to FILE to keep "
-            "the rest and collect the failures)"
-        )
+        if args.errors_to:
+            where = f"; all listed in {args.errors_to}"
+        elif args.output is None:  # standard output cannot be taken back
+            where = (
+                "; the other records went to standard output (use --errors-to FILE to "
+                "collect the failures)"
+            )
+        else:
+            where = (
+                "; outputs holding them were not written (use --errors-to FILE to keep "
+                "the rest and collect the failures)"
+            )
         print(
             f"tieng: {summary.failed} of {summary.records} records failed{more}{where}",
             file=sys.stderr,
@@ -561,6 +572,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--confidence",
         action="store_true",
         help="JSONL output: add a calibrated confidence (0-1) for each word",
+    )
+    sp.add_argument(
+        "--text-only",
+        action="store_true",
+        help="JSONL output: the result is the underscore text alone (a string), without "
+        "words and offsets; several times faster",
     )
     sp.add_argument(
         "--to",

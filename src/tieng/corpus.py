@@ -25,7 +25,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -58,6 +58,7 @@ class Options:
     sentence_lines: bool = False  # text output: one sentence a line
     errors: str = "strict"  # invalid UTF-8: "strict" (record fails), "replace", "surrogateescape"
     confidence: bool = False  # JSONL output: add each word's confidence
+    text_only: bool = False  # JSONL output: the result is the underscore text alone
 
 
 @dataclass
@@ -273,13 +274,19 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         # Lone surrogates come only from JSON escapes or from bytes kept by surrogateescape;
         # plain text decoded strictly (or with "replace") has none to look for.
         surrogates_possible = opt.input_format == "jsonl" or opt.errors == "surrogateescape"
-        pipe = seg.pipe_scored_results if opt.confidence else seg.pipe_results
-        results = pipe(texts, n)
+        if opt.text_only:
+            results: Iterable[Any] = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines)
+        else:
+            results = (seg.pipe_scored_results if opt.confidence else seg.pipe_results)(texts, n)
         for k, (good, res) in enumerate(zip(ok, results)):
             if not good:
                 continue
             rec = dict(objects[k]) if objects[k] is not None else {"text": texts[k]}
-            rec[opt.output_field] = {"text": res.text, **_words_json(res.words, opt.confidence)}
+            if opt.text_only:
+                rec[opt.output_field] = res
+            else:
+                words = _words_json(res.words, opt.confidence)
+                rec[opt.output_field] = {"text": res.text, **words}
             out = json.dumps(rec, ensure_ascii=False)
             if surrogates_possible:
                 try:
