@@ -1,3 +1,4 @@
+import gzip
 import json
 import subprocess
 import sys
@@ -200,3 +201,27 @@ def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
     english = "The city will build two new underground railway lines next year. " * 8
     for text in (marked, english):
         assert run("segment", stdin=text.encode()).stderr == b""
+
+
+def test_closed_standard_input_is_an_error_not_a_traceback():
+    for command in ("segment", "tokenize", "normalize"):
+        r = subprocess.run(
+            ["sh", "-c", f'exec "{sys.executable}" -m tieng {command} <&-'],
+            capture_output=True,
+            timeout=120,
+        )
+        assert r.returncode == 2, command
+        assert b"standard input is closed" in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_tokenize_and_evaluate_read_compressed_files_like_segment(tmp_path):
+    gz = tmp_path / "gold.txt.gz"
+    gz.write_bytes(gzip.compress("Hà_Nội đẹp .\n".encode()))
+    r = run("tokenize", str(gz))
+    assert r.returncode == 0 and r.stdout.decode() == "Hà_Nội đẹp .\n"
+    r = run("evaluate", str(gz), str(gz))
+    assert r.returncode == 0 and b"100.00" in r.stdout
+    bad = tmp_path / "bad.txt.gz"
+    bad.write_bytes(b"not gzip")
+    r = run("tokenize", str(bad))
+    assert r.returncode == 2 and b"bad.txt.gz: cannot read" in r.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import lzma
 import os
 import re
 import sys
@@ -43,16 +44,14 @@ class InputError(Exception):
 
 
 def _open_input(name: str) -> BinaryIO:
-    if name == "-":
-        return sys.stdin.buffer
+    """An input as ``tieng segment`` opens it ("-" is standard input; .gz, .bz2 and .xz are
+    decompressed); a file that cannot be opened is an :class:`InputError`."""
+    from .corpus import CorpusError, open_input
+
     try:
-        return open(name, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory") from None
-    except OSError as e:
-        raise InputError(f"{name}: cannot open ({e.strerror})") from None
+        return open_input(name)
+    except CorpusError as e:
+        raise InputError(str(e)) from None
 
 
 def read_lines(names: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -80,8 +79,10 @@ def read_lines(names: Iterable[str]) -> Iterator[tuple[str, str]]:
                 offset += len(raw)
                 body = line.rstrip("\r\n")
                 yield body, line[len(body) :]
+        except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged compressed file, say
+            raise InputError(f"{label}: cannot read ({e})") from None
         finally:
-            if f is not sys.stdin.buffer:
+            if name != "-":
                 f.close()
 
 

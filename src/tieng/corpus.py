@@ -76,6 +76,8 @@ class Summary:
 def open_input(path: str | os.PathLike[str]) -> BinaryIO:
     """Open a file for reading bytes, decompressing ``.gz``, ``.bz2`` and ``.xz``; "-" is stdin."""
     if str(path) == "-":
+        if sys.stdin is None:  # started with standard input closed
+            raise CorpusError("<stdin>: standard input is closed; name input files instead")
         return sys.stdin.buffer
     opener = _OPENERS.get(Path(path).suffix.lower(), open)
     try:
