@@ -615,3 +615,36 @@ def test_chunks_from_a_pipe_give_back_the_input_in_whole_lines(pieces):
     finally:
         writer.join()
         os.close(r)
+
+
+def test_outputs_that_are_not_regular_files_are_written_not_replaced(tmp_path, capsys):
+    """`-o /dev/null`, `-o /dev/stdout` or a named pipe is written to directly: renaming a
+    finished file over it would replace the device (as root, /dev/null itself). A symbolic
+    link to a file stays a link; the file it points to gets the output."""
+    import stat
+    import threading
+
+    src = tmp_path / "in.txt"
+    src.write_text("Hà Nội\n", encoding="utf-8")
+    null = tmp_path / "null"
+    null.symlink_to(os.devnull)
+    for command in ("segment", "tokenize"):
+        assert main([command, str(src), "-o", str(null)]) == 0
+        assert null.is_symlink() and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert main(["segment", str(src), str(src), "-o", str(fifo), "--jobs", "2"]) == 0
+    reader.join(60)
+    assert got == ["Hà_Nội\nHà_Nội\n".encode()] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    real = tmp_path / "real.txt"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    assert main(["segment", str(src), "-o", str(link)]) == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "Hà_Nội\n"
+    assert not list(tmp_path.glob(".*tieng-partial"))
+    assert main(["segment", str(src), "-o", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err

@@ -87,29 +87,51 @@ def read_lines(names: Iterable[str]) -> Iterator[tuple[str, str]]:
 
 
 class _Output:
-    """Standard output, or a file written under a temporary name and renamed when complete."""
+    """Standard output, or a file written under a temporary name and renamed when complete
+    (or written directly when it is not a regular file: ``/dev/null``, a named pipe)."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
+        self.tmp: Path | None = None
         if path is None or path == "-":
             self.path = None
             self.stream = sys.stdout
-        else:
-            self.tmp = Path(path).with_name(f".{Path(path).name}.tieng-partial")
-            self.stream = open(self.tmp, "w", encoding="utf-8", newline="")
+            return
+        from .corpus import CorpusError, partial_path
+
+        try:
+            paths = partial_path(path)
+            if paths is not None:
+                self.tmp, self.final = paths
+            target = path if self.tmp is None else self.tmp
+            self.stream = open(target, "w", encoding="utf-8", newline="")
+        except CorpusError as e:
+            raise InputError(str(e)) from None
+        except OSError as e:
+            raise InputError(f"{path}: cannot write ({e.strerror})") from None
 
     def write(self, s: str) -> None:
-        self.stream.write(s)
+        try:
+            self.stream.write(s)
+        except BrokenPipeError:
+            raise
+        except OSError as e:  # no room left, say
+            raise InputError(f"{self.path or '<stdout>'}: cannot write ({e.strerror})") from None
 
     def close(self, ok: bool) -> None:
         if self.path is None:
             self.stream.flush()
             return
-        self.stream.close()
-        if ok:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+        try:
+            self.stream.close()
+            if ok and self.tmp is not None:
+                os.replace(self.tmp, self.final)
+        except OSError as e:
+            ok = False
+            raise InputError(f"{self.path}: cannot write ({e.strerror})") from None
+        finally:
+            if not ok and self.tmp is not None:
+                self.tmp.unlink(missing_ok=True)
 
 
 def _transform_lines(
@@ -197,7 +219,10 @@ def cmd_segment(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     jobs = args.jobs if args.jobs > 0 else available_cores()
-    error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
+    try:
+        error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
+    except OSError as e:
+        raise InputError(f"{args.errors_to}: cannot write ({e.strerror})") from None
     shown = [0]
 
     def on_error(err: dict) -> None:

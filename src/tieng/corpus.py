@@ -470,6 +470,22 @@ def _is_regular_file(stream: Any) -> bool:
         return False
 
 
+def partial_path(path: str | os.PathLike[str]) -> tuple[Path, Path] | None:
+    """Where an output file is written until it is complete, and the file it then becomes:
+    a hidden file beside it, renamed over it.  A symbolic link is followed (the file it
+    points to is replaced, the link stays).  None when the path exists and is not a regular
+    file (``/dev/null``, ``/dev/stdout``, a named pipe): that is written directly, never
+    replaced.  A directory is a :class:`CorpusError`.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise CorpusError(f"{path}: is a directory (the output is a file)")
+    if p.exists() and not p.is_file():
+        return None
+    final = p.resolve() if p.is_symlink() else p
+    return final.with_name(f".{final.name}.tieng-partial"), final
+
+
 def _spill_directory() -> str:
     """A new private directory for the workers' output files: in memory where possible."""
     shm = "/dev/shm"
@@ -509,6 +525,8 @@ class _Appender:
                     if task.newline_after and not self.newline.value:
                         _write_all(self.fd, b"\n")  # the next input starts on a new line
                         self.newline.value = True
+            except OSError as e:  # no room left, say
+                raise CorpusError(f"{self.path}: cannot write ({e.strerror})") from None
             finally:
                 self.turn.value = task.seq + 1  # even after an error: the run stops anyway
                 self.cond.notify_all()
@@ -534,22 +552,37 @@ def _process_and_append(appender: _Appender, task: _Task) -> _Result:
 
 # ------------------------------------------------------------------ main side
 class _Sink:
-    """One output: standard output, or a file written under a temporary name, then renamed."""
+    """One output: standard output, or a file written under a temporary name and renamed when
+    complete (or written directly when it is not a regular file, see :func:`partial_path`)."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
         self.newline = True  # what is written so far ends a line (or is nothing)
+        self.tmp: Path | None = None  # None: written directly
         if path is None:
             sys.stdout.flush()
             self.stream: BinaryIO = sys.stdout.buffer
-            self.tmp = None
-        else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = Path(path).with_name(f".{Path(path).name}.tieng-partial")
-            self.stream = open(self.tmp, "wb")
+            self.target = None
+            return
+        paths = partial_path(path)
+        try:
+            if paths is None:
+                self.target = path
+            else:
+                self.tmp, self.final = paths
+                self.final.parent.mkdir(parents=True, exist_ok=True)
+                self.target = str(self.tmp)
+            self.stream = open(self.target, "wb")
+        except OSError as e:
+            raise CorpusError(f"{path}: cannot write ({e.strerror})") from None
 
     def write(self, data: bytes) -> None:
-        self.stream.write(data)
+        try:
+            self.stream.write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as e:  # no room left, say
+            raise CorpusError(f"{self.path or '<stdout>'}: cannot write ({e.strerror})") from None
         if data:
             self.newline = data.endswith(b"\n")
             if self.tmp is None:
@@ -577,15 +610,23 @@ class _Sink:
             self.newline = newline
 
     def finish(self) -> None:
-        if self.tmp is None:
-            self.stream.flush()
-            return
-        self.stream.close()
-        os.replace(self.tmp, self.path)
+        try:
+            if self.path is None:
+                self.stream.flush()
+                return
+            self.stream.close()
+            if self.tmp is not None:
+                os.replace(self.tmp, self.final)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise CorpusError(f"{self.path or '<stdout>'}: cannot write ({e.strerror})") from None
 
     def abandon(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.stream.close()
         if self.tmp is not None:
-            self.stream.close()
             self.tmp.unlink(missing_ok=True)
 
 
@@ -720,7 +761,7 @@ def run(
         cond = context.Condition()
         sink = _Sink(output)  # the workers append to its temporary file
         work, setup = _process_and_append, _setup_appender
-        setup_args = (segmenter, str(sink.tmp), turn, newline, cond)
+        setup_args = (segmenter, sink.target, turn, newline, cond)
 
     def close(sink: _Sink, failed: int) -> None:
         if failed and not keep_failed:
