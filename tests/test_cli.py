@@ -139,6 +139,11 @@ def test_train_weights_one_per_corpus_file(tmp_path, capsys):
     assert "one weight per corpus file (2 files, 1 weights)" in capsys.readouterr().err
     assert main([*base, "--weights", "1", "0"]) == 2
     assert "must be positive" in capsys.readouterr().err
+    # An output that cannot be written is found out before training, not after.
+    for bad, message in ((tmp_path, "is a directory"), (joined / "m.tieng", "no such directory")):
+        args = ["train", str(joined), "-o", str(bad), "--hash-bits", "12", "-q"]
+        assert main(args) == 2
+        assert message in capsys.readouterr().err
 
 
 def test_train_domains_one_per_corpus_file(tmp_path, capsys):

@@ -48,6 +48,22 @@ def test_save_is_atomic_and_loads(tiny_model, tmp_path):
     assert Model.load(path).to_bytes() == tiny_model.to_bytes()
 
 
+def test_save_keeps_links_and_does_not_replace_devices(tiny_model, tmp_path):
+    import os
+    import stat
+
+    real = tmp_path / "real.tieng"
+    link = tmp_path / "link.tieng"
+    link.symlink_to(real)
+    tiny_model.save(link)
+    assert link.is_symlink() and Model.load(real).to_bytes() == tiny_model.to_bytes()
+    null = tmp_path / "null"
+    null.symlink_to(os.devnull)
+    tiny_model.save(null)  # written to the device, which stays one
+    assert null.is_symlink() and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ModelError, match="not found"):
         Model.load(tmp_path / "nope.tieng")

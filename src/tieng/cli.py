@@ -402,6 +402,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     for p in args.corpus:
         if not Path(p).is_file():
             raise InputError(f"{p}: no such file")
+    out = Path(args.output)
+    if out.is_dir():
+        raise InputError(f"{out}: is a directory (the model is a file)")
+    where = out.resolve().parent  # found out now, not after training
+    if not where.is_dir():
+        raise InputError(f"{out}: no such directory {where}")
+    if not os.access(where, os.W_OK):
+        raise InputError(f"{out}: cannot write in {where}")
     file_weights = args.weights or [1.0] * len(args.corpus)
     if len(file_weights) != len(args.corpus):
         raise InputError(
@@ -480,7 +488,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             "f1_pretokenized": round(scores.f1, 3),
         }
         progress(f"dev ({len(dev)} sentences, pre-tokenized): {scores}")
-    model.save(args.output)
+    try:
+        model.save(args.output)
+    except OSError as e:
+        raise InputError(f"{args.output}: cannot write ({e.strerror})") from None
     progress(f"saved {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB)")
     return 0
 

@@ -230,11 +230,23 @@ class Model:
         return _PREFIX.pack(MAGIC, FORMAT_VERSION, len(hbytes)) + hbytes + payload
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model to ``path`` atomically (a temporary file renamed when complete)."""
+        """Write the model to ``path`` atomically (a temporary file renamed when complete).
+
+        A symbolic link stays a link (the file it points to is replaced); a path that is not
+        a regular file (``/dev/null``, a named pipe) is written directly, never replaced.
+        """
         path = Path(path)
+        data = self.to_bytes()
+        if path.exists() and not path.is_file():
+            path.write_bytes(data)
+            return
+        path = path.resolve() if path.is_symlink() else path
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(self.to_bytes())
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def from_bytes(cls, data: bytes, source: str = "<bytes>") -> Model:
