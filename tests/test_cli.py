@@ -1,5 +1,6 @@
 import gzip
 import json
+import os
 import subprocess
 import sys
 
@@ -230,3 +231,22 @@ def test_tokenize_and_evaluate_read_compressed_files_like_segment(tmp_path):
     bad.write_bytes(b"not gzip")
     r = run("tokenize", str(bad))
     assert r.returncode == 2 and b"bad.txt.gz: cannot read" in r.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_disk_is_an_error_not_a_traceback(tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("Hà Nội\n" * 3, encoding="utf-8")
+    for command in ("segment", "tokenize"):
+        r = run(command, str(src), "-o", "/dev/full")
+        assert r.returncode == 2 and b"/dev/full: cannot write (No space left" in r.stderr
+    for jobs in ("1", "2"):  # standard output on a full disk
+        with open("/dev/full", "wb") as full:
+            r = subprocess.run(
+                [sys.executable, "-m", "tieng", "segment", str(src), "--jobs", jobs],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                timeout=120,
+            )
+        assert r.returncode == 2 and b"<stdout>: cannot write" in r.stderr
+        assert b"Traceback" not in r.stderr

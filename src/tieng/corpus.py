@@ -604,7 +604,7 @@ class _Sink:
                 pass  # no sendfile here (or not to this output): copy the rest by hand
             if done < size:
                 f.seek(done)
-                self.stream.write(f.read(size - done))
+                self.write(f.read(size - done))
         os.unlink(path)
         if size:
             self.newline = newline
