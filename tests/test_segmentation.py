@@ -113,6 +113,23 @@ def test_pipe_rejects_non_strings(seg):
 
 
 @pytest.mark.parametrize(
+    "fn",
+    [
+        tieng.segment,
+        tieng.segment_spans,
+        tieng.segment_text,
+        tieng.tokenize,
+        tieng.normalize,
+        tieng.split_sentences,
+    ],
+)
+@pytest.mark.parametrize("bad", [None, b"H\xc3\xa0 N\xe1\xbb\x99i", ["Hà Nội"], 5])
+def test_every_text_function_says_it_wants_str(fn, bad):
+    with pytest.raises(TypeError, match=f"expected str, not {type(bad).__name__}"):
+        fn(bad)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "",

@@ -125,6 +125,8 @@ def normalize(text: str, tone: ToneStyle | None = "modern") -> str:
     >>> normalize("hòa bình", tone="classic")
     'hoà bình'
     """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, not {type(text).__name__}")
     if tone not in ("modern", "classic", None):
         raise ValueError(f"tone must be 'modern', 'classic' or None, not {tone!r}")
     nfc = unicodedata.normalize("NFC", text)

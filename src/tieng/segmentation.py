@@ -513,6 +513,8 @@ class Segmenter:
         >>> Segmenter().segment_text("Học sinh đi học.\\nTrời mưa to")
         'Học_sinh đi học .\\nTrời mưa to'
         """
+        if not isinstance(text, str):
+            raise TypeError(f"expected str, not {type(text).__name__}")
         lines = text.splitlines(keepends=True)
         if not lines:
             return ""

@@ -147,6 +147,8 @@ def split_sentences(text: str) -> list[Span]:
     >>> [s.text for s in split_sentences("GS. Lê đến TP. HCM lúc 8h30. Ông nói: “Tốt.” 1. Mở đầu")]
     ['GS. Lê đến TP. HCM lúc 8h30.', 'Ông nói: “Tốt.”', '1. Mở đầu']
     """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, not {type(text).__name__}")
     out: list[Span] = []
     pos = 0
     for line in text.splitlines(keepends=True):

@@ -271,6 +271,8 @@ def tokenize(text: str, pretokenized: bool = False) -> list[Span]:
     >>> tokenize("Xin chào")[1]
     Span(text='chào', start=4, end=8)
     """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, not {type(text).__name__}")
     spans = []
     pos = 0
     for piece in split_pieces(text, pretokenized):
