@@ -435,8 +435,11 @@ class _PipeReader:
         pause, ``size`` bytes, or a little time; ``(b"", True)`` once the input has ended.
         """
         deadline = None
+        whole, looked = False, 0  # a line end is held; held[:looked] has none
         while not self.ended:
-            whole = b"\n" in self.held
+            if not whole:
+                whole = self.held.find(b"\n", looked) >= 0
+                looked = len(self.held)
             if whole:
                 if deadline is None:
                     deadline = time.monotonic() + _CHUNK_WAIT
