@@ -98,6 +98,9 @@ def test_jsonl_text_only_puts_the_underscore_text_in_the_field(tmp_path, capsys)
     assert main([*base, "--sentences"]) == 0  # one sentence a line, inside the string
     first = json.loads(capsys.readouterr().out.splitlines()[1])
     assert first["text"] == "Tôi yêu Việt_Nam .\nTrời mưa .\nTôi ở nhà ."
+    with_words = [a for a in base if a != "--text-only"]
+    assert main([*with_words, "--sentences"]) == 2  # not silently ignored
+    assert "--sentences goes with text output or --text-only" in capsys.readouterr().err
     for wrong in (["--to", "text"], ["--confidence"]):
         assert main([*base, *wrong]) == 2
         assert "--text-only" in capsys.readouterr().err

@@ -197,6 +197,11 @@ def cmd_segment(args: argparse.Namespace) -> int:
         raise InputError("--confidence goes with JSONL output (--to jsonl)")
     if args.text_only and to != "jsonl":
         raise InputError("--text-only goes with JSONL output (--to jsonl)")
+    if args.sentences and to == "jsonl" and not args.text_only:
+        raise InputError(
+            "--sentences goes with text output or --text-only (JSONL words carry their "
+            "offsets; split_sentences in Python gives sentence spans)"
+        )
     if args.text_only and args.confidence:
         raise InputError("--text-only leaves out the words, so it cannot go with --confidence")
     options = corpus.Options(
