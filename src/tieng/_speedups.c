@@ -1164,9 +1164,10 @@ done:
 
 /* keep_freed_memory(): every batch allocates arrays of a few MB and frees them again.  glibc
  * serves those from fresh mmap()s, or trims the heap after each free, so each batch faults its
- * pages in anew (about a tenth of the CLI's time went to the kernel).  Serve them from the heap
- * and keep up to 64 MB of freed memory for reuse.  Process-wide: only for programs that own
- * their process.  Returns whether the allocator took the settings (False off glibc). */
+ * pages in anew (about a tenth of the CLI's time went to the kernel).  Serve blocks below
+ * 32 MB from the heap, grow it 64 MB at a time, and give its top back to the kernel only
+ * when more than 128 MB of it is free.  Process-wide: only for programs that own their
+ * process.  Returns whether the allocator took the settings (False off glibc). */
 static PyObject *
 keep_freed_memory(PyObject *self, PyObject *unused)
 {
