@@ -270,25 +270,26 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
     n = len(texts) or 1
     if opt.output_format == "text":
         results = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines)
-        for good, res, end in zip(ok, results, ends):
-            parts.append((res if good else "") + end)
+        for good, res, ending in zip(ok, results, ends):
+            parts.append((res if good else "") + ending)
     elif opt.output_format == "jsonl":
         # Lone surrogates come only from JSON escapes or from bytes kept by surrogateescape;
         # plain text decoded strictly (or with "replace") has none to look for.
         surrogates_possible = opt.input_format == "jsonl" or opt.errors == "surrogateescape"
+        values: Iterable[Any]  # what goes under the output field, one per text
         if opt.text_only:
-            results: Iterable[Any] = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines)
+            values = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines)
         else:
-            results = (seg.pipe_scored_results if opt.confidence else seg.pipe_results)(texts, n)
-        for k, (good, res) in enumerate(zip(ok, results)):
+            pipe = seg.pipe_scored_results if opt.confidence else seg.pipe_results
+            values = (
+                {"text": r.text, **_words_json(r.words, opt.confidence)} for r in pipe(texts, n)
+            )
+        for k, (good, value) in enumerate(zip(ok, values)):
             if not good:
                 continue
-            rec = dict(objects[k]) if objects[k] is not None else {"text": texts[k]}
-            if opt.text_only:
-                rec[opt.output_field] = res
-            else:
-                words = _words_json(res.words, opt.confidence)
-                rec[opt.output_field] = {"text": res.text, **words}
+            obj = objects[k]
+            rec = dict(obj) if obj is not None else {"text": texts[k]}
+            rec[opt.output_field] = value
             out = json.dumps(rec, ensure_ascii=False)
             if surrogates_possible:
                 try:
