@@ -86,64 +86,33 @@ def read_lines(names: Iterable[str]) -> Iterator[tuple[str, str]]:
                 f.close()
 
 
-class _Output:
-    """Standard output, or a file written under a temporary name and renamed when complete
-    (or written directly when it is not a regular file: ``/dev/null``, a named pipe)."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.tmp: Path | None = None
-        if path is None or path == "-":
-            self.path = None
-            self.stream = sys.stdout
-            return
-        from .corpus import CorpusError, partial_path
-
-        try:
-            paths = partial_path(path)
-            if paths is not None:
-                self.tmp, self.final = paths
-            target = path if self.tmp is None else self.tmp
-            self.stream = open(target, "w", encoding="utf-8", newline="")
-        except CorpusError as e:
-            raise InputError(str(e)) from None
-        except OSError as e:
-            raise InputError(f"{path}: cannot write ({e.strerror})") from None
-
-    def write(self, s: str) -> None:
-        try:
-            self.stream.write(s)
-        except BrokenPipeError:
-            raise
-        except OSError as e:  # no room left, say
-            raise InputError(f"{self.path or '<stdout>'}: cannot write ({e.strerror})") from None
-
-    def close(self, ok: bool) -> None:
-        if self.path is None:
-            self.stream.flush()
-            return
-        try:
-            self.stream.close()
-            if ok and self.tmp is not None:
-                os.replace(self.tmp, self.final)
-        except OSError as e:
-            ok = False
-            raise InputError(f"{self.path}: cannot write ({e.strerror})") from None
-        finally:
-            if not ok and self.tmp is not None:
-                self.tmp.unlink(missing_ok=True)
-
-
 def _transform_lines(
-    names: list[str], out: _Output, fn: Callable[[list[str]], Iterable[str]], batch: int = 1024
+    names: list[str],
+    output: str | None,
+    fn: Callable[[list[str]], Iterable[str]],
+    batch: int = 1024,
 ) -> None:
+    """``fn`` over batches of the lines of ``names`` (line endings kept), written to
+    ``output`` (None or "-": standard output) as ``tieng segment`` writes: whole or not at
+    all, and devices or named pipes directly."""
+    from .corpus import CorpusError, _Sink
+
+    try:
+        sink = _Sink(None if output in (None, "-") else output)
+    except CorpusError as e:
+        raise InputError(str(e)) from None
     lines = read_lines(names or ["-"])
-    while True:
-        chunk = list(islice(lines, batch))
-        if not chunk:
-            return
-        for (_body, end), res in zip(chunk, fn([b for b, _ in chunk])):
-            out.write(res + end)
+    try:
+        while chunk := list(islice(lines, batch)):
+            results = fn([body for body, _ in chunk])
+            sink.write("".join(r + end for r, (_, end) in zip(results, chunk)).encode("utf-8"))
+        sink.finish()
+    except CorpusError as e:
+        sink.abandon()
+        raise InputError(str(e)) from None
+    except BaseException:
+        sink.abandon()
+        raise
 
 
 def _dictionary(args: argparse.Namespace) -> UserDictionary | None:
@@ -353,27 +322,15 @@ def _progress_bar(inputs: list[tuple[str, str | None]], quiet: bool):
 
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
-    out = _Output(args.output)
-    ok = False
-    try:
-        _transform_lines(
-            args.files, out, lambda b: (" ".join(t.text for t in tokenize(x)) for x in b)
-        )
-        ok = True
-    finally:
-        out.close(ok)
+    _transform_lines(
+        args.files, args.output, lambda b: (" ".join(t.text for t in tokenize(x)) for x in b)
+    )
     return 0
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:
     tone = None if args.tone == "none" else args.tone
-    out = _Output(args.output)
-    ok = False
-    try:
-        _transform_lines(args.files, out, lambda b: (normalize(x, tone) for x in b))
-        ok = True
-    finally:
-        out.close(ok)
+    _transform_lines(args.files, args.output, lambda b: (normalize(x, tone) for x in b))
     return 0
 
 

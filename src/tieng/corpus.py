@@ -581,16 +581,17 @@ class _Sink:
             raise CorpusError(f"{path}: cannot write ({e.strerror})") from None
 
     def write(self, data: bytes) -> None:
+        if not data:
+            return
         try:
             self.stream.write(data)
+            if self.tmp is None:
+                self.stream.flush()  # a reader of standard output sees each chunk at once
         except BrokenPipeError:
             raise
         except OSError as e:  # no room left, say
             raise CorpusError(f"{self.path or '<stdout>'}: cannot write ({e.strerror})") from None
-        if data:
-            self.newline = data.endswith(b"\n")
-            if self.tmp is None:
-                self.stream.flush()  # a reader of standard output sees each chunk at once
+        self.newline = data.endswith(b"\n")
 
     def write_file(self, path: str, size: int, newline: bool) -> None:
         """Append the first ``size`` bytes of the file ``path`` (ending a line if
