@@ -388,9 +388,9 @@ def test_output_that_cannot_be_spilled_goes_back_as_data(tmp_path):
     assert res.spilled is None and res.data == "Hà_Nội\n".encode()
 
 
-def test_one_task_starts_no_worker_processes(monkeypatch):
-    """A single chunk (a small file, a short stdin) is segmented in this process even with
-    --jobs 2: starting workers would cost more than the work; two chunks do start them."""
+@pytest.fixture
+def pools_started(monkeypatch):
+    """A list that gets an item each time a pool of worker processes is started."""
     import multiprocessing
 
     from tieng import pool
@@ -403,6 +403,15 @@ def test_one_task_starts_no_worker_processes(monkeypatch):
         return real(*a, **k)
 
     monkeypatch.setattr(pool.mp, "get_context", get_context)
+    return started
+
+
+def test_one_task_starts_no_worker_processes(pools_started):
+    """A single chunk (a small file, a short stdin) is segmented in this process even with
+    --jobs 2: starting workers would cost more than the work; two chunks do start them."""
+    from tieng import pool
+
+    started = pools_started
     assert list(pool.ordered_map(pow, [3], jobs=2, setup=int, setup_args=(2,))) == [8]
     assert list(pool.ordered_map(pow, [], jobs=2, setup=int, setup_args=(2,))) == []
     assert not started
@@ -554,21 +563,10 @@ def test_stopping_while_standard_input_stays_open_exits_cleanly():
         proc.wait()
 
 
-def test_a_short_piped_input_starts_no_worker_processes(monkeypatch, capsys):
+def test_a_short_piped_input_starts_no_worker_processes(monkeypatch, capsys, pools_started):
     """`echo ... | tieng segment` (default --jobs: every core): the first chunk from the pipe
     already holds the end of the input, so nothing is worth starting workers for."""
-    import multiprocessing
-
-    from tieng import pool
-
-    started = []
-    real = multiprocessing.get_context
-
-    def get_context(*a, **k):
-        started.append(True)
-        return real(*a, **k)
-
-    monkeypatch.setattr(pool.mp, "get_context", get_context)
+    started = pools_started
     r, w = os.pipe()
     os.write(w, "Hà Nội là thủ đô\n".encode())
     os.close(w)
