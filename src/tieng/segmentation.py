@@ -269,15 +269,16 @@ class Segmenter:
         doc_off = np.zeros(len(texts) + 1, np.int64)
         doc_off[1:] = np.cumsum(np.array(list(map(len, texts)), np.int64) + len(_JOINER))
         doc_bounds = np.append(np.searchsorted(gstarts, doc_off[:-1]), n)
-        doc_of = np.searchsorted(doc_off, gstarts, side="right") - 1
+        doc_of = np.repeat(np.arange(len(texts)), np.diff(doc_bounds))
         starts = gstarts - doc_off[doc_of]
-        # A new sentence starts after every line break (documents are joined by one).
-        breaks = np.ones(n, dtype=bool)
-        if n > 1 and line_breaks:
-            seen = np.searchsorted(np.array(line_breaks, np.int64), gstarts)
-            breaks[1:] = seen[1:] != seen[:-1]
-        elif n > 1:
-            breaks[1:] = False
+        # A new sentence starts after every line break (documents are joined by one): at
+        # the first token after it.
+        breaks = np.zeros(n, dtype=bool)
+        if n:
+            breaks[0] = True
+            if line_breaks:
+                after = np.searchsorted(gstarts, np.array(line_breaks, np.int64), side="right")
+                breaks[after[after < n]] = True
         sent = None
         if sentences:
             assert tokens is not None
