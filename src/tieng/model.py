@@ -56,10 +56,11 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     upper = shapes == Shape.UPPER
     if not upper.any():
         return shapes
-    sent = np.cumsum(starts) - 1
+    sent = np.cumsum(starts) - 1  # starts[0] is True
+    first_of = np.flatnonzero(starts)
     letters = (shapes >= Shape.LOWER) & (shapes <= Shape.MIXED)
-    n_letters = np.bincount(sent, weights=letters)
-    n_upper = np.bincount(sent, weights=upper)
+    n_letters = np.add.reduceat(letters.astype(np.int32), first_of)
+    n_upper = np.add.reduceat(upper.astype(np.int32), first_of)
     caps = (n_upper >= 2) & (n_upper >= 0.75 * n_letters)
     if not caps.any():
         return shapes
