@@ -209,7 +209,7 @@ def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
         assert run("segment", stdin=text.encode()).stderr == b""
 
 
-def test_closed_standard_input_is_an_error_not_a_traceback():
+def test_closed_standard_input_is_an_error_not_a_traceback(tmp_path):
     for command in ("segment", "tokenize", "normalize"):
         r = subprocess.run(
             ["sh", "-c", f'exec "{sys.executable}" -m tieng {command} <&-'],
@@ -218,6 +218,16 @@ def test_closed_standard_input_is_an_error_not_a_traceback():
         )
         assert r.returncode == 2, command
         assert b"standard input is closed" in r.stderr and b"Traceback" not in r.stderr
+    # Files named: a closed standard input does not matter.
+    src = tmp_path / "in.txt"
+    src.write_text("Hà Nội\n", encoding="utf-8")
+    for jobs in ("1", "2"):
+        r = subprocess.run(
+            ["sh", "-c", f'exec "{sys.executable}" -m tieng segment "{src}" "{src}" -j {jobs} <&-'],
+            capture_output=True,
+            timeout=120,
+        )
+        assert r.returncode == 0 and r.stdout == "Hà_Nội\nHà_Nội\n".encode(), r.stderr
 
 
 def test_tokenize_and_evaluate_read_compressed_files_like_segment(tmp_path):

@@ -751,7 +751,7 @@ def run(
             except (OSError, EOFError, lzma.LZMAError) as e:
                 raise CorpusError(f"{label}: cannot read ({e})") from None
             finally:
-                if f is not sys.stdin.buffer:
+                if path != "-":  # standard input stays open (and may be closed: None)
                     f.close()
 
     sink: _Sink | None = None
