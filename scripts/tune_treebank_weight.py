@@ -8,6 +8,7 @@ else: the rest of the WS training set and the POS-train sentences that are in ne
 training set nor the test set, with the treebank-style sentences weighted by --weight.
 Usage: python scripts/tune_treebank_weight.py --weight 3 [--domains] [--classes K] [--data DIR]
        [--l2 X] [--max-iter 300] [--folds 5] [--dev-fold K] [--unaccented] [--save FILE]
+       [--lexicon FILE ...] (outside word lists, one feature group each)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from tieng import Segmenter
 from tieng.evaluation import evaluate
 from tieng.normalization import KEY_VERSION, UNACCENTED
-from tieng.training import read_corpus, train
+from tieng.training import read_corpus, read_word_list, train
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TREEBANK_START = 68_200  # as in scripts/build_model.py
@@ -61,6 +62,13 @@ def main() -> int:
         "--unaccented", action="store_true", help="the unaccented view (tieng train --unaccented)"
     )
     p.add_argument("--save", type=Path, help="also save the model here")
+    p.add_argument(
+        "--lexicon",
+        type=Path,
+        action="append",
+        default=[],
+        help="an outside word list (one entry a line), a feature group of its own; repeatable",
+    )
     args = p.parse_args()
     ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
     pos = read_corpus(args.data / "vlsp2013_pos_train.txt")
@@ -94,6 +102,7 @@ def main() -> int:
         folds=args.folds,
         min_count=args.min_count,
         key_version=UNACCENTED if args.unaccented else KEY_VERSION,
+        lists={f.stem: read_word_list(f) for f in args.lexicon} or None,
         progress=say,
     )
     if args.save:
@@ -101,7 +110,11 @@ def main() -> int:
     seg = Segmenter(model, pretokenized=True)
     raw = (" ".join(w.replace("_", " ") for w in s) for s in dev)
     scores = evaluate((" ".join(s) for s in dev), seg.pipe_text(raw))
-    print(f"weight {args.weight}, dev fold {args.dev_fold}: treebank-style dev {scores}")
+    lists = ",".join(f.stem for f in args.lexicon) or "none"
+    print(
+        f"weight {args.weight}, dev fold {args.dev_fold}, lists {lists}: "
+        f"treebank-style dev {scores}"
+    )
     return 0
 
 

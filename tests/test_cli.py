@@ -189,6 +189,29 @@ def test_train_unaccented(tmp_path, capsys, tiny_corpus):
     assert json.loads(capsys.readouterr().out)["features"]["key_version"] == 3
 
 
+def test_train_with_word_lists(tmp_path, capsys, tiny_corpus):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
+    words = tmp_path / "words.txt"
+    words.write_text("Hà Nội\nthủ đô\nthủ tướng\nđi\n", encoding="utf-8")
+    places = tmp_path / "places.v2.txt"
+    places.write_text("Hà Nội\n", encoding="utf-8")
+    model = tmp_path / "m.tieng"
+    base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+    assert main([*base, "--lexicon", str(words), "--lexicon", str(places)]) == 0
+    assert tieng.Segmenter(model).model.spec.lists == ("words", "places")
+    assert main(["info", "--model", str(model)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["word_lists"] == {"words": 2, "places": 1}
+    first = info["metadata"]["training"]["lists"][0]
+    assert first["name"] == "words" and first["file"] == "words.txt" and first["entries"] == 4
+    assert len(first["sha256"]) == 64
+    assert main([*base, "--lexicon", str(words), "--lexicon", str(words)]) == 2
+    assert "two word lists named 'words'" in capsys.readouterr().err
+    assert main([*base, "--lexicon", str(tmp_path / "nope.txt")]) == 2
+    assert "nope.txt: no such file" in capsys.readouterr().err
+
+
 _BARE = "Thanh pho se dau tu xay dung hai tuyen tau dien ngam trong nam toi. " * 8
 
 

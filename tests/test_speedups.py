@@ -111,8 +111,9 @@ def _padded_inputs(model: Model, tokens: list[str], breaks: np.ndarray):
 def _assert_same_sums(model: Model, tokens: list[str], breaks: np.ndarray) -> int:
     pid, psh, where, classes = _padded_inputs(model, tokens, breaks)
     tables = model._tables
-    compiled = tables._compiled_scores(pid, psh, where, model._lexicon, classes)
-    reference = tables._numpy_scores(pid, psh, where, model._lexicon, classes)
+    lists = model._lists
+    compiled = tables._compiled_scores(pid, psh, where, model._lexicon, classes, lists)
+    reference = tables._numpy_scores(pid, psh, where, model._lexicon, classes, lists)
     assert compiled.dtype == reference.dtype == np.float32
     assert np.array_equal(compiled.view(np.uint32), reference.view(np.uint32))
     return len(where)
@@ -145,12 +146,22 @@ def test_known_words_score_the_same():
         {"classes": 4},
         {"ngrams": [[0], [1], [-2, -1, 0, 1], [0, 1, 2, 3]], "max_word": 6},
         {"max_word": 12, "affixes": False},
+        {"lists": "two"},
+        {"lists": "two", "max_word": 6, "classes": 4},
     ],
 )
 def test_other_feature_settings_score_the_same(tiny_corpus, options):
     from tieng.training import train
 
     sentences = [s.split() for s in tiny_corpus] * 4
+    if options.get("lists"):  # two outside word lists, one with entries the corpus lacks
+        words = sorted({w for s in tiny_corpus for w in s.split() if "_" in w})
+        syllables = sorted({x for s in tiny_corpus for x in s.replace("_", " ").split()})
+        options = dict(options)
+        options["lists"] = {
+            "half": [w.split("_") for w in words[::2]],
+            "pairs": [[a, b] for a, b in zip(syllables, syllables[1:])],
+        }
     model = train(sentences, hash_bits=12, max_iter=20, folds=2, l2=0.1, **options)
     text = " ".join(s.replace("_", " ") for s in tiny_corpus) + " " + TEXT
     tokens = [t.text for t in tieng.tokenize(text)]
@@ -166,6 +177,7 @@ def test_other_feature_settings_score_the_same(tiny_corpus, options):
         model.spec,
         model.metadata,
         model.classes,
+        model.lists,
     )
     assert _assert_same_sums(single, tokens, breaks) > 50
 

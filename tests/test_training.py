@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import tieng
 from tieng import Segmenter
 from tieng.features import Shape
 from tieng.training import _flatten, _vocabulary, read_corpus, sentence_tokens, split_dev, train
@@ -227,3 +228,69 @@ def test_an_unaccented_model_reads_text_with_and_without_diacritics(tiny_corpus,
     # The default view tells the two apart, so without marks it knows none of these words.
     plain = Segmenter(Model.from_bytes(train(sentences, hash_bits=14, max_iter=60).to_bytes()))
     assert plain.segment_text(without) == without
+
+
+def test_word_lists_are_features_the_model_learns_to_trust(tmp_path):
+    """A list that is right about the corpus gets trusted, even on words training never
+    joined; a list that is wrong about it gets ignored."""
+    from tieng.model import Model
+
+    seen = ["bảo_tàng", "quê_hương", "hàng_xóm", "vui_vẻ"]
+    unseen = ["giáo_viên", "dân_làng"]  # their syllables occur, never side by side
+    fillers = ["tôi", "thăm", "của", "và", "đẹp", "gặp", "ở", "nhà"]
+    rng = np.random.default_rng(1)
+    sentences = [["tôi", "giáo"], ["viên", "đẹp"], ["dân", "ở"], ["làng", "đẹp"]] * 2
+    for _ in range(400):
+        words = [str(rng.choice(fillers)) for _ in range(4)]
+        words.insert(int(rng.integers(0, 5)), str(rng.choice(seen)))
+        sentences.append([w for i, w in enumerate(words) if i == 0 or w != words[i - 1]])
+    good = [w.split("_") for w in seen + unseen]
+    bad = [[a, b] for a in fillers[:4] for b in fillers[4:8]]  # pairs the corpus keeps apart
+    model = train(
+        sentences, hash_bits=14, max_iter=60, folds=2, l2=0.1, lists={"good": good, "bad": bad}
+    )
+    assert model.spec.lists == ("good", "bad")
+    assert [len(rows) for rows in model.lists] == [6, 16]
+    assert model.metadata["training"]["lists"] == [
+        {"name": "good", "entries": 6, "used": 6},
+        {"name": "bad", "entries": 16, "used": 16},
+    ]
+    seg = tieng.Segmenter(model)
+    assert seg.segment_text("tôi gặp dân làng và giáo viên") == "tôi gặp dân_làng và giáo_viên"
+    assert seg.segment_text("tôi đẹp và gặp của nhà") == "tôi đẹp và gặp của nhà"
+    plain = tieng.Segmenter(train(sentences, hash_bits=14, max_iter=60, folds=2, l2=0.1))
+    assert plain.segment_text("tôi gặp dân làng và giáo viên") == "tôi gặp dân làng và giáo viên"
+    # The lists travel in the model file and score the same after loading.
+    path = tmp_path / "m.tieng"
+    model.save(path)
+    loaded = Model.load(path)
+    assert loaded.spec.lists == ("good", "bad")
+    assert [r.tolist() for r in loaded.lists] == [r.tolist() for r in model.lists]
+    assert tieng.Segmenter(loaded).segment_text("dân làng vui vẻ") == "dân_làng vui_vẻ"
+    codes = model.vocabulary.codes("tôi gặp dân làng và giáo viên ở nhà".split())
+    breaks = np.zeros(len(codes), bool)
+    breaks[0] = True
+    assert np.allclose(
+        model.join_scores(codes, breaks), model.reference_join_scores(codes, breaks), atol=1e-3
+    )
+
+
+def test_word_lists_need_distinct_names_and_match_the_spec():
+    from tieng.features import FeatureSpec
+    from tieng.model import Model, ModelError
+
+    with pytest.raises(ValueError, match="distinct"):
+        FeatureSpec(lists=("a", "a"))
+    with pytest.raises(ValueError, match="at most 8"):
+        FeatureSpec(lists=tuple("abcdefghi"))
+    model = train([["Hà_Nội", "đẹp"]] * 6, hash_bits=12, max_iter=5, lists={"x": [["Hà", "Nội"]]})
+    with pytest.raises(ModelError, match="1 word lists, 0 were given"):
+        Model(model.vocabulary, model.lexicon, model.weights, 0.0, model.spec, lists=[])
+
+
+def test_read_word_list(tmp_path):
+    from tieng.training import read_word_list
+
+    f = tmp_path / "w.txt"
+    f.write_text("\ufeffhà nội\n# a comment\n\nthủ_tướng\n  Việt  Nam \nđi\n", encoding="utf-8")
+    assert read_word_list(f) == [["hà", "nội"], ["thủ", "tướng"], ["Việt", "Nam"], ["đi"]]

@@ -55,8 +55,11 @@ enum {
     SRC_START_LEN = 34,
     SRC_BIGRAM = 35,
     SRC_ANY_LONGER = 36,
-    N_SOURCES = 37
+    SRC_LIST = 37,     /* + list * 6: mask, longer, end, start, overlap, agreement */
+    N_SOURCES = 37 + 6 * 8
 };
+#define MAX_LISTS 8
+#define LIST_SOURCES 6
 
 #define MAX_TEMPLATES 128
 #define MAX_COMPONENTS 8
@@ -114,18 +117,70 @@ hashset_from(PyObject *obj, Py_buffer *view, int bits, hashset_t *out)
     return 0;
 }
 
+/* known[s] bit L: tokens s .. s+L-1 form a word of the lexicon (as features._known_spans). */
+static void
+mark_known(const int64_t *ids, Py_ssize_t n, const hashset_t *words, Py_ssize_t words_size,
+           const hashset_t *prefixes, int max_word, uint32_t *known)
+{
+    if (words_size <= 0)
+        return;
+    for (Py_ssize_t s = 0; s + 1 < n; s++) {
+        if (ids[s] == 0)
+            continue;
+        uint64_t h = (uint64_t)ids[s] + 1;
+        for (int len = 2; len <= max_word; len++) {
+            Py_ssize_t last = s + len - 1;
+            if (last >= n || ids[last] == 0)
+                break;
+            h = h * LEX_MULT + (uint64_t)ids[last] + 1;
+            uint64_t key = h * M3 + (uint64_t)len;
+            if (hs_contains(words, key))
+                known[s] |= 1u << len;
+            if (len < max_word && !hs_contains(prefixes, key))
+                break;
+        }
+    }
+}
+
+/* known[] at g-15 .. g+1 (all the positions the lexicon values of gap g read) into kw. */
+static inline void
+known_window(const uint32_t *known, Py_ssize_t n, Py_ssize_t g, uint32_t kw[17])
+{
+    if (g >= 15) {
+        memcpy(kw, known + g - 15, 17 * sizeof(uint32_t));
+        return;
+    }
+    for (int j = 0; j < 17; j++) {
+        Py_ssize_t at = g - 15 + j;
+        if (at < 0) /* numpy reads a negative index from the end */
+            at += n;
+        kw[j] = at < 0 ? 0 : known[at];
+    }
+}
+
+typedef struct {
+    PyObject *words, *prefixes;
+    Py_buffer b_words, b_prefixes;
+    hashset_t hs_words, hs_prefixes;
+    Py_ssize_t size;
+    uint32_t *known;
+} list_t;
+
 /* score_gaps(pid, psh, pcls, where, words, words_bits, words_size, prefixes, prefix_bits,
- *            max_word, hash_bits, weights, half_to_float, program, out) */
+ *            max_word, hash_bits, weights, half_to_float, program, out[, lists])
+ * lists: a sequence of (words, words_bits, words_size, prefixes, prefix_bits), the outside
+ * word lists of features.FeatureSpec.lists. */
 static PyObject *
 score_gaps(PyObject *self, PyObject *args)
 {
     PyObject *o_pid, *o_psh, *o_pcls, *o_where, *o_words, *o_prefixes, *o_weights, *o_lut;
-    PyObject *program, *o_out;
+    PyObject *program, *o_out, *o_lists = NULL;
     int words_bits, prefix_bits, max_word, hash_bits;
     Py_ssize_t words_size;
-    if (!PyArg_ParseTuple(args, "OOOOOinOiiiOOOO", &o_pid, &o_psh, &o_pcls, &o_where,
+    if (!PyArg_ParseTuple(args, "OOOOOinOiiiOOOO|O", &o_pid, &o_psh, &o_pcls, &o_where,
                           &o_words, &words_bits, &words_size, &o_prefixes, &prefix_bits,
-                          &max_word, &hash_bits, &o_weights, &o_lut, &program, &o_out))
+                          &max_word, &hash_bits, &o_weights, &o_lut, &program, &o_out,
+                          &o_lists))
         return NULL;
     if (max_word < LEX_BITS_MAX || max_word > 16 || hash_bits < 10 || hash_bits > 30) {
         PyErr_SetString(PyExc_ValueError, "feature settings out of range");
@@ -138,9 +193,12 @@ score_gaps(PyObject *self, PyObject *args)
     template_t tpl[MAX_TEMPLATES];
     uint32_t *known = NULL;
     PyObject *result = NULL;
-    PyObject *seq = NULL;
+    PyObject *seq = NULL, *lseq = NULL;
     int have_cls = o_pcls != Py_None;
     hashset_t words, prefixes;
+    list_t lists[MAX_LISTS];
+    int n_lists = 0;
+    memset(lists, 0, sizeof lists);
 
     if (get_buffer(o_pid, &b_pid, 8, 0, "pid") < 0)
         goto done;
@@ -160,6 +218,29 @@ score_gaps(PyObject *self, PyObject *args)
         goto done;
     if (get_buffer(o_out, &b_out, 4, 1, "out") < 0)
         goto done;
+    if (o_lists != NULL && o_lists != Py_None) {
+        lseq = PySequence_Fast(o_lists, "lists must be a sequence");
+        if (lseq == NULL)
+            goto done;
+        if (PySequence_Fast_GET_SIZE(lseq) > MAX_LISTS) {
+            PyErr_SetString(PyExc_ValueError, "too many word lists");
+            goto done;
+        }
+        for (Py_ssize_t e = 0; e < PySequence_Fast_GET_SIZE(lseq); e++) {
+            list_t *L = &lists[e];
+            int wb, pb;
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(lseq, e), "OinOi", &L->words, &wb,
+                                  &L->size, &L->prefixes, &pb))
+                goto done;
+            if (hashset_from(L->words, &L->b_words, wb, &L->hs_words) < 0)
+                goto done;
+            if (hashset_from(L->prefixes, &L->b_prefixes, pb, &L->hs_prefixes) < 0) {
+                PyBuffer_Release(&L->b_words);
+                goto done;
+            }
+            n_lists++;
+        }
+    }
 
     const Py_ssize_t n = b_pid.len / 8;
     const Py_ssize_t n_gaps = b_where.len / 8;
@@ -221,6 +302,10 @@ score_gaps(PyObject *self, PyObject *args)
                 PyErr_SetString(PyExc_ValueError, "a class template without classes");
                 goto done;
             }
+            if (s >= SRC_LIST + LIST_SOURCES * n_lists) {
+                PyErr_SetString(PyExc_ValueError, "a word-list template without its list");
+                goto done;
+            }
             T->src[j] = (int)s;
             T->domain[j] = 0;
         }
@@ -247,32 +332,24 @@ score_gaps(PyObject *self, PyObject *args)
         }
     }
 
-    /* known[s] bit L: tokens s .. s+L-1 form a lexicon word (as _known_spans). */
     known = (uint32_t *)PyMem_Calloc(n > 0 ? n : 1, sizeof(uint32_t));
     if (known == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    int bad_index = 0;
-    Py_BEGIN_ALLOW_THREADS
-    if (words_size > 0) {
-        for (Py_ssize_t s = 0; s + 1 < n; s++) {
-            if (ids[s] == 0)
-                continue;
-            uint64_t h = (uint64_t)ids[s] + 1;
-            for (int len = 2; len <= max_word; len++) {
-                Py_ssize_t last = s + len - 1;
-                if (last >= n || ids[last] == 0)
-                    break;
-                h = h * LEX_MULT + (uint64_t)ids[last] + 1;
-                uint64_t key = h * M3 + (uint64_t)len;
-                if (hs_contains(&words, key))
-                    known[s] |= 1u << len;
-                if (len < max_word && !hs_contains(&prefixes, key))
-                    break;
-            }
+    for (int e = 0; e < n_lists; e++) {
+        lists[e].known = (uint32_t *)PyMem_Calloc(n > 0 ? n : 1, sizeof(uint32_t));
+        if (lists[e].known == NULL) {
+            PyErr_NoMemory();
+            goto done;
         }
     }
+    int bad_index = 0;
+    Py_BEGIN_ALLOW_THREADS
+    mark_known(ids, n, &words, words_size, &prefixes, max_word, known);
+    for (int e = 0; e < n_lists; e++)
+        mark_known(ids, n, &lists[e].hs_words, lists[e].size, &lists[e].hs_prefixes, max_word,
+                   lists[e].known);
 #define KNOWN(len, i) ((kw[(i) - (g - 15)] >> (len)) & 1u)
     /* Two passes a block of gaps: first every template's weight index (prefetching the
      * weight), then the sums, in template order.  The weights are fetched from a table too
@@ -288,19 +365,8 @@ score_gaps(PyObject *self, PyObject *args)
         for (Py_ssize_t i = i0; i < i1; i++) {
             const Py_ssize_t g = (Py_ssize_t)where[i];
             int64_t *idx_of = slot[i - i0];
-            /* known[] at g-15 .. g+1, all the positions the lexicon values read */
             uint32_t kw[17];
-            if (g >= 15) {
-                memcpy(kw, known + g - 15, sizeof kw);
-            }
-            else {
-                for (int j = 0; j < 17; j++) {
-                    Py_ssize_t at = g - 15 + j;
-                    if (at < 0) /* numpy reads a negative index from the end */
-                        at += n;
-                    kw[j] = at < 0 ? 0 : known[at];
-                }
-            }
+            known_window(known, n, g, kw);
             for (int o = -2; o <= 3; o++) {
                 v[SRC_ID + o + 2] = (uint64_t)ids[g + o];
                 v[SRC_SHAPE + o + 2] = (uint64_t)shapes[g + o];
@@ -343,6 +409,37 @@ score_gaps(PyObject *self, PyObject *args)
             v[SRC_START_LEN] = start_len;
             v[SRC_BIGRAM] = KNOWN(2, g);
             v[SRC_ANY_LONGER] = longer > 0;
+            for (int e = 0; e < n_lists; e++) {
+                uint64_t *lv = &v[SRC_LIST + LIST_SOURCES * e];
+                uint32_t mw[17];
+                known_window(lists[e].known, n, g, mw);
+#define LKNOWN(len, i) ((mw[(i) - (g - 15)] >> (len)) & 1u)
+                uint64_t l_mask = 0, l_longer = 0, l_end = 1, l_start = 1;
+                for (int len = 2; len <= LEX_BITS_MAX; len++)
+                    for (int r = 0; r < len - 1; r++)
+                        l_mask = (l_mask << 1) | LKNOWN(len, g - r);
+                for (int len = LEX_BITS_MAX + 1; len <= max_word; len++) {
+                    uint64_t cover = 0;
+                    for (int r = 0; r < len - 1; r++)
+                        cover |= LKNOWN(len, g - r);
+                    l_longer = (l_longer << 1) | cover;
+                }
+                for (int len = 2; len <= max_word; len++) {
+                    if (LKNOWN(len, g - len + 1))
+                        l_end = (uint64_t)len;
+                    if (LKNOWN(len, g + 1))
+                        l_start = (uint64_t)len;
+                }
+                lv[0] = l_mask;
+                lv[1] = l_longer;
+                lv[2] = l_end;
+                lv[3] = l_start;
+                lv[4] = (LKNOWN(2, g - 1) << 2) | (LKNOWN(2, g) << 1) | LKNOWN(2, g + 1);
+                lv[5] = ((uint64_t)((l_mask | l_longer) != 0) << 3) |
+                        ((uint64_t)((mask | longer) != 0) << 2) | (LKNOWN(2, g) << 1) |
+                        KNOWN(2, g);
+#undef LKNOWN
+            }
 
             for (Py_ssize_t t = 0; t < n_tpl; t++) {
                 const template_t *T = &tpl[t];
@@ -396,6 +493,12 @@ score_gaps(PyObject *self, PyObject *args)
     Py_INCREF(result);
 done:
     PyMem_Free(known);
+    for (int e = 0; e < n_lists; e++) {
+        PyMem_Free(lists[e].known);
+        PyBuffer_Release(&lists[e].b_words);
+        PyBuffer_Release(&lists[e].b_prefixes);
+    }
+    Py_XDECREF(lseq);
     Py_XDECREF(seq);
     for (int t = 0; t < n_tables; t++)
         PyBuffer_Release(&b_tables[t]);

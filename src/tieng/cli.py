@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import lzma
 import os
@@ -358,7 +359,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     try:
-        from .training import read_corpus, split_dev, train
+        from .training import read_corpus, read_word_list, split_dev, train
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise InputError(f"training needs scipy: pip install 'tieng[train]' ({e})") from None
     for p in args.corpus:
@@ -392,6 +393,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InputError("--target-domain needs --domains")
     if not 0 <= args.classes <= 4096:
         raise InputError("--classes must be between 0 and 4096")
+    word_lists: dict[str, list[list[str]]] = {}
+    list_files: dict[str, dict[str, str]] = {}
+    for p in args.lexicon:
+        name = Path(p).name.split(".")[0]
+        if name in word_lists:
+            raise InputError(f"--lexicon: two word lists named {name!r} (rename one file)")
+        if len(word_lists) == 8:
+            raise InputError("--lexicon: at most 8 word lists")
+        try:
+            word_lists[name] = read_word_list(p)
+            digest = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except UnicodeDecodeError as e:
+            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        except OSError as e:
+            raise InputError(f"{p}: cannot read ({e.strerror})") from None
+        list_files[name] = {"file": Path(p).name, "sha256": digest}
     sentences, weights, domains = [], [], []
     for p, w, d in zip(args.corpus, file_weights, file_domains):
         try:
@@ -428,6 +447,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         weights=weights if args.weights else None,
         domains=domains if args.domains else None,
         target_domain=args.target_domain,
+        lists=word_lists or None,
         metadata={
             "corpus": [Path(p).name for p in args.corpus],
             **({"corpus_weights": file_weights} if args.weights else {}),
@@ -435,6 +455,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         },
         progress=progress,
     )
+    for entry in model.metadata["training"].get("lists", []):
+        entry.update(list_files[entry["name"]])
     if dev:
         from .evaluation import evaluate
 
@@ -499,6 +521,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "features": m.spec.to_dict(),
         "vocabulary": len(m.vocabulary),
         "lexicon": len(m.lexicon),
+        "word_lists": {name: len(rows) for name, rows in zip(m.spec.lists, m.lists)},
     }
     print(json.dumps(info, ensure_ascii=False, indent=2))
     return 0
@@ -691,6 +714,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--target-domain",
         metavar="LABEL",
         help="with --domains: the label whose convention the model follows",
+    )
+    sp.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an outside word list (one entry a line, syllables separated by spaces), given to "
+        "the model as a feature group of its own, so it learns how far to trust the list; "
+        "its entries go into the model file; repeatable, up to 8",
     )
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train)

@@ -16,10 +16,17 @@ Feature groups (see ``TEMPLATES``):
 * syllable classes (``FeatureSpec(classes=K)``): each syllable of the vocabulary belongs to
   one of K classes of syllables that keep the same company (computed in training, stored in
   the model), and the classes around the gap, alone and paired with the syllables, let a
-  compound never seen in training borrow the evidence of similar ones.
+  compound never seen in training borrow the evidence of similar ones;
+* word lists (``FeatureSpec(lists=names)``): one group of templates per outside word list
+  (a dictionary, a list of place names), so the model learns how far to trust each list and
+  where its conventions differ from the training data's: which entries cover the gap, the
+  longest entries ending before and starting after it, overlapping entries on both sides,
+  and whether the list agrees with the training lexicon (see :data:`LIST_TEMPLATES`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -110,6 +117,12 @@ CLASS_TEMPLATES: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("c", (-1, 0, 1)),
     ("c", (0, 1, 2)),
 )
+# Templates of each outside word list, over its values (see _list_values): the entries
+# covering the gap (bits by length and rank), longer entries, the (end, start) pair, the
+# overlap pattern of two-syllable entries with the shapes, and the agreement with the
+# training lexicon with the shapes.
+LIST_TEMPLATES = 5
+MAX_LISTS = 8
 LEX_BITS_MAX = 5  # spans of 2..LEX_BITS_MAX syllables get one feature per position
 TEMPLATE_COUNT = (  # with the default n-grams
     len(NGRAMS)
@@ -131,6 +144,7 @@ class FeatureSpec:
         key_version: int = 1,
         affixes: bool = False,
         classes: int = 0,
+        lists: tuple[str, ...] = (),
     ) -> None:
         if not 10 <= hash_bits <= 30:
             raise ValueError("hash_bits must be between 10 and 30")
@@ -145,12 +159,18 @@ class FeatureSpec:
             )
         if not 0 <= classes <= 4096:
             raise ValueError("classes must be between 0 and 4096")
+        lists = tuple(str(x) for x in lists)
+        if len(lists) > MAX_LISTS:
+            raise ValueError(f"at most {MAX_LISTS} word lists")
+        if len(set(lists)) != len(lists) or any(not x for x in lists):
+            raise ValueError("word lists need distinct, non-empty names")
         self.hash_bits = hash_bits
         self.max_word = max_word
         self.ngrams = ngrams
         self.key_version = key_version  # see tieng.normalization.canonical_key
         self.affixes = bool(affixes)
         self.classes = int(classes)  # 0: no class templates
+        self.lists = lists  # names of the outside word lists, one template group each
 
     @property
     def size(self) -> int:
@@ -159,6 +179,7 @@ class FeatureSpec:
     @property
     def template_count(self) -> int:
         extra = 2 * self.affixes + len(CLASS_TEMPLATES) * (self.classes > 0)
+        extra += LIST_TEMPLATES * len(self.lists)
         return TEMPLATE_COUNT - len(NGRAMS) + len(self.ngrams) + extra
 
     def to_dict(self) -> dict:
@@ -171,6 +192,8 @@ class FeatureSpec:
             d["affixes"] = True
         if self.classes:
             d["classes"] = self.classes
+        if self.lists:
+            d["lists"] = list(self.lists)
         return d
 
     @classmethod
@@ -183,6 +206,7 @@ class FeatureSpec:
             int(d.get("key_version", 1)),
             bool(d.get("affixes", False)),
             int(d.get("classes", 0)),
+            tuple(d.get("lists", ())),
         )
 
 
@@ -299,6 +323,7 @@ def template_values(
     spec: FeatureSpec,
     vocab_size: int,
     classes: np.ndarray | None = None,
+    lists: Sequence[Lexicon] = (),
 ) -> list[tuple[Values, tuple[int, ...] | None]]:
     """The values each template sees at each gap, and their domain sizes when small.
 
@@ -323,28 +348,15 @@ def template_values(
         out.append(((swin[a], win[b]), (Shape.COUNT, vocab_size)))
 
     known = _known_spans(ids, lexicon, spec.max_word)
-    mask = np.zeros(len(gaps), dtype=np.uint64)
-    for length in range(2, LEX_BITS_MAX + 1):
-        for r in range(length - 1):
-            bit = known[length][gaps - r].astype(np.uint64)
-            out.append(((bit,), (2,)))
-            mask = (mask << np.uint64(1)) | bit
-    longer = np.zeros(len(gaps), dtype=np.uint64)
-    for length in range(LEX_BITS_MAX + 1, spec.max_word + 1):
-        cover = np.zeros(len(gaps), dtype=bool)
-        for r in range(length - 1):
-            cover |= known[length][gaps - r]
-        longer = (longer << np.uint64(1)) | cover.astype(np.uint64)
+    bits, mask, longer, end_len, start_len = _span_values(known, gaps, spec.max_word)
+    for bit in bits:
+        out.append(((bit,), (2,)))
     mask_domain = 1 << sum(range(1, LEX_BITS_MAX))
-    out.append(((longer,), (1 << (spec.max_word - LEX_BITS_MAX),)))
+    longer_domain = 1 << (spec.max_word - LEX_BITS_MAX)
+    out.append(((longer,), (longer_domain,)))
     out.append(((mask,), (mask_domain,)))
     out.append(((mask, swin[0], swin[1]), (mask_domain, Shape.COUNT, Shape.COUNT)))
     # Longest known word ending at the left token and starting at the right token.
-    end_len = np.ones(len(gaps), dtype=np.uint64)
-    start_len = np.ones(len(gaps), dtype=np.uint64)
-    for length in range(2, spec.max_word + 1):
-        end_len = np.where(known[length][gaps - length + 1], np.uint64(length), end_len)
-        start_len = np.where(known[length][gaps + 1], np.uint64(length), start_len)
     ends = spec.max_word + 1
     out.append(((end_len, start_len), (ends, ends)))
     bigram = known[2][gaps].astype(np.uint64)
@@ -364,8 +376,79 @@ def template_values(
             else:
                 domain = (spec.classes + 1,) * len(offsets)
                 out.append((tuple(cwin[o] for o in offsets), domain if len(offsets) < 3 else None))
+    if spec.lists:
+        if len(lists) != len(spec.lists):
+            raise ValueError(f"these features need {len(spec.lists)} word lists, not {len(lists)}")
+        packed2 = swin[0] * np.uint64(Shape.COUNT) + swin[1]
+        main = (mask, longer, bigram)
+        for lst in lists:
+            v = _list_values(_known_spans(ids, lst, spec.max_word), gaps, spec.max_word, main)
+            l_mask, l_longer, l_end, l_start, overlap, agree = v
+            out.append(((l_mask,), (mask_domain,)))
+            out.append(((l_longer,), (longer_domain,)))
+            out.append(((l_end, l_start), (ends, ends)))
+            out.append(((overlap, swin[0], swin[1]), (8, Shape.COUNT, Shape.COUNT)))
+            out.append(((agree, packed2), (16, Shape.COUNT * Shape.COUNT)))
     assert len(out) == spec.template_count
     return out
+
+
+def _span_values(known: list[np.ndarray], gaps: np.ndarray, max_word: int):
+    """What a lexicon says of each gap (``known`` as from :func:`_known_spans`).
+
+    Returns the bits "a word of length L covers the gap with r tokens left of it" for
+    L = 2..LEX_BITS_MAX, those bits packed into one mask, the packed flags "a word of length
+    L covers the gap" for the longer lengths, and the lengths (1 for none) of the longest
+    word ending at the left token and of the longest starting at the right token.
+    """
+    n = len(gaps)
+    bits = []
+    mask = np.zeros(n, dtype=np.uint64)
+    for length in range(2, LEX_BITS_MAX + 1):
+        for r in range(length - 1):
+            bit = known[length][gaps - r].astype(np.uint64)
+            bits.append(bit)
+            mask = (mask << np.uint64(1)) | bit
+    longer = np.zeros(n, dtype=np.uint64)
+    for length in range(LEX_BITS_MAX + 1, max_word + 1):
+        cover = np.zeros(n, dtype=bool)
+        for r in range(length - 1):
+            cover |= known[length][gaps - r]
+        longer = (longer << np.uint64(1)) | cover.astype(np.uint64)
+    end_len = np.ones(n, dtype=np.uint64)
+    start_len = np.ones(n, dtype=np.uint64)
+    for length in range(2, max_word + 1):
+        end_len = np.where(known[length][gaps - length + 1], np.uint64(length), end_len)
+        start_len = np.where(known[length][gaps + 1], np.uint64(length), start_len)
+    return bits, mask, longer, end_len, start_len
+
+
+def _list_values(known: list[np.ndarray], gaps: np.ndarray, max_word: int, main: Values):
+    """The values of one outside word list's templates at each gap.
+
+    ``main`` holds the training lexicon's mask, longer flags and bigram bit.  Returns the
+    list's mask, longer flags and (end, start) lengths as :func:`_span_values` gives them,
+    its overlap pattern (two-syllable entries ending at the left token, spanning the gap,
+    starting at the right token: 3 bits) and its agreement with the training lexicon (covers
+    the gap: list, lexicon; two-syllable entry over the gap: list, lexicon: 4 bits).
+    """
+    _, mask, longer, end_len, start_len = _span_values(known, gaps, max_word)
+    one = np.uint64(1)
+    overlap = (
+        (known[2][gaps - 1].astype(np.uint64) << np.uint64(2))
+        | (known[2][gaps].astype(np.uint64) << one)
+        | known[2][gaps + 1].astype(np.uint64)
+    )
+    m_mask, m_longer, m_bigram = main
+    cover = ((mask | longer) != 0).astype(np.uint64)
+    m_cover = ((m_mask | m_longer) != 0).astype(np.uint64)
+    agree = (
+        (cover << np.uint64(3))
+        | (m_cover << np.uint64(2))
+        | (known[2][gaps].astype(np.uint64) << one)
+        | m_bigram
+    )
+    return mask, longer, end_len, start_len, overlap, agree
 
 
 # Where each template's components come from, as numbered in the compiled scorer
@@ -376,6 +459,7 @@ _SRC_ID, _SRC_SHAPE, _SRC_CLASS = 2, 8, 14  # + offset
 _SRC_PACKED = {(0, 1): 18, (-1, 0, 1, 2): 19, (-2, -1, 0, 1, 2, 3): 20}
 _SRC_LEXBIT = 21  # + rank: the 10 bits of known words of 2..5 syllables over the gap
 _SRC_LONGER, _SRC_MASK, _SRC_END, _SRC_START, _SRC_BIGRAM, _SRC_ANY = 31, 32, 33, 34, 35, 36
+_SRC_LIST, _LIST_SOURCES = 37, 6  # + list * 6: mask, longer, end, start, overlap, agreement
 
 
 def template_sources(spec: FeatureSpec) -> list[tuple[int, ...]]:
@@ -394,6 +478,10 @@ def template_sources(spec: FeatureSpec) -> list[tuple[int, ...]]:
                 out.append((_SRC_CLASS + offsets[0], _SRC_ID + offsets[1]))
             else:
                 out.append(tuple(_SRC_CLASS + o for o in offsets))
+    for e in range(len(spec.lists)):
+        base = _SRC_LIST + e * _LIST_SOURCES
+        out += [(base,), (base + 1,), (base + 2, base + 3)]
+        out += [(base + 4, _SRC_SHAPE, _SRC_SHAPE + 1), (base + 5, _SRC_PACKED[(0, 1)])]
     return out
 
 
@@ -410,17 +498,19 @@ def gap_features(
     spec: FeatureSpec,
     vocab_size: int = 0,
     classes: np.ndarray | None = None,
+    lists: Sequence[Lexicon] = (),
 ) -> np.ndarray:
     """Feature indices, shape ``(len(gaps), spec.template_count)``, for the gaps after ``gaps``.
 
     ``ids`` and ``shapes`` are the padded token arrays (``PAD`` zeros at both ends and between
     sentences); ``gaps`` holds the positions ``i`` of the gaps between tokens ``i`` and ``i+1``;
     ``lexicon`` holds the known words; ``classes``, aligned with ``ids``, the syllable class
-    of each token (needed when ``spec.classes`` is set; 0 for padding and unclassed tokens).
+    of each token (needed when ``spec.classes`` is set; 0 for padding and unclassed tokens);
+    ``lists``, one :class:`Lexicon` for each name in ``spec.lists``, the outside word lists.
     This is the reference form used in training; scoring goes through :class:`ScoreTables`,
     which gives the same sums faster.
     """
-    vals = template_values(ids, shapes, gaps, lexicon, spec, max(vocab_size, 1), classes)
+    vals = template_values(ids, shapes, gaps, lexicon, spec, max(vocab_size, 1), classes, lists)
     out = np.empty((len(gaps), spec.template_count), dtype=np.uint32)
     for t, (values, _) in enumerate(vals):
         out[:, t] = feature_index(t, values, spec)
@@ -442,14 +532,16 @@ class ScoreTables:
         self.vocab_size = max(vocab_size, 1)
         self.tables: dict[int, np.ndarray] = {}
         # Build each table from the domains a tiny dummy batch reports.
+        empty = Lexicon(np.zeros((0, spec.max_word), np.uint32), np.zeros(0, np.int64))
         dummy = template_values(
             np.zeros(2 * PAD + 2, np.int64),
             np.zeros(2 * PAD + 2, np.int64),
             np.array([PAD], np.int64),
-            Lexicon(np.zeros((0, spec.max_word), np.uint32), np.zeros(0, np.int64)),
+            empty,
             spec,
             self.vocab_size,
             np.zeros(2 * PAD + 2, np.int64),
+            [empty] * len(spec.lists),
         )
         self._half_to_float = (
             np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
@@ -481,6 +573,7 @@ class ScoreTables:
         gaps: np.ndarray,
         lexicon: Lexicon,
         classes: np.ndarray | None = None,
+        lists: Sequence[Lexicon] = (),
     ) -> np.ndarray:
         """Sum of the weights of every feature at each gap (arguments as in gap_features).
 
@@ -488,10 +581,10 @@ class ScoreTables:
         the same float32 sums, bit for bit.
         """
         if _speedups is not None:
-            return self._compiled_scores(ids, shapes, gaps, lexicon, classes)
-        return self._numpy_scores(ids, shapes, gaps, lexicon, classes)
+            return self._compiled_scores(ids, shapes, gaps, lexicon, classes, lists)
+        return self._numpy_scores(ids, shapes, gaps, lexicon, classes, lists)
 
-    def _compiled_scores(self, ids, shapes, gaps, lexicon, classes=None) -> np.ndarray:
+    def _compiled_scores(self, ids, shapes, gaps, lexicon, classes=None, lists=()) -> np.ndarray:
         out = np.empty(len(gaps), dtype=np.float32)
         if len(gaps) == 0:
             return out
@@ -512,11 +605,17 @@ class ScoreTables:
             self._half_to_float,
             self._program,
             out,
+            [
+                (x.words.table, x.words.bits, x.size, x.prefixes.table, x.prefixes.bits)
+                for x in lists
+            ],
         )
         return out
 
-    def _numpy_scores(self, ids, shapes, gaps, lexicon, classes=None) -> np.ndarray:
-        vals = template_values(ids, shapes, gaps, lexicon, self.spec, self.vocab_size, classes)
+    def _numpy_scores(self, ids, shapes, gaps, lexicon, classes=None, lists=()) -> np.ndarray:
+        vals = template_values(
+            ids, shapes, gaps, lexicon, self.spec, self.vocab_size, classes, lists
+        )
         total = np.zeros(len(gaps), dtype=np.float32)
         for t, (values, domain) in enumerate(vals):
             if domain is None:

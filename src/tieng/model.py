@@ -91,6 +91,7 @@ class Model:
         spec: FeatureSpec,
         metadata: dict[str, Any] | None = None,
         classes: np.ndarray | None = None,
+        lists: Sequence[np.ndarray] = (),
     ) -> None:
         if weights.shape != (spec.size,):
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
@@ -116,6 +117,18 @@ class Model:
             raise ModelError("syllable classes given, but the features do not use them")
         self.classes = classes  # class of each vocabulary id (0: none), or None
         self._lexicon = Lexicon(lexicon, (lexicon != 0).sum(axis=1))
+        if len(lists) != len(spec.lists):
+            raise ModelError(
+                f"the features use {len(spec.lists)} word lists, {len(lists)} were given"
+            )
+        for name, rows in zip(spec.lists, lists):
+            if rows.ndim != 2 or rows.shape[1] != spec.max_word:
+                raise ModelError(
+                    f"word list {name!r} has shape {rows.shape}, expected (n, {spec.max_word})"
+                )
+        # Outside word lists (rows of syllable ids, as the lexicon), one feature group each.
+        self.lists = [np.asarray(rows) for rows in lists]
+        self._lists = [Lexicon(rows, (rows != 0).sum(axis=1)) for rows in self.lists]
         if weights.dtype not in (np.float16, np.float32):
             weights = weights.astype(np.float32)
         self.weights = weights  # float16 (what training writes) or float32
@@ -156,7 +169,9 @@ class Model:
         if len(codes) < 2:
             return np.zeros(0, np.int64), np.zeros((0, self.spec.template_count), np.uint32)
         pid, psh, gaps, where = self._padded(codes, breaks)
-        return gaps, gap_features(pid, psh, where, self._lexicon, self.spec, 0, self._classes(pid))
+        return gaps, gap_features(
+            pid, psh, where, self._lexicon, self.spec, 0, self._classes(pid), self._lists
+        )
 
     def join_scores(self, codes: np.ndarray, breaks: np.ndarray) -> np.ndarray:
         """Score of joining each token to the next: positive means one word.
@@ -173,7 +188,8 @@ class Model:
             if tables is None:
                 tables = self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
             scores[gaps] = (
-                tables.scores(pid, psh, where, self._lexicon, self._classes(pid)) + self.bias
+                tables.scores(pid, psh, where, self._lexicon, self._classes(pid), self._lists)
+                + self.bias
             )
         return scores
 
@@ -199,6 +215,9 @@ class Model:
         }
         if self.classes is not None:
             arrays["classes"] = self.classes.astype("<u2")
+        narrow = len(self.vocabulary) + 2 <= 1 << 16
+        for i, rows in enumerate(self.lists):
+            arrays[f"list{i}"] = rows.astype("<u2" if narrow else "<u4")
         table: dict[str, dict[str, Any]] = {}
         chunks: list[bytes] = []
         offset = 0
@@ -285,6 +304,7 @@ class Model:
             raise ModelError(f"{source}: corrupt model file (checksum mismatch)")
         arrays = {}
         names = ("weights", "lexicon", "vocabulary") + (("classes",) if spec.classes else ())
+        names += tuple(f"list{i}" for i in range(len(spec.lists)))
         for name in names:
             try:
                 entry = table[name]
@@ -318,8 +338,21 @@ class Model:
             or (classes.size and classes.max() > spec.classes)
         ):
             raise ModelError(f"{source}: corrupt model (syllable classes do not fit)")
+        lists = []
+        for i, name in enumerate(spec.lists):
+            rows = arrays[f"list{i}"]
+            if (
+                rows.dtype.kind != "u"
+                or rows.ndim != 2
+                or rows.shape[1] != spec.max_word
+                or (rows.size and int(rows.max()) >= len(keys) + 2)
+            ):
+                raise ModelError(
+                    f"{source}: corrupt model (word list {name!r} does not fit the vocabulary)"
+                )
+            lists.append(rows.astype(np.uint32))
         vocabulary = Vocabulary(keys, spec.key_version)
-        return cls(vocabulary, lexicon, weights, bias, spec, metadata, classes)
+        return cls(vocabulary, lexicon, weights, bias, spec, metadata, classes, lists)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
@@ -363,6 +396,7 @@ class Model:
             self.spec,
             self.metadata,
             self.classes,
+            self.lists,
         )
         if self._tables is None:
             self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))

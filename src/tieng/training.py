@@ -16,7 +16,7 @@ import logging
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ from .model import Model
 from .normalization import KEY_VERSION, canonical_key
 from .vocabulary import UNKNOWN, Vocabulary
 
-__all__ = ["read_corpus", "sentence_tokens", "split_dev", "train"]
+__all__ = ["read_corpus", "read_word_list", "sentence_tokens", "split_dev", "train"]
 
 log = logging.getLogger("tieng.training")
 
@@ -50,6 +50,22 @@ def read_corpus(paths: str | Path | Iterable[str | Path]) -> list[Sentence]:
                 if all("/" in w[1:] for w in words):
                     words = [w.rsplit("/", 1)[0] for w in words]
                 out.append(words)
+    return out
+
+
+def read_word_list(path: str | Path) -> list[list[str]]:
+    """Read an outside word list: one entry a line, its syllables separated by spaces or "_".
+
+    Blank lines and lines starting with ``#`` are skipped.  Returns each entry as its list of
+    syllables (one-syllable entries included; the model uses those of 2 or more).
+    """
+    out: list[list[str]] = []
+    with open(path, encoding="utf-8-sig") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            out.append(line.replace("_", " ").split())
     return out
 
 
@@ -302,6 +318,7 @@ def train(
     key_version: int = KEY_VERSION,
     affixes: bool = True,
     classes: int = 0,
+    lists: Mapping[str, Sequence[Sequence[str]]] | None = None,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
@@ -317,6 +334,10 @@ def train(
     :mod:`tieng.features` (on by default: they were worth 0.06 F1 on the dev split).
     ``classes`` > 0 groups the syllables into that many classes (:func:`syllable_classes`,
     from all the training sentences) and adds the class templates.
+    ``lists`` maps a name to an outside word list (entries as lists of syllables, e.g. from
+    :func:`read_word_list`): each list gets a feature group of its own (see
+    :mod:`tieng.features`), and its entries of 2 to ``max_word`` syllables that the
+    vocabulary can spell go into the model.  The lists are the same in every fold.
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -330,9 +351,18 @@ def train(
         key_version,
         affixes,
         classes,
+        tuple(lists or ()),
     )
     vocab = _vocabulary(sentences, min_count, key_version)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
+    list_rows = []
+    list_meta = []
+    for name, entries in (lists or {}).items():
+        multi = [list(e) for e in entries if len(e) >= 2]
+        rows = Model.build_lexicon(vocab, multi, max_word)
+        list_rows.append(rows)
+        list_meta.append({"name": name, "entries": len(entries), "used": len(rows)})
+        say(f"word list {name}: {len(entries)} entries, {len(rows)} of 2+ syllables usable")
     class_of = None
     if classes:
         class_of = syllable_classes(*_flatten(vocab, sentences), len(vocab), classes)
@@ -359,7 +389,13 @@ def train(
             others = [w for s in sentences for w in s]
         lexicon = Model.build_lexicon(vocab, [w.split("_") for w in others if "_" in w], max_word)
         scratch = Model(
-            vocab, lexicon, np.zeros(spec.size, np.float32), 0.0, spec, classes=class_of
+            vocab,
+            lexicon,
+            np.zeros(spec.size, np.float32),
+            0.0,
+            spec,
+            classes=class_of,
+            lists=list_rows,
         )
         codes, joins, breaks = _flatten(vocab, part)
         f, y, gaps = _fold_features(scratch, codes, joins, breaks)
@@ -406,13 +442,14 @@ def train(
             "max_iter": max_iter,
             **({"min_feature_count": min_feature_count} if min_feature_count > 1 else {}),
             **({"domains": names, "target_domain": target_domain} if names else {}),
+            **({"lists": list_meta} if list_meta else {}),
         },
     }
     meta.update(metadata or {})
     # Half precision: half the file and the memory; a score moves by a few thousandths at
     # most, which changed no decision on the dev split (docs/MODEL_CARD.md).
     weights = np.clip(coef.astype(np.float32), -60000, 60000).astype(np.float16)
-    return Model(vocab, lexicon, weights, bias, spec, meta, class_of)
+    return Model(vocab, lexicon, weights, bias, spec, meta, class_of, list_rows)
 
 
 def predict_joins(model: Model, sentences_tokens: Sequence[Sequence[str]]) -> list[np.ndarray]:
