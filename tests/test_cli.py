@@ -74,7 +74,7 @@ def test_sentences_and_pretokenized_flags():
 
 def test_tokenize_and_normalize_commands():
     r = run("tokenize", stdin="Giá 3,5% (TP. HCM).\n".encode())
-    assert r.stdout.decode() == "Giá 3,5% ( TP. HCM ) .\n"
+    assert r.stdout.decode() == "Giá 3,5 % ( TP. HCM ) .\n"
     r = run("normalize", stdin="hoà bình\n".encode())
     assert r.stdout.decode() == "hòa bình\n"
     r = run("normalize", "--tone", "classic", stdin="hòa bình\n".encode())

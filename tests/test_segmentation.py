@@ -28,7 +28,7 @@ def seg():
             "Thủ_tướng Chính_phủ đã có văn_bản giao TP. HCM hoàn_thiện báo_cáo "
             "trong tháng 6-2004 .",
         ),
-        ("Giá vàng tăng 3,5% trong năm 2022.", "Giá vàng tăng 3,5% trong năm 2022 ."),
+        ("Giá vàng tăng 3,5% trong năm 2022.", "Giá vàng tăng 3,5 % trong năm 2022 ."),
         ("Học sinh đến trường lúc 8h30.", "Học_sinh đến trường lúc 8h30 ."),
     ],
 )

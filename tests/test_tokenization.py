@@ -15,7 +15,7 @@ def texts(s):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Giá tăng 3,5% lên 1.000.000 đồng", ["Giá", "tăng", "3,5%", "lên", "1.000.000", "đồng"]),
+        ("Giá tăng 3,5% lên 1.000.000 đồng", ["Giá", "tăng", "3,5", "%", "lên", "1.000.000", "đồng"]),
         ("nhiệt độ -2,5 độ", ["nhiệt", "độ", "-2,5", "độ"]),
         ("ngày 27/11/2023 và tháng 6-2004", ["ngày", "27/11/2023", "và", "tháng", "6-2004"]),
         ("từ 27-30/11 lúc 8h30 hay 10:30", ["từ", "27-30/11", "lúc", "8h30", "hay", "10:30"]),
@@ -85,7 +85,7 @@ def test_nfd_syllables_stay_whole():
 
 
 def test_pretokenized_splits_on_white_space_only():
-    assert texts("TP.HCM, 3,5%") == ["TP.HCM", ",", "3,5%"]
+    assert texts("TP.HCM, 3,5%") == ["TP.HCM", ",", "3,5", "%"]
     assert [t.text for t in tokenize("TP.HCM, 3,5%", pretokenized=True)] == ["TP.HCM,", "3,5%"]
 
 
@@ -163,3 +163,47 @@ def test_long_runs_of_combining_marks_stay_linear():
     text = f"{word} {word}- x"
     assert "".join(split_pieces(text)) == text
     assert texts(text) == [word, word, "-", "x"]
+
+
+# Raw text as people type it (issue 25): what the training data writes apart comes apart
+# whether or not the input has the space; what it keeps whole stays whole.
+GLUED_AND_SPACED = [
+    ("Giá tăng 20% so với", "Giá tăng 20 % so với"),
+    ("Giá 140.000đ/kg", "Giá 140.000 đ / kg"),
+    ("đi 5km rồi", "đi 5 km rồi"),
+    ("cao 1.600m", "cao 1.600 m"),
+    ("rộng 50m2 và 3ha", "rộng 50 m2 và 3 ha"),
+    ("giá 395USD", "giá 395 USD"),
+    ("công suất 110kV", "công suất 110 kV"),
+    ("giai đoạn 2010-2015", "giai đoạn 2010 - 2015"),
+    ("làm 6-7 giờ", "làm 6 - 7 giờ"),
+    ("từ 1.000-2.000 người", "từ 1.000 - 2.000 người"),
+    ("tăng 3,5%/năm", "tăng 3,5 % / năm"),
+    ("lãi 20-30%", "lãi 20 - 30 %"),
+    ("chỉ 8h", "chỉ 8 h"),
+]
+
+
+@pytest.mark.parametrize(("glued", "spaced"), GLUED_AND_SPACED)
+def test_glued_forms_give_the_tokens_of_their_spaced_forms(glued, spaced):
+    assert texts(glued) == texts(spaced) == spaced.split()
+    for t in tokenize(glued):  # still exact slices of the input
+        assert glued[t.start : t.end] == t.text
+
+
+@pytest.mark.parametrize(
+    "whole",
+    ["6-2004", "12-2003", "8-3-2004", "27/11/2023", "27-30/11", "8h30", "8g30", "10:30",
+     "6x14", "1A", "53S5", "3G", "F-16", "COVID-19", "v1.2.3", "-2,5", "1.000.000", "3,5",
+     "10:30-11:00", "www.x.vn", "a@b.vn"],
+)  # fmt: skip
+def test_what_the_training_data_keeps_whole_stays_whole(whole):
+    assert texts(f"số {whole} nhé") == ["số", whole, "nhé"]
+
+
+def test_glued_forms_segment_like_spaced_forms():
+    import tieng
+
+    seg = tieng.Segmenter()
+    for glued, spaced in GLUED_AND_SPACED:
+        assert seg.segment_text(glued) == seg.segment_text(spaced)
