@@ -649,3 +649,77 @@ def test_outputs_that_are_not_regular_files_are_written_not_replaced(tmp_path, c
     assert not list(tmp_path.glob(".*tieng-partial"))
     assert main(["segment", str(src), "-o", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- no silent wrong results
+def _records(path):
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("name", ["docs.jsonl", "docs.ndjson", "docs.jsonl.gz", "DOCS.JSONL"])
+def test_a_jsonl_file_is_read_as_jsonl_without_format(tmp_path, name):
+    src = tmp_path / name
+    opener = gzip.open if name.endswith(".gz") else open
+    write(src, [json.dumps({"id": 0, "text": "Tôi yêu Việt Nam"}, ensure_ascii=False)], opener)
+    out = tmp_path / "out.jsonl"
+    assert main(["segment", str(src), "-o", str(out), "-q"]) == 0
+    [record] = _records(out)
+    assert record["id"] == 0 and record["tieng"]["text"] == "Tôi yêu Việt_Nam"
+
+
+def test_jsonl_options_imply_jsonl_input(tmp_path, capsys):
+    src = tmp_path / "docs.txt"  # a JSONL file with another name
+    write(src, [json.dumps({"id": 7, "body": "Tôi yêu Việt Nam"}, ensure_ascii=False)])
+    out = tmp_path / "out.jsonl"
+    args = ["segment", str(src), "-o", str(out), "-q"]
+    assert main([*args, "--field", "body"]) == 0
+    assert _records(out)[0]["tieng"]["text"] == "Tôi yêu Việt_Nam"
+    write(src, [json.dumps({"id": 7, "text": "Tôi yêu Việt Nam"}, ensure_ascii=False)])
+    assert main([*args, "--text-only", "--output-field", "text", "--to", "jsonl"]) == 0
+    assert _records(out) == [{"id": 7, "text": "Tôi yêu Việt_Nam"}]
+    assert main([*args, "--output-field", "seg"]) == 0
+    assert _records(out)[0]["seg"]["text"] == "Tôi yêu Việt_Nam"
+    # An explicit --format text with a JSONL-only option is an error naming the right flag.
+    assert main([*args, "--format", "text", "--field", "body"]) == 2
+    err = capsys.readouterr().err
+    assert "--field reads JSON lines" in err and "--format jsonl" in err
+
+
+def test_a_directory_of_jsonl_files_is_read_as_jsonl(tmp_path):
+    src = tmp_path / "c"
+    src.mkdir()
+    write(src / "a.jsonl", [json.dumps({"text": "Hà Nội"}, ensure_ascii=False)])
+    assert main(["segment", str(src), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert _records(tmp_path / "out" / "a.jsonl")[0]["tieng"]["text"] == "Hà_Nội"
+
+
+def test_mixed_jsonl_and_text_inputs_need_a_format(tmp_path, capsys):
+    write(tmp_path / "a.jsonl", [json.dumps({"text": "Hà Nội"}, ensure_ascii=False)])
+    write(tmp_path / "b.txt", ["Hà Nội"])
+    args = ["segment", str(tmp_path / "a.jsonl"), str(tmp_path / "b.txt"), "-q"]
+    assert main(args) == 2
+    assert "--format jsonl or --format text" in capsys.readouterr().err
+
+
+def test_an_output_directory_inside_the_input_directory_is_not_input(tmp_path):
+    src = tmp_path / "c3"
+    src.mkdir()
+    write(src / "a.txt", LINES)
+    for extra in ([], ["--resume"], []):
+        assert main(["segment", str(src), "-o", str(src / "out"), "-q", *extra]) == 0
+    found = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
+    assert found == ["a.txt", "out/a.txt"]
+    assert (src / "out" / "a.txt").read_text(encoding="utf-8").splitlines() == expected(LINES)
+
+
+def test_output_over_its_own_input_is_an_error_unless_in_place(tmp_path, capsys):
+    src = tmp_path / "news.txt"
+    write(src, LINES)
+    assert main(["segment", str(src), "-o", str(src), "-q"]) == 2
+    assert "is also an input" in capsys.readouterr().err
+    assert src.read_text(encoding="utf-8").splitlines() == LINES  # untouched
+    link = tmp_path / "link.txt"
+    link.symlink_to(src)
+    assert main(["segment", str(link), "-o", str(src), "-q"]) == 2
+    assert main(["segment", str(src), "-o", str(src), "-q", "--in-place"]) == 0
+    assert src.read_text(encoding="utf-8").splitlines() == expected(LINES)

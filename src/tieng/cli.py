@@ -149,19 +149,87 @@ def _segmenter(args: argparse.Namespace) -> Segmenter:
     return seg
 
 
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+_JSONL_ONLY = ("--field", "--output-field", "--text-only", "--confidence")
+
+
+def _input_format(args: argparse.Namespace, paths: list[str]) -> str:
+    """The input format: as given, else JSONL when a JSONL-only option is used or every
+    input file is named ``*.jsonl`` / ``*.ndjson`` (compressed too), else text."""
+    used = [
+        flag
+        for flag, on in zip(
+            _JSONL_ONLY,
+            (
+                args.field is not None,
+                args.output_field is not None,
+                args.text_only,
+                args.confidence,
+            ),
+        )
+        if on
+    ]
+    if args.format == "text" and used:
+        raise InputError(
+            f"{used[0]} reads JSON lines, but --format text was given; use --format jsonl "
+            f"(or leave --format out: {used[0]} implies it)"
+        )
+    if args.format is not None:
+        return args.format
+    named = [p for p in paths if p != "-"]
+    jsonl = [p for p in named if _strip_suffixes(p).endswith(_JSONL_SUFFIXES)]
+    if used or (named and len(jsonl) == len(named)):
+        return "jsonl"
+    if jsonl:
+        raise InputError(
+            f"{jsonl[0]} looks like JSON lines but other inputs do not; "
+            "say which with --format jsonl or --format text"
+        )
+    return "text"
+
+
+def _strip_suffixes(path: str) -> str:
+    low = path.lower()
+    for ext in (".gz", ".bz2", ".xz"):
+        if low.endswith(ext):
+            return low[: -len(ext)]
+    return low
+
+
+def _check_not_own_input(inputs: list[tuple[str, str | None]], output: str | None, ok: bool):
+    """An output file that is one of the inputs is an error, unless ``--in-place``."""
+    if output in (None, "-") or ok or not Path(output).is_file():
+        return
+    target = Path(output).resolve()
+    for path, _ in inputs:
+        if path != "-" and Path(path).resolve() == target:
+            raise InputError(
+                f"{output}: is also an input; writing it would replace the text being read "
+                "(write elsewhere, or pass --in-place to replace it when the run is complete)"
+            )
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     from . import corpus
 
     names = args.files or ["-"]
-    try:
-        inputs = corpus.find_inputs(names, args.glob)
-    except corpus.CorpusError as e:
-        raise InputError(str(e)) from None
     mirror = any(n != "-" and Path(n).is_dir() for n in names)
     if mirror and not args.output:
         raise InputError("a directory input needs -o/--output DIR to mirror it into")
     if mirror and Path(args.output).is_file():
         raise InputError(f"{args.output}: is a file; a directory input needs an output directory")
+    try:
+        # An output directory inside an input directory is not input: a second run (or
+        # --resume) would segment its own output again.
+        inputs = corpus.find_inputs(names, args.glob, exclude=args.output if mirror else None)
+    except corpus.CorpusError as e:
+        raise InputError(str(e)) from None
+    _check_not_own_input(inputs, args.output, args.in_place)
+    args.format = _input_format(args, [path for path, _ in inputs])
+    if args.field is None:
+        args.field = "text"
+    if args.output_field is None:
+        args.output_field = "tieng"
     to = args.to or ("jsonl" if args.format == "jsonl" else "text")
     if args.confidence and to != "jsonl":
         raise InputError("--confidence goes with JSONL output (--to jsonl)")
@@ -586,10 +654,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--format",
         choices=["text", "jsonl"],
-        default="text",
-        help="input: text (one document a line) or JSON lines",
+        default=None,
+        help="input: text (one document a line) or JSON lines (default: JSON lines for "
+        "*.jsonl and *.ndjson files, compressed too, or when --field, --output-field, "
+        "--text-only or --confidence is given; text otherwise)",
     )
-    sp.add_argument("--field", default="text", help="JSONL input: field holding the text")
+    sp.add_argument(
+        "--field", default=None, help="JSONL input: field holding the text (default: text)"
+    )
     sp.add_argument(
         "--confidence",
         action="store_true",
@@ -609,7 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument(
         "--output-field",
-        default="tieng",
+        default=None,
         help="JSONL output: field for the result (default: tieng; the input field's name "
         "replaces it)",
     )
@@ -630,6 +702,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--errors-to", metavar="FILE", help="write failed records here (JSON lines)")
     sp.add_argument(
         "--resume", action="store_true", help="skip inputs whose output is already complete"
+    )
+    sp.add_argument(
+        "--in-place",
+        action="store_true",
+        help="allow -o to name an input file: it is replaced once the run is complete",
     )
     sp.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar, no notes on stderr"

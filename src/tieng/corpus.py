@@ -90,20 +90,28 @@ def open_input(path: str | os.PathLike[str]) -> BinaryIO:
         raise CorpusError(f"{path}: cannot open ({e.strerror})") from None
 
 
-def find_inputs(names: list[str], glob: str = "*") -> list[tuple[str, str | None]]:
+def find_inputs(
+    names: list[str], glob: str = "*", exclude: str | os.PathLike[str] | None = None
+) -> list[tuple[str, str | None]]:
     """``(path, relative name)`` of every input file; directories are walked recursively.
 
     The relative name is ``None`` for files named directly (and for "-"), else the path below
-    the directory given, used to mirror the directory into an output directory.
+    the directory given, used to mirror the directory into an output directory.  Files under
+    ``exclude`` (an output directory inside an input directory) are left out of the walk.
     """
     out: list[tuple[str, str | None]] = []
+    skip = Path(exclude).resolve() if exclude is not None else None
     for name in names:
         if name == "-":
             out.append((name, None))
             continue
         p = Path(name)
         if p.is_dir():
-            found = sorted(q for q in p.rglob(glob) if q.is_file())
+            found = sorted(
+                q
+                for q in p.rglob(glob)
+                if q.is_file() and (skip is None or not q.resolve().is_relative_to(skip))
+            )
             out.extend((str(q), str(q.relative_to(p))) for q in found)
         elif p.exists():
             out.append((name, None))
