@@ -120,7 +120,7 @@ def test_train_command(tmp_path, capsys, tiny_corpus):
     raw.write_text(corpus.read_text(encoding="utf-8").replace("_", " "), encoding="utf-8")
     assert main(["segment", "--model", str(model), str(raw), "-o", str(tmp_path / "o")]) == 0
     assert (tmp_path / "o").read_text(encoding="utf-8").splitlines()[0] == tiny_corpus[0]
-    assert main(["info", "--model", str(model)]) == 0
+    assert main(["info", "--json", "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["metadata"]["training"]["l2"] == 0.1
 
 
@@ -134,7 +134,7 @@ def test_train_weights_one_per_corpus_file(tmp_path, capsys):
     for weights, expected in ((["4", "1"], "bàn_tay tôi"), (["1", "4"], "bàn tay tôi")):
         assert main([*base, "--weights", *weights]) == 0
         assert tieng.Segmenter(model).segment_text("bàn tay tôi") == expected
-    assert main(["info", "--model", str(model)]) == 0
+    assert main(["info", "--json", "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["metadata"]["corpus_weights"] == [1.0, 4.0]
     assert main([*base, "--weights", "2"]) == 2
     assert "one weight per corpus file (2 files, 1 weights)" in capsys.readouterr().err
@@ -157,7 +157,7 @@ def test_train_domains_one_per_corpus_file(tmp_path, capsys):
     for target, expected in (("news", "bàn_tay tôi"), ("vtb", "bàn tay tôi")):
         assert main([*base, "--target-domain", target]) == 0
         assert tieng.Segmenter(model).segment_text("bàn tay tôi") == expected
-    assert main(["info", "--model", str(model)]) == 0
+    assert main(["info", "--json", "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["metadata"]["corpus_domains"] == ["news", "vtb"]
     assert main(base) == 2
     assert "--domains needs --target-domain" in capsys.readouterr().err
@@ -172,7 +172,7 @@ def test_train_with_syllable_classes(tmp_path, capsys, tiny_corpus):
     base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
     assert main([*base, "--classes", "3"]) == 0
     assert tieng.Segmenter(model).segment_text("Người dân Hà Nội") == "Người dân Hà_Nội"
-    assert main(["info", "--model", str(model)]) == 0
+    assert main(["info", "--json", "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["features"]["classes"] == 3
     assert main([*base, "--classes", "-1"]) == 2
     assert "--classes must be between 0 and 4096" in capsys.readouterr().err
@@ -185,7 +185,7 @@ def test_train_unaccented(tmp_path, capsys, tiny_corpus):
     base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
     assert main([*base, "--unaccented"]) == 0
     assert tieng.Segmenter(model).segment_text("Nguoi dan Ha Noi") == "Nguoi dan Ha_Noi"
-    assert main(["info", "--model", str(model)]) == 0
+    assert main(["info", "--json", "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["features"]["key_version"] == 3
 
 
@@ -200,7 +200,7 @@ def test_train_with_word_lists(tmp_path, capsys, tiny_corpus):
     base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
     assert main([*base, "--lexicon", str(words), "--lexicon", str(places)]) == 0
     assert tieng.Segmenter(model).model.spec.lists == ("words", "places")
-    assert main(["info", "--model", str(model)]) == 0
+    assert main(["info", "--json", "--model", str(model)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["word_lists"] == {"words": 2, "places": 1}
     first = info["metadata"]["training"]["lists"][0]
@@ -283,3 +283,59 @@ def test_a_full_disk_is_an_error_not_a_traceback(tmp_path):
             )
         assert r.returncode == 2 and b"<stdout>: cannot write" in r.stderr
         assert b"Traceback" not in r.stderr
+
+
+def test_train_without_its_extra_says_so_before_any_work(tmp_path, capsys, monkeypatch):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("Hà_Nội đẹp .\n", encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    monkeypatch.setitem(sys.modules, "scipy.optimize", None)
+    assert main(["train", str(corpus), "-o", str(tmp_path / "m.tieng")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'tieng[train]'" in err and "scipy" in err
+    assert "Traceback" not in err and not (tmp_path / "m.tieng").exists()
+
+
+def test_plain_tieng_lists_the_commands(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for command in ("segment", "tokenize", "normalize", "evaluate", "train", "serve", "info"):
+        assert f"\n    {command}" in out
+
+
+def test_help_says_what_files_hold_and_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "-h"])
+    out = capsys.readouterr().out
+    assert "GOLD" in out and "PRED" in out and "underscore format" in out
+    with pytest.raises(SystemExit):
+        main(["train", "-h"])
+    out = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: 1.0)", "(default: 300)", "(default: 5)", "(default: 22"):
+        assert default in out
+    assert "a quick small run" in out and "--max-iter 30" in out
+
+
+@pytest.mark.parametrize("jobs", ["-3", "two"])
+def test_negative_or_bad_job_counts_are_rejected(capsys, jobs):
+    with pytest.raises(SystemExit) as e:
+        main(["segment", "-j", jobs])
+    assert e.value.code == 2 and "-j/--jobs" in capsys.readouterr().err
+
+
+def test_a_wrong_field_name_does_not_claim_output_was_written(tmp_path, capsys):
+    src = tmp_path / "a.jsonl"
+    src.write_text('{"text": "Hà Nội"}\n{"text": "Việt Nam"}\n', encoding="utf-8")
+    assert main(["segment", str(src), "--field", "body", "-q"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "nothing was written" in captured.err and "went to standard output" not in captured.err
+
+
+def test_info_is_a_readable_summary_and_json_on_request(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("model ") and "bundled model 'vlsp2013'" in out
+    assert "format version 1" in out and "syllable classes" in out and "trained on" in out
+    assert main(["info", "--json", "--model", "vlsp2013-unaccented"]) == 0
+    assert json.loads(capsys.readouterr().out)["features"]["key_version"] == 3

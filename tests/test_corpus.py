@@ -5,6 +5,7 @@ import gzip
 import json
 import lzma
 import os
+import subprocess
 import sys
 import time
 
@@ -723,3 +724,24 @@ def test_output_over_its_own_input_is_an_error_unless_in_place(tmp_path, capsys)
     assert main(["segment", str(link), "-o", str(src), "-q"]) == 2
     assert main(["segment", str(src), "-o", str(src), "-q", "--in-place"]) == 0
     assert src.read_text(encoding="utf-8").splitlines() == expected(LINES)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_input_gets_one_clear_message(tmp_path, capsys, encoding):
+    text = "Hà Nội đẹp\nTôi yêu Việt Nam\n"
+    data = text.encode(encoding)
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        data = "\ufeff".encode(encoding) + data  # the -be codecs write no mark of their own
+    src = tmp_path / "win.txt"
+    src.write_bytes(data)
+    out = tmp_path / "out.txt"
+    for command in (["segment", "-q"], ["segment", "-q", "-j", "2"], ["tokenize"], ["normalize"]):
+        assert main([*command, str(src), "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        name = "UTF-32" if encoding == "utf-32" else "UTF-16"
+        assert err.count("\n") == 1 and f"the text is {name}" in err and "iconv" in err
+        assert not out.exists()
+    r = subprocess.run(
+        [sys.executable, "-m", "tieng", "segment"], input=data, capture_output=True, timeout=60
+    )
+    assert r.returncode == 2 and r.stdout == b"" and b"iconv" in r.stderr

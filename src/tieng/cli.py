@@ -40,6 +40,16 @@ examples:
 """
 
 
+def _non_negative(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (one per core) or more, not {n}")
+    return n
+
+
 class InputError(Exception):
     """Input that cannot be read: the message names the file and line."""
 
@@ -252,6 +262,11 @@ def cmd_segment(args: argparse.Namespace) -> int:
         confidence=args.confidence,
         text_only=args.text_only,
     )
+    if any(path == "-" for path, _ in inputs) and sys.stdin is not None:
+        try:
+            corpus.check_encoding(_head("-")[:4], "<stdin>")
+        except corpus.CorpusError as e:
+            raise InputError(str(e)) from None
     seg = _segmenter(args)
     if not args.quiet and seg.model.spec.key_version < UNACCENTED and inputs:
         sample = _sample(inputs[0][0])
@@ -308,6 +323,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
         more = f" ({summary.failed - 10} more not shown)" if summary.failed > 10 else ""
         if args.errors_to:
             where = f"; all listed in {args.errors_to}"
+        elif args.output is None and summary.failed >= summary.records:
+            where = "; nothing was written (use --errors-to FILE to collect the failures)"
         elif args.output is None:  # standard output cannot be taken back
             where = (
                 "; the other records went to standard output (use --errors-to FILE to "
@@ -336,24 +353,27 @@ _BARE_SYLLABLE = re.compile(
 _SAMPLE_BYTES = 1 << 16
 
 
-def _sample(path: str) -> str:
+def _head(path: str) -> bytes:
     """The first 64 KB of an input, or what standard input holds so far; never consumed."""
     try:
         if path == "-":
             from .corpus import _is_regular_file, stdin_reader
 
             if _is_regular_file(sys.stdin):
-                data = sys.stdin.buffer.peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES]
-            else:  # a pipe or terminal: through the reader the run will read it with
-                data = stdin_reader().peek(_SAMPLE_BYTES)
-        else:
-            from .corpus import open_input
+                return sys.stdin.buffer.peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES]
+            # a pipe or terminal: through the reader the run will read it with
+            return stdin_reader().peek(_SAMPLE_BYTES)
+        from .corpus import open_input
 
-            with open_input(path) as f:
-                data = f.read(_SAMPLE_BYTES)
+        with open_input(path) as f:
+            return f.read(_SAMPLE_BYTES)
     except Exception:  # the real run reports unreadable input, with its own message
-        return ""
-    return data.decode("utf-8", errors="ignore")
+        return b""
+
+
+def _sample(path: str) -> str:
+    """The start of an input as text (see :func:`_head`)."""
+    return _head(path).decode("utf-8", errors="ignore")
 
 
 def _looks_unaccented(text: str) -> bool:
@@ -427,9 +447,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     try:
+        import scipy.optimize  # noqa: F401  (found out now, before any work)
+
         from .training import read_corpus, read_word_list, split_dev, train
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise InputError(f"training needs scipy: pip install 'tieng[train]' ({e})") from None
+    except ImportError as e:
+        raise InputError(
+            f"training needs its extra: pip install 'tieng[train]' ({e.name} is missing)"
+        ) from None
     for p in args.corpus:
         if not Path(p).is_file():
             raise InputError(f"{p}: no such file")
@@ -582,6 +606,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from .model import FORMAT_VERSION
+
     seg = _segmenter(args)
     m = seg.model
     info = {
@@ -591,7 +617,64 @@ def cmd_info(args: argparse.Namespace) -> int:
         "lexicon": len(m.lexicon),
         "word_lists": {name: len(rows) for name, rows in zip(m.spec.lists, m.lists)},
     }
-    print(json.dumps(info, ensure_ascii=False, indent=2))
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    meta = m.metadata
+    training = meta.get("training", {})
+    if args.model in (None, *BUNDLED_MODELS):
+        name = args.model or "vlsp2013"
+        where = f"bundled model {name!r} ({BUNDLED_MODELS[name]})"
+        size = len(m.to_bytes())
+    else:
+        where = str(Path(args.model).resolve())
+        size = Path(args.model).stat().st_size
+    rows = [("model", where), ("file", f"format version {FORMAT_VERSION}, {size / 1e6:.1f} MB")]
+    if meta.get("description"):
+        rows.append(("about", meta["description"]))
+    if meta.get("created"):
+        rows.append(("created", meta["created"]))
+    corpus = meta.get("corpus", [])
+    weights = meta.get("corpus_weights")
+    if corpus:
+        files = ", ".join(
+            f"{c} (weight {w:g})" if weights else c
+            for c, w in zip(corpus, weights or [None] * len(corpus))
+        )
+        rows.append(("trained on", f"{training.get('sentences', '?'):,} sentences: {files}"))
+    if meta.get("data"):
+        rows.append(("data", meta["data"]))
+    spec = m.spec
+    view = {1: "accented", 2: "accented, i/y folded", 3: "without diacritics"}
+    features = [
+        f"2^{spec.hash_bits} weights ({m.weights.dtype})",
+        f"words of up to {spec.max_word} syllables",
+        f"token view: {view.get(spec.key_version, spec.key_version)}",
+    ]
+    if spec.affixes:
+        features.append("affixes")
+    if spec.classes:
+        features.append(f"{spec.classes} syllable classes")
+    rows.append(("features", ", ".join(features)))
+    rows.append(("vocabulary", f"{len(m.vocabulary):,} syllables"))
+    rows.append(("lexicon", f"{len(m.lexicon):,} words from the training data"))
+    listed = {x["name"]: x for x in training.get("lists", [])}
+    for name, rows_ in zip(spec.lists, m.lists):
+        x = listed.get(name, {})
+        detail = f"{len(rows_):,} entries of 2+ syllables"
+        if "entries" in x:
+            detail += f" (of {x['entries']:,})"
+        if x.get("source"):
+            detail += f", {x['source']}"
+        if x.get("sha256"):
+            detail += f", sha256 {x['sha256'][:12]}…"
+        rows.append((f"word list {name}", detail))
+    for label, fig in meta.get("figures", {}).items():
+        rows.append((label, fig))
+    rows.append(("confidence", "calibrated" if "calibration" in meta else "not calibrated"))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
     return 0
 
 
@@ -603,7 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"tieng {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def io_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -688,7 +771,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=_non_negative,
         default=0,
         help="worker processes (default: one per available core)",
     )
@@ -727,26 +810,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_normalize)
 
-    sp = sub.add_parser("evaluate", help="score a segmented file against a gold file")
-    sp.add_argument("gold")
-    sp.add_argument("predicted")
+    sp = sub.add_parser(
+        "evaluate",
+        help="score a segmented file against a gold file",
+        description="Word precision, recall and F1 of PREDICTED against GOLD. Both are "
+        "segmented text in the underscore format, one sentence a line, lines in the same "
+        "order: words separated by spaces, the syllables of a word joined by _ "
+        "(Hà_Nội là thủ_đô .), as `tieng segment` writes. The two must hold the same "
+        "characters once spaces and _ are removed; tokens may differ (raw-text output is "
+        "scored against the gold words).",
+        epilog="example:\n  tieng segment raw.txt -o pred.txt && tieng evaluate gold.txt pred.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sp.add_argument("gold", metavar="GOLD", help="the reference segmentation")
+    sp.add_argument("predicted", metavar="PRED", help="the segmentation to score")
     sp.add_argument("--json", action="store_true", help="print the scores as JSON")
     sp.set_defaults(func=cmd_evaluate)
 
-    sp = sub.add_parser("train", help="train a model on a segmented corpus")
+    sp = sub.add_parser(
+        "train",
+        help="train a model on a segmented corpus",
+        description="Train a segmentation model on text in the underscore format (one "
+        "sentence a line, words separated by spaces, syllables of a word joined by _).",
+        epilog="examples:\n"
+        "  tieng train corpus.txt -o my.tieng\n"
+        "  tieng train corpus.txt -o my.tieng --lexicon words.txt --classes 256\n"
+        "a quick small run (seconds, to try the options; lower accuracy):\n"
+        "  tieng train corpus.txt -o quick.tieng --hash-bits 18 --max-iter 30 --folds 2 "
+        "--dev-percent 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sp.add_argument("corpus", nargs="+", help="segmented text, one sentence per line")
     sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
     sp.add_argument(
         "--dev-percent",
         type=float,
         default=0.0,
-        help="hold out this share of sentences and report the score on it",
+        help="hold out this share of sentences and report the score on it (default: 0)",
     )
-    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split")
-    sp.add_argument("--l2", type=float, default=1.0, help="L2 regularization strength")
-    sp.add_argument("--hash-bits", type=int, default=22, help="log2 of the weight table size")
-    sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations")
-    sp.add_argument("--folds", type=int, default=5, help="folds for the jackknifed lexicon")
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
+    sp.add_argument(
+        "--l2", type=float, default=1.0, help="L2 regularization strength (default: 1.0)"
+    )
+    sp.add_argument(
+        "--hash-bits",
+        type=int,
+        default=22,
+        help="log2 of the weight table size (default: 22, a 8 MB model; 18 for a small one)",
+    )
+    sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations (default: 300)")
+    sp.add_argument(
+        "--folds", type=int, default=5, help="folds for the jackknifed lexicon (default: 5)"
+    )
     sp.add_argument(
         "--no-affixes",
         action="store_true",
@@ -820,8 +935,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_serve)
 
-    sp = sub.add_parser("info", help="show a model's metadata")
+    sp = sub.add_parser(
+        "info", help="describe a model: training data, word lists, features, figures"
+    )
     sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
+    sp.add_argument("--json", action="store_true", help="print the raw metadata as JSON")
     sp.set_defaults(func=cmd_info)
     return p
 
@@ -829,6 +947,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # plain `tieng`: what it can do
+        parser.print_help()
+        return 0
     keep_freed_memory()  # the CLI owns its process (and its workers, which inherit this)
     try:
         return args.func(args)

@@ -81,13 +81,50 @@ def open_input(path: str | os.PathLike[str]) -> BinaryIO:
         return sys.stdin.buffer
     opener = _OPENERS.get(Path(path).suffix.lower(), open)
     try:
-        return opener(path, "rb")
+        f = opener(path, "rb")
     except FileNotFoundError:
         raise CorpusError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise CorpusError(f"{path}: is a directory") from None
     except OSError as e:
         raise CorpusError(f"{path}: cannot open ({e.strerror})") from None
+    try:
+        if f.seekable():
+            head = f.read(4)
+            f.seek(0)
+            check_encoding(head, str(path))
+    except CorpusError:
+        f.close()
+        raise
+    except (OSError, EOFError, lzma.LZMAError):  # a damaged file: reported when it is read
+        with contextlib.suppress(OSError, EOFError, lzma.LZMAError):
+            f.seek(0)
+    return f
+
+
+_WIDE_BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def check_encoding(head: bytes, label: str) -> None:
+    """A :class:`CorpusError` when ``head``, the first bytes of an input, is the byte-order
+    mark of UTF-16 or UTF-32 (a Windows "Unicode" save): tieng reads UTF-8.
+
+    >>> check_encoding("Hà Nội".encode("utf-16"), "a.txt")
+    Traceback (most recent call last):
+    ...
+    tieng.corpus.CorpusError: a.txt: the text is UTF-16 (it starts with a UTF-16 byte-order mark), and tieng reads UTF-8; convert it first: iconv -f UTF-16 -t UTF-8
+    """
+    for bom, name in _WIDE_BOMS:
+        if head.startswith(bom):
+            raise CorpusError(
+                f"{label}: the text is {name} (it starts with a {name} byte-order mark), and "
+                f"tieng reads UTF-8; convert it first: iconv -f {name} -t UTF-8"
+            )
 
 
 def find_inputs(
