@@ -117,7 +117,7 @@ def check_encoding(head: bytes, label: str) -> None:
     >>> check_encoding("Hà Nội".encode("utf-16"), "a.txt")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    tieng.corpus.CorpusError: a.txt: the text is UTF-16 (it starts with ...): iconv -f UTF-16 -t UTF-8
+    tieng.corpus.CorpusError: a.txt: the text is UTF-16 ...: iconv -f UTF-16 -t UTF-8
     """
     for bom, name in _WIDE_BOMS:
         if head.startswith(bom):
