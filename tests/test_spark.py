@@ -12,9 +12,13 @@ import tieng
 def spark():
     from pyspark.sql import SparkSession
 
+    # The Python workers run this interpreter, which has tieng, even when the suite is run as
+    # venv/bin/python -m pytest without the venv on PATH (pyspark would start "python3").
     session = (
         SparkSession.builder.master("local[2]")
         .appName("tieng-test")
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.pyspark.driver.python", sys.executable)
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .getOrCreate()
