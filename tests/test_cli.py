@@ -232,6 +232,26 @@ def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
         assert run("segment", stdin=text.encode()).stderr == b""
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("hoc muon vi\n", True),
+        ("di vi\n", True),
+        ("ban co khoe khong\n", True),
+        ("Tôi yêu Việt Nam\n", False),
+        ("học muộn vì\n", False),
+        ("I want to go home now\n", False),
+        ("the cat is on the mat\n", False),
+        ("python numpy install\n", False),
+        ("ok\n", False),
+    ],
+)
+def test_short_input_typed_without_diacritics_gets_a_hint_too(text, hint):
+    r = run("segment", stdin=text.encode())
+    assert r.returncode == 0
+    assert ("try --model vlsp2013-unaccented" in r.stderr.decode()) == hint
+
+
 def test_closed_standard_input_is_an_error_not_a_traceback(tmp_path):
     for command in ("segment", "tokenize", "normalize"):
         r = subprocess.run(

@@ -58,6 +58,16 @@ def test_tokenize(client):
     r = client.post("/v1/tokenize", json={"text": "Giá tăng 3,5% (TP. HCM)"})
     toks = [t["text"] for t in r.json()["results"][0]["tokens"]]
     assert toks == ["Giá", "tăng", "3,5", "%", "(", "TP.", "HCM", ")"]
+    assert set(r.json()["results"][0]["tokens"][0]) == {"text", "start", "end"}  # no null field
+
+
+def test_text_typed_without_diacritics_gets_a_hint(client):
+    texts = ["hoc muon vi", "Tôi yêu Việt Nam", "I want to go home", "di vi"]
+    for sentences in (False, True):
+        r = client.post("/v1/segment", json={"texts": texts, "sentences": sentences})
+        hints = [x.get("hint") for x in r.json()["results"]]
+        assert [h is not None for h in hints] == [True, False, False, True]
+        assert "vlsp2013-unaccented" in hints[0]
 
 
 @pytest.mark.parametrize(

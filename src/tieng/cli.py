@@ -7,7 +7,6 @@ import hashlib
 import json
 import lzma
 import os
-import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +18,7 @@ from . import __version__
 from ._accel import keep_freed_memory
 from .dictionary import DictionaryError, UserDictionary
 from .model import ModelError
-from .normalization import KEY_VERSION, UNACCENTED, normalize
+from .normalization import KEY_VERSION, UNACCENTED, looks_unaccented, normalize
 from .pool import available_cores
 from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
@@ -270,7 +269,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     seg = _segmenter(args)
     if not args.quiet and seg.model.spec.key_version < UNACCENTED and inputs:
         sample = _sample(inputs[0][0])
-        if sample and _looks_unaccented(sample):
+        if sample and looks_unaccented(sample):
             print(
                 f"tieng: {inputs[0][0] if inputs[0][0] != '-' else 'the input'} looks typed "
                 "without diacritics, which this model needs; try --model vlsp2013-unaccented",
@@ -343,13 +342,6 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
-# An unaccented Vietnamese syllable: onset, one to three vowels, coda.  Most English words
-# fail it ("and", "is", "of", "from"), so English text does not look like unaccented
-# Vietnamese to _looks_unaccented.
-_BARE_SYLLABLE = re.compile(
-    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?",
-    re.IGNORECASE,
-)
 _SAMPLE_BYTES = 1 << 16
 
 
@@ -374,25 +366,6 @@ def _head(path: str) -> bytes:
 def _sample(path: str) -> str:
     """The start of an input as text (see :func:`_head`)."""
     return _head(path).decode("utf-8", errors="ignore")
-
-
-def _looks_unaccented(text: str) -> bool:
-    """Vietnamese typed without diacritics: many words, nearly none with a mark, and nearly
-    all of them shaped like Vietnamese syllables.
-
-    >>> _looks_unaccented("Thanh pho se dau tu xay dung tau dien ngam. " * 10)
-    True
-    >>> _looks_unaccented("Thành phố sẽ đầu tư xây dựng tàu điện ngầm. " * 10)
-    False
-    >>> _looks_unaccented("The city will build a new underground railway line. " * 10)
-    False
-    """
-    words = re.findall(r"[^\W\d_]+", text)
-    if len(words) < 50:
-        return False
-    marked = sum(not w.isascii() for w in words)
-    bare = sum(bool(_BARE_SYLLABLE.fullmatch(w)) for w in words)
-    return marked <= 0.01 * len(words) and bare >= 0.9 * len(words)
 
 
 def _progress_bar(inputs: list[tuple[str, str | None]], quiet: bool):

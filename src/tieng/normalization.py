@@ -27,6 +27,7 @@ __all__ = [
     "UNACCENTED",
     "ToneStyle",
     "canonical_key",
+    "looks_unaccented",
     "normalize",
     "place_tone",
     "remove_diacritics",
@@ -197,3 +198,70 @@ def fold_i_y(syllable: str) -> str:
     if len(syllable) <= 4 and _LONE_Y.fullmatch(syllable):
         return syllable.translate(_I_FOR_Y)
     return syllable
+
+
+# The 400 commonest syllables of the training text once marks are removed, less those that
+# are also common English words (an, to, can, ...) or abbreviations: a text typed without
+# diacritics is mostly made of them, English text hardly at all (see looks_unaccented).
+_COMMON_BARE = frozenset(
+    """
+    co va cua la da cho trong nhung cac mot dong duoc tu cong khong nguoi de nam chi con voi
+    nay toi cung den van ve thi dung quan tai lam bo dau doi noi nha ban gia dan ong moi
+    nhan nuoc thanh thu bao dinh ngay lai qua ra khi ho tinh phai nhu truong du dat dang su
+    chung anh hoi tren hai vao tien vi hien nhieu viec di duong ca bi chinh theo chu thuc ba
+    sau hang thong biet ma cu dai xe nguyen phan phat se vu chuyen cau xa te hoa hon cao
+    thuong chua san vien trung giao thang tam dien song hop thoi minh hoc tang dieu xay
+    trinh luc ky phong nhat nang cap ly lan kinh len bien phu dao hanh tra thay khu ha nen
+    binh luong dua tuong quoc truoc chuc ke tro kien pho phuong ngoai thuoc trang giai bang
+    cai roi nghiep loi viet tham khac le doc benh sang mua rat tri nghi lo sinh nghe pham
+    toan mo doan canh tiep phap tan cam giam qui nao tay dich ben huong xuat vo tac trien
+    vay gio chat don tich cach lon dia lien danh tuoi ta kiem hinh gan nho bac quyet doanh
+    duc muc tuc trieu yeu bay vua nhiem tre quyen lang vuc diem sat kho hieu long tran tao
+    em huyen cuoc tong chay mai ngan chan nhap neu tieu lap gioi che chong dam ket gian vung
+    rang phuc han khach tim khoang loai het khai phi tung cuu lao sach cay tat deu trai luat
+    nong mang xuong cuoi tuyen chien tap xu tram khoi ti tuy thue tho hoan thiet gi ai quang
+    mau cuc dac nhien thieu khau manh nua hoat dem tau kha nan vai tranh si lay chiec chieu
+    nganh hoach nhau lanh thai ngoi chau boi sao hay tieng giua bon cang bai thuy vat gap
+    linh hoac duoi gay rung khoa muon goi ro suc ung hung nguon ay truc giay cham xac uy
+    hoang lieu ngu chet toc rong mien von nghiem ngo sai thap bong vong nuoi buoc hau trach
+    phep lua nhanh toa thao tru huy nghia dap phia mac lau giang nghien cat hom rieng hong
+    ga ap thuan khan xem vang ngheo xin chiu ton nhin thuat tot thien ao keo chuong cuong
+    gom
+    """.split()
+)
+# An unaccented Vietnamese syllable: onset, one to three vowels, coda.  Most English words
+# fail it ("and", "is", "of", "from").
+_BARE_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?",
+    re.IGNORECASE,
+)
+
+
+def looks_unaccented(text: str) -> bool:
+    """Whether ``text`` reads like Vietnamese typed without diacritics (chat, search queries),
+    which the default model cannot segment well: the ``vlsp2013-unaccented`` model fits it.
+
+    Nearly no word carries a mark, nearly all are shaped like Vietnamese syllables, and most
+    are common Vietnamese syllables.  Short texts (from two words) are judged too, more
+    strictly; English and ordinary Vietnamese are not taken for it.
+
+    >>> looks_unaccented("hoc muon vi")
+    True
+    >>> looks_unaccented("Thanh pho se dau tu xay dung tau dien ngam.")
+    True
+    >>> looks_unaccented("Thành phố sẽ đầu tư xây dựng tàu điện ngầm.")
+    False
+    >>> looks_unaccented("I want to go home now")
+    False
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, not {type(text).__name__}")
+    words = re.findall(r"[^\W\d_]+", text[:65536])
+    if len(words) < 2:
+        return False
+    marked = sum(not w.isascii() for w in words)
+    bare = sum(bool(_BARE_SYLLABLE.fullmatch(w)) for w in words)
+    common = sum(w.lower() in _COMMON_BARE for w in words)
+    if len(words) >= 50:
+        return marked <= 0.01 * len(words) and bare >= 0.9 * len(words)
+    return marked == 0 and bare == len(words) and common >= max(2, 0.6 * len(words))

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .dictionary import UserDictionary
+from .normalization import UNACCENTED, looks_unaccented
 from .segmentation import Segmenter
 from .tokenization import tokenize
 
@@ -81,6 +82,17 @@ class Segmented(BaseModel):
     text: str = Field(description="The VLSP underscore format.")
     words: list[Word]
     sentences: list[list[Word]] | None = None
+    hint: str | None = Field(
+        None,
+        description="Present when the text looks typed without diacritics, which the "
+        "service's model does not read well: names the model that fits it.",
+    )
+
+
+class Token(BaseModel):
+    text: str = Field(description="The token exactly as in the input.")
+    start: int = Field(description="Offset of its first character (code points).")
+    end: int = Field(description="Offset just past its last character.")
 
 
 class SegmentResponse(BaseModel):
@@ -88,7 +100,7 @@ class SegmentResponse(BaseModel):
 
 
 class Tokenized(BaseModel):
-    tokens: list[Word]
+    tokens: list[Token]
 
 
 class TokenizeResponse(BaseModel):
@@ -241,6 +253,19 @@ def create_app(
             "model": {"created": meta.get("created"), "training": meta.get("training")},
         }
 
+    reads_bare = segmenter.model.spec.key_version >= UNACCENTED
+
+    def _hints(texts: list[str], out: list[dict[str, Any]]) -> None:
+        if reads_bare:
+            return
+        for text, result in zip(texts, out):
+            if looks_unaccented(text):
+                result["hint"] = (
+                    "This text looks typed without diacritics, which this model needs; the "
+                    "model vlsp2013-unaccented reads it (tieng serve --model "
+                    "vlsp2013-unaccented)."
+                )
+
     def _segment(req: SegmentRequest) -> dict[str, Any]:
         texts = req.all_texts()
         out = []
@@ -261,6 +286,7 @@ def create_app(
             results = pipe(texts)
             for res in results:
                 out.append({"text": res.text, "words": spans(res.words)})
+        _hints(texts, out)
         return {"results": out}
 
     @app.post(
