@@ -7,14 +7,17 @@ sentences (the last part of the WS training set, from line TREEBANK_START on, an
 POS-train sentences) count TREEBANK_WEIGHT times in the loss.  Settings were chosen on
 development splits of the WS training set (blocks of consecutive sentences; see
 tieng.training.split_dev and scripts/tune_treebank_weight.py).
+Outside word lists (../shared/data/lexicons, see LISTS) are given to the model as feature
+groups of their own; their entries go into the model file.
 Usage: python scripts/build_model.py [--data DIR] [-o FILE] [--unaccented]
 
 The confidence calibration is a second step, with a model that did not see the dev split:
-    python scripts/tune_treebank_weight.py --weight 20 --max-iter 400 --classes 256 \
-        --save held_out.tieng
+    python scripts/tune_treebank_weight.py --weight 20 --max-iter 300 --classes 256 \
+        --lexicon ../shared/data/lexicons/viet74k.txt ... --save held_out.tieng
     python scripts/calibrate.py held_out.tieng --write src/tieng/models/vlsp2013.tieng
 For the model of text without diacritics, add --unaccented to all three commands (and write
 the calibration into src/tieng/models/vlsp2013-unaccented.tieng).
+The figures in the model's metadata (tieng info) are added by benchmarks/accuracy.py --write.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tieng import Model
 from tieng.cli import main as tieng_main
 from tieng.training import read_corpus
 
@@ -37,6 +41,18 @@ SETTINGS = [
     *("--l2", "1.0", "--hash-bits", "22", "--max-iter", "400", "--folds", "5"),
     *("--classes", "256"),
 ]
+# Outside word lists, each a feature group of its own (chosen on the treebank-style dev
+# folds: docs/REPORT.md, "Outside word lists"), with where they come from.
+LISTS = {
+    "viet74k": "underthesea 9.5.0 (PyPI), underthesea/corpus/data/Viet74K.txt, Apache-2.0",
+    "pyvi_words": "pyvi 0.1.1 (PyPI), pyvi/models/words.txt, MIT, (c) 2016 Viet-Trung Tran",
+    "vn_admin_units": "built from underthesea 9.5.0 (PyPI), underthesea/address/data/"
+    "mapping.json (from vietnamadminunits 1.0.4), Apache-2.0",
+}
+DESCRIPTIONS = {
+    False: "Vietnamese word segmentation, VLSP 2013 convention",
+    True: "Vietnamese word segmentation, VLSP 2013 convention, for text with or without diacritics",
+}
 
 
 def _key(sentence: list[str]) -> str:
@@ -59,7 +75,8 @@ def main() -> int:
     ws = args.data / "vlsp2013_ws_train.txt"
     pos = args.data / "vlsp2013_pos_train.txt"
     test = args.data / "vlsp2013_ws_test.txt"
-    for f in (ws, pos, test):
+    lists = [args.data / "lexicons" / f"{name}.txt" for name in LISTS]
+    for f in (ws, pos, test, *lists):
         if not f.is_file():
             print(f"build_model: {f} not found (pass --data)", file=sys.stderr)
             return 2
@@ -87,9 +104,22 @@ def main() -> int:
             files[-1].write_text("\n".join(lines) + "\n", encoding="utf-8")
         weights = ["--weights", "1", str(TREEBANK_WEIGHT)]
         view = ["--unaccented"] if args.unaccented else []
-        return tieng_main(
-            ["train", *map(str, files), "-o", str(args.output), *SETTINGS, *weights, *view]
-        )
+        lexicons = [x for f in lists for x in ("--lexicon", str(f))]
+        command = ["train", *map(str, files), "-o", str(args.output), *SETTINGS]
+        code = tieng_main([*command, *weights, *view, *lexicons])
+    if code:
+        return code
+    # Say in the model what it is and where its word lists come from (tieng info shows it).
+    model = Model.load(args.output)
+    model.metadata["description"] = DESCRIPTIONS[args.unaccented]
+    model.metadata["data"] = (
+        "VLSP 2013 word segmentation and POS training sets (research use; see the model "
+        "card); outside word lists as credited in NOTICE"
+    )
+    for entry in model.metadata["training"].get("lists", []):
+        entry["source"] = LISTS[entry["name"]]
+    model.save(args.output)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,71 @@
+"""How much a model trained with outside word lists leans on each of them, on a dev fold.
+
+Scores a held-out model (from scripts/tune_treebank_weight.py --lexicon ... --save) on its
+treebank-style dev fold as it is, then with each word list emptied in turn (its features
+then say "no entry" everywhere), and with all of them emptied. This is not an ablation (the
+model was trained with every list); it shows what the trained model draws from each.
+Usage: python scripts/word_list_knockout.py MODEL --dev-fold K [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from tieng import Segmenter
+from tieng.evaluation import evaluate
+from tieng.model import Model
+from tieng.training import read_corpus
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TREEBANK_START = 68_200  # as in scripts/tune_treebank_weight.py
+
+
+def _without(model: Model, drop: set[int]) -> Model:
+    lists = [
+        np.zeros((0, model.spec.max_word), np.uint32) if i in drop else rows
+        for i, rows in enumerate(model.lists)
+    ]
+    return Model(
+        model.vocabulary,
+        model.lexicon,
+        model.weights,
+        model.bias,
+        model.spec,
+        model.metadata,
+        model.classes,
+        lists,
+    )
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("model", type=Path)
+    p.add_argument("--dev-fold", type=int, required=True, choices=range(5))
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = p.parse_args()
+    ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
+    dev = [
+        s
+        for i, s in enumerate(ws)
+        if i >= TREEBANK_START and zlib.crc32(f"13:{i // 200}".encode()) * 5 >> 32 == args.dev_fold
+    ]
+    gold = [" ".join(s) for s in dev]
+    raw = [" ".join(w.replace("_", " ") for w in s) for s in dev]
+    model = Model.load(args.model)
+    names = model.spec.lists
+    settings = [("all lists", set())]
+    settings += [(f"without {n}", {i}) for i, n in enumerate(names)]
+    settings += [("without any list", set(range(len(names))))]
+    for label, drop in settings:
+        seg = Segmenter(_without(model, drop), pretokenized=True)
+        print(f"dev fold {args.dev_fold}, {label}: {evaluate(gold, seg.pipe_text(raw))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
