@@ -683,7 +683,7 @@ def test_jsonl_options_imply_jsonl_input(tmp_path, capsys):
     # An explicit --format text with a JSONL-only option is an error naming the right flag.
     assert main([*args, "--format", "text", "--field", "body"]) == 2
     err = capsys.readouterr().err
-    assert "--field reads JSON lines" in err and "--format jsonl" in err
+    assert "--field names a field of JSON lines" in err and "--format jsonl" in err
 
 
 def test_a_directory_of_jsonl_files_is_read_as_jsonl(tmp_path):

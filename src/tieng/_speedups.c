@@ -158,18 +158,45 @@ known_window(const uint32_t *known, Py_ssize_t n, Py_ssize_t g, uint32_t kw[17])
     }
 }
 
-typedef struct {
-    PyObject *words, *prefixes;
-    Py_buffer b_words, b_prefixes;
-    hashset_t hs_words, hs_prefixes;
-    Py_ssize_t size;
-    uint32_t *known;
-} list_t;
+/* The lists holding tokens s .. s+L-1 as an entry, as bits of lknown[e * n + s] (bit L for
+ * list e), from one lookup a span in the merged set of features.WordLists. */
+static void
+mark_known_lists(const int64_t *ids, Py_ssize_t n, const hashset_t *words,
+                 const uint8_t *values, Py_ssize_t words_size, const hashset_t *prefixes,
+                 int max_word, uint32_t *lknown)
+{
+    if (words_size <= 0)
+        return;
+    for (Py_ssize_t s = 0; s + 1 < n; s++) {
+        if (ids[s] == 0)
+            continue;
+        uint64_t h = (uint64_t)ids[s] + 1;
+        for (int len = 2; len <= max_word; len++) {
+            Py_ssize_t last = s + len - 1;
+            if (last >= n || ids[last] == 0)
+                break;
+            h = h * LEX_MULT + (uint64_t)ids[last] + 1;
+            uint64_t key = h * M3 + (uint64_t)len;
+            const Py_ssize_t r = (Py_ssize_t)((key * M2) >> (64 - words->bits));
+            const uint64_t *row = words->rows + 4 * r;
+            for (int j = 0; j < 4; j++) {
+                if (row[j] == key) {
+                    for (unsigned v = values[4 * r + j], e = 0; v; v >>= 1, e++)
+                        if (v & 1u)
+                            lknown[(Py_ssize_t)e * n + s] |= 1u << len;
+                    break;
+                }
+            }
+            if (len < max_word && !hs_contains(prefixes, key))
+                break;
+        }
+    }
+}
 
 /* score_gaps(pid, psh, pcls, where, words, words_bits, words_size, prefixes, prefix_bits,
  *            max_word, hash_bits, weights, half_to_float, program, out[, lists])
- * lists: a sequence of (words, words_bits, words_size, prefixes, prefix_bits), the outside
- * word lists of features.FeatureSpec.lists. */
+ * lists: None, or the outside word lists of features.FeatureSpec.lists as one
+ * features.WordLists: (words, values, words_bits, words_size, prefixes, prefix_bits, count). */
 static PyObject *
 score_gaps(PyObject *self, PyObject *args)
 {
@@ -193,12 +220,14 @@ score_gaps(PyObject *self, PyObject *args)
     template_t tpl[MAX_TEMPLATES];
     uint32_t *known = NULL;
     PyObject *result = NULL;
-    PyObject *seq = NULL, *lseq = NULL;
+    PyObject *seq = NULL;
     int have_cls = o_pcls != Py_None;
     hashset_t words, prefixes;
-    list_t lists[MAX_LISTS];
+    hashset_t l_words, l_prefixes;
+    Py_buffer b_lwords = {0}, b_lvalues = {0}, b_lprefixes = {0};
+    Py_ssize_t l_size = 0;
     int n_lists = 0;
-    memset(lists, 0, sizeof lists);
+    uint32_t *lknown = NULL;
 
     if (get_buffer(o_pid, &b_pid, 8, 0, "pid") < 0)
         goto done;
@@ -219,27 +248,26 @@ score_gaps(PyObject *self, PyObject *args)
     if (get_buffer(o_out, &b_out, 4, 1, "out") < 0)
         goto done;
     if (o_lists != NULL && o_lists != Py_None) {
-        lseq = PySequence_Fast(o_lists, "lists must be a sequence");
-        if (lseq == NULL)
+        PyObject *o_lw, *o_lv, *o_lp;
+        int wb, pb, count;
+        if (!PyArg_ParseTuple(o_lists, "OOinOii", &o_lw, &o_lv, &wb, &l_size, &o_lp, &pb,
+                              &count))
             goto done;
-        if (PySequence_Fast_GET_SIZE(lseq) > MAX_LISTS) {
+        if (count < 0 || count > MAX_LISTS) {
             PyErr_SetString(PyExc_ValueError, "too many word lists");
             goto done;
         }
-        for (Py_ssize_t e = 0; e < PySequence_Fast_GET_SIZE(lseq); e++) {
-            list_t *L = &lists[e];
-            int wb, pb;
-            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(lseq, e), "OinOi", &L->words, &wb,
-                                  &L->size, &L->prefixes, &pb))
-                goto done;
-            if (hashset_from(L->words, &L->b_words, wb, &L->hs_words) < 0)
-                goto done;
-            if (hashset_from(L->prefixes, &L->b_prefixes, pb, &L->hs_prefixes) < 0) {
-                PyBuffer_Release(&L->b_words);
-                goto done;
-            }
-            n_lists++;
+        if (hashset_from(o_lw, &b_lwords, wb, &l_words) < 0)
+            goto done;
+        if (hashset_from(o_lp, &b_lprefixes, pb, &l_prefixes) < 0)
+            goto done;
+        if (get_buffer(o_lv, &b_lvalues, 1, 0, "word list values") < 0)
+            goto done;
+        if (b_lvalues.len != 4 * l_words.n_rows) {
+            PyErr_SetString(PyExc_ValueError, "word list values do not match their table");
+            goto done;
         }
+        n_lists = count;
     }
 
     const Py_ssize_t n = b_pid.len / 8;
@@ -337,9 +365,9 @@ score_gaps(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    for (int e = 0; e < n_lists; e++) {
-        lists[e].known = (uint32_t *)PyMem_Calloc(n > 0 ? n : 1, sizeof(uint32_t));
-        if (lists[e].known == NULL) {
+    if (n_lists > 0) {
+        lknown = (uint32_t *)PyMem_Calloc((size_t)n_lists * (n > 0 ? n : 1), sizeof(uint32_t));
+        if (lknown == NULL) {
             PyErr_NoMemory();
             goto done;
         }
@@ -347,9 +375,9 @@ score_gaps(PyObject *self, PyObject *args)
     int bad_index = 0;
     Py_BEGIN_ALLOW_THREADS
     mark_known(ids, n, &words, words_size, &prefixes, max_word, known);
-    for (int e = 0; e < n_lists; e++)
-        mark_known(ids, n, &lists[e].hs_words, lists[e].size, &lists[e].hs_prefixes, max_word,
-                   lists[e].known);
+    if (n_lists > 0)
+        mark_known_lists(ids, n, &l_words, (const uint8_t *)b_lvalues.buf, l_size, &l_prefixes,
+                         max_word, lknown);
 #define KNOWN(len, i) ((kw[(i) - (g - 15)] >> (len)) & 1u)
     /* Two passes a block of gaps: first every template's weight index (prefetching the
      * weight), then the sums, in template order.  The weights are fetched from a table too
@@ -412,7 +440,7 @@ score_gaps(PyObject *self, PyObject *args)
             for (int e = 0; e < n_lists; e++) {
                 uint64_t *lv = &v[SRC_LIST + LIST_SOURCES * e];
                 uint32_t mw[17];
-                known_window(lists[e].known, n, g, mw);
+                known_window(lknown + (Py_ssize_t)e * n, n, g, mw);
 #define LKNOWN(len, i) ((mw[(i) - (g - 15)] >> (len)) & 1u)
                 uint64_t l_mask = 0, l_longer = 0, l_end = 1, l_start = 1;
                 for (int len = 2; len <= LEX_BITS_MAX; len++)
@@ -493,12 +521,11 @@ score_gaps(PyObject *self, PyObject *args)
     Py_INCREF(result);
 done:
     PyMem_Free(known);
-    for (int e = 0; e < n_lists; e++) {
-        PyMem_Free(lists[e].known);
-        PyBuffer_Release(&lists[e].b_words);
-        PyBuffer_Release(&lists[e].b_prefixes);
-    }
-    Py_XDECREF(lseq);
+    PyMem_Free(lknown);
+    Py_buffer *lbufs[] = {&b_lwords, &b_lvalues, &b_lprefixes};
+    for (size_t i = 0; i < 3; i++)
+        if (lbufs[i]->obj != NULL)
+            PyBuffer_Release(lbufs[i]);
     Py_XDECREF(seq);
     for (int t = 0; t < n_tables; t++)
         PyBuffer_Release(&b_tables[t]);

@@ -159,29 +159,21 @@ def _segmenter(args: argparse.Namespace) -> Segmenter:
 
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
-_JSONL_ONLY = ("--field", "--output-field", "--text-only", "--confidence")
+_JSONL_ONLY = ("--field", "--output-field")  # they name fields of JSONL input records
 
 
 def _input_format(args: argparse.Namespace, paths: list[str]) -> str:
-    """The input format: as given, else JSONL when a JSONL-only option is used or every
-    input file is named ``*.jsonl`` / ``*.ndjson`` (compressed too), else text."""
+    """The input format: as given, else JSONL when --field or --output-field is used or
+    every input file is named ``*.jsonl`` / ``*.ndjson`` (compressed too), else text."""
     used = [
         flag
-        for flag, on in zip(
-            _JSONL_ONLY,
-            (
-                args.field is not None,
-                args.output_field is not None,
-                args.text_only,
-                args.confidence,
-            ),
-        )
+        for flag, on in zip(_JSONL_ONLY, (args.field is not None, args.output_field is not None))
         if on
     ]
     if args.format == "text" and used:
         raise InputError(
-            f"{used[0]} reads JSON lines, but --format text was given; use --format jsonl "
-            f"(or leave --format out: {used[0]} implies it)"
+            f"{used[0]} names a field of JSON lines, but --format text was given; use "
+            f"--format jsonl (or leave --format out: {used[0]} implies it)"
         )
     if args.format is not None:
         return args.format
@@ -712,8 +704,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["text", "jsonl"],
         default=None,
         help="input: text (one document a line) or JSON lines (default: JSON lines for "
-        "*.jsonl and *.ndjson files, compressed too, or when --field, --output-field, "
-        "--text-only or --confidence is given; text otherwise)",
+        "*.jsonl and *.ndjson files, compressed too, or when --field or --output-field "
+        "is given; text otherwise)",
     )
     sp.add_argument(
         "--field", default=None, help="JSONL input: field holding the text (default: text)"

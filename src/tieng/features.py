@@ -40,6 +40,7 @@ __all__ = [
     "Lexicon",
     "ScoreTables",
     "Shape",
+    "WordLists",
     "feature_index",
     "gap_features",
     "lexicon_hashes",
@@ -239,10 +240,18 @@ class HashSet:
 
     SLOTS = 4  # four one-byte booleans make one uint32 in :meth:`contains`
 
-    def __init__(self, keys: np.ndarray) -> None:
-        keys = np.sort(keys[keys != 0].astype(np.uint64))
+    def __init__(self, keys: np.ndarray, values: np.ndarray | None = None) -> None:
+        """``values`` (uint8, one per key; a key given twice gets the OR of its values) are
+        what :meth:`values_of` answers for each key; without them, only membership."""
+        keep = keys != 0
+        order = np.argsort(keys[keep].astype(np.uint64), kind="stable")
+        keys = keys[keep].astype(np.uint64)[order]
+        vals = None if values is None else values[keep].astype(np.uint8)[order]
         if len(keys):  # drop repeats (np.unique would import numpy.ma: slow at start-up)
-            keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+            first = np.concatenate(([True], keys[1:] != keys[:-1]))
+            if vals is not None:
+                vals = np.bitwise_or.reduceat(vals, np.flatnonzero(first))
+            keys = keys[first]
         bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) - 1)
         while True:
             bucket = self._bucket(keys, bits)
@@ -258,6 +267,10 @@ class HashSet:
         self.bits = bits
         self.table = table
         self.size = len(keys)
+        self.values: np.ndarray | None = None  # uint8 beside each slot of ``table``
+        if vals is not None:
+            self.values = np.zeros((1 << bits, self.SLOTS), dtype=np.uint8)
+            self.values[b, rank] = vals[order]
 
     @staticmethod
     def _bucket(keys: np.ndarray, bits: int) -> np.ndarray:
@@ -268,6 +281,23 @@ class HashSet:
         # SLOTS booleans a row, read as one 32-bit word: nonzero when any slot matched.
         return (rows == keys[:, None]).view(np.uint32)[:, 0] != 0
 
+    def values_of(self, keys: np.ndarray) -> np.ndarray:
+        """The value of each key (uint8), 0 for keys not in the set."""
+        if self.values is None:
+            raise ValueError("this hash set holds no values")
+        bucket = self._bucket(keys, self.bits)
+        hit = self.table[bucket] == keys[:, None]
+        return np.where(hit, self.values[bucket], 0).max(axis=1).astype(np.uint8)
+
+
+def _prefix_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Hashes of the proper prefixes (of 2 or more ids) of the rows of ``words``."""
+    prefixes = [np.zeros(0, np.uint64)]
+    for k in range(2, words.shape[1]):
+        longer = lengths > k
+        prefixes.append(lexicon_hashes(words[longer, :k], np.full(int(longer.sum()), k)))
+    return np.concatenate(prefixes)
+
 
 class Lexicon:
     """Known multi-syllable words, as hash sets of the words and of their proper prefixes."""
@@ -275,10 +305,31 @@ class Lexicon:
     def __init__(self, words: np.ndarray, lengths: np.ndarray) -> None:
         self.size = len(words)
         self.words = HashSet(lexicon_hashes(words, lengths))
+        self.prefixes = HashSet(_prefix_hashes(words, lengths))
+
+
+class WordLists:
+    """Outside word lists (rows of ids, as a lexicon), looked up all at once.
+
+    One hash set holds every entry of every list, with the lists that hold it as bits of its
+    value (bit ``e`` for list ``e``), and one the proper prefixes of all of them, so a span
+    of tokens costs one lookup whatever the number of lists.
+    """
+
+    def __init__(self, lists: Sequence[np.ndarray]) -> None:
+        if len(lists) > MAX_LISTS:
+            raise ValueError(f"at most {MAX_LISTS} word lists")
+        self.count = len(lists)
+        self.size = sum(len(rows) for rows in lists)
+        keys = [np.zeros(0, np.uint64)]
+        values = [np.zeros(0, np.uint8)]
         prefixes = [np.zeros(0, np.uint64)]
-        for k in range(2, words.shape[1]):
-            longer = lengths > k
-            prefixes.append(lexicon_hashes(words[longer, :k], np.full(int(longer.sum()), k)))
+        for e, rows in enumerate(lists):
+            lengths = (rows != 0).sum(axis=1)
+            keys.append(lexicon_hashes(rows, lengths))
+            values.append(np.full(len(rows), 1 << e, np.uint8))
+            prefixes.append(_prefix_hashes(rows, lengths))
+        self.words = HashSet(np.concatenate(keys), np.concatenate(values))
         self.prefixes = HashSet(np.concatenate(prefixes))
 
 
@@ -312,6 +363,33 @@ def _known_spans(ids: np.ndarray, lexicon: Lexicon, max_word: int) -> list[np.nd
     return known
 
 
+def _known_list_spans(ids: np.ndarray, lists: WordLists, max_word: int) -> list[np.ndarray]:
+    """``known[L][s]``: the lists (bit ``e`` for list ``e``) that hold tokens
+    ``s .. s+L-1`` as an entry, found as :func:`_known_spans` finds lexicon words."""
+    n = len(ids)
+    u = ids.astype(np.uint64) + np.uint64(1)
+    known: list[np.ndarray] = [np.zeros(n, np.uint8), np.zeros(n, np.uint8)]
+    live = np.flatnonzero(ids[:-1] != 0)
+    h = u[live]
+    for length in range(2, max_word + 1):
+        full = np.zeros(n, dtype=np.uint8)
+        if len(live) and lists.size:
+            last = live + length - 1
+            inside = last < n
+            live, h, last = live[inside], h[inside], last[inside]
+            nxt = ids[last]
+            real = nxt != 0
+            live, h, nxt = live[real], h[real], nxt[real]
+            h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
+            key = h * _M3 + np.uint64(length)
+            full[live] = lists.words.values_of(key)
+            if length < max_word:
+                keep = lists.prefixes.contains(key)
+                live, h = live[keep], h[keep]
+        known.append(full)
+    return known
+
+
 Values = tuple[np.ndarray, ...]
 
 
@@ -323,7 +401,7 @@ def template_values(
     spec: FeatureSpec,
     vocab_size: int,
     classes: np.ndarray | None = None,
-    lists: Sequence[Lexicon] = (),
+    lists: WordLists | None = None,
 ) -> list[tuple[Values, tuple[int, ...] | None]]:
     """The values each template sees at each gap, and their domain sizes when small.
 
@@ -377,12 +455,16 @@ def template_values(
                 domain = (spec.classes + 1,) * len(offsets)
                 out.append((tuple(cwin[o] for o in offsets), domain if len(offsets) < 3 else None))
     if spec.lists:
-        if len(lists) != len(spec.lists):
-            raise ValueError(f"these features need {len(spec.lists)} word lists, not {len(lists)}")
+        if lists is None or lists.count != len(spec.lists):
+            given = 0 if lists is None else lists.count
+            raise ValueError(f"these features need {len(spec.lists)} word lists, not {given}")
         packed2 = swin[0] * np.uint64(Shape.COUNT) + swin[1]
         main = (mask, longer, bigram)
-        for lst in lists:
-            v = _list_values(_known_spans(ids, lst, spec.max_word), gaps, spec.max_word, main)
+        held = _known_list_spans(ids, lists, spec.max_word)
+        for e in range(lists.count):
+            one = np.uint8(1 << e)
+            known_e = [(k & one) != 0 for k in held]
+            v = _list_values(known_e, gaps, spec.max_word, main)
             l_mask, l_longer, l_end, l_start, overlap, agree = v
             out.append(((l_mask,), (mask_domain,)))
             out.append(((l_longer,), (longer_domain,)))
@@ -498,7 +580,7 @@ def gap_features(
     spec: FeatureSpec,
     vocab_size: int = 0,
     classes: np.ndarray | None = None,
-    lists: Sequence[Lexicon] = (),
+    lists: WordLists | None = None,
 ) -> np.ndarray:
     """Feature indices, shape ``(len(gaps), spec.template_count)``, for the gaps after ``gaps``.
 
@@ -506,7 +588,7 @@ def gap_features(
     sentences); ``gaps`` holds the positions ``i`` of the gaps between tokens ``i`` and ``i+1``;
     ``lexicon`` holds the known words; ``classes``, aligned with ``ids``, the syllable class
     of each token (needed when ``spec.classes`` is set; 0 for padding and unclassed tokens);
-    ``lists``, one :class:`Lexicon` for each name in ``spec.lists``, the outside word lists.
+    ``lists``, the outside word lists of ``spec.lists`` (a :class:`WordLists`).
     This is the reference form used in training; scoring goes through :class:`ScoreTables`,
     which gives the same sums faster.
     """
@@ -541,7 +623,7 @@ class ScoreTables:
             spec,
             self.vocab_size,
             np.zeros(2 * PAD + 2, np.int64),
-            [empty] * len(spec.lists),
+            WordLists([np.zeros((0, spec.max_word), np.uint32)] * len(spec.lists)),
         )
         self._half_to_float = (
             np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
@@ -573,7 +655,7 @@ class ScoreTables:
         gaps: np.ndarray,
         lexicon: Lexicon,
         classes: np.ndarray | None = None,
-        lists: Sequence[Lexicon] = (),
+        lists: WordLists | None = None,
     ) -> np.ndarray:
         """Sum of the weights of every feature at each gap (arguments as in gap_features).
 
@@ -584,7 +666,7 @@ class ScoreTables:
             return self._compiled_scores(ids, shapes, gaps, lexicon, classes, lists)
         return self._numpy_scores(ids, shapes, gaps, lexicon, classes, lists)
 
-    def _compiled_scores(self, ids, shapes, gaps, lexicon, classes=None, lists=()) -> np.ndarray:
+    def _compiled_scores(self, ids, shapes, gaps, lexicon, classes=None, lists=None) -> np.ndarray:
         out = np.empty(len(gaps), dtype=np.float32)
         if len(gaps) == 0:
             return out
@@ -605,14 +687,21 @@ class ScoreTables:
             self._half_to_float,
             self._program,
             out,
-            [
-                (x.words.table, x.words.bits, x.size, x.prefixes.table, x.prefixes.bits)
-                for x in lists
-            ],
+            None
+            if lists is None or not lists.count
+            else (
+                lists.words.table,
+                lists.words.values,
+                lists.words.bits,
+                lists.size,
+                lists.prefixes.table,
+                lists.prefixes.bits,
+                lists.count,
+            ),
         )
         return out
 
-    def _numpy_scores(self, ids, shapes, gaps, lexicon, classes=None, lists=()) -> np.ndarray:
+    def _numpy_scores(self, ids, shapes, gaps, lexicon, classes=None, lists=None) -> np.ndarray:
         vals = template_values(
             ids, shapes, gaps, lexicon, self.spec, self.vocab_size, classes, lists
         )

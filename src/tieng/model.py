@@ -32,6 +32,7 @@ from .features import (
     Lexicon,
     ScoreTables,
     Shape,
+    WordLists,
     gap_features,
     lexicon_hashes,
 )
@@ -128,7 +129,7 @@ class Model:
                 )
         # Outside word lists (rows of syllable ids, as the lexicon), one feature group each.
         self.lists = [np.asarray(rows) for rows in lists]
-        self._lists = [Lexicon(rows, (rows != 0).sum(axis=1)) for rows in self.lists]
+        self._lists = WordLists(self.lists) if self.lists else None
         if weights.dtype not in (np.float16, np.float32):
             weights = weights.astype(np.float32)
         self.weights = weights  # float16 (what training writes) or float32
