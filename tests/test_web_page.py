@@ -77,3 +77,25 @@ def test_the_form_is_reachable_with_the_tab_key(browser, page_url):
     WebDriverWait(browser, 20).until(
         ec.text_to_be_present_in_element((By.ID, "segmented"), "tàu_điện_ngầm")
     )
+
+
+def test_api_docs_work_offline_from_the_package(browser, page_url):
+    """/docs and /redoc come from installed packages' files: nothing from a CDN."""
+    import re
+    import urllib.request
+
+    base = page_url.rstrip("/")
+    for page in ("/docs", "/redoc"):
+        html = urllib.request.urlopen(base + page, timeout=10).read().decode()
+        assert not re.findall(r"https?://", html)  # every asset is a path on this server
+    browser.get(base + "/redoc")
+    WebDriverWait(browser, 30).until(
+        ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "/v1/segment")
+    )
+    browser.get(base + "/docs")
+    wait = WebDriverWait(browser, 30)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .info .title")))
+    assert "tieng" in browser.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title").text
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock-summary-path")))
+    paths = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")]
+    assert "/v1/segment" in " ".join(paths)

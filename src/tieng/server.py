@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -218,7 +219,9 @@ def create_app(
         with busy:
             return work(req)
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc from the files of the fastapi-offline package, not a
+    # CDN: they work on a machine with no internet.
+    app = FastAPIOffline(
         title="tieng",
         version=__version__,
         description="Vietnamese word segmentation in the VLSP 2013 convention.",
