@@ -1,0 +1,57 @@
+"""tieng as spaCy's tokenizer, found through the package's entry points (the spacy extra)."""
+
+import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tieng
+
+CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "tieng.Tokenizer.v1"}}}
+
+
+def test_a_blank_vietnamese_pipeline_segments_with_tieng():
+    nlp = spacy.blank("vi", config=CONFIG)  # no import of tieng.spacy: the entry point
+    doc = nlp("Thành phố sẽ đầu tư xây dựng tàu điện ngầm.")
+    assert [t.text for t in doc] == tieng.segment("Thành phố sẽ đầu tư xây dựng tàu điện ngầm.")
+    assert [t.text for t in doc][:2] == ["Thành phố", "sẽ"]
+    assert doc.text == "Thành phố sẽ đầu tư xây dựng tàu điện ngầm."
+
+
+def test_white_space_is_kept_exactly_and_offsets_match_tieng():
+    nlp = spacy.blank("vi", config=CONFIG)
+    text = "  Hà Nội  có\nnhiều hồ đẹp. "
+    doc = nlp(text)
+    assert doc.text == text
+    words = [(t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]
+    assert words == [(w.start, w.end) for w in tieng.segment_spans(text)]
+
+
+def test_the_unaccented_model_through_the_config():
+    config = {"nlp": {"tokenizer": {"@tokenizers": "tieng.Tokenizer.v1", "model": None}}}
+    config["nlp"]["tokenizer"]["model"] = "vlsp2013-unaccented"
+    nlp = spacy.blank("vi", config=config)
+    assert [t.text for t in nlp("Toi yeu Ha Noi")] == ["Toi", "yeu", "Ha Noi"]
+
+
+def test_a_pipeline_saves_and_loads_with_its_tokenizer(tmp_path):
+    config = {"nlp": {"tokenizer": {"@tokenizers": "tieng.Tokenizer.v1"}}}
+    config["nlp"]["tokenizer"]["model"] = "vlsp2013-unaccented"
+    nlp = spacy.blank("vi", config=config)
+    nlp.to_disk(tmp_path / "p")
+    again = spacy.load(tmp_path / "p")
+    assert again.tokenizer.model == "vlsp2013-unaccented"
+    assert [t.text for t in again("Toi yeu Ha Noi")] == ["Toi", "yeu", "Ha Noi"]
+    assert [[t.text for t in d] for d in again.pipe(["Hà Nội", "Việt Nam"])] == [
+        ["Hà Nội"],
+        ["Việt Nam"],
+    ]
+
+
+_NLP = spacy.blank("vi", config=CONFIG)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aăâđeêoôơuưiy àáạ ĐHN\n\t.,-"), max_size=60))
+def test_any_text_comes_back_whole(text):
+    doc = _NLP(text)
+    assert doc.text == text
