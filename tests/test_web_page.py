@@ -1,6 +1,7 @@
 """The web page in a real browser: headless Chromium driven by Selenium (Debian chromium and
 chromium-driver, installed by .ci/run)."""
 
+import os
 import shutil
 
 import pytest
@@ -99,3 +100,57 @@ def test_api_docs_work_offline_from_the_package(browser, page_url):
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock-summary-path")))
     paths = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")]
     assert "/v1/segment" in " ".join(paths)
+
+
+@pytest.fixture(scope="module")
+def small_page_url(serve):
+    return serve(create_app(max_body=2000)) + "/"
+
+
+def _segment(browser, text):
+    box = browser.find_element(By.ID, "text")
+    browser.execute_script("arguments[0].value = arguments[1];", box, text)
+    browser.find_element(By.ID, "go").click()
+
+
+def test_a_text_over_the_limit_clears_the_old_result_and_says_why(browser, small_page_url):
+    browser.get(small_page_url)
+    wait = WebDriverWait(browser, 20)
+    _segment(browser, "Tôi yêu Hà Nội.")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "Hà_Nội"))
+    _segment(browser, "Tôi yêu Hà Nội. " * 400)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "status"), "quá dài"))
+    status = browser.find_element(By.ID, "status")
+    assert "text too long" in status.text and "error" in status.get_attribute("class")
+    assert browser.find_element(By.ID, "segmented").text == ""
+    assert browser.find_elements(By.CSS_SELECTOR, "#words li") == []
+    assert not browser.find_element(By.ID, "copy").is_enabled()
+
+
+def test_the_result_box_uses_a_font_that_places_tone_marks(browser, page_url, tmp_path):
+    browser.get(page_url)
+    _segment(browser, "Người dân Thủ đô đã quyết định như vậy.")
+    WebDriverWait(browser, 20).until(
+        ec.text_to_be_present_in_element((By.ID, "segmented"), "Thủ_đô")
+    )
+    body, box = browser.execute_script(
+        "return [getComputedStyle(document.body).fontFamily,"
+        " getComputedStyle(document.getElementById('segmented')).fontFamily]"
+    )
+    assert box == body and "monospace" not in box
+    assert browser.find_element(By.ID, "segmented").screenshot(str(tmp_path / "result.png"))
+    browser.save_screenshot(os.environ.get("TIENG_SCREENSHOT", str(tmp_path / "page.png")))
+
+
+def test_unsure_words_are_marked_with_their_confidence(browser, page_url):
+    browser.get(page_url)
+    # "bà con" and "cây bàng" are words the treebank writes both ways: the model is unsure.
+    _segment(browser, "Bà con ở đây thường gọi nó là cây bàng xanh.")
+    WebDriverWait(browser, 20).until(
+        ec.text_to_be_present_in_element((By.ID, "status"), "từ (words)")
+    )
+    chips = browser.find_elements(By.CSS_SELECTOR, "#words li")
+    assert chips and all("confidence" in c.get_attribute("title") for c in chips)
+    unsure = browser.find_elements(By.CSS_SELECTOR, "#words li.unsure")
+    scores = [float(c.get_attribute("title").rsplit(" ", 1)[1]) for c in chips]
+    assert len(unsure) == sum(x < 0.8 for x in scores) >= 1
