@@ -87,9 +87,115 @@ def test_corrupt_payload(tiny_model):
 
 def test_corrupt_header(tiny_model):
     data = bytearray(tiny_model.to_bytes())
-    data[17] = ord("}")
-    with pytest.raises(ModelError, match="corrupt model header"):
+    data[21] = ord("}")
+    with pytest.raises(ModelError, match="header checksum"):
         Model.from_bytes(bytes(data))
+
+
+def test_every_flipped_bit_is_caught(tiny_model):
+    """Every byte of a file is under a checksum: one flipped bit anywhere is a ModelError."""
+    data = tiny_model.to_bytes()
+    header_end = 20 + struct.unpack_from("<I", data, 12)[0]
+    rng = np.random.default_rng(0)
+    where = list(range(header_end)) + list(rng.integers(header_end, len(data), 300))
+    for i in where:
+        bad = bytearray(data)
+        bad[i] ^= 1 << int(rng.integers(8))
+        with pytest.raises(ModelError):
+            Model.from_bytes(bytes(bad))
+
+
+def _crafted(model: Model, change) -> bytes:
+    """The model's file with its header changed by ``change`` and the checksum redone, as a
+    deliberately crafted file would be."""
+    import json
+    import zlib
+
+    data = model.to_bytes()
+    hlen = struct.unpack_from("<I", data, 12)[0]
+    header = json.loads(data[20 : 20 + hlen])
+    change(header)
+    hbytes = json.dumps(header).encode() + b" " * 64
+    hbytes += b" " * ((-(20 + len(hbytes))) % 64)
+    payload = data[20 + hlen :]
+    prefix = data[:8] + struct.pack("<II", FORMAT_VERSION, len(hbytes))
+    crc = struct.pack("<I", zlib.crc32(hbytes, zlib.crc32(prefix)))
+    return prefix + crc + hbytes + payload
+
+
+def _set(path, value):
+    def change(header):
+        d = header
+        for k in path[:-1]:
+            d = d[k]
+        d[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _set(("arrays", "weights", "shape"), [-1]),
+        _set(("arrays", "weights", "shape"), [2**62, 2**62]),
+        _set(("arrays", "lexicon", "dtype"), "<f4"),
+        _set(("arrays", "vocabulary", "dtype"), "<u4"),
+        _set(("arrays", "vocabulary", "offset"), 10**12),
+        _set(("arrays", "vocabulary", "offset"), -64),
+        _set(("arrays", "weights", "nbytes"), 7),
+        _set(("arrays", "lexicon"), None),
+        _set(("bias",), float("inf")),
+        _set(("bias",), "0.5"),
+        _set(("features", "hash_bits"), 64),
+        _set(("features", "classes"), 0),
+        _set(("features", "lists"), ["extra"]),
+        _set(("payload_size",), -1),
+        _set(("metadata",), []),
+        lambda h: h["arrays"].update(extra=h["arrays"]["vocabulary"]),
+        lambda h: h.clear(),
+    ],
+)
+def test_crafted_headers_are_one_clear_error(tiny_corpus, change):
+    from tieng.training import train
+
+    model = train([s.split() for s in tiny_corpus] * 4, hash_bits=12, max_iter=5, classes=3)
+    assert Model.from_bytes(_crafted(model, lambda h: None)).bias == pytest.approx(model.bias)
+    with pytest.raises(ModelError):
+        Model.from_bytes(_crafted(model, change))
+
+
+def test_only_regular_files_are_read(tmp_path):
+    import os
+
+    for path, message in (("/dev/zero", "not a regular file"), ("/dev/urandom", "regular")):
+        with pytest.raises(ModelError, match=message):
+            Model.load(path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    with pytest.raises(ModelError, match="not a regular file"):
+        Model.load(fifo)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(ModelError, match="cannot read"):
+        Model.load(loop)
+    with pytest.raises(ModelError):
+        tieng.Segmenter(str(fifo))
+
+
+def test_version_1_files_still_load(tiny_model):
+    """Files written before the header checksum (format version 1) load as before."""
+    import json
+    import zlib
+
+    data = tiny_model.to_bytes()
+    hlen = struct.unpack_from("<I", data, 12)[0]
+    header = data[20 : 20 + hlen]
+    payload = data[20 + hlen :]
+    pad = b" " * ((-(16 + len(header))) % 64)
+    old = data[:8] + struct.pack("<II", 1, len(header) + len(pad)) + header + pad + payload
+    model = Model.from_bytes(old)
+    assert model.format_version == 1 and model.to_bytes() == data
+    assert json.loads(header)["payload_crc32"] == zlib.crc32(payload)
 
 
 def test_wrong_magic_and_version(tiny_model):

@@ -571,8 +571,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .model import FORMAT_VERSION
-
     seg = _segmenter(args)
     m = seg.model
     info = {
@@ -594,7 +592,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     else:
         where = str(Path(args.model).resolve())
         size = Path(args.model).stat().st_size
-    rows = [("model", where), ("file", f"format version {FORMAT_VERSION}, {size / 1e6:.1f} MB")]
+    rows = [("model", where), ("file", f"format version {m.format_version}, {size / 1e6:.1f} MB")]
     if meta.get("description"):
         rows.append(("about", meta["description"]))
     if meta.get("created"):

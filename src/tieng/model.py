@@ -4,19 +4,24 @@ A model file is one self-describing binary file::
 
     magic      8 bytes   b"TIENGMDL"
     version    uint32    FORMAT_VERSION, little-endian
-    header     uint32    length of the JSON header that follows, then the header (UTF-8)
-    arrays     raw little-endian arrays, each at an offset (from the start of the payload)
-               aligned to 64 bytes, as listed in the header
+    header     uint32    length of the JSON header (UTF-8, padded with spaces)
+    crc        uint32    CRC-32 of the 16 bytes above and the header (version 2 on)
+    the header, then the arrays: raw little-endian arrays, each at an offset (from the start
+               of the payload) aligned to 64 bytes, as listed in the header
 
 The header holds the metadata (training data, settings, figures), the feature settings, and
-for each array its dtype, shape, offset and size; ``payload_crc32`` checks the arrays.  Loading
-parses JSON and wraps bytes with :func:`numpy.frombuffer`: no pickle, no code execution.
+for each array its dtype, shape, offset and size; ``payload_crc32`` checks the arrays, so
+every byte of the file is covered by a checksum.  Every field of the header is checked
+before any array is made, and anything amiss is one :class:`ModelError`.  Loading parses
+JSON and wraps bytes with :func:`numpy.frombuffer`: no pickle, no code execution.  Version 1
+files (no header checksum) still load.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
@@ -41,10 +46,19 @@ from .vocabulary import UNKNOWN, Vocabulary
 __all__ = ["FORMAT_VERSION", "MAGIC", "Model", "ModelError"]
 
 MAGIC = b"TIENGMDL"
-FORMAT_VERSION = 1
-_PREFIX = struct.Struct("<8sII")
+FORMAT_VERSION = 2
+_PREFIX = struct.Struct("<8sII")  # magic, version, header length
+_CRC = struct.Struct("<I")  # version 2 on: CRC-32 of the prefix and the header
 _ALIGN = 64
-_DTYPES = {"<f2", "<f4", "<u2", "<u4", "|u1"}
+# The dtypes each array may have.
+_ARRAY_DTYPES = {
+    "weights": ("<f2", "<f4"),
+    "lexicon": ("<u2", "<u4"),
+    "vocabulary": ("|u1",),
+    "classes": ("<u2",),
+}
+_LIST_DTYPES = ("<u2", "<u4")
+_MAX_FILE = 1 << 31  # no model file is anywhere near 2 GB
 
 
 def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -71,6 +85,14 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     first = in_caps & starts & letters
     out[first] = Shape.TITLE
     return out
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a model may hold")
 
 
 class ModelError(ValueError):
@@ -136,6 +158,7 @@ class Model:
         self.bias = float(bias)
         self.spec = spec
         self.metadata = dict(metadata or {})
+        self.format_version = FORMAT_VERSION  # of the file it was read from, if any
         self._tables: ScoreTables | None = None  # built on first use
 
     # ----------------------------------------------------------------- scoring
@@ -247,8 +270,10 @@ class Model:
             "payload_crc32": zlib.crc32(payload),
         }
         hbytes = json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        hbytes += b" " * ((-(_PREFIX.size + len(hbytes))) % _ALIGN)
-        return _PREFIX.pack(MAGIC, FORMAT_VERSION, len(hbytes)) + hbytes + payload
+        hbytes += b" " * ((-(_PREFIX.size + _CRC.size + len(hbytes))) % _ALIGN)
+        prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(hbytes))
+        crc = _CRC.pack(zlib.crc32(hbytes, zlib.crc32(prefix)))
+        return prefix + crc + hbytes + payload
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to ``path`` atomically (a temporary file renamed when complete).
@@ -272,30 +297,60 @@ class Model:
     @classmethod
     def from_bytes(cls, data: bytes, source: str = "<bytes>") -> Model:
         """Parse and check a model file's contents; raises :class:`ModelError`."""
+        try:
+            return cls._parse(memoryview(data), source)
+        except ModelError:
+            raise
+        except (ValueError, TypeError, KeyError, OverflowError, UnicodeDecodeError) as e:
+            # Every check below should come first; this is the net under them.
+            raise ModelError(f"{source}: corrupt model file ({e})") from None
+
+    @classmethod
+    def _parse(cls, data: memoryview, source: str) -> Model:
+        def corrupt(what: str) -> ModelError:
+            return ModelError(f"{source}: corrupt model header ({what})")
+
         if len(data) < _PREFIX.size:
             raise ModelError(f"{source}: not a tieng model (file is only {len(data)} bytes)")
         magic, version, hlen = _PREFIX.unpack_from(data)
         if magic != MAGIC:
             raise ModelError(f"{source}: not a tieng model file (wrong magic bytes)")
-        if version != FORMAT_VERSION:
+        if version not in (1, FORMAT_VERSION):
             raise ModelError(
                 f"{source}: model format version {version} is not supported by this tieng "
-                f"(it reads version {FORMAT_VERSION}); retrain or upgrade tieng"
+                f"(it reads versions 1 to {FORMAT_VERSION}); retrain or upgrade tieng"
             )
-        start = _PREFIX.size + hlen
+        at = _PREFIX.size + (_CRC.size if version >= 2 else 0)
+        start = at + hlen
         if start > len(data):
             raise ModelError(f"{source}: truncated model file (header cut short)")
+        hbytes = bytes(data[at:start])
+        if version >= 2:
+            (crc,) = _CRC.unpack_from(data, _PREFIX.size)
+            if zlib.crc32(hbytes, zlib.crc32(bytes(data[: _PREFIX.size]))) != crc:
+                raise ModelError(f"{source}: corrupt model file (header checksum mismatch)")
         try:
-            header = json.loads(data[_PREFIX.size : start].decode("utf-8"))
-            table = header["arrays"]
-            size = int(header["payload_size"])
-            crc = int(header["payload_crc32"])
+            header = json.loads(hbytes.decode("utf-8"), parse_constant=_no_constant)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise corrupt(str(e)) from None
+        if not isinstance(header, dict):
+            raise corrupt("not an object")
+        table = header.get("arrays")
+        size, crc = header.get("payload_size"), header.get("payload_crc32")
+        bias, metadata = header.get("bias"), header.get("metadata", {})
+        if not isinstance(table, dict) or not isinstance(metadata, dict):
+            raise corrupt("arrays or metadata")
+        if not _is_int(size) or not 0 <= size <= _MAX_FILE or not _is_int(crc):
+            raise corrupt("payload size or checksum")
+        if not isinstance(bias, (int, float)) or isinstance(bias, bool) or not np.isfinite(bias):
+            raise corrupt("bias")
+        if not isinstance(header.get("features"), dict):
+            raise corrupt("features")
+        try:
             spec = FeatureSpec.from_dict(header["features"])
-            bias = float(header["bias"])
-            metadata = dict(header.get("metadata", {}))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
-            raise ModelError(f"{source}: corrupt model header ({e})") from None
-        payload = memoryview(data)[start:]
+        except (ValueError, KeyError, TypeError) as e:
+            raise corrupt(f"features: {e}") from None
+        payload = data[start:]
         if len(payload) != size:
             raise ModelError(
                 f"{source}: truncated or padded model file "
@@ -303,28 +358,40 @@ class Model:
             )
         if zlib.crc32(payload) != crc:
             raise ModelError(f"{source}: corrupt model file (checksum mismatch)")
+        names = ["weights", "lexicon", "vocabulary"] + (["classes"] if spec.classes else [])
+        names += [f"list{i}" for i in range(len(spec.lists))]
+        if set(table) != set(names):
+            raise corrupt(f"arrays {sorted(table)}, the features need {names}")
         arrays = {}
-        names = ("weights", "lexicon", "vocabulary") + (("classes",) if spec.classes else ())
-        names += tuple(f"list{i}" for i in range(len(spec.lists)))
         for name in names:
-            try:
-                entry = table[name]
-                dtype, shape = entry["dtype"], tuple(int(x) for x in entry["shape"])
-                off, nbytes = int(entry["offset"]), int(entry["nbytes"])
-            except (KeyError, TypeError, ValueError):
-                raise ModelError(f"{source}: corrupt model header (array {name!r})") from None
-            if dtype not in _DTYPES or off < 0 or off + nbytes > size:
-                raise ModelError(f"{source}: corrupt model header (array {name!r})")
-            arr = np.frombuffer(
-                payload, dtype=np.dtype(dtype), count=nbytes // np.dtype(dtype).itemsize, offset=off
-            )
-            if arr.size != int(np.prod(shape)):
-                raise ModelError(f"{source}: corrupt model header (array {name!r} size)")
+            entry = table[name]
+            allowed = _ARRAY_DTYPES.get(name, _LIST_DTYPES)
+            if not isinstance(entry, dict) or entry.get("dtype") not in allowed:
+                raise corrupt(f"array {name!r}: dtype")
+            shape, off, nbytes = entry.get("shape"), entry.get("offset"), entry.get("nbytes")
+            if (
+                not isinstance(shape, list)
+                or not 1 <= len(shape) <= 2
+                or not all(_is_int(x) and 0 <= x <= _MAX_FILE for x in shape)
+                or not _is_int(off)
+                or not _is_int(nbytes)
+            ):
+                raise corrupt(f"array {name!r}: shape, offset or size")
+            dtype = np.dtype(entry["dtype"])
+            count = int(np.prod(shape, dtype=np.int64))
+            if nbytes != count * dtype.itemsize or not 0 <= off <= size - nbytes:
+                raise corrupt(f"array {name!r}: does not fit the file")
+            arr = np.frombuffer(payload, dtype=dtype, count=count, offset=off)
             arrays[name] = arr.reshape(shape)
-        keys = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
+        try:
+            keys = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            raise ModelError(f"{source}: corrupt model (vocabulary is not UTF-8)") from None
         if keys == [""]:
             keys = []
         weights = arrays["weights"]
+        if weights.shape != (spec.size,) or not np.isfinite(weights).all():
+            raise ModelError(f"{source}: corrupt model (weights)")
         lexicon = arrays["lexicon"]
         if (
             lexicon.ndim != 2
@@ -334,17 +401,14 @@ class Model:
             raise ModelError(f"{source}: corrupt model (lexicon does not fit the vocabulary)")
         classes = arrays.get("classes")
         if classes is not None and (
-            classes.dtype.kind != "u"
-            or classes.shape != (len(keys) + 2,)
-            or (classes.size and classes.max() > spec.classes)
+            classes.shape != (len(keys) + 2,) or (classes.size and classes.max() > spec.classes)
         ):
             raise ModelError(f"{source}: corrupt model (syllable classes do not fit)")
         lists = []
         for i, name in enumerate(spec.lists):
             rows = arrays[f"list{i}"]
             if (
-                rows.dtype.kind != "u"
-                or rows.ndim != 2
+                rows.ndim != 2
                 or rows.shape[1] != spec.max_word
                 or (rows.size and int(rows.max()) >= len(keys) + 2)
             ):
@@ -353,17 +417,32 @@ class Model:
                 )
             lists.append(rows.astype(np.uint32))
         vocabulary = Vocabulary(keys, spec.key_version)
-        return cls(vocabulary, lexicon, weights, bias, spec, metadata, classes, lists)
+        model = cls(vocabulary, lexicon, weights, float(bias), spec, metadata, classes, lists)
+        model.format_version = version
+        return model
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
-        """Load a model file; raises :class:`ModelError` with the reason if it is unusable."""
+        """Load a model file; raises :class:`ModelError` with the reason if it is unusable.
+
+        Only a regular file is read (a link is followed): a device, a named pipe or a
+        directory is refused before it is opened, and no more is read than the file holds.
+        """
         try:
-            data = Path(path).read_bytes()
+            st = os.stat(path)
         except FileNotFoundError:
             raise ModelError(f"{path}: model file not found") from None
-        except IsADirectoryError:
-            raise ModelError(f"{path}: is a directory, not a model file") from None
+        except OSError as e:  # a loop of symbolic links, a path through a file, ...
+            raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise ModelError(f"{path}: is a directory, not a model file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ModelError(f"{path}: not a regular file (a device or a pipe), not a model file")
+        if st.st_size > _MAX_FILE:
+            raise ModelError(f"{path}: {st.st_size} bytes, too large for a model file")
+        try:
+            with open(path, "rb") as f:
+                data = f.read(st.st_size + 1)
         except OSError as e:
             raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
         return cls.from_bytes(data, str(path))
