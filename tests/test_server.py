@@ -6,6 +6,8 @@ import sys
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tieng
 from tieng.server import create_app
@@ -214,3 +216,38 @@ def test_requests_are_segmented_a_few_at_a_time(serve, monkeypatch):
     assert [r.status_code for r in replies] == [200] * 8
     assert replies[3].json()["results"][0]["text"] == "Hà_Nội 3"
     assert 1 <= peak[0] <= tieng.server._CONCURRENT
+
+
+@pytest.mark.parametrize("path", ["/v1/segment", "/v1/tokenize"])
+def test_a_lone_surrogate_is_a_clear_4xx_not_a_500(client, path):
+    for body in ('{"text": "a\\ud800b"}', '{"texts": ["ok", "x\\udfff"]}'):
+        r = client.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 422, r.text
+        assert "lone surrogate" in r.json()["error"]
+    # A surrogate pair is one character (an emoji) and is fine.
+    r = client.post(path, content='{"text": "vui \\ud83d\\ude00"}',
+                    headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 200
+
+
+_ANY_CHAR = st.characters(codec=None, categories=None)
+_SURROGATES = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    text=st.text(
+        _ANY_CHAR | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=20
+    ),
+    path=st.sampled_from(["/v1/segment", "/v1/tokenize"]),
+    confidence=st.booleans(),
+    sentences=st.booleans(),
+)
+def test_no_string_makes_a_server_error(base_url, text, path, confidence, sentences):
+    body = {"texts": [text, "Hà Nội"]}
+    if path == "/v1/segment":
+        body.update(confidence=confidence, sentences=sentences)
+    with httpx.Client(base_url=base_url, timeout=30) as c:
+        r = c.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+    assert r.status_code < 500, r.text
+    assert r.status_code == (422 if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text) else 200)

@@ -9,6 +9,7 @@ environment variables ``TIENG_MODEL``, ``TIENG_MAX_BODY``, ``TIENG_USER_DICT`` a
 from __future__ import annotations
 
 import os
+import re
 import threading
 from importlib import resources
 from typing import Any
@@ -36,6 +37,9 @@ DEFAULT_MAX_BODY = 1 << 20  # bytes
 _CONCURRENT = 2
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 # ------------------------------------------------------------------ schema
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -47,6 +51,15 @@ class _Input(BaseModel):
     def _one_of(self) -> _Input:
         if (self.text is None) == (self.texts is None):
             raise ValueError("give exactly one of 'text' and 'texts'")
+        for i, text in enumerate(self.all_texts()):
+            bad = _SURROGATE.search(text)
+            if bad:
+                where = "text" if self.text is not None else f"texts[{i}]"
+                raise ValueError(
+                    f"{where} holds a lone surrogate (\\u{ord(bad.group()):04x} at offset "
+                    f"{bad.start()}), half of a UTF-16 pair, which is not a character: send "
+                    "valid Unicode"
+                )
         return self
 
     def all_texts(self) -> list[str]:
