@@ -359,3 +359,22 @@ def test_info_is_a_readable_summary_and_json_on_request(capsys):
     assert "format version 1" in out and "syllable classes" in out and "trained on" in out
     assert main(["info", "--json", "--model", "vlsp2013-unaccented"]) == 0
     assert json.loads(capsys.readouterr().out)["features"]["key_version"] == 3
+
+
+@pytest.mark.parametrize(
+    "command", ["info", "evaluate G G", "tokenize G", "normalize G", "segment G"]
+)
+def test_closed_or_full_standard_output_is_a_clear_error(tmp_path, command):
+    gold = tmp_path / "g.txt"
+    gold.write_text("Hà_Nội đẹp .\n", encoding="utf-8")
+    args = command.replace("G", str(gold))
+    for redirect in (">&-", "> /dev/full"):
+        r = subprocess.run(
+            ["bash", "-c", f"{sys.executable} -m tieng {args} {redirect}"],
+            capture_output=True,
+            timeout=60,
+        )
+        err = r.stderr.decode()
+        assert r.returncode == 2, err
+        assert err.startswith("tieng: error:") and "Traceback" not in err
+        assert ("closed" in err) if redirect == ">&-" else ("No space left" in err)

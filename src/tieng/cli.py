@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import lzma
@@ -907,6 +908,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _writes_stdout(args: argparse.Namespace) -> bool:
+    """Whether the command writes its results to standard output."""
+    if args.command in ("info", "evaluate"):
+        return True
+    if args.command in ("segment", "tokenize", "normalize"):
+        return args.output in (None, "-")
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -915,7 +925,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     keep_freed_memory()  # the CLI owns its process (and its workers, which inherit this)
     try:
-        return args.func(args)
+        if sys.stdout is None and _writes_stdout(args):
+            where = "; give -o FILE" if args.command not in ("info", "evaluate") else ""
+            raise InputError(f"standard output is closed, and the results go there{where}")
+        code = args.func(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full disk is found here, not at exit
+        return code
     except (InputError, ModelError) as e:
         print(f"tieng: error: {e}", file=sys.stderr)
         return 2
@@ -926,6 +942,12 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 0
+    except OSError as e:
+        # Standard output (or a file) that cannot be written: a full disk, say.
+        print(f"tieng: error: cannot write the output ({e.strerror or e})", file=sys.stderr)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout = open(os.devnull, "w")  # nothing more to flush at exit
+        return 2
     except KeyboardInterrupt:
         print("tieng: interrupted", file=sys.stderr)
         return 130
