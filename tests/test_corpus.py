@@ -745,3 +745,29 @@ def test_utf16_and_utf32_input_gets_one_clear_message(tmp_path, capsys, encoding
         [sys.executable, "-m", "tieng", "segment"], input=data, capture_output=True, timeout=60
     )
     assert r.returncode == 2 and r.stdout == b"" and b"iconv" in r.stderr
+
+
+@pytest.mark.parametrize("change", ["truncate", "replace"])
+def test_a_file_changed_during_a_one_process_run_is_an_error(tmp_path, monkeypatch, change):
+    src = tmp_path / "in.txt"
+    write(src, LINES * 300)
+    out = tmp_path / "out.txt"
+    monkeypatch.setattr(corpus, "CHUNK_BYTES", 1024)
+    seen = []
+
+    def on_progress(res):
+        if not seen:  # after the first chunk: cut the file short, or put another in its place
+            if change == "truncate":
+                os.truncate(src, src.stat().st_size // 2)
+            else:
+                other = tmp_path / "other.txt"
+                write(other, LINES * 300)
+                os.replace(other, src)
+        seen.append(res)
+
+    options = corpus.Options()
+    with pytest.raises(corpus.CorpusError, match="changed while it was being read"):
+        corpus.run([(str(src), None)], tieng.Segmenter(), options, output=str(out), jobs=1,
+                   on_progress=on_progress)  # fmt: skip
+    assert len(seen) >= 1 and not out.exists()
+    assert not list(tmp_path.glob(".*partial*"))

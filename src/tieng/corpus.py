@@ -511,6 +511,20 @@ def stdin_reader() -> _PipeReader:
     return _stdin_reader[1]
 
 
+def _stamp(f: BinaryIO, path: str | None = None) -> tuple[int, int, int] | None:
+    """(size, modification time, inode) of a plain, uncompressed file being read, else None;
+    with ``path``, of the file the path names now (it may have been replaced)."""
+    if type(f) is not io.BufferedReader:
+        return None
+    try:
+        st = os.stat(path) if path is not None else os.fstat(f.fileno())
+    except OSError:
+        return (-1, -1, -1)  # gone: differs from any real stamp
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 def _is_regular_file(stream: Any) -> bool:
     """Whether ``stream`` reads a file on disk (not a pipe, terminal or socket)."""
     try:
@@ -783,6 +797,9 @@ def run(
                         line_no += chunk.count(b"\n")
                         done += len(chunk)
                     continue
+                # A plain file must end as it began: one cut short or replaced while it was
+                # read would otherwise give a short output under the final name.
+                before = _stamp(f) if path != "-" else None
                 pending = None
                 while chunk := f.read(CHUNK_BYTES):
                     if not chunk.endswith(b"\n"):
@@ -792,6 +809,10 @@ def run(
                         line_no += pending.count(b"\n")
                         done += len(pending)
                     pending = chunk
+                if before is not None and (
+                    _stamp(f, path) != before or done + len(pending or b"") != before[0]
+                ):
+                    raise CorpusError(f"{label}: the file changed while it was being read")
                 yield task(i, label, line_no, done, pending or b"", True, reread)
             except (OSError, EOFError, lzma.LZMAError) as e:
                 raise CorpusError(f"{label}: cannot read ({e})") from None
