@@ -210,3 +210,10 @@ def test_glued_forms_segment_like_spaced_forms():
     seg = tieng.Segmenter()
     for glued, spaced in GLUED_AND_SPACED:
         assert seg.segment_text(glued) == seg.segment_text(spaced)
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_links_stop_at_invisible_characters(invisible):
+    for link in ("www.x.vn", "https://a.vn/x", "vnexpress.net/tin"):
+        text = f"xem {link}{invisible}nhé"
+        assert texts(text) == ["xem", link, "nhé"]

@@ -81,7 +81,7 @@ _FILE_ENDINGS = (
 _NAME_PART = rf"[^\W_][\w{_M}-]{{0,63}}"  # bounded, like every repeat below
 _BARE_LINK = (
     rf"(?<![\w.@/-])(?:{_NAME_PART}\.){{1,8}}(?:(?:{_DOMAIN_ENDINGS})(?![\w{_M}-])"
-    r"(?:/[^\s<>\"“”]*[^\s<>\"“”.,;:!?)\]}'’])?"
+    rf"(?:/[^\s<>\"“”{_INVISIBLE}]*[^\s<>\"“”.,;:!?)\]}}'’{_INVISIBLE}])?"
     rf"|(?:{_FILE_ENDINGS})(?![\w{_M}-]))"
 )
 _LINK_RE = re.compile(rf"(?:https?://|ftp://|www\.)\S|{_BARE_LINK}$")
@@ -111,7 +111,7 @@ _PATTERN = "|".join(
         # Fast path for the common case: a run of letters that nothing else continues.
         rf"[^\W\d_]+(?![\w.@'’{_M}-]|:/)",
         # URLs, minus trailing punctuation that belongs to the sentence.
-        r"(?:https?://|ftp://|www\.)[^\s<>\"“”]*[^\s<>\"“”.,;:!?)\]}'’]",
+        rf"(?:https?://|ftp://|www\.)[^\s<>\"“”{_INVISIBLE}]*[^\s<>\"“”.,;:!?)\]}}'’{_INVISIBLE}]",
         # E-mail: the local part is at most 64 characters, which also keeps the cost linear
         # on long runs of letters and dots with no "@".
         r"[^\W_][\w.+-]{0,63}@[^\W_][\w-]*(?:\.[\w-]+)+",
