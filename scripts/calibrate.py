@@ -10,6 +10,7 @@ one ``tune_treebank_weight.py --weight 20 --save held_out.tieng`` writes; ``word
 metadata of TARGET (the bundled model, trained the same way on all the data).
 
 Usage: python scripts/calibrate.py HELD_OUT.tieng [--write TARGET.tieng] [--data DIR]
+                                  [--bias-shift X]
 Prints reliability tables (gaps and words, per confidence bin) before and after.
 """
 
@@ -126,9 +127,17 @@ def main() -> int:
     p.add_argument("held_out", type=Path, help="a model trained without the dev split")
     p.add_argument("--write", type=Path, help="model file to store the calibration in")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument(
+        "--bias-shift",
+        type=float,
+        default=0.0,
+        help="add this to the held-out model's bias first, as build_model.py does to the "
+        "bundled model (default 0)",
+    )
     args = p.parse_args()
     dev = dev_split(args.data)
     model = Model.load(args.held_out)
+    model.bias += args.bias_shift
     model.metadata.pop("calibration", None)
     scores, gold = gap_scores(model, dev)
     print(f"{len(dev)} dev sentences, {len(scores)} decided gaps")
