@@ -251,3 +251,14 @@ def test_no_string_makes_a_server_error(base_url, text, path, confidence, senten
         r = c.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
     assert r.status_code < 500, r.text
     assert r.status_code == (422 if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text) else 200)
+
+
+def test_text_only_gives_the_underscore_text_alone(client):
+    texts = ["Tôi yêu Việt Nam", "Trời mưa. Học sinh nghỉ học."]
+    r = client.post("/v1/segment", json={"texts": texts, "text_only": True})
+    assert r.status_code == 200
+    assert r.json() == {"results": [{"text": tieng.segment_text(t)} for t in texts]}
+    r = client.post("/v1/segment", json={"texts": texts, "text_only": True, "sentences": True})
+    assert [x["text"] for x in r.json()["results"]][1] == "Trời mưa .\nHọc_sinh nghỉ học ."
+    r = client.post("/v1/segment", json={"text": "a", "text_only": True, "confidence": True})
+    assert r.status_code == 422 and "text_only" in r.json()["error"]
