@@ -14,9 +14,10 @@ import threading
 from importlib import resources
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, ORJSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
@@ -293,7 +294,7 @@ def create_app(
                     "vlsp2013-unaccented)."
                 )
 
-    def _segment(req: SegmentRequest) -> ORJSONResponse:
+    def _segment(req: SegmentRequest) -> Response:
         texts = req.all_texts()
         out: list[dict[str, Any]] = []
         spans = _scored if req.confidence else _spans
@@ -319,7 +320,7 @@ def create_app(
         _hints(texts, out)
         # Built to the schema here and encoded by orjson: FastAPI's validation and encoding
         # of a large batch would take longer than segmenting it.
-        return ORJSONResponse({"results": out})
+        return Response(orjson.dumps({"results": out}), media_type="application/json")
 
     @app.post(
         "/v1/segment",
@@ -327,7 +328,7 @@ def create_app(
         response_model_exclude_unset=True,
         tags=["v1"],
     )
-    async def segment(req: SegmentRequest) -> ORJSONResponse:
+    async def segment(req: SegmentRequest) -> Response:
         """Words of each text, with offsets into it, and the underscore format."""
         return await run_in_threadpool(_bounded, _segment, req)
 
