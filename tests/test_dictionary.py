@@ -182,7 +182,9 @@ def test_cli_jsonl_confidence(tmp_path, capsys):
     assert rec["words"] == ["Hà Nội", "mưa", "to", "."]
     assert len(rec["confidence"]) == 4 and rec["confidence"][-1] == 1.0
     assert all(0.5 < c <= 1.0 for c in rec["confidence"])
-    assert main(["segment", str(src), "--confidence"]) == 2
+    txt = tmp_path / "in.txt"  # text in, text out: no place for confidences
+    txt.write_text("Hà Nội mưa to.\n", encoding="utf-8")
+    assert main(["segment", str(txt), "--confidence"]) == 2
     assert "--confidence" in capsys.readouterr().err
 
 

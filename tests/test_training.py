@@ -181,24 +181,28 @@ def test_class_templates_travel_with_the_model_and_score_the_same_both_ways(tiny
         Model(back.vocabulary, back.lexicon, back.weights, back.bias, back.spec)
     # A file whose header asks for classes but holds no class array is refused, clearly.
     plain = train([s.split() for s in tiny_corpus] * 2, hash_bits=12, max_iter=5)
-    with pytest.raises(ModelError, match="array 'classes'"):
+    with pytest.raises(ModelError, match="the features need .*'classes'"):
         Model.from_bytes(_with_features(plain.to_bytes(), classes=4))
     with pytest.raises(ModelError, match="classes do not fit"):
         Model.from_bytes(_with_features(model.to_bytes(), classes=2))
 
 
 def _with_features(data: bytes, **changes) -> bytes:
-    """A model file with its header's feature settings changed (the payload untouched)."""
+    """A model file with its header's feature settings changed (the payload untouched) and
+    its header checksum redone, as a crafted file would have it."""
     import json
     import struct
+    import zlib
 
     prefix = struct.Struct("<8sII")
     magic, version, hlen = prefix.unpack_from(data)
-    header = json.loads(data[prefix.size : prefix.size + hlen])
+    header = json.loads(data[prefix.size + 4 : prefix.size + 4 + hlen])
     header["features"].update(changes)
     hbytes = json.dumps(header).encode()
-    hbytes += b" " * ((-(prefix.size + len(hbytes))) % 64)
-    return prefix.pack(magic, version, len(hbytes)) + hbytes + data[prefix.size + hlen :]
+    hbytes += b" " * ((-(prefix.size + 4 + len(hbytes))) % 64)
+    head = prefix.pack(magic, version, len(hbytes))
+    crc = struct.pack("<I", zlib.crc32(hbytes, zlib.crc32(head)))
+    return head + crc + hbytes + data[prefix.size + 4 + hlen :]
 
 
 def _assert_fast_scores_match_reference(model):
