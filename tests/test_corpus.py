@@ -771,3 +771,16 @@ def test_a_file_changed_during_a_one_process_run_is_an_error(tmp_path, monkeypat
                    on_progress=on_progress)  # fmt: skip
     assert len(seen) >= 1 and not out.exists()
     assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_an_output_ending_with_a_slash_is_not_written_as_a_file(tmp_path, capsys):
+    src = tmp_path / "in.txt"
+    write(src, LINES)
+    assert main(["segment", str(src), "-o", str(tmp_path / "out.d") + "/", "-q"]) == 2
+    assert "ends with '/'" in capsys.readouterr().err
+    assert not (tmp_path / "out.d").exists()
+    folder = tmp_path / "c"
+    folder.mkdir()
+    write(folder / "a.txt", LINES)  # a directory input: the slash is right
+    assert main(["segment", str(folder), "-o", str(tmp_path / "o") + "/", "-q"]) == 0
+    assert (tmp_path / "o" / "a.txt").is_file()

@@ -181,7 +181,7 @@ def test_class_templates_travel_with_the_model_and_score_the_same_both_ways(tiny
         Model(back.vocabulary, back.lexicon, back.weights, back.bias, back.spec)
     # A file whose header asks for classes but holds no class array is refused, clearly.
     plain = train([s.split() for s in tiny_corpus] * 2, hash_bits=12, max_iter=5)
-    with pytest.raises(ModelError, match="the features need .*'classes'"):
+    with pytest.raises(ModelError, match=r"the features need .*'classes'"):
         Model.from_bytes(_with_features(plain.to_bytes(), classes=4))
     with pytest.raises(ModelError, match="classes do not fit"):
         Model.from_bytes(_with_features(model.to_bytes(), classes=2))

@@ -216,6 +216,11 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     names = args.files or ["-"]
     mirror = any(n != "-" and Path(n).is_dir() for n in names)
+    if not mirror and args.output and args.output.endswith(("/", os.sep)):
+        raise InputError(
+            f"{args.output}: ends with '/', a directory, but the output of file inputs is one "
+            "file; name the file (a directory output is for directory inputs)"
+        )
     if mirror and not args.output:
         raise InputError("a directory input needs -o/--output DIR to mirror it into")
     if mirror and Path(args.output).is_file():
