@@ -63,6 +63,9 @@ def main() -> int:
     )
     p.add_argument("--save", type=Path, help="also save the model here")
     p.add_argument(
+        "--list-version", type=int, default=2, help="word-list templates version (default 2)"
+    )
+    p.add_argument(
         "--lexicon",
         type=Path,
         action="append",
@@ -103,6 +106,7 @@ def main() -> int:
         min_count=args.min_count,
         key_version=UNACCENTED if args.unaccented else KEY_VERSION,
         lists={f.stem: read_word_list(f) for f in args.lexicon} or None,
+        list_version=args.list_version,
         progress=say,
     )
     if args.save:

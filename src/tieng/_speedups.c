@@ -55,11 +55,11 @@ enum {
     SRC_START_LEN = 34,
     SRC_BIGRAM = 35,
     SRC_ANY_LONGER = 36,
-    SRC_LIST = 37,     /* + list * 6: mask, longer, end, start, overlap, agreement */
-    N_SOURCES = 37 + 6 * 8
+    SRC_LIST = 37,     /* + list * 7: mask, longer, end, start, overlap, agreement, said */
+    N_SOURCES = 37 + 7 * 8
 };
 #define MAX_LISTS 8
-#define LIST_SOURCES 6
+#define LIST_SOURCES 7
 
 #define MAX_TEMPLATES 128
 #define MAX_COMPONENTS 8
@@ -466,6 +466,8 @@ score_gaps(PyObject *self, PyObject *args)
                 lv[5] = ((uint64_t)((l_mask | l_longer) != 0) << 3) |
                         ((uint64_t)((mask | longer) != 0) << 2) | (LKNOWN(2, g) << 1) |
                         KNOWN(2, g);
+                /* what the list says of the gap: covers it, a two-syllable entry over it */
+                lv[6] = ((uint64_t)((l_mask | l_longer) != 0) << 1) | LKNOWN(2, g);
 #undef LKNOWN
             }
 

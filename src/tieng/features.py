@@ -123,6 +123,10 @@ CLASS_TEMPLATES: tuple[tuple[str, tuple[int, ...]], ...] = (
 # overlap pattern of two-syllable entries with the shapes, and the agreement with the
 # training lexicon with the shapes.
 LIST_TEMPLATES = 5
+# Word-list templates of version 2 (FeatureSpec(list_version=2)): two more a list, whether it
+# covers the gap (and with a two-syllable entry) paired with the syllable on each side, so
+# the model learns which syllables a list's entries join wrongly (function words, say).
+LIST_TEMPLATES_V2 = 2
 MAX_LISTS = 8
 LEX_BITS_MAX = 5  # spans of 2..LEX_BITS_MAX syllables get one feature per position
 TEMPLATE_COUNT = (  # with the default n-grams
@@ -146,6 +150,7 @@ class FeatureSpec:
         affixes: bool = False,
         classes: int = 0,
         lists: tuple[str, ...] = (),
+        list_version: int = 1,
     ) -> None:
         if not 10 <= hash_bits <= 30:
             raise ValueError("hash_bits must be between 10 and 30")
@@ -172,6 +177,9 @@ class FeatureSpec:
         self.affixes = bool(affixes)
         self.classes = int(classes)  # 0: no class templates
         self.lists = lists  # names of the outside word lists, one template group each
+        if list_version not in (1, 2):
+            raise ValueError(f"word-list templates version {list_version} is unknown (1, 2)")
+        self.list_version = int(list_version)
 
     @property
     def size(self) -> int:
@@ -180,7 +188,8 @@ class FeatureSpec:
     @property
     def template_count(self) -> int:
         extra = 2 * self.affixes + len(CLASS_TEMPLATES) * (self.classes > 0)
-        extra += LIST_TEMPLATES * len(self.lists)
+        per_list = LIST_TEMPLATES + LIST_TEMPLATES_V2 * (self.list_version >= 2)
+        extra += per_list * len(self.lists)
         return TEMPLATE_COUNT - len(NGRAMS) + len(self.ngrams) + extra
 
     def to_dict(self) -> dict:
@@ -195,6 +204,8 @@ class FeatureSpec:
             d["classes"] = self.classes
         if self.lists:
             d["lists"] = list(self.lists)
+            if self.list_version != 1:
+                d["list_version"] = self.list_version
         return d
 
     @classmethod
@@ -208,6 +219,7 @@ class FeatureSpec:
             bool(d.get("affixes", False)),
             int(d.get("classes", 0)),
             tuple(d.get("lists", ())),
+            int(d.get("list_version", 1)),
         )
 
 
@@ -471,6 +483,10 @@ def template_values(
             out.append(((l_end, l_start), (ends, ends)))
             out.append(((overlap, swin[0], swin[1]), (8, Shape.COUNT, Shape.COUNT)))
             out.append(((agree, packed2), (16, Shape.COUNT * Shape.COUNT)))
+            if spec.list_version >= 2:
+                said = agree >> np.uint64(2) & np.uint64(2) | agree >> np.uint64(1) & np.uint64(1)
+                out.append(((said, win[0]), (4, vocab_size)))
+                out.append(((said, win[1]), (4, vocab_size)))
     assert len(out) == spec.template_count
     return out
 
@@ -541,7 +557,8 @@ _SRC_ID, _SRC_SHAPE, _SRC_CLASS = 2, 8, 14  # + offset
 _SRC_PACKED = {(0, 1): 18, (-1, 0, 1, 2): 19, (-2, -1, 0, 1, 2, 3): 20}
 _SRC_LEXBIT = 21  # + rank: the 10 bits of known words of 2..5 syllables over the gap
 _SRC_LONGER, _SRC_MASK, _SRC_END, _SRC_START, _SRC_BIGRAM, _SRC_ANY = 31, 32, 33, 34, 35, 36
-_SRC_LIST, _LIST_SOURCES = 37, 6  # + list * 6: mask, longer, end, start, overlap, agreement
+_SRC_LIST, _LIST_SOURCES = 37, 7  # + list * 7: mask, longer, end, start, overlap, agreement,
+# and the agreement's two bits of the list (covers the gap, a two-syllable entry over it)
 
 
 def template_sources(spec: FeatureSpec) -> list[tuple[int, ...]]:
@@ -564,6 +581,8 @@ def template_sources(spec: FeatureSpec) -> list[tuple[int, ...]]:
         base = _SRC_LIST + e * _LIST_SOURCES
         out += [(base,), (base + 1,), (base + 2, base + 3)]
         out += [(base + 4, _SRC_SHAPE, _SRC_SHAPE + 1), (base + 5, _SRC_PACKED[(0, 1)])]
+        if spec.list_version >= 2:
+            out += [(base + 6, _SRC_ID), (base + 6, _SRC_ID + 1)]
     return out
 
 

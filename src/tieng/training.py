@@ -319,6 +319,7 @@ def train(
     affixes: bool = True,
     classes: int = 0,
     lists: Mapping[str, Sequence[Sequence[str]]] | None = None,
+    list_version: int = 2,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
@@ -338,6 +339,7 @@ def train(
     :func:`read_word_list`): each list gets a feature group of its own (see
     :mod:`tieng.features`), and its entries of 2 to ``max_word`` syllables that the
     vocabulary can spell go into the model.  The lists are the same in every fold.
+    ``list_version`` picks the word-list templates (see :data:`tieng.features.LIST_TEMPLATES_V2`).
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -352,6 +354,7 @@ def train(
         affixes,
         classes,
         tuple(lists or ()),
+        list_version,
     )
     vocab = _vocabulary(sentences, min_count, key_version)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
