@@ -55,7 +55,9 @@ LISTS = {
 # folds with the held-out models of this recipe (docs/REPORT.md, "Decision threshold"): the
 # model splits a little more than the treebank does, and +0.3 was the best of -0.6..+0.6 in
 # steps of 0.1, better than 0 on each of the four folds.
-BIAS_SHIFT = 0.3
+BIAS_SHIFT = {False: 0.3, True: 0.0}  # the unaccented model's dev fold prefers none
+# Word-list templates (tieng train --list-version), as chosen on the dev folds.
+LIST_VERSION = {False: 2, True: 1}
 DESCRIPTIONS = {
     False: "Vietnamese word segmentation, VLSP 2013 convention",
     True: "Vietnamese word segmentation, VLSP 2013 convention, for text with or without diacritics",
@@ -113,13 +115,14 @@ def main() -> int:
         view = ["--unaccented"] if args.unaccented else []
         lexicons = [x for f in lists for x in ("--lexicon", str(f))]
         command = ["train", *map(str, files), "-o", str(args.output), *SETTINGS]
-        code = tieng_main([*command, *weights, *view, *lexicons])
+        lists = [*lexicons, "--list-version", str(LIST_VERSION[args.unaccented])]
+        code = tieng_main([*command, *weights, *view, *lists])
     if code:
         return code
     # Say in the model what it is and where its word lists come from (tieng info shows it).
     model = Model.load(args.output)
-    model.bias += BIAS_SHIFT
-    model.metadata["training"]["bias_shift"] = BIAS_SHIFT
+    model.bias += BIAS_SHIFT[args.unaccented]
+    model.metadata["training"]["bias_shift"] = BIAS_SHIFT[args.unaccented]
     model.metadata["description"] = DESCRIPTIONS[args.unaccented]
     model.metadata["data"] = (
         "VLSP 2013 word segmentation and POS training sets (research use; see the model "

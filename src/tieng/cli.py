@@ -511,6 +511,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         domains=domains if args.domains else None,
         target_domain=args.target_domain,
         lists=word_lists or None,
+        list_version=args.list_version,
         metadata={
             "corpus": [Path(p).name for p in args.corpus],
             **({"corpus_weights": file_weights} if args.weights else {}),
@@ -884,6 +885,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="an outside word list (one entry a line, syllables separated by spaces), given to "
         "the model as a feature group of its own, so it learns how far to trust the list; "
         "its entries go into the model file; repeatable, up to 8",
+    )
+    sp.add_argument(
+        "--list-version",
+        type=int,
+        choices=[1, 2],
+        default=2,
+        help="word-list templates: 2 adds each list's say paired with the syllables around "
+        "the gap (default: 2)",
     )
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train)
