@@ -264,3 +264,17 @@ def test_text_only_gives_the_underscore_text_alone(client):
     assert [x["text"] for x in r.json()["results"]][1] == "Trời mưa .\nHọc_sinh nghỉ học ."
     r = client.post("/v1/segment", json={"text": "a", "text_only": True, "confidence": True})
     assert r.status_code == 422 and "text_only" in r.json()["error"]
+
+
+def test_a_request_may_pick_a_bundled_model_and_add_words(client):
+    r = client.post("/v1/segment", json={"text": "Toi yeu Ha Noi", "model": "vlsp2013-unaccented"})
+    (res,) = r.json()["results"]
+    assert res["text"] == "Toi yeu Ha_Noi" and "hint" not in res
+    r = client.post("/v1/segment", json={"text": "Toi yeu Ha Noi"})
+    assert '"model": "vlsp2013-unaccented"' in r.json()["results"][0]["hint"]
+    r = client.post("/v1/segment", json={"text": "Đây là hoán dụ", "words": ["hoán dụ"]})
+    assert r.json()["results"][0]["text"] == "Đây là hoán_dụ"
+    r = client.post("/v1/segment", json={"text": "x", "model": "nope"})
+    assert r.status_code == 422 and "not served here" in r.json()["error"]
+    r = client.post("/v1/segment", json={"text": "Tôi ăn", "words": ["", "  "]})  # blank: none
+    assert r.status_code == 200 and r.json()["results"][0]["text"] == "Tôi ăn"

@@ -10,7 +10,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tieng.server import create_app
 
@@ -154,3 +154,16 @@ def test_unsure_words_are_marked_with_their_confidence(browser, page_url):
     unsure = browser.find_elements(By.CSS_SELECTOR, "#words li.unsure")
     scores = [float(c.get_attribute("title").rsplit(" ", 1)[1]) for c in chips]
     assert len(unsure) == sum(x < 0.8 for x in scores) >= 1
+
+
+def test_the_model_choice_and_words_to_join(browser, page_url):
+    browser.get(page_url)
+    wait = WebDriverWait(browser, 20)
+    Select(browser.find_element(By.ID, "model")).select_by_value("vlsp2013-unaccented")
+    _segment(browser, "Toi yeu Ha Noi")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "Ha_Noi"))
+    Select(browser.find_element(By.ID, "model")).select_by_value("")
+    words = browser.find_element(By.ID, "words-to-join")
+    words.send_keys("hoán dụ")
+    _segment(browser, "Đây là hoán dụ và ẩn dụ.")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "hoán_dụ"))

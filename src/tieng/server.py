@@ -25,9 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .dictionary import UserDictionary
+from .dictionary import DictionaryError, UserDictionary
 from .normalization import UNACCENTED, looks_unaccented
-from .segmentation import Segmenter
+from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
 
 __all__ = ["DEFAULT_MAX_BODY", "create_app"]
@@ -36,6 +36,10 @@ DEFAULT_MAX_BODY = 1 << 20  # bytes
 # Requests segmented at once by one worker.  The work is CPU-bound and holds the GIL, so more
 # threads add no speed, only memory (each running request holds its arrays and its results).
 _CONCURRENT = 2
+
+
+class _BadRequest(Exception):
+    """A request the schema admits but the service cannot serve (an unknown model, say)."""
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -82,6 +86,19 @@ class SegmentRequest(_Input):
         False,
         description="Give each result's `text` (the underscore format) alone, without "
         "`words` and offsets: several times faster for large batches.",
+    )
+    model: str | None = Field(
+        None,
+        description="A bundled model by name (`vlsp2013`, or `vlsp2013-unaccented` for text "
+        "typed without diacritics) when the service runs a bundled model; default: the "
+        "service's model.",
+        max_length=64,
+    )
+    words: list[str] | None = Field(
+        None,
+        description="Words to join in these texts (a user dictionary for this request, on "
+        "top of the service's): each a word of several syllables, written with spaces.",
+        max_length=1000,
     )
 
     @model_validator(mode="after")
@@ -238,6 +255,40 @@ def create_app(
         else None
     )
     segmenter = Segmenter(model, dictionary=dictionary)  # once per worker; thread-safe
+    # The other bundled models, loaded on first request, when the service runs a bundled one.
+    bundled = model is None or model in BUNDLED_MODELS
+    others: dict[str, Segmenter] = {model or "vlsp2013": segmenter}
+    others_lock = threading.Lock()
+
+    def _segmenter_for(req: SegmentRequest) -> Segmenter:
+        seg = segmenter
+        if req.model is not None and req.model not in others:
+            if not bundled or req.model not in BUNDLED_MODELS:
+                names = ", ".join(others if not bundled else BUNDLED_MODELS)
+                raise _BadRequest(f"model {req.model!r} is not served here (models: {names})")
+            with others_lock:
+                if req.model not in others:
+                    others[req.model] = Segmenter(req.model, dictionary=dictionary)
+        if req.model is not None:
+            seg = others[req.model]
+        if req.words:
+            try:
+                extra = UserDictionary(
+                    req.words, ignore_diacritics=seg.model.spec.key_version >= UNACCENTED
+                )
+            except DictionaryError as e:
+                raise _BadRequest(f"words: {e}") from None
+            if seg.dictionary is not None:
+                d = seg.dictionary
+                extra = UserDictionary(
+                    (*d.words, *extra.words),
+                    d.never_join,
+                    d.known,
+                    ignore_diacritics=d.ignore_diacritics or extra.ignore_diacritics,
+                )
+            seg = seg.with_dictionary(extra)
+        return seg
+
     busy = threading.BoundedSemaphore(_CONCURRENT)
 
     def _bounded(work, req):
@@ -281,20 +332,23 @@ def create_app(
             "model": {"created": meta.get("created"), "training": meta.get("training")},
         }
 
-    reads_bare = segmenter.model.spec.key_version >= UNACCENTED
-
-    def _hints(texts: list[str], out: list[dict[str, Any]]) -> None:
-        if reads_bare:
+    def _hints(texts: list[str], out: list[dict[str, Any]], seg: Segmenter) -> None:
+        if seg.model.spec.key_version >= UNACCENTED:
             return
         for text, result in zip(texts, out):
             if looks_unaccented(text):
                 result["hint"] = (
                     "This text looks typed without diacritics, which this model needs; the "
-                    "model vlsp2013-unaccented reads it (tieng serve --model "
-                    "vlsp2013-unaccented)."
+                    "model vlsp2013-unaccented reads it"
+                    + (
+                        ' ("model": "vlsp2013-unaccented" in the request).'
+                        if bundled
+                        else " (tieng serve --model vlsp2013-unaccented)."
+                    )
                 )
 
     def _segment(req: SegmentRequest) -> Response:
+        segmenter = _segmenter_for(req)
         texts = req.all_texts()
         out: list[dict[str, Any]] = []
         spans = _scored if req.confidence else _spans
@@ -317,7 +371,7 @@ def create_app(
             results = pipe(texts)
             for res in results:
                 out.append({"text": res.text, "words": spans(res.words)})
-        _hints(texts, out)
+        _hints(texts, out, segmenter)
         # Built to the schema here and encoded by orjson: FastAPI's validation and encoding
         # of a large batch would take longer than segmenting it.
         return Response(orjson.dumps({"results": out}), media_type="application/json")
@@ -330,7 +384,10 @@ def create_app(
     )
     async def segment(req: SegmentRequest) -> Response:
         """Words of each text, with offsets into it, and the underscore format."""
-        return await run_in_threadpool(_bounded, _segment, req)
+        try:
+            return await run_in_threadpool(_bounded, _segment, req)
+        except _BadRequest as e:
+            return JSONResponse({"error": str(e)}, status_code=422)
 
     def _tokenize(req: TokenizeRequest) -> dict[str, Any]:
         return {"results": [{"tokens": _spans(tokenize(t))} for t in req.all_texts()]}
