@@ -278,3 +278,71 @@ def test_a_request_may_pick_a_bundled_model_and_add_words(client):
     assert r.status_code == 422 and "not served here" in r.json()["error"]
     r = client.post("/v1/segment", json={"text": "Tôi ăn", "words": ["", "  "]})  # blank: none
     assert r.status_code == 200 and r.json()["results"][0]["text"] == "Tôi ăn"
+
+
+@pytest.fixture(scope="module")
+def strict_url(serve):
+    """A service that takes one request at a time, waits 0.5 s for a turn and 1 s per part
+    of a body."""
+    return serve(create_app(in_flight=1, queue_wait=0.5, body_timeout=1.0))
+
+
+def _open_request(base_url: str, body: bytes, declared: int):
+    """A socket that has sent the headers of a POST and ``body``, but not all it declared."""
+    import socket
+    from urllib.parse import urlparse
+
+    u = urlparse(base_url)
+    sock = socket.create_connection((u.hostname, u.port), timeout=10)
+    head = (
+        f"POST /v1/segment HTTP/1.1\r\nHost: {u.hostname}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + body)
+    return sock
+
+
+def _status(sock) -> tuple[int, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return int(data.split(b" ", 2)[1]), data
+
+
+def test_a_body_that_stalls_gets_408(strict_url):
+    import time
+
+    sock = _open_request(strict_url, '{"text": "Hà'.encode(), 100)  # 12 of 100 bytes, then nothing
+    start = time.monotonic()
+    status, _ = _status(sock)
+    sock.close()
+    assert status == 408 and 0.9 < time.monotonic() - start < 5
+
+
+def test_requests_beyond_the_bound_wait_then_get_503(strict_url):
+    slow = _open_request(strict_url, '{"text": "Hà'.encode(), 100)  # holds the one turn for 1 s
+    try:
+        with httpx.Client(base_url=strict_url, timeout=30) as c:
+            r = c.post("/v1/segment", json={"text": "Hà Nội"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert "busy" in r.json()["error"]
+    finally:
+        slow.close()
+    # Once the stalled body has timed out the turn is free again.
+    import time
+
+    time.sleep(1.2)
+    with httpx.Client(base_url=strict_url, timeout=30) as c:
+        assert c.post("/v1/segment", json={"text": "Hà Nội"}).status_code == 200
+        assert c.get("/healthz").status_code == 200  # reads never queue
+
+
+def test_serve_has_the_bounds_as_options(capsys):
+    from tieng.cli import build_parser
+
+    args = build_parser().parse_args(["serve"])
+    assert (args.in_flight, args.queue_wait, args.body_timeout) == (4, 10.0, 10.0)
+    assert (args.max_connections, args.keep_alive) == (512, 5.0)

@@ -565,6 +565,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if value:
             os.environ[name] = str(Path(value).resolve())
     os.environ["TIENG_MAX_BODY"] = str(args.max_body)
+    os.environ["TIENG_IN_FLIGHT"] = str(args.in_flight)
+    os.environ["TIENG_QUEUE_WAIT"] = str(args.queue_wait)
+    os.environ["TIENG_BODY_TIMEOUT"] = str(args.body_timeout)
     uvicorn.run(
         "tieng.server:create_app",
         factory=True,
@@ -573,6 +576,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         access_log=not args.no_access_log,
+        limit_concurrency=args.max_connections,
+        timeout_keep_alive=args.keep_alive,
     )
     return 0
 
@@ -902,6 +907,41 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     sp.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    sp.add_argument(
+        "--in-flight",
+        type=int,
+        default=4,
+        metavar="N",
+        help="requests a worker reads, segments and answers at once; the memory bound (default 4)",
+    )
+    sp.add_argument(
+        "--queue-wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a request beyond --in-flight waits before a 503 (default 10)",
+    )
+    sp.add_argument(
+        "--body-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="each part of a request body must arrive within this, else 408 (default 10)",
+    )
+    sp.add_argument(
+        "--max-connections",
+        type=int,
+        default=512,
+        metavar="N",
+        help="open connections a worker keeps; beyond them, 503 (default 512)",
+    )
+    sp.add_argument(
+        "--keep-alive",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="an idle keep-alive connection is closed after this (default 5)",
+    )
     sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     dictionary_args(sp)
     sp.add_argument(

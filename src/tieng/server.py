@@ -8,6 +8,7 @@ environment variables ``TIENG_MODEL``, ``TIENG_MAX_BODY``, ``TIENG_USER_DICT`` a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import threading
@@ -30,9 +31,18 @@ from .normalization import UNACCENTED, looks_unaccented
 from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
 
-__all__ = ["DEFAULT_MAX_BODY", "create_app"]
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_IN_FLIGHT",
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_QUEUE_WAIT",
+    "create_app",
+]
 
 DEFAULT_MAX_BODY = 1 << 20  # bytes
+DEFAULT_IN_FLIGHT = 4  # requests being read, segmented or answered at once, per worker
+DEFAULT_QUEUE_WAIT = 10.0  # seconds a request may wait for a turn before a 503
+DEFAULT_BODY_TIMEOUT = 10.0  # seconds for each part of a request body to arrive
 # Requests segmented at once by one worker.  The work is CPU-bound and holds the GIL, so more
 # threads add no speed, only memory (each running request holds its arrays and its results).
 _CONCURRENT = 2
@@ -162,17 +172,50 @@ class Error(BaseModel):
 
 
 # ------------------------------------------------------------------ body limit
-class _BodyLimit:
-    """Answer 413 to a request whose body is larger than ``limit`` bytes, declared or sent."""
+class _Admission:
+    """Bounds on what the service holds: at most ``in_flight`` requests at once (from the
+    first byte of the body to the last of the answer), the others waiting up to
+    ``queue_wait`` seconds for a turn, then 503 with Retry-After; a body of at most ``limit``
+    bytes (413), each part of it arriving within ``body_timeout`` seconds (408).  When the
+    last request in flight is done, freed memory goes back to the system."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        in_flight: int = DEFAULT_IN_FLIGHT,
+        queue_wait: float = DEFAULT_QUEUE_WAIT,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.in_flight = in_flight
+        self.queue_wait = queue_wait
+        self.body_timeout = body_timeout
+        self._turns: asyncio.Semaphore | None = None  # made in the event loop's thread
+        self._busy = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.in_flight)
+        try:
+            await asyncio.wait_for(self._turns.acquire(), self.queue_wait)
+        except asyncio.TimeoutError:
+            await _error(send, 503, "the service is busy; try again", {"Retry-After": "1"})
+            return
+        self._busy += 1
+        try:
+            await self._admitted(scope, receive, send)
+        finally:
+            self._busy -= 1
+            self._turns.release()
+            if self._busy == 0:
+                _give_back_memory()
+
+    async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -186,7 +229,11 @@ class _BodyLimit:
         chunks: list[bytes] = []
         seen = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except asyncio.TimeoutError:
+                await _error(send, 408, f"request body not received within {self.body_timeout:g} s")
+                return
             if message["type"] != "http.request":
                 return  # the client went away
             body = message.get("body", b"")
@@ -209,10 +256,31 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
-        body = JSONResponse(
-            {"error": f"request body larger than {self.limit} bytes"}, status_code=413
-        )
-        await body({"type": "http"}, _nothing, send)
+        await _error(send, 413, f"request body larger than {self.limit} bytes")
+
+
+async def _error(send: Send, status: int, message: str, headers: dict | None = None) -> None:
+    response = JSONResponse({"error": message}, status_code=status, headers=headers)
+    await response({"type": "http"}, _nothing, send)
+
+
+def _give_back_memory() -> None:
+    """Return freed heap memory to the system (glibc's malloc_trim), so the service's memory
+    goes back near its idle level after a burst of large requests."""
+    global _libc
+    if _libc is None:
+        try:
+            import ctypes
+
+            _libc = ctypes.CDLL(None)
+            _libc.malloc_trim  # noqa: B018  (glibc only)
+        except (OSError, AttributeError):
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)
+
+
+_libc: Any = None
 
 
 async def _nothing() -> Message:  # pragma: no cover - never called for a plain response
@@ -237,15 +305,27 @@ def create_app(
     user_dict: str | None = None,
     never_join: str | None = None,
     known_words: str | None = None,
+    *,
+    in_flight: int | None = None,
+    queue_wait: float | None = None,
+    body_timeout: float | None = None,
 ) -> FastAPI:
     """The ASGI application; ``model`` is a model file or the name of a bundled model
     (default: the bundled ``vlsp2013``), and
     ``user_dict`` / ``never_join`` / ``known_words`` are user dictionary files (see
-    :class:`tieng.UserDictionary`).
+    :class:`tieng.UserDictionary`).  ``in_flight``, ``queue_wait`` and ``body_timeout``
+    bound the work and memory a worker takes on (see :data:`DEFAULT_IN_FLIGHT` and the
+    others); ``tieng serve`` passes its options through the environment.
     """
     model = model if model is not None else os.environ.get("TIENG_MODEL") or None
     if max_body is None:
         max_body = int(os.environ.get("TIENG_MAX_BODY", DEFAULT_MAX_BODY))
+    if in_flight is None:
+        in_flight = int(os.environ.get("TIENG_IN_FLIGHT", DEFAULT_IN_FLIGHT))
+    if queue_wait is None:
+        queue_wait = float(os.environ.get("TIENG_QUEUE_WAIT", DEFAULT_QUEUE_WAIT))
+    if body_timeout is None:
+        body_timeout = float(os.environ.get("TIENG_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT))
     user_dict = user_dict or os.environ.get("TIENG_USER_DICT") or None
     never_join = never_join or os.environ.get("TIENG_NEVER_JOIN") or None
     known_words = known_words or os.environ.get("TIENG_KNOWN_WORDS") or None
@@ -403,5 +483,11 @@ def create_app(
     async def index() -> str:
         return page
 
-    app.add_middleware(_BodyLimit, limit=max_body)
+    app.add_middleware(
+        _Admission,
+        limit=max_body,
+        in_flight=in_flight,
+        queue_wait=queue_wait,
+        body_timeout=body_timeout,
+    )
     return app
