@@ -142,19 +142,48 @@ mark_known(const int64_t *ids, Py_ssize_t n, const hashset_t *words, Py_ssize_t 
     }
 }
 
-/* known[] at g-15 .. g+1 (all the positions the lexicon values of gap g read) into kw. */
-static inline void
-known_window(const uint32_t *known, Py_ssize_t n, Py_ssize_t g, uint32_t kw[17])
+/* What the words of a lexicon (or a word list) say of each gap, gathered in one pass over
+ * the words found (known[s] bit L: a word of L tokens starts at s), as features._span_values
+ * computes them for a gap g:
+ *   mask:   bit 9 - k for the k-th (length 2..5, rank r) pair, in that order, when a word of
+ *           that length starting at g - r covers the gap;
+ *   longer: bit max_word - L when a word of length L > 5 covers the gap;
+ *   end:    the length of the longest word ending at token g (0: none);
+ *   start:  the length of the longest word starting at token g (0: none).
+ * numpy's reads before the array's start (a negative index wraps to its end) never find a
+ * word: a word there would run past the end, so no wrap is needed here. */
+typedef struct {
+    uint16_t mask;
+    uint16_t longer;
+    uint8_t end;
+    uint8_t start;
+} span_t;
+
+static const int RANK_BASE[LEX_BITS_MAX + 1] = {0, 0, 0, 1, 3, 6};
+
+static void
+summarize_spans(const uint32_t *known, Py_ssize_t n, int max_word, span_t *out)
 {
-    if (g >= 15) {
-        memcpy(kw, known + g - 15, 17 * sizeof(uint32_t));
-        return;
-    }
-    for (int j = 0; j < 17; j++) {
-        Py_ssize_t at = g - 15 + j;
-        if (at < 0) /* numpy reads a negative index from the end */
-            at += n;
-        kw[j] = at < 0 ? 0 : known[at];
+    for (Py_ssize_t s = 0; s < n; s++) {
+        const uint32_t bits = known[s];
+        if (bits == 0)
+            continue;
+        for (int len = 2; len <= max_word; len++) {
+            if (!((bits >> len) & 1u))
+                continue;
+            out[s].start = (uint8_t)len;
+            span_t *last = &out[s + len - 1];
+            if (last->end < len)
+                last->end = (uint8_t)len;
+            if (len <= LEX_BITS_MAX) {
+                for (int r = 0; r < len - 1; r++)
+                    out[s + r].mask |= (uint16_t)(1u << (9 - (RANK_BASE[len] + r)));
+            }
+            else {
+                for (int r = 0; r < len - 1; r++)
+                    out[s + r].longer |= (uint16_t)(1u << (max_word - len));
+            }
+        }
     }
 }
 
@@ -219,6 +248,7 @@ score_gaps(PyObject *self, PyObject *args)
     int n_tables = 0;
     template_t tpl[MAX_TEMPLATES];
     uint32_t *known = NULL;
+    span_t *spans = NULL, *lspans = NULL;
     PyObject *result = NULL;
     PyObject *seq = NULL;
     int have_cls = o_pcls != Py_None;
@@ -365,9 +395,15 @@ score_gaps(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
+    spans = (span_t *)PyMem_Calloc(n > 0 ? n : 1, sizeof(span_t));
+    if (spans == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     if (n_lists > 0) {
         lknown = (uint32_t *)PyMem_Calloc((size_t)n_lists * (n > 0 ? n : 1), sizeof(uint32_t));
-        if (lknown == NULL) {
+        lspans = (span_t *)PyMem_Calloc((size_t)n_lists * (n > 0 ? n : 1), sizeof(span_t));
+        if (lknown == NULL || lspans == NULL) {
             PyErr_NoMemory();
             goto done;
         }
@@ -375,10 +411,13 @@ score_gaps(PyObject *self, PyObject *args)
     int bad_index = 0;
     Py_BEGIN_ALLOW_THREADS
     mark_known(ids, n, &words, words_size, &prefixes, max_word, known);
-    if (n_lists > 0)
+    summarize_spans(known, n, max_word, spans);
+    if (n_lists > 0) {
         mark_known_lists(ids, n, &l_words, (const uint8_t *)b_lvalues.buf, l_size, &l_prefixes,
                          max_word, lknown);
-#define KNOWN(len, i) ((kw[(i) - (g - 15)] >> (len)) & 1u)
+        for (int e = 0; e < n_lists; e++)
+            summarize_spans(lknown + (Py_ssize_t)e * n, n, max_word, lspans + (Py_ssize_t)e * n);
+    }
     /* Two passes a block of gaps: first every template's weight index (prefetching the
      * weight), then the sums, in template order.  The weights are fetched from a table too
      * big for the cache, so issuing all of a block's fetches before using any lets them
@@ -393,8 +432,6 @@ score_gaps(PyObject *self, PyObject *args)
         for (Py_ssize_t i = i0; i < i1; i++) {
             const Py_ssize_t g = (Py_ssize_t)where[i];
             int64_t *idx_of = slot[i - i0];
-            uint32_t kw[17];
-            known_window(known, n, g, kw);
             for (int o = -2; o <= 3; o++) {
                 v[SRC_ID + o + 2] = (uint64_t)ids[g + o];
                 v[SRC_SHAPE + o + 2] = (uint64_t)shapes[g + o];
@@ -408,67 +445,33 @@ score_gaps(PyObject *self, PyObject *args)
             for (int o = -2; o <= 3; o++)
                 p6 = p6 * SHAPE_COUNT + sh[o];
             v[SRC_PACKED6] = p6;
-            uint64_t mask = 0;
-            int k = SRC_LEXBIT;
-            for (int len = 2; len <= LEX_BITS_MAX; len++) {
-                for (int r = 0; r < len - 1; r++) {
-                    uint64_t bit = KNOWN(len, g - r);
-                    v[k++] = bit;
-                    mask = (mask << 1) | bit;
-                }
-            }
-            uint64_t longer = 0;
-            for (int len = LEX_BITS_MAX + 1; len <= max_word; len++) {
-                uint64_t cover = 0;
-                for (int r = 0; r < len - 1; r++)
-                    cover |= KNOWN(len, g - r);
-                longer = (longer << 1) | cover;
-            }
-            uint64_t end_len = 1, start_len = 1;
-            for (int len = 2; len <= max_word; len++) {
-                if (KNOWN(len, g - len + 1))
-                    end_len = (uint64_t)len;
-                if (KNOWN(len, g + 1))
-                    start_len = (uint64_t)len;
-            }
+            const span_t *sp = &spans[g];
+            const uint64_t mask = sp->mask, longer = sp->longer;
+            for (int k = 0; k < 10; k++)
+                v[SRC_LEXBIT + k] = (mask >> (9 - k)) & 1u;
             v[SRC_LONGER] = longer;
             v[SRC_MASK] = mask;
-            v[SRC_END_LEN] = end_len;
-            v[SRC_START_LEN] = start_len;
-            v[SRC_BIGRAM] = KNOWN(2, g);
+            v[SRC_END_LEN] = sp->end ? sp->end : 1;
+            v[SRC_START_LEN] = spans[g + 1].start ? spans[g + 1].start : 1;
+            const uint64_t bigram = (mask >> 9) & 1u;
+            v[SRC_BIGRAM] = bigram;
             v[SRC_ANY_LONGER] = longer > 0;
             for (int e = 0; e < n_lists; e++) {
                 uint64_t *lv = &v[SRC_LIST + LIST_SOURCES * e];
-                uint32_t mw[17];
-                known_window(lknown + (Py_ssize_t)e * n, n, g, mw);
-#define LKNOWN(len, i) ((mw[(i) - (g - 15)] >> (len)) & 1u)
-                uint64_t l_mask = 0, l_longer = 0, l_end = 1, l_start = 1;
-                for (int len = 2; len <= LEX_BITS_MAX; len++)
-                    for (int r = 0; r < len - 1; r++)
-                        l_mask = (l_mask << 1) | LKNOWN(len, g - r);
-                for (int len = LEX_BITS_MAX + 1; len <= max_word; len++) {
-                    uint64_t cover = 0;
-                    for (int r = 0; r < len - 1; r++)
-                        cover |= LKNOWN(len, g - r);
-                    l_longer = (l_longer << 1) | cover;
-                }
-                for (int len = 2; len <= max_word; len++) {
-                    if (LKNOWN(len, g - len + 1))
-                        l_end = (uint64_t)len;
-                    if (LKNOWN(len, g + 1))
-                        l_start = (uint64_t)len;
-                }
+                const span_t *ls = &lspans[(Py_ssize_t)e * n + g];
+                const uint64_t l_mask = ls->mask, l_longer = ls->longer;
+                const uint64_t l_bigram = (l_mask >> 9) & 1u;
+                const uint64_t l_cover = (l_mask | l_longer) != 0;
                 lv[0] = l_mask;
                 lv[1] = l_longer;
-                lv[2] = l_end;
-                lv[3] = l_start;
-                lv[4] = (LKNOWN(2, g - 1) << 2) | (LKNOWN(2, g) << 1) | LKNOWN(2, g + 1);
-                lv[5] = ((uint64_t)((l_mask | l_longer) != 0) << 3) |
-                        ((uint64_t)((mask | longer) != 0) << 2) | (LKNOWN(2, g) << 1) |
-                        KNOWN(2, g);
+                lv[2] = ls->end ? ls->end : 1;
+                lv[3] = ls[1].start ? ls[1].start : 1;
+                lv[4] = ((uint64_t)((ls[-1].mask >> 9) & 1u) << 2) | (l_bigram << 1) |
+                        ((ls[1].mask >> 9) & 1u);
+                lv[5] = (l_cover << 3) | ((uint64_t)((mask | longer) != 0) << 2) |
+                        (l_bigram << 1) | bigram;
                 /* what the list says of the gap: covers it, a two-syllable entry over it */
-                lv[6] = ((uint64_t)((l_mask | l_longer) != 0) << 1) | LKNOWN(2, g);
-#undef LKNOWN
+                lv[6] = (l_cover << 1) | l_bigram;
             }
 
             for (Py_ssize_t t = 0; t < n_tpl; t++) {
@@ -513,7 +516,6 @@ score_gaps(PyObject *self, PyObject *args)
             out[i] = total;
         }
     }
-#undef KNOWN
     Py_END_ALLOW_THREADS
     if (bad_index) {
         PyErr_SetString(PyExc_IndexError, "score_gaps: a feature value lies outside its table");
@@ -524,6 +526,8 @@ score_gaps(PyObject *self, PyObject *args)
 done:
     PyMem_Free(known);
     PyMem_Free(lknown);
+    PyMem_Free(spans);
+    PyMem_Free(lspans);
     Py_buffer *lbufs[] = {&b_lwords, &b_lvalues, &b_lprefixes};
     for (size_t i = 0; i < 3; i++)
         if (lbufs[i]->obj != NULL)
