@@ -269,8 +269,11 @@ class HashSet:
             bucket = self._bucket(keys, bits)
             order = np.argsort(bucket, kind="stable")
             b = bucket[order]
-            first = np.searchsorted(b, b)
-            rank = np.arange(len(b)) - first
+            # Each key's rank within its bucket: its index less that of its bucket's first.
+            at = np.arange(len(b))
+            run = np.ones(len(b), dtype=bool)
+            run[1:] = b[1:] != b[:-1]
+            rank = at - np.maximum.accumulate(np.where(run, at, 0))
             if len(rank) == 0 or rank.max() < self.SLOTS:
                 break
             bits += 1
