@@ -63,7 +63,7 @@ def main() -> int:
     )
     p.add_argument("--save", type=Path, help="also save the model here")
     p.add_argument(
-        "--list-version", type=int, default=2, help="word-list templates version (default 2)"
+        "--list-version", type=int, default=1, help="word-list templates version (default 1)"
     )
     p.add_argument(
         "--lexicon",

@@ -319,7 +319,7 @@ def train(
     affixes: bool = True,
     classes: int = 0,
     lists: Mapping[str, Sequence[Sequence[str]]] | None = None,
-    list_version: int = 2,
+    list_version: int = 1,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
