@@ -147,7 +147,7 @@ def test_known_words_score_the_same():
         {"ngrams": [[0], [1], [-2, -1, 0, 1], [0, 1, 2, 3]], "max_word": 6},
         {"max_word": 12, "affixes": False},
         {"lists": "two"},
-        {"lists": "two", "list_version": 1},
+        {"lists": "two", "list_version": 2},
         {"lists": "two", "max_word": 6, "classes": 4},
     ],
 )
