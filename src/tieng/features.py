@@ -256,9 +256,12 @@ class HashSet:
         """``values`` (uint8, one per key; a key given twice gets the OR of its values) are
         what :meth:`values_of` answers for each key; without them, only membership."""
         keep = keys != 0
-        order = np.argsort(keys[keep].astype(np.uint64), kind="stable")
-        keys = keys[keep].astype(np.uint64)[order]
-        vals = None if values is None else values[keep].astype(np.uint8)[order]
+        if values is None:
+            keys, vals = np.sort(keys[keep].astype(np.uint64)), None
+        else:
+            order = np.argsort(keys[keep].astype(np.uint64), kind="stable")
+            keys = keys[keep].astype(np.uint64)[order]
+            vals = values[keep].astype(np.uint8)[order]
         if len(keys):  # drop repeats (np.unique would import numpy.ma: slow at start-up)
             first = np.concatenate(([True], keys[1:] != keys[:-1]))
             if vals is not None:
