@@ -1,8 +1,10 @@
-"""Load test of `tieng serve` over loopback: 64 concurrent connections, bounded in time.
+"""Load test of `tieng serve` over loopback, bounded in time, with an asynchronous client
+(httpx.AsyncClient) on the same machine.
 
-For each payload (one sentence; fifty sentences) the client keeps 64 requests in flight for
---seconds and reports requests/s, syllables/s, p50/p99 latency, errors, and the server's RSS
-before and after (memory should stay flat).
+For each payload (one sentence and fifty sentences, with 64 connections; a batch of 1,000
+sentences, with words and offsets and with `text_only`, with 4 connections) the client keeps
+its requests in flight for --seconds and reports requests/s, syllables/s, p50/p99 latency,
+errors, and the server's RSS before and after (memory should stay flat).
 Usage: python benchmarks/server.py [--seconds 30] [--connections 64] [--workers 1]
 """
 
@@ -86,11 +88,19 @@ def main() -> int:
                 time.sleep(0.1)
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}; server workers: {args.workers}")  # fmt: skip
-        for name, n in (("1 sentence", 1), ("50 sentences", 50)):
-            body = {"text": " ".join([SENTENCE] * n)}
-            asyncio.run(load(url, body, 2, args.connections))  # warm-up
+        batch = [SENTENCE] * 1000
+        cases = [
+            ("1 sentence", 1, {"text": SENTENCE}, args.connections),
+            ("50 sentences", 50, {"text": " ".join([SENTENCE] * 50)}, args.connections),
+            # Batches: a few connections, as a batch client would use (the service takes
+            # --in-flight requests at once; more would only queue).
+            ("1,000-sentence batch, words and offsets", 1000, {"texts": batch}, 4),
+            ("1,000-sentence batch, text_only", 1000, {"texts": batch, "text_only": True}, 4),
+        ]
+        for name, n, body, connections in cases:
+            asyncio.run(load(url, body, 2, connections))  # warm-up
             before = rss_mb(server.pid)
-            lat, errors, elapsed = asyncio.run(load(url, body, args.seconds, args.connections))
+            lat, errors, elapsed = asyncio.run(load(url, body, args.seconds, connections))
             after = rss_mb(server.pid)
             lat.sort()
             rps = len(lat) / elapsed
