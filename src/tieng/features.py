@@ -267,7 +267,10 @@ class HashSet:
             if vals is not None:
                 vals = np.bitwise_or.reduceat(vals, np.flatnonzero(first))
             keys = keys[first]
-        bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) - 1)
+        # About one key in four buckets of four slots: with fewer, some bucket nearly always
+        # overflows (a Poisson tail), and each overflow costs another try with twice the
+        # buckets; this is where the tries ended anyway.
+        bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) + 2)
         while True:
             bucket = self._bucket(keys, bits)
             order = np.argsort(bucket, kind="stable")
