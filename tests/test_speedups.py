@@ -196,9 +196,9 @@ def test_random_token_codes_score_the_same(rows):
     breaks[0] = True
     model.join_scores(codes[:2], breaks[:2])
     pid, psh, _, where = model._padded(codes, breaks)
-    tables, classes = model._tables, model._classes(pid)
-    compiled = tables._compiled_scores(pid, psh, where, model._lexicon, classes)
-    reference = tables._numpy_scores(pid, psh, where, model._lexicon, classes)
+    tables, classes, lists = model._tables, model._classes(pid), model._lists
+    compiled = tables._compiled_scores(pid, psh, where, model._lexicon, classes, lists)
+    reference = tables._numpy_scores(pid, psh, where, model._lexicon, classes, lists)
     assert np.array_equal(compiled.view(np.uint32), reference.view(np.uint32))
 
 
@@ -212,15 +212,25 @@ def test_bad_arguments_are_errors_not_crashes():
     pid, psh, where, classes = _padded_inputs(model, tokens, breaks)
     tables, lex = model._tables, model._lexicon
 
-    def call(program=None, where=where, out=None):
+    wl = model._lists
+    lists = (wl.words.table, wl.words.values, wl.words.bits, wl.size, wl.prefixes.table,
+             wl.prefixes.bits, wl.count)  # fmt: skip
+
+    def call(program=None, where=where, out=None, lists=lists):
         _speedups.score_gaps(
             pid, psh, classes, where, lex.words.table, lex.words.bits, lex.size,
             lex.prefixes.table, lex.prefixes.bits, model.spec.max_word, model.spec.hash_bits,
             model.weights, tables._half_to_float, program or tables._program,
-            np.empty(len(where), np.float32) if out is None else out,
+            np.empty(len(where), np.float32) if out is None else out, lists,
         )  # fmt: skip
 
     call()
+    with pytest.raises(ValueError, match="word-list template without its list"):
+        call(lists=None)
+    with pytest.raises(ValueError, match="values do not match"):
+        call(lists=(*lists[:1], lists[1][:-1], *lists[2:]))
+    with pytest.raises(ValueError, match="too many word lists"):
+        call(lists=(*lists[:-1], 9))
     small = [(src, None if t is None else t[:3], d) for src, t, d in tables._program]
     with pytest.raises(IndexError, match="outside its table"):
         call(small)
