@@ -249,15 +249,17 @@ def test_serve_with_a_bad_dictionary_exits_2(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ known words (soft)
-# "hoán dụ" (metonymy) is in no training sentence: the bundled model splits it.
+# "nội suy" (interpolation) is in no training sentence and no word list: the bundled model
+# splits it.
 def test_a_known_word_enters_the_lexicon_and_is_joined(seg):
-    text = "Đây là một phép hoán dụ quen thuộc"
-    assert "hoán_dụ" not in seg.segment_text(text).split()
-    mine = seg.with_dictionary(UserDictionary(known=["hoán dụ"]))
-    assert "hoán_dụ" in mine.segment_text(text).split()
-    assert "hoán_dụ" not in seg.segment_text(text).split()  # the original is unchanged
+    # "nội suy" (interpolation) is in neither the training data nor the word lists.
+    text = "Đây là phép nội suy quen thuộc"
+    assert "nội_suy" not in seg.segment_text(text).split()
+    mine = seg.with_dictionary(UserDictionary(known=["nội suy"]))
+    assert "nội_suy" in mine.segment_text(text).split()
+    assert "nội_suy" not in seg.segment_text(text).split()  # the original is unchanged
     assert mine.model is seg.model  # the loaded model is shared, not changed
-    assert seg.model.lexicon_status([["hoán", "dụ"]]) == ["new"]
+    assert seg.model.lexicon_status([["nội", "suy"]]) == ["new"]
 
 
 def test_a_known_word_is_a_hint_not_a_rule(seg):
@@ -270,9 +272,9 @@ def test_a_known_word_is_a_hint_not_a_rule(seg):
 
 
 def test_known_word_confidence_is_the_model_s(seg):
-    mine = seg.with_dictionary(UserDictionary(known=["hoán dụ"]))
-    words = mine.segment_scored("phép hoán dụ")
-    assert words[-1].text == "hoán dụ" and 0.5 < words[-1].confidence < 1.0
+    mine = seg.with_dictionary(UserDictionary(known=["nội suy"]))
+    words = mine.segment_scored("phép nội suy")
+    assert words[-1].text == "nội suy" and 0.5 < words[-1].confidence < 1.0
 
 
 def test_unusable_known_words_are_left_out(seg):
@@ -289,32 +291,32 @@ def test_unusable_known_words_are_left_out(seg):
 
 
 def test_pickles_with_its_known_words(seg):
-    mine = seg.with_dictionary(UserDictionary(known=["hoán dụ"]))
+    mine = seg.with_dictionary(UserDictionary(known=["nội suy"]))
     back = pickle.loads(pickle.dumps(mine))
     assert back.dictionary == mine.dictionary != UserDictionary()
-    assert back.segment_text("phép hoán dụ") == "phép hoán_dụ"
+    assert back.segment_text("phép nội suy") == "phép nội_suy"
     assert len(pickle.dumps(mine)) < 1000
 
 
 def test_read_known_words(tmp_path):
     known = tmp_path / "known.txt"
-    known.write_text("# terms\nhoán_dụ\nẩn dụ\n", encoding="utf-8")
+    known.write_text("# terms\nnội_suy\nẩn dụ\n", encoding="utf-8")
     d = UserDictionary.read(known=known)
-    assert d.known == ("hoán_dụ", "ẩn dụ") and not d.words and len(d) == 2 and bool(d)
-    assert d.known_syllables() == [["hoán", "dụ"], ["ẩn", "dụ"]]
+    assert d.known == ("nội_suy", "ẩn dụ") and not d.words and len(d) == 2 and bool(d)
+    assert d.known_syllables() == [["nội", "suy"], ["ẩn", "dụ"]]
     assert repr(d) == "UserDictionary(0 words, 0 never-join entries, 2 known)"
     with pytest.raises(TypeError):
-        UserDictionary(known="hoán dụ")
+        UserDictionary(known="nội suy")
 
 
 def test_cli_known_words(tmp_path, capsys):
     known = tmp_path / "known.txt"
-    known.write_text("hoán dụ\nthành phố\nqwzx dụ\n", encoding="utf-8")
+    known.write_text("nội suy\nthành phố\nqwzx dụ\n", encoding="utf-8")
     src = tmp_path / "in.txt"
-    src.write_text("Thành phố là một phép hoán dụ\n", encoding="utf-8")
+    src.write_text("Thành phố là phép nội suy\n", encoding="utf-8")
     out = tmp_path / "out.txt"
     assert main(["segment", str(src), "-o", str(out), "--known-words", str(known)]) == 0
-    assert out.read_text(encoding="utf-8") == "Thành_phố là một phép hoán_dụ\n"
+    assert out.read_text(encoding="utf-8") == "Thành_phố là phép nội_suy\n"
     err = capsys.readouterr().err
     assert "1 word new to the model, 1 known already, 1 left out" in err
     assert main(["segment", str(src), "--known-words", str(tmp_path / "nope.txt")]) == 2

@@ -49,10 +49,10 @@ def test_segment_column(spark):
 def test_segment_column_with_a_dictionary(spark):
     from tieng.spark import segment_column
 
-    df = spark.createDataFrame([(1, "Hà Nội mưa to, một phép hoán dụ")], "id long, text string")
-    d = tieng.UserDictionary(["mưa to"], known=["hoán dụ"])
+    df = spark.createDataFrame([(1, "Hà Nội mưa to, phép nội suy")], "id long, text string")
+    d = tieng.UserDictionary(["mưa to"], known=["nội suy"])
     out = segment_column(df, "text", "seg", dictionary=d).collect()
-    assert out[0].seg == "Hà_Nội mưa_to , một phép hoán_dụ"
+    assert out[0].seg == "Hà_Nội mưa_to , phép nội_suy"
 
 
 def test_import_tieng_does_not_import_pyspark():
