@@ -207,15 +207,16 @@ class _Admission:
             await _error(send, 503, "the service is busy; try again", {"Retry-After": "1"})
             return
         self._busy += 1
+        large = [False]
         try:
-            await self._admitted(scope, receive, send)
+            await self._admitted(scope, receive, send, large)
         finally:
             self._busy -= 1
             self._turns.release()
-            if self._busy == 0:
-                _give_back_memory()
+            if large[0] and self._busy == 0:
+                _give_back_memory()  # costly: only after a large request, when idle
 
-    async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _admitted(self, scope: Scope, receive: Receive, send: Send, large: list) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -244,6 +245,7 @@ class _Admission:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
+        large[0] = seen >= _LARGE_BODY
         replayed = False
 
         async def replay() -> Message:
@@ -281,6 +283,7 @@ def _give_back_memory() -> None:
 
 
 _libc: Any = None
+_LARGE_BODY = 256 << 10  # bytes: a request this large may leave tens of MB to give back
 
 
 async def _nothing() -> Message:  # pragma: no cover - never called for a plain response
