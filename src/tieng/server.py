@@ -176,8 +176,8 @@ class _Admission:
     """Bounds on what the service holds: at most ``in_flight`` requests at once (from the
     first byte of the body to the last of the answer), the others waiting up to
     ``queue_wait`` seconds for a turn, then 503 with Retry-After; a body of at most ``limit``
-    bytes (413), each part of it arriving within ``body_timeout`` seconds (408).  When the
-    last request in flight is done, freed memory goes back to the system."""
+    bytes (413), each part of it arriving within ``body_timeout`` seconds (408).  When a
+    large request is done and none is in flight, freed memory goes back to the system."""
 
     def __init__(
         self,
