@@ -29,13 +29,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from devfold import TREEBANK_START
+
 from tieng import Model
 from tieng.cli import main as tieng_main
 from tieng.training import read_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-TREEBANK_START = 68_200  # first line of the treebank-style part of vlsp2013_ws_train.txt
 TREEBANK_WEIGHT = 20.0  # chosen on the treebank-style dev split (benchmarks/RESULTS.md)
 # Affix templates and token keys version 2 are train()'s defaults; they and the 256 syllable
 # classes were chosen on the treebank-style dev split (docs/REPORT.md).

@@ -18,26 +18,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
+from devfold import in_dev_fold
 
 from tieng import Model, Segmenter
 from tieng.training import read_corpus, sentence_tokens
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-TREEBANK_START = 68_200  # as in scripts/build_model.py
 BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0001)
 
 
 def dev_split(data: Path) -> list[list[str]]:
     ws = read_corpus(data / "vlsp2013_ws_train.txt")
-    return [
-        s
-        for i, s in enumerate(ws)
-        if i >= TREEBANK_START and zlib.crc32(f"13:{i // 200}".encode()) < 0.2 * 2**32
-    ]
+    return [s for i, s in enumerate(ws) if in_dev_fold(i, 0)]
 
 
 def gap_scores(model: Model, dev: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:

@@ -23,9 +23,10 @@ import argparse
 import re
 import sys
 import unicodedata
-import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from devfold import in_dev_fold
 
 from tieng import Segmenter
 from tieng.normalization import KEY_VERSION
@@ -33,7 +34,6 @@ from tieng.normalization import canonical_key as _canonical_key
 from tieng.training import read_corpus
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-TREEBANK_START = 68_200
 MAX_REGION = 8
 
 
@@ -54,7 +54,7 @@ def split_data(data: Path) -> tuple[list[list[str]], list[list[str]]]:
     ws = read_corpus(data / "vlsp2013_ws_train.txt")
     train, dev = [], []
     for i, s in enumerate(ws):
-        in_dev = i >= TREEBANK_START and zlib.crc32(f"13:{i // 200}".encode()) < 0.2 * 2**32
+        in_dev = in_dev_fold(i, 0)
         (dev if in_dev else train).append(s)
     key = lambda s: " ".join(w.replace("_", " ") for w in s).lower()  # noqa: E731
     test = read_corpus(data / "vlsp2013_ws_test.txt")  # only to leave its sentences out

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import zlib
 from pathlib import Path
+
+from devfold import in_dev_fold
 
 from tieng import Segmenter, UserDictionary
 from tieng.evaluation import evaluate
@@ -23,7 +24,6 @@ from tieng.model import Model
 from tieng.training import read_corpus
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-TREEBANK_START = 68_200  # as in scripts/build_model.py
 
 
 def main() -> int:
@@ -33,11 +33,7 @@ def main() -> int:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = p.parse_args()
     ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
-    dev = [
-        s
-        for i, s in enumerate(ws)
-        if i >= TREEBANK_START and zlib.crc32(f"13:{i // 200}".encode()) * 5 >> 32 == args.dev_fold
-    ]
+    dev = [s for i, s in enumerate(ws) if in_dev_fold(i, args.dev_fold)]
     model = Model.load(args.model)
     seg = Segmenter(model, pretokenized=True)
     words = sorted({w for s in dev for w in s if "_" in w})

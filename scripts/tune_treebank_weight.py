@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import zlib
 from pathlib import Path
+
+from devfold import TREEBANK_START, in_dev_fold
 
 from tieng import Segmenter
 from tieng.evaluation import evaluate
@@ -24,7 +25,6 @@ from tieng.normalization import KEY_VERSION, UNACCENTED
 from tieng.training import read_corpus, read_word_list, train
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-TREEBANK_START = 68_200  # as in scripts/build_model.py
 
 
 def _key(sentence: list[str]) -> str:
@@ -78,7 +78,7 @@ def main() -> int:
     sentences, weights, domains, dev = [], [], [], []
     for i, s in enumerate(ws):
         treebank = i >= TREEBANK_START
-        if treebank and zlib.crc32(f"13:{i // 200}".encode()) * 5 >> 32 == args.dev_fold:
+        if in_dev_fold(i, args.dev_fold):
             dev.append(s)
         else:
             sentences.append(s)

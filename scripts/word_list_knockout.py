@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
+from devfold import in_dev_fold
 
 from tieng import Segmenter
 from tieng.evaluation import evaluate
@@ -22,7 +22,6 @@ from tieng.model import Model
 from tieng.training import read_corpus
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-TREEBANK_START = 68_200  # as in scripts/tune_treebank_weight.py
 
 
 def _without(model: Model, drop: set[int]) -> Model:
@@ -49,11 +48,7 @@ def main() -> int:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = p.parse_args()
     ws = read_corpus(args.data / "vlsp2013_ws_train.txt")
-    dev = [
-        s
-        for i, s in enumerate(ws)
-        if i >= TREEBANK_START and zlib.crc32(f"13:{i // 200}".encode()) * 5 >> 32 == args.dev_fold
-    ]
+    dev = [s for i, s in enumerate(ws) if in_dev_fold(i, args.dev_fold)]
     gold = [" ".join(s) for s in dev]
     raw = [" ".join(w.replace("_", " ") for w in s) for s in dev]
     model = Model.load(args.model)

@@ -264,6 +264,8 @@ def test_word_lists_are_features_the_model_learns_to_trust(tmp_path):
     assert seg.segment_text("tôi đẹp và gặp của nhà") == "tôi đẹp và gặp của nhà"
     plain = tieng.Segmenter(train(sentences, hash_bits=14, max_iter=60, folds=2, l2=0.1))
     assert plain.segment_text("tôi gặp dân làng và giáo viên") == "tôi gặp dân làng và giáo viên"
+    # Known words added later share the lists' hash sets instead of building them again.
+    assert model.with_words([["giáo", "dân"]])._lists is model._lists
     # The lists travel in the model file and score the same after loading.
     path = tmp_path / "m.tieng"
     model.save(path)

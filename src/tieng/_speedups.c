@@ -117,10 +117,13 @@ hashset_from(PyObject *obj, Py_buffer *view, int bits, hashset_t *out)
     return 0;
 }
 
-/* known[s] bit L: tokens s .. s+L-1 form a word of the lexicon (as features._known_spans). */
+/* The words found in ids, as features._known_spans finds them: known[s] bit L when tokens
+ * s .. s+L-1 form a word.  With values (the word lists' merged set, features.WordLists),
+ * known holds one array of n a list, and bit L of known[e * n + s] says that list e holds
+ * the span; without, known holds one array (a lexicon). */
 static void
-mark_known(const int64_t *ids, Py_ssize_t n, const hashset_t *words, Py_ssize_t words_size,
-           const hashset_t *prefixes, int max_word, uint32_t *known)
+mark_known(const int64_t *ids, Py_ssize_t n, const hashset_t *words, const uint8_t *values,
+           Py_ssize_t words_size, const hashset_t *prefixes, int max_word, uint32_t *known)
 {
     if (words_size <= 0)
         return;
@@ -134,8 +137,20 @@ mark_known(const int64_t *ids, Py_ssize_t n, const hashset_t *words, Py_ssize_t 
                 break;
             h = h * LEX_MULT + (uint64_t)ids[last] + 1;
             uint64_t key = h * M3 + (uint64_t)len;
-            if (hs_contains(words, key))
-                known[s] |= 1u << len;
+            const Py_ssize_t r = (Py_ssize_t)((key * M2) >> (64 - words->bits));
+            const uint64_t *row = words->rows + 4 * r;
+            for (int j = 0; j < 4; j++) {
+                if (row[j] != key)
+                    continue;
+                if (values == NULL) {
+                    known[s] |= 1u << len;
+                    break;
+                }
+                for (unsigned v = values[4 * r + j], e = 0; v; v >>= 1, e++)
+                    if (v & 1u)
+                        known[(Py_ssize_t)e * n + s] |= 1u << len;
+                break;
+            }
             if (len < max_word && !hs_contains(prefixes, key))
                 break;
         }
@@ -183,41 +198,6 @@ summarize_spans(const uint32_t *known, Py_ssize_t n, int max_word, span_t *out)
                 for (int r = 0; r < len - 1; r++)
                     out[s + r].longer |= (uint16_t)(1u << (max_word - len));
             }
-        }
-    }
-}
-
-/* The lists holding tokens s .. s+L-1 as an entry, as bits of lknown[e * n + s] (bit L for
- * list e), from one lookup a span in the merged set of features.WordLists. */
-static void
-mark_known_lists(const int64_t *ids, Py_ssize_t n, const hashset_t *words,
-                 const uint8_t *values, Py_ssize_t words_size, const hashset_t *prefixes,
-                 int max_word, uint32_t *lknown)
-{
-    if (words_size <= 0)
-        return;
-    for (Py_ssize_t s = 0; s + 1 < n; s++) {
-        if (ids[s] == 0)
-            continue;
-        uint64_t h = (uint64_t)ids[s] + 1;
-        for (int len = 2; len <= max_word; len++) {
-            Py_ssize_t last = s + len - 1;
-            if (last >= n || ids[last] == 0)
-                break;
-            h = h * LEX_MULT + (uint64_t)ids[last] + 1;
-            uint64_t key = h * M3 + (uint64_t)len;
-            const Py_ssize_t r = (Py_ssize_t)((key * M2) >> (64 - words->bits));
-            const uint64_t *row = words->rows + 4 * r;
-            for (int j = 0; j < 4; j++) {
-                if (row[j] == key) {
-                    for (unsigned v = values[4 * r + j], e = 0; v; v >>= 1, e++)
-                        if (v & 1u)
-                            lknown[(Py_ssize_t)e * n + s] |= 1u << len;
-                    break;
-                }
-            }
-            if (len < max_word && !hs_contains(prefixes, key))
-                break;
         }
     }
 }
@@ -410,11 +390,11 @@ score_gaps(PyObject *self, PyObject *args)
     }
     int bad_index = 0;
     Py_BEGIN_ALLOW_THREADS
-    mark_known(ids, n, &words, words_size, &prefixes, max_word, known);
+    mark_known(ids, n, &words, NULL, words_size, &prefixes, max_word, known);
     summarize_spans(known, n, max_word, spans);
     if (n_lists > 0) {
-        mark_known_lists(ids, n, &l_words, (const uint8_t *)b_lvalues.buf, l_size, &l_prefixes,
-                         max_word, lknown);
+        mark_known(ids, n, &l_words, (const uint8_t *)b_lvalues.buf, l_size, &l_prefixes,
+                   max_word, lknown);
         for (int e = 0; e < n_lists; e++)
             summarize_spans(lknown + (Py_ssize_t)e * n, n, max_word, lspans + (Py_ssize_t)e * n);
     }

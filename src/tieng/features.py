@@ -354,19 +354,23 @@ class WordLists:
         self.prefixes = HashSet(np.concatenate(prefixes))
 
 
-def _known_spans(ids: np.ndarray, lexicon: Lexicon, max_word: int) -> list[np.ndarray]:
-    """``known[L][s]`` is True when tokens ``s .. s+L-1`` form a lexicon word (L >= 2).
+def _known_spans(ids: np.ndarray, lexicon: Lexicon | WordLists, max_word: int) -> list[np.ndarray]:
+    """``known[L][s]`` says whether tokens ``s .. s+L-1`` form a word (L >= 2): True or
+    False for a :class:`Lexicon`; for :class:`WordLists`, the lists that hold it (bit ``e``
+    for list ``e``, 0 for none).
 
     A span of length L is looked up only where its first L-1 tokens begin some word, so
     the cost beyond L=2 is small.
     """
+    lists = isinstance(lexicon, WordLists)
+    dtype = np.uint8 if lists else bool
     n = len(ids)
     u = ids.astype(np.uint64) + np.uint64(1)
-    known: list[np.ndarray] = [np.zeros(n, bool), np.zeros(n, bool)]
+    known: list[np.ndarray] = [np.zeros(n, dtype), np.zeros(n, dtype)]
     live = np.flatnonzero(ids[:-1] != 0)  # spans start where a real token is
     h = u[live]
     for length in range(2, max_word + 1):
-        full = np.zeros(n, dtype=bool)
+        full = np.zeros(n, dtype=dtype)
         if len(live) and lexicon.size:
             last = live + length - 1
             inside = last < n
@@ -376,36 +380,10 @@ def _known_spans(ids: np.ndarray, lexicon: Lexicon, max_word: int) -> list[np.nd
             live, h, nxt = live[real], h[real], nxt[real]
             h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
             key = h * _M3 + np.uint64(length)
-            full[live] = lexicon.words.contains(key)
+            words = lexicon.words
+            full[live] = words.values_of(key) if lists else words.contains(key)
             if length < max_word:
                 keep = lexicon.prefixes.contains(key)
-                live, h = live[keep], h[keep]
-        known.append(full)
-    return known
-
-
-def _known_list_spans(ids: np.ndarray, lists: WordLists, max_word: int) -> list[np.ndarray]:
-    """``known[L][s]``: the lists (bit ``e`` for list ``e``) that hold tokens
-    ``s .. s+L-1`` as an entry, found as :func:`_known_spans` finds lexicon words."""
-    n = len(ids)
-    u = ids.astype(np.uint64) + np.uint64(1)
-    known: list[np.ndarray] = [np.zeros(n, np.uint8), np.zeros(n, np.uint8)]
-    live = np.flatnonzero(ids[:-1] != 0)
-    h = u[live]
-    for length in range(2, max_word + 1):
-        full = np.zeros(n, dtype=np.uint8)
-        if len(live) and lists.size:
-            last = live + length - 1
-            inside = last < n
-            live, h, last = live[inside], h[inside], last[inside]
-            nxt = ids[last]
-            real = nxt != 0
-            live, h, nxt = live[real], h[real], nxt[real]
-            h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
-            key = h * _M3 + np.uint64(length)
-            full[live] = lists.words.values_of(key)
-            if length < max_word:
-                keep = lists.prefixes.contains(key)
                 live, h = live[keep], h[keep]
         known.append(full)
     return known
@@ -481,7 +459,7 @@ def template_values(
             raise ValueError(f"these features need {len(spec.lists)} word lists, not {given}")
         packed2 = swin[0] * np.uint64(Shape.COUNT) + swin[1]
         main = (mask, longer, bigram)
-        held = _known_list_spans(ids, lists, spec.max_word)
+        held = _known_spans(ids, lists, spec.max_word)
         for e in range(lists.count):
             one = np.uint8(1 << e)
             known_e = [(k & one) != 0 for k in held]

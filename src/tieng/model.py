@@ -151,7 +151,7 @@ class Model:
                 )
         # Outside word lists (rows of syllable ids, as the lexicon), one feature group each.
         self.lists = [np.asarray(rows) for rows in lists]
-        self._lists = WordLists(self.lists) if self.lists else None
+        self._word_lists: WordLists | None = None  # built on first use, shared by with_words
         if weights.dtype not in (np.float16, np.float32):
             weights = weights.astype(np.float32)
         self.weights = weights  # float16 (what training writes) or float32
@@ -160,6 +160,13 @@ class Model:
         self.metadata = dict(metadata or {})
         self.format_version = FORMAT_VERSION  # of the file it was read from, if any
         self._tables: ScoreTables | None = None  # built on first use
+
+    @property
+    def _lists(self) -> WordLists | None:
+        """The word lists' hash sets (None without lists), built on first use."""
+        if self._word_lists is None and self.lists:
+            self._word_lists = WordLists(self.lists)
+        return self._word_lists
 
     # ----------------------------------------------------------------- scoring
     def _padded(self, codes: np.ndarray, breaks: np.ndarray):
@@ -483,6 +490,7 @@ class Model:
         if self._tables is None:
             self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
         new._tables = self._tables  # same weights: the score tables are shared, not rebuilt
+        new._word_lists = self._lists  # and so are the word lists' hash sets
         return new
 
     def lexicon_status(self, words: Iterable[Sequence[str]]) -> list[str]:
