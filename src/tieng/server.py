@@ -201,11 +201,14 @@ class _Admission:
             return
         if self._turns is None:
             self._turns = asyncio.Semaphore(self.in_flight)
-        try:
-            await asyncio.wait_for(self._turns.acquire(), self.queue_wait)
-        except asyncio.TimeoutError:
-            await _error(send, 503, "the service is busy; try again", {"Retry-After": "1"})
-            return
+        if not self._turns.locked():
+            await self._turns.acquire()  # a free turn: no timer needed
+        else:
+            try:
+                await asyncio.wait_for(self._turns.acquire(), self.queue_wait)
+            except asyncio.TimeoutError:
+                await _error(send, 503, "the service is busy; try again", {"Retry-After": "1"})
+                return
         self._busy += 1
         large = [False]
         try:
