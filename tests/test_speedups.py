@@ -121,13 +121,14 @@ def _assert_same_sums(model: Model, tokens: list[str], breaks: np.ndarray) -> in
 
 @pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
 def test_bundled_models_score_the_same(name):
+    """Over several of the compiled scorer's chunks of 4,096 tokens, so across their seams."""
     model = Segmenter(name).model
     text = SAMPLE.read_text(encoding="utf-8") + "\n" + TEXT
-    tokens = [t.text for t in tieng.tokenize(text)]
+    tokens = [t.text for t in tieng.tokenize(text)] * 60
     breaks = np.zeros(len(tokens), bool)
     breaks[0] = True
     breaks[np.random.default_rng(0).random(len(tokens)) < 0.05] = True
-    assert _assert_same_sums(model, tokens, breaks) > 150
+    assert _assert_same_sums(model, tokens, breaks) > 10_000
 
 
 def test_known_words_score_the_same():
@@ -212,23 +213,26 @@ def test_bad_arguments_are_errors_not_crashes():
     pid, psh, where, classes = _padded_inputs(model, tokens, breaks)
     tables, lex = model._tables, model._lexicon
 
-    wl = model._lists
-    lists = (wl.words.table, wl.words.values, wl.words.bits, wl.size, wl.prefixes.table,
-             wl.prefixes.bits, wl.count)  # fmt: skip
+    lists = (*model._lists.table.as_args(), model._lists.count)
 
-    def call(program=None, where=where, out=None, lists=lists):
+    def call(program=None, where=where, out=None, lists=lists, lexicon=None):
         _speedups.score_gaps(
-            pid, psh, classes, where, lex.words.table, lex.words.bits, lex.size,
-            lex.prefixes.table, lex.prefixes.bits, model.spec.max_word, model.spec.hash_bits,
-            model.weights, tables._half_to_float, program or tables._program,
+            pid, psh, classes, where, lexicon or lex.table.as_args(), model.spec.max_word,
+            model.spec.hash_bits, model.weights, tables._half_to_float,
+            program or tables._program,
             np.empty(len(where), np.float32) if out is None else out, lists,
         )  # fmt: skip
 
     call()
     with pytest.raises(ValueError, match="word-list template without its list"):
         call(lists=None)
-    with pytest.raises(ValueError, match="values do not match"):
+    with pytest.raises(ValueError, match="do not match"):
         call(lists=(*lists[:1], lists[1][:-1], *lists[2:]))
+    keys, flags, bits = lex.table.as_args()
+    with pytest.raises(ValueError, match="do not match"):  # no empty slot to end a probe
+        call(lexicon=(np.ones_like(keys), flags, bits))
+    with pytest.raises(ValueError, match="do not match"):
+        call(lexicon=(keys, flags, bits + 1))
     with pytest.raises(ValueError, match="too many word lists"):
         call(lists=(*lists[:-1], 9))
     small = [(src, None if t is None else t[:3], d) for src, t, d in tables._program]

@@ -33,6 +33,10 @@
 #define PREFETCH(p) ((void)(p))
 #endif
 
+/* Bumped whenever a function's arguments or a constant below change: tieng._accel checks it
+ * and falls back to the Python code (with a warning) when an old build is left behind. */
+#define ABI_VERSION 3
+
 #define M1 0x9E3779B97F4A7C15ULL
 #define M2 0xBF58476D1CE4E5B9ULL
 #define M3 0x94D049BB133111EBULL
@@ -73,17 +77,27 @@ typedef struct {
     uint64_t seed;
 } template_t;
 
+/* features.SpanTable: keys (0: empty) and flags of token spans, open addressing with
+ * linear probing; a trailing empty slot ends every probe. */
 typedef struct {
-    const uint64_t *rows;
-    Py_ssize_t n_rows;
+    const uint64_t *keys;
+    const uint16_t *flags;
+    Py_ssize_t len;
     int bits;
-} hashset_t;
+} spantable_t;
 
-static inline int
-hs_contains(const hashset_t *s, uint64_t key)
+#define SPAN_PREFIX 0x100u /* features.SpanTable.PREFIX */
+
+static inline unsigned
+st_flags(const spantable_t *t, uint64_t key)
 {
-    const uint64_t *row = s->rows + 4 * ((key * M2) >> (64 - s->bits));
-    return (row[0] == key) | (row[1] == key) | (row[2] == key) | (row[3] == key);
+    for (Py_ssize_t i = (Py_ssize_t)((key * M2) >> (64 - t->bits));; i++) {
+        const uint64_t k = t->keys[i];
+        if (k == key)
+            return t->flags[i];
+        if (k == 0)
+            return 0;
+    }
 }
 
 static int
@@ -101,33 +115,42 @@ get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int writable, co
     return 0;
 }
 
+/* A features.SpanTable from its as_args() tuple (keys, flags, bits); the buffers are
+ * released by the caller. */
 static int
-hashset_from(PyObject *obj, Py_buffer *view, int bits, hashset_t *out)
+spantable_from(PyObject *args, Py_buffer *b_keys, Py_buffer *b_flags, spantable_t *out)
 {
-    if (get_buffer(obj, view, 8, 0, "hash set") < 0)
+    PyObject *o_keys, *o_flags;
+    int bits;
+    if (!PyArg_ParseTuple(args, "OOi", &o_keys, &o_flags, &bits))
         return -1;
-    out->rows = (const uint64_t *)view->buf;
-    out->n_rows = view->len / 32;
+    if (get_buffer(o_keys, b_keys, 8, 0, "span table keys") < 0)
+        return -1;
+    if (get_buffer(o_flags, b_flags, 2, 0, "span table flags") < 0)
+        return -1;
+    out->keys = (const uint64_t *)b_keys->buf;
+    out->flags = (const uint16_t *)b_flags->buf;
+    out->len = b_keys->len / 8;
     out->bits = bits;
-    if (bits < 1 || bits > 60 || out->n_rows != ((Py_ssize_t)1 << bits)) {
-        PyErr_SetString(PyExc_ValueError, "hash set: table does not match its bits");
-        PyBuffer_Release(view);
+    /* Every probe must end inside the table: on the trailing empty slot at the latest. */
+    if (bits < 1 || bits > 40 || out->len <= ((Py_ssize_t)1 << bits) ||
+        b_flags->len / 2 != out->len || out->keys[out->len - 1] != 0) {
+        PyErr_SetString(PyExc_ValueError, "span table: keys, flags and bits do not match");
         return -1;
     }
     return 0;
 }
 
-/* The words found in ids, as features._known_spans finds them: known[s] bit L when tokens
- * s .. s+L-1 form a word.  With values (the word lists' merged set, features.WordLists),
- * known holds one array of n a list, and bit L of known[e * n + s] says that list e holds
- * the span; without, known holds one array (a lexicon). */
+/* The words found in ids, as features._known_spans finds them, for the spans starting at
+ * s0 .. s1-1: known[s - s0] bit L when tokens s .. s+L-1 form a word.  For the word lists
+ * (lists > 0: the merged table of features.WordLists), known holds one array of ``stride`` a
+ * list, and bit L of known[e * stride + s - s0] says that list e holds the span; for a
+ * lexicon (lists == 0), known holds one array. */
 static void
-mark_known(const int64_t *ids, Py_ssize_t n, const hashset_t *words, const uint8_t *values,
-           Py_ssize_t words_size, const hashset_t *prefixes, int max_word, uint32_t *known)
+mark_known(const int64_t *ids, Py_ssize_t n, Py_ssize_t s0, Py_ssize_t s1,
+           const spantable_t *table, int lists, int max_word, uint32_t *known, Py_ssize_t stride)
 {
-    if (words_size <= 0)
-        return;
-    for (Py_ssize_t s = 0; s + 1 < n; s++) {
+    for (Py_ssize_t s = s0; s < s1 && s + 1 < n; s++) {
         if (ids[s] == 0)
             continue;
         uint64_t h = (uint64_t)ids[s] + 1;
@@ -136,22 +159,17 @@ mark_known(const int64_t *ids, Py_ssize_t n, const hashset_t *words, const uint8
             if (last >= n || ids[last] == 0)
                 break;
             h = h * LEX_MULT + (uint64_t)ids[last] + 1;
-            uint64_t key = h * M3 + (uint64_t)len;
-            const Py_ssize_t r = (Py_ssize_t)((key * M2) >> (64 - words->bits));
-            const uint64_t *row = words->rows + 4 * r;
-            for (int j = 0; j < 4; j++) {
-                if (row[j] != key)
-                    continue;
-                if (values == NULL) {
-                    known[s] |= 1u << len;
-                    break;
-                }
-                for (unsigned v = values[4 * r + j], e = 0; v; v >>= 1, e++)
-                    if (v & 1u)
-                        known[(Py_ssize_t)e * n + s] |= 1u << len;
-                break;
+            const unsigned flags = st_flags(table, h * M3 + (uint64_t)len);
+            if (lists == 0) {
+                if (flags & 1u)
+                    known[s - s0] |= 1u << len;
             }
-            if (len < max_word && !hs_contains(prefixes, key))
+            else {
+                for (unsigned v = flags & 0xFFu, e = 0; v; v >>= 1, e++)
+                    if (v & 1u)
+                        known[(Py_ssize_t)e * stride + s - s0] |= 1u << len;
+            }
+            if (!(flags & SPAN_PREFIX))
                 break;
         }
     }
@@ -202,28 +220,31 @@ summarize_spans(const uint32_t *known, Py_ssize_t n, int max_word, span_t *out)
     }
 }
 
-/* score_gaps(pid, psh, pcls, where, words, words_bits, words_size, prefixes, prefix_bits,
- *            max_word, hash_bits, weights, half_to_float, program, out[, lists])
- * lists: None, or the outside word lists of features.FeatureSpec.lists as one
- * features.WordLists: (words, values, words_bits, words_size, prefixes, prefix_bits, count). */
+/* score_gaps(pid, psh, pcls, where, lexicon, max_word, hash_bits, weights, half_to_float,
+ *            program, out, lists)
+ * lexicon: the training lexicon's features.SpanTable as (keys, flags, bits);
+ * lists: None, or the outside word lists of features.FeatureSpec.lists as the table of one
+ * features.WordLists and the number of lists: (keys, flags, bits, count). */
 static PyObject *
-score_gaps(PyObject *self, PyObject *args)
+score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
 {
-    PyObject *o_pid, *o_psh, *o_pcls, *o_where, *o_words, *o_prefixes, *o_weights, *o_lut;
-    PyObject *program, *o_out, *o_lists = NULL;
-    int words_bits, prefix_bits, max_word, hash_bits;
-    Py_ssize_t words_size;
-    if (!PyArg_ParseTuple(args, "OOOOOinOiiiOOOO|O", &o_pid, &o_psh, &o_pcls, &o_where,
-                          &o_words, &words_bits, &words_size, &o_prefixes, &prefix_bits,
-                          &max_word, &hash_bits, &o_weights, &o_lut, &program, &o_out,
-                          &o_lists))
+    PyObject *o_pid, *o_psh, *o_pcls, *o_where, *o_lexicon, *o_weights, *o_lut;
+    PyObject *program, *o_out, *o_lists;
+    int max_word, hash_bits;
+    static char *kwlist[] = {"ids",     "shapes",  "classes",       "gaps",
+                             "lexicon", "max_word", "hash_bits",    "weights",
+                             "half_to_float", "program", "out",     "lists",
+                             NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOiiOOOOO", kwlist, &o_pid, &o_psh,
+                                     &o_pcls, &o_where, &o_lexicon, &max_word, &hash_bits,
+                                     &o_weights, &o_lut, &program, &o_out, &o_lists))
         return NULL;
     if (max_word < LEX_BITS_MAX || max_word > 16 || hash_bits < 10 || hash_bits > 30) {
         PyErr_SetString(PyExc_ValueError, "feature settings out of range");
         return NULL;
     }
-    Py_buffer b_pid = {0}, b_psh = {0}, b_pcls = {0}, b_where = {0}, b_words = {0},
-              b_prefixes = {0}, b_weights = {0}, b_lut = {0}, b_out = {0};
+    Py_buffer b_pid = {0}, b_psh = {0}, b_pcls = {0}, b_where = {0}, b_keys = {0},
+              b_flags = {0}, b_weights = {0}, b_lut = {0}, b_out = {0};
     Py_buffer b_tables[MAX_TEMPLATES];
     int n_tables = 0;
     template_t tpl[MAX_TEMPLATES];
@@ -232,10 +253,8 @@ score_gaps(PyObject *self, PyObject *args)
     PyObject *result = NULL;
     PyObject *seq = NULL;
     int have_cls = o_pcls != Py_None;
-    hashset_t words, prefixes;
-    hashset_t l_words, l_prefixes;
-    Py_buffer b_lwords = {0}, b_lvalues = {0}, b_lprefixes = {0};
-    Py_ssize_t l_size = 0;
+    spantable_t lexicon, l_table;
+    Py_buffer b_lkeys = {0}, b_lflags = {0};
     int n_lists = 0;
     uint32_t *lknown = NULL;
 
@@ -247,9 +266,7 @@ score_gaps(PyObject *self, PyObject *args)
         goto done;
     if (get_buffer(o_where, &b_where, 8, 0, "where") < 0)
         goto done;
-    if (hashset_from(o_words, &b_words, words_bits, &words) < 0)
-        goto done;
-    if (hashset_from(o_prefixes, &b_prefixes, prefix_bits, &prefixes) < 0)
+    if (spantable_from(o_lexicon, &b_keys, &b_flags, &lexicon) < 0)
         goto done;
     if (PyObject_GetBuffer(o_weights, &b_weights, PyBUF_C_CONTIGUOUS) < 0)
         goto done;
@@ -257,26 +274,22 @@ score_gaps(PyObject *self, PyObject *args)
         goto done;
     if (get_buffer(o_out, &b_out, 4, 1, "out") < 0)
         goto done;
-    if (o_lists != NULL && o_lists != Py_None) {
-        PyObject *o_lw, *o_lv, *o_lp;
-        int wb, pb, count;
-        if (!PyArg_ParseTuple(o_lists, "OOinOii", &o_lw, &o_lv, &wb, &l_size, &o_lp, &pb,
-                              &count))
+    if (o_lists != Py_None) {
+        PyObject *o_lk, *o_lf;
+        int bits, count;
+        if (!PyArg_ParseTuple(o_lists, "OOii", &o_lk, &o_lf, &bits, &count))
             goto done;
         if (count < 0 || count > MAX_LISTS) {
             PyErr_SetString(PyExc_ValueError, "too many word lists");
             goto done;
         }
-        if (hashset_from(o_lw, &b_lwords, wb, &l_words) < 0)
+        PyObject *table = Py_BuildValue("(OOi)", o_lk, o_lf, bits);
+        if (table == NULL)
             goto done;
-        if (hashset_from(o_lp, &b_lprefixes, pb, &l_prefixes) < 0)
+        int bad = spantable_from(table, &b_lkeys, &b_lflags, &l_table);
+        Py_DECREF(table);
+        if (bad < 0)
             goto done;
-        if (get_buffer(o_lv, &b_lvalues, 1, 0, "word list values") < 0)
-            goto done;
-        if (b_lvalues.len != 4 * l_words.n_rows) {
-            PyErr_SetString(PyExc_ValueError, "word list values do not match their table");
-            goto done;
-        }
         n_lists = count;
     }
 
@@ -299,6 +312,10 @@ score_gaps(PyObject *self, PyObject *args)
     for (Py_ssize_t i = 0; i < n_gaps; i++) {
         if (where[i] < 3 || where[i] + 3 >= n) {
             PyErr_SetString(PyExc_ValueError, "score_gaps: a gap too close to the array ends");
+            goto done;
+        }
+        if (i > 0 && where[i] <= where[i - 1]) {
+            PyErr_SetString(PyExc_ValueError, "score_gaps: gaps out of order");
             goto done;
         }
     }
@@ -370,34 +387,22 @@ score_gaps(PyObject *self, PyObject *args)
         }
     }
 
-    known = (uint32_t *)PyMem_Calloc(n > 0 ? n : 1, sizeof(uint32_t));
-    if (known == NULL) {
+    /* The words found are gathered a chunk of tokens at a time, into buffers that stay in
+     * cache: span summaries for the tokens around the chunk's gaps need the words starting
+     * up to max_word + 1 tokens before its first gap and up to 2 tokens after its last. */
+    enum { CHUNK = 4096 };
+    const Py_ssize_t width = CHUNK + 2 * max_word + 8;
+    const Py_ssize_t n_arrays = 1 + n_lists;
+    known = (uint32_t *)PyMem_Malloc((size_t)(n_arrays * width) * sizeof(uint32_t));
+    spans = (span_t *)PyMem_Malloc((size_t)(n_arrays * width) * sizeof(span_t));
+    if (known == NULL || spans == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    spans = (span_t *)PyMem_Calloc(n > 0 ? n : 1, sizeof(span_t));
-    if (spans == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (n_lists > 0) {
-        lknown = (uint32_t *)PyMem_Calloc((size_t)n_lists * (n > 0 ? n : 1), sizeof(uint32_t));
-        lspans = (span_t *)PyMem_Calloc((size_t)n_lists * (n > 0 ? n : 1), sizeof(span_t));
-        if (lknown == NULL || lspans == NULL) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    }
+    lknown = known + width;
+    lspans = spans + width;
     int bad_index = 0;
     Py_BEGIN_ALLOW_THREADS
-    mark_known(ids, n, &words, NULL, words_size, &prefixes, max_word, known);
-    summarize_spans(known, n, max_word, spans);
-    if (n_lists > 0) {
-        mark_known(ids, n, &l_words, (const uint8_t *)b_lvalues.buf, l_size, &l_prefixes,
-                   max_word, lknown);
-        for (int e = 0; e < n_lists; e++)
-            summarize_spans(lknown + (Py_ssize_t)e * n, n, max_word, lspans + (Py_ssize_t)e * n);
-    }
     /* Two passes a block of gaps: first every template's weight index (prefetching the
      * weight), then the sums, in template order.  The weights are fetched from a table too
      * big for the cache, so issuing all of a block's fetches before using any lets them
@@ -407,93 +412,110 @@ score_gaps(PyObject *self, PyObject *args)
     int64_t slot[BLOCK][MAX_TEMPLATES];
     const uint16_t *w16 = (const uint16_t *)b_weights.buf;
     const float *w32 = (const float *)b_weights.buf;
-    for (Py_ssize_t i0 = 0; i0 < n_gaps; i0 += BLOCK) {
-        const Py_ssize_t i1 = i0 + BLOCK < n_gaps ? i0 + BLOCK : n_gaps;
-        for (Py_ssize_t i = i0; i < i1; i++) {
-            const Py_ssize_t g = (Py_ssize_t)where[i];
-            int64_t *idx_of = slot[i - i0];
-            for (int o = -2; o <= 3; o++) {
-                v[SRC_ID + o + 2] = (uint64_t)ids[g + o];
-                v[SRC_SHAPE + o + 2] = (uint64_t)shapes[g + o];
-                v[SRC_CLASS + o + 2] = cls ? (uint64_t)cls[g + o] : 0;
-            }
-            const uint64_t *sh = &v[SRC_SHAPE + 2]; /* sh[o] for o in -2..3 */
-            v[SRC_PACKED2] = sh[0] * SHAPE_COUNT + sh[1];
-            v[SRC_PACKED4] =
-                ((sh[-1] * SHAPE_COUNT + sh[0]) * SHAPE_COUNT + sh[1]) * SHAPE_COUNT + sh[2];
-            uint64_t p6 = 0;
-            for (int o = -2; o <= 3; o++)
-                p6 = p6 * SHAPE_COUNT + sh[o];
-            v[SRC_PACKED6] = p6;
-            const span_t *sp = &spans[g];
-            const uint64_t mask = sp->mask, longer = sp->longer;
-            for (int k = 0; k < 10; k++)
-                v[SRC_LEXBIT + k] = (mask >> (9 - k)) & 1u;
-            v[SRC_LONGER] = longer;
-            v[SRC_MASK] = mask;
-            v[SRC_END_LEN] = sp->end ? sp->end : 1;
-            v[SRC_START_LEN] = spans[g + 1].start ? spans[g + 1].start : 1;
-            const uint64_t bigram = (mask >> 9) & 1u;
-            v[SRC_BIGRAM] = bigram;
-            v[SRC_ANY_LONGER] = longer > 0;
-            for (int e = 0; e < n_lists; e++) {
-                uint64_t *lv = &v[SRC_LIST + LIST_SOURCES * e];
-                const span_t *ls = &lspans[(Py_ssize_t)e * n + g];
-                const uint64_t l_mask = ls->mask, l_longer = ls->longer;
-                const uint64_t l_bigram = (l_mask >> 9) & 1u;
-                const uint64_t l_cover = (l_mask | l_longer) != 0;
-                lv[0] = l_mask;
-                lv[1] = l_longer;
-                lv[2] = ls->end ? ls->end : 1;
-                lv[3] = ls[1].start ? ls[1].start : 1;
-                lv[4] = ((uint64_t)((ls[-1].mask >> 9) & 1u) << 2) | (l_bigram << 1) |
-                        ((ls[1].mask >> 9) & 1u);
-                lv[5] = (l_cover << 3) | ((uint64_t)((mask | longer) != 0) << 2) |
-                        (l_bigram << 1) | bigram;
-                /* what the list says of the gap: covers it, a two-syllable entry over it */
-                lv[6] = (l_cover << 1) | l_bigram;
-            }
-
-            for (Py_ssize_t t = 0; t < n_tpl; t++) {
-                const template_t *T = &tpl[t];
-                if (T->table != NULL) {
-                    int64_t idx = (int64_t)v[T->src[0]];
-                    for (int j = 1; j < T->n; j++)
-                        idx = idx * T->domain[j] + (int64_t)v[T->src[j]];
-                    if (idx < 0 || idx >= T->table_len) {
-                        bad_index = 1;
-                        idx = 0;
-                    }
-                    PREFETCH(T->table + idx);
-                    idx_of[t] = idx;
-                }
-                else {
-                    uint64_t h = T->seed;
-                    for (int j = 0; j < T->n; j++) {
-                        h ^= v[T->src[j]];
-                        h *= M2;
-                    }
-                    h ^= h >> 31;
-                    const int64_t idx = (int64_t)((h * M3) >> (64 - hash_bits));
-                    if (half)
-                        PREFETCH(w16 + idx);
-                    else
-                        PREFETCH(w32 + idx);
-                    idx_of[t] = idx;
-                }
-            }
+    for (Py_ssize_t c0 = 0, c1; c0 < n_gaps; c0 = c1) {
+        const Py_ssize_t first = where[c0];
+        for (c1 = c0 + 1; c1 < n_gaps && where[c1] < first + CHUNK; c1++)
+            ;
+        const Py_ssize_t base = first - max_word - 1 > 0 ? first - max_word - 1 : 0;
+        const Py_ssize_t top = where[c1 - 1] + 3 < n ? where[c1 - 1] + 3 : n;
+        memset(known, 0, (size_t)(n_arrays * width) * sizeof(uint32_t));
+        memset(spans, 0, (size_t)(n_arrays * width) * sizeof(span_t));
+        mark_known(ids, n, base, top, &lexicon, 0, max_word, known, width);
+        summarize_spans(known, top - base, max_word, spans);
+        if (n_lists > 0) {
+            mark_known(ids, n, base, top, &l_table, n_lists, max_word, lknown, width);
+            for (int e = 0; e < n_lists; e++)
+                summarize_spans(lknown + e * width, top - base, max_word, lspans + e * width);
         }
-        for (Py_ssize_t i = i0; i < i1; i++) {
-            const int64_t *idx_of = slot[i - i0];
-            float total = 0.0f;
-            for (Py_ssize_t t = 0; t < n_tpl; t++) {
-                const template_t *T = &tpl[t];
-                if (T->table != NULL)
-                    total += T->table[idx_of[t]];
-                else
-                    total += half ? lut[w16[idx_of[t]]] : w32[idx_of[t]];
+        for (Py_ssize_t i0 = c0; i0 < c1; i0 += BLOCK) {
+            const Py_ssize_t i1 = i0 + BLOCK < c1 ? i0 + BLOCK : c1;
+            for (Py_ssize_t i = i0; i < i1; i++) {
+                const Py_ssize_t g = (Py_ssize_t)where[i];
+                const Py_ssize_t at = g - base; /* g in the chunk's buffers */
+                int64_t *idx_of = slot[i - i0];
+                for (int o = -2; o <= 3; o++) {
+                    v[SRC_ID + o + 2] = (uint64_t)ids[g + o];
+                    v[SRC_SHAPE + o + 2] = (uint64_t)shapes[g + o];
+                    v[SRC_CLASS + o + 2] = cls ? (uint64_t)cls[g + o] : 0;
+                }
+                const uint64_t *sh = &v[SRC_SHAPE + 2]; /* sh[o] for o in -2..3 */
+                v[SRC_PACKED2] = sh[0] * SHAPE_COUNT + sh[1];
+                v[SRC_PACKED4] =
+                    ((sh[-1] * SHAPE_COUNT + sh[0]) * SHAPE_COUNT + sh[1]) * SHAPE_COUNT + sh[2];
+                uint64_t p6 = 0;
+                for (int o = -2; o <= 3; o++)
+                    p6 = p6 * SHAPE_COUNT + sh[o];
+                v[SRC_PACKED6] = p6;
+                const span_t *sp = &spans[at];
+                const uint64_t mask = sp->mask, longer = sp->longer;
+                for (int k = 0; k < 10; k++)
+                    v[SRC_LEXBIT + k] = (mask >> (9 - k)) & 1u;
+                v[SRC_LONGER] = longer;
+                v[SRC_MASK] = mask;
+                v[SRC_END_LEN] = sp->end ? sp->end : 1;
+                v[SRC_START_LEN] = sp[1].start ? sp[1].start : 1;
+                const uint64_t bigram = (mask >> 9) & 1u;
+                v[SRC_BIGRAM] = bigram;
+                v[SRC_ANY_LONGER] = longer > 0;
+                for (int e = 0; e < n_lists; e++) {
+                    uint64_t *lv = &v[SRC_LIST + LIST_SOURCES * e];
+                    const span_t *ls = &lspans[e * width + at];
+                    const uint64_t l_mask = ls->mask, l_longer = ls->longer;
+                    const uint64_t l_bigram = (l_mask >> 9) & 1u;
+                    const uint64_t l_cover = (l_mask | l_longer) != 0;
+                    lv[0] = l_mask;
+                    lv[1] = l_longer;
+                    lv[2] = ls->end ? ls->end : 1;
+                    lv[3] = ls[1].start ? ls[1].start : 1;
+                    lv[4] = ((uint64_t)((ls[-1].mask >> 9) & 1u) << 2) | (l_bigram << 1) |
+                            ((ls[1].mask >> 9) & 1u);
+                    lv[5] = (l_cover << 3) | ((uint64_t)((mask | longer) != 0) << 2) |
+                            (l_bigram << 1) | bigram;
+                    /* what the list says of the gap: covers it, a two-syllable entry over it */
+                    lv[6] = (l_cover << 1) | l_bigram;
+                }
+
+                for (Py_ssize_t t = 0; t < n_tpl; t++) {
+                    const template_t *T = &tpl[t];
+                    if (T->table != NULL) {
+                        int64_t idx = (int64_t)v[T->src[0]];
+                        for (int j = 1; j < T->n; j++)
+                            idx = idx * T->domain[j] + (int64_t)v[T->src[j]];
+                        if (idx < 0 || idx >= T->table_len) {
+                            bad_index = 1;
+                            idx = 0;
+                        }
+                        PREFETCH(T->table + idx);
+                        idx_of[t] = idx;
+                    }
+                    else {
+                        uint64_t h = T->seed;
+                        for (int j = 0; j < T->n; j++) {
+                            h ^= v[T->src[j]];
+                            h *= M2;
+                        }
+                        h ^= h >> 31;
+                        const int64_t idx = (int64_t)((h * M3) >> (64 - hash_bits));
+                        if (half)
+                            PREFETCH(w16 + idx);
+                        else
+                            PREFETCH(w32 + idx);
+                        idx_of[t] = idx;
+                    }
+                }
             }
-            out[i] = total;
+            for (Py_ssize_t i = i0; i < i1; i++) {
+                const int64_t *idx_of = slot[i - i0];
+                float total = 0.0f;
+                for (Py_ssize_t t = 0; t < n_tpl; t++) {
+                    const template_t *T = &tpl[t];
+                    if (T->table != NULL)
+                        total += T->table[idx_of[t]];
+                    else
+                        total += half ? lut[w16[idx_of[t]]] : w32[idx_of[t]];
+                }
+                out[i] = total;
+            }
         }
     }
     Py_END_ALLOW_THREADS
@@ -505,18 +527,12 @@ score_gaps(PyObject *self, PyObject *args)
     Py_INCREF(result);
 done:
     PyMem_Free(known);
-    PyMem_Free(lknown);
     PyMem_Free(spans);
-    PyMem_Free(lspans);
-    Py_buffer *lbufs[] = {&b_lwords, &b_lvalues, &b_lprefixes};
-    for (size_t i = 0; i < 3; i++)
-        if (lbufs[i]->obj != NULL)
-            PyBuffer_Release(lbufs[i]);
     Py_XDECREF(seq);
     for (int t = 0; t < n_tables; t++)
         PyBuffer_Release(&b_tables[t]);
-    Py_buffer *all[] = {&b_pid, &b_psh, &b_pcls, &b_where, &b_words,
-                        &b_prefixes, &b_weights, &b_lut, &b_out};
+    Py_buffer *all[] = {&b_pid,     &b_psh, &b_pcls, &b_where, &b_keys, &b_flags,
+                        &b_weights, &b_lut, &b_out,  &b_lkeys, &b_lflags};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (all[i]->obj != NULL)
             PyBuffer_Release(all[i]);
@@ -1300,7 +1316,7 @@ keep_freed_memory(PyObject *self, PyObject *unused)
 static PyMethodDef methods[] = {
     {"keep_freed_memory", keep_freed_memory, METH_NOARGS,
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
-    {"score_gaps", score_gaps, METH_VARARGS,
+    {"score_gaps", (PyCFunction)(void (*)(void))score_gaps, METH_VARARGS | METH_KEYWORDS,
      "Feature scores of gaps (see tieng.features.ScoreTables.scores)."},
     {"scan_chunks", scan_chunks, METH_VARARGS,
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
@@ -1331,6 +1347,20 @@ PyInit__speedups(void)
     Py_INCREF(&CodeTableType);
     if (PyModule_AddObject(m, "CodeTable", (PyObject *)&CodeTableType) < 0) {
         Py_DECREF(&CodeTableType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    /* The constants the Python side must agree with (tests/test_speedups.py compares them
+     * with tieng.features). */
+    if (PyModule_AddIntConstant(m, "ABI_VERSION", ABI_VERSION) < 0 ||
+        PyModule_AddIntConstant(m, "SHAPE_COUNT", SHAPE_COUNT) < 0 ||
+        PyModule_AddIntConstant(m, "LEX_BITS_MAX", LEX_BITS_MAX) < 0 ||
+        PyModule_AddIntConstant(m, "MAX_LISTS", MAX_LISTS) < 0 ||
+        PyModule_AddIntConstant(m, "LIST_SOURCES", LIST_SOURCES) < 0 ||
+        PyModule_AddIntConstant(m, "SRC_LIST", SRC_LIST) < 0 ||
+        PyModule_AddIntConstant(m, "N_SOURCES", N_SOURCES) < 0 ||
+        PyModule_AddIntConstant(m, "SPAN_PREFIX", SPAN_PREFIX) < 0 ||
+        PyModule_AddIntConstant(m, "MAX_TEMPLATES", MAX_TEMPLATES) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import _LEX_MULT, _M3, HashSet, lexicon_hashes
+from .features import _LEX_MULT, _M3, SpanTable, lexicon_hashes
 from .normalization import UNACCENTED, canonical_key, fold_i_y, normalize
 from .tokenization import scan
 from .vocabulary import TokenCache
@@ -125,15 +125,14 @@ class UserDictionary:
         lengths = np.array([len(r) for r in rows], np.int64)
         hashes = lexicon_hashes(arr, lengths)
         self._kind = dict(zip(hashes.tolist(), kinds))
-        order = np.argsort(hashes)
-        self._sorted = hashes[order]
-        self._kinds = np.array(kinds, np.int64)[order] if kinds else np.zeros(0, np.int64)
-        self._entries = HashSet(hashes)
-        prefixes = [np.zeros(0, np.uint64)]
+        # One table of the entries (flags: their kind) and of their proper prefixes.
+        keys = [hashes]
+        flags = [np.array(kinds, np.uint16)]
         for k in range(1, self.max_len):
             longer = lengths > k
-            prefixes.append(lexicon_hashes(arr[longer, :k], np.full(int(longer.sum()), k)))
-        self._prefixes = HashSet(np.concatenate(prefixes))
+            keys.append(lexicon_hashes(arr[longer, :k], np.full(int(longer.sum()), k)))
+            flags.append(np.full(int(longer.sum()), SpanTable.PREFIX, np.uint16))
+        self._table = SpanTable(np.concatenate(keys), np.concatenate(flags))
         self._cache = TokenCache(self._code_of, limit=_CACHE_LIMIT)
 
     # ------------------------------------------------------------------ construction
@@ -244,11 +243,11 @@ class UserDictionary:
             live, h, nxt = live[ok], h[ok], nxt[ok]
             h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
             key = h * _M3 + np.uint64(length)
-            hit = self._entries.contains(key)
-            kind = self._kinds[np.searchsorted(self._sorted, key[hit])]
-            out.append((live[hit], kind))
+            flags = self._table.flags_of(key)
+            hit = (flags & 3) != 0
+            out.append((live[hit], (flags[hit] & 3).astype(np.int64)))
             if length < self.max_len:
-                keep = self._prefixes.contains(key)
+                keep = (flags & SpanTable.PREFIX) != 0
                 live, h = live[keep], h[keep]
         return out
 

@@ -36,10 +36,10 @@ __all__ = [
     "JOINABLE",
     "PAD",
     "FeatureSpec",
-    "HashSet",
     "Lexicon",
     "ScoreTables",
     "Shape",
+    "SpanTable",
     "WordLists",
     "feature_index",
     "gap_features",
@@ -242,73 +242,69 @@ def lexicon_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return h * _M3 + lengths.astype(np.uint64)
 
 
-class HashSet:
-    """A set of lexicon hashes that answers many membership queries with one gather.
+class SpanTable:
+    """Hashes of token spans (words, list entries, their proper prefixes) with flag bits.
 
-    Keys live in ``2**bits`` buckets of ``SLOTS`` slots; a key is in the set iff it sits in
-    its bucket.  ``bits`` grows until no bucket overflows.  Zero marks an empty slot (the hash
-    of a real word is never zero in practice; a zero key is simply dropped).
+    One open-addressing table at most half full: a key sits at its home slot (the top
+    ``bits`` bits of a multiplicative hash) or in the first free slot after it, and a lookup
+    reads from the home slot on until it meets the key or an empty slot (key 0).  With every
+    entry and every prefix in the same table, one probe answers both "is this span an
+    entry?" and "does some entry go on?", and the table is small enough to stay in cache
+    (two 64-bit keys a span on average).  A trailing empty slot ends every probe, so the
+    table never wraps around.  The hash of a real span is never zero in practice; a zero key
+    is simply dropped.
     """
 
-    SLOTS = 4  # four one-byte booleans make one uint32 in :meth:`contains`
+    PREFIX = 1 << 8  # flag: the span is a proper prefix of some entry
 
-    def __init__(self, keys: np.ndarray, values: np.ndarray | None = None) -> None:
-        """``values`` (uint8, one per key; a key given twice gets the OR of its values) are
-        what :meth:`values_of` answers for each key; without them, only membership."""
+    def __init__(self, keys: np.ndarray, flags: np.ndarray) -> None:
+        """``flags`` (one per key, uint16; a key given twice gets the OR of its flags) are
+        what :meth:`flags_of` answers for each key."""
         keep = keys != 0
-        if values is None:
-            keys, vals = np.sort(keys[keep].astype(np.uint64)), None
-        else:
-            order = np.argsort(keys[keep].astype(np.uint64), kind="stable")
-            keys = keys[keep].astype(np.uint64)[order]
-            vals = values[keep].astype(np.uint8)[order]
-        if len(keys):  # drop repeats (np.unique would import numpy.ma: slow at start-up)
-            first = np.concatenate(([True], keys[1:] != keys[:-1]))
-            if vals is not None:
-                vals = np.bitwise_or.reduceat(vals, np.flatnonzero(first))
+        keys = keys[keep].astype(np.uint64)
+        flags = flags[keep].astype(np.uint16)
+        order = np.argsort(keys, kind="stable")
+        keys, flags = keys[order], flags[order]
+        if len(keys):  # merge repeats (np.unique would import numpy.ma: slow at start-up)
+            first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            flags = np.bitwise_or.reduceat(flags, first)
             keys = keys[first]
-        # About one key in four buckets of four slots: with fewer, some bucket nearly always
-        # overflows (a Poisson tail), and each overflow costs another try with twice the
-        # buckets; this is where the tries ended anyway.
-        bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) + 2)
-        while True:
-            bucket = self._bucket(keys, bits)
-            order = np.argsort(bucket, kind="stable")
-            b = bucket[order]
-            # Each key's rank within its bucket: its index less that of its bucket's first.
-            at = np.arange(len(b))
-            run = np.ones(len(b), dtype=bool)
-            run[1:] = b[1:] != b[:-1]
-            rank = at - np.maximum.accumulate(np.where(run, at, 0))
-            if len(rank) == 0 or rank.max() < self.SLOTS:
-                break
-            bits += 1
-        table = np.zeros((1 << bits, self.SLOTS), dtype=np.uint64)
-        table[b, rank] = keys[order]
+        bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) + 1)
+        home = self._home(keys, bits)
+        order = np.argsort(home, kind="stable")
+        # Placing keys in order of their home slot, each in the first free slot from home on,
+        # is a running maximum: slot[i] = max(home[i], slot[i-1] + 1).
+        at = np.arange(len(keys))
+        slot = np.maximum.accumulate(home[order] - at) + at if len(keys) else at
+        length = max(1 << bits, int(slot[-1]) + 1 if len(keys) else 0) + 1
+        self.keys = np.zeros(length, np.uint64)
+        self.keys[slot] = keys[order]
+        self.flags = np.zeros(length, np.uint16)
+        self.flags[slot] = flags[order]
         self.bits = bits
-        self.table = table
         self.size = len(keys)
-        self.values: np.ndarray | None = None  # uint8 beside each slot of ``table``
-        if vals is not None:
-            self.values = np.zeros((1 << bits, self.SLOTS), dtype=np.uint8)
-            self.values[b, rank] = vals[order]
 
     @staticmethod
-    def _bucket(keys: np.ndarray, bits: int) -> np.ndarray:
+    def _home(keys: np.ndarray, bits: int) -> np.ndarray:
         return ((keys * _M2) >> np.uint64(64 - bits)).astype(np.int64)
 
-    def contains(self, keys: np.ndarray) -> np.ndarray:
-        rows = self.table[self._bucket(keys, self.bits)]
-        # SLOTS booleans a row, read as one 32-bit word: nonzero when any slot matched.
-        return (rows == keys[:, None]).view(np.uint32)[:, 0] != 0
+    def flags_of(self, keys: np.ndarray) -> np.ndarray:
+        """The flags of each key (uint16), 0 for keys not in the table."""
+        out = np.zeros(len(keys), np.uint16)
+        todo = np.arange(len(keys))
+        want = keys.astype(np.uint64)
+        slot = self._home(want, self.bits)
+        while len(todo):
+            found = self.keys[slot]
+            hit = found == want
+            out[todo[hit]] = self.flags[slot[hit]]
+            go = (found != 0) & ~hit
+            todo, want, slot = todo[go], want[go], slot[go] + 1
+        return out
 
-    def values_of(self, keys: np.ndarray) -> np.ndarray:
-        """The value of each key (uint8), 0 for keys not in the set."""
-        if self.values is None:
-            raise ValueError("this hash set holds no values")
-        bucket = self._bucket(keys, self.bits)
-        hit = self.table[bucket] == keys[:, None]
-        return np.where(hit, self.values[bucket], 0).max(axis=1).astype(np.uint8)
+    def as_args(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """What the compiled scorer takes for this table."""
+        return self.keys, self.flags, self.bits
 
 
 def _prefix_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -321,19 +317,30 @@ def _prefix_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 class Lexicon:
-    """Known multi-syllable words, as hash sets of the words and of their proper prefixes."""
+    """Known multi-syllable words, with their proper prefixes, in one :class:`SpanTable`
+    (flag 1: a word)."""
+
+    WORD = 1
 
     def __init__(self, words: np.ndarray, lengths: np.ndarray) -> None:
         self.size = len(words)
-        self.words = HashSet(lexicon_hashes(words, lengths))
-        self.prefixes = HashSet(_prefix_hashes(words, lengths))
+        prefixes = _prefix_hashes(words, lengths)
+        self.table = SpanTable(
+            np.concatenate([lexicon_hashes(words, lengths), prefixes]),
+            np.concatenate(
+                [
+                    np.full(len(words), self.WORD, np.uint16),
+                    np.full(len(prefixes), SpanTable.PREFIX, np.uint16),
+                ]
+            ),
+        )
 
 
 class WordLists:
     """Outside word lists (rows of ids, as a lexicon), looked up all at once.
 
-    One hash set holds every entry of every list, with the lists that hold it as bits of its
-    value (bit ``e`` for list ``e``), and one the proper prefixes of all of them, so a span
+    One :class:`SpanTable` holds every entry of every list, with the lists that hold it as
+    flag bits (bit ``e`` for list ``e``), and the proper prefixes of all of them, so a span
     of tokens costs one lookup whatever the number of lists.
     """
 
@@ -343,15 +350,16 @@ class WordLists:
         self.count = len(lists)
         self.size = sum(len(rows) for rows in lists)
         keys = [np.zeros(0, np.uint64)]
-        values = [np.zeros(0, np.uint8)]
-        prefixes = [np.zeros(0, np.uint64)]
+        flags = [np.zeros(0, np.uint16)]
         for e, rows in enumerate(lists):
             lengths = (rows != 0).sum(axis=1)
-            keys.append(lexicon_hashes(rows, lengths))
-            values.append(np.full(len(rows), 1 << e, np.uint8))
-            prefixes.append(_prefix_hashes(rows, lengths))
-        self.words = HashSet(np.concatenate(keys), np.concatenate(values))
-        self.prefixes = HashSet(np.concatenate(prefixes))
+            prefixes = _prefix_hashes(rows, lengths)
+            keys += [lexicon_hashes(rows, lengths), prefixes]
+            flags += [
+                np.full(len(rows), 1 << e, np.uint16),
+                np.full(len(prefixes), SpanTable.PREFIX, np.uint16),
+            ]
+        self.table = SpanTable(np.concatenate(keys), np.concatenate(flags))
 
 
 def _known_spans(ids: np.ndarray, lexicon: Lexicon | WordLists, max_word: int) -> list[np.ndarray]:
@@ -380,10 +388,10 @@ def _known_spans(ids: np.ndarray, lexicon: Lexicon | WordLists, max_word: int) -
             live, h, nxt = live[real], h[real], nxt[real]
             h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
             key = h * _M3 + np.uint64(length)
-            words = lexicon.words
-            full[live] = words.values_of(key) if lists else words.contains(key)
+            flags = lexicon.table.flags_of(key)
+            full[live] = (flags & 0xFF) if lists else (flags & Lexicon.WORD) != 0
             if length < max_word:
-                keep = lexicon.prefixes.contains(key)
+                keep = (flags & SpanTable.PREFIX) != 0
                 live, h = live[keep], h[keep]
         known.append(full)
     return known
@@ -678,32 +686,20 @@ class ScoreTables:
             return out
         c64 = None if classes is None else np.ascontiguousarray(classes, dtype=np.int64)
         _speedups.score_gaps(
-            np.ascontiguousarray(ids, dtype=np.int64),
-            np.ascontiguousarray(shapes, dtype=np.int64),
-            c64,
-            np.ascontiguousarray(gaps, dtype=np.int64),
-            lexicon.words.table,
-            lexicon.words.bits,
-            lexicon.size,
-            lexicon.prefixes.table,
-            lexicon.prefixes.bits,
-            self.spec.max_word,
-            self.spec.hash_bits,
-            self.weights,
-            self._half_to_float,
-            self._program,
-            out,
-            None
+            ids=np.ascontiguousarray(ids, dtype=np.int64),
+            shapes=np.ascontiguousarray(shapes, dtype=np.int64),
+            classes=c64,
+            gaps=np.ascontiguousarray(gaps, dtype=np.int64),
+            lexicon=lexicon.table.as_args(),
+            max_word=self.spec.max_word,
+            hash_bits=self.spec.hash_bits,
+            weights=self.weights,
+            half_to_float=self._half_to_float,
+            program=self._program,
+            out=out,
+            lists=None
             if lists is None or not lists.count
-            else (
-                lists.words.table,
-                lists.words.values,
-                lists.words.bits,
-                lists.size,
-                lists.prefixes.table,
-                lists.prefixes.bits,
-                lists.count,
-            ),
+            else (*lists.table.as_args(), lists.count),
         )
         return out
 

@@ -502,7 +502,7 @@ class Model:
         >>> m.lexicon_status([["thành", "phố"], ["hoán", "dụ"], ["xyzzy", "dụ"], ["dụ"]])
         ['known', 'new', 'unusable', 'unusable']
         """
-        have = self._lexicon.words
+        have = self._lexicon.table
         out = []
         for ids in self.vocabulary.ids_of_words([list(w) for w in words]):
             if not 2 <= len(ids) <= self.spec.max_word or UNKNOWN in ids:
@@ -511,7 +511,7 @@ class Model:
             row = np.zeros((1, self.spec.max_word), np.uint32)
             row[0, : len(ids)] = ids
             key = lexicon_hashes(row, np.array([len(ids)]))
-            out.append("known" if have.contains(key)[0] else "new")
+            out.append("known" if have.flags_of(key)[0] & Lexicon.WORD else "new")
         return out
 
     @staticmethod
