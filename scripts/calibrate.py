@@ -24,6 +24,7 @@ import numpy as np
 from devfold import in_dev_fold
 
 from tieng import Model, Segmenter
+from tieng.model import Calibration
 from tieng.training import read_corpus, sentence_tokens
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -133,7 +134,7 @@ def main() -> int:
     dev = dev_split(args.data)
     model = Model.load(args.held_out)
     model.bias += args.bias_shift
-    model.metadata.pop("calibration", None)
+    model.calibration = None
     scores, gold = gap_scores(model, dev)
     print(f"{len(dev)} dev sentences, {len(scores)} decided gaps")
 
@@ -145,7 +146,7 @@ def main() -> int:
     word_reliability(Segmenter(model, pretokenized=True), dev, "Words, raw")
     a, b = fit(scores, gold)
     print(f"\nfitted: scale {a:.4f}, shift {b:.4f}")
-    model.metadata["calibration"] = {"scale": round(a, 4), "shift": round(b, 4)}
+    model.calibration = Calibration(scale=round(a, 4), shift=round(b, 4))
     reliability(*decided(a, b), "Gaps, calibrated")
     conf, right = word_outcomes(Segmenter(model, pretokenized=True), dev)
     reliability(conf, right, "Words, gaps calibrated")
@@ -160,14 +161,14 @@ def main() -> int:
     print(f"\nfitted on all dev words: word_scale {wa:.4f}, word_shift {wb:.4f}")
     if args.write:
         target = Model.load(args.write)
-        target.metadata["calibration"] = {
-            "scale": round(a, 4),
-            "shift": round(b, 4),
-            "word_scale": round(wa, 4),
-            "word_shift": round(wb, 4),
-            "fitted_on": "treebank-style dev split of vlsp2013_ws_train.txt "
+        target.calibration = Calibration(
+            scale=round(a, 4),
+            shift=round(b, 4),
+            word_scale=round(wa, 4),
+            word_shift=round(wb, 4),
+            fitted_on="treebank-style dev split of vlsp2013_ws_train.txt "
             f"({len(dev)} sentences), scored by a model trained without it",
-        }
+        )
         target.save(args.write)
         print(f"wrote the calibration into {args.write}")
     return 0

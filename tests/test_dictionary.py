@@ -29,21 +29,21 @@ def test_a_user_word_is_joined_where_it_occurs(seg):
 def test_matching_ignores_case_tone_style_and_normal_form(seg):
     mine = seg.with_dictionary(UserDictionary(["hoà bình xanh"]))
     for text in ["Hòa Bình Xanh", "HOÀ BÌNH XANH", unicodedata.normalize("NFD", "hoà bình xanh")]:
-        words = mine.segment(f"Dự án {text} khởi công")
+        words = [w.text for w in mine(f"Dự án {text} khởi công")]
         assert text in words, (text, words)
 
 
 def test_digits_are_not_folded(seg):
     mine = seg.with_dictionary(UserDictionary(["nhóm G7"]))
-    assert "nhóm G7" in mine.segment("Hội nghị nhóm G7 họp")
-    assert "nhóm G8" not in mine.segment("Hội nghị nhóm G8 họp")
+    assert "nhóm G7" in [w.text for w in mine("Hội nghị nhóm G7 họp")]
+    assert "nhóm G8" not in [w.text for w in mine("Hội nghị nhóm G8 họp")]
 
 
 def test_a_user_word_is_cut_from_its_neighbours(seg):
     # The model joins "Nguyễn Văn An"; the user word "Văn An" must stand alone.
-    assert "Nguyễn Văn An" in seg.segment("Ông Nguyễn Văn An đến")
+    assert "Nguyễn Văn An" in [w.text for w in seg("Ông Nguyễn Văn An đến")]
     mine = seg.with_dictionary(UserDictionary(["Văn An"]))
-    assert mine.segment("Ông Nguyễn Văn An đến") == ["Ông", "Nguyễn", "Văn An", "đến"]
+    assert [w.text for w in mine("Ông Nguyễn Văn An đến")] == ["Ông", "Nguyễn", "Văn An", "đến"]
 
 
 def test_longest_match_wins_then_leftmost(seg):
@@ -85,13 +85,13 @@ def test_no_match_across_a_line_break(seg):
 
 def test_user_words_may_join_across_punctuation(seg):
     mine = seg.with_dictionary(UserDictionary(["COVID - 19"]))
-    assert mine.segment("Dịch COVID - 19 lan rộng")[1] == "COVID - 19"
+    assert [w.text for w in mine("Dịch COVID - 19 lan rộng")][1] == "COVID - 19"
 
 
 def test_offsets_stay_exact(seg):
     text = "  Trí   tuệ nhân\ttạo,  HỌC MÁY!  "
     mine = seg.with_dictionary(UserDictionary(["trí tuệ nhân tạo", "học máy"]))
-    words = mine.segment_spans(text)
+    words = mine(text).words
     assert all(text[w.start : w.end] == w.text for w in words)
     assert [w.text for w in words] == ["Trí   tuệ nhân\ttạo", ",", "HỌC MÁY", "!"]
 
@@ -106,7 +106,7 @@ def test_the_original_segmenter_is_unchanged(seg):
 
 def test_dictionary_decisions_are_certain(seg):
     mine = seg.with_dictionary(UserDictionary(["trí tuệ nhân tạo"]))
-    words = mine.segment_scored("về trí tuệ nhân tạo")
+    words = mine("về trí tuệ nhân tạo", confidence=True).words
     assert words[-1].text == "trí tuệ nhân tạo" and words[-1].confidence == 1.0
 
 
@@ -240,7 +240,7 @@ def test_matching_follows_the_documented_rule(words, never, tokens, data):
 
 def test_matching_ignores_the_i_y_spelling(seg):
     mine = seg.with_dictionary(UserDictionary(["kỹ sư trưởng"]))
-    assert "kĩ sư trưởng" in mine.segment("Ông là kĩ sư trưởng")
+    assert "kĩ sư trưởng" in [w.text for w in mine("Ông là kĩ sư trưởng")]
 
 
 def test_serve_with_a_bad_dictionary_exits_2(tmp_path, capsys):
@@ -273,7 +273,7 @@ def test_a_known_word_is_a_hint_not_a_rule(seg):
 
 def test_known_word_confidence_is_the_model_s(seg):
     mine = seg.with_dictionary(UserDictionary(known=["nội suy"]))
-    words = mine.segment_scored("phép nội suy")
+    words = mine("phép nội suy", confidence=True).words
     assert words[-1].text == "nội suy" and 0.5 < words[-1].confidence < 1.0
 
 
@@ -331,7 +331,7 @@ def test_cli_known_words(tmp_path, capsys):
 def test_known_words_never_lose_or_move_characters(seg, known, text):
     from tieng.tokenization import SPACE_CHARS
 
-    spans = seg.with_dictionary(UserDictionary(known=known)).segment_spans(text)
+    spans = seg.with_dictionary(UserDictionary(known=known))(text).words
     assert all(text[s.start : s.end] == s.text for s in spans)
     pos = 0
     for s in spans:  # in order, not overlapping, only white space between them

@@ -38,18 +38,21 @@ def test_reference_sentences(seg, text, expected):
 
 def test_words_are_original_substrings(seg):
     text = "Hợp tác  xã\tnông nghiệp (Hà Nội)"
-    spans = seg.segment_spans(text)
+    spans = seg(text).words
     for w in spans:
         assert text[w.start : w.end] == w.text
     assert "Hợp tác  xã" in [w.text for w in spans]
-    assert seg.segment(text) == [w.text for w in spans]
+    assert [w.text for w in seg(text)] == [w.text for w in spans]
 
 
 def test_module_level_functions_match_segmenter(seg):
     text = "Người dân Việt Nam rất hiếu khách."
-    assert tieng.segment(text) == seg.segment(text)
+    assert [w.text for w in tieng.segment(text)] == [w.text for w in seg(text)]
     assert tieng.segment_text(text) == seg.segment_text(text)
-    assert tieng.segment_spans(text) == seg.segment_spans(text)
+    assert tieng.segment(text) == seg(text)
+    assert tieng.segment(text, sentences=True, confidence=True) == seg(
+        text, sentences=True, confidence=True
+    )
 
 
 def test_tone_styles_and_unicode_forms_segment_alike(seg):
@@ -58,11 +61,13 @@ def test_tone_styles_and_unicode_forms_segment_alike(seg):
     nfd = unicodedata.normalize("NFD", classic)
 
     def boundaries(t):
-        return [(w.start, w.end) for w in seg.segment_spans(t)]
+        return [(w.start, w.end) for w in seg(t).words]
 
     assert boundaries(classic) == boundaries(modern)
     # NFD text is longer; compare the words after composing each of them.
-    assert [unicodedata.normalize("NFC", w) for w in seg.segment(nfd)] == seg.segment(classic)
+    assert [unicodedata.normalize("NFC", w.text) for w in seg(nfd)] == [
+        w.text for w in seg(classic)
+    ]
     # The output keeps the user's characters exactly.
     assert (
         seg.segment_text(modern).replace("_", " ").replace(" ,", ",").replace(" .", ".") == modern
@@ -103,8 +108,7 @@ def test_pipe_keeps_order_and_batches_independently(seg):
     texts = ["Hà Nội có nhiều hồ", "", "Tôi yêu Việt Nam", "   ", "Sài Gòn"] * 50
     one_by_one = [seg.segment_text(t) for t in texts]
     assert list(seg.pipe_text(texts, batch_size=7)) == one_by_one
-    assert list(seg.pipe(texts, batch_size=3)) == [seg.segment(t) for t in texts]
-    assert [[w.text for w in s] for s in seg.pipe_spans(texts)] == [seg.segment(t) for t in texts]
+    assert list(seg.pipe(texts, batch_size=3)) == [seg(t) for t in texts]
 
 
 def test_pipe_rejects_non_strings(seg):
@@ -116,7 +120,6 @@ def test_pipe_rejects_non_strings(seg):
     "fn",
     [
         tieng.segment,
-        tieng.segment_spans,
         tieng.segment_text,
         tieng.tokenize,
         tieng.normalize,
@@ -149,7 +152,7 @@ def test_every_text_function_says_it_wants_str(fn, bad):
     ],
 )
 def test_odd_input_loses_nothing(seg, text):
-    spans = seg.segment_spans(text)
+    spans = seg(text).words
     for w in spans:
         assert text[w.start : w.end] == w.text
     non_space = "".join(
@@ -171,9 +174,13 @@ def test_segmenter_pickles_cheaply(seg, tiny_model, tmp_path):
     tiny_model.save(path)
     by_path = Segmenter(path)
     assert len(pickle.dumps(by_path)) < 1000
-    assert pickle.loads(pickle.dumps(by_path)).segment("Hà Nội") == by_path.segment("Hà Nội")
+    assert [w.text for w in pickle.loads(pickle.dumps(by_path))("Hà Nội")] == [
+        w.text for w in by_path("Hà Nội")
+    ]
     by_object = Segmenter(tiny_model)
-    assert pickle.loads(pickle.dumps(by_object)).segment("Hà Nội") == by_object.segment("Hà Nội")
+    assert [w.text for w in pickle.loads(pickle.dumps(by_object))("Hà Nội")] == [
+        w.text for w in by_object("Hà Nội")
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(tieng.BUNDLED_MODELS))
@@ -272,20 +279,20 @@ def test_underscores_in_input_are_escaped():
 
 
 def test_long_texts_are_segmented_in_windows(monkeypatch):
-    from tieng import segmentation
+    from tieng import results
 
     seg = tieng.Segmenter()
     text = " ".join(f"Câu {k}: học sinh Hà Nội đi học ở trường số {k}." for k in range(120))
-    whole = seg.segment_text(text), seg.segment_spans(text), seg.segment_sentences(text)
-    monkeypatch.setattr(segmentation, "_WINDOW", 300)
-    assert len(list(segmentation._windows(text))) > 10
-    windowed = seg.segment_text(text), seg.segment_spans(text), seg.segment_sentences(text)
+    whole = seg.segment_text(text), seg(text).words, seg(text, sentences=True).sentences
+    monkeypatch.setattr(results, "WINDOW", 300)
+    assert len(list(results.windows(text))) > 10
+    windowed = seg.segment_text(text), seg(text).words, seg(text, sentences=True).sentences
     assert windowed == whole
-    (res,) = seg.pipe_results([text])
+    (res,) = seg.pipe([text])
     assert res.text == whole[0] and res.words == whole[1]
     # No white space at all: cut anywhere, still every character accounted for.
     blob = "ả" * 1000 + "." + "b" * 999
-    spans = seg.segment_spans(blob)
+    spans = seg(blob).words
     assert "".join(w.text for w in spans) == blob
     assert all(blob[w.start : w.end] == w.text for w in spans)
 
@@ -310,12 +317,12 @@ def test_eight_threads_share_a_segmenter():
 
 def test_batches_are_bounded_in_characters(monkeypatch):
     """Windows of one huge text are analyzed a few at a time, not all in one batch."""
-    from tieng import segmentation
+    from tieng import results, segmentation
 
     seg = tieng.Segmenter()
     text = "Hà Nội mùa thu đẹp lắm. " * 400  # 9,600 characters
     expected = seg.segment_text(text)
-    monkeypatch.setattr(segmentation, "_WINDOW", 300)
+    monkeypatch.setattr(results, "WINDOW", 300)
     monkeypatch.setattr(segmentation, "_BATCH_CHARS", 1000)
     sizes = []
     analyze = seg._analyze
@@ -329,7 +336,7 @@ def test_batches_are_bounded_in_characters(monkeypatch):
 def _reference_words(batch, conf=None, sentences=False):
     """Words (and sentences) of a batch the plain way, one token at a time (the code the
     vectorized ``_words_of`` and ``_sentences_of`` replaced)."""
-    from tieng.segmentation import Word
+    from tieng import Word
 
     conf = iter(conf) if conf is not None else None
     toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
@@ -347,9 +354,7 @@ def _reference_words(batch, conf=None, sentences=False):
             while j < end - 1 and joins[j]:
                 j += 1
             s, e = starts[i], starts[j] + len(toks[j])
-            words.append(
-                tieng.Span(text[s:e], s, e) if conf is None else Word(text[s:e], s, e, next(conf))
-            )
+            words.append(Word(text[s:e], s, e, None if conf is None else next(conf)))
             i = j + 1
         if sentences:
             out.append([*groups, words] if words else groups)
@@ -370,13 +375,20 @@ _SEG = tieng.Segmenter()
     )
 )
 def test_words_and_sentences_of_a_batch_match_the_plain_loop(texts):
+    from tieng.results import confidences, results_of
+
     seg = _SEG
+    cal = seg.model.calibration
     batch = seg._analyze(texts)
-    assert seg._words_of(batch) == _reference_words(batch)
-    conf = seg._confidences(batch)
-    assert seg._words_of(batch, scored=True) == _reference_words(batch, conf)
+    batch.token_strings()
+    assert [r.words for r in results_of(batch)] == _reference_words(batch)
+    conf = confidences(batch, cal)
+    scored = results_of(batch, calibration=cal, confidence=True)
+    assert [r.words for r in scored] == _reference_words(batch, conf)
     sent = seg._analyze(texts, sentences=True)
-    assert seg._sentences_of(sent) == _reference_words(sent, sentences=True)
-    assert seg._sentences_of(sent, scored=True) == _reference_words(
-        sent, seg._confidences(sent), sentences=True
+    grouped = results_of(sent, sentences=True)
+    assert [r.sentences for r in grouped] == _reference_words(sent, sentences=True)
+    grouped = results_of(sent, sentences=True, calibration=cal, confidence=True)
+    assert [r.sentences for r in grouped] == _reference_words(
+        sent, confidences(sent, cal), sentences=True
     )

@@ -7,6 +7,8 @@ import pytest
 
 import tieng
 
+pytest.importorskip("pyspark")  # the test extra installs it; Spark needs Java too
+
 
 @pytest.fixture(scope="module")
 def spark():
@@ -44,6 +46,23 @@ def test_segment_column(spark):
     assert out[2].seg == "Tôi yêu Việt_Nam" and out[2].text == "Tôi yêu Việt Nam"
     with pytest.raises(ValueError, match="no column"):
         segment_column(df, "body")
+
+
+def test_segment_column_gives_what_the_library_gives(spark):
+    """Line breaks inside a text, CRLF, blank lines and escapes: the same text as the
+    library's one call and its pipe."""
+    from tieng.spark import segment_column
+
+    texts = [
+        "Hà Nội có\nnhiều hồ",
+        "Tôi yêu Việt Nam\r\n\r\nTrời mưa to.\r\n",
+        "Tệp cau_hinh.txt ở C:\\du_lieu",
+        "Ông Nguyễn Văn An, 45 tuổi. Ảnh: Ngọc Thành",
+    ]
+    df = spark.createDataFrame(list(enumerate(texts)), "id long, text string").repartition(2)
+    out = [r.seg for r in segment_column(df, "text", "seg").orderBy("id").collect()]
+    seg = tieng.Segmenter()
+    assert out == [seg(t).text for t in texts] == list(seg.pipe_text(texts))
 
 
 def test_segment_column_with_a_dictionary(spark):

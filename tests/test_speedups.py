@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -18,7 +19,14 @@ from hypothesis import strategies as st
 
 import tieng
 from tieng import Model, Segmenter
+from tieng._accel import speedups
 from tieng.features import PAD, Shape
+
+# Every test here compares the compiled helpers with the Python code; tests/test_build.py
+# says whether they must be there.
+pytestmark = pytest.mark.skipif(
+    speedups is None, reason="the compiled helpers are not in use (not built, or pure Python)"
+)
 
 SAMPLE = Path(tieng.__file__).parent / "data" / "sample.txt"
 TEXT = (
@@ -26,25 +34,6 @@ TEXT = (
     "HỘI NGHỊ THƯỜNG NIÊN CỦA NGÂN HÀNG NHÀ NƯỚC diễn ra ở Hà Nội ngày 27/11/2023 🙂\n"
     "Ông Nguyễn Văn A nói: “Chúng tôi sẽ hoà giải, không để xảy ra xung đột.” xã hội chủ nghĩa"
 )
-
-
-def test_the_compiled_helpers_are_built():
-    from tieng import _speedups, features, tokenization, vocabulary
-
-    for name in (
-        "score_gaps",
-        "table_weights",
-        "scan_chunks",
-        "lookup_codes",
-        "CodeTable",
-        "codes_of_spans",
-        "write_segmented",
-        "count_words",
-    ):
-        assert hasattr(_speedups, name)
-    assert features._speedups is _speedups  # the default path uses them
-    assert tokenization._speedups is _speedups
-    assert vocabulary._speedups is _speedups
 
 
 # ------------------------------------------------------------------ token codes
@@ -309,11 +298,19 @@ def test_compiled_word_count_is_len_of_split(text):
 
 # ------------------------------------------------------------------ offsets-only text path
 def _paths(seg: Segmenter, texts: list[str]) -> tuple[list[str], list[str]]:
-    """The underscore format of a batch by the offsets-only path and by the token path."""
-    fast = seg._analyze(texts, False, True)
-    slow = seg._analyze(texts, False, False)
-    assert slow.tokens is not None
-    return seg._texts_of(fast, False), seg._texts_of(slow, False)
+    """The underscore format of a batch by the offsets-only path with the compiled writer,
+    and by the token path with the Python writer."""
+    from tieng import results, segmentation
+
+    fast = seg._analyze(texts)
+    with (
+        mock.patch.object(segmentation, "_speedups", None),
+        mock.patch.object(results, "_speedups", None),
+    ):
+        slow = seg._analyze(texts)
+        assert slow.tokens is not None
+        slow_texts = results.texts_of(slow)
+    return results.texts_of(fast), slow_texts
 
 
 @pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
@@ -322,7 +319,7 @@ def test_offsets_path_writes_what_the_token_path_writes(name, pretokenized):
     seg = Segmenter(name, pretokenized=pretokenized)
     texts = [*SAMPLE.read_text(encoding="utf-8").splitlines(), *TEXT.splitlines(), *NAUGHTY]
     texts += ["", "my_var = a\\b __init__ \\_", "Hà Nội _ \\ _x_", "   ", "a"]
-    assert seg._analyze(texts[:3], False, True).tokens is None  # the path really is taken
+    assert seg._analyze(texts[:3]).tokens is None  # the path really is taken
     fast, slow = _paths(seg, texts)
     assert fast == slow and len(fast) == len(texts)
     assert any(line.startswith("my\\_var = a") and "\\\\" in line for line in fast)  # escaped
@@ -331,11 +328,10 @@ def test_offsets_path_writes_what_the_token_path_writes(name, pretokenized):
 def test_offsets_path_steps_aside_for_credit_lines_and_dictionaries():
     seg = Segmenter()
     credit = ["Hà Nội mưa to. Ảnh: Nguyễn Văn An"]
-    batch = seg._analyze(credit, False, True)
+    batch = seg._analyze(credit)
     assert batch.tokens is not None  # credit lines need the token strings
-    assert seg._texts_of(batch, False) == list(Segmenter().pipe_text(credit))
     mine = seg.with_dictionary(tieng.UserDictionary(["mưa to"]))
-    assert mine._analyze(["Hà Nội mưa to"], False, True).tokens is not None
+    assert mine._analyze(["Hà Nội mưa to"]).tokens is not None
     assert mine.segment_text("Hà Nội mưa to") == "Hà_Nội mưa_to"
 
 

@@ -12,7 +12,7 @@ def test_tiny_model_learns_its_words(tiny_model, tmp_path):
     tiny_model.save(path)
     seg = Segmenter(path)
     assert seg.segment_text("Người dân Hà Nội yêu Việt Nam .") == "Người dân Hà_Nội yêu Việt_Nam ."
-    assert seg.segment("thủ đô đẹp") == ["thủ đô", "đẹp"]
+    assert [w.text for w in seg("thủ đô đẹp")] == ["thủ đô", "đẹp"]
 
 
 def test_training_is_reproducible():
@@ -62,7 +62,7 @@ def test_sentence_weights_decide_between_conflicting_examples():
     for heavy, expected in ((joined, ["bàn tay", "tôi"]), (split, ["bàn", "tay", "tôi"])):
         w = [4.0 if s in heavy else 1.0 for s in sents]
         model = train(sents, weights=w, hash_bits=12, max_iter=40, folds=1, l2=0.1)
-        assert Segmenter(model).segment("bàn tay tôi") == expected
+        assert [w.text for w in Segmenter(model)("bàn tay tôi")] == expected
 
 
 def test_unit_weights_change_nothing_and_wrong_lengths_are_refused():
@@ -83,14 +83,14 @@ def test_domain_copies_learn_each_convention_and_share_the_rest():
     models = {}
     for target, expected in (("news", ["bàn tay", "tôi"]), ("treebank", ["bàn", "tay", "tôi"])):
         models[target] = train(news + treebank, domains=labels, target_domain=target, **settings)
-        assert Segmenter(models[target]).segment("bàn tay tôi") == expected
+        assert [w.text for w in Segmenter(models[target])("bàn tay tôi")] == expected
         assert models[target].metadata["training"]["domains"] == ["news", "treebank"]
         assert models[target].metadata["training"]["target_domain"] == target
     # What the news corpus taught about "Hà Nội" reaches the treebank model through the
     # shared weights: it is less sure that "Hà" stands alone than a treebank-only model.
     alone = train(treebank, **settings)
-    shared = Segmenter(models["treebank"]).segment_scored("Hà Nội đẹp")[0]
-    unshared = Segmenter(alone).segment_scored("Hà Nội đẹp")[0]
+    shared = Segmenter(models["treebank"])("Hà Nội đẹp", confidence=True).words[0]
+    unshared = Segmenter(alone)("Hà Nội đẹp", confidence=True).words[0]
     assert shared.text == unshared.text == "Hà"
     assert shared.confidence < unshared.confidence - 0.2
 

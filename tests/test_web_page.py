@@ -5,6 +5,10 @@ import os
 import shutil
 
 import pytest
+
+pytest.importorskip("selenium")  # the test extra installs it; .ci/run installs the browser
+pytest.importorskip("fastapi")
+
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By

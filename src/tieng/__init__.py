@@ -3,32 +3,27 @@
 >>> import tieng
 >>> tieng.segment_text("Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.")
 'Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm trong năm tới .'
+>>> [w.text for w in tieng.segment("Hà Nội có nhiều hồ")]
+['Hà Nội', 'có', 'nhiều', 'hồ']
 """
 
 from .dictionary import DictionaryError, UserDictionary
-from .model import Model, ModelError
-from .normalization import normalize
-from .segmentation import (
-    BUNDLED_MODELS,
-    Segmenter,
-    Word,
-    default_segmenter,
-    escape_token,
-    parse_segmented,
-    segment,
-    segment_spans,
-    segment_text,
-)
+from .legacy import segment_spans
+from .model import BUNDLED_MODELS, Model, ModelError
+from .normalization import looks_unaccented, normalize
+from .results import Segmented, Word, escape_token, parse_segmented
+from .segmentation import Segmenter, default_segmenter, segment, segment_text
 from .sentences import split_sentences
 from .tokenization import Span, tokenize
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place it is set: pyproject.toml reads it from here
 
 __all__ = [
     "BUNDLED_MODELS",
     "DictionaryError",
     "Model",
     "ModelError",
+    "Segmented",
     "Segmenter",
     "Span",
     "UserDictionary",
@@ -36,6 +31,7 @@ __all__ = [
     "__version__",
     "default_segmenter",
     "escape_token",
+    "looks_unaccented",
     "normalize",
     "parse_segmented",
     "segment",

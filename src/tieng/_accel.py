@@ -1,16 +1,20 @@
-"""The compiled helpers (``tieng._speedups``), or ``None``.
+"""The compiled helpers (``tieng._speedups``), or ``None``: chosen once, at import.
 
-``None`` when ``tieng`` was built without a C compiler, or when the environment variable
-``TIENG_PURE_PYTHON`` is set to anything but ``""`` or ``"0"``; the pure-Python code then runs,
-with the same output.  The helpers are twins of loops in :mod:`tieng.features` and
-:mod:`tieng.tokenization`, which stay the reference (``tests/test_speedups.py`` checks that they
-agree).
+``None`` when ``tieng`` was built without a C compiler, when the environment variable
+``TIENG_PURE_PYTHON`` is set to anything but ``""`` or ``"0"``, or when the compiled module is
+from another version of tieng (a stale build: a warning says so); the pure-Python code then
+runs, with the same output.  The helpers are twins of loops in :mod:`tieng.features`,
+:mod:`tieng.tokenization`, :mod:`tieng.vocabulary` and :mod:`tieng.results`, which stay the
+reference (``tests/test_speedups.py`` checks that they agree).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from types import ModuleType
+
+ABI_VERSION = 3  # what this Python code expects of _speedups.ABI_VERSION
 
 _compiled: ModuleType | None
 try:
@@ -18,9 +22,26 @@ try:
 except ImportError:
     _compiled = None
 
-speedups: ModuleType | None = (
-    None if os.environ.get("TIENG_PURE_PYTHON", "") not in ("", "0") else _compiled
-)
+
+def choose(compiled: ModuleType | None, pure: str) -> ModuleType | None:
+    """The module to use: ``compiled`` unless ``pure`` (the value of ``TIENG_PURE_PYTHON``)
+    asks for Python, or ``compiled`` is of another ABI version (then with a warning)."""
+    if compiled is None or pure not in ("", "0"):
+        return None
+    found = getattr(compiled, "ABI_VERSION", None)
+    if found != ABI_VERSION:
+        warnings.warn(
+            f"tieng: the compiled helpers ({compiled.__file__}) are from another version of "
+            f"tieng (ABI {found}, expected {ABI_VERSION}); running the Python code, which "
+            "gives the same output more slowly. Reinstall tieng (pip install .) to rebuild them.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return compiled
+
+
+speedups: ModuleType | None = choose(_compiled, os.environ.get("TIENG_PURE_PYTHON", ""))
 
 
 def keep_freed_memory() -> bool:
@@ -32,4 +53,8 @@ def keep_freed_memory() -> bool:
     the CLI and the server, never the library.  It changes no output, so it does not follow
     ``TIENG_PURE_PYTHON``; it needs the compiled module and glibc, and is a no-op otherwise.
     """
-    return bool(_compiled is not None and _compiled.keep_freed_memory())
+    return bool(
+        _compiled is not None
+        and getattr(_compiled, "ABI_VERSION", None) == ABI_VERSION
+        and _compiled.keep_freed_memory()
+    )

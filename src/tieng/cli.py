@@ -242,11 +242,6 @@ def cmd_segment(args: argparse.Namespace) -> int:
         raise InputError("--confidence goes with JSONL output (--to jsonl)")
     if args.text_only and to != "jsonl":
         raise InputError("--text-only goes with JSONL output (--to jsonl)")
-    if args.sentences and to == "jsonl" and not args.text_only:
-        raise InputError(
-            "--sentences goes with text output or --text-only (JSONL words carry their "
-            "offsets; split_sentences in Python gives sentence spans)"
-        )
     if args.text_only and args.confidence:
         raise InputError("--text-only leaves out the words, so it cannot go with --confidence")
     options = corpus.Options(
@@ -585,8 +580,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     seg = _segmenter(args)
     m = seg.model
+    metadata = dict(m.metadata)
+    if m.calibration is not None:
+        metadata["calibration"] = m.calibration.to_dict()
     info = {
-        "metadata": m.metadata,
+        "metadata": metadata,
         "features": m.spec.to_dict(),
         "vocabulary": len(m.vocabulary),
         "lexicon": len(m.lexicon),
@@ -646,7 +644,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         rows.append((f"word list {name}", detail))
     for label, fig in meta.get("figures", {}).items():
         rows.append((label, fig))
-    rows.append(("confidence", "calibrated" if "calibration" in meta else "not calibrated"))
+    rows.append(("confidence", "calibrated" if m.calibration else "not calibrated"))
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
@@ -705,7 +703,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="input is tokenized already: split on white space only",
     )
     dictionary_args(sp)
-    sp.add_argument("--sentences", action="store_true", help="write one sentence per line")
+    sp.add_argument(
+        "--sentences",
+        action="store_true",
+        help="split into sentences: one sentence per line (in JSONL the text does so, and "
+        '"sentences" gives each as [first word, one past its last])',
+    )
     sp.add_argument(
         "--glob", default="*", help="files to take from directory inputs (default: all)"
     )

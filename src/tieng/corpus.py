@@ -32,8 +32,8 @@ from typing import Any, BinaryIO
 
 from ._accel import speedups as _speedups
 from .pool import ordered_map
+from .results import Segmented, Word
 from .segmentation import Segmenter
-from .tokenization import Span
 
 __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "open_input", "run"]
 
@@ -212,17 +212,26 @@ def _line_end(raw: bytes) -> tuple[bytes, bytes]:
     return raw, b""
 
 
-def _words_json(spans: list[Span], confidence: bool = False) -> dict[str, Any]:
+def _words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
+    """The JSONL fields of one result: words, offsets, confidences if asked for, and the
+    sentences (each as the index of its first word and one past its last) if asked for."""
+    words = doc.words
     out: dict[str, Any] = {
-        "words": [w.text for w in spans],
-        "offsets": [[w.start, w.end] for w in spans],
+        "words": [w.text for w in words],
+        "offsets": [[w.start, w.end] for w in words],
     }
     if confidence:
-        out["confidence"] = [round(w.confidence, 4) for w in spans]  # type: ignore[attr-defined]
+        out["confidence"] = [round(w.confidence or 0.0, 4) for w in words]
+    if doc.sentences is not None:
+        bounds, at = [], 0
+        for sentence in doc.sentences:
+            bounds.append([at, at + len(sentence)])
+            at += len(sentence)
+        out["sentences"] = bounds
     return out
 
 
-def _conllu(sentences: list[list[Span]], text: str, source: str, line: int) -> str:
+def _conllu(sentences: list[list[Word]], text: str, source: str, line: int) -> str:
     out = []
     for k, words in enumerate(sentences, 1):
         out.append(f"# sent_id = {source}:{line}:{k}")
@@ -325,10 +334,10 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         if opt.text_only:
             values = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines)
         else:
-            pipe = seg.pipe_scored_results if opt.confidence else seg.pipe_results
-            values = (
-                {"text": r.text, **_words_json(r.words, opt.confidence)} for r in pipe(texts, n)
+            docs = seg.pipe(
+                texts, batch_size=n, sentences=opt.sentence_lines, confidence=opt.confidence
             )
+            values = ({"text": r.text, **_words_json(r, opt.confidence)} for r in docs)
         for k, (good, value) in enumerate(zip(ok, values)):
             if not good:
                 continue
@@ -343,9 +352,10 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
                     out = json.dumps(rec)
             parts.append(out + "\n")
     else:  # conllu
-        for k, (good, sentences) in enumerate(zip(ok, seg.pipe_sentences(texts, n))):
+        docs = seg.pipe(texts, batch_size=n, sentences=True)
+        for k, (good, doc) in enumerate(zip(ok, docs)):
             if good:
-                parts.append(_conllu(sentences, texts[k], task.source, first_line + k))
+                parts.append(_conllu(doc.sentences or [], texts[k], task.source, first_line + k))
     if whole is None:
         syllables = sum(_count_syllables(t) for t in texts)
     out = "".join(parts)

@@ -20,11 +20,13 @@ files (no header checksum) still load.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,16 @@ from .features import (
 )
 from .vocabulary import UNKNOWN, Vocabulary
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "Model", "ModelError"]
+__all__ = [
+    "BUNDLED_MODELS",
+    "DEFAULT_MODEL",
+    "FORMAT_VERSION",
+    "MAGIC",
+    "Calibration",
+    "Model",
+    "ModelError",
+    "ModelSource",
+]
 
 MAGIC = b"TIENGMDL"
 FORMAT_VERSION = 2
@@ -93,6 +104,47 @@ def _is_int(x: Any) -> bool:
 
 def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number a model may hold")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How a model's join scores become probabilities (fitted on held-out data).
+
+    A gap's probability of being what the model decided is ``sigmoid(scale * score + shift)``
+    for a join (and one minus it for a boundary).  A word's confidence is the product over
+    its gaps, through ``sigmoid(word_scale * logit(p) + word_shift)`` when the model holds a
+    word-level map: the decisions are not quite independent.
+    """
+
+    scale: float = 1.0
+    shift: float = 0.0
+    word_scale: float | None = None
+    word_shift: float = 0.0
+    fitted_on: str = ""  # what data it was fitted on, in words
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"fitted_on": self.fitted_on} if self.fitted_on else {}
+        d.update(scale=self.scale, shift=self.shift)
+        if self.word_scale is not None:
+            d.update(word_scale=self.word_scale, word_shift=self.word_shift)
+        return d
+
+    @classmethod
+    def from_metadata(cls, meta: object) -> Calibration | None:
+        """The calibration a model's metadata holds (``None``: none, or not usable)."""
+        if not isinstance(meta, dict):
+            return None
+        try:
+            values = {
+                k: float(meta[k])
+                for k in ("scale", "shift", "word_scale", "word_shift")
+                if k in meta
+            }
+        except (TypeError, ValueError):
+            return None
+        if not all(math.isfinite(v) for v in values.values()):
+            return None
+        return cls(**values, fitted_on=str(meta.get("fitted_on", "")))
 
 
 class ModelError(ValueError):
@@ -158,6 +210,8 @@ class Model:
         self.bias = float(bias)
         self.spec = spec
         self.metadata = dict(metadata or {})
+        # The confidence calibration, typed; it is written back into the metadata on save.
+        self.calibration = Calibration.from_metadata(self.metadata.pop("calibration", None))
         self.format_version = FORMAT_VERSION  # of the file it was read from, if any
         self._tables: ScoreTables | None = None  # built on first use
 
@@ -268,8 +322,11 @@ class Model:
             chunks.append(data)
             offset += len(data)
         payload = b"".join(chunks)
+        metadata = dict(self.metadata)
+        if self.calibration is not None:
+            metadata["calibration"] = self.calibration.to_dict()
         header = {
-            "metadata": self.metadata,
+            "metadata": metadata,
             "features": self.spec.to_dict(),
             "bias": self.bias,
             "arrays": table,
@@ -491,6 +548,7 @@ class Model:
             self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
         new._tables = self._tables  # same weights: the score tables are shared, not rebuilt
         new._word_lists = self._lists  # and so are the word lists' hash sets
+        new.calibration = self.calibration
         return new
 
     def lexicon_status(self, words: Iterable[Sequence[str]]) -> list[str]:
@@ -527,3 +585,92 @@ class Model:
         for i, s in enumerate(seqs):
             mat[i, : len(s)] = s
         return np.unique(mat, axis=0) if len(seqs) else mat
+
+
+DEFAULT_MODEL = "vlsp2013.tieng"
+# Models that ship inside the package, by the name a Segmenter (or --model) accepts.
+BUNDLED_MODELS: dict[str, str] = {
+    "vlsp2013": DEFAULT_MODEL,  # the default
+    "vlsp2013-unaccented": "vlsp2013-unaccented.tieng",  # also reads text without diacritics
+}
+
+
+def _bundled_model_bytes(file: str) -> bytes:
+    try:
+        return (Path(__file__).parent / "models" / file).read_bytes()
+    except OSError:  # imported from a zip (e.g. a wheel on spark-submit --py-files)
+        from importlib import resources
+
+        return resources.files("tieng").joinpath("models", file).read_bytes()
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model comes from: a bundled model's name, a file, or the file's bytes.
+
+    What a segmenter pickles as, so that a worker process loads the same model again
+    cheaply (a name or a path, not the weights).  :meth:`resolve` turns anything a
+    :class:`~tieng.Segmenter` accepts into a model and its source.
+    """
+
+    bundled: str | None = None
+    path: str | None = None
+    data: bytes | None = None
+
+    @classmethod
+    def resolve(
+        cls, model: str | os.PathLike[str] | bytes | Model | None
+    ) -> tuple[Model, ModelSource | None]:
+        """The model ``model`` names, and its source (``None`` for a :class:`Model` given
+        as an object: it has no source but itself).
+
+        A bundled name wins over a file of the same name in the working directory; write
+        ``"./vlsp2013"`` for the file.
+
+        >>> model, source = ModelSource.resolve(None)
+        >>> source
+        ModelSource(bundled='vlsp2013', path=None, data=None)
+        """
+        if model is None:
+            model = "vlsp2013"
+        if isinstance(model, Model):
+            return model, None
+        if isinstance(model, str) and model in BUNDLED_MODELS:
+            source = cls(bundled=model)
+        elif isinstance(model, (bytes, bytearray, memoryview)):
+            source = cls(data=bytes(model))
+        elif isinstance(model, (str, os.PathLike)):
+            path = os.fspath(Path(model).resolve())
+            if isinstance(model, str) and os.sep not in model and not os.path.exists(model):
+                names = ", ".join(BUNDLED_MODELS)
+                raise ModelError(
+                    f"{path}: model file not found, and {model!r} is not the name of "
+                    f"a bundled model ({names})"
+                )
+            source = cls(path=path)
+        else:
+            raise TypeError(
+                "model must be a path, a bundled model's name, bytes, a Model or None, "
+                f"not {type(model).__name__}"
+            )
+        return source.load(), source
+
+    def load(self) -> Model:
+        """Load the model (a new object each time)."""
+        if self.bundled is not None:
+            file = BUNDLED_MODELS[self.bundled]
+            return Model.from_bytes(_bundled_model_bytes(file), f"<bundled {file}>")
+        if self.path is not None:
+            return Model.load(self.path)
+        if self.data is not None:
+            return Model.from_bytes(self.data)
+        raise ModelError("an empty model source")
+
+    def __repr__(self) -> str:
+        if self.data is not None:
+            return f"ModelSource(<{len(self.data)} bytes>)"
+        return f"ModelSource(bundled={self.bundled!r}, path={self.path!r}, data=None)"
+
+    def describe(self) -> str:
+        """The source in a few words: the bundled name, the path, or ``<bytes>``."""
+        return self.bundled or self.path or "<bytes>"

@@ -441,22 +441,12 @@ def create_app(
         if req.text_only:
             lines = segmenter.pipe_text(texts, sentence_lines=req.sentences)
             out = [{"text": line} for line in lines]
-        elif req.sentences:
-            lines = segmenter.pipe_text(texts, sentence_lines=True)
-            pipe = segmenter.pipe_scored_sentences if req.confidence else segmenter.pipe_sentences
-            for sents, text in zip(pipe(texts), lines):
-                out.append(
-                    {
-                        "text": text,
-                        "words": [w for s in sents for w in spans(s)],
-                        "sentences": [spans(s) for s in sents],
-                    }
-                )
         else:
-            pipe = segmenter.pipe_scored_results if req.confidence else segmenter.pipe_results
-            results = pipe(texts)
-            for res in results:
-                out.append({"text": res.text, "words": spans(res.words)})
+            for doc in segmenter.pipe(texts, sentences=req.sentences, confidence=req.confidence):
+                result = {"text": doc.text, "words": spans(doc.words)}
+                if doc.sentences is not None:
+                    result["sentences"] = [spans(s) for s in doc.sentences]
+                out.append(result)
         _hints(texts, out, segmenter)
         # Built to the schema here and encoded by orjson: FastAPI's validation and encoding
         # of a large batch would take longer than segmenting it.

@@ -21,6 +21,7 @@ white space other than one space after a word becomes tokens of its own, spaCy's
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from spacy.tokens import Doc
@@ -41,13 +42,19 @@ class TiengTokenizer:
         self.segmenter = Segmenter(model)
 
     def __call__(self, text: str) -> Doc:
-        return self._doc(text, self.segmenter.segment_spans(text))
+        return self._doc(text, self.segmenter(text).words)
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
-        """Docs of ``texts``, segmented in batches."""
-        texts = list(texts) if not isinstance(texts, list) else texts
-        for text, spans in zip(texts, self.segmenter.pipe_spans(texts, batch_size=batch_size)):
-            yield self._doc(text, spans)
+        """Docs of ``texts``, segmented in batches (the texts are read as they go)."""
+        seen: deque[str] = deque()
+
+        def read() -> Iterator[str]:
+            for text in texts:
+                seen.append(text)
+                yield text
+
+        for result in self.segmenter.pipe(read(), batch_size=batch_size):
+            yield self._doc(seen.popleft(), result.words)
 
     def _doc(self, text: str, spans) -> Doc:
         words: list[str] = []

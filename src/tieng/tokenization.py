@@ -23,7 +23,7 @@ import numpy as np
 from ._accel import speedups as _speedups
 from .normalization import COMBINING_MARKS as _M
 
-__all__ = ["SPACE_CHARS", "Span", "split_pieces", "tokenize"]
+__all__ = ["LINE_BREAKS", "LINK_RE", "SPACE_CHARS", "Span", "split_pieces", "tokenize"]
 
 
 class Span(NamedTuple):
@@ -43,7 +43,8 @@ _WHITE = (
 )
 SPACE_CHARS = frozenset(_WHITE + _INVISIBLE)
 _SPACE_CLASS = r"\s" + _INVISIBLE
-_LINE_BREAK_CLASS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# The characters that end a line (those of str.splitlines): each starts a new sentence.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 _UPPER = "A-ZÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬĐÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
 _L = rf"(?:[^\W\d_][{_M}]*)"  # one letter with any combining marks after it
@@ -84,7 +85,7 @@ _BARE_LINK = (
     rf"(?:/[^\s<>\"“”{_INVISIBLE}]*[^\s<>\"“”.,;:!?)\]}}'’{_INVISIBLE}])?"
     rf"|(?:{_FILE_ENDINGS})(?![\w{_M}-]))"
 )
-_LINK_RE = re.compile(rf"(?:https?://|ftp://|www\.)\S|{_BARE_LINK}$")
+LINK_RE = re.compile(rf"(?:https?://|ftp://|www\.)\S|{_BARE_LINK}$")
 
 # What a number keeps glued to it, measured on the training data (benchmarks/tokenization.py,
 # "glued forms"): a word starting with a capital (1A, 53S5, 3G: names of roads, vehicles,
@@ -139,7 +140,7 @@ _PATTERN = "|".join(
         # letter (đ.m.) or tp./tx. (tp.HCM).  At the end of a line the last dot ends the
         # sentence, as in the training data ("H.G ." 329 times, "H.G." at a line's end never).
         rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}"
-        rf"(?=\.[ \t]{{0,3}}(?:[{_LINE_BREAK_CLASS}]|\Z))",
+        rf"(?=\.[ \t]{{0,3}}(?:[{LINE_BREAKS}]|\Z))",
         rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.)(?:{_L}{{1,3}}\.){{1,7}}{_L}{{1,2}}\.(?![^\W_])",
         rf"(?<![^\W_])(?=[{_UPPER}]|{_L}\.|t[px]\.)(?:{_L}{{1,3}}\.){{1,7}}[^\W\d_]+(?:[{_M}]+[^\W_]+)*[{_M}]*",
         rf"(?<![^\W_])(?:{_ABBREVIATIONS})\.{_FOLLOWED}",
@@ -156,7 +157,7 @@ _PATTERN = "|".join(
 _TOKEN_RE = re.compile(_PATTERN)
 _PRETOKENIZED_RE = re.compile(rf"[{_SPACE_CLASS}]+|[^{_SPACE_CLASS}]+")
 
-_LINE_BREAKS = frozenset(_LINE_BREAK_CLASS)
+_LINE_BREAK_SET = frozenset(LINE_BREAKS)
 _CONTEXT = 8  # characters past a chunk that the look-ahead of the patterns may need
 _TRAILING = frozenset(',;!?)]}"”’.')
 _LEADING = frozenset('([{"“‘')
@@ -209,7 +210,7 @@ def _scan_compiled(text: str, pretokenized: bool, with_tokens: bool):
         findall,
         pretokenized,
         _SPACE_STRING,
-        _LINE_BREAK_CLASS,
+        LINE_BREAKS,
         _TRAILING_STRING,
         _LEADING_STRING,
         _plain_before_dot,
@@ -245,7 +246,7 @@ def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int],
             if chunk not in SPACE_CHARS:
                 tokens.append(chunk)
                 starts.append(p)
-            elif chunk in _LINE_BREAKS:
+            elif chunk in _LINE_BREAK_SET:
                 line_breaks.append(p)
             continue
         if not pretokenized:
@@ -266,7 +267,7 @@ def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int],
             if p >= end:
                 break
             if piece[0] in SPACE_CHARS:
-                if not _LINE_BREAKS.isdisjoint(piece):
+                if not _LINE_BREAK_SET.isdisjoint(piece):
                     line_breaks.append(p)
             else:
                 tokens.append(piece)

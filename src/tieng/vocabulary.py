@@ -10,14 +10,14 @@ import numpy as np
 from ._accel import speedups as _speedups
 from .features import Shape
 from .normalization import canonical_key
-from .tokenization import _LINK_RE, SPACE_CHARS
+from .tokenization import LINE_BREAKS, LINK_RE, SPACE_CHARS
 
 __all__ = ["UNKNOWN", "Vocabulary", "shape_of"]
 
 UNKNOWN = 1  # id 0 is the sentence padding, 1 any token the vocabulary does not know
 SPACE = -1  # code of a run of white space
 LINE_BREAK = -2  # code of a run of white space that holds a line break
-_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_LINE_BREAKS = frozenset(LINE_BREAKS)
 _CACHE_LIMIT = 1 << 20  # tokens in a token cache ...
 _CACHE_CHARS = 1 << 23  # ... and characters of them, as the compiled CodeTable's keys
 
@@ -59,7 +59,7 @@ def shape_of(token: str) -> int:
         "://" in token
         or "@" in token[1:]
         or (token.startswith(("www.", "#", "@")) and len(token) > 1)
-        or ("." in token and _LINK_RE.match(token))  # vnexpress.net, data.csv
+        or ("." in token and LINK_RE.match(token))  # vnexpress.net, data.csv
     ):
         return Shape.LINK
     letters = digits = 0

@@ -1,0 +1,76 @@
+"""Types of the compiled helpers (``_speedups.c``); see :mod:`tieng._accel`."""
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+ABI_VERSION: int
+SHAPE_COUNT: int
+LEX_BITS_MAX: int
+MAX_LISTS: int
+LIST_SOURCES: int
+SRC_LIST: int
+N_SOURCES: int
+SPAN_PREFIX: int
+MAX_TEMPLATES: int
+
+_Table = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int]
+_Program = Sequence[tuple[tuple[int, ...], npt.NDArray[np.float32] | None, object]]
+
+class CodeTable:
+    def __init__(self, limit: int = ...) -> None: ...
+    def __len__(self) -> int: ...
+
+def keep_freed_memory() -> bool: ...
+def score_gaps(
+    ids: npt.NDArray[np.int64],
+    shapes: npt.NDArray[np.int64],
+    classes: npt.NDArray[np.int64] | None,
+    gaps: npt.NDArray[np.int64],
+    lexicon: _Table,
+    max_word: int,
+    hash_bits: int,
+    weights: npt.NDArray[np.float16] | npt.NDArray[np.float32],
+    half_to_float: npt.NDArray[np.float32],
+    program: _Program,
+    out: npt.NDArray[np.float32],
+    lists: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int, int] | None,
+) -> None: ...
+def scan_chunks(
+    text: str,
+    findall: object,
+    pretokenized: bool,
+    space_chars: str,
+    line_break_chars: str,
+    trailing: str,
+    leading: str,
+    is_plain_before_dot: object,
+    context: int,
+    with_tokens: bool,
+) -> tuple[list[str], bytes, bytes, list[int]]: ...
+def lookup_codes(cache: dict[str, int], tokens: list[str], out: npt.NDArray[np.int64]) -> None: ...
+def table_weights(
+    template: int,
+    domain: Sequence[int],
+    hash_bits: int,
+    weights: npt.NDArray[np.float16] | npt.NDArray[np.float32],
+    half_to_float: npt.NDArray[np.float32],
+    out: npt.NDArray[np.float32],
+) -> None: ...
+def count_words(text: str) -> int: ...
+def codes_of_spans(
+    table: CodeTable,
+    text: str,
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    compute: object,
+    out: npt.NDArray[np.int64],
+) -> None: ...
+def write_segmented(
+    text: str,
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    kinds: npt.NDArray[np.int8],
+    bounds: npt.NDArray[np.int64],
+) -> list[str]: ...

@@ -1,0 +1,194 @@
+"""The public API: one result type, one call and one pipe, the same words on every path."""
+
+import json
+
+import pytest
+
+import tieng
+from tieng import Segmented, Segmenter, Span, Word
+from tieng.cli import main
+
+TEXTS = [
+    "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm. Học sinh nghỉ học.",
+    "Hà Nội có\nnhiều hồ",  # a line break inside a text
+    "Tôi yêu Việt Nam\r\n\r\nTrời mưa to.\r\n",  # CRLF, a blank line, a last line ending
+    "",
+    "   ",
+    "Tệp cau_hinh.txt ở C:\\du_lieu",  # escapes in the underscore format
+    "Ông Nguyễn Văn An, 45 tuổi, làm kỹ sư phần mềm. Ảnh: Ngọc Thành",
+]
+OPTIONS = [
+    {},
+    {"sentences": True},
+    {"confidence": True},
+    {"sentences": True, "confidence": True},
+]
+
+
+@pytest.fixture(scope="module")
+def seg():
+    return Segmenter()
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_one_result_type_whatever_the_options(seg, options):
+    for text in TEXTS:
+        doc = seg(text, **options)
+        assert type(doc) is Segmented
+        assert (doc.sentences is not None) == bool(options.get("sentences"))
+        assert all((w.confidence is not None) == bool(options.get("confidence")) for w in doc)
+        assert all(isinstance(w, Word) and text[w.start : w.end] == w.text for w in doc.words)
+        if doc.sentences is not None:
+            assert [w for s in doc.sentences for w in s] == doc.words
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_call_pipe_and_worker_processes_agree(seg, options):
+    one_by_one = [seg(t, **options) for t in TEXTS]
+    assert list(seg.pipe(TEXTS, **options)) == one_by_one
+    assert list(seg.pipe(TEXTS, batch_size=2, **options)) == one_by_one
+    assert list(seg.pipe(TEXTS, batch_size=3, n_process=2, **options)) == one_by_one
+    lines = bool(options.get("sentences"))
+    assert [d.text for d in one_by_one] == list(seg.pipe_text(TEXTS, sentence_lines=lines))
+    assert [d.text for d in one_by_one] == [
+        seg.segment_text(t, sentence_lines=lines) for t in TEXTS
+    ]
+    assert list(seg.pipe_text(TEXTS, 2, sentence_lines=lines, n_process=2)) == [
+        d.text for d in one_by_one
+    ]
+
+
+def test_line_breaks_are_kept_on_every_path(seg):
+    text = "Hà Nội có\nnhiều hồ\r\n\r\nTrời mưa\u2028to"
+    expected = "Hà_Nội có\nnhiều hồ\r\n\r\nTrời mưa\u2028to"
+    assert seg.segment_text(text) == expected
+    assert next(seg.pipe_text([text])) == expected
+    assert seg(text).text == expected
+    assert next(seg.pipe([text], n_process=2)).text == expected
+    assert [w.text for w in seg(text)] == ["Hà Nội", "có", "nhiều", "hồ", "Trời", "mưa", "to"]
+
+
+def test_long_lines_are_put_back_together(seg, monkeypatch):
+    from tieng import results
+
+    text = "\n".join(f"Câu {k}: học sinh Hà Nội đi học ở trường số {k}." for k in range(60))
+    whole = [seg(text, **o) for o in OPTIONS]
+    monkeypatch.setattr(results, "WINDOW", 100)
+    assert [seg(text, **o) for o in OPTIONS] == whole
+    assert seg.segment_text(text) == whole[0].text
+
+
+def test_results_iterate_over_their_words(seg):
+    doc = seg("Hà Nội mưa to")
+    assert len(doc) == 3 and list(doc) == doc.words
+    assert doc.words[0] == Word("Hà Nội", 0, 6)
+
+
+def test_module_shortcuts(seg):
+    text = TEXTS[0]
+    assert tieng.segment(text) == seg(text)
+    assert tieng.segment(text, sentences=True, confidence=True) == seg(
+        text, sentences=True, confidence=True
+    )
+    assert tieng.segment_text(text) == seg.segment_text(text)
+
+
+def _spans(words):
+    return [Span(*w[:3]) for w in words]
+
+
+@pytest.mark.parametrize(
+    ("call", "replacement", "old_form"),
+    [
+        (lambda s, t: s.segment(t), "for w in segmenter(text)", lambda d: [w.text for w in d]),
+        (lambda s, t: s.segment_spans(t), "segmenter(text).words", lambda d: _spans(d)),
+        (
+            lambda s, t: s.segment_scored(t),
+            "segmenter(text, confidence=True).words",
+            lambda d: d.words,
+        ),
+        (
+            lambda s, t: s.segment_sentences(t),
+            "segmenter(text, sentences=True).sentences",
+            lambda d: [_spans(x) for x in d.sentences],
+        ),
+        (lambda s, t: next(s.pipe_spans([t])), "segmenter.pipe(texts))", lambda d: _spans(d)),
+        (
+            lambda s, t: next(s.pipe_scored([t])),
+            "segmenter.pipe(texts, confidence=True)",
+            lambda d: d.words,
+        ),
+        (
+            lambda s, t: next(s.pipe_sentences([t])),
+            "segmenter.pipe(texts, sentences=True)",
+            lambda d: [_spans(x) for x in d.sentences],
+        ),
+        (lambda s, t: next(s.pipe_results([t])), "segmenter.pipe(texts)", lambda d: d),
+        (
+            lambda s, t: next(s.pipe_scored_results([t])),
+            "segmenter.pipe(texts, confidence=True)",
+            lambda d: d,
+        ),
+        (
+            lambda s, t: next(s.pipe_scored_sentences([t])),
+            "segmenter.pipe(texts, sentences=True, confidence=True)",
+            lambda d: d.sentences,
+        ),
+        (lambda s, t: tieng.segment_spans(t), "tieng.segment(text).words", lambda d: _spans(d)),
+    ],
+)
+def test_old_names_warn_and_still_give_what_they_gave(seg, call, replacement, old_form):
+    text = TEXTS[0]
+    with pytest.warns(DeprecationWarning, match="deprecated") as caught:
+        got = call(seg, text)
+    assert replacement in str(caught[0].message)
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    options = {
+        "sentences": "sentences=True" in replacement,
+        "confidence": "confidence=True" in replacement,
+    }
+    assert got == old_form(seg(text, **options))
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_the_service_gives_the_same_words(seg, serve, options):
+    httpx = pytest.importorskip("httpx")  # the server and test extras install these
+    pytest.importorskip("fastapi")
+    from tieng.server import create_app
+
+    url = serve(create_app())
+    reply = httpx.post(f"{url}/v1/segment", json={"texts": TEXTS, **options}, timeout=30)
+    assert reply.status_code == 200
+    for text, got in zip(TEXTS, reply.json()["results"]):
+        doc = seg(text, **options)
+        assert got["text"] == doc.text
+        assert [(w["text"], w["start"], w["end"]) for w in got["words"]] == [
+            w[:3] for w in doc.words
+        ]
+        if options.get("confidence"):
+            assert [w["confidence"] for w in got["words"]] == [
+                round(w.confidence, 4) for w in doc.words
+            ]
+        if options.get("sentences"):
+            assert [len(s) for s in got["sentences"]] == [len(s) for s in doc.sentences]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_the_command_line_gives_the_same_words(seg, tmp_path, capsys, options):
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS), encoding="utf-8")
+    args = ["segment", str(path), "-j", "2"]
+    args += ["--sentences"] * bool(options.get("sentences"))
+    args += ["--confidence"] * bool(options.get("confidence"))
+    assert main(args) == 0
+    records = [json.loads(line)["tieng"] for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == len(TEXTS)
+    for text, got in zip(TEXTS, records):
+        doc = seg(text, **options)
+        assert got["text"] == doc.text
+        assert got["words"] == [w.text for w in doc.words]
+        assert got["offsets"] == [[w.start, w.end] for w in doc.words]
+        if options.get("confidence"):
+            assert got["confidence"] == [round(w.confidence, 4) for w in doc.words]
+        if options.get("sentences"):
+            assert [b - a for a, b in got["sentences"]] == [len(s) for s in doc.sentences]

@@ -1,0 +1,65 @@
+"""Which code runs: the compiled helpers, chosen once at import and checked, or Python."""
+
+import os
+import types
+
+import pytest
+
+from tieng import _accel, features, results, segmentation, tokenization, vocabulary
+
+PURE = os.environ.get("TIENG_PURE_PYTHON", "") not in ("", "0")
+MODULES = (features, results, segmentation, tokenization, vocabulary)
+
+
+def test_the_compiled_helpers_are_built_and_used_unless_python_is_asked_for():
+    """CI builds them (a C compiler is there), so their absence is a failure, not a skip;
+    with TIENG_PURE_PYTHON=1 (CI's second pass) no module may use them."""
+    if PURE:
+        assert _accel.speedups is None
+        assert all(m._speedups is None for m in MODULES)
+        return
+    from tieng import _speedups
+
+    assert _accel.speedups is _speedups
+    assert all(m._speedups is _speedups for m in MODULES)
+    for name in ("score_gaps", "table_weights", "scan_chunks", "lookup_codes", "CodeTable"):
+        assert hasattr(_speedups, name)
+    assert hasattr(_speedups, "codes_of_spans") and hasattr(_speedups, "write_segmented")
+
+
+def test_a_stale_build_falls_back_to_python_with_a_warning():
+    stale = types.ModuleType("tieng._speedups")
+    stale.__file__ = "/old/_speedups.so"
+    stale.ABI_VERSION = _accel.ABI_VERSION - 1
+    with pytest.warns(RuntimeWarning, match="another version of tieng.*pip install"):
+        assert _accel.choose(stale, "") is None
+    older = types.ModuleType("tieng._speedups")  # from before the version was exported
+    older.__file__ = "/older/_speedups.so"
+    with pytest.warns(RuntimeWarning, match="ABI None"):
+        assert _accel.choose(older, "") is None
+    good = types.ModuleType("tieng._speedups")
+    good.ABI_VERSION = _accel.ABI_VERSION
+    assert _accel.choose(good, "") is good
+    assert _accel.choose(good, "1") is None and _accel.choose(good, "0") is good
+    assert _accel.choose(None, "") is None
+
+
+@pytest.mark.skipif(_accel._compiled is None, reason="tieng was built without a C compiler")
+def test_the_compiled_constants_are_the_python_ones():
+    from tieng import _speedups
+    from tieng.features import (
+        _LIST_SOURCES,
+        _SRC_LIST,
+        LEX_BITS_MAX,
+        MAX_LISTS,
+        Shape,
+        SpanTable,
+    )
+
+    assert _speedups.ABI_VERSION == _accel.ABI_VERSION
+    assert _speedups.SHAPE_COUNT == Shape.COUNT
+    assert _speedups.LEX_BITS_MAX == LEX_BITS_MAX
+    assert _speedups.MAX_LISTS == MAX_LISTS
+    assert (_speedups.SRC_LIST, _speedups.LIST_SOURCES) == (_SRC_LIST, _LIST_SOURCES)
+    assert _speedups.N_SOURCES == _SRC_LIST + _LIST_SOURCES * MAX_LISTS
+    assert _speedups.SPAN_PREFIX == SpanTable.PREFIX
