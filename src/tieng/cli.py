@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import io
 import json
 import lzma
 import os
@@ -13,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from . import __version__
 from ._accel import keep_freed_memory
@@ -345,7 +346,8 @@ def _head(path: str) -> bytes:
             from .corpus import _is_regular_file, stdin_reader
 
             if _is_regular_file(sys.stdin):
-                return sys.stdin.buffer.peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES]
+                stdin = cast(io.BufferedReader, sys.stdin.buffer)
+                return stdin.peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES]
             # a pipe or terminal: through the reader the run will read it with
             return stdin_reader().peek(_SAMPLE_BYTES)
         from .corpus import open_input
@@ -372,7 +374,7 @@ def _progress_bar(inputs: list[tuple[str, str | None]], quiet: bool):
         if path == "-" or Path(path).suffix.lower() in (".gz", ".bz2", ".xz"):
             total = None  # sizes on disk do not say how much text there is
             break
-        total += Path(path).stat().st_size
+        total = (total or 0) + Path(path).stat().st_size
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
 
 
@@ -480,7 +482,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         domains += [d] * len(part)
     if not sentences:
         raise InputError("the corpus holds no sentences")
-    dev: list = []
+    dev: list[list[str]] = []
     if args.dev_percent > 0:
         kept, held = split_dev(list(zip(sentences, weights, domains)), args.dev_percent, args.seed)
         sentences = [s for s, _, _ in kept]

@@ -126,13 +126,13 @@ class UserDictionary:
         hashes = lexicon_hashes(arr, lengths)
         self._kind = dict(zip(hashes.tolist(), kinds))
         # One table of the entries (flags: their kind) and of their proper prefixes.
-        keys = [hashes]
+        span_keys = [hashes]
         flags = [np.array(kinds, np.uint16)]
         for k in range(1, self.max_len):
             longer = lengths > k
-            keys.append(lexicon_hashes(arr[longer, :k], np.full(int(longer.sum()), k)))
+            span_keys.append(lexicon_hashes(arr[longer, :k], np.full(int(longer.sum()), k)))
             flags.append(np.full(int(longer.sum()), SpanTable.PREFIX, np.uint16))
-        self._table = SpanTable(np.concatenate(keys), np.concatenate(flags))
+        self._table = SpanTable(np.concatenate(span_keys), np.concatenate(flags))
         self._cache = TokenCache(self._code_of, limit=_CACHE_LIMIT)
 
     # ------------------------------------------------------------------ construction

@@ -685,6 +685,7 @@ class ScoreTables:
         if len(gaps) == 0:
             return out
         c64 = None if classes is None else np.ascontiguousarray(classes, dtype=np.int64)
+        assert _speedups is not None
         _speedups.score_gaps(
             ids=np.ascontiguousarray(ids, dtype=np.int64),
             shapes=np.ascontiguousarray(shapes, dtype=np.int64),

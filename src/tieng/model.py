@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -98,7 +98,7 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _is_int(x: Any) -> bool:
+def _is_int(x: Any) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -426,7 +426,7 @@ class Model:
         names += [f"list{i}" for i in range(len(spec.lists))]
         if set(table) != set(names):
             raise corrupt(f"arrays {sorted(table)}, the features need {names}")
-        arrays = {}
+        arrays: dict[str, np.ndarray] = {}
         for name in names:
             entry = table[name]
             allowed = _ARRAY_DTYPES.get(name, _LIST_DTYPES)
@@ -601,7 +601,7 @@ def _bundled_model_bytes(file: str) -> bytes:
     except OSError:  # imported from a zip (e.g. a wheel on spark-submit --py-files)
         from importlib import resources
 
-        return resources.files("tieng").joinpath("models", file).read_bytes()
+        return resources.files("tieng").joinpath("models").joinpath(file).read_bytes()
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ class _Pool(multiprocessing.pool.Pool):
     ``multiprocessing.pool.ThreadPool`` makes the same choice."""
 
     def _get_sentinels(self):
-        return [self._change_notifier._reader]
+        return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
 
 def _submitted(pool, fn, head: list, it: Iterator, window: int) -> Iterator[Any]:

@@ -131,7 +131,7 @@ def texts_of(batch: Batch, sentence_lines: bool = False) -> list[str]:
     tokens = batch.token_strings()
     if any("_" in t or "\\" in t for t in batch.texts):
         tokens = [escape_token(t) for t in tokens]
-    flat: list[str | None] = [None] * (2 * n)
+    flat: list[str] = [""] * (2 * n)
     flat[::2] = tokens
     flat[1::2] = _SEPARATORS[kind].tolist()
     parts = "".join(flat).split("\x1f")
@@ -238,6 +238,7 @@ def results_of(
         s, e = starts[first:stop], ends[first:stop]
         pieces = map(text.__getitem__, map(slice, s, e))
         # tuple.__new__(Word, (...)) is Word(...), made in C
+        fields: Iterable[tuple[str, int, int, float | None]]
         if conf is None:
             fields = zip(pieces, s, e, repeat(None))
         else:

@@ -443,7 +443,7 @@ def create_app(
             out = [{"text": line} for line in lines]
         else:
             for doc in segmenter.pipe(texts, sentences=req.sentences, confidence=req.confidence):
-                result = {"text": doc.text, "words": spans(doc.words)}
+                result: dict[str, Any] = {"text": doc.text, "words": spans(doc.words)}
                 if doc.sentences is not None:
                     result["sentences"] = [spans(s) for s in doc.sentences]
                 out.append(result)
@@ -473,7 +473,7 @@ def create_app(
         """Tokens of each text (syllables, numbers, punctuation...), with offsets."""
         return await run_in_threadpool(_bounded, _tokenize, req)
 
-    page = resources.files("tieng").joinpath("web", "index.html").read_text(encoding="utf-8")
+    page = resources.files("tieng").joinpath("web").joinpath("index.html").read_text("utf-8")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> str:

@@ -83,7 +83,8 @@ class TiengTokenizer:
         return (self.model or "").encode("utf-8")
 
     def from_bytes(self, data: bytes, **kwargs) -> TiengTokenizer:
-        self.__init__(self.vocab, data.decode("utf-8") or None)
+        self.model = data.decode("utf-8") or None
+        self.segmenter = Segmenter(self.model)
         return self
 
     def to_disk(self, path, **kwargs) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .dictionary import UserDictionary
 from .segmentation import BUNDLED_MODELS, Segmenter
@@ -75,7 +75,7 @@ def segment_column(
         for pdf in batches:
             texts = pdf[input_col]
             present = texts.notna()
-            result = [None] * len(pdf)
+            result: list[str | None] = [None] * len(pdf)
             done = seg.pipe_text(texts[present].astype(str).tolist(), batch_size)
             for i, text in zip(present.to_numpy().nonzero()[0].tolist(), done):
                 result[i] = text
@@ -83,4 +83,4 @@ def segment_column(
             pdf[output_col] = result
             yield pdf[[f.name for f in schema.fields]]
 
-    return df.mapInPandas(run, schema)
+    return df.mapInPandas(cast(Any, run), schema)  # pyspark's stubs want its own alias

@@ -204,6 +204,7 @@ def scan_offsets(text: str, pretokenized: bool = False) -> tuple[np.ndarray, np.
 
 
 def _scan_compiled(text: str, pretokenized: bool, with_tokens: bool):
+    assert _speedups is not None
     findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
     return _speedups.scan_chunks(
         text,

@@ -18,6 +18,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -31,6 +32,7 @@ __all__ = ["read_corpus", "read_word_list", "sentence_tokens", "split_dev", "tra
 log = logging.getLogger("tieng.training")
 
 Sentence = list[str]  # words, syllables joined by "_"
+T = TypeVar("T")
 
 
 def read_corpus(paths: str | Path | Iterable[str | Path]) -> list[Sentence]:
@@ -70,8 +72,8 @@ def read_word_list(path: str | Path) -> list[list[str]]:
 
 
 def split_dev(
-    sentences: Sequence[Sentence], percent: float = 5.0, seed: int = 13, block: int = 200
-) -> tuple[list[Sentence], list[Sentence]]:
+    sentences: Sequence[T], percent: float = 5.0, seed: int = 13, block: int = 200
+) -> tuple[list[T], list[T]]:
     """Split off a development set of whole blocks of ``block`` consecutive sentences.
 
     A block goes to dev when a seeded hash of its index says so.  Splitting by blocks rather
@@ -82,7 +84,8 @@ def split_dev(
     >>> len(train) + len(dev), len(dev) % 10
     (1000, 0)
     """
-    train, dev = [], []
+    train: list[T] = []
+    dev: list[T] = []
     cut = percent / 100.0 * 2**32
     salt = str(seed).encode()
     for i, s in enumerate(sentences):
@@ -102,7 +105,9 @@ def sentence_tokens(sentence: Sentence) -> tuple[list[str], list[bool]]:
     return tokens, joins
 
 
-def _flatten(vocab: Vocabulary, sentences: Sequence[Sentence]):
+def _flatten(
+    vocab: Vocabulary, sentences: Sequence[Sentence]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     toks: list[str] = []
     joins: list[bool] = []
     breaks: list[bool] = []
@@ -379,7 +384,7 @@ def train(
         if len(domains) != len(sentences):
             raise ValueError(f"{len(domains)} domain labels for {len(sentences)} sentences")
         names = sorted(set(domains))
-        if target_domain not in names:
+        if target_domain is None or target_domain not in names:
             raise ValueError(f"target_domain must be one of the domains {names}")
         domain_ids = [names.index(d) for d in domains]
     all_feats, all_y, all_w, all_d = [], [], [], []
@@ -418,7 +423,7 @@ def train(
     del all_feats
     say(f"fitting {spec.size} weights on {len(y)} gaps ({feats.shape[1]} features each)")
     domain = np.concatenate(all_d) if domain_ids else None
-    target = names.index(target_domain) if domain_ids else 0
+    target = names.index(str(target_domain)) if domain_ids else 0
     coef, bias = _fit(
         feats,
         y,
@@ -451,8 +456,8 @@ def train(
     meta.update(metadata or {})
     # Half precision: half the file and the memory; a score moves by a few thousandths at
     # most, which changed no decision on the dev split (docs/MODEL_CARD.md).
-    weights = np.clip(coef.astype(np.float32), -60000, 60000).astype(np.float16)
-    return Model(vocab, lexicon, weights, bias, spec, meta, class_of, list_rows)
+    half = np.clip(coef.astype(np.float32), -60000, 60000).astype(np.float16)
+    return Model(vocab, lexicon, half, bias, spec, meta, class_of, list_rows)
 
 
 def predict_joins(model: Model, sentences_tokens: Sequence[Sequence[str]]) -> list[np.ndarray]:
