@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tieng
-from tieng import corpus
+from tieng import corpus, files
 from tieng.cli import main
 
 LINES = [
@@ -234,7 +234,7 @@ def test_pipe_with_processes_keeps_order():
 
 
 def test_syllable_count_of_huge_lines_matches_split():
-    from tieng.corpus import _count_syllables
+    from tieng.records import count_syllables as _count_syllables
 
     line = "Hà Nội\u00a0mùa\x1cthu\u2028 đẹp\u200blắm  \t" * 20_000  # over the 100,000 threshold
     assert len(line) > 100_000
@@ -252,7 +252,7 @@ def test_whole_chunk_decoding_gives_what_line_by_line_gives(monkeypatch, first_l
     options = corpus.Options(output_format=output_format)
     task = corpus._Task(0, "in.txt", first_line, 0, data, True, options)
     fast = corpus._process(seg, task)
-    monkeypatch.setattr(corpus, "_decode_text_chunk", lambda task: None)
+    monkeypatch.setattr(corpus, "decode_text_chunk", lambda data, first_byte: None)
     slow = corpus._process(seg, task)
     assert fast == slow
     assert fast.records == 6 and fast.nbytes == len(data) and fast.syllables == 11
@@ -275,7 +275,7 @@ def spill_watch(tmp_path, monkeypatch):
         made.append(d)
         return str(d)
 
-    monkeypatch.setattr(corpus, "_spill_directory", spill_directory)
+    monkeypatch.setattr(corpus, "spill_directory", spill_directory)
     return made
 
 
@@ -377,7 +377,7 @@ def test_spilled_output_is_appended_and_removed(tmp_path):
     assert res.data == b"" and res.spilled is not None
     path, size, newline_end = res.spilled
     assert size == len("Hà_Nội\n".encode()) and newline_end
-    sink = corpus._Sink(str(tmp_path / "out.txt"))
+    sink = files.OutputFile(str(tmp_path / "out.txt"))
     sink.write(b">")
     sink.write_file(path, size, newline_end)
     sink.finish()
@@ -519,7 +519,7 @@ def test_a_chunk_from_a_pipe_is_whole_lines_of_what_has_arrived():
 
     r, w = os.pipe()
     try:
-        reader = corpus._PipeReader(r)
+        reader = files.PipeReader(r)
         os.write(w, b"".join(b"line %d\n" % k for k in range(1000)) + b"par")
         assert reader.peek(7) == b"line 0\n"  # a look that consumes nothing
         t = time.monotonic()
@@ -613,7 +613,7 @@ def test_chunks_from_a_pipe_give_back_the_input_in_whole_lines(pieces):
     writer = threading.Thread(target=write)
     writer.start()
     try:
-        reader, chunks, ended = corpus._PipeReader(r), [], False
+        reader, chunks, ended = files.PipeReader(r), [], False
         while not ended:
             chunk, ended = reader.chunk(64)
             chunks.append(chunk)

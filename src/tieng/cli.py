@@ -22,6 +22,7 @@ from .dictionary import DictionaryError, UserDictionary
 from .model import ModelError
 from .normalization import KEY_VERSION, UNACCENTED, looks_unaccented, normalize
 from .pool import available_cores
+from .records import BOM, decode
 from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
 
@@ -58,11 +59,11 @@ class InputError(Exception):
 def _open_input(name: str) -> BinaryIO:
     """An input as ``tieng segment`` opens it ("-" is standard input; .gz, .bz2 and .xz are
     decompressed); a file that cannot be opened is an :class:`InputError`."""
-    from .corpus import CorpusError, open_input
+    from .files import FileError, open_input
 
     try:
         return open_input(name)
-    except CorpusError as e:
+    except FileError as e:
         raise InputError(str(e)) from None
 
 
@@ -78,16 +79,12 @@ def read_lines(names: Iterable[str]) -> Iterator[tuple[str, str]]:
         try:
             offset = 0
             for lineno, raw in enumerate(f, 1):
-                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                if lineno == 1 and raw.startswith(BOM):
                     raw = raw[3:]
                     offset += 3
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as e:
-                    raise InputError(
-                        f"{label}, line {lineno}: invalid UTF-8 at byte {offset + e.start} "
-                        f"of the file ({raw[e.start : e.start + 4]!r})"
-                    ) from None
+                line, fail = decode(raw, offset)
+                if fail is not None:
+                    raise InputError(f"{label}, line {lineno}: {fail}")
                 offset += len(raw)
                 body = line.rstrip("\r\n")
                 yield body, line[len(body) :]
@@ -107,11 +104,11 @@ def _transform_lines(
     """``fn`` over batches of the lines of ``names`` (line endings kept), written to
     ``output`` (None or "-": standard output) as ``tieng segment`` writes: whole or not at
     all, and devices or named pipes directly."""
-    from .corpus import CorpusError, _Sink
+    from .files import FileError, OutputFile
 
     try:
-        sink = _Sink(None if output in (None, "-") else output)
-    except CorpusError as e:
+        sink = OutputFile(None if output in (None, "-") else output)
+    except FileError as e:
         raise InputError(str(e)) from None
     lines = read_lines(names or ["-"])
     try:
@@ -119,7 +116,7 @@ def _transform_lines(
             results = fn([body for body, _ in chunk])
             sink.write("".join(r + end for r, (_, end) in zip(results, chunk)).encode("utf-8"))
         sink.finish()
-    except CorpusError as e:
+    except FileError as e:
         sink.abandon()
         raise InputError(str(e)) from None
     except BaseException:
@@ -214,6 +211,7 @@ def _check_not_own_input(inputs: list[tuple[str, str | None]], output: str | Non
 
 def cmd_segment(args: argparse.Namespace) -> int:
     from . import corpus
+    from .files import FileError, check_encoding
 
     names = args.files or ["-"]
     mirror = any(n != "-" and Path(n).is_dir() for n in names)
@@ -230,7 +228,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         # An output directory inside an input directory is not input: a second run (or
         # --resume) would segment its own output again.
         inputs = corpus.find_inputs(names, args.glob, exclude=args.output if mirror else None)
-    except corpus.CorpusError as e:
+    except FileError as e:
         raise InputError(str(e)) from None
     _check_not_own_input(inputs, args.output, args.in_place)
     args.format = _input_format(args, [path for path, _ in inputs])
@@ -257,8 +255,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     )
     if any(path == "-" for path, _ in inputs) and sys.stdin is not None:
         try:
-            corpus.check_encoding(_head("-")[:4], "<stdin>")
-        except corpus.CorpusError as e:
+            check_encoding(_head("-")[:4], "<stdin>")
+        except FileError as e:
             raise InputError(str(e)) from None
     seg = _segmenter(args)
     if not args.quiet and seg.model.spec.key_version < UNACCENTED and inputs:
@@ -305,7 +303,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
             on_progress=on_progress if bar is not None else None,
             on_error=on_error,
         )
-    except corpus.CorpusError as e:
+    except FileError as e:
         raise InputError(str(e)) from None
     finally:
         if bar is not None:
@@ -343,14 +341,14 @@ def _head(path: str) -> bytes:
     """The first 64 KB of an input, or what standard input holds so far; never consumed."""
     try:
         if path == "-":
-            from .corpus import _is_regular_file, stdin_reader
+            from .files import is_regular_file, stdin_reader
 
-            if _is_regular_file(sys.stdin):
+            if is_regular_file(sys.stdin):
                 stdin = cast(io.BufferedReader, sys.stdin.buffer)
                 return stdin.peek(_SAMPLE_BYTES)[:_SAMPLE_BYTES]
             # a pipe or terminal: through the reader the run will read it with
             return stdin_reader().peek(_SAMPLE_BYTES)
-        from .corpus import open_input
+        from .files import open_input
 
         with open_input(path) as f:
             return f.read(_SAMPLE_BYTES)

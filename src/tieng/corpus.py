@@ -9,42 +9,54 @@ reported with its file and line and counted, and the run ends with a non-zero st
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
 import io
 import itertools
 import json
 import lzma
 import multiprocessing
 import os
-import re
-import select
 import shutil
 import stat
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ._accel import speedups as _speedups
+from .files import (
+    FileError,
+    OutputFile,
+    file_stamp,
+    is_regular_file,
+    open_input,
+    partial_path,
+    spill_directory,
+    stdin_reader,
+    strip_compression,
+    write_all,
+)
 from .pool import ordered_map
-from .results import Segmented, Word
+from .records import (
+    BOM,
+    conllu,
+    count_syllables,
+    decode,
+    decode_text_chunk,
+    parse_jsonl,
+    split_line_end,
+    words_json,
+)
 from .segmentation import Segmenter
 
-__all__ = ["CorpusError", "Options", "Summary", "find_inputs", "open_input", "run"]
+__all__ = ["CorpusError", "Options", "Summary", "find_inputs", "partial_path", "run"]
 
-_OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-_BOM = b"\xef\xbb\xbf"
-_NON_SPACE = re.compile(r"\S+")
 CHUNK_BYTES = 1 << 19  # input is cut into chunks of about this size, at line ends
 
 
-class CorpusError(Exception):
-    """An input or output that cannot be used at all (missing file, bad option)."""
+class CorpusError(FileError):
+    """A run that cannot go on: an input or output that cannot be used at all."""
 
 
 @dataclass(frozen=True)
@@ -71,60 +83,6 @@ class Summary:
     bytes: int = 0
     skipped_files: int = 0
     errors: list[dict] = field(default_factory=list)  # the first few, for the report
-
-
-def open_input(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open a file for reading bytes, decompressing ``.gz``, ``.bz2`` and ``.xz``; "-" is stdin."""
-    if str(path) == "-":
-        if sys.stdin is None:  # started with standard input closed
-            raise CorpusError("<stdin>: standard input is closed; name input files instead")
-        return sys.stdin.buffer
-    opener = _OPENERS.get(Path(path).suffix.lower(), open)
-    try:
-        f = opener(path, "rb")
-    except FileNotFoundError:
-        raise CorpusError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CorpusError(f"{path}: is a directory") from None
-    except OSError as e:
-        raise CorpusError(f"{path}: cannot open ({e.strerror})") from None
-    try:
-        if f.seekable():
-            head = f.read(4)
-            f.seek(0)
-            check_encoding(head, str(path))
-    except CorpusError:
-        f.close()
-        raise
-    except (OSError, EOFError, lzma.LZMAError):  # a damaged file: reported when it is read
-        with contextlib.suppress(OSError, EOFError, lzma.LZMAError):
-            f.seek(0)
-    return f
-
-
-_WIDE_BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
-
-
-def check_encoding(head: bytes, label: str) -> None:
-    """A :class:`CorpusError` when ``head``, the first bytes of an input, is the byte-order
-    mark of UTF-16 or UTF-32 (a Windows "Unicode" save): tieng reads UTF-8.
-
-    >>> check_encoding("Hà Nội".encode("utf-16"), "a.txt")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    tieng.corpus.CorpusError: a.txt: the text is UTF-16 ...: iconv -f UTF-16 -t UTF-8
-    """
-    for bom, name in _WIDE_BOMS:
-        if head.startswith(bom):
-            raise CorpusError(
-                f"{label}: the text is {name} (it starts with a {name} byte-order mark), and "
-                f"tieng reads UTF-8; convert it first: iconv -f {name} -t UTF-8"
-            )
 
 
 def find_inputs(
@@ -155,11 +113,6 @@ def find_inputs(
         else:
             raise CorpusError(f"{name}: no such file or directory")
     return out
-
-
-def _strip_compression(name: str) -> str:
-    p = Path(name)
-    return str(p.with_suffix("")) if p.suffix.lower() in _OPENERS else name
 
 
 # ------------------------------------------------------------------ worker side
@@ -204,53 +157,6 @@ class _Result:
     lines_relative: bool = False  # the errors' line numbers count from the chunk's start
 
 
-def _line_end(raw: bytes) -> tuple[bytes, bytes]:
-    if raw.endswith(b"\r\n"):
-        return raw[:-2], b"\r\n"
-    if raw.endswith(b"\n"):
-        return raw[:-1], b"\n"
-    return raw, b""
-
-
-def _words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
-    """The JSONL fields of one result: words, offsets, confidences if asked for, and the
-    sentences (each as the index of its first word and one past its last) if asked for."""
-    words = doc.words
-    out: dict[str, Any] = {
-        "words": [w.text for w in words],
-        "offsets": [[w.start, w.end] for w in words],
-    }
-    if confidence:
-        out["confidence"] = [round(w.confidence or 0.0, 4) for w in words]
-    if doc.sentences is not None:
-        bounds, at = [], 0
-        for sentence in doc.sentences:
-            bounds.append([at, at + len(sentence)])
-            at += len(sentence)
-        out["sentences"] = bounds
-    return out
-
-
-def _conllu(sentences: list[list[Word]], text: str, source: str, line: int) -> str:
-    out = []
-    for k, words in enumerate(sentences, 1):
-        out.append(f"# sent_id = {source}:{line}:{k}")
-        first, last = words[0].start, words[-1].end
-        out.append(f"# text = {_conllu_safe(text[first:last])}")
-        for i, w in enumerate(words, 1):
-            misc = f"TokenRange={w.start}:{w.end}"
-            nxt = words[i].start if i < len(words) else None
-            if nxt == w.end:
-                misc = "SpaceAfter=No|" + misc
-            out.append(f"{i}\t{_conllu_safe(w.text)}\t_\t_\t_\t_\t_\t_\t_\t{misc}")
-        out.append("")
-    return "\n".join(out) + "\n" if out else ""
-
-
-def _conllu_safe(s: str) -> str:
-    return s.replace("\t", " ").replace("\n", " ").replace("\r", " ")
-
-
 def _process(seg: Segmenter, task: _Task) -> _Result:
     """Decode, parse, segment and format one chunk of lines (runs in a worker)."""
     opt = task.options
@@ -262,7 +168,7 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
     objects: list[dict | None] = []  # JSONL records, None where the line failed
     ok: list[bool] = []
     nbytes = 0
-    whole = _decode_text_chunk(task) if opt.input_format == "text" else None
+    whole = decode_text_chunk(task.data, task.first_byte) if opt.input_format == "text" else None
     if whole is not None:  # the common case, without a Python step per line
         texts, ends, syllables = whole
         ok = [True] * len(texts)
@@ -278,39 +184,16 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         lineno = first_line + k
         offset = task.first_byte + nbytes
         nbytes += len(raw)
-        if offset == 0 and raw.startswith(_BOM):
+        if offset == 0 and raw.startswith(BOM):
             raw = raw[3:]
             offset += 3
-        body, end = _line_end(raw)
+        body, end = split_line_end(raw)
         ends.append(end.decode("ascii"))
-        fail = None
         text = ""
         obj = None
-        try:
-            line = body.decode("utf-8", opt.errors)
-        except UnicodeDecodeError as e:
-            line = body.decode("utf-8", "replace")
-            fail = (
-                f"invalid UTF-8 at byte {offset + e.start} of the file "
-                f"({body[e.start : e.start + 4]!r})"
-            )
+        line, fail = decode(body, offset, opt.errors)
         if fail is None and opt.input_format == "jsonl":
-            if not line.strip():
-                fail = "empty line (expected a JSON object)"
-            else:
-                try:
-                    obj = json.loads(line)
-                except ValueError as e:
-                    fail = f"invalid JSON ({e})"
-                else:
-                    if not isinstance(obj, dict):
-                        fail = f"expected a JSON object, got {type(obj).__name__}"
-                    elif opt.field not in obj:
-                        fail = f"no field {opt.field!r}"
-                    elif not isinstance(obj[opt.field], str):
-                        fail = f"field {opt.field!r} is {type(obj[opt.field]).__name__}, not str"
-                    else:
-                        text = obj[opt.field]
+            obj, text, fail = parse_jsonl(line, opt.field)
         elif fail is None:
             text = line
         if fail is not None:
@@ -337,7 +220,7 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
             docs = seg.pipe(
                 texts, batch_size=n, sentences=opt.sentence_lines, confidence=opt.confidence
             )
-            values = ({"text": r.text, **_words_json(r, opt.confidence)} for r in docs)
+            values = ({"text": r.text, **words_json(r, opt.confidence)} for r in docs)
         for k, (good, value) in enumerate(zip(ok, values)):
             if not good:
                 continue
@@ -355,9 +238,9 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         docs = seg.pipe(texts, batch_size=n, sentences=True)
         for k, (good, doc) in enumerate(zip(ok, docs)):
             if good:
-                parts.append(_conllu(doc.sentences or [], texts[k], task.source, first_line + k))
+                parts.append(conllu(doc.sentences or [], texts[k], task.source, first_line + k))
     if whole is None:
-        syllables = sum(_count_syllables(t) for t in texts)
+        syllables = sum(count_syllables(t) for t in texts)
     out = "".join(parts)
     try:
         # Bytes that were not UTF-8 go back out as they were (--errors surrogateescape).
@@ -405,167 +288,6 @@ def _reread(task: _Task) -> _Task:
     return replace(task, data=data, reread=None)
 
 
-def _decode_text_chunk(task: _Task) -> tuple[list[str], list[str], int] | None:
-    """The lines of a chunk of plain text, their line ends and the number of syllables (runs
-    of non-space characters) in all, or None if the chunk is not UTF-8.
-
-    Gives what decoding line by line gives (a line that is not UTF-8 is left to that slower
-    path, which reports it).
-    """
-    try:
-        whole = task.data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if task.first_byte == 0 and whole.startswith("\ufeff"):
-        whole = whole[1:]
-    texts = whole.split("\n")
-    last = texts.pop()  # after the last "\n": a line without an end, or nothing
-    ends = ["\n"] * len(texts)
-    if "\r" in whole:
-        for k, t in enumerate(texts):
-            if t.endswith("\r"):
-                texts[k], ends[k] = t[:-1], "\r\n"
-    if last:
-        texts.append(last)
-        ends.append("")
-    return texts, ends, _count_syllables(whole)
-
-
-def _count_syllables(text: str) -> int:
-    """Runs of non-space characters (``len(text.split())``, without the list on huge lines)."""
-    if _speedups is not None:
-        return _speedups.count_words(text)
-    if len(text) < 100_000:
-        return len(text.split())
-    return sum(1 for _ in _NON_SPACE.finditer(text))
-
-
-_ARRIVAL_GAP = 0.005  # s: a pause this long in a pipe's input ends a chunk ...
-_CHUNK_WAIT = 0.2  # s: ... and so does this much time after its first whole line
-
-
-class _PipeReader:
-    """Standard input when it is a pipe or a terminal, read in chunks of whole lines as the
-    lines arrive, straight from the file descriptor.
-
-    A chunk takes what keeps arriving until a pause: one read gives at most what the pipe holds
-    (64 kB on Linux), and `zcat big.gz | tieng segment` would otherwise be cut into many small
-    chunks, each with its own overhead; waiting for a full chunk would hold back the output of
-    a pipe that trickles (`tail -f log | tieng segment`, a person typing).
-
-    ``os.read`` rather than ``sys.stdin.buffer``: a thread blocked in a read of a buffered
-    stream holds that stream's lock, and if the run stops meanwhile (Ctrl-C, a closed output)
-    Python cannot shut down, as it needs the lock to close standard input.
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.held = bytearray()  # read, not handed out yet
-        self.ended = False
-        try:
-            select.select([fd], [], [], 0)
-            self.can_wait = True
-        except (OSError, ValueError):  # Windows pipes: no select; one read at a time
-            self.can_wait = False
-
-    def _arrives(self, timeout: float) -> bool:
-        return self.can_wait and bool(select.select([self.fd], [], [], max(timeout, 0))[0])
-
-    def _read(self, size: int) -> None:
-        data = os.read(self.fd, max(size, 1 << 16))
-        if data:
-            self.held += data
-        else:
-            self.ended = True
-
-    def peek(self, size: int) -> bytes:
-        """What has arrived, up to ``size`` bytes (waiting for some), without consuming it."""
-        if not self.held and not self.ended:
-            self._read(size)
-        return bytes(self.held[:size])
-
-    def chunk(self, size: int) -> tuple[bytes, bool]:
-        """Whole lines, about ``size`` bytes at most, and whether the input ended with them.
-
-        Waits for a whole line (or the end), then takes what keeps arriving until a short
-        pause, ``size`` bytes, or a little time; ``(b"", True)`` once the input has ended.
-        """
-        deadline = None
-        whole, looked = False, 0  # a line end is held; held[:looked] has none
-        while not self.ended:
-            if not whole:
-                whole = self.held.find(b"\n", looked) >= 0
-                looked = len(self.held)
-            if whole:
-                if deadline is None:
-                    deadline = time.monotonic() + _CHUNK_WAIT
-                wait = min(_ARRIVAL_GAP, deadline - time.monotonic())
-                if len(self.held) >= size or not self._arrives(wait):
-                    break
-            self._read(size - len(self.held))
-        cut = len(self.held) if self.ended else self.held.rfind(b"\n") + 1
-        out = bytes(self.held[:cut])
-        del self.held[:cut]
-        return out, self.ended and not self.held
-
-
-_stdin_reader: tuple[Any, _PipeReader] | None = None
-
-
-def stdin_reader() -> _PipeReader:
-    """The one reader of standard input (a pipe or terminal) for this process, so that what
-    a look at its start took (``peek``) is still handed out."""
-    global _stdin_reader
-    if _stdin_reader is None or _stdin_reader[0] is not sys.stdin:
-        _stdin_reader = (sys.stdin, _PipeReader(sys.stdin.fileno()))
-    return _stdin_reader[1]
-
-
-def _stamp(f: BinaryIO, path: str | None = None) -> tuple[int, int, int] | None:
-    """(size, modification time, inode) of a plain, uncompressed file being read, else None;
-    with ``path``, of the file the path names now (it may have been replaced)."""
-    if type(f) is not io.BufferedReader:
-        return None
-    try:
-        st = os.stat(path) if path is not None else os.fstat(f.fileno())
-    except OSError:
-        return (-1, -1, -1)  # gone: differs from any real stamp
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _is_regular_file(stream: Any) -> bool:
-    """Whether ``stream`` reads a file on disk (not a pipe, terminal or socket)."""
-    try:
-        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
-    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
-        return False
-
-
-def partial_path(path: str | os.PathLike[str]) -> tuple[Path, Path] | None:
-    """Where an output file is written until it is complete, and the file it then becomes:
-    a hidden file beside it, renamed over it.  A symbolic link is followed (the file it
-    points to is replaced, the link stays).  None when the path exists and is not a regular
-    file (``/dev/null``, ``/dev/stdout``, a named pipe): that is written directly, never
-    replaced.  A directory is a :class:`CorpusError`.
-    """
-    p = Path(path)
-    if p.is_dir():
-        raise CorpusError(f"{path}: is a directory (the output is a file)")
-    if p.exists() and not p.is_file():
-        return None
-    final = p.resolve() if p.is_symlink() else p
-    return final.with_name(f".{final.name}.tieng-partial"), final
-
-
-def _spill_directory() -> str:
-    """A new private directory for the workers' output files: in memory where possible."""
-    shm = "/dev/shm"
-    where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
-    return tempfile.mkdtemp(prefix="tieng-", dir=where)
-
-
 def _setup(seg: Segmenter) -> Segmenter:
     return seg
 
@@ -593,22 +315,16 @@ class _Appender:
                     if self.fd is None:
                         self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
                     if data:
-                        _write_all(self.fd, data)
+                        write_all(self.fd, data)
                         self.newline.value = data.endswith(b"\n")
                     if task.newline_after and not self.newline.value:
-                        _write_all(self.fd, b"\n")  # the next input starts on a new line
+                        write_all(self.fd, b"\n")  # the next input starts on a new line
                         self.newline.value = True
             except OSError as e:  # no room left, say
                 raise CorpusError(f"{self.path}: cannot write ({e.strerror})") from None
             finally:
                 self.turn.value = task.seq + 1  # even after an error: the run stops anyway
                 self.cond.notify_all()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _setup_appender(seg: Segmenter, path: str, turn, newline, cond) -> _Appender:
@@ -621,87 +337,6 @@ def _process_and_append(appender: _Appender, task: _Task) -> _Result:
     appender.append(task, result.data)
     result.data = b""
     return result
-
-
-# ------------------------------------------------------------------ main side
-class _Sink:
-    """One output: standard output, or a file written under a temporary name and renamed when
-    complete (or written directly when it is not a regular file, see :func:`partial_path`)."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.newline = True  # what is written so far ends a line (or is nothing)
-        self.tmp: Path | None = None  # None: written directly
-        if path is None:
-            sys.stdout.flush()
-            self.stream: BinaryIO = sys.stdout.buffer
-            self.target = None
-            return
-        paths = partial_path(path)
-        try:
-            if paths is None:
-                self.target = path
-            else:
-                self.tmp, self.final = paths
-                self.final.parent.mkdir(parents=True, exist_ok=True)
-                self.target = str(self.tmp)
-            self.stream = open(self.target, "wb")
-        except OSError as e:
-            raise CorpusError(f"{path}: cannot write ({e.strerror})") from None
-
-    def write(self, data: bytes) -> None:
-        if not data:
-            return
-        try:
-            self.stream.write(data)
-            if self.tmp is None:
-                self.stream.flush()  # a reader of standard output sees each chunk at once
-        except BrokenPipeError:
-            raise
-        except OSError as e:  # no room left, say
-            raise CorpusError(f"{self.path or '<stdout>'}: cannot write ({e.strerror})") from None
-        self.newline = data.endswith(b"\n")
-
-    def write_file(self, path: str, size: int, newline: bool) -> None:
-        """Append the first ``size`` bytes of the file ``path`` (ending a line if
-        ``newline``), then remove the file."""
-        with open(path, "rb") as f:
-            self.stream.flush()
-            done = 0
-            try:
-                while done < size:
-                    n = os.sendfile(self.stream.fileno(), f.fileno(), done, size - done)
-                    if n == 0:
-                        break
-                    done += n
-            except (OSError, AttributeError, io.UnsupportedOperation):
-                pass  # no sendfile here (or not to this output): copy the rest by hand
-            if done < size:
-                f.seek(done)
-                self.write(f.read(size - done))
-        os.unlink(path)
-        if size:
-            self.newline = newline
-
-    def finish(self) -> None:
-        try:
-            if self.path is None:
-                self.stream.flush()
-                return
-            self.stream.close()
-            if self.tmp is not None:
-                os.replace(self.tmp, self.final)
-        except BrokenPipeError:
-            raise
-        except OSError as e:
-            raise CorpusError(f"{self.path or '<stdout>'}: cannot write ({e.strerror})") from None
-
-    def abandon(self) -> None:
-        if self.path is not None:
-            with contextlib.suppress(OSError):
-                self.stream.close()
-        if self.tmp is not None:
-            self.tmp.unlink(missing_ok=True)
 
 
 def run(
@@ -730,7 +365,7 @@ def run(
     targets: list[str | None] = []
     for path, rel in inputs:
         if output_dir is not None:
-            name = _strip_compression(rel if rel is not None else Path(path).name)
+            name = strip_compression(rel if rel is not None else Path(path).name)
             targets.append(str(Path(output_dir) / name))
         else:
             targets.append(output)
@@ -749,11 +384,11 @@ def run(
     # with workers and other outputs, they spill their output to files the main process
     # copies into place.
     append = jobs > 1 and shared and output is not None
-    spill = _spill_directory() if jobs > 1 and not append else None
+    spill = spill_directory() if jobs > 1 and not append else None
     seq = itertools.count()
     # Standard input from a pipe or a terminal may trickle (`tail -f log | tieng segment`):
     # then each chunk's output is written as soon as it is ready.
-    streaming = any(inputs[i][0] == "-" for i in todo) and not _is_regular_file(sys.stdin)
+    streaming = any(inputs[i][0] == "-" for i in todo) and not is_regular_file(sys.stdin)
 
     def task(i, label, line_no, done, data, last, reread=None) -> _Task:
         newline_after = append and last and i != todo[-1]
@@ -809,7 +444,7 @@ def run(
                     continue
                 # A plain file must end as it began: one cut short or replaced while it was
                 # read would otherwise give a short output under the final name.
-                before = _stamp(f) if path != "-" else None
+                before = file_stamp(f) if path != "-" else None
                 pending = None
                 while chunk := f.read(CHUNK_BYTES):
                     if not chunk.endswith(b"\n"):
@@ -820,7 +455,7 @@ def run(
                         done += len(pending)
                     pending = chunk
                 if before is not None and (
-                    _stamp(f, path) != before or done + len(pending or b"") != before[0]
+                    file_stamp(f, path) != before or done + len(pending or b"") != before[0]
                 ):
                     raise CorpusError(f"{label}: the file changed while it was being read")
                 yield task(i, label, line_no, done, pending or b"", True, reread)
@@ -830,7 +465,7 @@ def run(
                 if path != "-":  # standard input stays open (and may be closed: None)
                     f.close()
 
-    sink: _Sink | None = None
+    sink: OutputFile | None = None
     sink_failed = 0
     work: Callable[[Any, _Task], _Result] = _process
     setup: Callable[..., Any] = _setup
@@ -840,11 +475,11 @@ def run(
         context = multiprocessing.get_context()
         turn, newline = context.RawValue("q", 0), context.RawValue("b", 1)
         cond = context.Condition()
-        sink = _Sink(output)  # the workers append to its temporary file
+        sink = OutputFile(output)  # the workers append to its temporary file
         work, setup = _process_and_append, _setup_appender
         setup_args = (segmenter, sink.target, turn, newline, cond)
 
-    def close(sink: _Sink, failed: int) -> None:
+    def close(sink: OutputFile, failed: int) -> None:
         if failed and not keep_failed:
             sink.abandon()
         else:
@@ -866,7 +501,7 @@ def run(
         )
         for res in results:
             if sink is None:
-                sink = _Sink(output if shared else targets[res.file])
+                sink = OutputFile(output if shared else targets[res.file])
             if res.spilled is not None:
                 sink.write_file(*res.spilled)
             elif res.data:
@@ -893,7 +528,7 @@ def run(
                 close(sink, sink_failed)
                 sink, sink_failed = None, 0
         if sink is None and shared:
-            sink = _Sink(output)  # no input at all: still write an empty file
+            sink = OutputFile(output)  # no input at all: still write an empty file
         if sink is not None:
             close(sink, sink_failed)
             sink = None

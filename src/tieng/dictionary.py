@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import _LEX_MULT, _M3, SpanTable, lexicon_hashes
+from .features import SpanTable, extend_hash, lexicon_hashes, span_key
 from .normalization import UNACCENTED, canonical_key, fold_i_y, normalize
 from .tokenization import scan
 from .vocabulary import TokenCache
@@ -241,8 +241,8 @@ class UserDictionary:
             nxt = ids[last]
             ok = (nxt != 0) & (sentence[last] == sentence[live])
             live, h, nxt = live[ok], h[ok], nxt[ok]
-            h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
-            key = h * _M3 + np.uint64(length)
+            h = extend_hash(h, nxt)
+            key = span_key(h, length)
             flags = self._table.flags_of(key)
             hit = (flags & 3) != 0
             out.append((live[hit], (flags[hit] & 3).astype(np.int64)))

@@ -41,9 +41,11 @@ __all__ = [
     "Shape",
     "SpanTable",
     "WordLists",
+    "extend_hash",
     "feature_index",
     "gap_features",
     "lexicon_hashes",
+    "span_key",
     "template_values",
 ]
 
@@ -238,8 +240,18 @@ def lexicon_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     h = np.zeros(len(words), dtype=np.uint64)
     for j in range(words.shape[1]):
         live = j < lengths
-        h = np.where(live, h * _LEX_MULT + words[:, j].astype(np.uint64) + np.uint64(1), h)
-    return h * _M3 + lengths.astype(np.uint64)
+        h = np.where(live, extend_hash(h, words[:, j]), h)
+    return span_key(h, lengths)
+
+
+def extend_hash(h: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The running hash of spans of ids (0 before the first), each extended by one id."""
+    return h * _LEX_MULT + ids.astype(np.uint64) + np.uint64(1)
+
+
+def span_key(h: np.ndarray, length: int | np.ndarray) -> np.ndarray:
+    """The key of spans of ``length`` ids from their running hash (as in :class:`SpanTable`)."""
+    return h * _M3 + np.asarray(length).astype(np.uint64)
 
 
 class SpanTable:
@@ -386,8 +398,8 @@ def _known_spans(ids: np.ndarray, lexicon: Lexicon | WordLists, max_word: int) -
             nxt = ids[last]
             real = nxt != 0
             live, h, nxt = live[real], h[real], nxt[real]
-            h = h * _LEX_MULT + nxt.astype(np.uint64) + np.uint64(1)
-            key = h * _M3 + np.uint64(length)
+            h = extend_hash(h, nxt)
+            key = span_key(h, length)
             flags = lexicon.table.flags_of(key)
             full[live] = (flags & 0xFF) if lists else (flags & Lexicon.WORD) != 0
             if length < max_word:

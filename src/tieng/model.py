@@ -343,20 +343,12 @@ class Model:
         """Write the model to ``path`` atomically (a temporary file renamed when complete).
 
         A symbolic link stays a link (the file it points to is replaced); a path that is not
-        a regular file (``/dev/null``, a named pipe) is written directly, never replaced.
+        a regular file (``/dev/null``, a named pipe) is written directly, never replaced.  A
+        :class:`tieng.files.FileError` says why when it cannot be written.
         """
-        path = Path(path)
-        data = self.to_bytes()
-        if path.exists() and not path.is_file():
-            path.write_bytes(data)
-            return
-        path = path.resolve() if path.is_symlink() else path
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        from .files import write_atomically
+
+        write_atomically(path, self.to_bytes())
 
     @classmethod
     def from_bytes(cls, data: bytes, source: str = "<bytes>") -> Model:
