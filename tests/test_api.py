@@ -78,6 +78,15 @@ def test_long_lines_are_put_back_together(seg, monkeypatch):
     assert seg.segment_text(text) == whole[0].text
 
 
+def test_pipe_says_so_when_given_one_string(seg):
+    with pytest.raises(TypeError, match="many texts"):
+        seg.pipe("Hà Nội")
+    with pytest.raises(TypeError, match="many texts"):
+        seg.pipe_text("Hà Nội")
+    with pytest.raises(ValueError, match="batch_size"):
+        seg.pipe(["Hà Nội"], batch_size=0)
+
+
 def test_results_iterate_over_their_words(seg):
     doc = seg("Hà Nội mưa to")
     assert len(doc) == 3 and list(doc) == doc.words

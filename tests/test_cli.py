@@ -122,6 +122,10 @@ def test_train_command(tmp_path, capsys, tiny_corpus):
     assert (tmp_path / "o").read_text(encoding="utf-8").splitlines()[0] == tiny_corpus[0]
     assert main(["info", "--json", "--model", str(model)]) == 0
     assert json.loads(capsys.readouterr().out)["metadata"]["training"]["l2"] == 0.1
+    # An output that cannot be written: a clear message and exit 2, not a traceback.
+    args[args.index("-o") + 1] = str(tmp_path)  # a directory
+    assert main(args) == 2
+    assert "is a directory" in capsys.readouterr().err
 
 
 def test_train_weights_one_per_corpus_file(tmp_path, capsys):

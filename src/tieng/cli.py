@@ -531,10 +531,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             "f1_pretokenized": round(scores.f1, 3),
         }
         progress(f"dev ({len(dev)} sentences, pre-tokenized): {scores}")
+    from .files import FileError
+
     try:
         model.save(args.output)
-    except OSError as e:
-        raise InputError(f"{args.output}: cannot write ({e.strerror})") from None
+    except FileError as e:  # it names the file and says why
+        raise InputError(str(e)) from None
     progress(f"saved {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB)")
     return 0
 

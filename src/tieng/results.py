@@ -62,8 +62,7 @@ class Segmented:
     ending kept.  ``words`` are :class:`Word` objects with offsets into the input.
     ``sentences`` is ``None`` unless the segmenter was asked for them (``sentences=True``);
     then it holds the same words, grouped by sentence, and ``text`` has each sentence on a
-    line of its own.  Iterating over the result, or taking
-    its ``len``, goes over its words.
+    line of its own.  Iterating over the result, or taking its ``len``, goes over its words.
 
     >>> from tieng import Segmenter
     >>> doc = Segmenter()("Hà Nội mưa to.")

@@ -214,6 +214,8 @@ class Segmenter(DeprecatedNames):
 
     # -------------------------------------------------------------- core
     def _pipe(self, texts: Iterable[str], batch_size: int, n_process: int, opts: _Options):
+        if isinstance(texts, str):
+            raise TypeError("pipe takes many texts (a list, say); for one text, call the segmenter")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         if _processes(n_process) > 1:
