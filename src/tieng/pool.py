@@ -34,10 +34,29 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _init(setup: Callable[..., Any] | None, args: tuple) -> None:
+def _init(setup: Callable[..., Any] | None, args: tuple, parent: int | None = None) -> None:
     # Ctrl-C goes to the parent, which stops the pool; workers must not die half-way alone.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        _end_with(parent)
     _state["context"] = setup(*args) if setup is not None else None
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel end this worker when ``parent`` dies (Linux), so that a run killed
+    with SIGKILL leaves no workers behind, busy for nothing or printing broken-pipe
+    tracebacks when they hand in their results."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        if libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0) != 0:
+            return
+    except (OSError, AttributeError):  # not Linux: the workers notice a broken pipe later
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
 
 
 def _call(fn: Callable[[Any, Any], Any], task: Any) -> Any:
@@ -79,7 +98,12 @@ def ordered_map(
             yield fn(context, task)
         return
     window = window or 2 * jobs + 2
-    pool = _Pool(jobs, initializer=_init, initargs=(setup, setup_args), context=mp.get_context())
+    pool = _Pool(
+        jobs,
+        initializer=_init,
+        initargs=(setup, setup_args, os.getpid()),
+        context=mp.get_context(),
+    )
     try:
         results = (
             _fed(pool, fn, it, window) if streaming else _submitted(pool, fn, head, it, window)
