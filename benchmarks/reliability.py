@@ -28,7 +28,8 @@ def main() -> int:
     raw = [detokenize(g) for g in gold]
     conf: list[float] = []
     right: list[bool] = []
-    for g, text, words in zip(gold, raw, Segmenter(args.model).pipe_scored(raw)):
+    docs = Segmenter(args.model).pipe(raw, confidence=True)
+    for g, text, words in zip(gold, raw, (d.words for d in docs)):
         _, spans = word_spans(g)
         # Offsets in the text without spaces, as word_spans counts them.
         squeeze = np.cumsum([0] + [not c.isspace() for c in text])

@@ -16,12 +16,13 @@ A crash found becomes a regression test in tests/test_fuzz_regressions.py.
 from __future__ import annotations
 
 import sys
+from unittest import mock
 
 import atheris
 
 with atheris.instrument_imports():
     import tieng
-    from tieng import corpus
+    from tieng import corpus, results
     from tieng import tokenization as _t
     from tieng._accel import speedups as _speedups
 
@@ -35,8 +36,9 @@ def check(text: str) -> None:
     for t in tokens:
         assert text[t.start : t.end] == t.text and t.start >= pos, (text, t)
         pos = t.end
-    words = SEG.segment_spans(text)
-    assert all(text[w.start : w.end] == w.text for w in words), text
+    doc = SEG(text)
+    assert all(text[w.start : w.end] == w.text for w in doc.words), text
+    assert doc.text == SEG.segment_text(text), text  # one code path, line breaks kept
     line = "".join(" " if c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else c for c in text)
     out = SEG.segment_text(line)
     back = [t for w in tieng.parse_segmented(out) for t in w]
@@ -46,10 +48,13 @@ def check(text: str) -> None:
         for pretokenized in (False, True):
             findall = (_t._PRETOKENIZED_RE if pretokenized else _t._TOKEN_RE).findall
             assert _t.scan(text, pretokenized) == _t._scan(text, findall, pretokenized), text
-        fast = SEG._texts_of(SEG._analyze([line, text], False, True), False)
-        slow = SEG._texts_of(SEG._analyze([line, text], False, False), False)
+        batch = SEG._analyze([line, text])
+        fast = results.texts_of(batch)
+        with mock.patch.object(results, "_speedups", None):  # the Python writer
+            slow = results.texts_of(batch)
         assert fast == slow, (text, fast, slow)
-    SEG.segment_sentences(text)
+    sentences = SEG(text, sentences=True).sentences or []
+    assert all(text[w.start : w.end] == w.text for s in sentences for w in s), text
     for tone in ("modern", "classic", None):
         tieng.normalize(text, tone)
 

@@ -87,7 +87,7 @@ def word_outcomes(seg: Segmenter, dev: list[list[str]]) -> tuple[np.ndarray, np.
     """Confidence of every predicted dev word, and whether it is a gold word."""
     conf, right = [], []
     raw = (" ".join(w.replace("_", " ") for w in s) for s in dev)
-    for s, words in zip(dev, seg.pipe_scored(raw)):
+    for s, words in zip(dev, (d.words for d in seg.pipe(raw, confidence=True))):
         gold, pos = set(), 0
         for w in s:
             n = len(w.replace("_", " "))
