@@ -4,7 +4,9 @@
 For each payload (one sentence and fifty sentences, with 64 connections; a batch of 1,000
 sentences, with words and offsets and with `text_only`, with 4 connections) the client keeps
 its requests in flight for --seconds and reports requests/s, syllables/s, p50/p99 latency,
-errors, and the server's RSS before and after (memory should stay flat).
+errors, the server's RSS before and after (memory should stay flat), and the CPU time a
+request costs the server and the client: they share the machine's cores, so what the
+server alone could serve is about one request per its CPU time.
 Usage: python benchmarks/server.py [--seconds 30] [--connections 64] [--workers 1]
 """
 
@@ -40,6 +42,14 @@ def rss_mb(pid: int) -> float:
         except (OSError, StopIteration):
             pass
     return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its children that exited."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
 
 
 async def load(url: str, body: dict, seconds: float, connections: int):
@@ -100,7 +110,10 @@ def main() -> int:
         for name, n, body, connections in cases:
             asyncio.run(load(url, body, 2, connections))  # warm-up
             before = rss_mb(server.pid)
+            cpu0, own0 = cpu_seconds(server.pid), time.process_time()
             lat, errors, elapsed = asyncio.run(load(url, body, args.seconds, connections))
+            cpu = cpu_seconds(server.pid) - cpu0
+            own = time.process_time() - own0
             after = rss_mb(server.pid)
             lat.sort()
             rps = len(lat) / elapsed
@@ -109,7 +122,9 @@ def main() -> int:
                 f"({rps * n * SYLLABLES:,.0f} syllables/s), p50 "
                 f"{statistics.median(lat) * 1000:.1f} ms, p99 "
                 f"{lat[int(0.99 * (len(lat) - 1))] * 1000:.1f} ms, errors {errors}, "
-                f"server RSS {before:.0f} -> {after:.0f} MB",
+                f"server RSS {before:.0f} -> {after:.0f} MB; CPU a request: server "
+                f"{cpu / max(len(lat), 1) * 1000:.1f} ms, "
+                f"client {own / max(len(lat), 1) * 1000:.1f} ms",
                 flush=True,
             )
     finally:
