@@ -159,6 +159,8 @@ class _Bounds(NamedTuple):
     ends: list[int]  # and where it ends
     per_text: list[int]  # index of each text's first word (and one past the last)
     heads: np.ndarray  # each word's first token
+    big_starts: list[int]  # where each word starts in the batch's joined text
+    big_ends: list[int]
 
 
 def _word_bounds(batch: Batch) -> _Bounds:
@@ -175,7 +177,10 @@ def _word_bounds(batch: Batch) -> _Bounds:
     heads = np.flatnonzero(first)
     starts = batch.starts[heads].tolist()
     ends = (batch.starts + (batch.gends - batch.gstarts))[last].tolist()
-    return _Bounds(starts, ends, np.searchsorted(heads, b).tolist(), heads)
+    per_text = np.searchsorted(heads, b).tolist()
+    return _Bounds(
+        starts, ends, per_text, heads, batch.gstarts[heads].tolist(), batch.gends[last].tolist()
+    )
 
 
 def confidences(batch: Batch, calibration: Calibration | None) -> list[float]:
@@ -224,25 +229,20 @@ def results_of(
 ) -> list[Segmented]:
     """A :class:`Segmented` for each text of the batch."""
     texts = texts_of(batch, sentence_lines=sentences)
-    bounds = _word_bounds(batch)
-    starts, ends, wb, heads = bounds
-    conf = confidences(batch, calibration) if confidence else None
+    starts, ends, wb, heads, big_starts, big_ends = _word_bounds(batch)
+    # Every word of the batch at once, made in C: its text is the same slice of the joined
+    # texts as of its own text; tuple.__new__(Word, (...)) is Word(...).
+    pieces = map(batch.big.__getitem__, map(slice, big_starts, big_ends))
+    conf = confidences(batch, calibration) if confidence else repeat(None)
+    every = list(map(_new_tuple, repeat(Word), zip(pieces, starts, ends, conf)))
     out: list[Segmented] = []
     cuts: list[int] = []
     if sentences and batch.sent_starts is not None:
         cuts = np.flatnonzero(batch.sent_starts[heads]).tolist()  # words that begin one
     at = 0
-    for k, text in enumerate(batch.texts):
+    for k in range(len(batch.texts)):
         first, stop = wb[k], wb[k + 1]
-        s, e = starts[first:stop], ends[first:stop]
-        pieces = map(text.__getitem__, map(slice, s, e))
-        # tuple.__new__(Word, (...)) is Word(...), made in C
-        fields: Iterable[tuple[str, int, int, float | None]]
-        if conf is None:
-            fields = zip(pieces, s, e, repeat(None))
-        else:
-            fields = zip(pieces, s, e, conf[first:stop])
-        words = list(map(_new_tuple, repeat(Word), fields))
+        words = every[first:stop]
         grouped: list[list[Word]] | None = None
         if sentences:
             grouped = []
