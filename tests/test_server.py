@@ -349,3 +349,18 @@ def test_serve_has_the_bounds_as_options(capsys):
     args = build_parser().parse_args(["serve"])
     assert (args.in_flight, args.queue_wait, args.body_timeout) == (4, 10.0, 10.0)
     assert (args.max_connections, args.keep_alive) == (512, 5.0)
+
+
+def test_an_app_that_owns_its_process_keeps_its_objects_out_of_the_collector():
+    """tieng serve's workers freeze what start-up made (gc.freeze): the collections that
+    a large request's short-lived objects trigger then skip the app and the model."""
+    import gc
+
+    gc.unfreeze()
+    create_app()  # a library user's process: left alone
+    assert gc.get_freeze_count() == 0
+    try:
+        create_app(own_process=True)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

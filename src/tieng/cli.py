@@ -565,6 +565,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["TIENG_IN_FLIGHT"] = str(args.in_flight)
     os.environ["TIENG_QUEUE_WAIT"] = str(args.queue_wait)
     os.environ["TIENG_BODY_TIMEOUT"] = str(args.body_timeout)
+    os.environ["TIENG_OWN_PROCESS"] = "1"  # each worker may tune its own process
     uvicorn.run(
         "tieng.server:create_app",
         factory=True,
