@@ -392,3 +392,13 @@ def test_words_and_sentences_of_a_batch_match_the_plain_loop(texts):
     assert [r.sentences for r in grouped] == _reference_words(
         sent, confidences(sent, cal), sentences=True
     )
+
+
+def test_an_empty_token_gets_a_code_not_an_index_error():
+    from tieng.features import Shape
+    from tieng.vocabulary import UNKNOWN
+
+    vocab = tieng.Segmenter().model.vocabulary
+    codes = vocab.codes(["Hà", "", "Nội"])
+    assert codes[1] == UNKNOWN * Shape.COUNT + Shape.SYMBOL
+    assert vocab.code("") == codes[1]

@@ -105,6 +105,8 @@ class Vocabulary:
         return len(self.keys) + 2
 
     def _compute(self, token: str) -> int:
+        if not token:  # the tokenizer makes none; a caller's list may hold one
+            return UNKNOWN * Shape.COUNT + Shape.SYMBOL
         if token[0] in SPACE_CHARS:
             return LINE_BREAK if any(ch in _LINE_BREAKS for ch in token) else SPACE
         key = canonical_key(token, self.key_version)
