@@ -22,7 +22,7 @@ from .dictionary import DictionaryError, UserDictionary
 from .model import ModelError
 from .normalization import KEY_VERSION, UNACCENTED, looks_unaccented, normalize
 from .pool import available_cores
-from .records import BOM, decode
+from .records import BOM, decode, split_line_end
 from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
 
@@ -82,12 +82,12 @@ def read_lines(names: Iterable[str]) -> Iterator[tuple[str, str]]:
                 if lineno == 1 and raw.startswith(BOM):
                     raw = raw[3:]
                     offset += 3
-                line, fail = decode(raw, offset)
+                raw_body, end = split_line_end(raw)  # as tieng segment reads its lines
+                body, fail = decode(raw_body, offset)
                 if fail is not None:
                     raise InputError(f"{label}, line {lineno}: {fail}")
                 offset += len(raw)
-                body = line.rstrip("\r\n")
-                yield body, line[len(body) :]
+                yield body, end.decode("ascii")
         except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged compressed file, say
             raise InputError(f"{label}: cannot read ({e})") from None
         finally:

@@ -326,11 +326,11 @@ def merge_pieces(parts: list[tuple[int, str | None, Any]], sep: str, text_only: 
     text = "".join(out)
     if text_only:
         return text
-    words = [w for off, _, res in parts for w in shifted(res.words, off)]
-    sentences = None
-    if parts[0][2].sentences is not None:
-        sentences = [shifted(s, off) for off, _, res in parts for s in res.sentences]
-    return Segmented(text, words, sentences)
+    if parts[0][2].sentences is None:
+        return Segmented(text, [w for off, _, res in parts for w in shifted(res.words, off)])
+    # The words are the sentences' words: shifted once.
+    sentences = [shifted(s, off) for off, _, res in parts for s in res.sentences]
+    return Segmented(text, [w for s in sentences for w in s], sentences)
 
 
 # ------------------------------------------------------------------ the underscore format
