@@ -63,6 +63,13 @@ def test_segment_column_gives_what_the_library_gives(spark):
     out = [r.seg for r in segment_column(df, "text", "seg").orderBy("id").collect()]
     seg = tieng.Segmenter()
     assert out == [seg(t).text for t in texts] == list(seg.pipe_text(texts))
+    tagged = [
+        r.tagged for r in segment_column(df, "text", "tagged", tags=True).orderBy("id").collect()
+    ]
+    assert (
+        tagged == [seg(t, tags=True).tagged for t in texts] == list(seg.pipe_text(texts, tags=True))
+    )
+    assert tagged[0].startswith("Hà_Nội/Np có/V\n")
 
 
 def test_segment_column_with_a_dictionary(spark):

@@ -173,3 +173,29 @@ def test_the_model_choice_and_words_to_join(browser, page_url):
     words.send_keys("nội suy")
     _segment(browser, "Đây là phép nội suy.")
     wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "nội_suy"))
+
+
+def test_parts_of_speech_colour_the_words(browser, page_url):
+    browser.get(page_url)
+    legend = browser.find_element(By.ID, "legend")
+    assert not legend.is_displayed()
+    browser.find_element(By.ID, "tags").click()
+    _segment(browser, "Học sinh đi học ở Hà Nội.")
+    WebDriverWait(browser, 20).until(
+        ec.text_to_be_present_in_element((By.ID, "segmented"), "Hà_Nội/Np")
+    )
+    chips = browser.find_elements(By.CSS_SELECTOR, "#words li")
+    tags = [c.find_element(By.CSS_SELECTOR, ".tag").text for c in chips]
+    assert tags[0] == "N" and tags[4] == "Np" and tags[-1] == "CH"
+    assert "pos-noun" in chips[0].get_attribute("class")
+    assert "pos-propn" in chips[4].get_attribute("class")
+    assert "pos-punct" in chips[-1].get_attribute("class")
+    assert legend.is_displayed()
+    # Without tags again: plain chips, no legend.
+    browser.find_element(By.ID, "tags").click()
+    _segment(browser, "Trời mưa.")
+    WebDriverWait(browser, 20).until(
+        ec.text_to_be_present_in_element((By.ID, "segmented"), "Trời mưa .")
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, "#words li .tag")
+    assert not legend.is_displayed()

@@ -1,4 +1,4 @@
-"""tieng: Vietnamese word segmentation.
+"""tieng: Vietnamese word segmentation and part-of-speech tagging.
 
 >>> import tieng
 >>> tieng.segment_text("Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.")
@@ -12,20 +12,24 @@ from .legacy import segment_spans
 from .model import BUNDLED_MODELS, Model, ModelError
 from .normalization import looks_unaccented, normalize
 from .results import Segmented, Word, escape_token, parse_segmented
-from .segmentation import Segmenter, default_segmenter, segment, segment_text
+from .segmentation import Segmenter, default_segmenter, segment, segment_text, tag
 from .sentences import split_sentences
+from .tagging import BUNDLED_TAGGERS, Tagger, TaggerModel, upos
 from .tokenization import Span, tokenize
 
 __version__ = "0.2.0"  # the one place it is set: pyproject.toml reads it from here
 
 __all__ = [
     "BUNDLED_MODELS",
+    "BUNDLED_TAGGERS",
     "DictionaryError",
     "Model",
     "ModelError",
     "Segmented",
     "Segmenter",
     "Span",
+    "Tagger",
+    "TaggerModel",
     "UserDictionary",
     "Word",
     "__version__",
@@ -38,5 +42,7 @@ __all__ = [
     "segment_spans",
     "segment_text",
     "split_sentences",
+    "tag",
     "tokenize",
+    "upos",
 ]

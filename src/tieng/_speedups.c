@@ -11,6 +11,7 @@
  * CodeTable, codes_of_spans, write_segmented: the plain-text path without a str object per
  *   token: codes looked up by the characters of a slice, output written from the offsets.
  * count_words: len(text.split()) without the list (the syllable count of a batch).
+ * viterbi: the tag decoder of tieng.tagging.decode (feature sums and Viterbi, integers).
  * keep_freed_memory: glibc malloc settings for programs that own their process (the CLI, the
  *   server), so the large arrays of each batch reuse memory instead of faulting in new pages.
  *
@@ -35,7 +36,7 @@
 
 /* Bumped whenever a function's arguments or a constant below change: tieng._accel checks it
  * and falls back to the Python code (with a warning) when an old build is left behind. */
-#define ABI_VERSION 3
+#define ABI_VERSION 4
 
 #define M1 0x9E3779B97F4A7C15ULL
 #define M2 0xBF58476D1CE4E5B9ULL
@@ -1313,6 +1314,202 @@ keep_freed_memory(PyObject *self, PyObject *unused)
 #endif
 }
 
+/* The sums and the Viterbi search of viterbi() below, on plain arrays.  Tags are padded to
+ * TAG_WIDTH columns (the padding tags score so low that they are never chosen), so that
+ * every loop over tags has a constant length and compiles to vector instructions. */
+#define TAG_WIDTH 32
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* Compiled twice, for AVX2 and for any x86-64; the loader picks one for the machine. */
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w,
+              const int32_t *tr, const int64_t *bounds, Py_ssize_t m, uint8_t *back, uint8_t *out)
+{
+    enum { K = TAG_WIDTH };
+    int32_t delta[K], next[K], acc[K], arg[K];
+    for (Py_ssize_t s = 0; s < m; s++) {
+        const Py_ssize_t a = bounds[s], b = bounds[s + 1];
+        for (Py_ssize_t i = a; i < b; i++) {
+            const uint32_t *r = rows + i * F;
+            if (i + 3 < n) { /* the rows three words ahead: the gathers are cache misses */
+                const uint32_t *ahead = rows + (i + 3) * F;
+                for (Py_ssize_t f = 0; f < F; f++)
+                    PREFETCH(w + (Py_ssize_t)ahead[f] * K);
+            }
+            for (int k = 0; k < K; k++)
+                acc[k] = 0;
+            for (Py_ssize_t f = 0; f < F; f++) {
+                const int8_t *row = w + (Py_ssize_t)r[f] * K;
+                int8_t tmp[K];
+                memcpy(tmp, row, K);
+                for (int k = 0; k < K; k++)
+                    acc[k] += tmp[k];
+            }
+            if (i == a) {
+                for (int k = 0; k < K; k++)
+                    next[k] = tr[K * K + k] + acc[k];
+            }
+            else {
+                /* The best previous tag for every tag: the lowest index of the best score. */
+                for (int t = 0; t < K; t++) {
+                    next[t] = delta[0] + tr[t];
+                    arg[t] = 0;
+                }
+                for (int p = 1; p < K; p++) {
+                    const int32_t dp = delta[p];
+                    const int32_t *col = tr + p * K;
+                    for (int t = 0; t < K; t++) {
+                        const int32_t v = dp + col[t];
+                        const int32_t better = -(v > next[t]);
+                        next[t] = (v & better) | (next[t] & ~better);
+                        arg[t] = (p & better) | (arg[t] & ~better);
+                    }
+                }
+                uint8_t *bk = back + i * K;
+                for (int t = 0; t < K; t++) {
+                    next[t] += acc[t];
+                    bk[t] = (uint8_t)arg[t];
+                }
+            }
+            /* Less the best: decisions stay the same, and the numbers stay small. */
+            int32_t top = next[0];
+            for (int k = 1; k < K; k++)
+                top = next[k] > top ? next[k] : top;
+            for (int k = 0; k < K; k++)
+                delta[k] = next[k] - top;
+        }
+        if (b > a) {
+            int t = 0;
+            for (int k = 1; k < K; k++)
+                if (delta[k] > delta[t])
+                    t = k;
+            for (Py_ssize_t i = b - 1; i >= a; i--) {
+                out[i] = (uint8_t)t;
+                if (i > a)
+                    t = back[i * K + t];
+            }
+        }
+    }
+}
+
+/* Part-of-speech tags: the twin of tieng.tagging.TaggerModel.feature_rows and
+ * tieng.tagging.decode for int8 weights.  Every feature of every word is hashed to a weight
+ * row as feature_rows does it; each word gets the sum of its rows for each tag; then,
+ * sentence by sentence, the best tag sequence under those scores plus the tag bigram scores
+ * (Viterbi, integer arithmetic, ties to the lower tag as numpy's argmax).
+ * viterbi(values, pos, program, bits, weights, transitions, bounds, out): values uint64
+ * (rows, A), the padded attributes; pos int64 (n), each word's row; program int32, for each
+ * template its length then (column, offset) pairs; weights int8 (2**bits, K); transitions
+ * int32 (K + 1, K) (row K: at a sentence start), K = TAG_WIDTH, the tags padded (see
+ * tieng.tagging.TaggerModel.padded); bounds int64 (sentences + 1); out uint8. */
+#define TAG_M1 0x9E3779B97F4A7C15ULL
+#define TAG_M2 0xC2B2AE3D27D4EB4FULL
+#define MAX_TAG_TEMPLATES 256
+static PyObject *
+viterbi(PyObject *self, PyObject *args)
+{
+    PyObject *o_values, *o_pos, *o_prog, *o_w, *o_t, *o_bounds, *o_out;
+    int bits;
+    if (!PyArg_ParseTuple(args, "OOOiOOOO", &o_values, &o_pos, &o_prog, &bits, &o_w, &o_t,
+                          &o_bounds, &o_out))
+        return NULL;
+    Py_buffer b_values = {0}, b_pos = {0}, b_prog = {0}, b_w = {0}, b_t = {0}, b_bounds = {0},
+              b_out = {0};
+    PyObject *result = NULL;
+    uint8_t *back = NULL;
+    uint32_t *rows = NULL;
+    if (get_buffer(o_values, &b_values, 8, 0, "values") < 0 ||
+        get_buffer(o_pos, &b_pos, 8, 0, "pos") < 0 ||
+        get_buffer(o_prog, &b_prog, 4, 0, "program") < 0 ||
+        get_buffer(o_w, &b_w, 1, 0, "weights") < 0 ||
+        get_buffer(o_t, &b_t, 4, 0, "transitions") < 0 ||
+        get_buffer(o_bounds, &b_bounds, 8, 0, "bounds") < 0 ||
+        get_buffer(o_out, &b_out, 1, 1, "out") < 0)
+        goto done;
+    if (b_w.ndim != 2 || b_t.ndim != 2 || b_values.ndim != 2) {
+        PyErr_SetString(PyExc_ValueError, "viterbi: values, weights and transitions are 2-d");
+        goto done;
+    }
+    const Py_ssize_t R = b_w.shape[0], K = b_w.shape[1];
+    const Py_ssize_t V = b_values.shape[0], A = b_values.shape[1];
+    const Py_ssize_t n = b_pos.len / 8, m = b_bounds.len / 8 - 1, P = b_prog.len / 4;
+    if (K != TAG_WIDTH || b_t.shape[0] != K + 1 || b_t.shape[1] != K || b_out.len != n ||
+        m < 0 || bits < 1 || bits > 31 || R != ((Py_ssize_t)1 << bits)) {
+        PyErr_SetString(PyExc_ValueError, "viterbi: arrays of mismatched shapes");
+        goto done;
+    }
+    const uint64_t *values = b_values.buf;
+    const int64_t *pos = b_pos.buf;
+    const int32_t *prog = b_prog.buf;
+    const int8_t *w = b_w.buf;
+    const int32_t *tr = b_t.buf;
+    const int64_t *bounds = b_bounds.buf;
+    uint8_t *out = b_out.buf;
+    /* Check the program and count the templates; every offset must stay inside values. */
+    Py_ssize_t F = 0;
+    int32_t lo = 0, hi = 0;
+    for (Py_ssize_t j = 0; j < P; F++) {
+        const int32_t len = prog[j++];
+        if (len < 0 || j + 2 * len > P || F >= MAX_TAG_TEMPLATES) {
+            PyErr_SetString(PyExc_ValueError, "viterbi: a malformed template program");
+            goto done;
+        }
+        for (int32_t q = 0; q < len; q++, j += 2) {
+            if (prog[j] < 0 || prog[j] >= A) {
+                PyErr_SetString(PyExc_ValueError, "viterbi: a template reads no attribute");
+                goto done;
+            }
+            lo = prog[j + 1] < lo ? prog[j + 1] : lo;
+            hi = prog[j + 1] > hi ? prog[j + 1] : hi;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (pos[i] + lo < 0 || pos[i] + hi >= V) {
+            PyErr_SetString(PyExc_ValueError, "viterbi: a word's window outside the values");
+            goto done;
+        }
+    for (Py_ssize_t s = 0; s < m; s++)
+        if (bounds[s] < 0 || bounds[s + 1] < bounds[s] || bounds[s + 1] > n) {
+            PyErr_SetString(PyExc_ValueError, "viterbi: sentence bounds outside the words");
+            goto done;
+        }
+    rows = PyMem_Malloc(n * F > 0 ? n * F * sizeof(uint32_t) : 1);
+    back = PyMem_Malloc(n > 0 ? n * K : 1);
+    if (!rows || !back) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const int shift = 64 - bits;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t *r = rows + i * F;
+        Py_ssize_t j = 0;
+        for (Py_ssize_t f = 0; f < F; f++) {
+            uint64_t h = (uint64_t)(f + 1) * TAG_M1;
+            const int32_t len = prog[j++];
+            for (int32_t q = 0; q < len; q++, j += 2) {
+                h ^= values[(pos[i] + prog[j + 1]) * A + prog[j]];
+                h *= TAG_M2;
+                h ^= h >> 29;
+            }
+            h *= TAG_M1;
+            r[f] = (uint32_t)(h >> shift);
+        }
+    }
+    tag_sentences(rows, n, F, w, tr, bounds, m, back, out);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(rows);
+    PyMem_Free(back);
+    Py_buffer *all[] = {&b_values, &b_pos, &b_prog, &b_w, &b_t, &b_bounds, &b_out};
+    for (size_t j = 0; j < sizeof all / sizeof *all; j++)
+        if (all[j]->obj)
+            PyBuffer_Release(all[j]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"keep_freed_memory", keep_freed_memory, METH_NOARGS,
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
@@ -1327,6 +1524,8 @@ static PyMethodDef methods[] = {
     {"count_words", count_words, METH_O, "len(text.split()), without the list."},
     {"codes_of_spans", codes_of_spans, METH_VARARGS,
      "Codes of the tokens text[starts[i]:ends[i]], through a CodeTable."},
+    {"viterbi", viterbi, METH_VARARGS,
+     "Part-of-speech tags of sentences (see tieng.tagging.decode)."},
     {"write_segmented", write_segmented, METH_VARARGS,
      "The underscore format of each document, from token offsets and separator kinds."},
     {NULL, NULL, 0, NULL},
@@ -1360,7 +1559,8 @@ PyInit__speedups(void)
         PyModule_AddIntConstant(m, "SRC_LIST", SRC_LIST) < 0 ||
         PyModule_AddIntConstant(m, "N_SOURCES", N_SOURCES) < 0 ||
         PyModule_AddIntConstant(m, "SPAN_PREFIX", SPAN_PREFIX) < 0 ||
-        PyModule_AddIntConstant(m, "MAX_TEMPLATES", MAX_TEMPLATES) < 0) {
+        PyModule_AddIntConstant(m, "MAX_TEMPLATES", MAX_TEMPLATES) < 0 ||
+        PyModule_AddIntConstant(m, "TAG_WIDTH", TAG_WIDTH) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 ABI_VERSION: int
+TAG_WIDTH: int
 SHAPE_COUNT: int
 LEX_BITS_MAX: int
 MAX_LISTS: int
@@ -66,6 +67,16 @@ def codes_of_spans(
     ends: npt.NDArray[np.int64],
     compute: object,
     out: npt.NDArray[np.int64],
+) -> None: ...
+def viterbi(
+    values: npt.NDArray[np.uint64],
+    pos: npt.NDArray[np.int64],
+    program: npt.NDArray[np.int32],
+    bits: int,
+    weights: npt.NDArray[np.int8],
+    transitions: npt.NDArray[np.int32],
+    bounds: npt.NDArray[np.int64],
+    out: npt.NDArray[np.uint8],
 ) -> None: ...
 def write_segmented(
     text: str,

@@ -141,6 +141,7 @@ def _segmenter(args: argparse.Namespace) -> Segmenter:
             args.model,
             pretokenized=getattr(args, "pretokenized", False),
             dictionary=_dictionary(args),
+            tagger=getattr(args, "tagger", None),
         )
     except DictionaryError as e:  # entries that clash once diacritics are ignored
         raise InputError(str(e)) from None
@@ -252,6 +253,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
         errors=args.errors,
         confidence=args.confidence,
         text_only=args.text_only,
+        tags=getattr(args, "tags", False),
+        segmented=getattr(args, "segmented", False),
     )
     if any(path == "-" for path, _ in inputs) and sys.stdin is not None:
         try:
@@ -334,6 +337,25 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tag(args: argparse.Namespace) -> int:
+    if args.segmented:
+        for flag, on in (
+            ("--sentences", args.sentences),
+            ("--pretokenized", args.pretokenized),
+            ("--confidence", args.confidence),
+            ("--user-dict", args.user_dict),
+            ("--never-join", args.never_join),
+            ("--known-words", args.known_words),
+            ("--model", args.model),
+        ):
+            if on:
+                raise InputError(
+                    f"{flag} is about segmenting, but --segmented input is segmented already"
+                )
+    args.tags = True
+    return cmd_segment(args)
+
+
 _SAMPLE_BYTES = 1 << 16
 
 
@@ -392,6 +414,8 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
 
+    if args.task == "pos":
+        return _evaluate_tags(args)
     gold = (b for b, _ in read_lines([args.gold]) if b.strip())
     pred = (b for b, _ in read_lines([args.predicted]) if b.strip())
     try:
@@ -407,6 +431,113 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(
             f"sentences  {scores.sentence_accuracy:6.2f}  "
             f"(exact match, {scores.sentences} sentences)"
+        )
+    return 0
+
+
+def _evaluate_tags(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_tags
+
+    gold = (b for b, _ in read_lines([args.gold]) if b.strip())
+    pred = (b for b, _ in read_lines([args.predicted]) if b.strip())
+    try:
+        scores = evaluate_tags(gold, pred)
+    except ValueError as e:
+        raise InputError(f"{args.gold} vs {args.predicted}: {e}") from None
+    if args.json:
+        print(json.dumps(scores.__dict__))
+        return 0
+    if scores.accuracy is not None:
+        print(f"accuracy         {scores.accuracy:6.2f}  (the gold words, {scores.gold_words})")
+    else:
+        print("accuracy              -  (the words differ from the gold words)")
+    print(f"segmentation F1  {scores.segmentation_f1:6.2f}")
+    print(f"span+tag P       {scores.precision:6.2f}")
+    print(f"span+tag R       {scores.recall:6.2f}")
+    print(f"span+tag F1      {scores.f1:6.2f}  (a word counts when its span and tag are right)")
+    return 0
+
+
+def cmd_train_tagger(args: argparse.Namespace) -> int:
+    import logging
+    import time
+
+    from .tagger_training import accuracy, read_tagged, train_tagger
+    from .tagging import Tagger
+    from .training import read_word_list, split_dev
+
+    out = Path(args.output)
+    if out.is_dir():
+        raise InputError(f"{out}: is a directory (the model is a file)")
+    where = out.resolve().parent
+    if not where.is_dir():
+        raise InputError(f"{out}: no such directory {where}")
+    if not os.access(where, os.W_OK):
+        raise InputError(f"{out}: cannot write in {where}")
+    if not 12 <= args.hash_bits <= 24:
+        raise InputError("--hash-bits must be between 12 and 24")
+    if args.epochs < 1:
+        raise InputError("--epochs must be at least 1")
+    sentences = []
+    for p in args.corpus:
+        try:
+            sentences += read_tagged(p)
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except UnicodeDecodeError as e:
+            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        except OSError as e:
+            raise InputError(f"{p}: cannot read ({e.strerror})") from None
+    if not sentences:
+        raise InputError("the corpus holds no tagged sentences")
+    lists: list[list[str]] = []
+    list_files = []
+    for p in args.lexicon:
+        try:
+            lists.append([" ".join(w) for w in read_word_list(p)])
+            digest = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except UnicodeDecodeError as e:
+            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        list_files.append({"file": Path(p).name, "sha256": digest})
+    dev = []
+    if args.dev_percent > 0:
+        sentences, dev = split_dev(sentences, args.dev_percent, args.seed)
+    if not args.quiet:
+        logging.basicConfig(format="tieng train-tagger: %(message)s", level=logging.INFO)
+    t0 = time.time()
+    try:
+        model = train_tagger(
+            sentences,
+            word_lists=lists,
+            epochs=args.epochs,
+            bits=args.hash_bits,
+            dev=dev,
+            metadata={
+                "corpus": [Path(p).name for p in args.corpus],
+                "word_lists": list_files,
+                "dev_percent": args.dev_percent,
+            },
+        )
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    if dev:
+        model.metadata["dev_accuracy"] = round(100 * accuracy(Tagger(model), dev), 2)
+    from .files import FileError
+
+    try:
+        model.save(out)
+    except FileError as e:
+        raise InputError(str(e)) from None
+    if not args.quiet:
+        figure = f", dev accuracy {model.metadata['dev_accuracy']:.2f}" if dev else ""
+        print(
+            f"tieng train-tagger: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.time() - t0:.0f} s{figure}",
+            file=sys.stderr,
         )
     return 0
 
@@ -697,85 +828,116 @@ def build_parser() -> argparse.ArgumentParser:
             "rules (unlike --user-dict); for terms its training data lacked",
         )
 
+    def segment_options(sp: argparse.ArgumentParser, tagging: bool) -> None:
+        io_args(sp)
+        sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
+        sp.add_argument(
+            "--pretokenized",
+            action="store_true",
+            help="input is tokenized already: split on white space only",
+        )
+        dictionary_args(sp)
+        sp.add_argument(
+            "--sentences",
+            action="store_true",
+            help="split into sentences: one sentence per line (in JSONL the text does so, and "
+            '"sentences" gives each as [first word, one past its last])',
+        )
+        if tagging:
+            sp.add_argument(
+                "--segmented",
+                action="store_true",
+                help="input is segmented already (gold or another segmenter's words): words "
+                "separated by white space, the syllables of a word joined by _; each line is "
+                "one sentence",
+            )
+            sp.add_argument(
+                "--tagger",
+                metavar="FILE",
+                help="tagger model file (default: the bundled vlsp2013-pos)",
+            )
+        sp.add_argument(
+            "--glob", default="*", help="files to take from directory inputs (default: all)"
+        )
+        sp.add_argument(
+            "--format",
+            choices=["text", "jsonl"],
+            default=None,
+            help="input: text (one document a line) or JSON lines (default: JSON lines for "
+            "*.jsonl and *.ndjson files, compressed too, or when --field or --output-field "
+            "is given; text otherwise)",
+        )
+        sp.add_argument(
+            "--field", default=None, help="JSONL input: field holding the text (default: text)"
+        )
+        sp.add_argument(
+            "--confidence",
+            action="store_true",
+            help="JSONL output: add a calibrated confidence (0-1) for each word",
+        )
+        sp.add_argument(
+            "--text-only",
+            action="store_true",
+            help="JSONL output: the result is the underscore text alone (a string), without "
+            "words and offsets; several times faster",
+        )
+        sp.add_argument(
+            "--to",
+            choices=["text", "jsonl", "conllu"],
+            help="output: underscore text, JSON lines with words and offsets, or CoNLL-U "
+            "(default: text for text input, jsonl for JSONL input)",
+        )
+        sp.add_argument(
+            "--output-field",
+            default=None,
+            help="JSONL output: field for the result (default: tieng; the input field's name "
+            "replaces it)",
+        )
+        sp.add_argument(
+            "-j",
+            "--jobs",
+            type=_non_negative,
+            default=0,
+            help="worker processes (default: one per available core)",
+        )
+        sp.add_argument(
+            "--errors",
+            choices=["strict", "replace", "surrogateescape"],
+            default="strict",
+            help="invalid UTF-8: strict (the line fails and is reported), replace (U+FFFD), "
+            "surrogateescape (bytes pass through unchanged)",
+        )
+        sp.add_argument(
+            "--errors-to", metavar="FILE", help="write failed records here (JSON lines)"
+        )
+        sp.add_argument(
+            "--resume", action="store_true", help="skip inputs whose output is already complete"
+        )
+        sp.add_argument(
+            "--in-place",
+            action="store_true",
+            help="allow -o to name an input file: it is replaced once the run is complete",
+        )
+        sp.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress bar, no notes on stderr"
+        )
+
     sp = sub.add_parser("segment", help="segment text into words (VLSP format)")
-    io_args(sp)
-    sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
-    sp.add_argument(
-        "--pretokenized",
-        action="store_true",
-        help="input is tokenized already: split on white space only",
-    )
-    dictionary_args(sp)
-    sp.add_argument(
-        "--sentences",
-        action="store_true",
-        help="split into sentences: one sentence per line (in JSONL the text does so, and "
-        '"sentences" gives each as [first word, one past its last])',
-    )
-    sp.add_argument(
-        "--glob", default="*", help="files to take from directory inputs (default: all)"
-    )
-    sp.add_argument(
-        "--format",
-        choices=["text", "jsonl"],
-        default=None,
-        help="input: text (one document a line) or JSON lines (default: JSON lines for "
-        "*.jsonl and *.ndjson files, compressed too, or when --field or --output-field "
-        "is given; text otherwise)",
-    )
-    sp.add_argument(
-        "--field", default=None, help="JSONL input: field holding the text (default: text)"
-    )
-    sp.add_argument(
-        "--confidence",
-        action="store_true",
-        help="JSONL output: add a calibrated confidence (0-1) for each word",
-    )
-    sp.add_argument(
-        "--text-only",
-        action="store_true",
-        help="JSONL output: the result is the underscore text alone (a string), without "
-        "words and offsets; several times faster",
-    )
-    sp.add_argument(
-        "--to",
-        choices=["text", "jsonl", "conllu"],
-        help="output: underscore text, JSON lines with words and offsets, or CoNLL-U "
-        "(default: text for text input, jsonl for JSONL input)",
-    )
-    sp.add_argument(
-        "--output-field",
-        default=None,
-        help="JSONL output: field for the result (default: tieng; the input field's name "
-        "replaces it)",
-    )
-    sp.add_argument(
-        "-j",
-        "--jobs",
-        type=_non_negative,
-        default=0,
-        help="worker processes (default: one per available core)",
-    )
-    sp.add_argument(
-        "--errors",
-        choices=["strict", "replace", "surrogateescape"],
-        default="strict",
-        help="invalid UTF-8: strict (the line fails and is reported), replace (U+FFFD), "
-        "surrogateescape (bytes pass through unchanged)",
-    )
-    sp.add_argument("--errors-to", metavar="FILE", help="write failed records here (JSON lines)")
-    sp.add_argument(
-        "--resume", action="store_true", help="skip inputs whose output is already complete"
-    )
-    sp.add_argument(
-        "--in-place",
-        action="store_true",
-        help="allow -o to name an input file: it is replaced once the run is complete",
-    )
-    sp.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bar, no notes on stderr"
-    )
+    segment_options(sp, tagging=False)
     sp.set_defaults(func=cmd_segment)
+
+    sp = sub.add_parser(
+        "tag",
+        help="segment text and tag each word's part of speech (word/TAG)",
+        description="Segment text into words and tag each with its part of speech (VLSP 2013 "
+        "tags: N noun, Np proper noun, V verb, A adjective, P pronoun, R adverb, E "
+        "preposition, C and Cc conjunctions, M numeral, L determiner, CH punctuation, ...). "
+        "Text output: each word followed by /TAG (Hà_Nội/Np mưa/V ./CH); --to jsonl adds "
+        '"tags" to the words and offsets; --to conllu fills XPOS with the VLSP tag and UPOS '
+        "with its Universal POS tag (the mapping is tieng.tagging.UPOS).",
+    )
+    segment_options(sp, tagging=True)
+    sp.set_defaults(func=cmd_tag)
 
     sp = sub.add_parser("tokenize", help="split text into tokens, separated by spaces")
     io_args(sp)
@@ -806,7 +968,50 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("gold", metavar="GOLD", help="the reference segmentation")
     sp.add_argument("predicted", metavar="PRED", help="the segmentation to score")
     sp.add_argument("--json", action="store_true", help="print the scores as JSON")
+    sp.add_argument(
+        "--task",
+        choices=["segment", "pos"],
+        default="segment",
+        help="segment (default): word F1; pos: both files are word/TAG lines (as tieng tag "
+        "writes); prints the tag accuracy when the words are the gold words, and the F1 "
+        "of words whose span and tag are both right",
+    )
     sp.set_defaults(func=cmd_evaluate)
+
+    sp = sub.add_parser(
+        "train-tagger",
+        help="train a part-of-speech tagger on a tagged corpus",
+        description="Train a tagger on text in the VLSP POS format: one sentence a line, "
+        "word/TAG tokens separated by spaces, the syllables of a word joined by _ "
+        "(Hươu/N là/V loài/N vật/N nhút_nhát/A ./CH).",
+        epilog="example:\n  tieng train-tagger vlsp2013_pos_train.txt -o my-pos.tieng "
+        "--lexicon words.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sp.add_argument("corpus", nargs="+", help="tagged text, one sentence per line")
+    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
+    sp.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an outside word list (one word a line, syllables separated by spaces or _); "
+        "whether a word is in one becomes a feature; may be repeated",
+    )
+    sp.add_argument("--epochs", type=int, default=6, help="passes over the corpus (default: 6)")
+    sp.add_argument(
+        "--hash-bits", type=int, default=18, help="weight table of 2**BITS rows (default: 18)"
+    )
+    sp.add_argument(
+        "--dev-percent",
+        type=float,
+        default=0.0,
+        help="hold out this share of the corpus (blocks of sentences) and report accuracy on "
+        "it after each pass (default: 0, train on all)",
+    )
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_train_tagger)
 
     sp = sub.add_parser(
         "train",

@@ -48,6 +48,7 @@ from .records import (
     split_line_end,
     words_json,
 )
+from .results import tag_segmented
 from .segmentation import Segmenter
 
 __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "partial_path", "run"]
@@ -71,6 +72,8 @@ class Options:
     errors: str = "strict"  # invalid UTF-8: "strict" (record fails), "replace", "surrogateescape"
     confidence: bool = False  # JSONL output: add each word's confidence
     text_only: bool = False  # JSONL output: the result is the underscore text alone
+    tags: bool = False  # tag the words with their part of speech
+    segmented: bool = False  # the input is segmented already (underscore format): tag it
 
 
 @dataclass
@@ -205,8 +208,10 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
 
     parts: list[str] = []
     n = len(texts) or 1
-    if opt.output_format == "text":
-        results = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines)
+    if opt.segmented:
+        _tag_segmented(seg, texts, ok, ends, objects, opt, task, first_line, parts)
+    elif opt.output_format == "text":
+        results = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines, tags=opt.tags)
         for good, res, ending in zip(ok, results, ends):
             parts.append((res if good else "") + ending)
     elif opt.output_format == "jsonl":
@@ -215,27 +220,19 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         surrogates_possible = opt.input_format == "jsonl" or opt.errors == "surrogateescape"
         values: Iterable[Any]  # what goes under the output field, one per text
         if opt.text_only:
-            values = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines)
+            values = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines, tags=opt.tags)
         else:
             docs = seg.pipe(
-                texts, batch_size=n, sentences=opt.sentence_lines, confidence=opt.confidence
+                texts,
+                batch_size=n,
+                sentences=opt.sentence_lines,
+                confidence=opt.confidence,
+                tags=opt.tags,
             )
             values = ({"text": r.text, **words_json(r, opt.confidence)} for r in docs)
-        for k, (good, value) in enumerate(zip(ok, values)):
-            if not good:
-                continue
-            obj = objects[k]
-            rec = dict(obj) if obj is not None else {"text": texts[k]}
-            rec[opt.output_field] = value
-            out = json.dumps(rec, ensure_ascii=False)
-            if surrogates_possible:
-                try:
-                    out.encode("utf-8")
-                except UnicodeEncodeError:  # lone surrogates: keep them, escaped
-                    out = json.dumps(rec)
-            parts.append(out + "\n")
+        _append_jsonl(parts, ok, values, objects, texts, opt, surrogates_possible)
     else:  # conllu
-        docs = seg.pipe(texts, batch_size=n, sentences=True)
+        docs = seg.pipe(texts, batch_size=n, sentences=True, tags=opt.tags)
         for k, (good, doc) in enumerate(zip(ok, docs)):
             if good:
                 parts.append(conllu(doc.sentences or [], texts[k], task.source, first_line + k))
@@ -263,6 +260,61 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         result.data = b""
         result.spilled = (path, len(data), data.endswith(b"\n"))
     return result
+
+
+def _append_jsonl(
+    parts: list[str],
+    ok: list[bool],
+    values: Iterable[Any],
+    objects: list[dict | None],
+    texts: list[str],
+    opt: Options,
+    surrogates_possible: bool,
+) -> None:
+    """One JSON line for each good record: its input record (or its text) with the result
+    under the output field."""
+    for k, (good, value) in enumerate(zip(ok, values)):
+        if not good:
+            continue
+        obj = objects[k]
+        rec = dict(obj) if obj is not None else {"text": texts[k]}
+        rec[opt.output_field] = value
+        out = json.dumps(rec, ensure_ascii=False)
+        if surrogates_possible:
+            try:
+                out.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates: keep them, escaped
+                out = json.dumps(rec)
+        parts.append(out + "\n")
+
+
+def _tag_segmented(
+    seg: Segmenter,
+    texts: list[str],
+    ok: list[bool],
+    ends: list[str],
+    objects: list[dict | None],
+    opt: Options,
+    task: _Task,
+    first_line: int,
+    parts: list[str],
+) -> None:
+    """Tag lines that are segmented already (``tieng tag --segmented``)."""
+    docs = tag_segmented(texts, seg.tagger)
+    if opt.output_format == "text":
+        for good, doc, ending in zip(ok, docs, ends):
+            parts.append((doc.tagged or "" if good else "") + ending)
+    elif opt.output_format == "jsonl":
+        surrogates_possible = opt.input_format == "jsonl" or opt.errors == "surrogateescape"
+        values: Iterable[Any] = (
+            doc.tagged if opt.text_only else {"text": doc.text, **words_json(doc)} for doc in docs
+        )
+        _append_jsonl(parts, ok, values, objects, texts, opt, surrogates_possible)
+    else:
+        for k, (good, doc) in enumerate(zip(ok, docs)):
+            if good:
+                sentences = [doc.words] if doc.words else []
+                parts.append(conllu(sentences, texts[k], task.source, first_line + k))
 
 
 def _reread(task: _Task) -> _Task:

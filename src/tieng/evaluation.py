@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Scores", "detokenize", "evaluate", "word_spans"]
+__all__ = ["Scores", "TagScores", "detokenize", "evaluate", "evaluate_tags", "word_spans"]
 
 _ATTACH_LEFT = frozenset([",", ".", ";", ":", "!", "?", ")", "”"])
 _ATTACH_RIGHT = frozenset(["(", "“"])
@@ -110,3 +110,83 @@ def evaluate(gold: Iterable[str], predicted: Iterable[str]) -> Scores:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     acc = 100.0 * exact / n if n else 0.0
     return Scores(precision, recall, f1, acc, n_gold, n_pred, tp, n)
+
+
+@dataclass(frozen=True)
+class TagScores:
+    """Part-of-speech scores (in %): ``accuracy`` over the gold words when every line has
+    the gold words (``None`` otherwise); ``segmentation_f1`` of the word spans alone; and
+    precision, recall and F1 of words whose span and tag are both right."""
+
+    accuracy: float | None
+    segmentation_f1: float
+    precision: float
+    recall: float
+    f1: float
+    gold_words: int
+    predicted_words: int
+    correct_words: int
+    sentences: int
+
+
+def _tagged_spans(line: str, n: int, which: str) -> tuple[str, set[tuple[int, int, str]]]:
+    chars: list[str] = []
+    spans = set()
+    pos = 0
+    for tok in line.split():
+        word, sep, tag = tok.rpartition("/")
+        if not sep or not word:
+            raise ValueError(f"{which} line {n}: {tok!r} is not word/TAG")
+        core = word.replace("_", "")
+        chars.append(core)
+        spans.add((pos, pos + len(core), tag))
+        pos += len(core)
+    return "".join(chars), spans
+
+
+def evaluate_tags(gold: Iterable[str], predicted: Iterable[str]) -> TagScores:
+    """Compare tagged lines (``word/TAG`` tokens, syllables joined by ``_``), pairwise;
+    raises ``ValueError`` when the texts differ or a token has no tag.
+
+    >>> s = evaluate_tags(["Hà_Nội/Np đẹp/A"], ["Hà_Nội/Np đẹp/V"])
+    >>> s.accuracy, s.segmentation_f1, s.f1
+    (50.0, 100.0, 50.0)
+    >>> evaluate_tags(["Hà_Nội/Np đẹp/A"], ["Hà/Np Nội/Np đẹp/A"]).accuracy is None
+    True
+    """
+    tp = seg_tp = n_gold = n_pred = n = 0
+    same_words = True
+    gold_it, pred_it = iter(gold), iter(predicted)
+    while True:
+        g = next(gold_it, None)
+        p = next(pred_it, None)
+        if g is None or p is None:
+            if g is not None or p is not None:
+                raise ValueError(f"the files have different numbers of lines (after line {n})")
+            break
+        n += 1
+        gc, gs = _tagged_spans(g, n, "gold")
+        pc, ps = _tagged_spans(p, n, "predicted")
+        if gc != pc:
+            k = next((i for i, (a, b) in enumerate(zip(gc, pc)) if a != b), min(len(gc), len(pc)))
+            raise ValueError(
+                f"line {n}: the texts differ at character {k} "
+                f"(gold {gc[k : k + 10]!r}, predicted {pc[k : k + 10]!r})"
+            )
+        g_words = {(a, b) for a, b, _ in gs}
+        p_words = {(a, b) for a, b, _ in ps}
+        same_words = same_words and g_words == p_words
+        tp += len(gs & ps)
+        seg_tp += len(g_words & p_words)
+        n_gold += len(gs)
+        n_pred += len(ps)
+
+    def f1(hits: int) -> tuple[float, float, float]:
+        precision = 100.0 * hits / n_pred if n_pred else 0.0
+        recall = 100.0 * hits / n_gold if n_gold else 0.0
+        f = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return precision, recall, f
+
+    precision, recall, f = f1(tp)
+    accuracy = (100.0 * tp / n_gold if n_gold else 0.0) if same_words else None
+    return TagScores(accuracy, f1(seg_tp)[2], precision, recall, f, n_gold, n_pred, tp, n)

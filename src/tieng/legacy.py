@@ -39,7 +39,12 @@ class DeprecatedNames:
     if TYPE_CHECKING:  # what they use of the segmenter: its call and its pipe
 
         def __call__(
-            self, text: str, *, sentences: bool = False, confidence: bool = False
+            self,
+            text: str,
+            *,
+            sentences: bool = False,
+            confidence: bool = False,
+            tags: bool = False,
         ) -> Segmented: ...
 
         def pipe(
@@ -50,6 +55,7 @@ class DeprecatedNames:
             n_process: int = 1,
             sentences: bool = False,
             confidence: bool = False,
+            tags: bool = False,
         ) -> Iterator[Segmented]: ...
 
     def segment(self, text: str) -> list[str]:

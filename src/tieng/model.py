@@ -106,6 +106,152 @@ def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number a model may hold")
 
 
+def pack_file(fields: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
+    """A model file: the header ``fields`` (JSON) and ``arrays``, in the format above.
+
+    The arrays are written little-endian at aligned offsets; the header gets their table,
+    the payload's size and checksum.  Every kind of model (the segmenter's, the tagger's)
+    is written by this function and read by :func:`unpack_file` and :func:`read_arrays`.
+    """
+    table: dict[str, dict[str, Any]] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        dtype = arr.dtype.newbyteorder("<").str
+        data = arr.astype(dtype, copy=False).tobytes()
+        pad = (-offset) % _ALIGN
+        chunks.append(b"\0" * pad)
+        offset += pad
+        table[name] = {
+            "dtype": dtype,
+            "shape": list(arr.shape),
+            "offset": offset,
+            "nbytes": len(data),
+        }
+        chunks.append(data)
+        offset += len(data)
+    payload = b"".join(chunks)
+    header = dict(fields)
+    header.update(arrays=table, payload_size=len(payload), payload_crc32=zlib.crc32(payload))
+    hbytes = json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    hbytes += b" " * ((-(_PREFIX.size + _CRC.size + len(hbytes))) % _ALIGN)
+    prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(hbytes))
+    crc = _CRC.pack(zlib.crc32(hbytes, zlib.crc32(prefix)))
+    return prefix + crc + hbytes + payload
+
+
+def unpack_file(data: memoryview, source: str) -> tuple[int, dict[str, Any], memoryview]:
+    """``(version, header, payload)`` of a model file's bytes, every checksum checked;
+    raises :class:`ModelError`."""
+
+    def corrupt(what: str) -> ModelError:
+        return ModelError(f"{source}: corrupt model header ({what})")
+
+    if len(data) < _PREFIX.size:
+        raise ModelError(f"{source}: not a tieng model (file is only {len(data)} bytes)")
+    magic, version, hlen = _PREFIX.unpack_from(data)
+    if magic != MAGIC:
+        raise ModelError(f"{source}: not a tieng model file (wrong magic bytes)")
+    if version not in (1, FORMAT_VERSION):
+        raise ModelError(
+            f"{source}: model format version {version} is not supported by this tieng "
+            f"(it reads versions 1 to {FORMAT_VERSION}); retrain or upgrade tieng"
+        )
+    at = _PREFIX.size + (_CRC.size if version >= 2 else 0)
+    start = at + hlen
+    if start > len(data):
+        raise ModelError(f"{source}: truncated model file (header cut short)")
+    hbytes = bytes(data[at:start])
+    if version >= 2:
+        (crc,) = _CRC.unpack_from(data, _PREFIX.size)
+        if zlib.crc32(hbytes, zlib.crc32(bytes(data[: _PREFIX.size]))) != crc:
+            raise ModelError(f"{source}: corrupt model file (header checksum mismatch)")
+    try:
+        header = json.loads(hbytes.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise corrupt(str(e)) from None
+    if not isinstance(header, dict):
+        raise corrupt("not an object")
+    size, crc = header.get("payload_size"), header.get("payload_crc32")
+    if not _is_int(size) or not 0 <= size <= _MAX_FILE or not _is_int(crc):
+        raise corrupt("payload size or checksum")
+    if not isinstance(header.get("kind", ""), str):
+        raise corrupt("kind")
+    payload = data[start:]
+    if len(payload) != size:
+        raise ModelError(
+            f"{source}: truncated or padded model file "
+            f"({len(payload)} payload bytes, expected {size})"
+        )
+    if zlib.crc32(payload) != crc:
+        raise ModelError(f"{source}: corrupt model file (checksum mismatch)")
+    return version, header, payload
+
+
+def read_arrays(
+    table: object, payload: memoryview, dtypes: dict[str, Sequence[str]], source: str
+) -> dict[str, np.ndarray]:
+    """The arrays named in ``dtypes`` (each with the dtypes it may have), read from the
+    payload as the header's ``table`` places them; nothing else may be there."""
+
+    def corrupt(what: str) -> ModelError:
+        return ModelError(f"{source}: corrupt model header ({what})")
+
+    if not isinstance(table, dict):
+        raise corrupt("arrays")
+    names = list(dtypes)
+    if set(table) != set(names):
+        raise corrupt(f"arrays {sorted(table)}, the model needs {names}")
+    size = len(payload)
+    arrays: dict[str, np.ndarray] = {}
+    for name in names:
+        entry = table[name]
+        if not isinstance(entry, dict) or entry.get("dtype") not in dtypes[name]:
+            raise corrupt(f"array {name!r}: dtype")
+        shape, off, nbytes = entry.get("shape"), entry.get("offset"), entry.get("nbytes")
+        if (
+            not isinstance(shape, list)
+            or not 1 <= len(shape) <= 2
+            or not all(_is_int(x) and 0 <= x <= _MAX_FILE for x in shape)
+            or not _is_int(off)
+            or not _is_int(nbytes)
+        ):
+            raise corrupt(f"array {name!r}: shape, offset or size")
+        dtype = np.dtype(entry["dtype"])
+        count = int(np.prod(shape, dtype=np.int64))
+        if nbytes != count * dtype.itemsize or not 0 <= off <= size - nbytes:
+            raise corrupt(f"array {name!r}: does not fit the file")
+        arr = np.frombuffer(payload, dtype=dtype, count=count, offset=off)
+        arrays[name] = arr.reshape(shape)
+    return arrays
+
+
+def read_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a model file; raises :class:`ModelError` with the reason if unreadable.
+
+    Only a regular file is read (a link is followed): a device, a named pipe or a
+    directory is refused before it is opened, and no more is read than the file holds.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: model file not found") from None
+    except OSError as e:  # a loop of symbolic links, a path through a file, ...
+        raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ModelError(f"{path}: is a directory, not a model file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ModelError(f"{path}: not a regular file (a device or a pipe), not a model file")
+    if st.st_size > _MAX_FILE:
+        raise ModelError(f"{path}: {st.st_size} bytes, too large for a model file")
+    try:
+        with open(path, "rb") as f:
+            return f.read(st.st_size + 1)
+    except OSError as e:
+        raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
+
+
 @dataclass(frozen=True)
 class Calibration:
     """How a model's join scores become probabilities (fitted on held-out data).
@@ -303,41 +449,12 @@ class Model:
         narrow = len(self.vocabulary) + 2 <= 1 << 16
         for i, rows in enumerate(self.lists):
             arrays[f"list{i}"] = rows.astype("<u2" if narrow else "<u4")
-        table: dict[str, dict[str, Any]] = {}
-        chunks: list[bytes] = []
-        offset = 0
-        for name, arr in arrays.items():
-            arr = np.ascontiguousarray(arr)
-            dtype = arr.dtype.newbyteorder("<").str
-            data = arr.astype(dtype, copy=False).tobytes()
-            pad = (-offset) % _ALIGN
-            chunks.append(b"\0" * pad)
-            offset += pad
-            table[name] = {
-                "dtype": dtype,
-                "shape": list(arr.shape),
-                "offset": offset,
-                "nbytes": len(data),
-            }
-            chunks.append(data)
-            offset += len(data)
-        payload = b"".join(chunks)
         metadata = dict(self.metadata)
         if self.calibration is not None:
             metadata["calibration"] = self.calibration.to_dict()
-        header = {
-            "metadata": metadata,
-            "features": self.spec.to_dict(),
-            "bias": self.bias,
-            "arrays": table,
-            "payload_size": len(payload),
-            "payload_crc32": zlib.crc32(payload),
-        }
-        hbytes = json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        hbytes += b" " * ((-(_PREFIX.size + _CRC.size + len(hbytes))) % _ALIGN)
-        prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(hbytes))
-        crc = _CRC.pack(zlib.crc32(hbytes, zlib.crc32(prefix)))
-        return prefix + crc + hbytes + payload
+        return pack_file(
+            {"metadata": metadata, "features": self.spec.to_dict(), "bias": self.bias}, arrays
+        )
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to ``path`` atomically (a temporary file renamed when complete).
@@ -366,38 +483,15 @@ class Model:
         def corrupt(what: str) -> ModelError:
             return ModelError(f"{source}: corrupt model header ({what})")
 
-        if len(data) < _PREFIX.size:
-            raise ModelError(f"{source}: not a tieng model (file is only {len(data)} bytes)")
-        magic, version, hlen = _PREFIX.unpack_from(data)
-        if magic != MAGIC:
-            raise ModelError(f"{source}: not a tieng model file (wrong magic bytes)")
-        if version not in (1, FORMAT_VERSION):
+        version, header, payload = unpack_file(data, source)
+        if header.get("kind", "segmenter") != "segmenter":
             raise ModelError(
-                f"{source}: model format version {version} is not supported by this tieng "
-                f"(it reads versions 1 to {FORMAT_VERSION}); retrain or upgrade tieng"
+                f"{source}: a {header['kind']} model, not a segmentation model"
+                + (" (give it to tieng.Tagger)" if header["kind"] == "tagger" else "")
             )
-        at = _PREFIX.size + (_CRC.size if version >= 2 else 0)
-        start = at + hlen
-        if start > len(data):
-            raise ModelError(f"{source}: truncated model file (header cut short)")
-        hbytes = bytes(data[at:start])
-        if version >= 2:
-            (crc,) = _CRC.unpack_from(data, _PREFIX.size)
-            if zlib.crc32(hbytes, zlib.crc32(bytes(data[: _PREFIX.size]))) != crc:
-                raise ModelError(f"{source}: corrupt model file (header checksum mismatch)")
-        try:
-            header = json.loads(hbytes.decode("utf-8"), parse_constant=_no_constant)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise corrupt(str(e)) from None
-        if not isinstance(header, dict):
-            raise corrupt("not an object")
-        table = header.get("arrays")
-        size, crc = header.get("payload_size"), header.get("payload_crc32")
-        bias, metadata = header.get("bias"), header.get("metadata", {})
+        table, metadata, bias = header.get("arrays"), header.get("metadata", {}), header.get("bias")
         if not isinstance(table, dict) or not isinstance(metadata, dict):
             raise corrupt("arrays or metadata")
-        if not _is_int(size) or not 0 <= size <= _MAX_FILE or not _is_int(crc):
-            raise corrupt("payload size or checksum")
         if not isinstance(bias, (int, float)) or isinstance(bias, bool) or not np.isfinite(bias):
             raise corrupt("bias")
         if not isinstance(header.get("features"), dict):
@@ -406,39 +500,10 @@ class Model:
             spec = FeatureSpec.from_dict(header["features"])
         except (ValueError, KeyError, TypeError) as e:
             raise corrupt(f"features: {e}") from None
-        payload = data[start:]
-        if len(payload) != size:
-            raise ModelError(
-                f"{source}: truncated or padded model file "
-                f"({len(payload)} payload bytes, expected {size})"
-            )
-        if zlib.crc32(payload) != crc:
-            raise ModelError(f"{source}: corrupt model file (checksum mismatch)")
         names = ["weights", "lexicon", "vocabulary"] + (["classes"] if spec.classes else [])
         names += [f"list{i}" for i in range(len(spec.lists))]
-        if set(table) != set(names):
-            raise corrupt(f"arrays {sorted(table)}, the features need {names}")
-        arrays: dict[str, np.ndarray] = {}
-        for name in names:
-            entry = table[name]
-            allowed = _ARRAY_DTYPES.get(name, _LIST_DTYPES)
-            if not isinstance(entry, dict) or entry.get("dtype") not in allowed:
-                raise corrupt(f"array {name!r}: dtype")
-            shape, off, nbytes = entry.get("shape"), entry.get("offset"), entry.get("nbytes")
-            if (
-                not isinstance(shape, list)
-                or not 1 <= len(shape) <= 2
-                or not all(_is_int(x) and 0 <= x <= _MAX_FILE for x in shape)
-                or not _is_int(off)
-                or not _is_int(nbytes)
-            ):
-                raise corrupt(f"array {name!r}: shape, offset or size")
-            dtype = np.dtype(entry["dtype"])
-            count = int(np.prod(shape, dtype=np.int64))
-            if nbytes != count * dtype.itemsize or not 0 <= off <= size - nbytes:
-                raise corrupt(f"array {name!r}: does not fit the file")
-            arr = np.frombuffer(payload, dtype=dtype, count=count, offset=off)
-            arrays[name] = arr.reshape(shape)
+        dtypes = {name: _ARRAY_DTYPES.get(name, _LIST_DTYPES) for name in names}
+        arrays = read_arrays(table, payload, dtypes, source)
         try:
             keys = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
         except UnicodeDecodeError:
@@ -486,23 +551,7 @@ class Model:
         Only a regular file is read (a link is followed): a device, a named pipe or a
         directory is refused before it is opened, and no more is read than the file holds.
         """
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            raise ModelError(f"{path}: model file not found") from None
-        except OSError as e:  # a loop of symbolic links, a path through a file, ...
-            raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
-        if stat.S_ISDIR(st.st_mode):
-            raise ModelError(f"{path}: is a directory, not a model file")
-        if not stat.S_ISREG(st.st_mode):
-            raise ModelError(f"{path}: not a regular file (a device or a pipe), not a model file")
-        if st.st_size > _MAX_FILE:
-            raise ModelError(f"{path}: {st.st_size} bytes, too large for a model file")
-        try:
-            with open(path, "rb") as f:
-                data = f.read(st.st_size + 1)
-        except OSError as e:
-            raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
+        data = read_file(path)
         return cls.from_bytes(data, str(path))
 
     # ----------------------------------------------------------------- helpers

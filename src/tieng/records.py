@@ -10,6 +10,7 @@ from typing import Any
 
 from ._accel import speedups as _speedups
 from .results import Segmented, Word
+from .tagging import upos
 
 __all__ = [
     "BOM",
@@ -87,6 +88,8 @@ def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
     }
     if confidence:
         out["confidence"] = [round(w.confidence or 0.0, 4) for w in words]
+    if doc.tagged is not None:
+        out["tags"] = [w.tag for w in words]
     if doc.sentences is not None:
         bounds, at = [], 0
         for sentence in doc.sentences:
@@ -97,6 +100,8 @@ def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
 
 
 def conllu(sentences: list[list[Word]], text: str, source: str, line: int) -> str:
+    """CoNLL-U of the sentences of one text: FORM is the word as written, UPOS and XPOS
+    the Universal and VLSP tags when the words are tagged, MISC its offsets in ``text``."""
     out = []
     for k, words in enumerate(sentences, 1):
         out.append(f"# sent_id = {source}:{line}:{k}")
@@ -107,7 +112,8 @@ def conllu(sentences: list[list[Word]], text: str, source: str, line: int) -> st
             nxt = words[i].start if i < len(words) else None
             if nxt == w.end:
                 misc = "SpaceAfter=No|" + misc
-            out.append(f"{i}\t{_conllu_safe(w.text)}\t_\t_\t_\t_\t_\t_\t_\t{misc}")
+            pos = f"{upos(w.tag)}\t{w.tag}" if w.tag is not None else "_\t_"
+            out.append(f"{i}\t{_conllu_safe(w.text)}\t_\t{pos}\t_\t_\t_\t_\t{misc}")
         out.append("")
     return "\n".join(out) + "\n" if out else ""
 

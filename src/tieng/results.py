@@ -20,9 +20,10 @@ import numpy as np
 
 from ._accel import speedups as _speedups
 from .model import Calibration
+from .tagging import Tagger
 from .tokenization import LINE_BREAKS
 
-__all__ = ["Batch", "Segmented", "Word", "escape_token", "parse_segmented"]
+__all__ = ["Batch", "Segmented", "Word", "escape_token", "parse_segmented", "tag_segmented"]
 
 WINDOW = 20_000  # characters: longer lines are analysed in windows of about this size
 CUTS = (". ", "? ", "! ", "… ", "; ", ", ", " ")  # where a window may end, best first
@@ -34,22 +35,26 @@ _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 
 class Word(NamedTuple):
     """A word: its text exactly as written, its offsets in the text, and (when asked for)
-    the probability that it is exactly right.
+    the probability that it is exactly right and its part of speech.
 
     ``text == source[start:end]``.  ``confidence`` is ``None`` unless the segmenter was
     asked for it (``confidence=True``); then it is the model's probability that the text has
     a word boundary just before ``start`` and just after ``end`` and none in between (1.0
     where a user dictionary or the tokenizer decided), calibrated on held-out training data:
-    of the words given 0.9, about nine in ten are right.
+    of the words given 0.9, about nine in ten are right.  ``tag`` is ``None`` unless tags
+    were asked for (``tags=True``); then it is the word's part of speech, a VLSP 2013 tag
+    (``N`` noun, ``Np`` proper noun, ``V`` verb, ``A`` adjective, ``CH`` punctuation, ...;
+    :func:`tieng.upos` gives the Universal POS tag).
 
     >>> Word("Hà Nội", 0, 6)
-    Word(text='Hà Nội', start=0, end=6, confidence=None)
+    Word(text='Hà Nội', start=0, end=6, confidence=None, tag=None)
     """
 
     text: str
     start: int
     end: int
     confidence: float | None = None
+    tag: str | None = None
 
 
 @dataclass(eq=True)
@@ -62,7 +67,9 @@ class Segmented:
     ending kept.  ``words`` are :class:`Word` objects with offsets into the input.
     ``sentences`` is ``None`` unless the segmenter was asked for them (``sentences=True``);
     then it holds the same words, grouped by sentence, and ``text`` has each sentence on a
-    line of its own.  Iterating over the result, or taking its ``len``, goes over its words.
+    line of its own.  ``tagged`` is ``None`` unless tags were asked for (``tags=True``);
+    then it is ``text`` with each word followed by ``/`` and its tag, the format of the VLSP
+    2013 POS corpus.  Iterating over the result, or taking its ``len``, goes over its words.
 
     >>> from tieng import Segmenter
     >>> doc = Segmenter()("Hà Nội mưa to.")
@@ -75,6 +82,7 @@ class Segmented:
     text: str
     words: list[Word]
     sentences: list[list[Word]] | None = None
+    tagged: str | None = None
 
     def __iter__(self) -> Iterator[Word]:
         return iter(self.words)
@@ -111,9 +119,12 @@ class Batch:
         return self.tokens
 
 
-def texts_of(batch: Batch, sentence_lines: bool = False) -> list[str]:
+def texts_of(
+    batch: Batch, sentence_lines: bool = False, tags: list[str] | None = None
+) -> list[str]:
     """The underscore format of each text of the batch (one sentence a line with
-    ``sentence_lines``, when the batch has its sentences)."""
+    ``sentence_lines``, when the batch has its sentences); with ``tags`` (one per word of
+    the batch) each word followed by ``/`` and its tag."""
     n = len(batch.starts)
     b = batch.doc_bounds
     if n == 0:
@@ -125,11 +136,15 @@ def texts_of(batch: Batch, sentence_lines: bool = False) -> list[str]:
         kind[:-1][batch.sent_starts[1:]] = 2
     nonempty = b[1:] > b[:-1]
     kind[b[1:][nonempty] - 1] = 3
-    if _speedups is not None:
+    if _speedups is not None and tags is None:
         return _speedups.write_segmented(batch.big, batch.gstarts, batch.gends, kind, b)
     tokens = batch.token_strings()
     if any("_" in t or "\\" in t for t in batch.texts):
         tokens = [escape_token(t) for t in tokens]
+    if tags is not None:
+        tokens = list(tokens)
+        for i, tag in zip(np.flatnonzero(kind != 1).tolist(), tags):
+            tokens[i] = f"{tokens[i]}/{tag}"
     flat: list[str] = [""] * (2 * n)
     flat[::2] = tokens
     flat[1::2] = _SEPARATORS[kind].tolist()
@@ -226,15 +241,21 @@ def results_of(
     sentences: bool = False,
     calibration: Calibration | None = None,
     confidence: bool = False,
+    tagger: Tagger | None = None,
 ) -> list[Segmented]:
-    """A :class:`Segmented` for each text of the batch."""
+    """A :class:`Segmented` for each text of the batch (tagged by ``tagger``, if given)."""
     texts = texts_of(batch, sentence_lines=sentences)
     starts, ends, wb, heads, big_starts, big_ends = _word_bounds(batch)
     # Every word of the batch at once, made in C: its text is the same slice of the joined
     # texts as of its own text; tuple.__new__(Word, (...)) is Word(...).
-    pieces = map(batch.big.__getitem__, map(slice, big_starts, big_ends))
+    pieces = list(map(batch.big.__getitem__, map(slice, big_starts, big_ends)))
     conf = confidences(batch, calibration) if confidence else repeat(None)
-    every = list(map(_new_tuple, repeat(Word), zip(pieces, starts, ends, conf)))
+    tags: Any = repeat(None)
+    tagged: list[str | None] = [None] * len(batch.texts)
+    if tagger is not None:
+        tags = tags_of(batch, tagger, pieces, heads, wb)
+        tagged = list(texts_of(batch, sentences, tags))
+    every = list(map(_new_tuple, repeat(Word), zip(pieces, starts, ends, conf, tags)))
     out: list[Segmented] = []
     cuts: list[int] = []
     if sentences and batch.sent_starts is not None:
@@ -255,8 +276,29 @@ def results_of(
                 at += 1
             if stop > prev:
                 grouped.append(words[prev - first :])
-        out.append(Segmented(texts[k], words, grouped))
+        out.append(Segmented(texts[k], words, grouped, tagged[k]))
     return out
+
+
+def tags_of(
+    batch: Batch,
+    tagger: Tagger,
+    pieces: list[str] | None = None,
+    heads: np.ndarray | None = None,
+    per_text: list[int] | None = None,
+) -> list[str]:
+    """The tag of every word of the batch, decided sentence by sentence (the batch's
+    sentences when it has them, else each text as one)."""
+    if pieces is None or heads is None or per_text is None:
+        _, _, per_text, heads, big_starts, big_ends = _word_bounds(batch)
+        pieces = list(map(batch.big.__getitem__, map(slice, big_starts, big_ends)))
+    cuts = np.zeros(len(pieces) + 1, dtype=bool)
+    cuts[np.array(per_text, np.int64)] = True
+    if batch.sent_starts is not None and len(heads):
+        cuts[:-1] |= batch.sent_starts[heads]
+    bounds = np.flatnonzero(cuts)
+    idx = tagger.tag_indices(pieces, bounds)
+    return np.array(tagger.model.tags, dtype=object)[idx].tolist()
 
 
 def shifted(words: list[Word], offset: int) -> list[Word]:
@@ -313,24 +355,33 @@ def windows(text: str) -> Iterator[tuple[int, str, bool]]:
 def merge_pieces(parts: list[tuple[int, str | None, Any]], sep: str, text_only: bool) -> Any:
     """One text's result from those of its pieces: lines joined with their endings, the
     windows of a line by ``sep``."""
+    text = _joined([(e, res if text_only else res.text) for _, e, res in parts], sep)
+    if text_only:
+        return text
+    first = parts[0][2]
+    tagged = None
+    if first.tagged is not None:
+        tagged = _joined([(e, res.tagged) for _, e, res in parts], sep)
+    if first.sentences is None:
+        words = [w for off, _, res in parts for w in shifted(res.words, off)]
+        return Segmented(text, words, None, tagged)
+    # The words are the sentences' words: shifted once.
+    sentences = [shifted(s, off) for off, _, res in parts for s in res.sentences]
+    return Segmented(text, [w for s in sentences for w in s], sentences, tagged)
+
+
+def _joined(pieces: list[tuple[str | None, str]], sep: str) -> str:
+    """The pieces' texts put back together: lines with their endings, windows by ``sep``."""
     out: list[str] = []
     line: list[str] = []
-    for _, ending, res in parts:
-        piece = res if text_only else res.text
+    for ending, piece in pieces:
         if piece:
             line.append(piece)
         if ending is not None:
             out += (sep.join(line), ending)
             line = []
     out.append(sep.join(line))
-    text = "".join(out)
-    if text_only:
-        return text
-    if parts[0][2].sentences is None:
-        return Segmented(text, [w for off, _, res in parts for w in shifted(res.words, off)])
-    # The words are the sentences' words: shifted once.
-    sentences = [shifted(s, off) for off, _, res in parts for s in res.sentences]
-    return Segmented(text, [w for s in sentences for w in s], sentences)
+    return "".join(out)
 
 
 # ------------------------------------------------------------------ the underscore format
@@ -368,3 +419,33 @@ def parse_segmented(line: str) -> list[list[str]]:
         parts.append("".join(cur))
         words.append(parts)
     return words
+
+
+_CHUNK = re.compile(r"\S+")
+
+
+def tag_segmented(lines: list[str], tagger: Tagger) -> list[Segmented]:
+    r"""Lines already in the underscore format (words by white space, syllables by ``_``,
+    escapes as :func:`parse_segmented` reads them), each taken as one sentence and tagged.
+
+    A word's text and offsets are those of its chunk of the line, underscores included.
+
+    >>> from tieng import Tagger
+    >>> doc = tag_segmented(["Hà_Nội mưa to ."], Tagger())[0]
+    >>> doc.tagged, doc.words[0]
+    ('Hà_Nội/Np mưa/V to/A ./CH', Word(text='Hà_Nội', start=0, end=6, confidence=None, tag='Np'))
+    """
+    chunks = [[(m.start(), m.end(), m.group()) for m in _CHUNK.finditer(line)] for line in lines]
+    words = [" ".join(parse_segmented(c)[0]) for cs in chunks for _, _, c in cs]
+    bounds = np.zeros(len(lines) + 1, np.int64)
+    bounds[1:] = np.cumsum([len(cs) for cs in chunks])
+    idx = tagger.tag_indices(words, bounds)
+    names = np.array(tagger.model.tags, dtype=object)[idx].tolist()
+    out = []
+    for k, cs in enumerate(chunks):
+        tags = names[bounds[k] : bounds[k + 1]]
+        ws = [Word(c, a, b, None, t) for (a, b, c), t in zip(cs, tags)]
+        text = " ".join(c for _, _, c in cs)
+        tagged = " ".join(f"{w.text}/{w.tag}" for w in ws)
+        out.append(Segmented(text, ws, None, tagged))
+    return out

@@ -25,10 +25,12 @@ from .results import (
     merge_pieces,
     parse_segmented,
     results_of,
+    tags_of,
     text_pieces,
     texts_of,
 )
 from .sentences import credit_breaks, has_credit, sentence_breaks
+from .tagging import Tagger, default_tagger
 from .tokenization import scan_arrays, scan_offsets
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "parse_segmented",
     "segment",
     "segment_text",
+    "tag",
 ]
 
 _BATCH = 1024  # texts analysed at once, at most
@@ -50,11 +53,12 @@ _JOINER = " \n "  # between the texts of a batch: a line break the tokenizer see
 
 class _Options(NamedTuple):
     """What a run produces: the underscore text only, or :class:`Segmented` results; with
-    sentences (one a line in the text), with confidences."""
+    sentences (one a line in the text), with confidences, with tags."""
 
     text_only: bool = False
     sentences: bool = False
     confidence: bool = False
+    tags: bool = False
 
 
 class Segmenter(DeprecatedNames):
@@ -80,7 +84,7 @@ class Segmenter(DeprecatedNames):
     >>> doc.text
     'Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm .'
     >>> doc.words[0]
-    Word(text='Thành phố', start=0, end=9, confidence=None)
+    Word(text='Thành phố', start=0, end=9, confidence=None, tag=None)
     >>> seg.segment_text("Hà Nội có nhiều hồ")
     'Hà_Nội có nhiều hồ'
     """
@@ -91,10 +95,14 @@ class Segmenter(DeprecatedNames):
         *,
         pretokenized: bool = False,
         dictionary: UserDictionary | None = None,
+        tagger: Tagger | str | os.PathLike[str] | None = None,
     ) -> None:
         if dictionary is not None and not isinstance(dictionary, UserDictionary):
             raise TypeError(f"dictionary must be a UserDictionary, not {type(dictionary).__name__}")
         self.dictionary = dictionary
+        # The part-of-speech tagger (tags=True): the bundled one, loaded on first use, unless
+        # one is given.
+        self._tagger = tagger if tagger is None or isinstance(tagger, Tagger) else Tagger(tagger)
         self.model, self.source = ModelSource.resolve(model)
         self.pretokenized = bool(pretokenized)
         self._lock = threading.Lock()
@@ -104,7 +112,14 @@ class Segmenter(DeprecatedNames):
     # -------------------------------------------------------------- identity
     def __reduce__(self):
         source = self.source or ModelSource(data=self.model.to_bytes())
-        return (_rebuild, (source, self.pretokenized, self.dictionary))
+        return (_rebuild, (source, self.pretokenized, self.dictionary, self._tagger))
+
+    @property
+    def tagger(self) -> Tagger:
+        """The part-of-speech tagger that ``tags=True`` uses (loaded on first use)."""
+        if self._tagger is None:
+            self._tagger = default_tagger()
+        return self._tagger
 
     def __repr__(self) -> str:
         src = self.source.describe() if self.source else "<model>"
@@ -149,20 +164,23 @@ class Segmenter(DeprecatedNames):
 
     # -------------------------------------------------------------- public API
     def __call__(
-        self, text: str, *, sentences: bool = False, confidence: bool = False
+        self, text: str, *, sentences: bool = False, confidence: bool = False, tags: bool = False
     ) -> Segmented:
         """``text`` segmented: a :class:`~tieng.Segmented` with the underscore format, the
         words with their offsets, and, when asked for, the sentences (``sentences=True``:
         then the underscore text also puts each sentence on a line of its own, as
-        ``tieng segment --sentences`` does) and each word's confidence (``confidence=True``).
+        ``tieng segment --sentences`` does), each word's confidence (``confidence=True``) and
+        its part of speech (``tags=True``: :attr:`Word.tag`, and :attr:`Segmented.tagged`).
 
         >>> doc = Segmenter()("Trời mưa. Học sinh nghỉ học.", sentences=True)
         >>> [[w.text for w in s] for s in doc.sentences]
         [['Trời', 'mưa', '.'], ['Học sinh', 'nghỉ', 'học', '.']]
         >>> 0.5 < Segmenter()("Hà Nội", confidence=True).words[0].confidence <= 1
         True
+        >>> Segmenter()("Học sinh nghỉ học.", tags=True).tagged
+        'Học_sinh/N nghỉ/V học/V ./CH'
         """
-        return next(self._run([text], _BATCH, _Options(False, sentences, confidence)))
+        return next(self._run([text], _BATCH, _Options(False, sentences, confidence, tags)))
 
     def pipe(
         self,
@@ -172,6 +190,7 @@ class Segmenter(DeprecatedNames):
         n_process: int = 1,
         sentences: bool = False,
         confidence: bool = False,
+        tags: bool = False,
     ) -> Iterator[Segmented]:
         """Segment many texts; yields a :class:`~tieng.Segmented` for each, in order.
 
@@ -183,19 +202,23 @@ class Segmenter(DeprecatedNames):
         >>> [doc.text for doc in Segmenter().pipe(["Hà Nội", "Sài Gòn"])]
         ['Hà_Nội', 'Sài_Gòn']
         """
-        return self._pipe(texts, batch_size, n_process, _Options(False, sentences, confidence))
+        opts = _Options(False, sentences, confidence, tags)
+        return self._pipe(texts, batch_size, n_process, opts)
 
-    def segment_text(self, text: str, *, sentence_lines: bool = False) -> str:
+    def segment_text(self, text: str, *, sentence_lines: bool = False, tags: bool = False) -> str:
         """``text`` in the VLSP format: words separated by spaces, syllables joined by "_".
 
         The fast path: no word objects are made.  Each line of ``text`` gives one line of
         output, with its line ending kept (as in :attr:`Segmented.text`).  With
-        ``sentence_lines=True`` every sentence goes on a line of its own.
+        ``sentence_lines=True`` every sentence goes on a line of its own; with ``tags=True``
+        every word is followed by ``/`` and its part of speech (:attr:`Segmented.tagged`).
 
         >>> Segmenter().segment_text("Học sinh đi học.\\nTrời mưa to")
         'Học_sinh đi học .\\nTrời mưa to'
+        >>> Segmenter().segment_text("Trời mưa to", tags=True)
+        'Trời/N mưa/V to/A'
         """
-        return next(self._run([text], _BATCH, _Options(True, sentence_lines)))
+        return next(self._run([text], _BATCH, _Options(True, sentence_lines, False, tags)))
 
     def pipe_text(
         self,
@@ -204,13 +227,14 @@ class Segmenter(DeprecatedNames):
         *,
         sentence_lines: bool = False,
         n_process: int = 1,
+        tags: bool = False,
     ) -> Iterator[str]:
         """Like :meth:`segment_text` for many texts; yields one string per text, in order.
 
         >>> list(Segmenter().pipe_text(["Hà Nội có nhiều hồ", ""]))
         ['Hà_Nội có nhiều hồ', '']
         """
-        return self._pipe(texts, batch_size, n_process, _Options(True, sentence_lines))
+        return self._pipe(texts, batch_size, n_process, _Options(True, sentence_lines, False, tags))
 
     # -------------------------------------------------------------- core
     def _pipe(self, texts: Iterable[str], batch_size: int, n_process: int, opts: _Options):
@@ -233,15 +257,18 @@ class Segmenter(DeprecatedNames):
         meta: deque[tuple[int, str | None, bool]] = deque()
         parts: list[tuple[int, str | None, Any]] = []
         sep = "\n" if opts.sentences else " "
+        tagger = self.tagger if opts.tags else None
         for batch in self._batches(text_pieces(texts, meta), batch_size, opts):
             if opts.text_only:
-                outs: list[Any] = texts_of(batch, opts.sentences)
+                tags = tags_of(batch, tagger) if tagger is not None else None
+                outs: list[Any] = texts_of(batch, opts.sentences, tags)
             else:
                 outs = results_of(
                     batch,
                     sentences=opts.sentences,
                     calibration=self.model.calibration,
                     confidence=opts.confidence,
+                    tagger=tagger,
                 )
             for out in outs:
                 off, ending, last = meta.popleft()
@@ -262,10 +289,10 @@ class Segmenter(DeprecatedNames):
             chunk.append(t)
             size += len(t)
             if len(chunk) >= batch_size or size >= _BATCH_CHARS:
-                yield self._analyze(chunk, opts.sentences)
+                yield self._analyze(chunk, opts.sentences or opts.tags)
                 chunk, size = [], 0
         if chunk:
-            yield self._analyze(chunk, opts.sentences)
+            yield self._analyze(chunk, opts.sentences or opts.tags)
 
     def _analyze(self, texts: list[str], sentences: bool = False) -> Batch:
         """Tokenize, find sentences if asked, and score a batch of texts (no line breaks
@@ -353,10 +380,13 @@ def _work(seg: Segmenter, task: tuple[_Options, list[str]]) -> list[Any]:
 
 
 def _rebuild(
-    source: ModelSource, pretokenized: bool, dictionary: UserDictionary | None = None
+    source: ModelSource,
+    pretokenized: bool,
+    dictionary: UserDictionary | None = None,
+    tagger: Tagger | None = None,
 ) -> Segmenter:
     model = source.load()
-    seg = Segmenter(model, pretokenized=pretokenized, dictionary=dictionary)
+    seg = Segmenter(model, pretokenized=pretokenized, dictionary=dictionary, tagger=tagger)
     seg.source = source
     return seg
 
@@ -376,19 +406,33 @@ def default_segmenter(pretokenized: bool = False) -> Segmenter:
     return seg
 
 
-def segment(text: str, *, sentences: bool = False, confidence: bool = False) -> Segmented:
+def segment(
+    text: str, *, sentences: bool = False, confidence: bool = False, tags: bool = False
+) -> Segmented:
     """``text`` segmented with the bundled model (see :meth:`Segmenter.__call__`).
 
     >>> [w.text for w in segment("Hà Nội có nhiều hồ")]
     ['Hà Nội', 'có', 'nhiều', 'hồ']
     """
-    return default_segmenter()(text, sentences=sentences, confidence=confidence)
+    return default_segmenter()(text, sentences=sentences, confidence=confidence, tags=tags)
 
 
-def segment_text(text: str, *, sentence_lines: bool = False) -> str:
-    """``text`` in the VLSP format (words by spaces, syllables by "_"), with the bundled model.
+def tag(text: str, *, sentences: bool = False, confidence: bool = False) -> Segmented:
+    """``text`` segmented and tagged with the bundled models: ``segment(text, tags=True)``.
+
+    >>> [(w.text, w.tag) for w in tag("Hà Nội có nhiều hồ")]
+    [('Hà Nội', 'Np'), ('có', 'V'), ('nhiều', 'A'), ('hồ', 'N')]
+    """
+    return segment(text, sentences=sentences, confidence=confidence, tags=True)
+
+
+def segment_text(text: str, *, sentence_lines: bool = False, tags: bool = False) -> str:
+    """``text`` in the VLSP format (words by spaces, syllables by "_"), with the bundled model
+    (see :meth:`Segmenter.segment_text`).
 
     >>> segment_text("Tôi là sinh viên.")
     'Tôi là sinh_viên .'
+    >>> segment_text("Tôi là sinh viên.", tags=True)
+    'Tôi/P là/V sinh_viên/N ./CH'
     """
-    return default_segmenter().segment_text(text, sentence_lines=sentence_lines)
+    return default_segmenter().segment_text(text, sentence_lines=sentence_lines, tags=tags)

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__
 from .dictionary import DictionaryError, UserDictionary
 from .normalization import UNACCENTED, looks_unaccented
+from .results import tag_segmented
 from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
 
@@ -119,6 +120,26 @@ class SegmentRequest(_Input):
         return self
 
 
+class TagRequest(SegmentRequest):
+    """Texts to segment and tag, and how."""
+
+    segmented: bool = Field(
+        False,
+        description="The texts are segmented already (words by spaces, the syllables of a "
+        "word joined by `_`): tag them as they are, each text one sentence. Offsets are "
+        "then into the segmented text.",
+    )
+
+    @model_validator(mode="after")
+    def _segmented_alone(self) -> TagRequest:
+        if self.segmented and (self.sentences or self.confidence or self.words):
+            raise ValueError(
+                "'sentences', 'confidence' and 'words' are about segmenting, which "
+                "'segmented' texts do not need"
+            )
+        return self
+
+
 class TokenizeRequest(_Input):
     """Texts to tokenize."""
 
@@ -130,10 +151,17 @@ class Word(BaseModel):
     confidence: float | None = Field(
         None, description="Probability that the word is right (asked with `confidence`)."
     )
+    tag: str | None = Field(None, description="Its part of speech, a VLSP 2013 tag (from /v1/tag).")
 
 
 class Segmented(BaseModel):
-    text: str = Field(description="The VLSP underscore format.")
+    text: str = Field(
+        description="The VLSP underscore format (from /v1/tag with `text_only`: the tagged "
+        "format, each word followed by /TAG)."
+    )
+    tagged: str | None = Field(
+        None, description="From /v1/tag: the text with each word followed by /TAG."
+    )
     words: list[Word] | None = Field(None, description="Left out with `text_only`.")
     sentences: list[list[Word]] | None = None
     hint: str | None = Field(
@@ -306,6 +334,23 @@ def _scored(words) -> list[dict[str, Any]]:
     ]
 
 
+def _tagged(words) -> list[dict[str, Any]]:
+    return [{"text": w.text, "start": w.start, "end": w.end, "tag": w.tag} for w in words]
+
+
+def _scored_tagged(words) -> list[dict[str, Any]]:
+    return [
+        {
+            "text": w.text,
+            "start": w.start,
+            "end": w.end,
+            "confidence": round(w.confidence, 4),
+            "tag": w.tag,
+        }
+        for w in words
+    ]
+
+
 def create_app(
     model: str | None = None,
     max_body: int | None = None,
@@ -442,21 +487,36 @@ def create_app(
                     )
                 )
 
-    def _segment(req: SegmentRequest) -> Response:
+    def _segment(req: SegmentRequest, tags: bool = False) -> Response:
         segmenter = _segmenter_for(req)
         texts = req.all_texts()
         out: list[dict[str, Any]] = []
-        spans = _scored if req.confidence else _spans
-        if req.text_only:
-            lines = segmenter.pipe_text(texts, sentence_lines=req.sentences)
+        if tags:
+            spans = _scored_tagged if req.confidence else _tagged
+        else:
+            spans = _scored if req.confidence else _spans
+        if isinstance(req, TagRequest) and req.segmented:
+            for doc in tag_segmented(texts, segmenter.tagger):
+                if req.text_only:
+                    out.append({"text": doc.tagged})
+                else:
+                    out.append({"text": doc.text, "tagged": doc.tagged, "words": spans(doc.words)})
+        elif req.text_only:
+            lines = segmenter.pipe_text(texts, sentence_lines=req.sentences, tags=tags)
             out = [{"text": line} for line in lines]
         else:
-            for doc in segmenter.pipe(texts, sentences=req.sentences, confidence=req.confidence):
+            docs = segmenter.pipe(
+                texts, sentences=req.sentences, confidence=req.confidence, tags=tags
+            )
+            for doc in docs:
                 result: dict[str, Any] = {"text": doc.text, "words": spans(doc.words)}
+                if doc.tagged is not None:
+                    result["tagged"] = doc.tagged
                 if doc.sentences is not None:
                     result["sentences"] = [spans(s) for s in doc.sentences]
                 out.append(result)
-        _hints(texts, out, segmenter)
+        if not (isinstance(req, TagRequest) and req.segmented):
+            _hints(texts, out, segmenter)
         # Built to the schema here and encoded by orjson: FastAPI's validation and encoding
         # of a large batch would take longer than segmenting it.
         return Response(orjson.dumps({"results": out}), media_type="application/json")
@@ -471,6 +531,23 @@ def create_app(
         """Words of each text, with offsets into it, and the underscore format."""
         try:
             return await run_in_threadpool(_bounded, _segment, req)
+        except _BadRequest as e:
+            return JSONResponse({"error": str(e)}, status_code=422)
+
+    def _tag(req: TagRequest) -> Response:
+        return _segment(req, tags=True)
+
+    @app.post(
+        "/v1/tag",
+        response_model=SegmentResponse,
+        response_model_exclude_unset=True,
+        tags=["v1"],
+    )
+    async def tag(req: TagRequest) -> Response:
+        """Words of each text with their part of speech (VLSP 2013 tags), offsets into the
+        text, the underscore format and the tagged format (word/TAG)."""
+        try:
+            return await run_in_threadpool(_bounded, _tag, req)
         except _BadRequest as e:
             return JSONResponse({"error": str(e)}, status_code=422)
 
@@ -496,6 +573,6 @@ def create_app(
         body_timeout=body_timeout,
     )
     if own_process:
-        segmenter("Hà Nội", sentences=True, confidence=True)  # the model's tables, built now
+        segmenter("Hà Nội", sentences=True, confidence=True, tags=True)  # tables built now
         gc.freeze()
     return app

@@ -2,6 +2,7 @@
 
     from tieng.spark import segment_column
     out = segment_column(df, "text", "segmented")
+    tagged = segment_column(df, "text", "tagged", tags=True)   # Hà_Nội/Np mưa/V ...
 
 The work runs in ``mapInPandas``: each Python worker of each executor loads the model once
 and reuses it for every batch of rows it gets, never once per row.  ``tieng`` must be
@@ -51,6 +52,7 @@ def segment_column(
     pretokenized: bool = False,
     dictionary: UserDictionary | None = None,
     batch_size: int = 1024,
+    tags: bool = False,
 ) -> DataFrame:
     """``df`` with a column ``output_col`` holding ``input_col`` in the underscore format.
 
@@ -58,8 +60,9 @@ def segment_column(
     (``"vlsp2013-unaccented"``), or the path of a model file that every executor can read
     (or a file shipped with ``spark-submit --files``, named by its base name).
     ``dictionary`` is a :class:`~tieng.UserDictionary` (user words, never-join entries, known
-    words); it travels to the executors with the task.  Null texts give
-    null.  Every other column is kept as it is.
+    words); it travels to the executors with the task.  With ``tags=True`` every word is
+    followed by ``/`` and its part of speech (the bundled tagger), as ``tieng tag`` writes.
+    Null texts give null.  Every other column is kept as it is.
     """
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -76,7 +79,7 @@ def segment_column(
             texts = pdf[input_col]
             present = texts.notna()
             result: list[str | None] = [None] * len(pdf)
-            done = seg.pipe_text(texts[present].astype(str).tolist(), batch_size)
+            done = seg.pipe_text(texts[present].astype(str).tolist(), batch_size, tags=tags)
             for i, text in zip(present.to_numpy().nonzero()[0].tolist(), done):
                 result[i] = text
             pdf = pdf.copy()

@@ -1,0 +1,666 @@
+"""Part-of-speech tagging: the :class:`Tagger`, its model and its file.
+
+A word's tag is decided over its whole sentence: every word gets a score for each tag from
+hashed features of itself and its neighbours (its key, its syllables, its shape, the tags it
+took in training, whether an outside word list knows it), and a Viterbi search adds the
+scores of tag bigrams.  Weights are 8-bit integers and the scores sums of them, so the
+compiled decoder and its numpy twin give the same tags, bit for bit.
+
+Words are given as written, the syllables of a word separated by white space (as
+:attr:`tieng.Word.text`); what the model looks at is a view of them (:func:`word_key`): NFC,
+one tone placement, lower case, digits as 0.
+
+>>> tagger = Tagger()
+>>> tagger.tag_words([["Hươu", "là", "loài", "vật", "nhút nhát", "."]])
+[['N', 'V', 'N', 'N', 'A', 'CH']]
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._accel import speedups as _speedups
+from .model import ModelError, pack_file, read_arrays, read_file, unpack_file
+from .normalization import canonical_key
+
+__all__ = [
+    "BUNDLED_TAGGERS",
+    "UPOS",
+    "Tagger",
+    "TaggerModel",
+    "default_tagger",
+    "upos",
+    "word_key",
+    "word_shape",
+]
+
+# The attributes of a word the templates combine (columns of the token table).
+ATTRIBUTES = (
+    "key",  # hash of the word's key (lower case, digits as 0, one tone placement)
+    "shape",  # WordShape code, of the word as written
+    "cls",  # its ambiguity class: the set of tags it took in training (0: unseen)
+    "first",  # hash of its first syllable's key
+    "last",  # hash of its last syllable's key
+    "size",  # number of syllables, at most 4
+    "cls_first",  # ambiguity class of its first syllable as a word alone (0: one syllable)
+    "cls_last",  # ... of its last syllable
+    "prefix",  # hash of its first two characters
+    "suffix",  # hash of its last two characters
+    "listed",  # 1 + 2 * (in an outside word list) + 4 * (several syllables) + 8 * (seen)
+)
+_COL = {name: i for i, name in enumerate(ATTRIBUTES)}
+
+# Feature templates: each a tuple of (attribute, offset from the word) pairs.
+DEFAULT_TEMPLATES: tuple[tuple[tuple[str, int], ...], ...] = (
+    (),  # the bias of each tag
+    (("key", 0),),
+    (("key", 0), ("shape", 0)),
+    (("key", -1),),
+    (("key", 1),),
+    (("key", -2),),
+    (("key", 2),),
+    (("key", -1), ("key", 0)),
+    (("key", 0), ("key", 1)),
+    (("key", -1), ("key", 1)),
+    (("first", 0),),
+    (("last", 0),),
+    (("size", 0),),
+    (("shape", 0),),
+    (("shape", -1),),
+    (("shape", 1),),
+    (("shape", -1), ("shape", 0)),
+    (("cls", 0),),
+    (("cls", -1),),
+    (("cls", 1),),
+    (("cls", 0), ("key", -1)),
+    (("cls", 0), ("key", 1)),
+    (("cls", -1), ("cls", 0)),
+    (("cls", 0), ("cls", 1)),
+    (("cls_first", 0), ("cls_last", 0)),
+    (("prefix", 0),),
+    (("suffix", 0),),
+    (("listed", 0),),
+)
+WINDOW = 2  # the widest offset a template may use
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_SEED = 0x9E3779B97F4A7C15
+_MASK = (1 << 64) - 1
+_BOS = np.int64(-1)  # attribute value before a sentence
+_EOS = np.int64(-2)  # and after it
+
+
+class WordShape:
+    """What a word looks like as written (the ``shape`` attribute)."""
+
+    LOWER = 1
+    TITLE = 2  # every syllable capitalized
+    CAPITALIZED = 3  # the first syllable capitalized, not every one
+    UPPER = 4
+    MIXED = 5
+    DIGITS = 6  # digits only
+    NUMBER = 7  # digits with . , / - : %
+    ALNUM = 8  # letters and digits
+    PUNCT = 9  # no letter or digit
+    OTHER = 10
+
+
+def word_shape(word: str) -> int:
+    """The :class:`WordShape` of a word as written (syllables separated by white space).
+
+    >>> word_shape("Hà Nội") == WordShape.TITLE, word_shape("2.500") == WordShape.NUMBER
+    (True, True)
+    """
+    if not word:
+        return WordShape.OTHER
+    letters = any(c.isalpha() for c in word)
+    digits = any(c.isdigit() for c in word)
+    if not letters:
+        if word.isdigit():
+            return WordShape.DIGITS
+        if digits:
+            return WordShape.NUMBER
+        return WordShape.PUNCT
+    if digits:
+        return WordShape.ALNUM
+    sylls = word.split()
+    if all(s.islower() or not any(c.isalpha() for c in s) for s in sylls):
+        return WordShape.LOWER
+    if word.isupper() and sum(c.isalpha() for c in word) > 1:
+        return WordShape.UPPER
+    titled = [s[:1].isupper() and not any(c.isupper() for c in s[1:]) for s in sylls]
+    if all(titled):
+        return WordShape.TITLE
+    if titled[0]:
+        return WordShape.CAPITALIZED
+    return WordShape.MIXED
+
+
+def word_key(word: str) -> str:
+    """What the tagger sees of a word: its syllables' keys (NFC, classic tone placement,
+    lower case, digits as 0) joined by ``_``.
+
+    >>> word_key("Thủ  tướng"), word_key("Hoà Bình"), word_key("năm 2004")
+    ('thủ_tướng', 'hoà_bình', 'năm_0000')
+    """
+    return "_".join(canonical_key(s, 2) for s in word.split()) or word
+
+
+def _hash(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+# Universal POS tags for the VLSP 2013 tags (XPOS), as in UD Vietnamese-VTB where it has
+# them; the rest by what the tag means in the VLSP guidelines.
+UPOS = {
+    "N": "NOUN",
+    "Nc": "NOUN",  # classifier noun (con, cái, chiếc)
+    "Nu": "NOUN",  # unit noun (kg, mét)
+    "Nb": "NOUN",  # borrowed noun
+    "Ni": "NOUN",  # noun written with letters and digits
+    "Ny": "NOUN",  # abbreviated noun
+    "Np": "PROPN",
+    "V": "VERB",
+    "Vb": "VERB",
+    "Vy": "VERB",
+    "A": "ADJ",
+    "Ab": "ADJ",
+    "P": "PRON",
+    "Pb": "PRON",
+    "R": "ADV",
+    "L": "DET",  # quantity determiner (các, những, mỗi)
+    "M": "NUM",
+    "Mb": "NUM",
+    "E": "ADP",
+    "Eb": "ADP",
+    "C": "SCONJ",
+    "Cb": "SCONJ",
+    "Cc": "CCONJ",
+    "I": "INTJ",
+    "T": "PART",
+    "Y": "X",  # abbreviation
+    "Z": "X",  # bound morpheme
+    "X": "X",
+    "Xy": "X",
+    "B": "X",  # borrowed word
+    "CH": "PUNCT",
+}
+
+
+def upos(tag: str) -> str:
+    """The Universal POS tag for a VLSP tag (``"X"`` for one it does not know).
+
+    >>> upos("Np"), upos("CH"), upos("Cc")
+    ('PROPN', 'PUNCT', 'CCONJ')
+    """
+    return UPOS.get(tag, "X")
+
+
+@dataclass
+class TaggerModel:
+    """Weights and word knowledge of a trained tagger.
+
+    ``weights`` are ``(2**bits, len(tags))`` int8 rows, found by hashing each feature;
+    ``transitions[i, j]`` scores tag ``j`` after tag ``i`` (row ``len(tags)``: at a sentence
+    start), in the same units; ``scale`` turns units into the trained scores.  ``words``
+    (keys) and ``classes`` give each word seen in training its ambiguity class, an index
+    into ``class_names``; ``listed`` holds sorted hashes of the outside lists' word keys.
+    """
+
+    tags: list[str]
+    weights: np.ndarray
+    transitions: np.ndarray
+    scale: float
+    words: list[str]
+    classes: np.ndarray
+    class_names: list[str]
+    listed: np.ndarray
+    templates: tuple[tuple[tuple[str, int], ...], ...] = DEFAULT_TEMPLATES
+    metadata: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        k = len(self.tags)
+        if not 1 <= k <= 255:
+            raise ModelError(f"a tagger has 1 to 255 tags, not {k}")
+        rows = self.weights.shape[0] if self.weights.ndim == 2 else 0
+        if self.weights.ndim != 2 or self.weights.shape[1] != k or rows & (rows - 1) or rows < 2:
+            raise ModelError(f"tagger weights of shape {self.weights.shape} for {k} tags")
+        if self.transitions.shape != (k + 1, k):
+            raise ModelError(f"tag transitions of shape {self.transitions.shape} for {k} tags")
+        if self.classes.shape != (len(self.words),):
+            raise ModelError("one ambiguity class is needed for each known word")
+        if self.classes.size and int(self.classes.max()) >= len(self.class_names) + 1:
+            raise ModelError("an ambiguity class past the class names")
+        for t in self.templates:
+            for name, off in t:
+                if name not in _COL or not -WINDOW <= off <= WINDOW:
+                    raise ModelError(f"unknown feature template {t!r}")
+        self.bits = rows.bit_length() - 1
+        self.weights = np.ascontiguousarray(self.weights, dtype=np.int8)
+        self.transitions = np.ascontiguousarray(self.transitions, dtype=np.int32)
+        self.listed = np.ascontiguousarray(self.listed, dtype=np.uint32)
+        self.metadata = dict(self.metadata or {})
+        self._padded: tuple[np.ndarray, np.ndarray] | None = None
+        self._class_of = dict(zip(self.words, self.classes.tolist()))
+
+    # ------------------------------------------------------------- file format
+    def to_bytes(self) -> bytes:
+        """The model in the tieng model file format (``kind: "tagger"``)."""
+        arrays = {
+            "weights": self.weights,
+            "transitions": self.transitions.astype("<i4"),
+            "words": np.frombuffer("\n".join(self.words).encode("utf-8"), np.uint8),
+            "classes": self.classes.astype("<u2"),
+            "listed": self.listed.astype("<u4"),
+        }
+        fields = {
+            "kind": "tagger",
+            "metadata": self.metadata,
+            "tags": self.tags,
+            "class_names": self.class_names,
+            "scale": self.scale,
+            "templates": [[[n, o] for n, o in t] for t in self.templates],
+        }
+        return pack_file(fields, arrays)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to ``path`` atomically."""
+        from .files import write_atomically
+
+        write_atomically(path, self.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> TaggerModel:
+        """Parse and check a tagger model file's contents; raises :class:`ModelError`."""
+        try:
+            return cls._parse(memoryview(data), source)
+        except ModelError:
+            raise
+        except (ValueError, TypeError, KeyError, OverflowError, UnicodeDecodeError) as e:
+            raise ModelError(f"{source}: corrupt tagger model file ({e})") from None
+
+    @classmethod
+    def _parse(cls, data: memoryview, source: str) -> TaggerModel:
+        _, header, payload = unpack_file(data, source)
+        kind = header.get("kind", "segmenter")
+        if kind != "tagger":
+            raise ModelError(f"{source}: a {kind} model, not a tagger model")
+        arrays = read_arrays(
+            header.get("arrays"),
+            payload,
+            {
+                "weights": ("|i1",),
+                "transitions": ("<i4",),
+                "words": ("|u1",),
+                "classes": ("<u2",),
+                "listed": ("<u4",),
+            },
+            source,
+        )
+        tags, names = header.get("tags"), header.get("class_names")
+        scale, templates = header.get("scale"), header.get("templates")
+        metadata = header.get("metadata", {})
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ModelError(f"{source}: corrupt tagger model (tags)")
+        if not isinstance(names, list) or not all(isinstance(t, str) for t in names):
+            raise ModelError(f"{source}: corrupt tagger model (class names)")
+        if not isinstance(scale, float) or not 0 < scale < 1e6:
+            raise ModelError(f"{source}: corrupt tagger model (scale)")
+        if not isinstance(templates, list) or not isinstance(metadata, dict):
+            raise ModelError(f"{source}: corrupt tagger model (templates or metadata)")
+        try:
+            words = arrays["words"].tobytes().decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            raise ModelError(f"{source}: corrupt tagger model (words are not UTF-8)") from None
+        if words == [""]:
+            words = []
+        try:
+            parsed = tuple(tuple((str(n), int(o)) for n, o in t) for t in templates)
+            return cls(
+                tags,
+                arrays["weights"],
+                arrays["transitions"],
+                scale,
+                words,
+                arrays["classes"],
+                names,
+                arrays["listed"],
+                parsed,
+                metadata,
+            )
+        except ModelError as e:
+            raise ModelError(f"{source}: corrupt tagger model ({e})") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TaggerModel:
+        """Load a tagger model file; raises :class:`ModelError` if it is unusable."""
+        return cls.from_bytes(read_file(path), str(path))
+
+    # ------------------------------------------------------------- features
+    def attributes(self, key: str, written: str) -> tuple[int, ...]:
+        """The attribute row (see :data:`ATTRIBUTES`) of a word from its key and its text."""
+        sylls = key.split("_")
+        cls_of = self._class_of
+        several = len(sylls) > 1
+        seen = key in cls_of
+        h = _hash(key)
+        listed = bool(self.listed.size) and _member(self.listed, h)
+        return (
+            h,
+            word_shape(written),
+            cls_of.get(key, 0),
+            _hash(sylls[0]),
+            _hash(sylls[-1]),
+            min(len(sylls), 4),
+            cls_of.get(sylls[0], 0) + 1 if several else 0,
+            cls_of.get(sylls[-1], 0) + 1 if several else 0,
+            _hash(key[:2]),
+            _hash(key[-2:]),
+            1 + 2 * listed + 4 * several + 8 * seen,
+        )
+
+    def feature_rows(self, attrs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """Weight row of every feature of every word: ``(n, len(templates))`` uint32.
+
+        ``attrs`` has one attribute row per word (:meth:`attributes`), ``bounds`` the index
+        of each sentence's first word and one past the last.
+        """
+        values, pos = padded(attrs, bounds)
+        n = len(pos)
+        out = np.empty((n, len(self.templates)), np.uint32)
+        shift = np.uint64(64 - self.bits)
+        for t, template in enumerate(self.templates):
+            h = np.full(n, ((t + 1) * _SEED) & _MASK, np.uint64)
+            for name, off in template:
+                h ^= values[pos + off, _COL[name]]
+                h *= _M2
+                h ^= h >> np.uint64(29)
+            h *= _M1
+            out[:, t] = h >> shift
+        return out
+
+    def padded(self, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Weights and transitions with the tags padded to ``width`` (what the compiled
+        decoder reads): the padding tags score far below any real one, so they are never
+        chosen, and the real tags' scores are unchanged."""
+        cached = self._padded
+        if cached is None or cached[0].shape[1] != width:
+            k = len(self.tags)
+            w = np.zeros((self.weights.shape[0], width), np.int8)
+            w[:, :k] = self.weights
+            t = np.full((width + 1, width), -(1 << 28), np.int32)
+            t[:k, :k] = self.transitions[:k]
+            t[width, :k] = self.transitions[k]
+            cached = self._padded = (w, t)
+        return cached
+
+    def program(self) -> np.ndarray:
+        """The templates as the compiled decoder reads them: for each, its length, then
+        (attribute column, offset) pairs."""
+        out: list[int] = []
+        for template in self.templates:
+            out.append(len(template))
+            for name, off in template:
+                out += (_COL[name], off)
+        return np.array(out, np.int32)
+
+
+def padded(attrs: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The attribute rows with ``WINDOW`` sentinel rows around every sentence (before it
+    ``_BOS``, after it ``_EOS``), as uint64, and each word's row in it."""
+    n = len(attrs)
+    starts = bounds[:-1][np.diff(bounds) > 0]
+    new = np.zeros(n, np.int64)
+    new[starts] = 1
+    sent = np.cumsum(new) - 1
+    pos = np.arange(n) + WINDOW + 2 * WINDOW * sent
+    size = (int(pos[-1]) if n else 0) + 1 + WINDOW
+    values = np.full((size, attrs.shape[1]), _EOS, np.int64)
+    if n:
+        before = (pos[starts][:, None] - np.arange(1, WINDOW + 1)).ravel()
+        values[before] = _BOS
+    values[pos] = attrs
+    return values.view(np.uint64), pos
+
+
+def _member(sorted_hashes: np.ndarray, h: int) -> bool:
+    i = int(np.searchsorted(sorted_hashes, h))
+    return i < len(sorted_hashes) and int(sorted_hashes[i]) == h
+
+
+def decode(
+    rows: np.ndarray, weights: np.ndarray, transitions: np.ndarray, bounds: np.ndarray
+) -> np.ndarray:
+    """The best tag sequence of every sentence (Viterbi), as tag indices.
+
+    ``rows`` are the words' feature rows (:meth:`TaggerModel.feature_rows`), ``weights``
+    and ``transitions`` integers (or floats, in training), ``bounds`` the sentences' first
+    words.  Ties go to the lower tag index.
+    """
+    n = len(rows)
+    acc = np.int64 if weights.dtype.kind == "i" else np.float64
+    k = weights.shape[1]
+    emissions = weights[rows].sum(axis=1, dtype=acc)  # (n, k)
+    trans = transitions.astype(acc)
+    out = np.zeros(n, np.uint8)
+    lengths = np.diff(bounds)
+    order = np.argsort(-lengths, kind="stable")
+    order = order[lengths[order] > 0]
+    if not len(order):
+        return out
+    firsts = bounds[:-1][order]
+    lens = lengths[order]
+    longest = int(lens[0])
+    back = np.zeros((longest, len(order), k), np.uint8)
+    delta = trans[k][None, :] + emissions[firsts]
+    for j in range(1, longest):
+        m = int(np.searchsorted(-lens, -j, side="left"))  # sentences longer than j
+        s = delta[:m, :, None] + trans[None, :k, :]
+        best = s.argmax(axis=1)
+        back[j, :m] = best
+        delta[:m] = (
+            np.take_along_axis(s, best[:, None, :], axis=1)[:, 0, :] + emissions[firsts[:m] + j]
+        )
+    cur = delta.argmax(axis=1)
+    for j in range(longest - 1, -1, -1):
+        m = int(np.searchsorted(-lens, -j, side="left"))  # sentences longer than j
+        out[firsts[:m] + j] = cur[:m]
+        if j:
+            cur[:m] = back[j, np.arange(m), cur[:m]]
+    return out
+
+
+BUNDLED_TAGGERS: dict[str, str] = {"vlsp2013-pos": "vlsp2013-pos.tieng"}
+DEFAULT_TAGGER = "vlsp2013-pos"
+
+
+@dataclass(frozen=True)
+class _Source:
+    bundled: str | None = None
+    path: str | None = None
+    data: bytes | None = None
+
+    def load(self) -> TaggerModel:
+        if self.bundled is not None:
+            file = BUNDLED_TAGGERS[self.bundled]
+            return TaggerModel.from_bytes(_bundled_bytes(file), f"<bundled {file}>")
+        if self.path is not None:
+            return TaggerModel.load(self.path)
+        assert self.data is not None
+        return TaggerModel.from_bytes(self.data)
+
+
+def _bundled_bytes(file: str) -> bytes:
+    try:
+        return (Path(__file__).parent / "models" / file).read_bytes()
+    except OSError:  # imported from a zip
+        from importlib import resources
+
+        return resources.files("tieng").joinpath("models").joinpath(file).read_bytes()
+
+
+_CACHE_MAX = 1 << 20  # distinct words whose attributes are kept
+
+
+class Tagger:
+    """Tags words with their part of speech (the VLSP 2013 tag set; :func:`upos` maps it
+    to Universal POS tags).
+
+    ``model`` is a path to a tagger model file, its bytes, a :class:`TaggerModel`, the name
+    of a bundled one (:data:`BUNDLED_TAGGERS`), or ``None`` for ``"vlsp2013-pos"``.  Most
+    users tag raw text through the segmenter, ``Segmenter()(text, tags=True)`` or
+    :func:`tieng.tag`; :meth:`tag_words` tags words that are segmented already.  A tagger
+    is safe to share between threads and pickles as its model's name or path.
+
+    >>> Tagger().tag_words([["Tôi", "là", "sinh viên", "."]])
+    [['P', 'V', 'N', 'CH']]
+    """
+
+    def __init__(self, model: str | os.PathLike[str] | bytes | TaggerModel | None = None) -> None:
+        if model is None:
+            model = DEFAULT_TAGGER
+        source: _Source | None
+        if isinstance(model, TaggerModel):
+            self.model, source = model, None
+        elif isinstance(model, str) and model in BUNDLED_TAGGERS:
+            source = _Source(bundled=model)
+        elif isinstance(model, (bytes, bytearray, memoryview)):
+            source = _Source(data=bytes(model))
+        elif isinstance(model, (str, os.PathLike)):
+            source = _Source(path=os.fspath(Path(model).resolve()))
+        else:
+            raise TypeError(
+                "model must be a path, a bundled tagger's name, bytes, a TaggerModel or None, "
+                f"not {type(model).__name__}"
+            )
+        if source is not None:
+            self.model = source.load()
+        self.source = source
+        self._lock = threading.Lock()
+        self._cache: dict[str, int] = {}  # word as written -> row of self._attrs
+        self._attrs = np.zeros((1024, len(ATTRIBUTES)), np.int64)
+        self._program = self.model.program()
+
+    def __reduce__(self):
+        source = self.source or _Source(data=self.model.to_bytes())
+        return (_rebuild, (source,))
+
+    def __repr__(self) -> str:
+        s = self.source
+        name = (s.bundled or s.path or "<bytes>") if s else "<model>"
+        return f"Tagger({name!r})"
+
+    @property
+    def tags(self) -> list[str]:
+        """The tags the model chooses from."""
+        return list(self.model.tags)
+
+    def tag_words(self, sentences: Iterable[Sequence[str]]) -> list[list[str]]:
+        """The tag of every word of every sentence (each a sequence of words, a word's
+        syllables separated by white space).
+
+        >>> Tagger().tag_words([["Hà Nội", "mưa", "to"], []])
+        [['Np', 'V', 'A'], []]
+        """
+        flat: list[str] = []
+        bounds = [0]
+        for s in sentences:
+            if isinstance(s, str):
+                raise TypeError("each sentence is a sequence of words, not a str")
+            flat.extend(s)
+            bounds.append(len(flat))
+        idx = self.tag_indices(flat, np.array(bounds, np.int64))
+        names = np.array(self.model.tags, dtype=object)[idx].tolist()
+        return [names[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def tag_indices(self, words: Sequence[str], bounds: np.ndarray) -> np.ndarray:
+        """Tag indices (into :attr:`tags`) of a flat run of words; sentence ``i`` is words
+        ``bounds[i]`` to ``bounds[i + 1]``."""
+        if not len(words):
+            return np.zeros(0, np.uint8)
+        attrs = self._attributes(words)
+        _uncap(attrs, bounds)
+        model = self.model
+        if _speedups is None or len(model.tags) > _speedups.TAG_WIDTH:
+            rows = model.feature_rows(attrs, bounds)
+            return decode(rows, model.weights, model.transitions, bounds)
+        # The compiled twin hashes the features itself, word by word.
+        values, pos = padded(attrs, bounds)
+        weights, transitions = model.padded(_speedups.TAG_WIDTH)
+        out = np.empty(len(words), np.uint8)
+        _speedups.viterbi(values, pos, self._program, model.bits, weights, transitions, bounds, out)
+        return out
+
+    def _attributes(self, words: Sequence[str]) -> np.ndarray:
+        cache = self._cache
+        with self._lock:
+            idx = [cache.get(w, -1) for w in words]
+            if -1 in idx:
+                if len(cache) > _CACHE_MAX:
+                    cache.clear()
+                    idx = [-1] * len(words)
+                for i, w in enumerate(words):
+                    if idx[i] == -1:
+                        row = cache.get(w)
+                        if row is None:
+                            if not isinstance(w, str):
+                                raise TypeError(f"a word is a str, not {type(w).__name__}")
+                            row = cache[w] = len(cache)
+                            if row >= len(self._attrs):
+                                grown = np.zeros((2 * len(self._attrs), len(ATTRIBUTES)), np.int64)
+                                grown[: len(self._attrs)] = self._attrs
+                                self._attrs = grown
+                            self._attrs[row] = self.model.attributes(word_key(w), w)
+                        idx[i] = row
+            return self._attrs[np.array(idx, np.int64)]
+
+
+def _uncap(attrs: np.ndarray, bounds: np.ndarray) -> None:
+    """In sentences written in capitals (at least 3/4 of the words with letters UPPER, and
+    two or more), read UPPER words as lower case, and the first as Title, the way the same
+    sentence looks in running text."""
+    shapes = attrs[:, _COL["shape"]]
+    upper = shapes == WordShape.UPPER
+    if upper.sum() < 2:
+        return
+    starts = bounds[:-1][np.diff(bounds) > 0]
+    letters = (shapes >= WordShape.LOWER) & (shapes <= WordShape.MIXED)
+    n_letters = np.add.reduceat(letters.astype(np.int32), starts)
+    n_upper = np.add.reduceat(upper.astype(np.int32), starts)
+    caps = (n_upper >= 2) & (n_upper >= 0.75 * n_letters)
+    if not caps.any():
+        return
+    new = np.zeros(len(attrs), np.int64)
+    new[starts] = 1
+    in_caps = caps[np.cumsum(new) - 1]
+    shapes[in_caps & letters] = WordShape.LOWER
+    first = starts[caps]
+    shapes[first[letters[first]]] = WordShape.TITLE
+
+
+def _rebuild(source: _Source) -> Tagger:
+    t = Tagger(source.load())
+    t.source = source
+    return t
+
+
+_default: list[Tagger] = []
+_default_lock = threading.Lock()
+
+
+def default_tagger() -> Tagger:
+    """The shared tagger with the bundled model, loaded on first use."""
+    if not _default:
+        with _default_lock:
+            if not _default:
+                _default.append(Tagger())
+    return _default[0]
