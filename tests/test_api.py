@@ -22,6 +22,8 @@ OPTIONS = [
     {"sentences": True},
     {"confidence": True},
     {"sentences": True, "confidence": True},
+    {"tags": True},
+    {"sentences": True, "confidence": True, "tags": True},
 ]
 
 
@@ -37,6 +39,11 @@ def test_one_result_type_whatever_the_options(seg, options):
         assert type(doc) is Segmented
         assert (doc.sentences is not None) == bool(options.get("sentences"))
         assert all((w.confidence is not None) == bool(options.get("confidence")) for w in doc)
+        tags = bool(options.get("tags"))
+        assert all((w.tag is not None) == tags for w in doc)
+        assert (doc.tagged is not None) == tags
+        if tags:  # the tagged text is the underscore text with the tags
+            assert doc.tagged.count("/") - doc.text.count("/") == len(doc.words)
         assert all(isinstance(w, Word) and text[w.start : w.end] == w.text for w in doc.words)
         if doc.sentences is not None:
             assert [w for s in doc.sentences for w in s] == doc.words
@@ -49,13 +56,11 @@ def test_call_pipe_and_worker_processes_agree(seg, options):
     assert list(seg.pipe(TEXTS, batch_size=2, **options)) == one_by_one
     assert list(seg.pipe(TEXTS, batch_size=3, n_process=2, **options)) == one_by_one
     lines = bool(options.get("sentences"))
-    assert [d.text for d in one_by_one] == list(seg.pipe_text(TEXTS, sentence_lines=lines))
-    assert [d.text for d in one_by_one] == [
-        seg.segment_text(t, sentence_lines=lines) for t in TEXTS
-    ]
-    assert list(seg.pipe_text(TEXTS, 2, sentence_lines=lines, n_process=2)) == [
-        d.text for d in one_by_one
-    ]
+    tags = bool(options.get("tags"))
+    texts = [d.tagged if tags else d.text for d in one_by_one]
+    assert texts == list(seg.pipe_text(TEXTS, sentence_lines=lines, tags=tags))
+    assert texts == [seg.segment_text(t, sentence_lines=lines, tags=tags) for t in TEXTS]
+    assert list(seg.pipe_text(TEXTS, 2, sentence_lines=lines, n_process=2, tags=tags)) == texts
 
 
 def test_line_breaks_are_kept_on_every_path(seg):
@@ -166,11 +171,15 @@ def test_the_service_gives_the_same_words(seg, serve, options):
     from tieng.server import create_app
 
     url = serve(create_app())
-    reply = httpx.post(f"{url}/v1/segment", json={"texts": TEXTS, **options}, timeout=30)
+    body = {k: v for k, v in options.items() if k != "tags"}
+    endpoint = "tag" if options.get("tags") else "segment"
+    reply = httpx.post(f"{url}/v1/{endpoint}", json={"texts": TEXTS, **body}, timeout=30)
     assert reply.status_code == 200
     for text, got in zip(TEXTS, reply.json()["results"]):
         doc = seg(text, **options)
         assert got["text"] == doc.text
+        assert got.get("tagged") == doc.tagged
+        assert [w.get("tag") for w in got["words"]] == [w.tag for w in doc.words]
         assert [(w["text"], w["start"], w["end"]) for w in got["words"]] == [
             w[:3] for w in doc.words
         ]
@@ -186,7 +195,7 @@ def test_the_service_gives_the_same_words(seg, serve, options):
 def test_the_command_line_gives_the_same_words(seg, tmp_path, capsys, options):
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS), encoding="utf-8")
-    args = ["segment", str(path), "-j", "2"]
+    args = ["tag" if options.get("tags") else "segment", str(path), "-j", "2"]
     args += ["--sentences"] * bool(options.get("sentences"))
     args += ["--confidence"] * bool(options.get("confidence"))
     assert main(args) == 0
@@ -197,6 +206,7 @@ def test_the_command_line_gives_the_same_words(seg, tmp_path, capsys, options):
         assert got["text"] == doc.text
         assert got["words"] == [w.text for w in doc.words]
         assert got["offsets"] == [[w.start, w.end] for w in doc.words]
+        assert got.get("tags") == ([w.tag for w in doc.words] if options.get("tags") else None)
         if options.get("confidence"):
             assert got["confidence"] == [round(w.confidence, 4) for w in doc.words]
         if options.get("sentences"):

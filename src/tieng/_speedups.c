@@ -1204,15 +1204,20 @@ done:
  * write_segmented(text, starts, ends, kinds, bounds) -> list of str, one a document: the
  * tokens text[starts[i]:ends[i]] of document k (tokens bounds[k] .. bounds[k+1]-1), "\" and
  * "_" in them escaped with a "\", each followed by the separator its kind names: 0 " ",
- * 1 "_", 2 "\n", 3 nothing (the document's last token).  As Segmenter._texts_of.
+ * 1 "_", 2 "\n", 3 nothing (the document's last token).  As tieng.results.texts_of.
+ * With names (a list of str) and tags (uint8, one per word: a token whose kind is not 1 ends
+ * a word), each word is followed by "/" and names[tags[word]].
  */
 static PyObject *
 write_segmented(PyObject *self, PyObject *args)
 {
-    PyObject *text, *o_starts, *o_ends, *o_kinds, *o_bounds;
-    if (!PyArg_ParseTuple(args, "UOOOO", &text, &o_starts, &o_ends, &o_kinds, &o_bounds))
+    PyObject *text, *o_starts, *o_ends, *o_kinds, *o_bounds, *names = NULL, *o_tags = NULL;
+    if (!PyArg_ParseTuple(args, "UOOOO|O!O", &text, &o_starts, &o_ends, &o_kinds, &o_bounds,
+                          &PyList_Type, &names, &o_tags))
         return NULL;
-    Py_buffer b_starts = {0}, b_ends = {0}, b_kinds = {0}, b_bounds = {0};
+    Py_buffer b_starts = {0}, b_ends = {0}, b_kinds = {0}, b_bounds = {0}, b_tags = {0};
+    const uint8_t *tags = NULL;
+    Py_ssize_t n_tags = 0, n_names = 0;
     PyObject *result = NULL, *list = NULL;
     Py_UCS4 *buf = NULL;
     Py_ssize_t buf_cap = 0;
@@ -1221,6 +1226,18 @@ write_segmented(PyObject *self, PyObject *args)
         get_buffer(o_kinds, &b_kinds, 1, 0, "kinds") < 0 ||
         get_buffer(o_bounds, &b_bounds, 8, 0, "bounds") < 0)
         goto done;
+    if (names != NULL) {
+        if (o_tags == NULL || get_buffer(o_tags, &b_tags, 1, 0, "tags") < 0)
+            goto done;
+        tags = b_tags.buf;
+        n_tags = b_tags.len;
+        n_names = PyList_GET_SIZE(names);
+        for (Py_ssize_t j = 0; j < n_names; j++)
+            if (!PyUnicode_Check(PyList_GET_ITEM(names, j))) {
+                PyErr_SetString(PyExc_TypeError, "write_segmented: names are str");
+                goto done;
+            }
+    }
     const Py_ssize_t n = b_starts.len / 8, n_docs = b_bounds.len / 8 - 1;
     const Py_ssize_t size = PyUnicode_GET_LENGTH(text);
     const int64_t *starts = b_starts.buf, *ends = b_ends.buf, *bounds = b_bounds.buf;
@@ -1235,8 +1252,10 @@ write_segmented(PyObject *self, PyObject *args)
     list = PyList_New(n_docs);
     if (list == NULL)
         goto done;
+    Py_ssize_t word = 0; /* the next word's index into tags */
     for (Py_ssize_t k = 0; k < n_docs; k++) {
         const Py_ssize_t first = bounds[k], last = bounds[k + 1];
+        const Py_ssize_t first_word = word;
         if (first < 0 || last < first || last > n) {
             PyErr_SetString(PyExc_ValueError, "write_segmented: bad document bounds");
             goto done;
@@ -1253,7 +1272,16 @@ write_segmented(PyObject *self, PyObject *args)
                 len += 1 + (ch == '_' || ch == '\\');
             }
             len += kinds[i] != 3;
+            if (tags != NULL && kinds[i] != 1) {
+                if (word >= n_tags || tags[word] >= n_names) {
+                    PyErr_SetString(PyExc_ValueError, "write_segmented: a word without a tag");
+                    goto done;
+                }
+                len += 1 + PyUnicode_GET_LENGTH(PyList_GET_ITEM(names, tags[word]));
+                word++;
+            }
         }
+        word = first_word;
         if (len > buf_cap) {
             PyMem_Free(buf);
             buf_cap = len > 2 * buf_cap ? len : 2 * buf_cap;
@@ -1271,6 +1299,13 @@ write_segmented(PyObject *self, PyObject *args)
                     buf[w++] = '\\';
                 buf[w++] = ch;
             }
+            if (tags != NULL && kinds[i] != 1) {
+                PyObject *name = PyList_GET_ITEM(names, tags[word]);
+                buf[w++] = '/';
+                for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(name); j++)
+                    buf[w++] = PyUnicode_READ_CHAR(name, j);
+                word++;
+            }
             if (kinds[i] != 3)
                 buf[w++] = separator[kinds[i]];
         }
@@ -1278,6 +1313,10 @@ write_segmented(PyObject *self, PyObject *args)
         if (doc == NULL)
             goto done;
         PyList_SET_ITEM(list, k, doc);
+    }
+    if (tags != NULL && word != n_tags) {
+        PyErr_SetString(PyExc_ValueError, "write_segmented: more tags than words");
+        goto done;
     }
     result = list;
     list = NULL;
@@ -1292,6 +1331,8 @@ done:
         PyBuffer_Release(&b_kinds);
     if (b_bounds.obj)
         PyBuffer_Release(&b_bounds);
+    if (b_tags.obj)
+        PyBuffer_Release(&b_tags);
     return result;
 }
 
@@ -1319,8 +1360,8 @@ keep_freed_memory(PyObject *self, PyObject *unused)
  * every loop over tags has a constant length and compiles to vector instructions. */
 #define TAG_WIDTH 32
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-/* Compiled twice, for AVX2 and for any x86-64; the loader picks one for the machine. */
-__attribute__((target_clones("avx2", "default")))
+/* Compiled three times (AVX-512, AVX2, any x86-64); the loader picks one for the machine. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 static void
 tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w,
@@ -1332,8 +1373,8 @@ tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w,
         const Py_ssize_t a = bounds[s], b = bounds[s + 1];
         for (Py_ssize_t i = a; i < b; i++) {
             const uint32_t *r = rows + i * F;
-            if (i + 3 < n) { /* the rows three words ahead: the gathers are cache misses */
-                const uint32_t *ahead = rows + (i + 3) * F;
+            if (i + 16 < n) { /* the rows 16 words ahead: the gathers are cache misses */
+                const uint32_t *ahead = rows + (i + 16) * F;
                 for (Py_ssize_t f = 0; f < F; f++)
                     PREFETCH(w + (Py_ssize_t)ahead[f] * K);
             }

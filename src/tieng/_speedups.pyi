@@ -84,4 +84,6 @@ def write_segmented(
     ends: npt.NDArray[np.int64],
     kinds: npt.NDArray[np.int8],
     bounds: npt.NDArray[np.int64],
+    names: list[str] = ...,
+    tags: npt.NDArray[np.uint8] = ...,
 ) -> list[str]: ...

@@ -120,11 +120,14 @@ class Batch:
 
 
 def texts_of(
-    batch: Batch, sentence_lines: bool = False, tags: list[str] | None = None
+    batch: Batch,
+    sentence_lines: bool = False,
+    tags: np.ndarray | None = None,
+    names: list[str] | None = None,
 ) -> list[str]:
     """The underscore format of each text of the batch (one sentence a line with
-    ``sentence_lines``, when the batch has its sentences); with ``tags`` (one per word of
-    the batch) each word followed by ``/`` and its tag."""
+    ``sentence_lines``, when the batch has its sentences); with ``tags`` (a tag index, into
+    ``names``, for every word of the batch) each word followed by ``/`` and its tag."""
     n = len(batch.starts)
     b = batch.doc_bounds
     if n == 0:
@@ -136,14 +139,19 @@ def texts_of(
         kind[:-1][batch.sent_starts[1:]] = 2
     nonempty = b[1:] > b[:-1]
     kind[b[1:][nonempty] - 1] = 3
-    if _speedups is not None and tags is None:
-        return _speedups.write_segmented(batch.big, batch.gstarts, batch.gends, kind, b)
+    if _speedups is not None:
+        if tags is None or names is None:
+            return _speedups.write_segmented(batch.big, batch.gstarts, batch.gends, kind, b)
+        return _speedups.write_segmented(
+            batch.big, batch.gstarts, batch.gends, kind, b, names, tags.astype(np.uint8)
+        )
     tokens = batch.token_strings()
     if any("_" in t or "\\" in t for t in batch.texts):
         tokens = [escape_token(t) for t in tokens]
-    if tags is not None:
+    if tags is not None and names is not None:
         tokens = list(tokens)
-        for i, tag in zip(np.flatnonzero(kind != 1).tolist(), tags):
+        labels = np.array(names, dtype=object)[tags].tolist()
+        for i, tag in zip(np.flatnonzero(kind != 1).tolist(), labels):
             tokens[i] = f"{tokens[i]}/{tag}"
     flat: list[str] = [""] * (2 * n)
     flat[::2] = tokens
@@ -245,16 +253,18 @@ def results_of(
 ) -> list[Segmented]:
     """A :class:`Segmented` for each text of the batch (tagged by ``tagger``, if given)."""
     texts = texts_of(batch, sentence_lines=sentences)
-    starts, ends, wb, heads, big_starts, big_ends = _word_bounds(batch)
+    bounds = _word_bounds(batch)
+    starts, ends, wb, heads, big_starts, big_ends = bounds
     # Every word of the batch at once, made in C: its text is the same slice of the joined
     # texts as of its own text; tuple.__new__(Word, (...)) is Word(...).
-    pieces = list(map(batch.big.__getitem__, map(slice, big_starts, big_ends)))
+    pieces = map(batch.big.__getitem__, map(slice, big_starts, big_ends))
     conf = confidences(batch, calibration) if confidence else repeat(None)
     tags: Any = repeat(None)
     tagged: list[str | None] = [None] * len(batch.texts)
     if tagger is not None:
-        tags = tags_of(batch, tagger, pieces, heads, wb)
-        tagged = list(texts_of(batch, sentences, tags))
+        idx = tags_of(batch, tagger, bounds)
+        tags = np.array(tagger.model.tags, dtype=object)[idx].tolist()
+        tagged = list(texts_of(batch, sentences, idx, tagger.model.tags))
     every = list(map(_new_tuple, repeat(Word), zip(pieces, starts, ends, conf, tags)))
     out: list[Segmented] = []
     cuts: list[int] = []
@@ -280,25 +290,22 @@ def results_of(
     return out
 
 
-def tags_of(
-    batch: Batch,
-    tagger: Tagger,
-    pieces: list[str] | None = None,
-    heads: np.ndarray | None = None,
-    per_text: list[int] | None = None,
-) -> list[str]:
-    """The tag of every word of the batch, decided sentence by sentence (the batch's
-    sentences when it has them, else each text as one)."""
-    if pieces is None or heads is None or per_text is None:
-        _, _, per_text, heads, big_starts, big_ends = _word_bounds(batch)
-        pieces = list(map(batch.big.__getitem__, map(slice, big_starts, big_ends)))
-    cuts = np.zeros(len(pieces) + 1, dtype=bool)
-    cuts[np.array(per_text, np.int64)] = True
-    if batch.sent_starts is not None and len(heads):
-        cuts[:-1] |= batch.sent_starts[heads]
-    bounds = np.flatnonzero(cuts)
-    idx = tagger.tag_indices(pieces, bounds)
-    return np.array(tagger.model.tags, dtype=object)[idx].tolist()
+def tags_of(batch: Batch, tagger: Tagger, bounds: _Bounds | None = None) -> np.ndarray:
+    """The tag of every word of the batch (indices into the tagger's tags), decided
+    sentence by sentence (the batch's sentences when it has them, else each text, that
+    is each line, as one)."""
+    if bounds is None:
+        bounds = _word_bounds(batch)
+    cuts = np.zeros(len(bounds.heads) + 1, dtype=bool)
+    cuts[np.array(bounds.per_text, np.int64)] = True
+    if batch.sent_starts is not None and len(bounds.heads):
+        cuts[:-1] |= batch.sent_starts[bounds.heads]
+    return tagger.tag_spans(
+        batch.big,
+        np.array(bounds.big_starts, np.int64),
+        np.array(bounds.big_ends, np.int64),
+        np.flatnonzero(cuts),
+    )
 
 
 def shifted(words: list[Word], offset: int) -> list[Word]:

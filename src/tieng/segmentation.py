@@ -260,8 +260,11 @@ class Segmenter(DeprecatedNames):
         tagger = self.tagger if opts.tags else None
         for batch in self._batches(text_pieces(texts, meta), batch_size, opts):
             if opts.text_only:
-                tags = tags_of(batch, tagger) if tagger is not None else None
-                outs: list[Any] = texts_of(batch, opts.sentences, tags)
+                if tagger is not None:
+                    idx = tags_of(batch, tagger)
+                    outs: list[Any] = texts_of(batch, opts.sentences, idx, tagger.model.tags)
+                else:
+                    outs = texts_of(batch, opts.sentences)
             else:
                 outs = results_of(
                     batch,
@@ -289,10 +292,10 @@ class Segmenter(DeprecatedNames):
             chunk.append(t)
             size += len(t)
             if len(chunk) >= batch_size or size >= _BATCH_CHARS:
-                yield self._analyze(chunk, opts.sentences or opts.tags)
+                yield self._analyze(chunk, opts.sentences)
                 chunk, size = [], 0
         if chunk:
-            yield self._analyze(chunk, opts.sentences or opts.tags)
+            yield self._analyze(chunk, opts.sentences)
 
     def _analyze(self, texts: list[str], sentences: bool = False) -> Batch:
         """Tokenize, find sentences if asked, and score a batch of texts (no line breaks

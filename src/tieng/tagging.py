@@ -547,6 +547,7 @@ class Tagger:
         self.source = source
         self._lock = threading.Lock()
         self._cache: dict[str, int] = {}  # word as written -> row of self._attrs
+        self._table: Any = None  # the compiled twin of _cache, keyed by characters
         self._attrs = np.zeros((1024, len(ATTRIBUTES)), np.int64)
         self._program = self.model.program()
 
@@ -587,7 +588,35 @@ class Tagger:
         ``bounds[i]`` to ``bounds[i + 1]``."""
         if not len(words):
             return np.zeros(0, np.uint8)
-        attrs = self._attributes(words)
+        return self._decode(self._attributes(words), bounds)
+
+    def tag_spans(
+        self, text: str, starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray
+    ) -> np.ndarray:
+        """Like :meth:`tag_indices` for the words ``text[starts[i]:ends[i]]``: with the
+        compiled helpers they are looked up by their characters, without a str for each."""
+        if not len(starts):
+            return np.zeros(0, np.uint8)
+        if _speedups is None:
+            words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+            return self.tag_indices(words, bounds)
+        with self._lock:
+            self._bound_cache()
+            if self._table is None:
+                self._table = _speedups.CodeTable(_CACHE_MAX)
+            rows = np.empty(len(starts), np.int64)
+            _speedups.codes_of_spans(
+                self._table,
+                text,
+                np.ascontiguousarray(starts, np.int64),
+                np.ascontiguousarray(ends, np.int64),
+                self._row_of,
+                rows,
+            )
+            attrs = self._attrs[rows]
+        return self._decode(attrs, bounds)
+
+    def _decode(self, attrs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         _uncap(attrs, bounds)
         model = self.model
         if _speedups is None or len(model.tags) > _speedups.TAG_WIDTH:
@@ -596,32 +625,39 @@ class Tagger:
         # The compiled twin hashes the features itself, word by word.
         values, pos = padded(attrs, bounds)
         weights, transitions = model.padded(_speedups.TAG_WIDTH)
-        out = np.empty(len(words), np.uint8)
+        out = np.empty(len(attrs), np.uint8)
         _speedups.viterbi(values, pos, self._program, model.bits, weights, transitions, bounds, out)
         return out
 
+    def _bound_cache(self) -> None:
+        """Start the word caches afresh when they hold too many words (under the lock)."""
+        if len(self._cache) > _CACHE_MAX:
+            self._cache.clear()
+            self._table = None  # its codes are rows of the old cache
+
+    def _row_of(self, word: str) -> int:
+        """The row of ``word``'s attributes, computed on first sight (under the lock)."""
+        row = self._cache.get(word)
+        if row is None:
+            if not isinstance(word, str):
+                raise TypeError(f"a word is a str, not {type(word).__name__}")
+            row = self._cache[word] = len(self._cache)
+            if row >= len(self._attrs):
+                grown = np.zeros((2 * len(self._attrs), len(ATTRIBUTES)), np.int64)
+                grown[: len(self._attrs)] = self._attrs
+                self._attrs = grown
+            self._attrs[row] = self.model.attributes(word_key(word), word)
+        return row
+
     def _attributes(self, words: Sequence[str]) -> np.ndarray:
-        cache = self._cache
+        """The attribute rows of ``words`` (a copy: the caller may change it)."""
         with self._lock:
-            idx = [cache.get(w, -1) for w in words]
-            if -1 in idx:
-                if len(cache) > _CACHE_MAX:
-                    cache.clear()
-                    idx = [-1] * len(words)
-                for i, w in enumerate(words):
-                    if idx[i] == -1:
-                        row = cache.get(w)
-                        if row is None:
-                            if not isinstance(w, str):
-                                raise TypeError(f"a word is a str, not {type(w).__name__}")
-                            row = cache[w] = len(cache)
-                            if row >= len(self._attrs):
-                                grown = np.zeros((2 * len(self._attrs), len(ATTRIBUTES)), np.int64)
-                                grown[: len(self._attrs)] = self._attrs
-                                self._attrs = grown
-                            self._attrs[row] = self.model.attributes(word_key(w), w)
-                        idx[i] = row
-            return self._attrs[np.array(idx, np.int64)]
+            self._bound_cache()
+            cache = self._cache
+            rows = [cache.get(w, -1) for w in words]
+            if -1 in rows:
+                rows = [r if r >= 0 else self._row_of(w) for r, w in zip(rows, words)]
+            return self._attrs[np.array(rows, np.int64)]
 
 
 def _uncap(attrs: np.ndarray, bounds: np.ndarray) -> None:
