@@ -114,7 +114,8 @@ def main() -> int:
                 runs[cmd].append(time.perf_counter() - t0)
         times = {cmd: min(r) for cmd, r in runs.items()}
         for cmd, t in times.items():
-            print(f"tieng {cmd} -j 1: {t:.2f} s (best of {args.runs}), {total / t / 1e6:.2f} M syl/s")
+            rate = total / t / 1e6
+            print(f"tieng {cmd} -j 1: {t:.2f} s (best of {args.runs}), {rate:.2f} M syl/s")
         print(f"tieng tag / tieng segment: {times['tag'] / times['segment']:.2f}x")
     return 0
 
