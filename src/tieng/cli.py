@@ -478,6 +478,8 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
         raise InputError("--hash-bits must be between 12 and 24")
     if args.epochs < 1:
         raise InputError("--epochs must be at least 1")
+    if not 0 <= args.case_copies <= 1:
+        raise InputError("--case-copies must be between 0 and 1")
     sentences = []
     for p in args.corpus:
         try:
@@ -503,7 +505,7 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
         except UnicodeDecodeError as e:
             raise InputError(f"{p}: not valid UTF-8 ({e})") from None
         list_files.append({"file": Path(p).name, "sha256": digest})
-    dev = []
+    dev: list[list[tuple[str, str]]] = []
     if args.dev_percent > 0:
         sentences, dev = split_dev(sentences, args.dev_percent, args.seed)
     if not args.quiet:
@@ -516,6 +518,7 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             bits=args.hash_bits,
             dev=dev,
+            case_copies=args.case_copies,
             metadata={
                 "corpus": [Path(p).name for p in args.corpus],
                 "word_lists": list_files,
@@ -711,7 +714,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tagger_info(args: argparse.Namespace) -> int:
+    from .tagging import Tagger
+
+    tagger = Tagger(args.tagger)
+    m = tagger.model
+    info = {
+        "metadata": m.metadata,
+        "tags": m.tags,
+        "hash_bits": m.bits,
+        "templates": len(m.templates),
+        "known_words": len(m.words),
+        "ambiguity_classes": len(m.class_names),
+        "listed_words": len(m.listed),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    corpus = ", ".join(m.metadata.get("corpus", []))
+    rows = [
+        ("tagger", repr(tagger)),
+        ("file", f"{len(m.to_bytes()) / 1e6:.1f} MB"),
+        ("trained", str(m.metadata.get("trained", "?"))),
+        ("trained on", f"{m.metadata.get('sentences', 0):,} sentences: {corpus}"),
+        ("tags", " ".join(m.tags)),
+        ("features", f"{len(m.templates)} templates, 2^{m.bits} weights (int8)"),
+        ("known words", f"{len(m.words):,}, {len(m.class_names):,} ambiguity classes"),
+        ("word lists", f"{len(m.listed):,} words"),
+    ]
+    if "dev_accuracy" in m.metadata:
+        rows.append(("dev accuracy", f"{m.metadata['dev_accuracy']:.2f}"))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
+    if args.tagger is not None:
+        return _tagger_info(args)
     seg = _segmenter(args)
     m = seg.model
     metadata = dict(m.metadata)
@@ -1000,6 +1041,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--epochs", type=int, default=6, help="passes over the corpus (default: 6)")
     sp.add_argument(
+        "--case-copies",
+        type=float,
+        default=0.02,
+        metavar="SHARE",
+        help="add this share of the sentences again in lower case, and again in capitals, so "
+        "that text without meaningful capitals is tagged well (default: 0.02)",
+    )
+    sp.add_argument(
         "--hash-bits", type=int, default=18, help="weight table of 2**BITS rows (default: 18)"
     )
     sp.add_argument(
@@ -1169,6 +1218,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     sp.add_argument("--json", action="store_true", help="print the raw metadata as JSON")
+    sp.add_argument(
+        "--tagger",
+        nargs="?",
+        const="vlsp2013-pos",
+        metavar="FILE",
+        help="describe the part-of-speech tagger instead (the bundled one, or FILE)",
+    )
     sp.set_defaults(func=cmd_info)
     return p
 

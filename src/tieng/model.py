@@ -25,7 +25,7 @@ import os
 import stat
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -190,7 +190,7 @@ def unpack_file(data: memoryview, source: str) -> tuple[int, dict[str, Any], mem
 
 
 def read_arrays(
-    table: object, payload: memoryview, dtypes: dict[str, Sequence[str]], source: str
+    table: object, payload: memoryview, dtypes: Mapping[str, Sequence[str]], source: str
 ) -> dict[str, np.ndarray]:
     """The arrays named in ``dtypes`` (each with the dtypes it may have), read from the
     payload as the header's ``table`` places them; nothing else may be there."""

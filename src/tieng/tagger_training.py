@@ -101,13 +101,16 @@ def train_tagger(
     templates: tuple[tuple[tuple[str, int], ...], ...] = DEFAULT_TEMPLATES,
     metadata: dict | None = None,
     dev: Sequence[TaggedSentence] = (),
+    case_copies: float = 0.0,
 ) -> TaggerModel:
     """Train a tagger on ``sentences`` (lists of ``(word, tag)``).
 
     ``word_lists`` are outside word lists (entries with their syllables separated by spaces
     or ``_``): whether a word is in one is a feature.  ``bits`` sets the weight table's size
     (``2**bits`` rows of one byte per tag).  With ``dev`` sentences the accuracy on them is
-    logged after each epoch.
+    logged after each epoch.  ``case_copies`` adds that share of the sentences again in
+    lower case, and the same share in ALL CAPS, so that the model also learns to tag text
+    whose capitals say nothing (chat, titles).
     """
     t0 = time.time()
     sentences = [s for s in sentences if s]
@@ -127,6 +130,20 @@ def train_tagger(
         for k in range(folds):
             per_fold.append(_classes([s for s, f in zip(sentences, fold_of) if f != k]))
     names = sorted(set(full.values()).union(*(set(d.values()) for d in per_fold)))
+    originals = len(sentences)
+    # Case copies come after the classes (which they would skew), in their originals' folds.
+    if case_copies > 0:
+        pick = np.random.default_rng(seed + 1)
+        copies: list[TaggedSentence] = []
+        copy_folds: list[int] = []
+        for change in (str.lower, str.upper):
+            chosen = np.flatnonzero(pick.random(len(sentences)) < case_copies).tolist()
+            copies += [[(change(w), t) for w, t in sentences[i]] for i in chosen]
+            if fold_of is not None:
+                copy_folds += [fold_of[i] for i in chosen]
+        sentences = sentences + copies
+        if fold_of is not None:
+            fold_of = fold_of + copy_folds
     code = {name: i + 1 for i, name in enumerate(names)}
 
     def model_with(classes: dict[str, str], weights, transitions, scale=1.0) -> TaggerModel:
@@ -141,7 +158,7 @@ def train_tagger(
             names,
             np.array(listed, np.uint32),
             templates,
-            metadata,
+            dict(metadata or {}),
         )
 
     k = len(tags)
@@ -206,11 +223,12 @@ def train_tagger(
     final = _averaged(model_with, full, w, w_sum, a, a_sum, step)
     final.metadata.update(
         trained=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
-        sentences=len(sentences),
-        words=int(sum(len(s) for s in sentences)),
+        sentences=originals,
+        words=int(sum(len(s) for s in sentences[:originals])),
         epochs=epochs,
         bits=bits,
         word_lists=len(word_lists),
+        case_copies=case_copies,
     )
     return final
 

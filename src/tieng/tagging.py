@@ -21,7 +21,7 @@ import os
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +225,7 @@ class TaggerModel:
     class_names: list[str]
     listed: np.ndarray
     templates: tuple[tuple[tuple[str, int], ...], ...] = DEFAULT_TEMPLATES
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         k = len(self.tags)
