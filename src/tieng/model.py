@@ -202,7 +202,7 @@ def read_arrays(
         raise corrupt("arrays")
     names = list(dtypes)
     if set(table) != set(names):
-        raise corrupt(f"arrays {sorted(table)}, the model needs {names}")
+        raise corrupt(f"arrays {sorted(table)}, the features need {names}")
     size = len(payload)
     arrays: dict[str, np.ndarray] = {}
     for name in names:

@@ -438,9 +438,11 @@ def tag_segmented(lines: list[str], tagger: Tagger) -> list[Segmented]:
     A word's text and offsets are those of its chunk of the line, underscores included.
 
     >>> from tieng import Tagger
-    >>> doc = tag_segmented(["Hà_Nội mưa to ."], Tagger())[0]
-    >>> doc.tagged, doc.words[0]
-    ('Hà_Nội/Np mưa/V to/A ./CH', Word(text='Hà_Nội', start=0, end=6, confidence=None, tag='Np'))
+    >>> doc = tag_segmented(["Hà_Nội có nhiều hồ ."], Tagger())[0]
+    >>> doc.tagged
+    'Hà_Nội/Np có/V nhiều/A hồ/N ./CH'
+    >>> doc.words[0]
+    Word(text='Hà_Nội', start=0, end=6, confidence=None, tag='Np')
     """
     chunks = [[(m.start(), m.end(), m.group()) for m in _CHUNK.finditer(line)] for line in lines]
     words = [" ".join(parse_segmented(c)[0]) for cs in chunks for _, _, c in cs]

@@ -2,7 +2,7 @@
 
     from tieng.spark import segment_column
     out = segment_column(df, "text", "segmented")
-    tagged = segment_column(df, "text", "tagged", tags=True)   # Hà_Nội/Np mưa/V ...
+    tagged = segment_column(df, "text", "tagged", tags=True)   # Hà_Nội/Np có/V ...
 
 The work runs in ``mapInPandas``: each Python worker of each executor loads the model once
 and reuses it for every batch of rows it gets, never once per row.  ``tieng`` must be

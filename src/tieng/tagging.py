@@ -569,8 +569,8 @@ class Tagger:
         """The tag of every word of every sentence (each a sequence of words, a word's
         syllables separated by white space).
 
-        >>> Tagger().tag_words([["Hà Nội", "mưa", "to"], []])
-        [['Np', 'V', 'A'], []]
+        >>> Tagger().tag_words([["Hà Nội", "có", "nhiều", "hồ"], []])
+        [['Np', 'V', 'A', 'N'], []]
         """
         flat: list[str] = []
         bounds = [0]
