@@ -973,7 +973,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Segment text into words and tag each with its part of speech (VLSP 2013 "
         "tags: N noun, Np proper noun, V verb, A adjective, P pronoun, R adverb, E "
         "preposition, C and Cc conjunctions, M numeral, L determiner, CH punctuation, ...). "
-        "Text output: each word followed by /TAG (Hà_Nội/Np có/V nhiều/A hồ/N ./CH); --to jsonl adds "
+        "Text output: each word followed by /TAG (Hà_Nội/Np có/V hồ/N ./CH); --to jsonl adds "
         '"tags" to the words and offsets; --to conllu fills XPOS with the VLSP tag and UPOS '
         "with its Universal POS tag (the mapping is tieng.tagging.UPOS).",
     )
