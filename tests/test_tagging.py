@@ -242,3 +242,10 @@ def test_train_tagger_and_evaluate_on_the_command_line(tmp_path, capsys):
     assert "accuracy         100.00" in out and "span+tag F1      100.00" in out
     assert main(["train-tagger", str(tmp_path / "none.txt"), "-o", str(model)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_many_sentences_are_tagged_in_chunks_with_the_same_tags(tagger, monkeypatch):
+    sents = [[w for w, _ in s] for s in SENTENCES] * 7
+    whole = tagger.tag_words(sents)
+    monkeypatch.setattr(tagging_module, "_CHUNK_WORDS", 5)
+    assert tagger.tag_words(iter(sents)) == whole

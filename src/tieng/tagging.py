@@ -231,6 +231,10 @@ class TaggerModel:
         k = len(self.tags)
         if not 1 <= k <= 255:
             raise ModelError(f"a tagger has 1 to 255 tags, not {k}")
+        if len(set(self.tags)) != k or not all(
+            t and not any(c.isspace() for c in t) for t in self.tags
+        ):
+            raise ModelError("tags must be distinct, not empty, and without white space")
         rows = self.weights.shape[0] if self.weights.ndim == 2 else 0
         if self.weights.ndim != 2 or self.weights.shape[1] != k or rows & (rows - 1) or rows < 2:
             raise ModelError(f"tagger weights of shape {self.weights.shape} for {k} tags")
@@ -509,6 +513,7 @@ def _bundled_bytes(file: str) -> bytes:
 
 
 _CACHE_MAX = 1 << 20  # distinct words whose attributes are kept
+_CHUNK_WORDS = 100_000  # words tagged at once by tag_words
 
 
 class Tagger:
@@ -572,16 +577,27 @@ class Tagger:
         >>> Tagger().tag_words([["Hà Nội", "có", "nhiều", "hồ"], []])
         [['Np', 'V', 'A', 'N'], []]
         """
+        names = self.model.tags
+        out: list[list[str]] = []
         flat: list[str] = []
         bounds = [0]
+
+        def flush() -> None:
+            idx = self.tag_indices(flat, np.array(bounds, np.int64)).tolist()
+            out.extend([names[i] for i in idx[a:b]] for a, b in zip(bounds[:-1], bounds[1:]))
+            flat.clear()
+            del bounds[1:]
+
         for s in sentences:
             if isinstance(s, str):
                 raise TypeError("each sentence is a sequence of words, not a str")
             flat.extend(s)
             bounds.append(len(flat))
-        idx = self.tag_indices(flat, np.array(bounds, np.int64))
-        names = np.array(self.model.tags, dtype=object)[idx].tolist()
-        return [names[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+            if len(flat) >= _CHUNK_WORDS:  # memory stays bounded however many there are
+                flush()
+        if len(bounds) > 1:
+            flush()
+        return out
 
     def tag_indices(self, words: Sequence[str], bounds: np.ndarray) -> np.ndarray:
         """Tag indices (into :attr:`tags`) of a flat run of words; sentence ``i`` is words
