@@ -59,3 +59,17 @@ _NLP = spacy.blank("vi", config=CONFIG)
 def test_any_text_comes_back_whole(text):
     doc = _NLP(text)
     assert doc.text == text
+
+
+def test_the_tagger_component_sets_tags_and_universal_tags():
+    nlp = spacy.blank("vi", config=CONFIG)
+    nlp.add_pipe("tieng_tagger")  # found through the entry point
+    text = "Tôi yêu Việt Nam.\nHà Nội có nhiều hồ."
+    doc = nlp(text)
+    words = [t for t in doc if not t.is_space]
+    assert [(t.text, t.tag_) for t in words] == [
+        (w.text, w.tag) for w in tieng.segment(text, tags=True).words
+    ]
+    assert [t.pos_ for t in words][:3] == ["PRON", "VERB", "PROPN"]
+    assert [(t.tag_, t.pos_) for t in doc if t.is_space] == [("_SP", "SPACE")]
+    assert [d[0].tag_ for d in nlp.pipe(["Hà Nội có nhiều hồ", "Tôi đi học"])] == ["Np", "P"]

@@ -17,6 +17,14 @@ or, in a training config::
 A word of several syllables is one token, with its inner space (``Việt Nam``), as spaCy's
 own Vietnamese tokenizer gives it.  ``doc.text`` is the input, character for character:
 white space other than one space after a word becomes tokens of its own, spaCy's way.
+
+The ``tieng_tagger`` component sets each token's ``tag_`` (the VLSP 2013 tag) and ``pos_``
+(its Universal POS tag) with tieng's tagger, sentence by sentence when the doc has
+sentences, else line by line::
+
+    nlp.add_pipe("tieng_tagger")      # or with config={"model": "my-pos.tieng"}
+    [(t.text, t.tag_, t.pos_) for t in nlp("Tôi yêu Việt Nam")]
+    # [('Tôi', 'P', 'PRON'), ('yêu', 'V', 'VERB'), ('Việt Nam', 'Np', 'PROPN')]
 """
 
 from __future__ import annotations
@@ -24,13 +32,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
+from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
 
 from .segmentation import Segmenter
+from .tagging import Tagger, upos
 
-__all__ = ["TiengTokenizer", "create_tokenizer"]
+__all__ = ["TiengTagger", "TiengTokenizer", "create_tagger", "create_tokenizer"]
 
 
 class TiengTokenizer:
@@ -107,3 +117,42 @@ def create_tokenizer(model: str | None = None) -> Callable[..., TiengTokenizer]:
         return TiengTokenizer(nlp.vocab, model)
 
     return make
+
+
+class TiengTagger:
+    """A spaCy pipeline component: ``token.tag_`` and ``token.pos_`` from tieng's tagger."""
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model
+        self.tagger = Tagger(model)
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 1000) -> Iterator[Doc]:
+        for doc in docs:
+            words = [t for t in doc if not t.is_space]
+            sentences: list[list] = []
+            for t in words:
+                # A new sequence at each sentence start (when the doc has sentences) and
+                # after each line break, as tieng tags text.
+                brk = t.i == 0 or (doc.has_annotation("SENT_START") and t.is_sent_start)
+                if brk or not sentences or "\n" in doc[t.i - 1].text_with_ws:
+                    sentences.append([])
+                sentences[-1].append(t)
+            tags = self.tagger.tag_words([[t.text for t in s] for s in sentences])
+            for sentence, labels in zip(sentences, tags):
+                for t, tag in zip(sentence, labels):
+                    t.tag_ = tag
+                    t.pos_ = upos(tag)
+            for t in doc:
+                if t.is_space:  # spaCy's own labels for white space
+                    t.tag_, t.pos_ = "_SP", "SPACE"
+            yield doc
+
+
+@Language.factory("tieng_tagger", default_config={"model": None})
+def create_tagger(nlp: Language, name: str, model: str | None) -> TiengTagger:
+    """The ``tieng_tagger`` component; ``model`` is a tagger model file (default: the
+    bundled ``vlsp2013-pos``)."""
+    return TiengTagger(model)
