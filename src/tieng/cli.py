@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
 
 from . import __version__
 from ._accel import keep_freed_memory
@@ -25,6 +25,11 @@ from .pool import available_cores
 from .records import BOM, decode, split_line_end
 from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
+
+if TYPE_CHECKING:
+    from .evaluation import TagScores
+
+T = TypeVar("T")
 
 _MODEL_HELP = (
     "model file, or the name of a bundled model: vlsp2013 (the default) or "
@@ -412,16 +417,11 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate
+    from .evaluation import evaluate, evaluate_tags
 
     if args.task == "pos":
-        return _evaluate_tags(args)
-    gold = (b for b, _ in read_lines([args.gold]) if b.strip())
-    pred = (b for b, _ in read_lines([args.predicted]) if b.strip())
-    try:
-        scores = evaluate(gold, pred)
-    except ValueError as e:
-        raise InputError(f"{args.gold} vs {args.predicted}: {e}") from None
+        return _print_tag_scores(_compare(args, evaluate_tags), args.json)
+    scores = _compare(args, evaluate)
     if args.json:
         print(json.dumps(scores.__dict__))
     else:
@@ -435,16 +435,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate_tags(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate_tags
-
+def _compare(args: argparse.Namespace, score: Callable[[Iterator[str], Iterator[str]], T]) -> T:
+    """``score`` of the non-blank lines of GOLD and PRED, pairwise."""
     gold = (b for b, _ in read_lines([args.gold]) if b.strip())
     pred = (b for b, _ in read_lines([args.predicted]) if b.strip())
     try:
-        scores = evaluate_tags(gold, pred)
+        return score(gold, pred)
     except ValueError as e:
         raise InputError(f"{args.gold} vs {args.predicted}: {e}") from None
-    if args.json:
+
+
+def _print_tag_scores(scores: TagScores, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(scores.__dict__))
         return 0
     if scores.accuracy is not None:

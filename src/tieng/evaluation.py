@@ -6,7 +6,7 @@ files that tokenize punctuation differently are still compared word by word.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 __all__ = ["Scores", "TagScores", "detokenize", "evaluate", "evaluate_tags", "word_spans"]
@@ -76,13 +76,9 @@ class Scores:
         )
 
 
-def evaluate(gold: Iterable[str], predicted: Iterable[str]) -> Scores:
-    """Compare segmented lines, pairwise; raises ``ValueError`` when the texts differ.
-
-    >>> evaluate(["Hà_Nội đẹp"], ["Hà Nội đẹp"]).f1
-    40.0
-    """
-    tp = n_gold = n_pred = exact = n = 0
+def _pairs(gold: Iterable[str], predicted: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+    """``(line number, gold line, predicted line)``; ``ValueError`` when the counts differ."""
+    n = 0
     gold_it, pred_it = iter(gold), iter(predicted)
     while True:
         g = next(gold_it, None)
@@ -90,16 +86,32 @@ def evaluate(gold: Iterable[str], predicted: Iterable[str]) -> Scores:
         if g is None or p is None:
             if g is not None or p is not None:
                 raise ValueError(f"the files have different numbers of lines (after line {n})")
-            break
+            return
         n += 1
+        yield n, g, p
+
+
+def _same_text(n: int, gc: str, pc: str) -> None:
+    """``ValueError`` where the characters of a line's two versions differ."""
+    if gc != pc:
+        k = next((i for i, (a, b) in enumerate(zip(gc, pc)) if a != b), min(len(gc), len(pc)))
+        raise ValueError(
+            f"line {n}: the texts differ at character {k} "
+            f"(gold {gc[k : k + 10]!r}, predicted {pc[k : k + 10]!r})"
+        )
+
+
+def evaluate(gold: Iterable[str], predicted: Iterable[str]) -> Scores:
+    """Compare segmented lines, pairwise; raises ``ValueError`` when the texts differ.
+
+    >>> evaluate(["Hà_Nội đẹp"], ["Hà Nội đẹp"]).f1
+    40.0
+    """
+    tp = n_gold = n_pred = exact = n = 0
+    for n, g, p in _pairs(gold, predicted):
         gc, gs = word_spans(g)
         pc, ps = word_spans(p)
-        if gc != pc:
-            k = next((i for i, (a, b) in enumerate(zip(gc, pc)) if a != b), min(len(gc), len(pc)))
-            raise ValueError(
-                f"line {n}: the texts differ at character {k} "
-                f"(gold {gc[k : k + 10]!r}, predicted {pc[k : k + 10]!r})"
-            )
+        _same_text(n, gc, pc)
         hit = len(gs & ps)
         tp += hit
         n_gold += len(gs)
@@ -156,23 +168,10 @@ def evaluate_tags(gold: Iterable[str], predicted: Iterable[str]) -> TagScores:
     """
     tp = seg_tp = n_gold = n_pred = n = 0
     same_words = True
-    gold_it, pred_it = iter(gold), iter(predicted)
-    while True:
-        g = next(gold_it, None)
-        p = next(pred_it, None)
-        if g is None or p is None:
-            if g is not None or p is not None:
-                raise ValueError(f"the files have different numbers of lines (after line {n})")
-            break
-        n += 1
+    for n, g, p in _pairs(gold, predicted):
         gc, gs = _tagged_spans(g, n, "gold")
         pc, ps = _tagged_spans(p, n, "predicted")
-        if gc != pc:
-            k = next((i for i, (a, b) in enumerate(zip(gc, pc)) if a != b), min(len(gc), len(pc)))
-            raise ValueError(
-                f"line {n}: the texts differ at character {k} "
-                f"(gold {gc[k : k + 10]!r}, predicted {pc[k : k + 10]!r})"
-            )
+        _same_text(n, gc, pc)
         g_words = {(a, b) for a, b, _ in gs}
         p_words = {(a, b) for a, b, _ in ps}
         same_words = same_words and g_words == p_words

@@ -636,7 +636,8 @@ BUNDLED_MODELS: dict[str, str] = {
 }
 
 
-def _bundled_model_bytes(file: str) -> bytes:
+def bundled_bytes(file: str) -> bytes:
+    """The bytes of a model file that ships in the package (``tieng/models/``)."""
     try:
         return (Path(__file__).parent / "models" / file).read_bytes()
     except OSError:  # imported from a zip (e.g. a wheel on spark-submit --py-files)
@@ -700,7 +701,7 @@ class ModelSource:
         """Load the model (a new object each time)."""
         if self.bundled is not None:
             file = BUNDLED_MODELS[self.bundled]
-            return Model.from_bytes(_bundled_model_bytes(file), f"<bundled {file}>")
+            return Model.from_bytes(bundled_bytes(file), f"<bundled {file}>")
         if self.path is not None:
             return Model.load(self.path)
         if self.data is not None:

@@ -327,28 +327,17 @@ def _spans(words) -> list[dict[str, Any]]:
     return [{"text": w.text, "start": w.start, "end": w.end} for w in words]
 
 
-def _scored(words) -> list[dict[str, Any]]:
-    return [
-        {"text": w.text, "start": w.start, "end": w.end, "confidence": round(w.confidence, 4)}
-        for w in words
-    ]
-
-
-def _tagged(words) -> list[dict[str, Any]]:
-    return [{"text": w.text, "start": w.start, "end": w.end, "tag": w.tag} for w in words]
-
-
-def _scored_tagged(words) -> list[dict[str, Any]]:
-    return [
-        {
-            "text": w.text,
-            "start": w.start,
-            "end": w.end,
-            "confidence": round(w.confidence, 4),
-            "tag": w.tag,
-        }
-        for w in words
-    ]
+def _words(words, confidence: bool, tags: bool) -> list[dict[str, Any]]:
+    """The JSON of words: text and offsets, and confidence and tag when asked for."""
+    if not confidence and not tags:
+        return _spans(words)
+    out = _spans(words)
+    for d, w in zip(out, words):
+        if confidence:
+            d["confidence"] = round(w.confidence, 4)
+        if tags:
+            d["tag"] = w.tag
+    return out
 
 
 def create_app(
@@ -491,10 +480,10 @@ def create_app(
         segmenter = _segmenter_for(req)
         texts = req.all_texts()
         out: list[dict[str, Any]] = []
-        if tags:
-            spans = _scored_tagged if req.confidence else _tagged
-        else:
-            spans = _scored if req.confidence else _spans
+
+        def spans(words) -> list[dict[str, Any]]:
+            return _words(words, req.confidence, tags)
+
         if isinstance(req, TagRequest) and req.segmented:
             for doc in tag_segmented(texts, segmenter.tagger):
                 if req.text_only:

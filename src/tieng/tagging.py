@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._accel import speedups as _speedups
-from .model import ModelError, pack_file, read_arrays, read_file, unpack_file
+from .model import ModelError, bundled_bytes, pack_file, read_arrays, read_file, unpack_file
 from .normalization import canonical_key
 
 __all__ = [
@@ -496,20 +496,11 @@ class _Source:
     def load(self) -> TaggerModel:
         if self.bundled is not None:
             file = BUNDLED_TAGGERS[self.bundled]
-            return TaggerModel.from_bytes(_bundled_bytes(file), f"<bundled {file}>")
+            return TaggerModel.from_bytes(bundled_bytes(file), f"<bundled {file}>")
         if self.path is not None:
             return TaggerModel.load(self.path)
         assert self.data is not None
         return TaggerModel.from_bytes(self.data)
-
-
-def _bundled_bytes(file: str) -> bytes:
-    try:
-        return (Path(__file__).parent / "models" / file).read_bytes()
-    except OSError:  # imported from a zip
-        from importlib import resources
-
-        return resources.files("tieng").joinpath("models").joinpath(file).read_bytes()
 
 
 _CACHE_MAX = 1 << 20  # distinct words whose attributes are kept
