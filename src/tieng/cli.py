@@ -42,6 +42,7 @@ examples:
   tieng segment news.txt -o news.seg.txt
   tieng segment --sentences news.txt        one sentence per line
   tieng segment --model vlsp2013-unaccented chat.txt   text typed without diacritics
+  tieng tag news.txt                        words with their part of speech (Hà_Nội/Np)
   tieng evaluate gold.txt predicted.txt
   tieng train corpus.txt -o my.tieng
 """
@@ -831,7 +832,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tieng",
-        description="Vietnamese word segmentation.",
+        description="Vietnamese word segmentation and part-of-speech tagging.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -1022,49 +1023,6 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_evaluate)
 
     sp = sub.add_parser(
-        "train-tagger",
-        help="train a part-of-speech tagger on a tagged corpus",
-        description="Train a tagger on text in the VLSP POS format: one sentence a line, "
-        "word/TAG tokens separated by spaces, the syllables of a word joined by _ "
-        "(Hươu/N là/V loài/N vật/N nhút_nhát/A ./CH).",
-        epilog="example:\n  tieng train-tagger vlsp2013_pos_train.txt -o my-pos.tieng "
-        "--lexicon words.txt",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sp.add_argument("corpus", nargs="+", help="tagged text, one sentence per line")
-    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
-    sp.add_argument(
-        "--lexicon",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="an outside word list (one word a line, syllables separated by spaces or _); "
-        "whether a word is in one becomes a feature; may be repeated",
-    )
-    sp.add_argument("--epochs", type=int, default=6, help="passes over the corpus (default: 6)")
-    sp.add_argument(
-        "--case-copies",
-        type=float,
-        default=0.02,
-        metavar="SHARE",
-        help="add this share of the sentences again in lower case, and again in capitals, so "
-        "that text without meaningful capitals is tagged well (default: 0.02)",
-    )
-    sp.add_argument(
-        "--hash-bits", type=int, default=18, help="weight table of 2**BITS rows (default: 18)"
-    )
-    sp.add_argument(
-        "--dev-percent",
-        type=float,
-        default=0.0,
-        help="hold out this share of the corpus (blocks of sentences) and report accuracy on "
-        "it after each pass (default: 0, train on all)",
-    )
-    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
-    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    sp.set_defaults(func=cmd_train_tagger)
-
-    sp = sub.add_parser(
         "train",
         help="train a model on a segmented corpus",
         description="Train a segmentation model on text in the underscore format (one "
@@ -1163,6 +1121,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser(
+        "train-tagger",
+        help="train a part-of-speech tagger on a tagged corpus",
+        description="Train a tagger on text in the VLSP POS format: one sentence a line, "
+        "word/TAG tokens separated by spaces, the syllables of a word joined by _ "
+        "(Hươu/N là/V loài/N vật/N nhút_nhát/A ./CH).",
+        epilog="example:\n  tieng train-tagger vlsp2013_pos_train.txt -o my-pos.tieng "
+        "--lexicon words.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sp.add_argument("corpus", nargs="+", help="tagged text, one sentence per line")
+    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
+    sp.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an outside word list (one word a line, syllables separated by spaces or _); "
+        "whether a word is in one becomes a feature; may be repeated",
+    )
+    sp.add_argument("--epochs", type=int, default=6, help="passes over the corpus (default: 6)")
+    sp.add_argument(
+        "--case-copies",
+        type=float,
+        default=0.02,
+        metavar="SHARE",
+        help="add this share of the sentences again in lower case, and again in capitals, so "
+        "that text without meaningful capitals is tagged well (default: 0.02)",
+    )
+    sp.add_argument(
+        "--hash-bits", type=int, default=18, help="weight table of 2**BITS rows (default: 18)"
+    )
+    sp.add_argument(
+        "--dev-percent",
+        type=float,
+        default=0.0,
+        help="hold out this share of the corpus (blocks of sentences) and report accuracy on "
+        "it after each pass (default: 0, train on all)",
+    )
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_train_tagger)
 
     sp = sub.add_parser("serve", help="run the HTTP service and its web page")
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
