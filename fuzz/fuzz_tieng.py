@@ -1,7 +1,8 @@
 """Coverage-guided fuzzing of tieng with atheris (pip install "tieng[fuzz]").
 
 Targets: normalize, tokenize, segment (text, spans, sentences, underscore format round trip),
-the CLI's JSONL record reader, and the compiled helpers against their Python twins.  Every
+tags (the tagged text against the words, the compiled tagger against its numpy twin), the
+CLI's JSONL record reader, and the compiled helpers against their Python twins.  Every
 input must pass without an exception, and the invariants below must hold.
 
 Run for N seconds (here 600), starting from the committed seeds; the corpus the fuzzer grows
@@ -22,7 +23,7 @@ import atheris
 
 with atheris.instrument_imports():
     import tieng
-    from tieng import corpus, results
+    from tieng import corpus, results, tagging
     from tieng import tokenization as _t
     from tieng._accel import speedups as _speedups
 
@@ -53,6 +54,15 @@ def check(text: str) -> None:
         with mock.patch.object(results, "_speedups", None):  # the Python writer
             slow = results.texts_of(batch)
         assert fast == slow, (text, fast, slow)
+    tagged = SEG(text, tags=True)
+    assert all(w.tag in SEG.tagger.tags for w in tagged.words), text
+    assert [w[:3] for w in tagged.words] == [w[:3] for w in doc.words], text
+    assert tagged.tagged == SEG.segment_text(text, tags=True), text
+    if _speedups is not None and tagged.words:
+        words = [w.text for w in tagged.words]
+        fast_tags = SEG.tagger.tag_words([words])
+        with mock.patch.object(tagging, "_speedups", None):  # the numpy decoder
+            assert SEG.tagger.tag_words([words]) == fast_tags, text
     sentences = SEG(text, sentences=True).sentences or []
     assert all(text[w.start : w.end] == w.text for s in sentences for w in s), text
     for tone in ("modern", "classic", None):

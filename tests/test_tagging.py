@@ -2,9 +2,12 @@
 saved and loaded, the compiled and Python decoders, the model file's checks."""
 
 import pickle
+from unittest import mock
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tieng
 from tieng import ModelError, Segmenter, Tagger, TaggerModel
@@ -249,3 +252,24 @@ def test_many_sentences_are_tagged_in_chunks_with_the_same_tags(tagger, monkeypa
     whole = tagger.tag_words(sents)
     monkeypatch.setattr(tagging_module, "_CHUNK_WORDS", 5)
     assert tagger.tag_words(iter(sents)) == whole
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=12), min_size=0, max_size=30))
+def test_any_words_get_tags_and_both_decoders_agree(words):
+    tagger = Tagger()
+    got = tagger.tag_words([words])
+    assert len(got[0]) == len(words) and all(t in tagger.tags for t in got[0])
+    if tagging_module._speedups is not None:
+        with mock.patch.object(tagging_module, "_speedups", None):
+            assert tagger.tag_words([words]) == got
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_gets_tags_for_exactly_its_words(text):
+    seg = Segmenter()
+    doc = seg(text, tags=True)
+    assert [w[:3] for w in doc.words] == [w[:3] for w in seg(text).words]
+    assert all(w.tag is not None for w in doc.words)
+    assert doc.tagged == seg.segment_text(text, tags=True)
