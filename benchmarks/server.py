@@ -7,7 +7,8 @@ its requests in flight for --seconds and reports requests/s, syllables/s, p50/p9
 errors, the server's RSS before and after (memory should stay flat), and the CPU time a
 request costs the server and the client: they share the machine's cores, so what the
 server alone could serve is about one request per its CPU time.
-Usage: python benchmarks/server.py [--seconds 30] [--connections 64] [--workers 1]
+With --tag the payloads go to /v1/tag (words with their parts of speech) instead.
+Usage: python benchmarks/server.py [--seconds 30] [--connections 64] [--workers 1] [--tag]
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
 
 
-async def load(url: str, body: dict, seconds: float, connections: int):
+async def load(url: str, body: dict, seconds: float, connections: int, path: str = "/v1/segment"):
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -64,7 +65,7 @@ async def load(url: str, body: dict, seconds: float, connections: int):
             while time.perf_counter() < stop:
                 t = time.perf_counter()
                 try:
-                    r = await client.post("/v1/segment", json=body)
+                    r = await client.post(path, json=body)
                     if r.status_code != 200:
                         errors += 1
                 except httpx.HTTPError:
@@ -82,7 +83,11 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--tag", action="store_true", help="the same payloads to /v1/tag (parts of speech)"
+    )
     args = p.parse_args()
+    path = "/v1/tag" if args.tag else "/v1/segment"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -97,7 +102,7 @@ def main() -> int:
             except httpx.HTTPError:
                 time.sleep(0.1)
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-              f"{platform.python_version()}; server workers: {args.workers}")  # fmt: skip
+              f"{platform.python_version()}; server workers: {args.workers}; {path}")  # fmt: skip
         batch = [SENTENCE] * 1000
         cases = [
             ("1 sentence", 1, {"text": SENTENCE}, args.connections),
@@ -108,10 +113,10 @@ def main() -> int:
             ("1,000-sentence batch, text_only", 1000, {"texts": batch, "text_only": True}, 4),
         ]
         for name, n, body, connections in cases:
-            asyncio.run(load(url, body, 2, connections))  # warm-up
+            asyncio.run(load(url, body, 2, connections, path))  # warm-up
             before = rss_mb(server.pid)
             cpu0, own0 = cpu_seconds(server.pid), time.process_time()
-            lat, errors, elapsed = asyncio.run(load(url, body, args.seconds, connections))
+            lat, errors, elapsed = asyncio.run(load(url, body, args.seconds, connections, path))
             cpu = cpu_seconds(server.pid) - cpu0
             own = time.process_time() - own0
             after = rss_mb(server.pid)
