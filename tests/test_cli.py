@@ -234,6 +234,11 @@ def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
     english = "The city will build two new underground railway lines next year. " * 8
     for text in (marked, english):
         assert run("segment", stdin=text.encode()).stderr == b""
+    # tieng tag says what it means for the tags, whatever the segmentation model.
+    for model in ([], ["--model", "vlsp2013-unaccented"]):
+        r = run("tag", str(bare), *model)
+        assert r.returncode == 0 and "the tagger needs them" in r.stderr.decode()
+    assert run("tag", stdin=marked.encode()).stderr == b""
 
 
 @pytest.mark.parametrize(

@@ -268,14 +268,17 @@ def cmd_segment(args: argparse.Namespace) -> int:
         except FileError as e:
             raise InputError(str(e)) from None
     seg = _segmenter(args)
-    if not args.quiet and seg.model.spec.key_version < UNACCENTED and inputs:
+    tagging = getattr(args, "tags", False)
+    if not args.quiet and inputs and (tagging or seg.model.spec.key_version < UNACCENTED):
         sample = _sample(inputs[0][0])
         if sample and looks_unaccented(sample):
-            print(
-                f"tieng: {inputs[0][0] if inputs[0][0] != '-' else 'the input'} looks typed "
-                "without diacritics, which this model needs; try --model vlsp2013-unaccented",
-                file=sys.stderr,
+            where = inputs[0][0] if inputs[0][0] != "-" else "the input"
+            advice = (
+                "the tagger needs them: most tags of such text are wrong"
+                if tagging
+                else "this model needs them; try --model vlsp2013-unaccented"
             )
+            print(f"tieng: {where} looks typed without diacritics; {advice}", file=sys.stderr)
     jobs = args.jobs if args.jobs > 0 else available_cores()
     try:
         error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
