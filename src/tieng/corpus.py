@@ -303,7 +303,7 @@ def _tag_segmented(
     docs = tag_segmented(texts, seg.tagger)
     if opt.output_format == "text":
         for good, doc, ending in zip(ok, docs, ends):
-            parts.append((doc.tagged or "" if good else "") + ending)
+            parts.append(((doc.tagged or "") if good else "") + ending)
     elif opt.output_format == "jsonl":
         surrogates_possible = opt.input_format == "jsonl" or opt.errors == "surrogateescape"
         values: Iterable[Any] = (
