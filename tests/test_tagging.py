@@ -273,3 +273,11 @@ def test_any_text_gets_tags_for_exactly_its_words(text):
     assert [w[:3] for w in doc.words] == [w[:3] for w in seg(text).words]
     assert all(w.tag is not None for w in doc.words)
     assert doc.tagged == seg.segment_text(text, tags=True)
+
+
+def test_runs_are_averaged_and_recorded():
+    model = train_tagger(SENTENCES * 4, epochs=2, bits=12, folds=2, block=5, runs=2)
+    assert model.metadata["runs"] == 2
+    assert accuracy(Tagger(model), SENTENCES) == 1.0
+    with pytest.raises(ValueError, match="runs"):
+        train_tagger(SENTENCES, runs=0)

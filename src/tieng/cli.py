@@ -486,6 +486,8 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
         raise InputError("--epochs must be at least 1")
     if not 0 <= args.case_copies <= 1:
         raise InputError("--case-copies must be between 0 and 1")
+    if not 1 <= args.runs <= 16:
+        raise InputError("--runs must be between 1 and 16")
     sentences = []
     for p in args.corpus:
         try:
@@ -525,6 +527,7 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
             bits=args.hash_bits,
             dev=dev,
             case_copies=args.case_copies,
+            runs=args.runs,
             metadata={
                 "corpus": [Path(p).name for p in args.corpus],
                 "word_lists": list_files,
@@ -1146,6 +1149,13 @@ def build_parser() -> argparse.ArgumentParser:
         "whether a word is in one becomes a feature; may be repeated",
     )
     sp.add_argument("--epochs", type=int, default=6, help="passes over the corpus (default: 6)")
+    sp.add_argument(
+        "--runs",
+        type=int,
+        default=2,
+        help="train this many times, each run visiting the sentences in its own order, and "
+        "average them (default: 2)",
+    )
     sp.add_argument(
         "--case-copies",
         type=float,

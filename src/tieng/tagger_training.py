@@ -102,6 +102,7 @@ def train_tagger(
     metadata: dict | None = None,
     dev: Sequence[TaggedSentence] = (),
     case_copies: float = 0.0,
+    runs: int = 1,
 ) -> TaggerModel:
     """Train a tagger on ``sentences`` (lists of ``(word, tag)``).
 
@@ -110,9 +111,12 @@ def train_tagger(
     (``2**bits`` rows of one byte per tag).  With ``dev`` sentences the accuracy on them is
     logged after each epoch.  ``case_copies`` adds that share of the sentences again in
     lower case, and the same share in ALL CAPS, so that the model also learns to tag text
-    whose capitals say nothing (chat, titles).
+    whose capitals say nothing (chat, titles).  ``runs`` trains that many times, each
+    visiting the sentences in its own seeded order, and averages the results.
     """
     t0 = time.time()
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, not {runs}")
     sentences = [s for s in sentences if s]
     if not sentences:
         raise ValueError("no tagged sentences to train on")
@@ -186,6 +190,39 @@ def train_tagger(
     gold = [np.array([index[t] for _, t in s], np.int64) for s in sentences]
     log.info("features of %d sentences in %.0f s", len(sentences), time.time() - t0)
 
+    def quantized(avg_w: np.ndarray, avg_a: np.ndarray) -> TaggerModel:
+        top = float(np.abs(avg_w).max()) or 1.0
+        scale = top / 127.0
+        qw = np.clip(np.rint(avg_w / scale), -127, 127).astype(np.int8)
+        qa = np.rint(avg_a / scale).astype(np.int32)
+        return model_with(full, qw, qa, scale)
+
+    # Each run visits the sentences in its own seeded order; the runs' averaged weights are
+    # averaged in turn (less dependence on the order, as with more data).
+    sum_w = np.zeros((rows_total, k), np.float64)
+    sum_a = np.zeros((k + 1, k), np.float64)
+    for run in range(runs):
+        avg_w, avg_a = _perceptron(
+            feats, gold, k, rows_total, epochs, seed + run, dev, quantized, t0, f"run {run + 1}: "
+        )
+        sum_w += avg_w
+        sum_a += avg_a
+    final = quantized(sum_w / runs, sum_a / runs)
+    final.metadata.update(
+        trained=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
+        sentences=originals,
+        words=int(sum(len(s) for s in sentences[:originals])),
+        epochs=epochs,
+        runs=runs,
+        bits=bits,
+        word_lists=len(word_lists),
+        case_copies=case_copies,
+    )
+    return final
+
+
+def _perceptron(feats, gold, k, rows_total, epochs, seed, dev, quantized, t0, label):
+    """One run of the averaged perceptron: its averaged weights and transitions (float)."""
     w = np.zeros((rows_total, k), np.float32)
     w_sum = np.zeros_like(w)  # sum of step * update, for the average
     a = np.zeros((k + 1, k), np.float32)
@@ -193,10 +230,9 @@ def train_tagger(
     step = 1
     rng = np.random.default_rng(seed)
     one = np.array([0, 1], np.int64)
-    final = model_with(full, *blank)
     for epoch in range(epochs):
         errors = 0
-        for i in rng.permutation(len(sentences)).tolist():
+        for i in rng.permutation(len(feats)).tolist():
             rows, y = feats[i], gold[i]
             pred = decode(rows, w, a, one * len(y)).astype(np.int64)
             wrong = np.flatnonzero(pred != y)
@@ -215,32 +251,12 @@ def train_tagger(
                     np.add.at(a, (p, t), sign)
                     np.add.at(a_sum, (p, t), sign * step)
             step += 1
-        msg = f"epoch {epoch + 1}: {errors} training words wrong"
+        msg = f"{label}epoch {epoch + 1}: {errors} training words wrong"
         if dev:
-            final = _averaged(model_with, full, w, w_sum, a, a_sum, step)
-            msg += f", dev accuracy {100 * accuracy(Tagger(final), dev):.2f}"
+            model = quantized(w - w_sum / step, a - a_sum / step)
+            msg += f", dev accuracy {100 * accuracy(Tagger(model), dev):.2f}"
         log.info("%s (%.0f s)", msg, time.time() - t0)
-    final = _averaged(model_with, full, w, w_sum, a, a_sum, step)
-    final.metadata.update(
-        trained=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
-        sentences=originals,
-        words=int(sum(len(s) for s in sentences[:originals])),
-        epochs=epochs,
-        bits=bits,
-        word_lists=len(word_lists),
-        case_copies=case_copies,
-    )
-    return final
-
-
-def _averaged(model_with, classes, w, w_sum, a, a_sum, step) -> TaggerModel:
-    avg_w = w - w_sum / step
-    avg_a = a - a_sum / step
-    top = float(np.abs(avg_w).max()) or 1.0
-    scale = top / 127.0
-    qw = np.clip(np.rint(avg_w / scale), -127, 127).astype(np.int8)
-    qa = np.rint(avg_a / scale).astype(np.int32)
-    return model_with(classes, qw, qa, scale)
+    return (w - w_sum / step).astype(np.float64), (a - a_sum / step).astype(np.float64)
 
 
 def accuracy(tagger: Tagger, sentences: Sequence[TaggedSentence]) -> float:
