@@ -47,6 +47,7 @@ from .vocabulary import UNKNOWN, Vocabulary
 
 __all__ = [
     "BUNDLED_MODELS",
+    "BUNDLED_TAGGERS",
     "DEFAULT_MODEL",
     "FORMAT_VERSION",
     "MAGIC",
@@ -634,6 +635,8 @@ BUNDLED_MODELS: dict[str, str] = {
     "vlsp2013": DEFAULT_MODEL,  # the default
     "vlsp2013-unaccented": "vlsp2013-unaccented.tieng",  # also reads text without diacritics
 }
+# Part-of-speech taggers that ship inside the package, by the name a Tagger accepts.
+BUNDLED_TAGGERS: dict[str, str] = {"vlsp2013-pos": "vlsp2013-pos.tieng"}
 
 
 def bundled_bytes(file: str) -> bytes:
@@ -650,9 +653,10 @@ def bundled_bytes(file: str) -> bytes:
 class ModelSource:
     """Where a model comes from: a bundled model's name, a file, or the file's bytes.
 
-    What a segmenter pickles as, so that a worker process loads the same model again
-    cheaply (a name or a path, not the weights).  :meth:`resolve` turns anything a
-    :class:`~tieng.Segmenter` accepts into a model and its source.
+    What a segmenter (or a tagger) pickles as, so that a worker process loads the same model
+    again cheaply (a name or a path, not the weights).  :meth:`resolve` turns anything a
+    :class:`~tieng.Segmenter` accepts into a model and its source; :meth:`of` gives the
+    source alone, for any kind of model.
     """
 
     bundled: str | None = None
@@ -660,53 +664,68 @@ class ModelSource:
     data: bytes | None = None
 
     @classmethod
+    def of(
+        cls,
+        model: str | os.PathLike[str] | bytes,
+        bundled: Mapping[str, str] = BUNDLED_MODELS,
+        kind: str = "Model",
+    ) -> ModelSource:
+        """The source of ``model``: one of the ``bundled`` names, the bytes of a file, or a
+        path.  A bundled name wins over a file of the same name in the working directory;
+        write ``"./vlsp2013"`` for the file.  ``kind`` names the model object the caller
+        also accepts, for the error message.
+
+        >>> ModelSource.of("vlsp2013")
+        ModelSource(bundled='vlsp2013', path=None, data=None)
+        """
+        if isinstance(model, str) and model in bundled:
+            return cls(bundled=model)
+        if isinstance(model, (bytes, bytearray, memoryview)):
+            return cls(data=bytes(model))
+        if isinstance(model, (str, os.PathLike)):
+            path = os.fspath(Path(model).resolve())
+            if isinstance(model, str) and os.sep not in model and not os.path.exists(model):
+                names = ", ".join(bundled)
+                raise ModelError(
+                    f"{path}: model file not found, and {model!r} is not the name of "
+                    f"a bundled model ({names})"
+                )
+            return cls(path=path)
+        raise TypeError(
+            f"model must be a path, a bundled model's name, bytes, a {kind} or None, "
+            f"not {type(model).__name__}"
+        )
+
+    @classmethod
     def resolve(
         cls, model: str | os.PathLike[str] | bytes | Model | None
     ) -> tuple[Model, ModelSource | None]:
-        """The model ``model`` names, and its source (``None`` for a :class:`Model` given
-        as an object: it has no source but itself).
-
-        A bundled name wins over a file of the same name in the working directory; write
-        ``"./vlsp2013"`` for the file.
+        """The segmentation model ``model`` names, and its source (``None`` for a
+        :class:`Model` given as an object: it has no source but itself).
 
         >>> model, source = ModelSource.resolve(None)
         >>> source
         ModelSource(bundled='vlsp2013', path=None, data=None)
         """
-        if model is None:
-            model = "vlsp2013"
         if isinstance(model, Model):
             return model, None
-        if isinstance(model, str) and model in BUNDLED_MODELS:
-            source = cls(bundled=model)
-        elif isinstance(model, (bytes, bytearray, memoryview)):
-            source = cls(data=bytes(model))
-        elif isinstance(model, (str, os.PathLike)):
-            path = os.fspath(Path(model).resolve())
-            if isinstance(model, str) and os.sep not in model and not os.path.exists(model):
-                names = ", ".join(BUNDLED_MODELS)
-                raise ModelError(
-                    f"{path}: model file not found, and {model!r} is not the name of "
-                    f"a bundled model ({names})"
-                )
-            source = cls(path=path)
-        else:
-            raise TypeError(
-                "model must be a path, a bundled model's name, bytes, a Model or None, "
-                f"not {type(model).__name__}"
-            )
+        source = cls.of("vlsp2013" if model is None else model)
         return source.load(), source
 
-    def load(self) -> Model:
-        """Load the model (a new object each time)."""
+    def read(self) -> tuple[bytes, str]:
+        """The model file's bytes, and what to call it in an error message."""
         if self.bundled is not None:
-            file = BUNDLED_MODELS[self.bundled]
-            return Model.from_bytes(bundled_bytes(file), f"<bundled {file}>")
+            file = {**BUNDLED_MODELS, **BUNDLED_TAGGERS}[self.bundled]
+            return bundled_bytes(file), f"<bundled {file}>"
         if self.path is not None:
-            return Model.load(self.path)
+            return read_file(self.path), self.path
         if self.data is not None:
-            return Model.from_bytes(self.data)
+            return self.data, "<bytes>"
         raise ModelError("an empty model source")
+
+    def load(self) -> Model:
+        """Load the segmentation model (a new object each time)."""
+        return Model.from_bytes(*self.read())
 
     def __repr__(self) -> str:
         if self.data is not None:

@@ -22,13 +22,19 @@ import threading
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ._accel import speedups as _speedups
-from .model import ModelError, bundled_bytes, pack_file, read_arrays, read_file, unpack_file
+from .model import (
+    BUNDLED_TAGGERS,
+    ModelError,
+    ModelSource,
+    pack_file,
+    read_arrays,
+    unpack_file,
+)
 from .normalization import canonical_key
 
 __all__ = [
@@ -347,7 +353,7 @@ class TaggerModel:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TaggerModel:
         """Load a tagger model file; raises :class:`ModelError` if it is unusable."""
-        return cls.from_bytes(read_file(path), str(path))
+        return cls.from_bytes(*ModelSource(path=os.fspath(path)).read())
 
     # ------------------------------------------------------------- features
     def attributes(self, key: str, written: str) -> tuple[int, ...]:
@@ -483,25 +489,7 @@ def decode(
     return out
 
 
-BUNDLED_TAGGERS: dict[str, str] = {"vlsp2013-pos": "vlsp2013-pos.tieng"}
 DEFAULT_TAGGER = "vlsp2013-pos"
-
-
-@dataclass(frozen=True)
-class _Source:
-    bundled: str | None = None
-    path: str | None = None
-    data: bytes | None = None
-
-    def load(self) -> TaggerModel:
-        if self.bundled is not None:
-            file = BUNDLED_TAGGERS[self.bundled]
-            return TaggerModel.from_bytes(bundled_bytes(file), f"<bundled {file}>")
-        if self.path is not None:
-            return TaggerModel.load(self.path)
-        assert self.data is not None
-        return TaggerModel.from_bytes(self.data)
-
 
 _CACHE_MAX = 1 << 20  # distinct words whose attributes are kept
 _CHUNK_WORDS = 100_000  # words tagged at once by tag_words
@@ -522,24 +510,12 @@ class Tagger:
     """
 
     def __init__(self, model: str | os.PathLike[str] | bytes | TaggerModel | None = None) -> None:
-        if model is None:
-            model = DEFAULT_TAGGER
-        source: _Source | None
+        source: ModelSource | None = None
         if isinstance(model, TaggerModel):
-            self.model, source = model, None
-        elif isinstance(model, str) and model in BUNDLED_TAGGERS:
-            source = _Source(bundled=model)
-        elif isinstance(model, (bytes, bytearray, memoryview)):
-            source = _Source(data=bytes(model))
-        elif isinstance(model, (str, os.PathLike)):
-            source = _Source(path=os.fspath(Path(model).resolve()))
+            self.model = model
         else:
-            raise TypeError(
-                "model must be a path, a bundled tagger's name, bytes, a TaggerModel or None, "
-                f"not {type(model).__name__}"
-            )
-        if source is not None:
-            self.model = source.load()
+            source = ModelSource.of(model or DEFAULT_TAGGER, BUNDLED_TAGGERS, "TaggerModel")
+            self.model = TaggerModel.from_bytes(*source.read())
         self.source = source
         self._lock = threading.Lock()
         self._cache: dict[str, int] = {}  # word as written -> row of self._attrs
@@ -548,13 +524,11 @@ class Tagger:
         self._program = self.model.program()
 
     def __reduce__(self):
-        source = self.source or _Source(data=self.model.to_bytes())
+        source = self.source or ModelSource(data=self.model.to_bytes())
         return (_rebuild, (source,))
 
     def __repr__(self) -> str:
-        s = self.source
-        name = (s.bundled or s.path or "<bytes>") if s else "<model>"
-        return f"Tagger({name!r})"
+        return f"Tagger({self.source.describe() if self.source else '<model>'!r})"
 
     @property
     def tags(self) -> list[str]:
@@ -690,8 +664,8 @@ def _uncap(attrs: np.ndarray, bounds: np.ndarray) -> None:
     shapes[first[letters[first]]] = WordShape.TITLE
 
 
-def _rebuild(source: _Source) -> Tagger:
-    t = Tagger(source.load())
+def _rebuild(source: ModelSource) -> Tagger:
+    t = Tagger(TaggerModel.from_bytes(*source.read()))
     t.source = source
     return t
 
