@@ -177,18 +177,15 @@ def escape_token(token: str) -> str:
     return token.replace("\\", "\\\\").replace("_", "\\_")
 
 
-class _Bounds(NamedTuple):
-    starts: list[int]  # where each word of the batch starts in its own text
-    ends: list[int]  # and where it ends
-    per_text: list[int]  # index of each text's first word (and one past the last)
+class _Spans(NamedTuple):
     heads: np.ndarray  # each word's first token
-    big_starts: list[int]  # where each word starts in the batch's joined text
-    big_ends: list[int]
+    lasts: np.ndarray  # each word's last token
+    per_text: np.ndarray  # index of each text's first word (and one past the last)
 
 
-def _word_bounds(batch: Batch) -> _Bounds:
-    """Where the words of a batch are.  A word is a run of tokens joined one to the next,
-    never across two texts."""
+def _word_spans(batch: Batch) -> _Spans:
+    """Where the words of a batch are, as token indices.  A word is a run of tokens joined
+    one to the next, never across two texts."""
     n = len(batch.starts)
     b = batch.doc_bounds
     first = np.ones(n, dtype=bool)  # a word starts at this token
@@ -198,11 +195,29 @@ def _word_bounds(batch: Batch) -> _Bounds:
     last = np.ones(n, dtype=bool)  # a word ends at this token
     last[:-1] = first[1:]
     heads = np.flatnonzero(first)
-    starts = batch.starts[heads].tolist()
-    ends = (batch.starts + (batch.gends - batch.gstarts))[last].tolist()
-    per_text = np.searchsorted(heads, b).tolist()
+    return _Spans(heads, np.flatnonzero(last), np.searchsorted(heads, b))
+
+
+class _Bounds(NamedTuple):
+    starts: list[int]  # where each word of the batch starts in its own text
+    ends: list[int]  # and where it ends
+    per_text: list[int]  # index of each text's first word (and one past the last)
+    heads: np.ndarray  # each word's first token
+    big_starts: list[int]  # where each word starts in the batch's joined text
+    big_ends: list[int]
+
+
+def _word_bounds(batch: Batch, spans: _Spans) -> _Bounds:
+    """The words' offsets, as lists (what :class:`Word` objects are made of)."""
+    heads, lasts, per_text = spans
+    ends = batch.starts[lasts] + (batch.gends[lasts] - batch.gstarts[lasts])
     return _Bounds(
-        starts, ends, per_text, heads, batch.gstarts[heads].tolist(), batch.gends[last].tolist()
+        batch.starts[heads].tolist(),
+        ends.tolist(),
+        per_text.tolist(),
+        heads,
+        batch.gstarts[heads].tolist(),
+        batch.gends[lasts].tolist(),
     )
 
 
@@ -253,8 +268,8 @@ def results_of(
 ) -> list[Segmented]:
     """A :class:`Segmented` for each text of the batch (tagged by ``tagger``, if given)."""
     texts = texts_of(batch, sentence_lines=sentences)
-    bounds = _word_bounds(batch)
-    starts, ends, wb, heads, big_starts, big_ends = bounds
+    spans = _word_spans(batch)
+    starts, ends, wb, heads, big_starts, big_ends = _word_bounds(batch, spans)
     # Every word of the batch at once, made in C: its text is the same slice of the joined
     # texts as of its own text; tuple.__new__(Word, (...)) is Word(...).
     pieces = map(batch.big.__getitem__, map(slice, big_starts, big_ends))
@@ -262,7 +277,7 @@ def results_of(
     tags: Any = repeat(None)
     tagged: list[str | None] = [None] * len(batch.texts)
     if tagger is not None:
-        idx = tags_of(batch, tagger, bounds)
+        idx = tags_of(batch, tagger, spans)
         tags = np.array(tagger.model.tags, dtype=object)[idx].tolist()
         tagged = list(texts_of(batch, sentences, idx, tagger.model.tags))
     every = list(map(_new_tuple, repeat(Word), zip(pieces, starts, ends, conf, tags)))
@@ -290,21 +305,17 @@ def results_of(
     return out
 
 
-def tags_of(batch: Batch, tagger: Tagger, bounds: _Bounds | None = None) -> np.ndarray:
+def tags_of(batch: Batch, tagger: Tagger, spans: _Spans | None = None) -> np.ndarray:
     """The tag of every word of the batch (indices into the tagger's tags), decided
     sentence by sentence (the batch's sentences when it has them, else each text, that
     is each line, as one)."""
-    if bounds is None:
-        bounds = _word_bounds(batch)
-    cuts = np.zeros(len(bounds.heads) + 1, dtype=bool)
-    cuts[np.array(bounds.per_text, np.int64)] = True
-    if batch.sent_starts is not None and len(bounds.heads):
-        cuts[:-1] |= batch.sent_starts[bounds.heads]
+    heads, lasts, per_text = spans if spans is not None else _word_spans(batch)
+    cuts = np.zeros(len(heads) + 1, dtype=bool)
+    cuts[per_text] = True
+    if batch.sent_starts is not None and len(heads):
+        cuts[:-1] |= batch.sent_starts[heads]
     return tagger.tag_spans(
-        batch.big,
-        np.array(bounds.big_starts, np.int64),
-        np.array(bounds.big_ends, np.int64),
-        np.flatnonzero(cuts),
+        batch.big, batch.gstarts[heads], batch.gends[lasts], np.flatnonzero(cuts)
     )
 
 
