@@ -9,8 +9,16 @@ With --pure the `tieng` processes run without the compiled helpers (TIENG_PURE_P
 The package's modules are byte-compiled first, as `pip install` leaves them: an editable
 install run with PYTHONDONTWRITEBYTECODE=1 (as on this project's machine) would otherwise
 compile them from source at every start (about 18 ms here).
+
+Then, in one process on one core, how tieng is called (the VLSP 2013 test lines cycled to
+300,000 syllables, each figure the best of several rounds, ratios within the same process so
+that the machine's mood cancels): the batch path ``seg.pipe_text(lines)``, a loop of
+``seg.segment_text(line)``, of ``seg(line)`` and of ``seg(line, tags=True)``, the ratio of
+each to the batch, and one short sentence's call in microseconds.  Last, the start: ``tieng
+segment`` on one sentence against ``python -c "import numpy"``, run in turn.
+
 Usage: python benchmarks/speed.py [--data DIR] [--min-syllables N] [--runs K] [--model FILE]
-                                  [--pure]
+                                  [--pure] [--per-call-only]
 """
 
 from __future__ import annotations
@@ -51,6 +59,87 @@ def timed(cmd: list[str], **kw) -> tuple[float, int]:
     return dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
+def per_call(test: Path, rounds: int) -> None:
+    """The per-call table, measured in this process (run it pinned to one core)."""
+    import timeit
+
+    import tieng
+
+    gold = [ln for ln in test.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    base = [detokenize(g) for g in gold]
+    lines: list[str] = []
+    total = 0
+    while total < 300_000:
+        for line in base:
+            lines.append(line)
+            total += len(line.split())
+            if total >= 300_000:
+                break
+    seg = tieng.Segmenter()
+    for line in lines[:2000]:  # warm the caches (codes, the tagger's words) as a service would
+        seg(line, tags=True)
+
+    def best(fn, n: int = rounds) -> float:
+        return min(timeit.repeat(fn, number=1, repeat=n))
+
+    def run_batch():
+        for _ in seg.pipe_text(lines):
+            pass
+
+    def run_text():
+        for line in lines:
+            seg.segment_text(line)
+
+    def run_doc():
+        for line in lines:
+            seg(line)
+
+    tag_lines = lines[: len(lines) // 4]
+    tag_syllables = sum(len(line.split()) for line in tag_lines)
+
+    def run_tags():
+        for line in tag_lines:
+            seg(line, tags=True)
+
+    # Interleaved (batch, the others, batch again), so that drift shows as a spread.
+    batch = [best(run_batch, 1) for _ in range(rounds)]
+    text = best(run_text)
+    batch += [best(run_batch, 1) for _ in range(rounds)]
+    doc = best(run_doc)
+    tags = best(run_tags) * total / tag_syllables
+    short = "Tôi yêu Việt Nam."
+    n = 20_000
+    one = best(lambda: [seg.segment_text(short) for _ in range(n)]) / n
+    b = min(batch)
+    print(f"per call, one process on one core ({total:,} syllables, {len(lines):,} lines):")
+    print(f"  seg.pipe_text(lines)             {total / b / 1e6:.2f} M syllables/s (batch)")
+    for name, t in (
+        ("seg.segment_text(line) per line", text),
+        ("seg(line) per line", doc),
+        ("seg(line, tags=True) per line", tags),
+    ):
+        print(f"  {name:<32} {total / t / 1e6:.2f} M syllables/s = {b / t:.2f}x batch")
+    print(f'  seg.segment_text("{short}")   {one * 1e6:.1f} us a call')
+
+
+def start_up(rounds: int, env: dict) -> None:
+    """``tieng segment`` on one sentence, and ``python -c "import numpy"``, in turn."""
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one.txt"
+        one.write_text("Tôi yêu Việt Nam.\n", encoding="utf-8")
+        cli = one_core([sys.executable, "-m", "tieng", "segment", str(one)])
+        numpy = one_core([sys.executable, "-c", "import numpy"])
+        a, b = [], []
+        for _ in range(rounds):
+            a.append(timed(cli, env=env, stdout=subprocess.DEVNULL)[0])
+            b.append(timed(numpy, env=env)[0])
+    ma, mb = statistics.median(a), statistics.median(b)
+    print(
+        f"start: tieng segment one sentence {ma:.3f} s, python -c 'import numpy' {mb:.3f} s "
+        f"(medians of {rounds}, in turn): {ma - mb:.3f} s more"
+    )
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -58,7 +147,13 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     p.add_argument("--pure", action="store_true", help="without the compiled helpers")
+    p.add_argument(
+        "--per-call-only", action="store_true", help="only the per-call table (this process)"
+    )
     args = p.parse_args()
+    if args.per_call_only:
+        per_call(args.data / "vlsp2013_ws_test.txt", max(args.runs, 3))
+        return 0
     env = dict(os.environ)
     env.pop("TIENG_PURE_PYTHON", None)
     if args.pure:
@@ -121,6 +216,10 @@ def main() -> int:
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
     print(f"compiled helpers: {state.stdout.strip()}; package byte-compiled: {compiled or 'no'}")
+    sys.stdout.flush()
+    per = [sys.executable, __file__, "--per-call-only", "--data", str(args.data)]
+    subprocess.run(one_core([*per, "--runs", str(args.runs)]), env=env, check=True)
+    start_up(max(args.runs, 9), env)
     return 0
 
 

@@ -47,7 +47,7 @@ def check(text: str) -> None:
     # The compiled helpers against their Python twins (when tieng was built with them).
     if _speedups is not None:
         for pretokenized in (False, True):
-            findall = (_t._PRETOKENIZED_RE if pretokenized else _t._TOKEN_RE).findall
+            findall = _t._PRETOKENIZED_RE.findall if pretokenized else _t._token_findall
             assert _t.scan(text, pretokenized) == _t._scan(text, findall, pretokenized), text
         batch = SEG._analyze([line, text])
         fast = results.texts_of(batch)

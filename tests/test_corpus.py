@@ -399,8 +399,6 @@ def pools_started(monkeypatch):
     """A list that gets an item each time a pool of worker processes is started."""
     import multiprocessing
 
-    from tieng import pool
-
     started = []
     real = multiprocessing.get_context
 
@@ -408,7 +406,8 @@ def pools_started(monkeypatch):
         started.append(True)
         return real(*a, **k)
 
-    monkeypatch.setattr(pool.mp, "get_context", get_context)
+    # tieng.pool imports multiprocessing when it starts a pool, and calls get_context then.
+    monkeypatch.setattr(multiprocessing, "get_context", get_context)
     return started
 
 

@@ -57,7 +57,7 @@ def test_compiled_code_lookups_agree_even_when_the_cache_is_cleared(monkeypatch)
 def _reference_scan(text: str, pretokenized: bool):
     from tieng import tokenization as t
 
-    findall = (t._PRETOKENIZED_RE if pretokenized else t._TOKEN_RE).findall
+    findall = t._PRETOKENIZED_RE.findall if pretokenized else t._token_findall
     return t._scan(text, findall, pretokenized)
 
 
@@ -424,3 +424,219 @@ def test_the_code_caches_are_bounded_by_characters_too(monkeypatch):
     assert got.tolist() == [reference.code(t) for t in tokens]
     assert sum(map(len, vocab._cache)) <= 1000 and "hà" in vocab._cache
     assert len(vocab._cache) < 20  # the 100 URLs did not all stay
+
+
+# ------------------------------------------------------------------ the per-call path
+FUZZ_SEEDS = [
+    p.read_bytes().decode("utf-8", "replace")
+    for p in sorted((Path(__file__).parents[1] / "fuzz" / "seeds").iterdir())
+]
+PER_CALL_TEXTS = [
+    *SAMPLE.read_text(encoding="utf-8").splitlines(),
+    *TEXT.splitlines(),
+    *NAUGHTY,
+    *(line for seed in FUZZ_SEEDS for line in seed.splitlines()),
+    "",
+    "   ",
+    "a",
+    ".",
+    "Tôi yêu Việt Nam.",
+    "TÔI YÊU VIỆT NAM.",
+    "Hà Nội _ \\ _x_ my_var",
+    "GS. Nguyễn Văn A và TP. HCM.",
+    "Ông ấy nói vs. bà ấy TP.",
+    "Giá tăng 20%-30% trong năm 2010-2015, khoảng 5km.",
+    "\u00a0Hà\u200bNội\u00a0",
+]
+_OPTIONS = [
+    dict(text_only=True),
+    dict(text_only=True, tags=True),
+    dict(),
+    dict(tags=True),
+    dict(confidence=True),
+    dict(tags=True, confidence=True),
+]
+
+
+def _per_call_and_batch(seg: Segmenter, text: str, **options):
+    from tieng.segmentation import _BATCH, _Options
+
+    opts = _Options(**options)
+    return seg._one(text, opts), next(seg._run([text], _BATCH, opts))
+
+
+@pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
+@pytest.mark.parametrize("pretokenized", [False, True])
+@pytest.mark.parametrize("options", _OPTIONS)
+def test_per_call_path_gives_what_the_batch_path_gives(name, pretokenized, options):
+    """One text, one compiled call: the same text, words, offsets, tags and confidences as
+    the batch path, on real, hostile and fuzzing texts; and the path is really taken."""
+    seg = Segmenter(name, pretokenized=pretokenized)
+    taken = 0
+    for text in PER_CALL_TEXTS:
+        one, batch = _per_call_and_batch(seg, text, **options)
+        if one is not None:
+            taken += 1
+            assert one == batch, text
+    assert taken > 0.9 * len(PER_CALL_TEXTS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(" ._\\,()“”:.0123456789aàAÀHNộỘ\t\u00a0\u200b😀-%"))
+    | st.text(),
+    st.sampled_from(_OPTIONS),
+)
+def test_per_call_path_agrees_on_any_text(text, options):
+    one, batch = _per_call_and_batch(_SEGMENTER, text, **options)
+    assert one is None or one == batch
+
+
+def test_per_call_path_steps_aside_where_the_batch_path_must_run():
+    """Several lines, a photo credit, a user dictionary's rules, sentences, a long line:
+    the batch path runs, and the public calls give its result."""
+    from tieng.results import WINDOW
+    from tieng.segmentation import _Options
+
+    seg = Segmenter()
+    mine = seg.with_dictionary(tieng.UserDictionary(["mưa to"], never_join=["Hà Nội"]))
+    cases = [
+        (seg, "Trời mưa.\nHọc sinh nghỉ."),
+        (seg, "Hà Nội mưa to.\r\nẢnh: AP"),
+        (seg, "Hà Nội mưa to. Ảnh: Nguyễn Văn An"),
+        (seg, "Hà Nội mưa to \u2028 nhé"),
+        (seg, "Hà Nội mưa to. " * (WINDOW // 10)),
+        (mine, "Hà Nội mưa to"),
+    ]
+    for s, text in cases:
+        assert s._one(text, _Options(True)) is None
+        assert s._one(text, _Options()) is None
+        assert s.segment_text(text) == next(s._run([text], 1, _Options(True)))
+    assert seg._one("Trời mưa. Học sinh nghỉ.", _Options(sentences=True)) is None
+    assert mine.segment_text("Hà Nội mưa to") == "Hà Nội mưa_to"
+    # the module shortcuts take the same path
+    assert tieng.segment_text("Tôi là sinh viên.") == "Tôi là sinh_viên ."
+
+
+def test_per_call_path_is_safe_between_threads():
+    """Many threads calling one segmenter (and filling its code cache) get what one gets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    seg = Segmenter()
+    texts = [t for t in PER_CALL_TEXTS if t][:200] * 5
+    expected = [Segmenter().segment_text(t) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(seg.segment_text, texts))
+        docs = list(pool.map(lambda t: seg(t, tags=True), texts))
+    assert got == expected
+    assert [d.text for d in docs] == expected
+
+
+def test_line_rejects_bad_arguments():
+    from tieng import _speedups
+    from tieng.results import Word
+
+    seg = Segmenter()
+    seg.segment_text("x")
+    line = seg._line
+    with pytest.raises(ValueError, match="mode"):
+        line.run("Hà Nội", 7)
+    with pytest.raises(TypeError):
+        line.run(b"Ha Noi", 0)
+    model = seg.model
+    with pytest.raises(TypeError, match="tuple subclass"):
+        _speedups.Line(
+            model.compiled_scorer(), model.vocabulary.code_table(), model.vocabulary._compute,
+            *tieng.tokenization.scan_settings(False), model.classes.astype(np.int64),
+            model.bias, tieng.features.JOINABLE.astype(np.uint8), dict, 100,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="joinable"):
+        _speedups.Line(
+            model.compiled_scorer(), model.vocabulary.code_table(), model.vocabulary._compute,
+            *tieng.tokenization.scan_settings(False), model.classes.astype(np.int64),
+            model.bias, np.zeros(3, np.uint8), Word, 100,
+        )  # fmt: skip
+
+
+def test_compiled_scorer_reads_its_settings_once_and_scores_as_score_gaps():
+    """The Scorer object gives what score_gaps gives with the same settings."""
+    model = Segmenter().model
+    codes = model.vocabulary.codes([t.text for t in tieng.tokenize(TEXT.replace("\n", " "))])
+    breaks = np.zeros(len(codes), bool)
+    breaks[0] = True
+    pid, psh, _, where = model._padded(codes, breaks)
+    tables = model.score_tables()
+    assert model.compiled_scorer() is model.compiled_scorer()  # kept, not rebuilt
+    numpy_sums = tables._numpy_scores(pid, psh, where, model._lexicon, model._classes(pid),
+                                      model._lists)  # fmt: skip
+    compiled = tables._compiled_scores(pid, psh, where, model._lexicon, model._classes(pid),
+                                       model._lists)  # fmt: skip
+    assert np.array_equal(compiled, numpy_sums)
+
+
+@pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
+def test_compiled_span_tables_are_the_numpy_tables(monkeypatch, name):
+    """The lexicon's and the word lists' hash tables, built in C, slot for slot."""
+    from tieng import features
+
+    model = Segmenter(name).model
+    for rows in [model.lexicon, *model.lists, np.zeros((0, model.spec.max_word), np.uint32)]:
+        lengths = (rows != 0).sum(axis=1)
+        compiled_keys = features._span_keys(rows, lengths, 1)
+        compiled = features.SpanTable(*compiled_keys)
+        with monkeypatch.context() as m:
+            m.setattr(features, "_speedups", None)
+            keys = features._span_keys(rows, lengths, 1)
+            reference = features.SpanTable(*keys)
+        assert sorted(compiled_keys[0].tolist()) == sorted(keys[0].tolist())
+        assert np.array_equal(compiled.keys, reference.keys)
+        assert np.array_equal(compiled.flags, reference.flags)
+        assert (compiled.bits, compiled.size) == (reference.bits, reference.size)
+
+
+def test_one_sentence_tagger_gives_the_batch_tags():
+    """Tagger.tag_spans on one sentence (the compiled tag_rows) against the general decoder,
+    on sentences in capitals too (read as sentence case)."""
+    tagger = tieng.Tagger()
+    seg = Segmenter()
+    texts = [*SAMPLE.read_text(encoding="utf-8").splitlines()[:20], *TEXT.splitlines()]
+    texts += [t.upper() for t in texts] + ["HÀ NỘI", "Hà"]
+    for text in texts:
+        words = seg(text).words
+        starts = np.array([w.start for w in words], np.int64)
+        ends = np.array([w.end for w in words], np.int64)
+        one = tagger.tag_spans(text, starts, ends, np.array([0, len(words)], np.int64))
+        general = tagger.tag_indices([w.text for w in words], np.array([0, len(words)]))
+        assert one.tolist() == general.tolist(), text
+
+
+def test_per_call_output_is_the_same_without_the_compiled_helpers():
+    """segment_text, seg(text) with tags and confidences, line by line, with and without the
+    compiled module (which then takes the batch path in Python)."""
+    script = (
+        "import json, sys, tieng\n"
+        "texts = json.load(sys.stdin)\n"
+        "seg = tieng.Segmenter()\n"
+        "out = [seg.segment_text(t) for t in texts]\n"
+        "out += [seg.segment_text(t, tags=True) for t in texts]\n"
+        "out += [repr(seg(t, tags=True, confidence=True)) for t in texts]\n"
+        "json.dump(out, sys.stdout)\n"
+    )
+    texts = [t for t in PER_CALL_TEXTS if len(t) < 300][:150]
+
+    def run(pure: bool) -> list[str]:
+        env = dict(os.environ)
+        env.pop("TIENG_PURE_PYTHON", None)
+        if pure:
+            env["TIENG_PURE_PYTHON"] = "1"
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            input=json.dumps(texts),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    assert run(True) == run(False)

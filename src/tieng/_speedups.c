@@ -24,6 +24,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -36,7 +37,7 @@
 
 /* Bumped whenever a function's arguments or a constant below change: tieng._accel checks it
  * and falls back to the Python code (with a warning) when an old build is left behind. */
-#define ABI_VERSION 4
+#define ABI_VERSION 5
 
 #define M1 0x9E3779B97F4A7C15ULL
 #define M2 0xBF58476D1CE4E5B9ULL
@@ -221,125 +222,108 @@ summarize_spans(const uint32_t *known, Py_ssize_t n, int max_word, span_t *out)
     }
 }
 
-/* score_gaps(pid, psh, pcls, where, lexicon, max_word, hash_bits, weights, half_to_float,
- *            program, out, lists)
- * lexicon: the training lexicon's features.SpanTable as (keys, flags, bits);
- * lists: None, or the outside word lists of features.FeatureSpec.lists as the table of one
- * features.WordLists and the number of lists: (keys, flags, bits, count). */
-static PyObject *
-score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
+/* The scorer's settings, read once from the Python objects (features.ScoreTables's program,
+ * the lexicon's and the word lists' span tables, the weights); the buffers they point into
+ * are held in score_bufs until released. */
+typedef struct {
+    int n_tpl;
+    template_t tpl[MAX_TEMPLATES];
+    spantable_t lexicon, lists;
+    int n_lists, max_word, hash_bits, half, have_cls;
+    const uint16_t *w16;
+    const float *w32;
+    const float *lut;
+} score_cfg;
+
+typedef struct {
+    Py_buffer keys, flags, weights, lut, lkeys, lflags;
+    Py_buffer tables[MAX_TEMPLATES];
+    int n_tables;
+} score_bufs;
+
+static void
+bufs_release(score_bufs *b)
 {
-    PyObject *o_pid, *o_psh, *o_pcls, *o_where, *o_lexicon, *o_weights, *o_lut;
-    PyObject *program, *o_out, *o_lists;
-    int max_word, hash_bits;
-    static char *kwlist[] = {"ids",     "shapes",  "classes",       "gaps",
-                             "lexicon", "max_word", "hash_bits",    "weights",
-                             "half_to_float", "program", "out",     "lists",
-                             NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOiiOOOOO", kwlist, &o_pid, &o_psh,
-                                     &o_pcls, &o_where, &o_lexicon, &max_word, &hash_bits,
-                                     &o_weights, &o_lut, &program, &o_out, &o_lists))
-        return NULL;
+    for (int t = 0; t < b->n_tables; t++)
+        PyBuffer_Release(&b->tables[t]);
+    b->n_tables = 0;
+    Py_buffer *all[] = {&b->keys, &b->flags, &b->weights, &b->lut, &b->lkeys, &b->lflags};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (all[i]->obj != NULL)
+            PyBuffer_Release(all[i]);
+}
+
+/* Fills c from the arguments of score_gaps (see below) that do not change from call to call;
+ * on failure the caller still releases b. */
+static int
+cfg_parse(score_cfg *c, score_bufs *b, PyObject *o_lexicon, int max_word, int hash_bits,
+          PyObject *o_weights, PyObject *o_lut, PyObject *program, PyObject *o_lists,
+          int have_cls)
+{
     if (max_word < LEX_BITS_MAX || max_word > 16 || hash_bits < 10 || hash_bits > 30) {
         PyErr_SetString(PyExc_ValueError, "feature settings out of range");
-        return NULL;
+        return -1;
     }
-    Py_buffer b_pid = {0}, b_psh = {0}, b_pcls = {0}, b_where = {0}, b_keys = {0},
-              b_flags = {0}, b_weights = {0}, b_lut = {0}, b_out = {0};
-    Py_buffer b_tables[MAX_TEMPLATES];
-    int n_tables = 0;
-    template_t tpl[MAX_TEMPLATES];
-    uint32_t *known = NULL;
-    span_t *spans = NULL, *lspans = NULL;
-    PyObject *result = NULL;
-    PyObject *seq = NULL;
-    int have_cls = o_pcls != Py_None;
-    spantable_t lexicon, l_table;
-    Py_buffer b_lkeys = {0}, b_lflags = {0};
-    int n_lists = 0;
-    uint32_t *lknown = NULL;
-
-    if (get_buffer(o_pid, &b_pid, 8, 0, "pid") < 0)
-        goto done;
-    if (get_buffer(o_psh, &b_psh, 8, 0, "psh") < 0)
-        goto done;
-    if (have_cls && get_buffer(o_pcls, &b_pcls, 8, 0, "pcls") < 0)
-        goto done;
-    if (get_buffer(o_where, &b_where, 8, 0, "where") < 0)
-        goto done;
-    if (spantable_from(o_lexicon, &b_keys, &b_flags, &lexicon) < 0)
-        goto done;
-    if (PyObject_GetBuffer(o_weights, &b_weights, PyBUF_C_CONTIGUOUS) < 0)
-        goto done;
-    if (get_buffer(o_lut, &b_lut, 4, 0, "half_to_float") < 0)
-        goto done;
-    if (get_buffer(o_out, &b_out, 4, 1, "out") < 0)
-        goto done;
+    c->max_word = max_word;
+    c->hash_bits = hash_bits;
+    c->have_cls = have_cls;
+    c->n_lists = 0;
+    if (spantable_from(o_lexicon, &b->keys, &b->flags, &c->lexicon) < 0)
+        return -1;
+    if (PyObject_GetBuffer(o_weights, &b->weights, PyBUF_C_CONTIGUOUS) < 0)
+        return -1;
+    if (get_buffer(o_lut, &b->lut, 4, 0, "half_to_float") < 0)
+        return -1;
+    if ((b->weights.itemsize != 2 && b->weights.itemsize != 4) ||
+        b->weights.len / b->weights.itemsize != ((Py_ssize_t)1 << hash_bits) ||
+        b->lut.len != 4 * 65536) {
+        PyErr_SetString(PyExc_ValueError, "score_gaps: arrays of inconsistent sizes");
+        return -1;
+    }
+    c->half = b->weights.itemsize == 2;
+    c->w16 = (const uint16_t *)b->weights.buf;
+    c->w32 = (const float *)b->weights.buf;
+    c->lut = (const float *)b->lut.buf;
     if (o_lists != Py_None) {
         PyObject *o_lk, *o_lf;
         int bits, count;
         if (!PyArg_ParseTuple(o_lists, "OOii", &o_lk, &o_lf, &bits, &count))
-            goto done;
+            return -1;
         if (count < 0 || count > MAX_LISTS) {
             PyErr_SetString(PyExc_ValueError, "too many word lists");
-            goto done;
+            return -1;
         }
         PyObject *table = Py_BuildValue("(OOi)", o_lk, o_lf, bits);
         if (table == NULL)
-            goto done;
-        int bad = spantable_from(table, &b_lkeys, &b_lflags, &l_table);
+            return -1;
+        int bad = spantable_from(table, &b->lkeys, &b->lflags, &c->lists);
         Py_DECREF(table);
         if (bad < 0)
-            goto done;
-        n_lists = count;
+            return -1;
+        c->n_lists = count;
     }
-
-    const Py_ssize_t n = b_pid.len / 8;
-    const Py_ssize_t n_gaps = b_where.len / 8;
-    const int64_t *ids = (const int64_t *)b_pid.buf;
-    const int64_t *shapes = (const int64_t *)b_psh.buf;
-    const int64_t *cls = have_cls ? (const int64_t *)b_pcls.buf : NULL;
-    const int64_t *where = (const int64_t *)b_where.buf;
-    const float *lut = (const float *)b_lut.buf;
-    float *out = (float *)b_out.buf;
-    const int half = b_weights.itemsize == 2;
-    if (b_psh.len != b_pid.len || (have_cls && b_pcls.len != b_pid.len) ||
-        b_out.len / 4 != n_gaps || (b_weights.itemsize != 2 && b_weights.itemsize != 4) ||
-        b_weights.len / b_weights.itemsize != ((Py_ssize_t)1 << hash_bits) ||
-        b_lut.len != 4 * 65536) {
-        PyErr_SetString(PyExc_ValueError, "score_gaps: arrays of inconsistent sizes");
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n_gaps; i++) {
-        if (where[i] < 3 || where[i] + 3 >= n) {
-            PyErr_SetString(PyExc_ValueError, "score_gaps: a gap too close to the array ends");
-            goto done;
-        }
-        if (i > 0 && where[i] <= where[i - 1]) {
-            PyErr_SetString(PyExc_ValueError, "score_gaps: gaps out of order");
-            goto done;
-        }
-    }
-
     /* The program: one (sources, table or None, domains or None) per template. */
-    seq = PySequence_Fast(program, "program must be a sequence");
+    PyObject *seq = PySequence_Fast(program, "program must be a sequence");
     if (seq == NULL)
-        goto done;
+        return -1;
+    int rc = -1;
     Py_ssize_t n_tpl = PySequence_Fast_GET_SIZE(seq);
     if (n_tpl > MAX_TEMPLATES) {
         PyErr_SetString(PyExc_ValueError, "too many templates");
-        goto done;
+        goto out;
     }
+    c->n_tpl = (int)n_tpl;
     for (Py_ssize_t t = 0; t < n_tpl; t++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, t);
         PyObject *srcs, *table, *domain;
         if (!PyArg_ParseTuple(item, "OOO", &srcs, &table, &domain))
-            goto done;
-        template_t *T = &tpl[t];
+            goto out;
+        template_t *T = &c->tpl[t];
         Py_ssize_t k = PySequence_Size(srcs);
         if (k < 1 || k > MAX_COMPONENTS) {
-            PyErr_SetString(PyExc_ValueError, "a template needs 1 to 8 components");
-            goto done;
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "a template needs 1 to 8 components");
+            goto out;
         }
         T->n = (int)k;
         T->seed = (uint64_t)(t + 1) * M1;
@@ -352,23 +336,24 @@ score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
             if (s < 0 || s >= N_SOURCES) {
                 if (!PyErr_Occurred())
                     PyErr_SetString(PyExc_ValueError, "unknown template source");
-                goto done;
+                goto out;
             }
             if (!have_cls && s >= SRC_CLASS && s < SRC_CLASS + 6) {
                 PyErr_SetString(PyExc_ValueError, "a class template without classes");
-                goto done;
+                goto out;
             }
-            if (s >= SRC_LIST + LIST_SOURCES * n_lists) {
+            if (s >= SRC_LIST + LIST_SOURCES * c->n_lists) {
                 PyErr_SetString(PyExc_ValueError, "a word-list template without its list");
-                goto done;
+                goto out;
             }
             T->src[j] = (int)s;
             T->domain[j] = 0;
         }
         if (table != Py_None) {
             if (PySequence_Size(domain) != k) {
-                PyErr_SetString(PyExc_ValueError, "a domain for each component expected");
-                goto done;
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "a domain for each component expected");
+                goto out;
             }
             for (Py_ssize_t j = 0; j < k; j++) {
                 PyObject *v = PySequence_GetItem(domain, j);
@@ -377,33 +362,79 @@ score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
                 if (T->domain[j] < 1) {
                     if (!PyErr_Occurred())
                         PyErr_SetString(PyExc_ValueError, "bad domain");
-                    goto done;
+                    goto out;
                 }
             }
-            if (get_buffer(table, &b_tables[n_tables], 4, 0, "table") < 0)
-                goto done;
-            T->table = (const float *)b_tables[n_tables].buf;
-            T->table_len = b_tables[n_tables].len / 4;
-            n_tables++;
+            if (get_buffer(table, &b->tables[b->n_tables], 4, 0, "table") < 0)
+                goto out;
+            T->table = (const float *)b->tables[b->n_tables].buf;
+            T->table_len = b->tables[b->n_tables].len / 4;
+            b->n_tables++;
         }
     }
+    rc = 0;
+out:
+    Py_DECREF(seq);
+    return rc;
+}
 
-    /* The words found are gathered a chunk of tokens at a time, into buffers that stay in
-     * cache: span summaries for the tokens around the chunk's gaps need the words starting
-     * up to max_word + 1 tokens before its first gap and up to 2 tokens after its last. */
-    enum { CHUNK = 4096 };
-    const Py_ssize_t width = CHUNK + 2 * max_word + 8;
-    const Py_ssize_t n_arrays = 1 + n_lists;
-    known = (uint32_t *)PyMem_Malloc((size_t)(n_arrays * width) * sizeof(uint32_t));
-    spans = (span_t *)PyMem_Malloc((size_t)(n_arrays * width) * sizeof(span_t));
-    if (known == NULL || spans == NULL) {
+/* The words found are gathered a chunk of tokens at a time, into buffers that stay in cache:
+ * span summaries for the tokens around the chunk's gaps need the words starting up to
+ * max_word + 1 tokens before its first gap and up to 2 tokens after its last. */
+enum { SCORE_CHUNK = 4096 };
+
+typedef struct {
+    uint32_t *known;
+    span_t *spans;
+    Py_ssize_t width;
+} score_scratch;
+
+/* Scratch buffers for scoring n padded tokens (sized for the call: nothing is shared between
+ * calls or threads); -1 with MemoryError set. */
+static int
+scratch_alloc(const score_cfg *c, Py_ssize_t n, score_scratch *s)
+{
+    const Py_ssize_t rows = n < SCORE_CHUNK ? n : SCORE_CHUNK;
+    s->width = rows + 2 * c->max_word + 8;
+    const size_t count = (size_t)((1 + c->n_lists) * s->width);
+    s->known = (uint32_t *)PyMem_Malloc(count * sizeof(uint32_t));
+    s->spans = (span_t *)PyMem_Malloc(count * sizeof(span_t));
+    if (s->known == NULL || s->spans == NULL) {
+        PyMem_Free(s->known);
+        PyMem_Free(s->spans);
+        s->known = NULL;
+        s->spans = NULL;
         PyErr_NoMemory();
-        goto done;
+        return -1;
     }
-    lknown = known + width;
-    lspans = spans + width;
+    return 0;
+}
+
+static void
+scratch_free(score_scratch *s)
+{
+    PyMem_Free(s->known);
+    PyMem_Free(s->spans);
+}
+
+/* The sum of the weights of every feature at each gap ``where`` (positions in the padded
+ * arrays ids, shapes, cls of n items, increasing, each at least 3 from either end), into
+ * out.  Needs no Python object: score_gaps runs it with other threads let in.  Returns 0, or
+ * -1 when a feature value lies outside its table (a malformed program). */
+static int
+score_core(const score_cfg *c, const int64_t *ids, const int64_t *shapes, const int64_t *cls,
+           Py_ssize_t n, const int64_t *where, Py_ssize_t n_gaps, float *out,
+           score_scratch *scratch)
+{
+    const int max_word = c->max_word, hash_bits = c->hash_bits, half = c->half;
+    const int n_lists = c->n_lists, n_tpl = c->n_tpl;
+    const template_t *tpl = c->tpl;
+    const Py_ssize_t width = scratch->width;
+    uint32_t *known = scratch->known, *lknown = known + width;
+    span_t *spans = scratch->spans, *lspans = spans + width;
+    const uint16_t *w16 = c->w16;
+    const float *w32 = c->w32, *lut = c->lut;
     int bad_index = 0;
-    Py_BEGIN_ALLOW_THREADS
     /* Two passes a block of gaps: first every template's weight index (prefetching the
      * weight), then the sums, in template order.  The weights are fetched from a table too
      * big for the cache, so issuing all of a block's fetches before using any lets them
@@ -411,20 +442,22 @@ score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
     uint64_t v[N_SOURCES];
     enum { BLOCK = 16 };
     int64_t slot[BLOCK][MAX_TEMPLATES];
-    const uint16_t *w16 = (const uint16_t *)b_weights.buf;
-    const float *w32 = (const float *)b_weights.buf;
     for (Py_ssize_t c0 = 0, c1; c0 < n_gaps; c0 = c1) {
         const Py_ssize_t first = where[c0];
-        for (c1 = c0 + 1; c1 < n_gaps && where[c1] < first + CHUNK; c1++)
+        for (c1 = c0 + 1; c1 < n_gaps && where[c1] < first + SCORE_CHUNK; c1++)
             ;
         const Py_ssize_t base = first - max_word - 1 > 0 ? first - max_word - 1 : 0;
         const Py_ssize_t top = where[c1 - 1] + 3 < n ? where[c1 - 1] + 3 : n;
-        memset(known, 0, (size_t)(n_arrays * width) * sizeof(uint32_t));
-        memset(spans, 0, (size_t)(n_arrays * width) * sizeof(span_t));
-        mark_known(ids, n, base, top, &lexicon, 0, max_word, known, width);
+        /* what mark_known and summarize_spans touch, and the reads one past it */
+        const size_t used = (size_t)(top - base + max_word + 2);
+        for (int e = 0; e <= n_lists; e++) {
+            memset(known + e * width, 0, used * sizeof(uint32_t));
+            memset(spans + e * width, 0, used * sizeof(span_t));
+        }
+        mark_known(ids, n, base, top, &c->lexicon, 0, max_word, known, width);
         summarize_spans(known, top - base, max_word, spans);
         if (n_lists > 0) {
-            mark_known(ids, n, base, top, &l_table, n_lists, max_word, lknown, width);
+            mark_known(ids, n, base, top, &c->lists, n_lists, max_word, lknown, width);
             for (int e = 0; e < n_lists; e++)
                 summarize_spans(lknown + e * width, top - base, max_word, lspans + e * width);
         }
@@ -476,7 +509,7 @@ score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
                     lv[6] = (l_cover << 1) | l_bigram;
                 }
 
-                for (Py_ssize_t t = 0; t < n_tpl; t++) {
+                for (int t = 0; t < n_tpl; t++) {
                     const template_t *T = &tpl[t];
                     if (T->table != NULL) {
                         int64_t idx = (int64_t)v[T->src[0]];
@@ -508,7 +541,7 @@ score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
             for (Py_ssize_t i = i0; i < i1; i++) {
                 const int64_t *idx_of = slot[i - i0];
                 float total = 0.0f;
-                for (Py_ssize_t t = 0; t < n_tpl; t++) {
+                for (int t = 0; t < n_tpl; t++) {
                     const template_t *T = &tpl[t];
                     if (T->table != NULL)
                         total += T->table[idx_of[t]];
@@ -519,26 +552,170 @@ score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
             }
         }
     }
+    return bad_index ? -1 : 0;
+}
+
+/* Scores the gaps of padded arrays with a parsed scorer; the argument checks of score_gaps
+ * and Scorer.score. */
+static PyObject *
+score_arrays(const score_cfg *c, PyObject *o_pid, PyObject *o_psh, PyObject *o_pcls,
+             PyObject *o_where, PyObject *o_out)
+{
+    Py_buffer b_pid = {0}, b_psh = {0}, b_pcls = {0}, b_where = {0}, b_out = {0};
+    PyObject *result = NULL;
+    const int have_cls = o_pcls != Py_None;
+    score_scratch scratch = {NULL, NULL, 0};
+    if (have_cls != c->have_cls) {
+        PyErr_SetString(PyExc_ValueError, "score_gaps: classes given to a scorer without "
+                                          "class templates, or the other way round");
+        return NULL;
+    }
+    if (get_buffer(o_pid, &b_pid, 8, 0, "pid") < 0)
+        goto done;
+    if (get_buffer(o_psh, &b_psh, 8, 0, "psh") < 0)
+        goto done;
+    if (have_cls && get_buffer(o_pcls, &b_pcls, 8, 0, "pcls") < 0)
+        goto done;
+    if (get_buffer(o_where, &b_where, 8, 0, "where") < 0)
+        goto done;
+    if (get_buffer(o_out, &b_out, 4, 1, "out") < 0)
+        goto done;
+    const Py_ssize_t n = b_pid.len / 8;
+    const Py_ssize_t n_gaps = b_where.len / 8;
+    const int64_t *where = (const int64_t *)b_where.buf;
+    if (b_psh.len != b_pid.len || (have_cls && b_pcls.len != b_pid.len) ||
+        b_out.len / 4 != n_gaps) {
+        PyErr_SetString(PyExc_ValueError, "score_gaps: arrays of inconsistent sizes");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_gaps; i++) {
+        if (where[i] < 3 || where[i] + 3 >= n) {
+            PyErr_SetString(PyExc_ValueError, "score_gaps: a gap too close to the array ends");
+            goto done;
+        }
+        if (i > 0 && where[i] <= where[i - 1]) {
+            PyErr_SetString(PyExc_ValueError, "score_gaps: gaps out of order");
+            goto done;
+        }
+    }
+    if (n_gaps > 0 && scratch_alloc(c, n, &scratch) < 0)
+        goto done;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    bad = score_core(c, (const int64_t *)b_pid.buf, (const int64_t *)b_psh.buf,
+                     have_cls ? (const int64_t *)b_pcls.buf : NULL, n, where, n_gaps,
+                     (float *)b_out.buf, &scratch);
     Py_END_ALLOW_THREADS
-    if (bad_index) {
+    if (bad) {
         PyErr_SetString(PyExc_IndexError, "score_gaps: a feature value lies outside its table");
         goto done;
     }
     result = Py_None;
     Py_INCREF(result);
 done:
-    PyMem_Free(known);
-    PyMem_Free(spans);
-    Py_XDECREF(seq);
-    for (int t = 0; t < n_tables; t++)
-        PyBuffer_Release(&b_tables[t]);
-    Py_buffer *all[] = {&b_pid,     &b_psh, &b_pcls, &b_where, &b_keys, &b_flags,
-                        &b_weights, &b_lut, &b_out,  &b_lkeys, &b_lflags};
+    scratch_free(&scratch);
+    Py_buffer *all[] = {&b_pid, &b_psh, &b_pcls, &b_where, &b_out};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (all[i]->obj != NULL)
             PyBuffer_Release(all[i]);
     return result;
 }
+
+/* score_gaps(pid, psh, pcls, where, lexicon, max_word, hash_bits, weights, half_to_float,
+ *            program, out, lists)
+ * lexicon: the training lexicon's features.SpanTable as (keys, flags, bits);
+ * lists: None, or the outside word lists of features.FeatureSpec.lists as the table of one
+ * features.WordLists and the number of lists: (keys, flags, bits, count).
+ * The settings are read anew at every call; a Scorer reads them once. */
+static PyObject *
+score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *o_pid, *o_psh, *o_pcls, *o_where, *o_lexicon, *o_weights, *o_lut;
+    PyObject *program, *o_out, *o_lists;
+    int max_word, hash_bits;
+    static char *kwlist[] = {"ids",     "shapes",  "classes",       "gaps",
+                             "lexicon", "max_word", "hash_bits",    "weights",
+                             "half_to_float", "program", "out",     "lists",
+                             NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOiiOOOOO", kwlist, &o_pid, &o_psh,
+                                     &o_pcls, &o_where, &o_lexicon, &max_word, &hash_bits,
+                                     &o_weights, &o_lut, &program, &o_out, &o_lists))
+        return NULL;
+    score_cfg cfg;
+    score_bufs bufs;
+    memset(&bufs, 0, sizeof(bufs));
+    PyObject *result = NULL;
+    if (cfg_parse(&cfg, &bufs, o_lexicon, max_word, hash_bits, o_weights, o_lut, program,
+                  o_lists, o_pcls != Py_None) == 0)
+        result = score_arrays(&cfg, o_pid, o_psh, o_pcls, o_where, o_out);
+    bufs_release(&bufs);
+    return result;
+}
+
+/* Scorer(lexicon, max_word, hash_bits, weights, half_to_float, program, lists, classes):
+ * the settings of score_gaps read once and kept (with the arrays they point into), for a
+ * model's whole life; ``classes`` says whether the program has class templates.
+ * Scorer.score(pid, psh, pcls, where, out) is score_gaps with them.  Immutable: safe to
+ * share between threads. */
+typedef struct {
+    PyObject_HEAD
+    score_cfg cfg;
+    score_bufs bufs;
+} Scorer;
+
+static void
+Scorer_dealloc(Scorer *s)
+{
+    bufs_release(&s->bufs);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyObject *
+Scorer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *names[] = {"lexicon", "max_word", "hash_bits", "weights", "half_to_float",
+                            "program", "lists", "classes", NULL};
+    PyObject *o_lexicon, *o_weights, *o_lut, *program, *o_lists;
+    int max_word, hash_bits, classes;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OiiOOOOp:Scorer", names, &o_lexicon,
+                                     &max_word, &hash_bits, &o_weights, &o_lut, &program,
+                                     &o_lists, &classes))
+        return NULL;
+    Scorer *s = (Scorer *)type->tp_alloc(type, 0); /* fields zeroed */
+    if (s == NULL)
+        return NULL;
+    if (cfg_parse(&s->cfg, &s->bufs, o_lexicon, max_word, hash_bits, o_weights, o_lut,
+                  program, o_lists, classes) < 0) {
+        Py_DECREF(s);
+        return NULL;
+    }
+    return (PyObject *)s;
+}
+
+static PyObject *
+Scorer_score(PyObject *self, PyObject *args)
+{
+    PyObject *o_pid, *o_psh, *o_pcls, *o_where, *o_out;
+    if (!PyArg_ParseTuple(args, "OOOOO", &o_pid, &o_psh, &o_pcls, &o_where, &o_out))
+        return NULL;
+    return score_arrays(&((Scorer *)self)->cfg, o_pid, o_psh, o_pcls, o_where, o_out);
+}
+
+static PyMethodDef Scorer_methods[] = {
+    {"score", Scorer_score, METH_VARARGS,
+     "score(pid, psh, pcls, where, out): score_gaps with this scorer's settings."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ScorerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tieng._speedups.Scorer",
+    .tp_basicsize = sizeof(Scorer),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The settings of score_gaps, read once (see features.ScoreTables).",
+    .tp_new = Scorer_new,
+    .tp_dealloc = (destructor)Scorer_dealloc,
+    .tp_methods = Scorer_methods,
+};
 
 
 /* ------------------------------------------------------------------------------------------
@@ -663,23 +840,22 @@ push_int(PyObject *list, Py_ssize_t value)
     return rc;
 }
 
-static PyObject *
-scan_chunks(PyObject *self, PyObject *args)
-{
-    PyObject *text, *findall, *spaces, *breaks, *trailing, *leading, *plain_before_dot;
-    int pretokenized, with_tokens;
+/* What the tokenizer's loop needs besides the text (the arguments of scan_chunks). */
+typedef struct {
+    PyObject *findall, *spaces, *breaks, *trailing, *leading, *plain_before_dot;
+    int pretokenized;
     Py_ssize_t context;
-    if (!PyArg_ParseTuple(args, "UOpUUUUOnp", &text, &findall, &pretokenized, &spaces, &breaks,
-                          &trailing, &leading, &plain_before_dot, &context, &with_tokens))
-        return NULL;
+} scan_cfg;
+
+/* The loop of tieng.tokenization.scan over text: tokens into sink, and the offsets of line
+ * breaks into line_breaks (a list).  0, or -1 with an exception set. */
+static int
+scan_core(PyObject *text, const scan_cfg *c, token_sink *sink, PyObject *line_breaks)
+{
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    PyObject *tokens = PyList_New(0), *line_breaks = PyList_New(0);
-    token_sink sink_ = {with_tokens ? tokens : NULL, {NULL, 0, 0}, {NULL, 0, 0}};
-    token_sink *sink = &sink_;
-    if (tokens == NULL || line_breaks == NULL)
-        goto fail;
+    PyObject *spaces = c->spaces, *breaks = c->breaks;
     Py_ssize_t a = 0;
     while (a <= n) {
         int alpha;
@@ -690,63 +866,67 @@ scan_chunks(PyObject *self, PyObject *args)
             goto next;
         if (alpha) {
             if (push(sink, text, a, b) < 0)
-                goto fail;
+                return -1;
             goto next;
         }
         if (len == 1) {
             Py_UCS4 ch = PyUnicode_READ(kind, data, a);
             if (!in_chars(spaces, ch)) {
                 if (push(sink, text, a, b) < 0)
-                    goto fail;
+                    return -1;
             }
             else if (in_chars(breaks, ch)) {
                 if (push_int(line_breaks, a) < 0)
-                    goto fail;
+                    return -1;
             }
             goto next;
         }
-        if (!pretokenized) {
+        if (!c->pretokenized) {
             /* "nói," and "(Điều": a word with one punctuation mark after or before it */
             Py_UCS4 last = PyUnicode_READ(kind, data, b - 1);
-            if (in_chars(trailing, last) && all_alpha(kind, data, a, b - 1)) {
+            if (in_chars(c->trailing, last) && all_alpha(kind, data, a, b - 1)) {
                 int plain = 1;
-                if (last == '.') {
+                /* At the end of a line (only spaces before it) a word's dot is a full stop:
+                 * an abbreviation keeps its dot only when more text follows on the line. */
+                Py_ssize_t after = b;
+                while (after < n && PyUnicode_READ(kind, data, after) == ' ')
+                    after++;
+                const int line_end = after == n || in_chars(breaks, PyUnicode_READ(kind, data, after));
+                if (last == '.' && !line_end) {
                     PyObject *body = PyUnicode_Substring(text, a, b - 1);
                     if (body == NULL)
-                        goto fail;
-                    PyObject *r = PyObject_CallOneArg(plain_before_dot, body);
+                        return -1;
+                    PyObject *r = PyObject_CallOneArg(c->plain_before_dot, body);
                     Py_DECREF(body);
                     if (r == NULL)
-                        goto fail;
+                        return -1;
                     plain = PyObject_IsTrue(r);
                     Py_DECREF(r);
                     if (plain < 0)
-                        goto fail;
+                        return -1;
                 }
                 if (plain) {
-                    if (push(sink, text, a, b - 1) < 0 ||
-                        push(sink, text, b - 1, b) < 0)
-                        goto fail;
+                    if (push(sink, text, a, b - 1) < 0 || push(sink, text, b - 1, b) < 0)
+                        return -1;
                     goto next;
                 }
             }
             Py_UCS4 first = PyUnicode_READ(kind, data, a);
-            if (in_chars(leading, first) && all_alpha(kind, data, a + 1, b)) {
-                if (push(sink, text, a, a + 1) < 0 ||
-                    push(sink, text, a + 1, b) < 0)
-                    goto fail;
+            if (in_chars(c->leading, first) && all_alpha(kind, data, a + 1, b)) {
+                if (push(sink, text, a, a + 1) < 0 || push(sink, text, a + 1, b) < 0)
+                    return -1;
                 goto next;
             }
         }
         {
-            Py_ssize_t stop = b + context < n ? b + context : n;
-            PyObject *pieces = PyObject_CallFunction(findall, "Onn", text, a, stop);
+            Py_ssize_t stop = b + c->context < n ? b + c->context : n;
+            PyObject *pieces = PyObject_CallFunction(c->findall, "Onn", text, a, stop);
             if (pieces == NULL)
-                goto fail;
+                return -1;
             PyObject *seq = PySequence_Fast(pieces, "findall must give a list");
             Py_DECREF(pieces);
             if (seq == NULL)
-                goto fail;
+                return -1;
             Py_ssize_t p = a;
             Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
             for (Py_ssize_t k = 0; k < m && p < b; k++) {
@@ -754,7 +934,7 @@ scan_chunks(PyObject *self, PyObject *args)
                 if (!PyUnicode_Check(piece) || PyUnicode_GET_LENGTH(piece) == 0) {
                     Py_DECREF(seq);
                     PyErr_SetString(PyExc_ValueError, "findall gave an empty piece");
-                    goto fail;
+                    return -1;
                 }
                 Py_ssize_t plen = PyUnicode_GET_LENGTH(piece);
                 if (in_chars(spaces, PyUnicode_READ_CHAR(piece, 0))) {
@@ -763,14 +943,14 @@ scan_chunks(PyObject *self, PyObject *args)
                         has_break = in_chars(breaks, PyUnicode_READ_CHAR(piece, j));
                     if (has_break && push_int(line_breaks, p) < 0) {
                         Py_DECREF(seq);
-                        goto fail;
+                        return -1;
                     }
                 }
                 else {
-                    if ((sink->tokens != NULL && PyList_Append(tokens, piece) < 0) ||
+                    if ((sink->tokens != NULL && PyList_Append(sink->tokens, piece) < 0) ||
                         vec_push(&sink->starts, p) < 0 || vec_push(&sink->ends, p + plen) < 0) {
                         Py_DECREF(seq);
-                        goto fail;
+                        return -1;
                     }
                 }
                 p += plen;
@@ -780,10 +960,27 @@ scan_chunks(PyObject *self, PyObject *args)
     next:
         a = b + 1;
     }
+    return 0;
+}
+
+static PyObject *
+scan_chunks(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    scan_cfg c;
+    int with_tokens;
+    if (!PyArg_ParseTuple(args, "UOpUUUUOnp", &text, &c.findall, &c.pretokenized, &c.spaces,
+                          &c.breaks, &c.trailing, &c.leading, &c.plain_before_dot, &c.context,
+                          &with_tokens))
+        return NULL;
+    PyObject *tokens = PyList_New(0), *line_breaks = PyList_New(0);
+    token_sink sink = {with_tokens ? tokens : NULL, {NULL, 0, 0}, {NULL, 0, 0}};
+    if (tokens == NULL || line_breaks == NULL || scan_core(text, &c, &sink, line_breaks) < 0)
+        goto fail;
     {
-        PyObject *starts = vec_to_bytes(&sink->starts), *ends = vec_to_bytes(&sink->ends);
-        PyMem_Free(sink->starts.data);
-        PyMem_Free(sink->ends.data);
+        PyObject *starts = vec_to_bytes(&sink.starts), *ends = vec_to_bytes(&sink.ends);
+        PyMem_Free(sink.starts.data);
+        PyMem_Free(sink.ends.data);
         if (starts == NULL || ends == NULL) {
             Py_XDECREF(starts);
             Py_XDECREF(ends);
@@ -794,8 +991,8 @@ scan_chunks(PyObject *self, PyObject *args)
         return Py_BuildValue("(NNNN)", tokens, starts, ends, line_breaks);
     }
 fail:
-    PyMem_Free(sink->starts.data);
-    PyMem_Free(sink->ends.data);
+    PyMem_Free(sink.starts.data);
+    PyMem_Free(sink.ends.data);
     Py_XDECREF(tokens);
     Py_XDECREF(line_breaks);
     return NULL;
@@ -907,20 +1104,32 @@ table_weights(PyObject *self, PyObject *args)
     const float *lut = (const float *)b_lut.buf;
     float *out = (float *)b_out.buf;
     uint64_t value[MAX_COMPONENTS] = {0};
-    for (Py_ssize_t f = 0; f < total; f++) {
-        uint64_t h = seed;
-        for (Py_ssize_t j = 0; j < k; j++) {
-            h ^= value[j];
-            h *= M2;
+    /* A block of indices at a time, each weight prefetched before any is read: the weights
+     * are scattered over a table far bigger than the cache. */
+    enum { AHEAD = 64 };
+    uint64_t idx[AHEAD];
+    for (Py_ssize_t f0 = 0; f0 < total; f0 += AHEAD) {
+        const Py_ssize_t f1 = f0 + AHEAD < total ? f0 + AHEAD : total;
+        for (Py_ssize_t f = f0; f < f1; f++) {
+            uint64_t h = seed;
+            for (Py_ssize_t j = 0; j < k; j++) {
+                h ^= value[j];
+                h *= M2;
+            }
+            h ^= h >> 31;
+            idx[f - f0] = (h * M3) >> (64 - hash_bits);
+            if (half)
+                PREFETCH(w16 + idx[f - f0]);
+            else
+                PREFETCH(w32 + idx[f - f0]);
+            for (Py_ssize_t j = k - 1; j >= 0; j--) { /* next value, C order */
+                if (++value[j] < (uint64_t)dom[j])
+                    break;
+                value[j] = 0;
+            }
         }
-        h ^= h >> 31;
-        const uint64_t idx = (h * M3) >> (64 - hash_bits);
-        out[f] = half ? lut[w16[idx]] : w32[idx];
-        for (Py_ssize_t j = k - 1; j >= 0; j--) { /* next value, C order */
-            if (++value[j] < (uint64_t)dom[j])
-                break;
-            value[j] = 0;
-        }
+        for (Py_ssize_t f = f0; f < f1; f++)
+            out[f] = half ? lut[w16[idx[f - f0]]] : w32[idx[f - f0]];
     }
     result = Py_None;
     Py_INCREF(result);
@@ -1137,6 +1346,45 @@ static PyTypeObject CodeTableType = {
     .tp_as_sequence = &CodeTable_as_sequence,
 };
 
+/* out[i] = the code of text[starts[i]:ends[i]], from the table or from compute (then kept);
+ * 0, or -1 with an exception set. */
+static int
+codes_core(CodeTable *t, PyObject *text, const int64_t *starts, const int64_t *ends,
+           Py_ssize_t n, PyObject *compute, int64_t *out)
+{
+    const Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Py_ssize_t a = starts[i], b = ends[i];
+        if (a < 0 || b <= a || b > size) {
+            PyErr_SetString(PyExc_ValueError, "codes_of_spans: a span outside the text");
+            return -1;
+        }
+        const uint64_t h = slice_hash(kind, data, a, b);
+        code_entry *e = table_find(t, h, kind, data, a, b);
+        if (e != NULL && e->hash != 0) {
+            out[i] = e->code;
+            continue;
+        }
+        PyObject *tok = PyUnicode_Substring(text, a, b);
+        if (tok == NULL)
+            return -1;
+        PyObject *r = PyObject_CallOneArg(compute, tok);
+        Py_DECREF(tok);
+        if (r == NULL)
+            return -1;
+        long long code = PyLong_AsLongLong(r);
+        Py_DECREF(r);
+        if (code == -1 && PyErr_Occurred())
+            return -1;
+        if (table_insert(t, h, kind, data, a, b, code) < 0)
+            return -1;
+        out[i] = code;
+    }
+    return 0;
+}
+
 /* codes_of_spans(table, text, starts, ends, compute, out): out[i] is the code of the token
  * text[starts[i]:ends[i]], from the table, or compute(token) (then kept in the table). */
 static PyObject *
@@ -1152,42 +1400,15 @@ codes_of_spans(PyObject *self, PyObject *args)
     if (get_buffer(o_starts, &b_starts, 8, 0, "starts") < 0 ||
         get_buffer(o_ends, &b_ends, 8, 0, "ends") < 0 || get_buffer(o_out, &b_out, 8, 1, "out") < 0)
         goto done;
-    const Py_ssize_t n = b_starts.len / 8, size = PyUnicode_GET_LENGTH(text);
+    const Py_ssize_t n = b_starts.len / 8;
     const int64_t *starts = b_starts.buf, *ends = b_ends.buf;
     int64_t *out = b_out.buf;
     if (b_ends.len != b_starts.len || b_out.len != b_starts.len) {
         PyErr_SetString(PyExc_ValueError, "codes_of_spans: arrays of different lengths");
         goto done;
     }
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const Py_ssize_t a = starts[i], b = ends[i];
-        if (a < 0 || b <= a || b > size) {
-            PyErr_SetString(PyExc_ValueError, "codes_of_spans: a span outside the text");
-            goto done;
-        }
-        const uint64_t h = slice_hash(kind, data, a, b);
-        code_entry *e = table_find(t, h, kind, data, a, b);
-        if (e != NULL && e->hash != 0) {
-            out[i] = e->code;
-            continue;
-        }
-        PyObject *tok = PyUnicode_Substring(text, a, b);
-        if (tok == NULL)
-            goto done;
-        PyObject *r = PyObject_CallOneArg(compute, tok);
-        Py_DECREF(tok);
-        if (r == NULL)
-            goto done;
-        long long code = PyLong_AsLongLong(r);
-        Py_DECREF(r);
-        if (code == -1 && PyErr_Occurred())
-            goto done;
-        if (table_insert(t, h, kind, data, a, b, code) < 0)
-            goto done;
-        out[i] = code;
-    }
+    if (codes_core(t, text, starts, ends, n, compute, out) < 0)
+        goto done;
     result = Py_None;
     Py_INCREF(result);
 done:
@@ -1336,6 +1557,596 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Line: one text in, one result out, for callers that segment a text at a time.  What the
+ * batch path does with numpy over many texts (tokenize, look codes up, pad, find the gaps,
+ * read ALL-CAPS sentences as sentence case, score, join), done for one text in one call,
+ * with scratch memory sized for the call.  Only a text of one line of at most ``window``
+ * characters takes it; for any other, run() gives None and the caller takes the batch path.
+ *
+ * Line(scorer, table, compute, findall, pretokenized, spaces, breaks, trailing, leading,
+ *      plain_before_dot, context, classes, bias, joinable, word, window)
+ *   scorer: the model's Scorer; table, compute: the vocabulary's CodeTable and its function
+ *   (as codes_of_spans); findall .. context: as scan_chunks; classes: the syllable class of
+ *   each vocabulary id (int64) or None; bias: the model's; joinable: 16 bytes, features.
+ *   JOINABLE; word: the Word class (a tuple subclass).
+ * run(text, mode): mode 0, the underscore text; mode 1, (underscore text, [Word]); mode 2,
+ *   (underscore text, token starts, token ends, join scores): the bytes of int64, int64 and
+ *   float32 arrays, from which the caller makes anything else (confidences); mode 3,
+ *   (underscore text, [Word], the bytes of int64 (start, end) pairs, one a word).
+ */
+#define PAD_TOKENS 3    /* features.PAD */
+#define UNKNOWN_ID 1    /* vocabulary.UNKNOWN */
+#define SHAPE_SYMBOL 9  /* features.Shape */
+#define SHAPE_LOWER 1
+#define SHAPE_TITLE 2
+#define SHAPE_UPPER 3
+#define SHAPE_MIXED 4
+
+typedef struct {
+    PyObject_HEAD
+    Scorer *scorer;
+    CodeTable *table;
+    PyObject *compute, *word;
+    scan_cfg scan;
+    Py_buffer classes; /* obj NULL: no classes */
+    float bias;
+    unsigned char joinable[SHAPE_COUNT];
+    unsigned char low_break[256]; /* line-break characters below 256 */
+    Py_UCS4 high_break[16];       /* and the others */
+    int n_high;
+    Py_ssize_t window;
+} Line;
+
+static void
+Line_dealloc(Line *l)
+{
+    Py_XDECREF(l->scorer);
+    Py_XDECREF(l->table);
+    Py_XDECREF(l->compute);
+    Py_XDECREF(l->word);
+    Py_XDECREF(l->scan.findall);
+    Py_XDECREF(l->scan.spaces);
+    Py_XDECREF(l->scan.breaks);
+    Py_XDECREF(l->scan.trailing);
+    Py_XDECREF(l->scan.leading);
+    Py_XDECREF(l->scan.plain_before_dot);
+    if (l->classes.obj != NULL)
+        PyBuffer_Release(&l->classes);
+    Py_TYPE(l)->tp_free((PyObject *)l);
+}
+
+static PyObject *
+Line_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *scorer, *table, *compute, *findall, *spaces, *breaks, *trailing, *leading;
+    PyObject *plain, *o_classes, *o_joinable, *word;
+    int pretokenized;
+    Py_ssize_t context, window;
+    double bias;
+    if (!PyArg_ParseTuple(args, "O!O!OOpUUUUOnOdOOn:Line", &ScorerType, &scorer, &CodeTableType,
+                          &table, &compute, &findall, &pretokenized, &spaces, &breaks,
+                          &trailing, &leading, &plain, &context, &o_classes, &bias,
+                          &o_joinable, &word, &window))
+        return NULL;
+    if (!PyType_Check(word) || !PyType_IsSubtype((PyTypeObject *)word, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "Line: word must be a tuple subclass");
+        return NULL;
+    }
+    if (PyUnicode_GET_LENGTH(breaks) > 16 + 256) {
+        PyErr_SetString(PyExc_ValueError, "Line: too many line-break characters");
+        return NULL;
+    }
+    Line *l = (Line *)type->tp_alloc(type, 0); /* fields zeroed */
+    if (l == NULL)
+        return NULL;
+    Py_INCREF(scorer);
+    l->scorer = (Scorer *)scorer;
+    Py_INCREF(table);
+    l->table = (CodeTable *)table;
+    Py_INCREF(compute);
+    l->compute = compute;
+    Py_INCREF(word);
+    l->word = word;
+    PyObject **keep[] = {&findall, &spaces, &breaks, &trailing, &leading, &plain};
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+        Py_INCREF(*keep[i]);
+    l->scan = (scan_cfg){findall, spaces, breaks, trailing, leading, plain, pretokenized,
+                         context};
+    l->bias = (float)bias;
+    l->window = window;
+    for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(breaks); i++) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(breaks, i);
+        if (ch < 256)
+            l->low_break[ch] = 1;
+        else if (l->n_high < 16)
+            l->high_break[l->n_high++] = ch;
+        else {
+            PyErr_SetString(PyExc_ValueError, "Line: too many line-break characters");
+            goto fail;
+        }
+    }
+    Py_buffer b_join;
+    if (get_buffer(o_joinable, &b_join, 1, 0, "joinable") < 0)
+        goto fail;
+    if (b_join.len != SHAPE_COUNT) {
+        PyBuffer_Release(&b_join);
+        PyErr_SetString(PyExc_ValueError, "Line: joinable needs one byte a shape");
+        goto fail;
+    }
+    memcpy(l->joinable, b_join.buf, SHAPE_COUNT);
+    PyBuffer_Release(&b_join);
+    if (o_classes != Py_None && get_buffer(o_classes, &l->classes, 8, 0, "classes") < 0)
+        goto fail;
+    if ((l->classes.obj != NULL) != l->scorer->cfg.have_cls) {
+        PyErr_SetString(PyExc_ValueError, "Line: classes and the scorer's templates disagree");
+        goto fail;
+    }
+    return (PyObject *)l;
+fail:
+    Py_DECREF(l);
+    return NULL;
+}
+
+static int
+has_line_break(const Line *l, PyObject *text)
+{
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch < 256) {
+            if (l->low_break[ch])
+                return 1;
+        }
+        else {
+            for (int k = 0; k < l->n_high; k++)
+                if (ch == l->high_break[k])
+                    return 1;
+        }
+    }
+    return 0;
+}
+
+/* The underscore text of the tokens (kinds as in write_segmented: 0 " ", 1 "_", 3 none). */
+static PyObject *
+write_one(PyObject *text, const int64_t *starts, const int64_t *ends, const int8_t *kinds,
+          Py_ssize_t n)
+{
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    static const Py_UCS4 separator[4] = {' ', '_', '\n', 0};
+    Py_ssize_t len = 0;
+    Py_UCS4 max = 127;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (Py_ssize_t j = starts[i]; j < ends[i]; j++) {
+            const Py_UCS4 ch = PyUnicode_READ(kind, data, j);
+            len += 1 + (ch == '_' || ch == '\\');
+            if (ch > max)
+                max = ch;
+        }
+        len += kinds[i] != 3;
+    }
+    PyObject *out = PyUnicode_New(len, max);
+    if (out == NULL)
+        return NULL;
+    const int okind = PyUnicode_KIND(out);
+    void *odata = PyUnicode_DATA(out);
+    Py_ssize_t w = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (Py_ssize_t j = starts[i]; j < ends[i]; j++) {
+            const Py_UCS4 ch = PyUnicode_READ(kind, data, j);
+            if (ch == '_' || ch == '\\')
+                PyUnicode_WRITE(okind, odata, w++, '\\');
+            PyUnicode_WRITE(okind, odata, w++, ch);
+        }
+        if (kinds[i] != 3)
+            PyUnicode_WRITE(okind, odata, w++, separator[kinds[i]]);
+    }
+    return out;
+}
+
+/* The Word objects of the tokens, a word ending at each token whose kind is not 1. */
+static PyObject *
+words_of(PyObject *word_type, PyObject *text, const int64_t *starts, const int64_t *ends,
+         const int8_t *kinds, Py_ssize_t n)
+{
+    PyObject *list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    PyTypeObject *type = (PyTypeObject *)word_type;
+    Py_ssize_t first = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (kinds[i] == 1)
+            continue;
+        const Py_ssize_t a = starts[first], b = ends[i];
+        first = i + 1;
+        PyObject *w = type->tp_alloc(type, 5);
+        if (w == NULL)
+            goto fail;
+        PyObject *piece = PyUnicode_Substring(text, a, b);
+        PyObject *pa = PyLong_FromSsize_t(a), *pb = PyLong_FromSsize_t(b);
+        if (piece == NULL || pa == NULL || pb == NULL) {
+            Py_XDECREF(piece);
+            Py_XDECREF(pa);
+            Py_XDECREF(pb);
+            Py_DECREF(w);
+            goto fail;
+        }
+        PyTuple_SET_ITEM(w, 0, piece);
+        PyTuple_SET_ITEM(w, 1, pa);
+        PyTuple_SET_ITEM(w, 2, pb);
+        Py_INCREF(Py_None);
+        PyTuple_SET_ITEM(w, 3, Py_None);
+        Py_INCREF(Py_None);
+        PyTuple_SET_ITEM(w, 4, Py_None);
+        int rc = PyList_Append(list, w);
+        Py_DECREF(w);
+        if (rc < 0)
+            goto fail;
+    }
+    return list;
+fail:
+    Py_DECREF(list);
+    return NULL;
+}
+
+static PyObject *
+Line_run(PyObject *self, PyObject *args)
+{
+    Line *l = (Line *)self;
+    PyObject *text;
+    int mode;
+    if (!PyArg_ParseTuple(args, "Ui:run", &text, &mode))
+        return NULL;
+    if (mode < 0 || mode > 3) {
+        PyErr_SetString(PyExc_ValueError, "Line.run: mode is 0, 1, 2 or 3");
+        return NULL;
+    }
+    if (PyUnicode_GET_LENGTH(text) > l->window || has_line_break(l, text))
+        Py_RETURN_NONE;
+    const score_cfg *cfg = &l->scorer->cfg;
+    PyObject *result = NULL, *line_breaks = PyList_New(0);
+    token_sink sink = {NULL, {NULL, 0, 0}, {NULL, 0, 0}};
+    int64_t *work = NULL;
+    float *scores = NULL;
+    int8_t *kinds = NULL;
+    score_scratch scratch = {NULL, NULL, 0};
+    if (line_breaks == NULL || scan_core(text, &l->scan, &sink, line_breaks) < 0)
+        goto done;
+    if (PyList_GET_SIZE(line_breaks) > 0) { /* not expected after the check above */
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    const Py_ssize_t n = sink.starts.len, size = n + 2 * PAD_TOKENS;
+    static const int64_t none[1] = {0}; /* no tokens: empty arrays, not NULL */
+    const int64_t *starts = n ? sink.starts.data : none, *ends = n ? sink.ends.data : none;
+    /* codes, then the padded ids, shapes and classes, and the gaps: one allocation */
+    work = (int64_t *)PyMem_Calloc((size_t)(n + 4 * size + 1), sizeof(int64_t));
+    scores = (float *)PyMem_Malloc((size_t)(2 * n + 1) * sizeof(float));
+    kinds = (int8_t *)PyMem_Malloc((size_t)n + 1);
+    if (work == NULL || scores == NULL || kinds == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t *codes = work, *pid = work + n, *psh = pid + size, *pcls = psh + size;
+    int64_t *where = pcls + size;
+    if (codes_core(l->table, text, starts, ends, n, l->compute, codes) < 0)
+        goto done;
+    Py_ssize_t n_letters = 0, n_upper = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t code = codes[i];
+        if (code < 0) /* white space passed as a token: an unknown symbol */
+            code = UNKNOWN_ID * SHAPE_COUNT + SHAPE_SYMBOL;
+        const int64_t shape = code % SHAPE_COUNT;
+        pid[i + PAD_TOKENS] = code / SHAPE_COUNT;
+        psh[i + PAD_TOKENS] = shape;
+        n_letters += shape >= SHAPE_LOWER && shape <= SHAPE_MIXED;
+        n_upper += shape == SHAPE_UPPER;
+    }
+    /* A sentence in capitals is read as if written in sentence case (model._uncap). */
+    if (n_upper >= 2 && 4 * n_upper >= 3 * n_letters) {
+        const int64_t first = psh[PAD_TOKENS];
+        for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++)
+            if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE)
+                psh[i] = SHAPE_LOWER;
+        if (n > 0 && first >= SHAPE_LOWER && first <= SHAPE_MIXED)
+            psh[PAD_TOKENS] = SHAPE_TITLE;
+    }
+    if (cfg->have_cls) {
+        const int64_t *cls = (const int64_t *)l->classes.buf;
+        const Py_ssize_t n_cls = l->classes.len / 8;
+        for (Py_ssize_t i = 0; i < size; i++) {
+            if (pid[i] < 0 || pid[i] >= n_cls) {
+                PyErr_SetString(PyExc_ValueError, "Line: a vocabulary id without a class");
+                goto done;
+            }
+            pcls[i] = cls[pid[i]];
+        }
+    }
+    Py_ssize_t n_gaps = 0;
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        const int64_t a = psh[i + PAD_TOKENS], b = psh[i + 1 + PAD_TOKENS];
+        if (l->joinable[a] && l->joinable[b])
+            where[n_gaps++] = i + PAD_TOKENS;
+    }
+    float *gap_scores = scores + n;
+    for (Py_ssize_t i = 0; i < n; i++)
+        scores[i] = -HUGE_VALF;
+    if (n_gaps > 0) {
+        if (scratch_alloc(cfg, size, &scratch) < 0)
+            goto done;
+        if (score_core(cfg, pid, psh, cfg->have_cls ? pcls : NULL, size, where, n_gaps,
+                       gap_scores, &scratch) < 0) {
+            PyErr_SetString(PyExc_IndexError,
+                            "score_gaps: a feature value lies outside its table");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < n_gaps; k++)
+            scores[where[k] - PAD_TOKENS] = gap_scores[k] + l->bias;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        kinds[i] = scores[i] > 0.0f;
+    if (n > 0)
+        kinds[n - 1] = 3;
+    PyObject *joined = write_one(text, starts, ends, kinds, n);
+    if (joined == NULL)
+        goto done;
+    if (mode == 0) {
+        result = joined;
+        goto done;
+    }
+    if (mode == 1 || mode == 3) {
+        PyObject *words = words_of(l->word, text, starts, ends, kinds, n);
+        if (words == NULL) {
+            Py_DECREF(joined);
+            goto done;
+        }
+        if (mode == 1) {
+            result = Py_BuildValue("(NN)", joined, words);
+            goto done;
+        }
+        /* and each word's start and end, as int64 pairs (over the codes: no longer needed) */
+        Py_ssize_t k = 0, first = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (kinds[i] == 1)
+                continue;
+            codes[k++] = starts[first];
+            codes[k++] = ends[i];
+            first = i + 1;
+        }
+        result = Py_BuildValue("(NNy#)", joined, words, (const char *)codes,
+                               (Py_ssize_t)(k * sizeof(int64_t)));
+        goto done;
+    }
+    result = Py_BuildValue("(Ny#y#y#)", joined, (const char *)starts,
+                           (Py_ssize_t)(n * sizeof(int64_t)), (const char *)ends,
+                           (Py_ssize_t)(n * sizeof(int64_t)), (const char *)scores,
+                           (Py_ssize_t)(n * sizeof(float)));
+done:
+    Py_XDECREF(line_breaks);
+    PyMem_Free(sink.starts.data);
+    PyMem_Free(sink.ends.data);
+    PyMem_Free(work);
+    PyMem_Free(scores);
+    PyMem_Free(kinds);
+    scratch_free(&scratch);
+    return result;
+}
+
+static PyMethodDef Line_methods[] = {
+    {"run", Line_run, METH_VARARGS,
+     "run(text, mode): one text segmented (see the comment above Line), or None."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject LineType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tieng._speedups.Line",
+    .tp_basicsize = sizeof(Line),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One text segmented in one call (see Segmenter's per-call path).",
+    .tp_new = Line_new,
+    .tp_dealloc = (destructor)Line_dealloc,
+    .tp_methods = Line_methods,
+};
+
+/* ------------------------------------------------------------------------------------------
+ * span_keys(rows, flag) -> (keys, flags): the keys of features.Lexicon and features.WordLists
+ * for rows of ids (2-d, 0-padded, items of 2, 4 or 8 bytes): every row's key with ``flag``,
+ * and the key of each of its proper prefixes of two or more ids with SPAN_PREFIX, as
+ * lexicon_hashes and _prefix_hashes compute them (the row's length is its count of non-zero
+ * ids).  The bytes of a uint64 and a uint16 array.
+ * span_table(keys, flags) -> (keys, flags, bits): the slots of a features.SpanTable built
+ * from them, the same table as the numpy code builds: keys sorted by their multiplicative
+ * hash, repeats merged (flags or-ed), each placed in the first free slot from its home on.
+ */
+static inline uint64_t
+row_id(const char *row, Py_ssize_t j, Py_ssize_t size)
+{
+    if (size == 2)
+        return ((const uint16_t *)row)[j];
+    if (size == 4)
+        return ((const uint32_t *)row)[j];
+    return (uint64_t)((const int64_t *)row)[j];
+}
+
+static PyObject *
+span_keys(PyObject *self, PyObject *args)
+{
+    PyObject *o_rows;
+    unsigned int flag;
+    if (!PyArg_ParseTuple(args, "OI", &o_rows, &flag))
+        return NULL;
+    Py_buffer b;
+    if (PyObject_GetBuffer(o_rows, &b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    uint64_t *keys = NULL;
+    uint16_t *flags = NULL;
+    if (b.ndim != 2 || (b.itemsize != 2 && b.itemsize != 4 && b.itemsize != 8)) {
+        PyErr_SetString(PyExc_ValueError, "span_keys: rows are a 2-d array of ids");
+        goto done;
+    }
+    const Py_ssize_t n = b.shape[0], width = b.shape[1], size = b.itemsize;
+    const size_t cap = (size_t)n * (size_t)(width > 1 ? width - 1 : 1) + 1;
+    keys = PyMem_Malloc(cap * sizeof(uint64_t));
+    flags = PyMem_Malloc(cap * sizeof(uint16_t));
+    if (keys == NULL || flags == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t m = 0;
+    for (Py_ssize_t r = 0; r < n; r++) { /* the rows' own keys first, then their prefixes */
+        const char *row = (const char *)b.buf + r * width * size;
+        Py_ssize_t length = 0;
+        for (Py_ssize_t j = 0; j < width; j++)
+            length += row_id(row, j, size) != 0;
+        uint64_t h = 0;
+        for (Py_ssize_t j = 0; j < length; j++)
+            h = h * LEX_MULT + row_id(row, j, size) + 1;
+        keys[m] = h * M3 + (uint64_t)length;
+        flags[m++] = (uint16_t)flag;
+    }
+    for (Py_ssize_t r = 0; r < n; r++) {
+        const char *row = (const char *)b.buf + r * width * size;
+        Py_ssize_t length = 0;
+        for (Py_ssize_t j = 0; j < width; j++)
+            length += row_id(row, j, size) != 0;
+        uint64_t h = 0;
+        for (Py_ssize_t k = 1; k < length && k < width - 1; k++) {
+            if (k == 1)
+                h = row_id(row, 0, size) + 1;
+            h = h * LEX_MULT + row_id(row, k, size) + 1; /* the first k + 1 ids */
+            if (k + 1 < width && length > k + 1) {
+                keys[m] = h * M3 + (uint64_t)(k + 1);
+                flags[m++] = SPAN_PREFIX;
+            }
+        }
+    }
+    result = Py_BuildValue("(y#y#)", (const char *)keys, (Py_ssize_t)(m * sizeof(uint64_t)),
+                           (const char *)flags, (Py_ssize_t)(m * sizeof(uint16_t)));
+done:
+    PyMem_Free(keys);
+    PyMem_Free(flags);
+    PyBuffer_Release(&b);
+    return result;
+}
+
+static PyObject *
+span_table(PyObject *self, PyObject *args)
+{
+    PyObject *o_keys, *o_flags;
+    if (!PyArg_ParseTuple(args, "OO", &o_keys, &o_flags))
+        return NULL;
+    Py_buffer bk = {0}, bf = {0};
+    PyObject *result = NULL;
+    uint64_t *mixed = NULL, *tmp = NULL, *out_keys = NULL;
+    uint32_t *order = NULL, *tmp_order = NULL;
+    uint16_t *out_flags = NULL;
+    if (get_buffer(o_keys, &bk, 8, 0, "keys") < 0 || get_buffer(o_flags, &bf, 2, 0, "flags") < 0)
+        goto done;
+    const Py_ssize_t given = bk.len / 8;
+    if (bf.len / 2 != given || given >= ((Py_ssize_t)1 << 31)) {
+        PyErr_SetString(PyExc_ValueError, "span_table: one flag a key");
+        goto done;
+    }
+    const uint64_t *keys = bk.buf;
+    const uint16_t *flags = bf.buf;
+    mixed = PyMem_Malloc((size_t)(given + 1) * sizeof(uint64_t));
+    tmp = PyMem_Malloc((size_t)(given + 1) * sizeof(uint64_t));
+    order = PyMem_Malloc((size_t)(given + 1) * sizeof(uint32_t));
+    tmp_order = PyMem_Malloc((size_t)(given + 1) * sizeof(uint32_t));
+    if (!mixed || !tmp || !order || !tmp_order) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < given; i++)
+        if (keys[i] != 0) { /* a zero key is dropped */
+            mixed[n] = keys[i] * M2;
+            order[n++] = (uint32_t)i;
+        }
+    /* Sort by the mixed key: four passes of 16 bits, least significant first (stable). */
+    /* Sort by the mixed key: eight passes of a byte, least significant first (stable);
+     * small counting tables keep every pass in the cache. */
+    for (int pass = 0; pass < 8; pass++) {
+        const int shift = 8 * pass;
+        Py_ssize_t count[256] = {0};
+        for (Py_ssize_t i = 0; i < n; i++)
+            count[(mixed[i] >> shift) & 0xFF]++;
+        if (n == 0 || count[(mixed[0] >> shift) & 0xFF] == n)
+            continue; /* every key has this byte: nothing to move */
+        Py_ssize_t sum = 0;
+        for (int d = 0; d < 256; d++) {
+            const Py_ssize_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const Py_ssize_t at = count[(mixed[i] >> shift) & 0xFF]++;
+            tmp[at] = mixed[i];
+            tmp_order[at] = order[i];
+        }
+        uint64_t *sw = mixed;
+        mixed = tmp;
+        tmp = sw;
+        uint32_t *so = order;
+        order = tmp_order;
+        tmp_order = so;
+    }
+    /* Merge repeats: equal mixed keys are equal keys (the hash is one-to-one). */
+    Py_ssize_t u = 0;
+    uint16_t *merged = (uint16_t *)tmp_order; /* reused: u <= n */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (u > 0 && mixed[u - 1] == mixed[i]) {
+            merged[u - 1] |= flags[order[i]];
+            continue;
+        }
+        mixed[u] = mixed[i];
+        tmp[u] = keys[order[i]];
+        merged[u++] = flags[order[i]];
+    }
+    int bits = 0;
+    while (((Py_ssize_t)1 << bits) < (u > 1 ? u : 1))
+        bits++;
+    bits = bits + 1 > 4 ? bits + 1 : 4;
+    Py_ssize_t last = -1;
+    for (Py_ssize_t i = 0; i < u; i++) { /* slots, in order[] (reused) */
+        const Py_ssize_t home = (Py_ssize_t)(mixed[i] >> (64 - bits));
+        last = home > last + 1 ? home : last + 1;
+        order[i] = (uint32_t)last;
+    }
+    const Py_ssize_t length =
+        (((Py_ssize_t)1 << bits) > last + 1 ? ((Py_ssize_t)1 << bits) : last + 1) + 1;
+    out_keys = PyMem_Calloc((size_t)length, sizeof(uint64_t));
+    out_flags = PyMem_Calloc((size_t)length, sizeof(uint16_t));
+    if (!out_keys || !out_flags) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < u; i++) {
+        out_keys[order[i]] = tmp[i];
+        out_flags[order[i]] = merged[i];
+    }
+    result = Py_BuildValue("(y#y#i)", (const char *)out_keys,
+                           (Py_ssize_t)(length * sizeof(uint64_t)), (const char *)out_flags,
+                           (Py_ssize_t)(length * sizeof(uint16_t)), bits);
+done:
+    PyMem_Free(mixed);
+    PyMem_Free(tmp);
+    PyMem_Free(order);
+    PyMem_Free(tmp_order);
+    PyMem_Free(out_keys);
+    PyMem_Free(out_flags);
+    if (bk.obj)
+        PyBuffer_Release(&bk);
+    if (bf.obj)
+        PyBuffer_Release(&bf);
+    return result;
+}
+
 /* keep_freed_memory(): every batch allocates arrays of a few MB and frees them again.  glibc
  * serves those from fresh mmap()s, or trims the heap after each free, so each batch faults its
  * pages in anew (about a tenth of the CLI's time went to the kernel).  Serve blocks below
@@ -1447,6 +2258,79 @@ tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w,
 #define TAG_M1 0x9E3779B97F4A7C15ULL
 #define TAG_M2 0xC2B2AE3D27D4EB4FULL
 #define MAX_TAG_TEMPLATES 256
+/* The checks, feature hashes and Viterbi search of viterbi() on plain arrays: values
+ * (V rows of A attributes, the padded words), pos (n words), the program (P ints), weights
+ * w, transitions tr, bounds (m sentences + 1), out (n tags).  0, or -1 with an exception. */
+static int
+viterbi_core(const uint64_t *values, Py_ssize_t V, Py_ssize_t A, const int64_t *pos,
+             Py_ssize_t n, const int32_t *prog, Py_ssize_t P, int bits, const int8_t *w,
+             const int32_t *tr, const int64_t *bounds, Py_ssize_t m, uint8_t *out)
+{
+    enum { K = TAG_WIDTH };
+    uint8_t *back = NULL;
+    uint32_t *rows = NULL;
+    /* Check the program and count the templates; every offset must stay inside values. */
+    Py_ssize_t F = 0;
+    int32_t lo = 0, hi = 0;
+    for (Py_ssize_t j = 0; j < P; F++) {
+        const int32_t len = prog[j++];
+        if (len < 0 || j + 2 * len > P || F >= MAX_TAG_TEMPLATES) {
+            PyErr_SetString(PyExc_ValueError, "viterbi: a malformed template program");
+            goto fail;
+        }
+        for (int32_t q = 0; q < len; q++, j += 2) {
+            if (prog[j] < 0 || prog[j] >= A) {
+                PyErr_SetString(PyExc_ValueError, "viterbi: a template reads no attribute");
+                goto fail;
+            }
+            lo = prog[j + 1] < lo ? prog[j + 1] : lo;
+            hi = prog[j + 1] > hi ? prog[j + 1] : hi;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (pos[i] + lo < 0 || pos[i] + hi >= V) {
+            PyErr_SetString(PyExc_ValueError, "viterbi: a word's window outside the values");
+            goto fail;
+        }
+    for (Py_ssize_t s = 0; s < m; s++)
+        if (bounds[s] < 0 || bounds[s + 1] < bounds[s] || bounds[s + 1] > n) {
+            PyErr_SetString(PyExc_ValueError, "viterbi: sentence bounds outside the words");
+            goto fail;
+        }
+    rows = PyMem_Malloc(n * F > 0 ? n * F * sizeof(uint32_t) : 1);
+    back = PyMem_Malloc(n > 0 ? n * K : 1);
+    if (!rows || !back) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const int shift = 64 - bits;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t *r = rows + i * F;
+        Py_ssize_t j = 0;
+        for (Py_ssize_t f = 0; f < F; f++) {
+            uint64_t h = (uint64_t)(f + 1) * TAG_M1;
+            const int32_t len = prog[j++];
+            for (int32_t q = 0; q < len; q++, j += 2) {
+                h ^= values[(pos[i] + prog[j + 1]) * A + prog[j]];
+                h *= TAG_M2;
+                h ^= h >> 29;
+            }
+            h *= TAG_M1;
+            r[f] = (uint32_t)(h >> shift);
+        }
+    }
+    tag_sentences(rows, n, F, w, tr, bounds, m, back, out);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(rows);
+    PyMem_Free(back);
+    return 0;
+fail:
+    PyMem_Free(rows);
+    PyMem_Free(back);
+    return -1;
+}
+
 static PyObject *
 viterbi(PyObject *self, PyObject *args)
 {
@@ -1458,8 +2342,6 @@ viterbi(PyObject *self, PyObject *args)
     Py_buffer b_values = {0}, b_pos = {0}, b_prog = {0}, b_w = {0}, b_t = {0}, b_bounds = {0},
               b_out = {0};
     PyObject *result = NULL;
-    uint8_t *back = NULL;
-    uint32_t *rows = NULL;
     if (get_buffer(o_values, &b_values, 8, 0, "values") < 0 ||
         get_buffer(o_pos, &b_pos, 8, 0, "pos") < 0 ||
         get_buffer(o_prog, &b_prog, 4, 0, "program") < 0 ||
@@ -1487,64 +2369,99 @@ viterbi(PyObject *self, PyObject *args)
     const int32_t *tr = b_t.buf;
     const int64_t *bounds = b_bounds.buf;
     uint8_t *out = b_out.buf;
-    /* Check the program and count the templates; every offset must stay inside values. */
-    Py_ssize_t F = 0;
-    int32_t lo = 0, hi = 0;
-    for (Py_ssize_t j = 0; j < P; F++) {
-        const int32_t len = prog[j++];
-        if (len < 0 || j + 2 * len > P || F >= MAX_TAG_TEMPLATES) {
-            PyErr_SetString(PyExc_ValueError, "viterbi: a malformed template program");
-            goto done;
-        }
-        for (int32_t q = 0; q < len; q++, j += 2) {
-            if (prog[j] < 0 || prog[j] >= A) {
-                PyErr_SetString(PyExc_ValueError, "viterbi: a template reads no attribute");
-                goto done;
-            }
-            lo = prog[j + 1] < lo ? prog[j + 1] : lo;
-            hi = prog[j + 1] > hi ? prog[j + 1] : hi;
-        }
-    }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (pos[i] + lo < 0 || pos[i] + hi >= V) {
-            PyErr_SetString(PyExc_ValueError, "viterbi: a word's window outside the values");
-            goto done;
-        }
-    for (Py_ssize_t s = 0; s < m; s++)
-        if (bounds[s] < 0 || bounds[s + 1] < bounds[s] || bounds[s + 1] > n) {
-            PyErr_SetString(PyExc_ValueError, "viterbi: sentence bounds outside the words");
-            goto done;
-        }
-    rows = PyMem_Malloc(n * F > 0 ? n * F * sizeof(uint32_t) : 1);
-    back = PyMem_Malloc(n > 0 ? n * K : 1);
-    if (!rows || !back) {
-        PyErr_NoMemory();
+    if (viterbi_core(values, V, A, pos, n, prog, P, bits, w, tr, bounds, m, out) < 0)
         goto done;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    const int shift = 64 - bits;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t *r = rows + i * F;
-        Py_ssize_t j = 0;
-        for (Py_ssize_t f = 0; f < F; f++) {
-            uint64_t h = (uint64_t)(f + 1) * TAG_M1;
-            const int32_t len = prog[j++];
-            for (int32_t q = 0; q < len; q++, j += 2) {
-                h ^= values[(pos[i] + prog[j + 1]) * A + prog[j]];
-                h *= TAG_M2;
-                h ^= h >> 29;
-            }
-            h *= TAG_M1;
-            r[f] = (uint32_t)(h >> shift);
-        }
-    }
-    tag_sentences(rows, n, F, w, tr, bounds, m, back, out);
-    Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyMem_Free(rows);
-    PyMem_Free(back);
     Py_buffer *all[] = {&b_values, &b_pos, &b_prog, &b_w, &b_t, &b_bounds, &b_out};
+    for (size_t j = 0; j < sizeof all / sizeof *all; j++)
+        if (all[j]->obj)
+            PyBuffer_Release(all[j]);
+    return result;
+}
+
+/* tag_rows(attrs, rows, program, bits, weights, transitions, window, shape_col, shapes)
+ *   -> bytes: the tags of one sentence whose words' attribute rows are attrs[rows[i]], as
+ * tieng.tagging.Tagger._decode gives them for one sentence: the words of a sentence in
+ * capitals read as sentence case (tagging._uncap; shapes: the WordShape codes LOWER, TITLE,
+ * UPPER, MIXED), ``window`` sentinel rows on each side (tagging.padded), then viterbi(). */
+static PyObject *
+tag_rows(PyObject *self, PyObject *args)
+{
+    PyObject *o_attrs, *o_rows, *o_prog, *o_w, *o_t;
+    int bits, window, shape_col, lower, title, upper, mixed;
+    if (!PyArg_ParseTuple(args, "OOOiOOii(iiii)", &o_attrs, &o_rows, &o_prog, &bits, &o_w, &o_t,
+                          &window, &shape_col, &lower, &title, &upper, &mixed))
+        return NULL;
+    Py_buffer b_attrs = {0}, b_rows = {0}, b_prog = {0}, b_w = {0}, b_t = {0};
+    PyObject *result = NULL;
+    uint64_t *values = NULL;
+    int64_t *pos = NULL;
+    if (get_buffer(o_attrs, &b_attrs, 8, 0, "attrs") < 0 ||
+        get_buffer(o_rows, &b_rows, 8, 0, "rows") < 0 ||
+        get_buffer(o_prog, &b_prog, 4, 0, "program") < 0 ||
+        get_buffer(o_w, &b_w, 1, 0, "weights") < 0 ||
+        get_buffer(o_t, &b_t, 4, 0, "transitions") < 0)
+        goto done;
+    if (b_attrs.ndim != 2 || b_w.ndim != 2 || b_t.ndim != 2) {
+        PyErr_SetString(PyExc_ValueError, "tag_rows: attrs, weights and transitions are 2-d");
+        goto done;
+    }
+    const Py_ssize_t R = b_w.shape[0], K = b_w.shape[1];
+    const Py_ssize_t N = b_attrs.shape[0], A = b_attrs.shape[1], n = b_rows.len / 8;
+    if (K != TAG_WIDTH || b_t.shape[0] != K + 1 || b_t.shape[1] != K || bits < 1 ||
+        bits > 31 || R != ((Py_ssize_t)1 << bits) || window < 0 || window > 64 ||
+        shape_col < 0 || shape_col >= A) {
+        PyErr_SetString(PyExc_ValueError, "tag_rows: arrays of mismatched shapes");
+        goto done;
+    }
+    const int64_t *attrs = b_attrs.buf, *rows = b_rows.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (rows[i] < 0 || rows[i] >= N) {
+            PyErr_SetString(PyExc_ValueError, "tag_rows: a row outside the attributes");
+            goto done;
+        }
+    const Py_ssize_t V = n + 2 * window;
+    values = PyMem_Malloc((size_t)(V * A + 1) * sizeof(uint64_t));
+    pos = PyMem_Malloc((size_t)(n + 1) * sizeof(int64_t));
+    result = PyBytes_FromStringAndSize(NULL, n);
+    if (values == NULL || pos == NULL || result == NULL) {
+        if (result == NULL && !PyErr_Occurred())
+            PyErr_NoMemory();
+        else if (result != NULL) {
+            Py_CLEAR(result);
+            PyErr_NoMemory();
+        }
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < window * A; j++) {
+        values[j] = (uint64_t)(int64_t)-1;                   /* tagging._BOS */
+        values[(window + n) * A + j] = (uint64_t)(int64_t)-2; /* tagging._EOS */
+    }
+    Py_ssize_t n_upper = 0, n_letters = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        memcpy(values + (window + i) * A, attrs + rows[i] * A, (size_t)A * sizeof(uint64_t));
+        const int64_t sh = attrs[rows[i] * A + shape_col];
+        n_upper += sh == upper;
+        n_letters += sh >= lower && sh <= mixed;
+        pos[i] = window + i;
+    }
+    if (n_upper >= 2 && 4 * n_upper >= 3 * n_letters) { /* tagging._uncap */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint64_t *sh = &values[(window + i) * A + shape_col];
+            const int64_t was = (int64_t)*sh;
+            if (was >= lower && was <= mixed)
+                *sh = (uint64_t)(i == 0 ? title : lower);
+        }
+    }
+    const int64_t bounds[2] = {0, n};
+    if (viterbi_core(values, V, A, pos, n, b_prog.buf, b_prog.len / 4, bits, b_w.buf, b_t.buf,
+                     bounds, n > 0 ? 1 : 0, (uint8_t *)PyBytes_AS_STRING(result)) < 0)
+        Py_CLEAR(result);
+done:
+    PyMem_Free(values);
+    PyMem_Free(pos);
+    Py_buffer *all[] = {&b_attrs, &b_rows, &b_prog, &b_w, &b_t};
     for (size_t j = 0; j < sizeof all / sizeof *all; j++)
         if (all[j]->obj)
             PyBuffer_Release(all[j]);
@@ -1563,8 +2480,14 @@ static PyMethodDef methods[] = {
     {"table_weights", table_weights, METH_VARARGS,
      "The weight of every value of a small-domain template (see ScoreTables)."},
     {"count_words", count_words, METH_O, "len(text.split()), without the list."},
+    {"span_keys", span_keys, METH_VARARGS,
+     "Keys of the rows of ids and of their prefixes (see features.Lexicon)."},
+    {"span_table", span_table, METH_VARARGS,
+     "The slots of a features.SpanTable from its keys and flags."},
     {"codes_of_spans", codes_of_spans, METH_VARARGS,
      "Codes of the tokens text[starts[i]:ends[i]], through a CodeTable."},
+    {"tag_rows", tag_rows, METH_VARARGS,
+     "Part-of-speech tags of one sentence from its words' attribute rows."},
     {"viterbi", viterbi, METH_VARARGS,
      "Part-of-speech tags of sentences (see tieng.tagging.decode)."},
     {"write_segmented", write_segmented, METH_VARARGS,
@@ -1579,7 +2502,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&CodeTableType) < 0)
+    if (PyType_Ready(&CodeTableType) < 0 || PyType_Ready(&ScorerType) < 0 ||
+        PyType_Ready(&LineType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
@@ -1587,6 +2511,18 @@ PyInit__speedups(void)
     Py_INCREF(&CodeTableType);
     if (PyModule_AddObject(m, "CodeTable", (PyObject *)&CodeTableType) < 0) {
         Py_DECREF(&CodeTableType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&ScorerType);
+    if (PyModule_AddObject(m, "Scorer", (PyObject *)&ScorerType) < 0) {
+        Py_DECREF(&ScorerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&LineType);
+    if (PyModule_AddObject(m, "Line", (PyObject *)&LineType) < 0) {
+        Py_DECREF(&LineType);
         Py_DECREF(m);
         return NULL;
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import io
 import json
 import lzma
@@ -507,7 +506,7 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
     for p in args.lexicon:
         try:
             lists.append([" ".join(w) for w in read_word_list(p)])
-            digest = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+            digest = _sha256(p)
         except FileNotFoundError:
             raise InputError(f"{p}: no such file") from None
         except UnicodeDecodeError as e:
@@ -604,7 +603,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise InputError("--lexicon: at most 8 word lists")
         try:
             word_lists[name] = read_word_list(p)
-            digest = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+            digest = _sha256(p)
         except FileNotFoundError:
             raise InputError(f"{p}: no such file") from None
         except UnicodeDecodeError as e:
@@ -1252,6 +1251,12 @@ def _writes_stdout(args: argparse.Namespace) -> bool:
     if args.command in ("segment", "tokenize", "normalize"):
         return args.output in (None, "-")
     return False
+
+
+def _sha256(path: str | Path) -> str:
+    import hashlib  # here: loading OpenSSL costs every other command a few ms
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:

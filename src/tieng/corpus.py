@@ -14,7 +14,6 @@ import io
 import itertools
 import json
 import lzma
-import multiprocessing
 import os
 import shutil
 import stat
@@ -524,6 +523,8 @@ def run(
     setup_args: tuple = (segmenter,)
     if append:
         # The shared state first: if it cannot be made, no partial output file is left.
+        import multiprocessing  # only here: the rest of a run never needs it
+
         context = multiprocessing.get_context()
         turn, newline = context.RawValue("q", 0), context.RawValue("b", 1)
         cond = context.Condition()

@@ -272,27 +272,39 @@ class SpanTable:
     def __init__(self, keys: np.ndarray, flags: np.ndarray) -> None:
         """``flags`` (one per key, uint16; a key given twice gets the OR of its flags) are
         what :meth:`flags_of` answers for each key."""
+        if _speedups is not None:  # the same table, built in C
+            k, f, bits = _speedups.span_table(
+                np.ascontiguousarray(keys, np.uint64), np.ascontiguousarray(flags, np.uint16)
+            )
+            self.keys = np.frombuffer(k, np.uint64)
+            self.flags = np.frombuffer(f, np.uint16)
+            self.bits = bits
+            self.size = int(np.count_nonzero(self.keys))
+            return
         keep = keys != 0
         keys = keys[keep].astype(np.uint64)
         flags = flags[keep].astype(np.uint16)
-        order = np.argsort(keys, kind="stable")
-        keys, flags = keys[order], flags[order]
+        # One sort does both jobs: by the key's multiplicative hash, whose top bits are the
+        # home slot (so homes come in order) and which is one-to-one (so repeats of a key
+        # come together, to be merged).
+        mixed = keys * _M2
+        order = np.argsort(mixed)
+        mixed, keys, flags = mixed[order], keys[order], flags[order]
         if len(keys):  # merge repeats (np.unique would import numpy.ma: slow at start-up)
-            first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            first = np.flatnonzero(np.concatenate(([True], mixed[1:] != mixed[:-1])))
             flags = np.bitwise_or.reduceat(flags, first)
-            keys = keys[first]
+            keys, mixed = keys[first], mixed[first]
         bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) + 1)
-        home = self._home(keys, bits)
-        order = np.argsort(home, kind="stable")
+        home = (mixed >> np.uint64(64 - bits)).astype(np.int64)
         # Placing keys in order of their home slot, each in the first free slot from home on,
         # is a running maximum: slot[i] = max(home[i], slot[i-1] + 1).
         at = np.arange(len(keys))
-        slot = np.maximum.accumulate(home[order] - at) + at if len(keys) else at
+        slot = np.maximum.accumulate(home - at) + at if len(keys) else at
         length = max(1 << bits, int(slot[-1]) + 1 if len(keys) else 0) + 1
         self.keys = np.zeros(length, np.uint64)
-        self.keys[slot] = keys[order]
+        self.keys[slot] = keys
         self.flags = np.zeros(length, np.uint16)
-        self.flags[slot] = flags[order]
+        self.flags[slot] = flags
         self.bits = bits
         self.size = len(keys)
 
@@ -328,6 +340,21 @@ def _prefix_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.concatenate(prefixes)
 
 
+def _span_keys(words: np.ndarray, lengths: np.ndarray, flag: int) -> tuple[np.ndarray, np.ndarray]:
+    """The keys of the rows of ``words`` (each with ``flag``) and of their proper prefixes
+    (with :attr:`SpanTable.PREFIX`), and their flags.  A row's length is its count of
+    non-zero ids (``lengths``, as the compiled twin counts them)."""
+    if _speedups is not None:
+        k, f = _speedups.span_keys(np.ascontiguousarray(words), flag)
+        return np.frombuffer(k, np.uint64), np.frombuffer(f, np.uint16)
+    prefixes = _prefix_hashes(words, lengths)
+    keys = np.concatenate([lexicon_hashes(words, lengths), prefixes])
+    flags = np.concatenate(
+        [np.full(len(words), flag, np.uint16), np.full(len(prefixes), SpanTable.PREFIX, np.uint16)]
+    )
+    return keys, flags
+
+
 class Lexicon:
     """Known multi-syllable words, with their proper prefixes, in one :class:`SpanTable`
     (flag 1: a word)."""
@@ -336,16 +363,7 @@ class Lexicon:
 
     def __init__(self, words: np.ndarray, lengths: np.ndarray) -> None:
         self.size = len(words)
-        prefixes = _prefix_hashes(words, lengths)
-        self.table = SpanTable(
-            np.concatenate([lexicon_hashes(words, lengths), prefixes]),
-            np.concatenate(
-                [
-                    np.full(len(words), self.WORD, np.uint16),
-                    np.full(len(prefixes), SpanTable.PREFIX, np.uint16),
-                ]
-            ),
-        )
+        self.table = SpanTable(*_span_keys(words, lengths, self.WORD))
 
 
 class WordLists:
@@ -364,13 +382,9 @@ class WordLists:
         keys = [np.zeros(0, np.uint64)]
         flags = [np.zeros(0, np.uint16)]
         for e, rows in enumerate(lists):
-            lengths = (rows != 0).sum(axis=1)
-            prefixes = _prefix_hashes(rows, lengths)
-            keys += [lexicon_hashes(rows, lengths), prefixes]
-            flags += [
-                np.full(len(rows), 1 << e, np.uint16),
-                np.full(len(prefixes), SpanTable.PREFIX, np.uint16),
-            ]
+            k, f = _span_keys(rows, (rows != 0).sum(axis=1), 1 << e)
+            keys.append(k)
+            flags.append(f)
         self.table = SpanTable(np.concatenate(keys), np.concatenate(flags))
 
 
@@ -669,6 +683,7 @@ class ScoreTables:
             grid = np.indices(domain, dtype=np.uint64).reshape(len(domain), -1)
             self.tables[t] = weights[feature_index(t, tuple(grid), spec)].astype(np.float32)
         self._domains = [domain for _, domain in dummy]
+        self._scorers: dict[tuple[int, int], tuple[object, Lexicon, WordLists | None]] = {}
         self._program = [
             (src, self.tables.get(t), self._domains[t])
             for t, src in enumerate(template_sources(spec))
@@ -692,27 +707,41 @@ class ScoreTables:
             return self._compiled_scores(ids, shapes, gaps, lexicon, classes, lists)
         return self._numpy_scores(ids, shapes, gaps, lexicon, classes, lists)
 
+    def scorer(self, lexicon: Lexicon, lists: WordLists | None = None):
+        """The compiled scorer (``_speedups.Scorer``) of these weights with ``lexicon`` and
+        ``lists``: the program, tables and span tables read once, not at every call.  Kept
+        for the few lexicons a model has (its own, and those a user dictionary adds)."""
+        assert _speedups is not None
+        key = (id(lexicon), id(lists))
+        hit = self._scorers.get(key)
+        if hit is not None:
+            return hit[0]
+        scorer = _speedups.Scorer(
+            lexicon.table.as_args(),
+            self.spec.max_word,
+            self.spec.hash_bits,
+            self.weights,
+            self._half_to_float,
+            self._program,
+            None if lists is None or not lists.count else (*lists.table.as_args(), lists.count),
+            self.spec.classes > 0,
+        )
+        if len(self._scorers) >= 8:  # bounded: a program making dictionaries without end
+            self._scorers.clear()
+        self._scorers[key] = (scorer, lexicon, lists)  # the objects keep their ids taken
+        return scorer
+
     def _compiled_scores(self, ids, shapes, gaps, lexicon, classes=None, lists=None) -> np.ndarray:
         out = np.empty(len(gaps), dtype=np.float32)
         if len(gaps) == 0:
             return out
         c64 = None if classes is None else np.ascontiguousarray(classes, dtype=np.int64)
-        assert _speedups is not None
-        _speedups.score_gaps(
-            ids=np.ascontiguousarray(ids, dtype=np.int64),
-            shapes=np.ascontiguousarray(shapes, dtype=np.int64),
-            classes=c64,
-            gaps=np.ascontiguousarray(gaps, dtype=np.int64),
-            lexicon=lexicon.table.as_args(),
-            max_word=self.spec.max_word,
-            hash_bits=self.spec.hash_bits,
-            weights=self.weights,
-            half_to_float=self._half_to_float,
-            program=self._program,
-            out=out,
-            lists=None
-            if lists is None or not lists.count
-            else (*lists.table.as_args(), lists.count),
+        self.scorer(lexicon, lists).score(
+            np.ascontiguousarray(ids, dtype=np.int64),
+            np.ascontiguousarray(shapes, dtype=np.int64),
+            c64,
+            np.ascontiguousarray(gaps, dtype=np.int64),
+            out,
         )
         return out
 

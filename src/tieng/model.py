@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import os
 import stat
 import struct
@@ -416,14 +417,24 @@ class Model:
             return scores
         pid, psh, gaps, where = self._padded(codes, breaks)
         if len(gaps):
-            tables = self._tables
-            if tables is None:
-                tables = self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
+            tables = self.score_tables()
             scores[gaps] = (
                 tables.scores(pid, psh, where, self._lexicon, self._classes(pid), self._lists)
                 + self.bias
             )
         return scores
+
+    def score_tables(self) -> ScoreTables:
+        """The weights regrouped for scoring (built on first use, shared by :meth:`with_words`)."""
+        tables = self._tables
+        if tables is None:
+            tables = self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
+        return tables
+
+    def compiled_scorer(self):
+        """The compiled scorer of this model (its lexicon and word lists included); needs
+        the compiled helpers."""
+        return self.score_tables().scorer(self._lexicon, self._lists)
 
     def _classes(self, pid: np.ndarray) -> np.ndarray | None:
         return None if self.classes is None else self.classes[pid]
@@ -469,7 +480,7 @@ class Model:
         write_atomically(path, self.to_bytes())
 
     @classmethod
-    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> Model:
+    def from_bytes(cls, data: bytes | memoryview, source: str = "<bytes>") -> Model:
         """Parse and check a model file's contents; raises :class:`ModelError`."""
         try:
             return cls._parse(memoryview(data), source)
@@ -586,9 +597,7 @@ class Model:
             self.classes,
             self.lists,
         )
-        if self._tables is None:
-            self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
-        new._tables = self._tables  # same weights: the score tables are shared, not rebuilt
+        new._tables = self.score_tables()  # same weights: the score tables are shared, not rebuilt
         new._word_lists = self._lists  # and so are the word lists' hash sets
         new.calibration = self.calibration
         return new
@@ -639,11 +648,18 @@ BUNDLED_MODELS: dict[str, str] = {
 BUNDLED_TAGGERS: dict[str, str] = {"vlsp2013-pos": "vlsp2013-pos.tieng"}
 
 
-def bundled_bytes(file: str) -> bytes:
-    """The bytes of a model file that ships in the package (``tieng/models/``)."""
+def bundled_bytes(file: str) -> bytes | memoryview:
+    """The bytes of a model file that ships in the package (``tieng/models/``).
+
+    Mapped into memory rather than read: the arrays of the model are then views of the
+    page cache, with no copy (a few ms of the start).  Only the package's own files are
+    mapped; they are replaced, never rewritten in place, when tieng is reinstalled.
+    """
+    path = Path(__file__).parent / "models" / file
     try:
-        return (Path(__file__).parent / "models" / file).read_bytes()
-    except OSError:  # imported from a zip (e.g. a wheel on spark-submit --py-files)
+        with open(path, "rb") as f:
+            return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+    except (OSError, ValueError):  # imported from a zip (a wheel on spark-submit --py-files)
         from importlib import resources
 
         return resources.files("tieng").joinpath("models").joinpath(file).read_bytes()
@@ -712,7 +728,7 @@ class ModelSource:
         source = cls.of("vlsp2013" if model is None else model)
         return source.load(), source
 
-    def read(self) -> tuple[bytes, str]:
+    def read(self) -> tuple[bytes | memoryview, str]:
         """The model file's bytes, and what to call it in an error message."""
         if self.bundled is not None:
             file = {**BUNDLED_MODELS, **BUNDLED_TAGGERS}[self.bundled]

@@ -7,8 +7,6 @@ flight and yields results in the order of the tasks.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import multiprocessing.pool
 import os
 import signal
 import threading
@@ -97,8 +95,10 @@ def ordered_map(
         for task in chain(head, it):
             yield fn(context, task)
         return
+    import multiprocessing as mp  # here, not at import: a program that never forks never pays
+
     window = window or 2 * jobs + 2
-    pool = _Pool(
+    pool = _pool_class()(
         jobs,
         initializer=_init,
         initargs=(setup, setup_args, os.getpid()),
@@ -115,15 +115,25 @@ def ordered_map(
         pool.join()
 
 
-class _Pool(multiprocessing.pool.Pool):
+_POOL: list[type] = []
+
+
+def _pool_class() -> type:
     """``multiprocessing.Pool`` whose worker-maintenance thread wakes only when a worker exits
     or the pool changes state.  CPython's (3.8 and later) also wakes whenever a result is
     waiting in the result pipe, and spins until the result thread has read it: over a corpus
     run that cost the main process about 0.8 s of CPU per 470 MB, CPU the workers need.
-    ``multiprocessing.pool.ThreadPool`` makes the same choice."""
+    ``multiprocessing.pool.ThreadPool`` makes the same choice.  Made on first use, so that
+    ``import tieng`` does not import :mod:`multiprocessing`."""
+    if not _POOL:
+        import multiprocessing.pool
 
-    def _get_sentinels(self):
-        return [self._change_notifier._reader]  # type: ignore[attr-defined]
+        class _Pool(multiprocessing.pool.Pool):
+            def _get_sentinels(self):
+                return [self._change_notifier._reader]  # type: ignore[attr-defined]
+
+        _POOL.append(_Pool)
+    return _POOL[0]
 
 
 def _submitted(pool, fn, head: list, it: Iterator, window: int) -> Iterator[Any]:

@@ -13,11 +13,13 @@ import numpy as np
 
 from ._accel import speedups as _speedups
 from .dictionary import UserDictionary
+from .features import JOINABLE
 from .legacy import DeprecatedNames
 from .model import BUNDLED_MODELS, Model, ModelSource
 from .normalization import UNACCENTED
 from .pool import available_cores, ordered_map
 from .results import (
+    WINDOW,
     Batch,
     Segmented,
     Word,
@@ -31,7 +33,7 @@ from .results import (
 )
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .tagging import Tagger, default_tagger
-from .tokenization import scan_arrays, scan_offsets
+from .tokenization import scan_arrays, scan_offsets, scan_settings
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -46,6 +48,7 @@ __all__ = [
     "tag",
 ]
 
+_new_tuple = tuple.__new__
 _BATCH = 1024  # texts analysed at once, at most
 _BATCH_CHARS = 500_000  # characters analysed at once, at most (plus one text)
 _JOINER = " \n "  # between the texts of a batch: a line break the tokenizer sees alone
@@ -108,6 +111,7 @@ class Segmenter(DeprecatedNames):
         self._lock = threading.Lock()
         self._scorer = self._scoring_model()
         self._rules = self._matching_rules()
+        self._line: Any = None  # the per-call path (_speedups.Line), made on first use
 
     # -------------------------------------------------------------- identity
     def __reduce__(self):
@@ -145,6 +149,7 @@ class Segmenter(DeprecatedNames):
         new.dictionary = dictionary
         new._scorer = new._scoring_model()
         new._rules = new._matching_rules()
+        new._line = None
         return new
 
     def _matching_rules(self) -> UserDictionary | None:
@@ -180,7 +185,9 @@ class Segmenter(DeprecatedNames):
         >>> Segmenter()("Học sinh nghỉ học.", tags=True).tagged
         'Học_sinh/N nghỉ/V học/V ./CH'
         """
-        return next(self._run([text], _BATCH, _Options(False, sentences, confidence, tags)))
+        opts = _Options(False, sentences, confidence, tags)
+        one = self._one(text, opts)
+        return one if one is not None else next(self._run([text], _BATCH, opts))
 
     def pipe(
         self,
@@ -218,7 +225,9 @@ class Segmenter(DeprecatedNames):
         >>> Segmenter().segment_text("Trời mưa to", tags=True)
         'Trời/N mưa/V to/A'
         """
-        return next(self._run([text], _BATCH, _Options(True, sentence_lines, False, tags)))
+        opts = _Options(True, sentence_lines, False, tags)
+        one = self._one(text, opts)
+        return one if one is not None else next(self._run([text], _BATCH, opts))
 
     def pipe_text(
         self,
@@ -237,6 +246,77 @@ class Segmenter(DeprecatedNames):
         return self._pipe(texts, batch_size, n_process, _Options(True, sentence_lines, False, tags))
 
     # -------------------------------------------------------------- core
+    def _one(self, text: str, opts: _Options) -> Any:
+        """The per-call path: ``text``'s result from one compiled call, or ``None`` when the
+        batch path must run instead (no compiled helpers, a user dictionary's rules,
+        sentences asked for, a photo credit, a text of several lines or a long one).  Its
+        output is the batch path's, byte for byte (tests/test_speedups.py checks it)."""
+        if opts.sentences or self._rules is not None or _speedups is None:
+            return None
+        if not isinstance(text, str) or has_credit(text):
+            return None
+        line = self._line
+        if line is None:
+            line = self._line = self._make_line()
+        if opts.confidence:
+            mode = 2  # the token offsets and scores: confidences are made as in a batch
+        else:
+            mode = 3 if opts.tags else 0 if opts.text_only else 1
+        with self._lock:  # the vocabulary's code cache is shared between threads
+            out = line.run(text, mode)
+        if out is None or mode == 0:
+            return out
+        if mode == 1:
+            return Segmented(out[0], out[1])
+        tagger = self.tagger if opts.tags else None
+        if mode == 3:
+            assert tagger is not None
+            joined, words = out[0], out[1]
+            if not words:
+                return joined if opts.text_only else Segmented(joined, words, None, joined)
+            pairs = np.frombuffer(out[2], np.int64).reshape(-1, 2)
+            bounds = np.array([0, len(words)], np.int64)
+            idx = tagger.tag_spans(text, pairs[:, 0], pairs[:, 1], bounds).tolist()
+            names = tagger.model.tags
+            tags = [names[i] for i in idx]
+            # A word of the underscore text is a run without spaces (tokens hold none).
+            tagged = " ".join([f"{w}/{t}" for w, t in zip(joined.split(" "), tags)])
+            if opts.text_only:
+                return tagged
+            words = [_new_tuple(Word, (w[0], w[1], w[2], None, t)) for w, t in zip(words, tags)]
+            return Segmented(joined, words, None, tagged)
+        starts = np.frombuffer(out[1], np.int64)
+        scores = np.frombuffer(out[3], np.float32)
+        batch = Batch(
+            [text],
+            text,
+            starts,
+            np.frombuffer(out[2], np.int64),
+            starts,
+            np.array([0, len(starts)], np.int64),
+            scores > 0,
+            scores,
+        )
+        return results_of(
+            batch, calibration=self.model.calibration, confidence=True, tagger=tagger
+        )[0]
+
+    def _make_line(self) -> Any:
+        assert _speedups is not None
+        model = self._scorer
+        classes = None if model.classes is None else np.ascontiguousarray(model.classes, np.int64)
+        return _speedups.Line(
+            model.compiled_scorer(),
+            model.vocabulary.code_table(),
+            model.vocabulary._compute,
+            *scan_settings(self.pretokenized),
+            classes,
+            model.bias,
+            JOINABLE.astype(np.uint8),
+            Word,
+            WINDOW,
+        )
+
     def _pipe(self, texts: Iterable[str], batch_size: int, n_process: int, opts: _Options):
         if isinstance(texts, str):
             raise TypeError("pipe takes many texts (a list, say); for one text, call the segmenter")

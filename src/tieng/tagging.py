@@ -101,7 +101,7 @@ _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
 _SEED = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
-_BOS = np.int64(-1)  # attribute value before a sentence
+_BOS = np.int64(-1)  # attribute value before a sentence (also in _speedups.tag_rows)
 _EOS = np.int64(-2)  # and after it
 
 
@@ -118,6 +118,10 @@ class WordShape:
     ALNUM = 8  # letters and digits
     PUNCT = 9  # no letter or digit
     OTHER = 10
+
+
+# What _uncap (and its compiled twin) needs of the shapes: LOWER, TITLE, UPPER, MIXED.
+_LETTER_SHAPES = (WordShape.LOWER, WordShape.TITLE, WordShape.UPPER, WordShape.MIXED)
 
 
 def word_shape(word: str) -> int:
@@ -289,7 +293,7 @@ class TaggerModel:
         write_atomically(path, self.to_bytes())
 
     @classmethod
-    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> TaggerModel:
+    def from_bytes(cls, data: bytes | memoryview, source: str = "<bytes>") -> TaggerModel:
         """Parse and check a tagger model file's contents; raises :class:`ModelError`."""
         try:
             return cls._parse(memoryview(data), source)
@@ -428,6 +432,12 @@ def padded(attrs: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """The attribute rows with ``WINDOW`` sentinel rows around every sentence (before it
     ``_BOS``, after it ``_EOS``), as uint64, and each word's row in it."""
     n = len(attrs)
+    if n and len(bounds) == 2 and bounds[0] == 0 and bounds[1] == n:  # one sentence
+        values = np.empty((n + 2 * WINDOW, attrs.shape[1]), np.int64)
+        values[:WINDOW] = _BOS
+        values[WINDOW : WINDOW + n] = attrs
+        values[WINDOW + n :] = _EOS
+        return values.view(np.uint64), np.arange(WINDOW, WINDOW + n, dtype=np.int64)
     starts = bounds[:-1][np.diff(bounds) > 0]
     new = np.zeros(n, np.int64)
     new[starts] = 1
@@ -594,8 +604,25 @@ class Tagger:
                 self._row_of,
                 rows,
             )
-            attrs = self._attrs[rows]
-        return self._decode(attrs, bounds)
+            table = self._attrs  # rows index this array (a later one only grows it)
+        model = self.model
+        one = len(bounds) == 2 and bounds[0] == 0 and bounds[1] == len(rows)
+        if one and len(model.tags) <= _speedups.TAG_WIDTH:
+            # One sentence, the per-call case: gathered, read, padded and decoded in C.
+            weights, transitions = model.padded(_speedups.TAG_WIDTH)
+            tags = _speedups.tag_rows(
+                table,
+                rows,
+                self._program,
+                model.bits,
+                weights,
+                transitions,
+                WINDOW,
+                _COL["shape"],
+                _LETTER_SHAPES,
+            )
+            return np.frombuffer(tags, np.uint8)
+        return self._decode(table[rows], bounds)
 
     def _decode(self, attrs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         _uncap(attrs, bounds)

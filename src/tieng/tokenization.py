@@ -16,6 +16,7 @@ range of two numbers (``2010-2015``), but not a month and year (``6-2004``).
 from __future__ import annotations
 
 import re
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -154,8 +155,23 @@ _PATTERN = "|".join(
         r"(?s:.)",
     ]
 )
-_TOKEN_RE = re.compile(_PATTERN)
 _PRETOKENIZED_RE = re.compile(rf"[{_SPACE_CLASS}]+|[^{_SPACE_CLASS}]+")
+_compiled: list[re.Pattern[str]] = []
+
+
+def _token_re() -> re.Pattern[str]:
+    """The tokenizer's regular expression, compiled on first use: compiling it takes longer
+    (about 14 ms) than importing the rest of tieng, and many texts never need it (the
+    compiled loop cuts plain words and their punctuation itself)."""
+    if not _compiled:
+        _compiled.append(re.compile(_PATTERN))
+    return _compiled[0]
+
+
+def _token_findall(text: str, pos: int = 0, endpos: int = sys.maxsize) -> list[str]:
+    """``findall`` of the tokenizer's regular expression (compiled on first use)."""
+    return (_compiled[0] if _compiled else _token_re()).findall(text, pos, endpos)
+
 
 _LINE_BREAK_SET = frozenset(LINE_BREAKS)
 _CONTEXT = 8  # characters past a chunk that the look-ahead of the patterns may need
@@ -188,7 +204,7 @@ def scan_arrays(text: str, pretokenized: bool = False) -> tuple[list[str], np.nd
     if _speedups is not None:  # the same loop, compiled
         tokens, starts, _, line_breaks = _scan_compiled(text, pretokenized, True)
         return tokens, np.frombuffer(starts, np.int64), line_breaks
-    findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
+    findall = _PRETOKENIZED_RE.findall if pretokenized else _token_findall
     tokens, start_list, line_breaks = _scan(text, findall, pretokenized)
     return tokens, np.array(start_list, np.int64), line_breaks
 
@@ -203,11 +219,12 @@ def scan_offsets(text: str, pretokenized: bool = False) -> tuple[np.ndarray, np.
     return starts, starts + np.fromiter(map(len, tokens), np.int64, len(tokens)), line_breaks
 
 
-def _scan_compiled(text: str, pretokenized: bool, with_tokens: bool):
-    assert _speedups is not None
-    findall = (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall
-    return _speedups.scan_chunks(
-        text,
+def scan_settings(pretokenized: bool) -> tuple:
+    """What the compiled tokenizer loop takes besides the text (``scan_chunks`` and the
+    per-call ``Line``): the regular expression's ``findall``, the options and the character
+    sets of :func:`scan`."""
+    findall = _PRETOKENIZED_RE.findall if pretokenized else _token_findall
+    return (
         findall,
         pretokenized,
         _SPACE_STRING,
@@ -216,8 +233,12 @@ def _scan_compiled(text: str, pretokenized: bool, with_tokens: bool):
         _LEADING_STRING,
         _plain_before_dot,
         _CONTEXT,
-        with_tokens,
     )
+
+
+def _scan_compiled(text: str, pretokenized: bool, with_tokens: bool):
+    assert _speedups is not None
+    return _speedups.scan_chunks(text, *scan_settings(pretokenized), with_tokens)
 
 
 def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int], list[int]]:
@@ -286,7 +307,7 @@ def split_pieces(text: str, pretokenized: bool = False) -> list[str]:
     >>> split_pieces("TP. HCM, 8h30.")
     ['TP.', ' ', 'HCM', ',', ' ', '8h30', '.']
     """
-    return (_PRETOKENIZED_RE if pretokenized else _TOKEN_RE).findall(text)
+    return _PRETOKENIZED_RE.findall(text) if pretokenized else _token_findall(text)
 
 
 def tokenize(text: str, pretokenized: bool = False) -> list[Span]:

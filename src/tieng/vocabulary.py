@@ -137,11 +137,9 @@ class Vocabulary:
         """
         if _speedups is None:
             return self.codes([text[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
-        if self._table is None:
-            self._table = _speedups.CodeTable(_CACHE_LIMIT)
         out = np.empty(len(starts), np.int64)
         _speedups.codes_of_spans(
-            self._table,
+            self.code_table(),
             text,
             np.ascontiguousarray(starts, np.int64),
             np.ascontiguousarray(ends, np.int64),
@@ -149,6 +147,14 @@ class Vocabulary:
             out,
         )
         return out
+
+    def code_table(self):
+        """The compiled token -> code cache (``_speedups.CodeTable``), made on first use;
+        filled by :meth:`codes_of_spans` and the per-call path with this vocabulary's codes."""
+        if self._table is None:
+            assert _speedups is not None
+            self._table = _speedups.CodeTable(_CACHE_LIMIT)
+        return self._table
 
     def ids_of_words(self, words: Iterable[Sequence[str]]) -> list[list[int]]:
         """Vocabulary ids of the syllables of each word (for building a lexicon)."""
