@@ -22,7 +22,8 @@ def test_the_compiled_helpers_are_built_and_used_unless_python_is_asked_for():
 
     assert _accel.speedups is _speedups
     assert all(m._speedups is _speedups for m in MODULES)
-    for name in ("score_gaps", "table_weights", "scan_chunks", "lookup_codes", "CodeTable"):
+    for name in ("score_gaps", "table_weights", "scan_chunks", "lookup_codes", "CodeTable",
+                 "Scorer", "Line", "span_keys", "span_table", "tag_rows"):  # fmt: skip
         assert hasattr(_speedups, name)
     assert hasattr(_speedups, "codes_of_spans") and hasattr(_speedups, "write_segmented")
 
@@ -63,3 +64,7 @@ def test_the_compiled_constants_are_the_python_ones():
     assert (_speedups.SRC_LIST, _speedups.LIST_SOURCES) == (_SRC_LIST, _LIST_SOURCES)
     assert _speedups.N_SOURCES == _SRC_LIST + _LIST_SOURCES * MAX_LISTS
     assert _speedups.SPAN_PREFIX == SpanTable.PREFIX
+    from tieng.features import PAD
+    from tieng.model import TITLE_MIN
+
+    assert (_speedups.TITLE_MIN, _speedups.PAD_TOKENS) == (TITLE_MIN, PAD)

@@ -402,3 +402,32 @@ def test_an_empty_token_gets_a_code_not_an_index_error():
     codes = vocab.codes(["Hà", "", "Nội"])
     assert codes[1] == UNKNOWN * Shape.COUNT + Shape.SYMBOL
     assert vocab.code("") == codes[1]
+
+
+TITLE_CASE = [
+    "Giảm Rủi Ro Thiên Tai Ở Miền Trung",
+    "Thành Phố Sẽ Đầu Tư Xây Dựng Hai Tuyến Tàu Điện Ngầm",
+    "Thủ Tướng Chính Phủ Phê Duyệt Đề Án",
+]
+
+
+@pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
+def test_title_case_headings_are_read_as_sentence_case(name):
+    """A heading with every syllable capitalized is segmented as the same words in lower
+    case (not glued into one long name), by the per-call and the batch path alike."""
+    seg = tieng.Segmenter(name)
+    for text in TITLE_CASE:
+        expected = seg.segment_text(text.lower())
+        assert seg.segment_text(text).lower() == expected
+        assert next(iter(seg.pipe_text([text, "x"]))).lower() == expected
+        assert " " in seg.segment_text(text)
+    assert tieng.segment_text(TITLE_CASE[1]) == (
+        "Thành_Phố Sẽ Đầu_Tư Xây_Dựng Hai Tuyến Tàu_Điện_Ngầm"
+    )
+
+
+def test_names_and_short_capitalized_runs_keep_their_reading():
+    """Under four capitalized tokens, or a sentence with lower-case words, case still
+    counts: a person's name stays one word."""
+    assert tieng.segment_text("Nguyễn Văn An") == "Nguyễn_Văn_An"
+    assert tieng.segment_text("Ông Nguyễn Văn An làm kỹ sư") == "Ông Nguyễn_Văn_An làm kỹ_sư"

@@ -58,3 +58,25 @@ def keep_freed_memory() -> bool:
         and getattr(_compiled, "ABI_VERSION", None) == ABI_VERSION
         and _compiled.keep_freed_memory()
     )
+
+
+def describe() -> str:
+    """Which code runs, in a few words (for ``tieng info`` and the CLI's notices)."""
+    if speedups is not None:
+        return (
+            "compiled helpers: one compiled call a text for seg(text) and segment_text, "
+            "batches for pipe, pipe_text and the CLI"
+        )
+    if _compiled is not None and os.environ.get("TIENG_PURE_PYTHON", "") not in ("", "0"):
+        why = "TIENG_PURE_PYTHON is set"
+    elif _compiled is not None:
+        why = "the compiled helpers are from another version of tieng; reinstall it"
+    else:
+        why = "built without a C compiler; install gcc and the Python headers, then reinstall"
+    return f"Python only ({why}): the same output at about half the speed"
+
+
+def not_built() -> bool:
+    """True when tieng runs its Python code because the compiled helpers are missing or
+    stale (not because ``TIENG_PURE_PYTHON`` asked for it): worth a notice to the user."""
+    return speedups is None and os.environ.get("TIENG_PURE_PYTHON", "") in ("", "0")

@@ -1582,6 +1582,7 @@ done:
 #define SHAPE_TITLE 2
 #define SHAPE_UPPER 3
 #define SHAPE_MIXED 4
+#define TITLE_MIN 4 /* model.TITLE_MIN */
 
 typedef struct {
     PyObject_HEAD
@@ -1835,7 +1836,7 @@ Line_run(PyObject *self, PyObject *args)
     int64_t *where = pcls + size;
     if (codes_core(l->table, text, starts, ends, n, l->compute, codes) < 0)
         goto done;
-    Py_ssize_t n_letters = 0, n_upper = 0;
+    Py_ssize_t n_letters = 0, n_upper = 0, n_title = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t code = codes[i];
         if (code < 0) /* white space passed as a token: an unknown symbol */
@@ -1845,9 +1846,12 @@ Line_run(PyObject *self, PyObject *args)
         psh[i + PAD_TOKENS] = shape;
         n_letters += shape >= SHAPE_LOWER && shape <= SHAPE_MIXED;
         n_upper += shape == SHAPE_UPPER;
+        n_title += shape == SHAPE_TITLE;
     }
-    /* A sentence in capitals is read as if written in sentence case (model._uncap). */
-    if (n_upper >= 2 && 4 * n_upper >= 3 * n_letters) {
+    /* A sentence in capitals or in Title Case is read as if written in sentence case
+     * (model._uncap). */
+    if ((n_upper >= 2 && 4 * n_upper >= 3 * n_letters) ||
+        (n_title >= TITLE_MIN && 10 * (n_title + n_upper) >= 9 * n_letters)) {
         const int64_t first = psh[PAD_TOKENS];
         for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++)
             if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE)
@@ -2537,7 +2541,9 @@ PyInit__speedups(void)
         PyModule_AddIntConstant(m, "N_SOURCES", N_SOURCES) < 0 ||
         PyModule_AddIntConstant(m, "SPAN_PREFIX", SPAN_PREFIX) < 0 ||
         PyModule_AddIntConstant(m, "MAX_TEMPLATES", MAX_TEMPLATES) < 0 ||
-        PyModule_AddIntConstant(m, "TAG_WIDTH", TAG_WIDTH) < 0) {
+        PyModule_AddIntConstant(m, "TAG_WIDTH", TAG_WIDTH) < 0 ||
+        PyModule_AddIntConstant(m, "TITLE_MIN", TITLE_MIN) < 0 ||
+        PyModule_AddIntConstant(m, "PAD_TOKENS", PAD_TOKENS) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -15,6 +15,8 @@ SRC_LIST: int
 N_SOURCES: int
 SPAN_PREFIX: int
 MAX_TEMPLATES: int
+TITLE_MIN: int
+PAD_TOKENS: int
 
 _Table = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int]
 _Program = Sequence[tuple[tuple[int, ...], npt.NDArray[np.float32] | None, object]]
@@ -87,3 +89,63 @@ def write_segmented(
     names: list[str] = ...,
     tags: npt.NDArray[np.uint8] = ...,
 ) -> list[str]: ...
+
+class Scorer:
+    def __init__(
+        self,
+        lexicon: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int],
+        max_word: int,
+        hash_bits: int,
+        weights: npt.NDArray[np.float16] | npt.NDArray[np.float32],
+        half_to_float: npt.NDArray[np.float32],
+        program: _Program,
+        lists: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int, int] | None,
+        classes: bool,
+    ) -> None: ...
+    def score(
+        self,
+        ids: npt.NDArray[np.int64],
+        shapes: npt.NDArray[np.int64],
+        classes: npt.NDArray[np.int64] | None,
+        gaps: npt.NDArray[np.int64],
+        out: npt.NDArray[np.float32],
+    ) -> None: ...
+
+class Line:
+    def __init__(
+        self,
+        scorer: Scorer,
+        table: CodeTable,
+        compute: object,
+        findall: object,
+        pretokenized: bool,
+        space_chars: str,
+        line_break_chars: str,
+        trailing: str,
+        leading: str,
+        is_plain_before_dot: object,
+        context: int,
+        classes: npt.NDArray[np.int64] | None,
+        bias: float,
+        joinable: npt.NDArray[np.uint8],
+        word: type,
+        window: int,
+        /,
+    ) -> None: ...
+    def run(self, text: str, mode: int, /) -> object: ...
+
+def span_keys(rows: npt.NDArray[np.generic], flag: int) -> tuple[bytes, bytes]: ...
+def span_table(
+    keys: npt.NDArray[np.uint64], flags: npt.NDArray[np.uint16]
+) -> tuple[bytes, bytes, int]: ...
+def tag_rows(
+    attrs: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    program: npt.NDArray[np.int32],
+    bits: int,
+    weights: npt.NDArray[np.int8],
+    transitions: npt.NDArray[np.int32],
+    window: int,
+    shape_col: int,
+    shapes: tuple[int, int, int, int],
+) -> bytes: ...

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
 
 from . import __version__
-from ._accel import keep_freed_memory
+from ._accel import describe as describe_code
+from ._accel import keep_freed_memory, not_built
 from .dictionary import DictionaryError, UserDictionary
 from .model import ModelError
 from .normalization import KEY_VERSION, UNACCENTED, looks_unaccented, normalize
@@ -150,6 +151,8 @@ def _segmenter(args: argparse.Namespace) -> Segmenter:
         )
     except DictionaryError as e:  # entries that clash once diacritics are ignored
         raise InputError(str(e)) from None
+    if not_built() and not getattr(args, "quiet", False):
+        print(f"tieng: {describe_code()}", file=sys.stderr)
     if seg.dictionary is not None and seg.dictionary.known and not getattr(args, "quiet", False):
         status = Counter(seg.model.lexicon_status(seg.dictionary.known_syllables()))
         print(
@@ -772,6 +775,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "vocabulary": len(m.vocabulary),
         "lexicon": len(m.lexicon),
         "word_lists": {name: len(rows) for name, rows in zip(m.spec.lists, m.lists)},
+        "code": describe_code(),
     }
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
@@ -828,6 +832,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     for label, fig in meta.get("figures", {}).items():
         rows.append((label, fig))
     rows.append(("confidence", "calibrated" if m.calibration else "not calibrated"))
+    rows.append(("code", describe_code()))
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")

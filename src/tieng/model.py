@@ -74,27 +74,38 @@ _LIST_DTYPES = ("<u2", "<u4")
 _MAX_FILE = 1 << 31  # no model file is anywhere near 2 GB
 
 
+# A sentence is read as if in sentence case when it is in capitals (UPPER: at least 2 tokens
+# and 3/4 of its letter tokens) or in Title Case (TITLE or UPPER: at least TITLE_MIN tokens
+# and 9/10 of its letter tokens), as headings are; _speedups.Line has the same rule.
+TITLE_MIN = 4
+
+
 def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Shapes as if ALL-CAPS sentences were written in sentence case.
+    """Shapes as if ALL-CAPS and Title Case sentences were written in sentence case.
 
     In a sentence where at least 3/4 of the letter tokens are upper case (and there are at
-    least two), case says nothing about names, so UPPER tokens are seen as lower case and the
-    first token as Title, the way the same sentence looks in running text.
+    least two), or 9/10 are capitalized (and there are at least four; headings, titles of
+    works and of organisations), case says nothing about names, so UPPER and Title tokens
+    are seen as lower case and the first token as Title, the way the same sentence looks in
+    running text.
     """
     upper = shapes == Shape.UPPER
-    if not upper.any():
+    title = shapes == Shape.TITLE
+    if not upper.any() and int(np.count_nonzero(title)) < TITLE_MIN:
         return shapes
     sent = np.cumsum(starts) - 1  # starts[0] is True
     first_of = np.flatnonzero(starts)
     letters = (shapes >= Shape.LOWER) & (shapes <= Shape.MIXED)
-    n_letters = np.add.reduceat(letters.astype(np.int32), first_of)
-    n_upper = np.add.reduceat(upper.astype(np.int32), first_of)
-    caps = (n_upper >= 2) & (n_upper >= 0.75 * n_letters)
+    n_letters = np.add.reduceat(letters.astype(np.int64), first_of)
+    n_upper = np.add.reduceat(upper.astype(np.int64), first_of)
+    n_title = np.add.reduceat(title.astype(np.int64), first_of)
+    caps = (n_upper >= 2) & (4 * n_upper >= 3 * n_letters)
+    caps |= (n_title >= TITLE_MIN) & (10 * (n_title + n_upper) >= 9 * n_letters)
     if not caps.any():
         return shapes
     in_caps = caps[sent]
     out = shapes.copy()
-    out[in_caps & (upper | (shapes == Shape.TITLE))] = Shape.LOWER
+    out[in_caps & (upper | title)] = Shape.LOWER
     first = in_caps & starts & letters
     out[first] = Shape.TITLE
     return out

@@ -322,6 +322,11 @@ class Segmenter(DeprecatedNames):
             raise TypeError("pipe takes many texts (a list, say); for one text, call the segmenter")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        if isinstance(texts, (list, tuple)) and len(texts) == 1:
+            # One text (the service's single-text request, say): the per-call path.
+            one = self._one(texts[0], opts)
+            if one is not None:
+                return iter([one])
         if _processes(n_process) > 1:
             return self._parallel(texts, batch_size, n_process, opts)
         return self._run(texts, batch_size, opts)
