@@ -882,40 +882,64 @@ scan_core(PyObject *text, const scan_cfg *c, token_sink *sink, PyObject *line_br
             goto next;
         }
         if (!c->pretokenized) {
-            /* "nói," and "(Điều": a word with one punctuation mark after or before it */
-            Py_UCS4 last = PyUnicode_READ(kind, data, b - 1);
-            if (in_chars(c->trailing, last) && all_alpha(kind, data, a, b - 1)) {
-                int plain = 1;
-                /* At the end of a line (only spaces before it) a word's dot is a full stop:
-                 * an abbreviation keeps its dot only when more text follows on the line. */
-                Py_ssize_t after = b;
-                while (after < n && PyUnicode_READ(kind, data, after) == ' ')
-                    after++;
-                const int line_end = after == n || in_chars(breaks, PyUnicode_READ(kind, data, after));
-                if (last == '.' && !line_end) {
-                    PyObject *body = PyUnicode_Substring(text, a, b - 1);
-                    if (body == NULL)
-                        return -1;
-                    PyObject *r = PyObject_CallOneArg(c->plain_before_dot, body);
-                    Py_DECREF(body);
-                    if (r == NULL)
-                        return -1;
-                    plain = PyObject_IsTrue(r);
-                    Py_DECREF(r);
-                    if (plain < 0)
-                        return -1;
-                }
-                if (plain) {
-                    if (push(sink, text, a, b - 1) < 0 || push(sink, text, b - 1, b) < 0)
-                        return -1;
-                    goto next;
+            /* A word or a number with punctuation marks around it ("(nói),", "2004)."), as
+             * tokenization._punctuated cuts it: marks of ``leading`` before the core, marks of
+             * ``trailing`` after it, the last of which may also be "." or "…". */
+            Py_ssize_t i = a, j = b;
+            while (i < j && in_chars(c->leading, PyUnicode_READ(kind, data, i)))
+                i++;
+            if (j > i) {
+                const Py_UCS4 last = PyUnicode_READ(kind, data, j - 1);
+                if (last == '.' || last == 0x2026 || in_chars(c->trailing, last)) {
+                    j--;
+                    while (j > i && in_chars(c->trailing, PyUnicode_READ(kind, data, j - 1)))
+                        j--;
                 }
             }
-            Py_UCS4 first = PyUnicode_READ(kind, data, a);
-            if (in_chars(c->leading, first) && all_alpha(kind, data, a + 1, b)) {
-                if (push(sink, text, a, a + 1) < 0 || push(sink, text, a + 1, b) < 0)
-                    return -1;
-                goto next;
+            if (i < j && (i > a || j < b)) {
+                int ok = 0;
+                if (all_alpha(kind, data, i, j)) {
+                    ok = 1;
+                    if (j == b - 1 && PyUnicode_READ(kind, data, j) == '.') {
+                        /* At the end of a line (only spaces after it) the dot is a full
+                         * stop: an abbreviation keeps its dot only when more text follows
+                         * on the line.  Elsewhere, only a plain word's dot is one. */
+                        Py_ssize_t after = b;
+                        while (after < n && PyUnicode_READ(kind, data, after) == ' ')
+                            after++;
+                        if (after < n && !in_chars(breaks, PyUnicode_READ(kind, data, after))) {
+                            PyObject *body = PyUnicode_Substring(text, i, j);
+                            if (body == NULL)
+                                return -1;
+                            PyObject *r = PyObject_CallOneArg(c->plain_before_dot, body);
+                            Py_DECREF(body);
+                            if (r == NULL)
+                                return -1;
+                            ok = PyObject_IsTrue(r);
+                            Py_DECREF(r);
+                            if (ok < 0)
+                                return -1;
+                        }
+                    }
+                }
+                else {
+                    ok = 1;
+                    for (Py_ssize_t k = i; k < j && ok; k++) {
+                        const Py_UCS4 ch = PyUnicode_READ(kind, data, k);
+                        ok = ch >= '0' && ch <= '9';
+                    }
+                }
+                if (ok) {
+                    for (Py_ssize_t k = a; k < i; k++)
+                        if (push(sink, text, k, k + 1) < 0)
+                            return -1;
+                    if (push(sink, text, i, j) < 0)
+                        return -1;
+                    for (Py_ssize_t k = j; k < b; k++)
+                        if (push(sink, text, k, k + 1) < 0)
+                            return -1;
+                    goto next;
+                }
             }
         }
         {

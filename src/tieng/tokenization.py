@@ -175,10 +175,8 @@ def _token_findall(text: str, pos: int = 0, endpos: int = sys.maxsize) -> list[s
 
 _LINE_BREAK_SET = frozenset(LINE_BREAKS)
 _CONTEXT = 8  # characters past a chunk that the look-ahead of the patterns may need
-_TRAILING = frozenset(',;!?)]}"”’.')
 _LEADING = frozenset('([{"“‘')
 _SPACE_STRING = "".join(sorted(SPACE_CHARS))
-_TRAILING_STRING = "".join(sorted(_TRAILING))
 _LEADING_STRING = "".join(sorted(_LEADING))
 _LOWER_ABBREVIATIONS = frozenset(a for a in _ABBREVIATIONS.split("|") if a.islower())
 
@@ -186,6 +184,41 @@ _LOWER_ABBREVIATIONS = frozenset(a for a in _ABBREVIATIONS.split("|") if a.islow
 def _plain_before_dot(word: str) -> bool:
     """True when ``word.`` is a word and a full stop, never an abbreviation."""
     return word.islower() and word not in _LOWER_ABBREVIATIONS
+
+
+# Marks that may end a word or a number, each a token of its own (a dot or an ellipsis only
+# as the chunk's last character: "..", "…." are tokens of their own pattern).
+_CLOSING = frozenset(",;!?)]}\"”’:")
+_CLOSING_LAST = _CLOSING | {".", "…"}  # (the compiled loop knows these two itself)
+_CLOSING_STRING = "".join(sorted(_CLOSING))
+
+
+def _punctuated(chunk: str) -> list[str] | None:
+    """The tokens of a chunk that is a word (letters only) or a number (ASCII digits only)
+    with punctuation marks before it (of ``([{"“‘``) and after it (``,;!?)]}"”’:``, the last
+    also ``.`` or ``…``), one token a mark, as the pattern cuts them; ``None`` for any other
+    chunk, and for a word with a dot right after it that may be an abbreviation (``TP.``).
+    ``_speedups.scan_chunks`` has the same rule.
+
+    >>> _punctuated("(nói),"), _punctuated("2004)."), _punctuated("TP.")
+    (['(', 'nói', ')', ','], ['2004', ')', '.'], None)
+    """
+    i, j = 0, len(chunk)
+    while i < j and chunk[i] in _LEADING:
+        i += 1
+    if j > i and chunk[j - 1] in _CLOSING_LAST:
+        j -= 1
+        while j > i and chunk[j - 1] in _CLOSING:
+            j -= 1
+    if (i == 0 and j == len(chunk)) or i == j:
+        return None
+    core = chunk[i:j]
+    if core.isalpha():
+        if j == len(chunk) - 1 and chunk[j] == "." and not _plain_before_dot(core):
+            return None
+    elif not (core.isascii() and core.isdigit()):
+        return None
+    return [*chunk[:i], core, *chunk[j:]]
 
 
 def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], list[int]]:
@@ -229,7 +262,7 @@ def scan_settings(pretokenized: bool) -> tuple:
         pretokenized,
         _SPACE_STRING,
         LINE_BREAKS,
-        _TRAILING_STRING,
+        _CLOSING_STRING,
         _LEADING_STRING,
         _plain_before_dot,
         _CONTEXT,
@@ -272,17 +305,14 @@ def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int],
                 line_breaks.append(p)
             continue
         if not pretokenized:
-            # Shortcuts for the commonest cases, which the pattern would cut the same way:
-            # a word with one punctuation mark after it ("nói,") or before it ("(Điều").
-            last, body = chunk[-1], chunk[:-1]
-            if last in _TRAILING and body.isalpha() and (last != "." or _plain_before_dot(body)):
-                tokens += (body, last)
-                starts += (p, p + len(body))
-                continue
-            first, body = chunk[0], chunk[1:]
-            if first in _LEADING and body.isalpha():
-                tokens += (first, body)
-                starts += (p, p + 1)
+            # A shortcut for the commonest case, which the pattern would cut the same way: a
+            # word or a number with punctuation marks around it ("nói,", "(Điều", "2004).").
+            cut = _punctuated(chunk)
+            if cut is not None:
+                tokens += cut
+                for piece in cut:
+                    starts.append(p)
+                    p += len(piece)
                 continue
         end = p + len(chunk)
         for piece in findall(text, p, min(n, end + _CONTEXT)):
