@@ -188,7 +188,7 @@ def _plain_before_dot(word: str) -> bool:
 
 # Marks that may end a word or a number, each a token of its own (a dot or an ellipsis only
 # as the chunk's last character: "..", "…." are tokens of their own pattern).
-_CLOSING = frozenset(",;!?)]}\"”’:")
+_CLOSING = frozenset(',;!?)]}"”’:')
 _CLOSING_LAST = _CLOSING | {".", "…"}  # (the compiled loop knows these two itself)
 _CLOSING_STRING = "".join(sorted(_CLOSING))
 
