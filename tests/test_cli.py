@@ -326,8 +326,8 @@ def test_train_without_its_extra_says_so_before_any_work(tmp_path, capsys, monke
 
 
 def test_plain_tieng_lists_the_commands(capsys):
-    assert main([]) == 0
-    out = capsys.readouterr().out
+    assert main([]) == 2  # as git does: the list of commands, and no success
+    out = capsys.readouterr().err
     for command in ("segment", "tokenize", "normalize", "evaluate", "train", "serve", "info"):
         assert f"\n    {command}" in out
 
@@ -425,3 +425,142 @@ def test_workers_end_quietly_with_a_killed_run(tmp_path):
     alive = [w for w in workers if os.path.exists(f"/proc/{w}")]
     assert not alive, "workers outlived the killed run"
     assert b"Traceback" not in err
+
+
+# ------------------------------------------------------------------ outputs that would eat data
+def test_errors_to_an_input_or_the_output_is_refused(tmp_path, capsys):
+    b = tmp_path / "b.txt"
+    b.write_text("Hà Nội mưa\n", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    for command in ("segment", "tag"):
+        assert main([command, str(b), "-o", str(out), "--errors-to", str(b)]) == 2
+        assert "is also an input" in capsys.readouterr().err
+        assert b.read_text(encoding="utf-8") == "Hà Nội mưa\n" and not out.exists()
+        assert main([command, str(b), "-o", str(out), "--errors-to", str(out)]) == 2
+        assert "is also the output" in capsys.readouterr().err
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "x.txt").write_text("Hà Nội\n", encoding="utf-8")
+    assert (
+        main(["segment", str(d), "-o", str(tmp_path / "o"), "--errors-to", str(d / "x.txt")]) == 2
+    )
+    assert (d / "x.txt").read_text(encoding="utf-8") == "Hà Nội\n"
+
+
+def test_two_input_directories_with_the_same_file_name_are_refused(tmp_path, capsys):
+    for name, text in (("a", "một"), ("b", "hai")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["segment", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(out)]) == 2
+    assert "both would be written to x.txt" in capsys.readouterr().err
+    assert not (out / "x.txt").exists()
+
+
+def test_mirroring_a_directory_into_itself_or_its_parent_is_refused(tmp_path, capsys):
+    d = tmp_path / "p" / "in"
+    d.mkdir(parents=True)
+    (d / "x.txt").write_text("Hà Nội\n", encoding="utf-8")
+    for output in (d, tmp_path / "p"):
+        assert main(["segment", str(d), "-o", str(output)]) == 2
+        assert "would write over the input" in capsys.readouterr().err
+    assert (d / "x.txt").read_text(encoding="utf-8") == "Hà Nội\n"
+
+
+def test_no_input_matched_is_an_error_not_a_silent_success(tmp_path, capsys):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.txt").write_text("Hà Nội", encoding="utf-8")
+    assert main(["segment", str(tree), "--glob", "*.none", "-o", str(tmp_path / "o")]) == 2
+    assert "no input file matching --glob '*.none'" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["segment", str(empty), "-o", str(tmp_path / "o2")]) == 2
+    assert "nothing to do" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "o2").exists()
+
+
+def test_a_line_of_white_space_after_a_lone_cr_keeps_the_line_ends_apart(tmp_path, capsys):
+    """Three lines in, three lines out: a CR, a line of spaces, and the LF after it must not
+    come out as one CRLF."""
+    src = tmp_path / "cr.txt"
+    src.write_bytes(b"a\r \nb\n")
+    out = tmp_path / "out.txt"
+    assert main(["segment", str(src), "-o", str(out)]) == 0
+    assert out.read_bytes() == b"a\r \nb\n"
+    for text in ("a\r \nb", "a \r \n b", "a\r ", "a\r \u200b\rb"):
+        got = tieng.segment_text(text)
+        assert len(got.splitlines()) == len(text.splitlines()), text
+        assert tieng.segment(text).text == got == next(tieng.Segmenter().pipe_text([text]))
+
+
+def test_a_symlink_loop_or_an_empty_name_as_model_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "l1").symlink_to(tmp_path / "l2")
+    (tmp_path / "l2").symlink_to(tmp_path / "l1")
+    src = tmp_path / "a.txt"
+    src.write_text("Hà Nội", encoding="utf-8")
+    for args in (
+        ["segment", "--model", str(tmp_path / "l1"), str(src)],
+        ["info", "--model", str(tmp_path / "l1")],
+        ["tag", "--tagger", str(tmp_path / "l1"), str(src)],
+    ):
+        assert main(args) == 2
+        assert "symbolic links" in capsys.readouterr().err
+    assert main(["segment", "--model", "", str(src)]) == 2
+    assert "empty model name" in capsys.readouterr().err
+
+
+def test_tag_with_standard_output_closed_is_a_clear_error(tmp_path):
+    src = tmp_path / "a.txt"
+    src.write_text("Hà Nội", encoding="utf-8")
+    r = subprocess.run(  # as `tieng tag a.txt >&-` in a shell
+        [sys.executable, "-m", "tieng", "tag", str(src)],
+        stderr=subprocess.PIPE,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert r.returncode == 2 and b"standard output is closed" in r.stderr
+    assert b"Traceback" not in r.stderr
+
+
+def test_a_record_nested_too_deeply_is_one_bad_record(tmp_path, capsys):
+    src = tmp_path / "deep.jsonl"
+    deep = '{"text": ' + "[" * 3000 + "]" * 3000 + "}"
+    src.write_text(deep + '\n{"text": "Hà Nội"}\n{"text": null}\n', encoding="utf-8")
+    errors = tmp_path / "errors.jsonl"
+    assert main(["segment", str(src), "--errors-to", str(errors)]) == 2
+    captured = capsys.readouterr()
+    assert '"Hà_Nội"' in captured.out
+    assert "line 1: invalid JSON (nested too deeply)" in captured.err
+    assert "line 3: field 'text' is null, not a string" in captured.err
+
+
+def test_the_progress_bar_stays_off_the_terminal_that_shows_the_output(monkeypatch, tmp_path):
+    from tieng import cli
+
+    src = tmp_path / "a.txt"
+    src.write_text("Hà Nội\n", encoding="utf-8")
+    bars = []
+    monkeypatch.setattr(cli, "_progress_bar", lambda inputs, quiet: bars.append(quiet))
+    monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
+    assert main(["segment", str(src)]) == 0  # output to the terminal: no bar
+    assert main(["segment", str(src), "-o", str(tmp_path / "o.txt")]) == 0  # to a file: a bar
+    assert bars == [True, False]
+
+
+def test_info_says_which_code_runs_and_a_missing_build_is_announced(monkeypatch, capsys, tmp_path):
+    from tieng import _accel
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    expected = "compiled helpers" if _accel.speedups is not None else "Python only"
+    assert "\ncode  " in out and expected in out
+    # As on a machine without a C compiler: the CLI says so once, on stderr.
+    monkeypatch.setattr(_accel, "speedups", None)
+    monkeypatch.setattr(_accel, "_compiled", None)
+    monkeypatch.delenv("TIENG_PURE_PYTHON", raising=False)
+    src = tmp_path / "a.txt"
+    src.write_text("Hà Nội", encoding="utf-8")
+    assert main(["segment", str(src)]) == 0
+    err = capsys.readouterr().err
+    assert "Python only (built without a C compiler" in err and "half the speed" in err

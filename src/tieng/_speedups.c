@@ -2496,6 +2496,95 @@ done:
     return result;
 }
 
+/* with_tags(words, joined, tags, names) -> (words, tagged): the Word objects of one text with
+ * their tags (names[tags[i]]) in their last field, and the underscore text ``joined`` with
+ * "/" and the tag after each of its words (words run from space to space: tokens hold none),
+ * as Segmented.tagged. */
+static PyObject *
+with_tags(PyObject *self, PyObject *args)
+{
+    PyObject *words, *joined, *o_tags, *names;
+    if (!PyArg_ParseTuple(args, "O!UOO!:with_tags", &PyList_Type, &words, &joined, &o_tags,
+                          &PyList_Type, &names))
+        return NULL;
+    Py_buffer b = {0};
+    if (get_buffer(o_tags, &b, 1, 0, "tags") < 0)
+        return NULL;
+    PyObject *result = NULL, *out_words = NULL;
+    Py_UCS4 *buf = NULL;
+    const Py_ssize_t n = PyList_GET_SIZE(words), n_names = PyList_GET_SIZE(names);
+    const uint8_t *tags = b.buf;
+    if (b.len != n) {
+        PyErr_SetString(PyExc_ValueError, "with_tags: one tag a word");
+        goto done;
+    }
+    Py_ssize_t extra = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (tags[i] >= n_names || !PyUnicode_Check(PyList_GET_ITEM(names, tags[i]))) {
+            PyErr_SetString(PyExc_ValueError, "with_tags: a tag without a name");
+            goto done;
+        }
+        PyObject *w = PyList_GET_ITEM(words, i);
+        if (!PyTuple_Check(w) || PyTuple_GET_SIZE(w) != 5) {
+            PyErr_SetString(PyExc_TypeError, "with_tags: words are Word objects");
+            goto done;
+        }
+        extra += 1 + PyUnicode_GET_LENGTH(PyList_GET_ITEM(names, tags[i]));
+    }
+    out_words = PyList_New(n);
+    if (out_words == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *w = PyList_GET_ITEM(words, i);
+        PyTypeObject *type = Py_TYPE(w);
+        PyObject *t = type->tp_alloc(type, 5);
+        if (t == NULL)
+            goto done;
+        for (int k = 0; k < 4; k++) {
+            PyObject *v = PyTuple_GET_ITEM(w, k);
+            Py_INCREF(v);
+            PyTuple_SET_ITEM(t, k, v);
+        }
+        PyObject *name = PyList_GET_ITEM(names, tags[i]);
+        Py_INCREF(name);
+        PyTuple_SET_ITEM(t, 4, name);
+        PyList_SET_ITEM(out_words, i, t);
+    }
+    const int kind = PyUnicode_KIND(joined);
+    const void *data = PyUnicode_DATA(joined);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(joined);
+    buf = PyMem_Malloc((size_t)(len + extra + 1) * sizeof(Py_UCS4));
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t w = 0, word = 0;
+    for (Py_ssize_t i = 0; i <= len; i++) {
+        const Py_UCS4 ch = i < len ? PyUnicode_READ(kind, data, i) : ' ';
+        if (ch == ' ' && i > 0 && word < n) { /* the end of a word */
+            PyObject *name = PyList_GET_ITEM(names, tags[word++]);
+            buf[w++] = '/';
+            for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(name); j++)
+                buf[w++] = PyUnicode_READ_CHAR(name, j);
+        }
+        if (i < len)
+            buf[w++] = ch;
+    }
+    if (word != n) {
+        PyErr_SetString(PyExc_ValueError, "with_tags: the text and the words disagree");
+        goto done;
+    }
+    PyObject *tagged = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, w);
+    if (tagged == NULL)
+        goto done;
+    result = Py_BuildValue("(ON)", out_words, tagged);
+done:
+    Py_XDECREF(out_words);
+    PyMem_Free(buf);
+    PyBuffer_Release(&b);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"keep_freed_memory", keep_freed_memory, METH_NOARGS,
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
@@ -2514,6 +2603,8 @@ static PyMethodDef methods[] = {
      "The slots of a features.SpanTable from its keys and flags."},
     {"codes_of_spans", codes_of_spans, METH_VARARGS,
      "Codes of the tokens text[starts[i]:ends[i]], through a CodeTable."},
+    {"with_tags", with_tags, METH_VARARGS,
+     "Word objects with their tags, and the tagged underscore text (see Segmented.tagged)."},
     {"tag_rows", tag_rows, METH_VARARGS,
      "Part-of-speech tags of one sentence from its words' attribute rows."},
     {"viterbi", viterbi, METH_VARARGS,

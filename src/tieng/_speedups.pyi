@@ -149,3 +149,6 @@ def tag_rows(
     shape_col: int,
     shapes: tuple[int, int, int, int],
 ) -> bytes: ...
+def with_tags(
+    words: list[object], joined: str, tags: bytes | npt.NDArray[np.uint8], names: list[str]
+) -> tuple[list[object], str]: ...

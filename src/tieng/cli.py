@@ -205,13 +205,36 @@ def _strip_suffixes(path: str) -> str:
     return low
 
 
-def _check_not_own_input(inputs: list[tuple[str, str | None]], output: str | None, ok: bool):
-    """An output file that is one of the inputs is an error, unless ``--in-place``."""
+def _check_not_own_input(
+    inputs: list[tuple[str, str | None]],
+    output: str | None,
+    ok: bool,
+    errors_to: str | None = None,
+) -> None:
+    """An output file that is one of the inputs is an error, unless ``--in-place``; the
+    file of failed records may be neither an input nor the output."""
+
+    def same(a: str, b: str) -> bool:
+        try:
+            return os.path.samefile(a, b)
+        except OSError:
+            return False
+
+    if errors_to not in (None, "-"):
+        for path, _ in inputs:
+            if path != "-" and same(path, errors_to):
+                raise InputError(
+                    f"{errors_to}: is also an input; --errors-to would empty the text being "
+                    "read (name another file)"
+                )
+        if output not in (None, "-") and (
+            same(output, errors_to) or Path(output).resolve() == Path(errors_to).resolve()
+        ):
+            raise InputError(f"{errors_to}: is also the output (name another file)")
     if output in (None, "-") or ok or not Path(output).is_file():
         return
-    target = Path(output).resolve()
     for path, _ in inputs:
-        if path != "-" and Path(path).resolve() == target:
+        if path != "-" and same(path, output):
             raise InputError(
                 f"{output}: is also an input; writing it would replace the text being read "
                 "(write elsewhere, or pass --in-place to replace it when the run is complete)"
@@ -239,7 +262,10 @@ def cmd_segment(args: argparse.Namespace) -> int:
         inputs = corpus.find_inputs(names, args.glob, exclude=args.output if mirror else None)
     except FileError as e:
         raise InputError(str(e)) from None
-    _check_not_own_input(inputs, args.output, args.in_place)
+    _check_not_own_input(inputs, args.output, args.in_place, args.errors_to)
+    if not inputs:
+        matched = f" matching --glob {args.glob!r}" if args.glob != "*" else ""
+        raise InputError(f"no input file{matched} in {', '.join(names)}: nothing to do")
     args.format = _input_format(args, [path for path, _ in inputs])
     if args.field is None:
         args.field = "text"
@@ -295,7 +321,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
         if error_file is not None:
             error_file.write(json.dumps(err, ensure_ascii=False) + "\n")
 
-    bar = _progress_bar(inputs, quiet=args.quiet)
+    # No bar when the output goes to the same terminal: the two would interleave.
+    bar = _progress_bar(inputs, quiet=args.quiet or (args.output is None and _stdout_is_tty()))
 
     def on_progress(res) -> None:
         bar.update(res.nbytes)
@@ -392,6 +419,13 @@ def _head(path: str) -> bytes:
 def _sample(path: str) -> str:
     """The start of an input as text (see :func:`_head`)."""
     return _head(path).decode("utf-8", errors="ignore")
+
+
+def _stdout_is_tty() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (ValueError, OSError):  # closed
+        return False
 
 
 def _progress_bar(inputs: list[tuple[str, str | None]], quiet: bool):
@@ -1253,7 +1287,7 @@ def _writes_stdout(args: argparse.Namespace) -> bool:
     """Whether the command writes its results to standard output."""
     if args.command in ("info", "evaluate"):
         return True
-    if args.command in ("segment", "tokenize", "normalize"):
+    if args.command in ("segment", "tag", "tokenize", "normalize"):
         return args.output in (None, "-")
     return False
 
@@ -1267,9 +1301,9 @@ def _sha256(path: str | Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:  # plain `tieng`: what it can do
-        parser.print_help()
-        return 0
+    if args.command is None:  # plain `tieng`: what it can do, and no success (as git does)
+        parser.print_help(sys.stderr)
+        return 2
     keep_freed_memory()  # the CLI owns its process (and its workers, which inherit this)
     try:
         if sys.stdout is None and _writes_stdout(args):

@@ -104,6 +104,12 @@ def find_inputs(
             continue
         p = Path(name)
         if p.is_dir():
+            here = p.resolve()
+            if skip is not None and (here == skip or here.is_relative_to(skip)):
+                raise CorpusError(
+                    f"{exclude}: is the input directory {name}, or holds it; mirroring it "
+                    "there would write over the input (write to another directory)"
+                )
             found = sorted(
                 q
                 for q in p.rglob(glob)
@@ -114,6 +120,13 @@ def find_inputs(
             out.append((name, None))
         else:
             raise CorpusError(f"{name}: no such file or directory")
+    mirrored: dict[str, str] = {}
+    for path, rel in out:  # two input directories mirrored into one: a file name in both
+        if rel is not None and mirrored.setdefault(rel, path) != path:
+            raise CorpusError(
+                f"{mirrored[rel]} and {path}: both would be written to {rel} in the output "
+                "directory (mirror each input directory into a directory of its own)"
+            )
     return out
 
 

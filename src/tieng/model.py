@@ -710,8 +710,13 @@ class ModelSource:
         if isinstance(model, (bytes, bytearray, memoryview)):
             return cls(data=bytes(model))
         if isinstance(model, (str, os.PathLike)):
-            path = os.fspath(Path(model).resolve())
-            if isinstance(model, str) and os.sep not in model and not os.path.exists(model):
+            if not os.fspath(model):
+                raise ModelError("an empty model name: give a path or a bundled model's name")
+            try:
+                path = os.fspath(Path(model).resolve())
+            except (OSError, RuntimeError):  # a loop of links (RuntimeError before 3.13)
+                path = os.path.abspath(model)  # read_file says what is wrong with it
+            if isinstance(model, str) and os.sep not in model and not os.path.lexists(model):
                 names = ", ".join(bundled)
                 raise ModelError(
                     f"{path}: model file not found, and {model!r} is not the name of "

@@ -53,7 +53,7 @@ def parse_jsonl(line: str, field: str) -> tuple[dict | None, str, str | None]:
     >>> parse_jsonl('{"text": "Hà Nội", "id": 1}', "text")
     ({'text': 'Hà Nội', 'id': 1}, 'Hà Nội', None)
     >>> parse_jsonl('[1]', "text")[2]
-    'expected a JSON object, got list'
+    'expected a JSON object, got an array'
     """
     if not line.strip():
         return None, "", "empty line (expected a JSON object)"
@@ -61,13 +61,28 @@ def parse_jsonl(line: str, field: str) -> tuple[dict | None, str, str | None]:
         obj = json.loads(line)
     except ValueError as e:
         return None, "", f"invalid JSON ({e})"
+    except RecursionError:
+        return None, "", "invalid JSON (nested too deeply)"
     if not isinstance(obj, dict):
-        return None, "", f"expected a JSON object, got {type(obj).__name__}"
+        return None, "", f"expected a JSON object, got {_json_type(obj)}"
     if field not in obj:
         return None, "", f"no field {field!r}"
     if not isinstance(obj[field], str):
-        return None, "", f"field {field!r} is {type(obj[field]).__name__}, not str"
+        return None, "", f"field {field!r} is {_json_type(obj[field])}, not a string"
     return obj, obj[field], None
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value is, in JSON's words (``null``, not ``NoneType``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    return "an array" if isinstance(value, list) else "a string"
 
 
 def split_line_end(raw: bytes) -> tuple[bytes, bytes]:

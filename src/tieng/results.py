@@ -21,7 +21,7 @@ import numpy as np
 from ._accel import speedups as _speedups
 from .model import Calibration
 from .tagging import Tagger
-from .tokenization import LINE_BREAKS
+from .tokenization import LINE_BREAKS, SPACE_CHARS
 
 __all__ = ["Batch", "Segmented", "Word", "escape_token", "parse_segmented", "tag_segmented"]
 
@@ -341,14 +341,23 @@ def text_pieces(texts: Iterable[str], meta: deque[tuple[int, str | None, bool]])
             continue
         lines = t.splitlines(keepends=True)
         off = 0
+        before = ""  # the line ending before this line
         for j, line in enumerate(lines):
             body = line.rstrip(LINE_BREAKS)
             ending = line[len(body) :]
             last_line = j == len(lines) - 1
-            for w_off, piece, w_last in windows(body):
-                meta.append((off + w_off, ending if w_last else None, last_line and w_last))
-                yield piece
+            if before == "\r" and body and SPACE_CHARS.issuperset(body):
+                # A line of white space after a lone CR gives no words; written as nothing,
+                # its CR and the LF after it (or the one a caller adds) would read as one
+                # CRLF, and two line ends as one.  It is written as one space.
+                meta.append((off, " " + ending, last_line))
+                yield ""
+            else:
+                for w_off, piece, w_last in windows(body):
+                    meta.append((off + w_off, ending if w_last else None, last_line and w_last))
+                    yield piece
             off += len(line)
+            before = ending
 
 
 def windows(text: str) -> Iterator[tuple[int, str, bool]]:

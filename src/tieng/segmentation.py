@@ -48,7 +48,6 @@ __all__ = [
     "tag",
 ]
 
-_new_tuple = tuple.__new__
 _BATCH = 1024  # texts analysed at once, at most
 _BATCH_CHARS = 500_000  # characters analysed at once, at most (plus one text)
 _JOINER = " \n "  # between the texts of a batch: a line break the tokenizer sees alone
@@ -276,15 +275,9 @@ class Segmenter(DeprecatedNames):
                 return joined if opts.text_only else Segmented(joined, words, None, joined)
             pairs = np.frombuffer(out[2], np.int64).reshape(-1, 2)
             bounds = np.array([0, len(words)], np.int64)
-            idx = tagger.tag_spans(text, pairs[:, 0], pairs[:, 1], bounds).tolist()
-            names = tagger.model.tags
-            tags = [names[i] for i in idx]
-            # A word of the underscore text is a run without spaces (tokens hold none).
-            tagged = " ".join([f"{w}/{t}" for w, t in zip(joined.split(" "), tags)])
-            if opts.text_only:
-                return tagged
-            words = [_new_tuple(Word, (w[0], w[1], w[2], None, t)) for w, t in zip(words, tags)]
-            return Segmented(joined, words, None, tagged)
+            idx = tagger.tag_spans(text, pairs[:, 0], pairs[:, 1], bounds)
+            words, tagged = _speedups.with_tags(words, joined, idx, tagger.model.tags)
+            return tagged if opts.text_only else Segmented(joined, words, None, tagged)
         starts = np.frombuffer(out[1], np.int64)
         scores = np.frombuffer(out[3], np.float32)
         batch = Batch(
