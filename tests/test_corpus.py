@@ -137,7 +137,8 @@ def test_bad_records_are_counted_reported_and_collected(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "line 2: invalid JSON" in err and "line 3: no field 'text'" in err
-    assert "line 4: field 'text' is a number, not a string" in err and "line 5: invalid UTF-8" in err
+    assert "line 4: field 'text' is a number, not a string" in err
+    assert "line 5: invalid UTF-8" in err
     assert "5 of 7 records failed" in err
     failed = [json.loads(x) for x in errs.read_text(encoding="utf-8").splitlines()]
     assert [f["line"] for f in failed] == [2, 3, 4, 5, 6]
