@@ -564,3 +564,42 @@ def test_info_says_which_code_runs_and_a_missing_build_is_announced(monkeypatch,
     assert main(["segment", str(src)]) == 0
     err = capsys.readouterr().err
     assert "Python only (built without a C compiler" in err and "half the speed" in err
+
+
+# ------------------------------------------------------------------ compressed outputs
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zst"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_output_named_compressed_is_compressed(tmp_path, suffix, jobs):
+    from tieng.files import open_input
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("Hà Nội có nhiều hồ\n" * 3, encoding="utf-8")
+    b.write_text("Trời mưa to\n", encoding="utf-8")
+    out = tmp_path / f"out.txt{suffix}"
+    assert main(["segment", str(a), str(b), "-o", str(out), "-j", jobs, "-q"]) == 0
+    raw = out.read_bytes()
+    assert not raw.startswith("Hà".encode())  # not plain text under a compressed name
+    with open_input(out) as f:
+        assert f.read().decode() == "Hà_Nội có nhiều hồ\n" * 3 + "Trời mưa to\n"
+    assert main(["segment", str(out), "-q"]) == 0  # tieng reads what it wrote
+
+
+def test_a_mirrored_tree_keeps_each_files_compression(tmp_path):
+    import lzma
+
+    tree = tmp_path / "in"
+    (tree / "sub").mkdir(parents=True)
+    with gzip.open(tree / "a.txt.gz", "wt", encoding="utf-8") as f:
+        f.write("Hà Nội có nhiều hồ\n")
+    with lzma.open(tree / "sub" / "b.txt.xz", "wt", encoding="utf-8") as f:
+        f.write("Trời mưa to\n")
+    (tree / "c.txt").write_text("Tôi yêu Việt Nam\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["segment", str(tree), "-o", str(out), "-q"]) == 0
+    assert gzip.decompress((out / "a.txt.gz").read_bytes()) == "Hà_Nội có nhiều hồ\n".encode()
+    assert lzma.decompress((out / "sub" / "b.txt.xz").read_bytes()) == "Trời mưa to\n".encode()
+    assert (out / "c.txt").read_text(encoding="utf-8") == "Tôi yêu Việt_Nam\n"
+    plain = tmp_path / "plain"
+    assert main(["segment", str(tree), "-o", str(plain), "--decompress", "-q"]) == 0
+    assert (plain / "a.txt").read_text(encoding="utf-8") == "Hà_Nội có nhiều hồ\n"
+    assert (plain / "sub" / "b.txt").read_text(encoding="utf-8") == "Trời mưa to\n"

@@ -340,6 +340,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
             output_dir=args.output if mirror else None,
             jobs=jobs,
             resume=args.resume,
+            decompress=args.decompress,
             keep_failed=bool(args.errors_to),
             on_progress=on_progress if bar is not None else None,
             on_error=on_error,
@@ -1000,6 +1001,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sp.add_argument(
             "--resume", action="store_true", help="skip inputs whose output is already complete"
+        )
+        sp.add_argument(
+            "--decompress",
+            action="store_true",
+            help="mirroring a directory: write plain text, not compressed as each input is "
+            "(a.txt.gz -> a.txt)",
         )
         sp.add_argument(
             "--in-place",

@@ -33,6 +33,7 @@ from .files import (
     partial_path,
     spill_directory,
     stdin_reader,
+    compression_of,
     strip_compression,
     write_all,
 )
@@ -415,11 +416,14 @@ def run(
     keep_failed: bool = False,
     on_progress: Callable[[_Result], None] | None = None,
     on_error: Callable[[dict], None] | None = None,
+    decompress: bool = False,
 ) -> Summary:
     """Segment ``inputs`` (from :func:`find_inputs`) and write the results.
 
-    With ``output_dir``, every input file gets its own output file at the same relative
-    path (compression suffix dropped); otherwise everything goes to ``output`` (a file) or,
+    An output whose name ends in ``.gz``, ``.bz2``, ``.xz`` (or ``.zst``) is written
+    compressed.  With ``output_dir``, every input file gets its own output file at the same
+    relative path, compressed as the input was (``decompress``: plain, its compression
+    suffix dropped); otherwise everything goes to ``output`` (a file) or,
     when that is ``None``, to standard output.  ``resume`` skips inputs whose output file is
     already complete.  Outputs appear under their final names only when complete; an output
     with failed records is removed, unless ``keep_failed`` (the failures are kept elsewhere,
@@ -429,7 +433,9 @@ def run(
     targets: list[str | None] = []
     for path, rel in inputs:
         if output_dir is not None:
-            name = strip_compression(rel if rel is not None else Path(path).name)
+            name = rel if rel is not None else Path(path).name
+            if decompress:
+                name = strip_compression(name)
             targets.append(str(Path(output_dir) / name))
         else:
             targets.append(output)
@@ -447,7 +453,8 @@ def run(
     # With workers and one output file, the workers append to it themselves (``_Appender``);
     # with workers and other outputs, they spill their output to files the main process
     # copies into place.
-    append = jobs > 1 and shared and output is not None
+    # (Not into a compressed file: its compressor is in this process.)
+    append = jobs > 1 and shared and output is not None and compression_of(output) is None
     spill = spill_directory() if jobs > 1 and not append else None
     seq = itertools.count()
     # Standard input from a pipe or a terminal may trickle (`tail -f log | tieng segment`):

@@ -34,12 +34,41 @@ __all__ = [
     "partial_path",
     "spill_directory",
     "stdin_reader",
+    "compression_of",
     "strip_compression",
     "write_all",
     "write_atomically",
 ]
 
 OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# What an output file is compressed with, by its name's suffix: a stream that compresses
+# into a file object opened for writing bytes.
+COMPRESSORS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+    ".gz": lambda f: gzip.GzipFile(fileobj=f, mode="wb", compresslevel=6),
+    ".bz2": lambda f: bz2.BZ2File(f, "wb", compresslevel=9),
+    ".xz": lambda f: lzma.LZMAFile(f, "wb", preset=3),
+}
+try:  # Zstandard, where the zstandard module is installed
+    import zstandard as _zstd
+except ImportError:  # pragma: no cover - depends on the environment
+    pass
+else:
+
+    def _open_zst(path: str | os.PathLike[str], mode: str = "rb") -> BinaryIO:
+        return _zstd.open(path, mode)
+
+    OPENERS[".zst"] = _open_zst
+    COMPRESSORS[".zst"] = lambda f: _zstd.ZstdCompressor(level=3).stream_writer(
+        f, closefd=False
+    )
+
+
+def compression_of(path: str | os.PathLike[str] | None) -> str | None:
+    """The compression suffix of an output's name (``".gz"``, ...), or ``None``."""
+    if path is None:
+        return None
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix in COMPRESSORS else None
 
 
 class FileError(Exception):
@@ -102,6 +131,7 @@ def check_encoding(head: bytes, label: str) -> None:
 
 
 def strip_compression(name: str) -> str:
+    """``name`` without its compression suffix (``a.txt.gz`` -> ``a.txt``)."""
     p = Path(name)
     return str(p.with_suffix("")) if p.suffix.lower() in OPENERS else name
 
@@ -259,9 +289,13 @@ class OutputFile:
                 self.tmp, self.final = paths
                 self.final.parent.mkdir(parents=True, exist_ok=True)
                 self.target = str(self.tmp)
-            self.stream = open(self.target, "wb")
+            self.raw: BinaryIO = open(self.target, "wb")
         except OSError as e:
             raise FileError(f"{path}: cannot write ({e.strerror})") from None
+        # A name ending in .gz, .bz2, .xz (or .zst) is written compressed, as it says.
+        suffix = compression_of(path)
+        self.compressed = suffix is not None
+        self.stream = COMPRESSORS[suffix](self.raw) if suffix is not None else self.raw
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -283,7 +317,7 @@ class OutputFile:
             self.stream.flush()
             done = 0
             try:
-                while done < size:
+                while done < size and not self.compressed:  # the kernel copies plain bytes
                     n = os.sendfile(self.stream.fileno(), f.fileno(), done, size - done)
                     if n == 0:
                         break
@@ -302,7 +336,8 @@ class OutputFile:
             if self.path is None:
                 self.stream.flush()
                 return
-            self.stream.close()
+            self.stream.close()  # the compressor's last block, then the file
+            self.raw.close()
             if self.tmp is not None:
                 os.replace(self.tmp, self.final)
         except BrokenPipeError:
@@ -312,8 +347,10 @@ class OutputFile:
 
     def abandon(self) -> None:
         if self.path is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, EOFError, lzma.LZMAError):
                 self.stream.close()
+            with contextlib.suppress(OSError):
+                self.raw.close()
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
 
