@@ -27,13 +27,13 @@ from typing import Any, BinaryIO
 from .files import (
     FileError,
     OutputFile,
+    compression_of,
     file_stamp,
     is_regular_file,
     open_input,
     partial_path,
     spill_directory,
     stdin_reader,
-    compression_of,
     strip_compression,
     write_all,
 )

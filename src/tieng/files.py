@@ -28,13 +28,13 @@ __all__ = [
     "OutputFile",
     "PipeReader",
     "check_encoding",
+    "compression_of",
     "file_stamp",
     "is_regular_file",
     "open_input",
     "partial_path",
     "spill_directory",
     "stdin_reader",
-    "compression_of",
     "strip_compression",
     "write_all",
     "write_atomically",
@@ -43,7 +43,7 @@ __all__ = [
 OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 # What an output file is compressed with, by its name's suffix: a stream that compresses
 # into a file object opened for writing bytes.
-COMPRESSORS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+COMPRESSORS: dict[str, Callable[[BinaryIO], Any]] = {
     ".gz": lambda f: gzip.GzipFile(fileobj=f, mode="wb", compresslevel=6),
     ".bz2": lambda f: bz2.BZ2File(f, "wb", compresslevel=9),
     ".xz": lambda f: lzma.LZMAFile(f, "wb", preset=3),
@@ -58,9 +58,7 @@ else:
         return _zstd.open(path, mode)
 
     OPENERS[".zst"] = _open_zst
-    COMPRESSORS[".zst"] = lambda f: _zstd.ZstdCompressor(level=3).stream_writer(
-        f, closefd=False
-    )
+    COMPRESSORS[".zst"] = lambda f: _zstd.ZstdCompressor(level=3).stream_writer(f, closefd=False)
 
 
 def compression_of(path: str | os.PathLike[str] | None) -> str | None:
