@@ -44,7 +44,13 @@ def test_directory_mirrors_with_glob_and_compression(tmp_path):
     write(src / "d.txt.xz", LINES[::-1], lzma.open)
     (src / "notes.md").write_text("bỏ qua", encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["segment", str(src), "--glob", "*.txt*", "-o", str(out), "-q"]) == 0
+    args = ["segment", str(src), "--glob", "*.txt*", "-q"]
+    assert main([*args, "-o", str(tmp_path / "kept")]) == 0  # each file compressed as it was
+    kept = sorted(
+        p.relative_to(tmp_path / "kept").as_posix() for p in (tmp_path / "kept").rglob("*")
+    )
+    assert kept == ["a.txt", "d.txt.xz", "sub", "sub/b.txt.gz", "sub/c.txt.bz2"]
+    assert main([*args, "-o", str(out), "--decompress"]) == 0
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == ["a.txt", "d.txt", "sub/b.txt", "sub/c.txt"]
     assert (out / "a.txt").read_text(encoding="utf-8").splitlines() == expected(LINES)
