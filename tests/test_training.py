@@ -23,9 +23,14 @@ def test_training_is_reproducible():
 
 
 def test_read_corpus_accepts_pos_format(tmp_path):
+    from tieng.annotation import FormatError
+
     p = tmp_path / "c.txt"
-    p.write_text("Hà_Nội/Np đẹp/A ./CH\n\nTôi đi\n", encoding="utf-8")
+    p.write_text("Hà_Nội/Np đẹp/A ./CH\n\nTôi/P đi/V\n", encoding="utf-8")
     assert read_corpus(p) == [["Hà_Nội", "đẹp", "."], ["Tôi", "đi"]]
+    p.write_text("Hà_Nội/Np đẹp/A ./CH\n\nTôi đi\n", encoding="utf-8")  # formats mixed
+    with pytest.raises(FormatError, match="line 3: 'Tôi' is not word/TAG"):
+        read_corpus(p)
 
 
 def test_dev_split_is_seeded_disjoint_and_keeps_blocks_whole():
@@ -300,3 +305,70 @@ def test_read_word_list(tmp_path):
     f = tmp_path / "w.txt"
     f.write_text("\ufeffhà nội\n# a comment\n\nthủ_tướng\n  Việt  Nam \nđi\n", encoding="utf-8")
     assert read_word_list(f) == [["hà", "nội"], ["thủ", "tướng"], ["Việt", "Nam"], ["đi"]]
+
+
+# ------------------------------------------------------------------ what training reads
+SEGMENTED = [
+    "Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm trong năm tới .",
+    "Học_sinh nghỉ học vì trời mưa to .",
+]
+CONLLU = """# sent_id = 1
+# text = Thành phố sẽ đầu tư.
+1\tThành phố\tthành phố\tNOUN\tN\t_\t3\tnsubj\t_\t_
+2\tsẽ\tsẽ\tADV\tR\t_\t3\tadvmod\t_\t_
+3\tđầu tư\tđầu tư\tVERB\tV\t_\t0\troot\t_\t_
+4\t.\t.\tPUNCT\tCH\t_\t3\tpunct\t_\t_
+
+# sent_id = 2
+1\tHọc sinh\thọc sinh\tNOUN\t_\t_\t2\tnsubj\t_\t_
+2-3\tnghỉ học\t_\t_\t_\t_\t_\t_\t_\t_
+2\tnghỉ\tnghỉ\tVERB\t_\t_\t0\troot\t_\t_
+3\thọc\thọc\tVERB\t_\t_\t2\tobj\t_\t_
+"""
+
+
+def test_training_reads_segmented_tagged_and_conllu_corpora(tmp_path):
+    from tieng.tagger_training import read_tagged
+
+    seg = tmp_path / "seg.txt"
+    seg.write_text("\n".join(SEGMENTED) + "\n", encoding="utf-8")
+    tagged = tmp_path / "pos.txt"
+    tagged.write_text("Thành_phố/N sẽ/R đầu_tư/V ./CH\n", encoding="utf-8")
+    conllu = tmp_path / "ud.conllu"
+    conllu.write_text(CONLLU, encoding="utf-8")
+    assert read_corpus(seg) == [s.split() for s in SEGMENTED]
+    assert read_corpus(tagged) == [["Thành_phố", "sẽ", "đầu_tư", "."]]
+    assert read_corpus(conllu) == [["Thành_phố", "sẽ", "đầu_tư", "."], ["Học_sinh", "nghỉ", "học"]]
+    assert read_tagged(conllu)[0] == [("Thành phố", "N"), ("sẽ", "R"), ("đầu tư", "V"), (".", "CH")]
+    assert read_tagged(conllu)[1][0] == ("Học sinh", "NOUN")  # no XPOS: the UPOS column
+
+
+def test_training_refuses_raw_text_and_malformed_files_naming_the_line(tmp_path):
+    from tieng.annotation import FormatError
+    from tieng.tagger_training import read_tagged
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Thành phố sẽ đầu tư, xây dựng tàu điện ngầm.\nHọc sinh nghỉ học.\n")
+    with pytest.raises(FormatError, match=r"raw.txt, line 1: this looks like unsegmented"):
+        read_corpus(raw)
+    bad = tmp_path / "bad.conllu"
+    bad.write_text(CONLLU.replace("2\tsẽ\tsẽ\tADV", "2\tsẽ sẽ ADV"), encoding="utf-8")
+    with pytest.raises(FormatError, match=r"bad.conllu, line 4: not a CoNLL-U word line"):
+        read_corpus(bad)
+    seg = tmp_path / "seg.txt"
+    seg.write_text("\n".join(SEGMENTED) + "\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="words without tags"):
+        read_tagged(seg)
+    with pytest.raises(FormatError, match=r"line 1: 'Thành_phố' is not word/TAG"):
+        read_corpus(seg, "tagged")
+
+
+def test_tieng_train_says_no_to_raw_text(tmp_path, capsys):
+    from tieng.cli import main
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Thành phố sẽ đầu tư xây dựng tàu điện ngầm.\n" * 30, encoding="utf-8")
+    out = tmp_path / "m.tieng"
+    assert main(["train", str(raw), "-o", str(out)]) == 2
+    assert "looks like unsegmented text" in capsys.readouterr().err
+    assert not out.exists()

@@ -528,7 +528,7 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
     sentences = []
     for p in args.corpus:
         try:
-            sentences += read_tagged(p)
+            sentences += read_tagged(p, args.format)
         except FileNotFoundError:
             raise InputError(f"{p}: no such file") from None
         except UnicodeDecodeError as e:
@@ -652,9 +652,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     sentences, weights, domains = [], [], []
     for p, w, d in zip(args.corpus, file_weights, file_domains):
         try:
-            part = read_corpus(p)
+            part = read_corpus(p, args.format)
         except UnicodeDecodeError as e:
             raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        except ValueError as e:  # a format it is not in (raw text, say)
+            raise InputError(str(e)) from None
         sentences += part
         weights += [w] * len(part)
         domains += [d] * len(part)
@@ -1086,7 +1088,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--dev-percent 5",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sp.add_argument("corpus", nargs="+", help="segmented text, one sentence per line")
+    sp.add_argument(
+        "corpus",
+        nargs="+",
+        help="segmented text (Thành_phố sẽ đầu_tư ., one sentence a line), word/TAG lines or "
+        "CoNLL-U; the format is told from the content",
+    )
+    sp.add_argument(
+        "--format",
+        choices=["auto", "segmented", "tagged", "conllu"],
+        default="auto",
+        help="the corpus format, when telling it from the content is not wanted",
+    )
     sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
     sp.add_argument(
         "--dev-percent",
@@ -1183,7 +1196,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--lexicon words.txt",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sp.add_argument("corpus", nargs="+", help="tagged text, one sentence per line")
+    sp.add_argument(
+        "corpus",
+        nargs="+",
+        help="tagged text (word/TAG tokens, one sentence a line) or CoNLL-U (XPOS, else UPOS)",
+    )
+    sp.add_argument(
+        "--format",
+        choices=["auto", "tagged", "conllu"],
+        default="auto",
+        help="the corpus format, when telling it from the content is not wanted",
+    )
     sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
     sp.add_argument(
         "--lexicon",

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .annotation import FormatError, read_sentences
 from .tagging import (
     DEFAULT_TEMPLATES,
     Tagger,
@@ -46,9 +47,14 @@ TaggedSentence = list[tuple[str, str]]  # (word as written, syllables by spaces;
 _MIN_SHARE = 0.05  # a tag is in a word's ambiguity class when it has this share of its uses
 
 
-def read_tagged(paths: str | Path | Iterable[str | Path]) -> list[TaggedSentence]:
-    """Read tagged sentences: one a line, ``word/TAG`` tokens separated by white space, the
-    syllables of a word joined by ``_`` (returned separated by spaces).
+def read_tagged(
+    paths: str | Path | Iterable[str | Path], format: str = "auto"
+) -> list[TaggedSentence]:
+    """Read tagged sentences: in the VLSP POS format (one a line, ``word/TAG`` tokens
+    separated by white space, the syllables of a word joined by ``_``) or CoNLL-U (the XPOS
+    column, else UPOS), told apart by content; words are returned with their syllables
+    separated by spaces.  A file without tags, or with a token that is not ``word/TAG``,
+    raises :class:`tieng.annotation.FormatError` naming the line.
 
     >>> import tempfile, os
     >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
@@ -61,18 +67,13 @@ def read_tagged(paths: str | Path | Iterable[str | Path]) -> list[TaggedSentence
         paths = [paths]
     out: list[TaggedSentence] = []
     for path in paths:
-        with open(path, encoding="utf-8-sig") as f:
-            for n, line in enumerate(f, 1):
-                tokens = line.split()
-                if not tokens:
-                    continue
-                sent = []
-                for tok in tokens:
-                    word, sep, tag = tok.rpartition("/")
-                    if not sep or not word or not tag:
-                        raise ValueError(f"{path}:{n}: {tok!r} is not word/TAG")
-                    sent.append((word.replace("_", " "), tag))
-                out.append(sent)
+        for n, sent in enumerate(read_sentences(path, format), 1):
+            if any(tag is None for _, tag in sent):
+                raise FormatError(
+                    f"{path}: sentence {n} has words without tags: the tagger trains on "
+                    "word/TAG tokens or CoNLL-U"
+                )
+            out.append([(w.replace("_", " "), tag) for w, tag in sent])  # type: ignore[misc]
     return out
 
 

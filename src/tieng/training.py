@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from .annotation import read_sentences
 from .features import NGRAMS, FeatureSpec, Shape
 from .model import Model
 from .normalization import KEY_VERSION, canonical_key
@@ -35,23 +36,20 @@ Sentence = list[str]  # words, syllables joined by "_"
 T = TypeVar("T")
 
 
-def read_corpus(paths: str | Path | Iterable[str | Path]) -> list[Sentence]:
-    """Read segmented sentences (one a line, words separated by spaces, syllables by "_").
+def read_corpus(paths: str | Path | Iterable[str | Path], format: str = "auto") -> list[Sentence]:
+    """Read segmented sentences: lists of words, the syllables of a word joined by ``_``.
 
-    Files in the VLSP POS format (``word/TAG``) are read too: the tags are dropped.
+    Each file is in the VLSP word-segmentation format (one sentence a line, words separated
+    by spaces), the VLSP POS format (``word/TAG``: the tags are dropped) or CoNLL-U, told
+    apart by content (``format="auto"``) or as ``format`` says; unsegmented text and
+    anything else raise :class:`tieng.annotation.FormatError` (see
+    :func:`tieng.annotation.read_sentences`).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     out: list[Sentence] = []
     for path in paths:
-        with open(path, encoding="utf-8-sig") as f:
-            for line in f:
-                words = line.split()
-                if not words:
-                    continue
-                if all("/" in w[1:] for w in words):
-                    words = [w.rsplit("/", 1)[0] for w in words]
-                out.append(words)
+        out += [[w for w, _ in s] for s in read_sentences(path, format)]
     return out
 
 
