@@ -169,7 +169,7 @@ def test_training_refuses_what_it_cannot_use():
 def test_read_tagged_says_where_a_token_has_no_tag(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("Tôi/P là/V\nsinh_viên ./CH\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"bad.txt:2: 'sinh_viên' is not word/TAG"):
+    with pytest.raises(ValueError, match=r"bad.txt, line 2: 'sinh_viên' is not word/TAG"):
         read_tagged(path)
 
 

@@ -59,8 +59,8 @@ def detect_format(lines: Iterable[str], source: str = "<lines>") -> str:
     if rows and sum(bool(_CONLLU_ROW.match(s)) for _, s in rows) >= 0.9 * len(rows):
         return "conllu"
     tokens = [t for _, s in sample for t in s.split()]
-    if sum(bool(_TAGGED_TOKEN.match(t)) for t in tokens) >= 0.9 * len(tokens):
-        return "tagged"
+    if sum(bool(_TAGGED_TOKEN.match(t)) for t in tokens) >= 0.5 * len(tokens):
+        return "tagged"  # (a token that is not word/TAG is then an error naming its line)
     joined = sum("_" in t.strip("_") for t in tokens)
     glued = [(n, t) for n, s in sample for t in s.split() if _GLUED.match(t)]
     if joined < 0.005 * len(tokens) and (glued or len(tokens) >= 50):
