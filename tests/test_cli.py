@@ -603,3 +603,19 @@ def test_a_mirrored_tree_keeps_each_files_compression(tmp_path):
     assert main(["segment", str(tree), "-o", str(plain), "--decompress", "-q"]) == 0
     assert (plain / "a.txt").read_text(encoding="utf-8") == "Hà_Nội có nhiều hồ\n"
     assert (plain / "sub" / "b.txt").read_text(encoding="utf-8") == "Trời mưa to\n"
+
+
+def test_input_segmented_already_gets_a_hint_once(tmp_path, capsys):
+    seg = tmp_path / "seg.txt"
+    seg.write_text("Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm .\n" * 3, "utf-8")
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm.\n", "utf-8")
+    assert main(["segment", str(seg)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("looks segmented already") == 1 and "tieng tag --segmented" in err
+    assert main(["segment", str(raw)]) == 0
+    assert "segmented already" not in capsys.readouterr().err
+    assert main(["tag", "--segmented", str(seg)]) == 0
+    assert "segmented already" not in capsys.readouterr().err
+    assert main(["segment", "-q", str(seg)]) == 0
+    assert capsys.readouterr().err == ""

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["FORMATS", "FormatError", "detect_format", "read_sentences"]
+__all__ = ["FORMATS", "FormatError", "detect_format", "looks_segmented", "read_sentences"]
 
 FORMATS = ("segmented", "tagged", "conllu")
 Sentence = list[tuple[str, "str | None"]]
@@ -42,6 +42,32 @@ _GLUED = re.compile(r"^[^\W\d_]{2,}[,;:!?.]$")
 
 class FormatError(ValueError):
     """A training corpus in no format tieng reads, or not in the format given."""
+
+
+def looks_segmented(text: str) -> bool:
+    """True when ``text`` looks segmented already (the VLSP format: syllables joined by
+    ``_``, punctuation apart), which segmenting again would garble.
+
+    >>> looks_segmented("Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm .")
+    True
+    >>> looks_segmented("Thành phố sẽ đầu tư xây dựng tuyến tàu điện ngầm.")
+    False
+    >>> looks_segmented("biến my_var và hàm get_value() trong Python")
+    False
+    """
+    tokens = text.split()[:2000]
+    if len(tokens) < 4:
+        return False
+    # Syllables of letters joined by "_" (not snake_case names of ASCII letters and digits).
+    joined = sum(
+        1
+        for t in tokens
+        if "_" in t.strip("_")
+        and all(p and p.isalpha() for p in t.split("/")[0].split("_"))
+        and not t.isascii()
+    )
+    glued = sum(bool(_GLUED.match(t)) for t in tokens)
+    return joined >= 2 and joined >= 0.08 * len(tokens) and glued <= 0.01 * len(tokens)
 
 
 def detect_format(lines: Iterable[str], source: str = "<lines>") -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
 from . import __version__
 from ._accel import describe as describe_code
 from ._accel import keep_freed_memory, not_built
+from .annotation import looks_segmented
 from .dictionary import DictionaryError, UserDictionary
 from .model import ModelError
 from .normalization import KEY_VERSION, UNACCENTED, looks_unaccented, normalize
@@ -297,9 +298,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
             raise InputError(str(e)) from None
     seg = _segmenter(args)
     tagging = getattr(args, "tags", False)
-    if not args.quiet and inputs and (tagging or seg.model.spec.key_version < UNACCENTED):
-        sample = _sample(inputs[0][0])
-        if sample and looks_unaccented(sample):
+    sample = _sample(inputs[0][0]) if not args.quiet and inputs else ""
+    if sample and (tagging or seg.model.spec.key_version < UNACCENTED):
+        if looks_unaccented(sample):
             where = inputs[0][0] if inputs[0][0] != "-" else "the input"
             advice = (
                 "the tagger needs them: most tags of such text are wrong"
@@ -307,6 +308,18 @@ def cmd_segment(args: argparse.Namespace) -> int:
                 else "this model needs them; try --model vlsp2013-unaccented"
             )
             print(f"tieng: {where} looks typed without diacritics; {advice}", file=sys.stderr)
+    if sample and not getattr(args, "segmented", False) and looks_segmented(sample):
+        where = inputs[0][0] if inputs[0][0] != "-" else "the input"
+        advice = (
+            "to tag its words as they are, use tieng tag --segmented"
+            if tagging
+            else "segmenting it again joins words wrongly (to tag its words, use tieng tag "
+            "--segmented; to segment raw text, give the text before segmentation)"
+        )
+        print(
+            f"tieng: {where} looks segmented already (syllables joined by '_'); {advice}",
+            file=sys.stderr,
+        )
     jobs = args.jobs if args.jobs > 0 else available_cores()
     try:
         error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
