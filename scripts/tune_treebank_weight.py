@@ -62,6 +62,7 @@ def main() -> int:
         "--unaccented", action="store_true", help="the unaccented view (tieng train --unaccented)"
     )
     p.add_argument("--save", type=Path, help="also save the model here")
+    p.add_argument("--foreign", action="store_true", help="foreign words get shapes of their own")
     p.add_argument(
         "--list-version", type=int, default=1, help="word-list templates version (default 1)"
     )
@@ -107,6 +108,7 @@ def main() -> int:
         key_version=UNACCENTED if args.unaccented else KEY_VERSION,
         lists={f.stem: read_word_list(f) for f in args.lexicon} or None,
         list_version=args.list_version,
+        foreign=args.foreign,
         progress=say,
     )
     if args.save:
@@ -116,7 +118,8 @@ def main() -> int:
     scores = evaluate((" ".join(s) for s in dev), seg.pipe_text(raw))
     lists = ",".join(f.stem for f in args.lexicon) or "none"
     print(
-        f"weight {args.weight}, dev fold {args.dev_fold}, lists {lists}: "
+        f"weight {args.weight}, dev fold {args.dev_fold}, lists {lists}, "
+        f"foreign {args.foreign}: "
         f"treebank-style dev {scores}"
     )
     return 0

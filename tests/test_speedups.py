@@ -139,6 +139,7 @@ def test_known_words_score_the_same():
         {"lists": "two"},
         {"lists": "two", "list_version": 2},
         {"lists": "two", "max_word": 6, "classes": 4},
+        {"foreign": True, "classes": 4},
     ],
 )
 def test_other_feature_settings_score_the_same(tiny_corpus, options):
@@ -640,3 +641,29 @@ def test_per_call_output_is_the_same_without_the_compiled_helpers():
         return json.loads(done.stdout)
 
     assert run(True) == run(False)
+
+
+def test_foreign_word_shapes_take_the_same_path_both_ways(tiny_corpus):
+    """A model with foreign-word shapes: the per-call path reads headings and foreign words
+    as the batch path does."""
+    from tieng.features import Shape
+    from tieng.training import train
+
+    sentences = [s.split() for s in tiny_corpus] * 4 + [["Tổng_thống", "Pháp", "Macron", "."]]
+    model = train(sentences, hash_bits=12, max_iter=20, folds=2, l2=0.1, foreign=True)
+    assert model.spec.foreign and Model.from_bytes(model.to_bytes()).spec.foreign
+    seg = Segmenter(model)
+    assert model.vocabulary.code("Macron") % Shape.COUNT == Shape.FOREIGN_TITLE
+    assert model.vocabulary.code("quick") % Shape.COUNT == Shape.FOREIGN
+    assert model.vocabulary.code("Pháp") % Shape.COUNT == Shape.TITLE
+    texts = [
+        *PER_CALL_TEXTS[:80],
+        "The quick brown fox jumps over the lazy dog.",
+        "Tổng Thống Pháp Macron Thăm Hà Nội",
+        "TỔNG THỐNG PHÁP MACRON THĂM HÀ NỘI",
+        "Macron Thăm Hà Nội Và Sài Gòn",
+    ]
+    for text in texts:
+        for options in _OPTIONS:
+            one, batch = _per_call_and_batch(seg, text, **options)
+            assert one is None or one == batch, text

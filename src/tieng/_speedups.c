@@ -1606,6 +1606,8 @@ done:
 #define SHAPE_TITLE 2
 #define SHAPE_UPPER 3
 #define SHAPE_MIXED 4
+#define SHAPE_FOREIGN 12 /* models with foreign-word shapes (FeatureSpec.foreign) */
+#define SHAPE_FOREIGN_TITLE 13
 #define TITLE_MIN 4 /* model.TITLE_MIN */
 
 typedef struct {
@@ -1868,19 +1870,24 @@ Line_run(PyObject *self, PyObject *args)
         const int64_t shape = code % SHAPE_COUNT;
         pid[i + PAD_TOKENS] = code / SHAPE_COUNT;
         psh[i + PAD_TOKENS] = shape;
-        n_letters += shape >= SHAPE_LOWER && shape <= SHAPE_MIXED;
+        n_letters += (shape >= SHAPE_LOWER && shape <= SHAPE_MIXED) || shape >= SHAPE_FOREIGN;
         n_upper += shape == SHAPE_UPPER;
-        n_title += shape == SHAPE_TITLE;
+        n_title += shape == SHAPE_TITLE || shape == SHAPE_FOREIGN_TITLE;
     }
     /* A sentence in capitals or in Title Case is read as if written in sentence case
      * (model._uncap). */
     if ((n_upper >= 2 && 4 * n_upper >= 3 * n_letters) ||
         (n_title >= TITLE_MIN && 10 * (n_title + n_upper) >= 9 * n_letters)) {
         const int64_t first = psh[PAD_TOKENS];
-        for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++)
+        for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++) {
             if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE)
                 psh[i] = SHAPE_LOWER;
-        if (n > 0 && first >= SHAPE_LOWER && first <= SHAPE_MIXED)
+            else if (psh[i] >= SHAPE_FOREIGN)
+                psh[i] = SHAPE_FOREIGN;
+        }
+        if (n > 0 && first >= SHAPE_FOREIGN)
+            psh[PAD_TOKENS] = SHAPE_FOREIGN_TITLE;
+        else if (n > 0 && first >= SHAPE_LOWER && first <= SHAPE_MIXED)
             psh[PAD_TOKENS] = SHAPE_TITLE;
     }
     if (cfg->have_cls) {
@@ -2658,7 +2665,9 @@ PyInit__speedups(void)
         PyModule_AddIntConstant(m, "MAX_TEMPLATES", MAX_TEMPLATES) < 0 ||
         PyModule_AddIntConstant(m, "TAG_WIDTH", TAG_WIDTH) < 0 ||
         PyModule_AddIntConstant(m, "TITLE_MIN", TITLE_MIN) < 0 ||
-        PyModule_AddIntConstant(m, "PAD_TOKENS", PAD_TOKENS) < 0) {
+        PyModule_AddIntConstant(m, "PAD_TOKENS", PAD_TOKENS) < 0 ||
+        PyModule_AddIntConstant(m, "SHAPE_FOREIGN", SHAPE_FOREIGN) < 0 ||
+        PyModule_AddIntConstant(m, "SHAPE_FOREIGN_TITLE", SHAPE_FOREIGN_TITLE) < 0) {
         Py_DECREF(m);
         return NULL;
     }

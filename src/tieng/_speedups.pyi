@@ -17,6 +17,8 @@ SPAN_PREFIX: int
 MAX_TEMPLATES: int
 TITLE_MIN: int
 PAD_TOKENS: int
+SHAPE_FOREIGN: int
+SHAPE_FOREIGN_TITLE: int
 
 _Table = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int]
 _Program = Sequence[tuple[tuple[int, ...], npt.NDArray[np.float32] | None, object]]

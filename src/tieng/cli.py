@@ -702,6 +702,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         target_domain=args.target_domain,
         lists=word_lists or None,
         list_version=args.list_version,
+        foreign=args.foreign,
         metadata={
             "corpus": [Path(p).name for p in args.corpus],
             **({"corpus_weights": file_weights} if args.weights else {}),
@@ -865,6 +866,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         features.append("affixes")
     if spec.classes:
         features.append(f"{spec.classes} syllable classes")
+    if spec.foreign:
+        features.append("foreign-word shapes")
     rows.append(("features", ", ".join(features)))
     rows.append(("vocabulary", f"{len(m.vocabulary):,} syllables"))
     rows.append(("lexicon", f"{len(m.lexicon):,} words from the training data"))
@@ -1144,6 +1147,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the model sees every syllable without tone marks and diacritics (d for đ), "
         "so it reads text written without them too",
+    )
+    sp.add_argument(
+        "--foreign",
+        action="store_true",
+        help="give words that are no Vietnamese syllable (Macron, quick) shapes of their own",
     )
     sp.add_argument(
         "--classes",

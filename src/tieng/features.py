@@ -67,6 +67,10 @@ class Shape:
     SYMBOL = 9
     DOTTED = 10
     LINK = 11
+    # Models with FeatureSpec(foreign=True): a word of letters that is no Vietnamese syllable
+    # ("Macron", "quick"), in lower case or capitalized.
+    FOREIGN = 12
+    FOREIGN_TITLE = 13
     COUNT = 16
 
 
@@ -82,6 +86,8 @@ JOINABLE[
         Shape.NUMBER,
         Shape.ALNUM,
         Shape.DOTTED,
+        Shape.FOREIGN,
+        Shape.FOREIGN_TITLE,
     ]
 ] = True
 
@@ -153,6 +159,7 @@ class FeatureSpec:
         classes: int = 0,
         lists: tuple[str, ...] = (),
         list_version: int = 1,
+        foreign: bool = False,
     ) -> None:
         if not 10 <= hash_bits <= 30:
             raise ValueError("hash_bits must be between 10 and 30")
@@ -182,6 +189,7 @@ class FeatureSpec:
         if list_version not in (1, 2):
             raise ValueError(f"word-list templates version {list_version} is unknown (1, 2)")
         self.list_version = int(list_version)
+        self.foreign = bool(foreign)  # foreign words get shapes of their own
 
     @property
     def size(self) -> int:
@@ -208,6 +216,8 @@ class FeatureSpec:
             d["lists"] = list(self.lists)
             if self.list_version != 1:
                 d["list_version"] = self.list_version
+        if self.foreign:
+            d["foreign"] = True
         return d
 
     @classmethod
@@ -222,6 +232,7 @@ class FeatureSpec:
             int(d.get("classes", 0)),
             tuple(d.get("lists", ())),
             int(d.get("list_version", 1)),
+            bool(d.get("foreign", False)),
         )
 
 

@@ -90,12 +90,13 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     running text.
     """
     upper = shapes == Shape.UPPER
-    title = shapes == Shape.TITLE
+    foreign = shapes >= Shape.FOREIGN  # (models with foreign-word shapes)
+    title = (shapes == Shape.TITLE) | (shapes == Shape.FOREIGN_TITLE)
     if not upper.any() and int(np.count_nonzero(title)) < TITLE_MIN:
         return shapes
     sent = np.cumsum(starts) - 1  # starts[0] is True
     first_of = np.flatnonzero(starts)
-    letters = (shapes >= Shape.LOWER) & (shapes <= Shape.MIXED)
+    letters = ((shapes >= Shape.LOWER) & (shapes <= Shape.MIXED)) | foreign
     n_letters = np.add.reduceat(letters.astype(np.int64), first_of)
     n_upper = np.add.reduceat(upper.astype(np.int64), first_of)
     n_title = np.add.reduceat(title.astype(np.int64), first_of)
@@ -106,8 +107,9 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     in_caps = caps[sent]
     out = shapes.copy()
     out[in_caps & (upper | title)] = Shape.LOWER
+    out[in_caps & foreign] = Shape.FOREIGN
     first = in_caps & starts & letters
-    out[first] = Shape.TITLE
+    out[first] = np.where(foreign[first], Shape.FOREIGN_TITLE, Shape.TITLE)
     return out
 
 
@@ -329,6 +331,8 @@ class Model:
     ) -> None:
         if weights.shape != (spec.size,):
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
+        if vocabulary.foreign != spec.foreign:
+            raise ModelError("the vocabulary and the features disagree on foreign-word shapes")
         if vocabulary.key_version != spec.key_version:
             raise ModelError(
                 f"vocabulary keys are version {vocabulary.key_version}, "
@@ -562,7 +566,7 @@ class Model:
                     f"{source}: corrupt model (word list {name!r} does not fit the vocabulary)"
                 )
             lists.append(rows.astype(np.uint32))
-        vocabulary = Vocabulary(keys, spec.key_version)
+        vocabulary = Vocabulary(keys, spec.key_version, spec.foreign)
         model = cls(vocabulary, lexicon, weights, float(bias), spec, metadata, classes, lists)
         model.format_version = version
         return model

@@ -123,7 +123,9 @@ def _fold_features(model: Model, codes: np.ndarray, joins: np.ndarray, breaks: n
     return feats, joins[gaps], gaps
 
 
-def _vocabulary(sentences: Sequence[Sentence], min_count: int, key_version: int) -> Vocabulary:
+def _vocabulary(
+    sentences: Sequence[Sentence], min_count: int, key_version: int, foreign: bool = False
+) -> Vocabulary:
     counts: Counter[str] = Counter()
     for s in sentences:
         for w in s:
@@ -131,7 +133,7 @@ def _vocabulary(sentences: Sequence[Sentence], min_count: int, key_version: int)
                 if syl:
                     counts[canonical_key(syl, key_version)] += 1
     keys = sorted(k for k, c in counts.items() if c >= min_count and "\n" not in k)
-    return Vocabulary(keys, key_version)
+    return Vocabulary(keys, key_version, foreign)
 
 
 def syllable_classes(
@@ -323,6 +325,7 @@ def train(
     classes: int = 0,
     lists: Mapping[str, Sequence[Sequence[str]]] | None = None,
     list_version: int = 1,
+    foreign: bool = False,
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
@@ -343,6 +346,8 @@ def train(
     :mod:`tieng.features`), and its entries of 2 to ``max_word`` syllables that the
     vocabulary can spell go into the model.  The lists are the same in every fold.
     ``list_version`` picks the word-list templates (see :data:`tieng.features.LIST_TEMPLATES_V2`).
+    ``foreign`` gives words of letters that are no Vietnamese syllable shapes of their own
+    (:attr:`tieng.features.Shape.FOREIGN`), so that foreign words get weights of their own.
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -358,8 +363,9 @@ def train(
         classes,
         tuple(lists or ()),
         list_version,
+        foreign,
     )
-    vocab = _vocabulary(sentences, min_count, key_version)
+    vocab = _vocabulary(sentences, min_count, key_version, foreign)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
     list_rows = []
     list_meta = []

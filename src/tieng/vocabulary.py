@@ -9,7 +9,7 @@ import numpy as np
 
 from ._accel import speedups as _speedups
 from .features import Shape
-from .normalization import canonical_key
+from .normalization import _BARE_SYLLABLE, canonical_key, remove_diacritics
 from .tokenization import LINE_BREAKS, LINK_RE, SPACE_CHARS
 
 __all__ = ["UNKNOWN", "Vocabulary", "shape_of"]
@@ -46,6 +46,16 @@ class TokenCache(dict):
         self[token] = value
         self._chars += len(token)
         return value
+
+
+def is_syllable(token: str) -> bool:
+    """Whether a word of letters is shaped like a Vietnamese syllable (onset, one to three
+    vowels, coda, whatever its marks): most foreign words are not.
+
+    >>> [is_syllable(w) for w in ("Nguyễn", "khuỷu", "Pháp", "Macron", "quick", "the")]
+    [True, True, True, False, False, True]
+    """
+    return bool(_BARE_SYLLABLE.fullmatch(remove_diacritics(token)))
 
 
 def shape_of(token: str) -> int:
@@ -94,9 +104,10 @@ class Vocabulary:
     Unicode and tone normalization run once per distinct token, not once per occurrence.
     """
 
-    def __init__(self, keys: Sequence[str], key_version: int = 1) -> None:
+    def __init__(self, keys: Sequence[str], key_version: int = 1, foreign: bool = False) -> None:
         self.keys = list(keys)
         self.key_version = key_version
+        self.foreign = foreign  # foreign words get Shape.FOREIGN and Shape.FOREIGN_TITLE
         self._index = {k: i + 2 for i, k in enumerate(self.keys)}
         self._cache = TokenCache(self._compute)
         self._table = None  # the compiled cache of codes_of_spans, made when first used
@@ -110,7 +121,10 @@ class Vocabulary:
         if token[0] in SPACE_CHARS:
             return LINE_BREAK if any(ch in _LINE_BREAKS for ch in token) else SPACE
         key = canonical_key(token, self.key_version)
-        return self._index.get(key, UNKNOWN) * Shape.COUNT + shape_of(token)
+        shape = shape_of(token)
+        if self.foreign and shape in (Shape.LOWER, Shape.TITLE) and not is_syllable(token):
+            shape = Shape.FOREIGN if shape == Shape.LOWER else Shape.FOREIGN_TITLE
+        return self._index.get(key, UNKNOWN) * Shape.COUNT + shape
 
     def code(self, token: str) -> int:
         """``id * Shape.COUNT + shape`` for one token (computed, then cached).
