@@ -222,12 +222,17 @@ _BARE = "Thanh pho se dau tu xay dung hai tuyen tau dien ngam trong nam toi. " *
 def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
     bare = tmp_path / "chat.txt"
     bare.write_text(_BARE, encoding="utf-8")
+    # By default such text goes to the model made for it, line by line: no hint needed.
     r = run("segment", str(bare))
+    assert r.returncode == 0 and r.stderr == b""
+    assert r.stdout.decode().count("Thanh_pho") == 8
+    # With the default model asked for by name, the hint names the one that fits.
+    r = run("segment", "--model", "vlsp2013", str(bare))
     assert r.returncode == 0 and "try --model vlsp2013-unaccented" in r.stderr.decode()
-    r = run("segment", stdin=_BARE.encode())  # standard input is looked at, not consumed
+    r = run("segment", "--model", "vlsp2013", stdin=_BARE.encode())  # looked at, not consumed
     assert "try --model vlsp2013-unaccented" in r.stderr.decode()
     assert r.stdout.decode().count("Thanh pho") == 8
-    for quiet in (["-q"], ["--model", "vlsp2013-unaccented"]):
+    for quiet in (["--model", "vlsp2013", "-q"], ["--model", "vlsp2013-unaccented"]):
         r = run("segment", str(bare), *quiet)
         assert r.returncode == 0 and r.stderr == b""
     marked = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới. " * 8
@@ -256,7 +261,7 @@ def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
     ],
 )
 def test_short_input_typed_without_diacritics_gets_a_hint_too(text, hint):
-    r = run("segment", stdin=text.encode())
+    r = run("segment", "--model", "vlsp2013", stdin=text.encode())
     assert r.returncode == 0
     assert ("try --model vlsp2013-unaccented" in r.stderr.decode()) == hint
 

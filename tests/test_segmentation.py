@@ -213,7 +213,21 @@ def test_the_unaccented_model_reads_text_typed_without_diacritics():
         "Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm trong năm tới ."
     )
     # The default model does not read text without diacritics: it knows none of these words.
-    assert Segmenter().segment_text(bare) == bare[:-1] + " ."
+    assert Segmenter("vlsp2013").segment_text(bare) == bare[:-1] + " ."
+    # ... so the default segmenter hands such text to the unaccented model, text by text.
+    default = Segmenter()
+    assert default.routing and not Segmenter("vlsp2013").routing
+    assert default.segment_text(bare) == seg.segment_text(bare)
+    assert tieng.segment_text(bare) == seg.segment_text(bare)
+    docs = list(default.pipe([bare, text, "Ha Noi co nhieu ho dep"], n_process=1))
+    assert [d.model for d in docs] == ["vlsp2013-unaccented", "vlsp2013", "vlsp2013-unaccented"]
+    assert docs[1] == Segmenter("vlsp2013")(text)  # accented text: as before, byte for byte
+    assert list(default.pipe_text([bare, text], n_process=2)) == [
+        seg.segment_text(bare),
+        Segmenter("vlsp2013").segment_text(text),
+    ]
+    assert default(bare, tags=True).model == "vlsp2013-unaccented"
+    assert Segmenter("vlsp2013")(bare).model is None
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])

@@ -66,13 +66,25 @@ def test_tokenize(client):
     assert set(r.json()["results"][0]["tokens"][0]) == {"text", "start", "end"}  # no null field
 
 
-def test_text_typed_without_diacritics_gets_a_hint(client):
+def test_text_typed_without_diacritics_goes_to_its_model_or_gets_a_hint(client):
     texts = ["hoc muon vi", "Tôi yêu Việt Nam", "I want to go home", "di vi"]
     for sentences in (False, True):
-        r = client.post("/v1/segment", json={"texts": texts, "sentences": sentences})
-        hints = [x.get("hint") for x in r.json()["results"]]
+        for text_only in (False, True):
+            body = {"texts": texts, "sentences": sentences, "text_only": text_only}
+            results = client.post("/v1/segment", json=body).json()["results"]
+            assert [x["model"] for x in results] == [
+                "vlsp2013-unaccented",
+                "vlsp2013",
+                "vlsp2013",
+                "vlsp2013-unaccented",
+            ]
+            assert all("hint" not in x for x in results)
+        # A model asked for by name reads everything, with a hint where it does not fit.
+        body = {"texts": texts, "sentences": sentences, "model": "vlsp2013"}
+        results = client.post("/v1/segment", json=body).json()["results"]
+        hints = [x.get("hint") for x in results]
         assert [h is not None for h in hints] == [True, False, False, True]
-        assert "vlsp2013-unaccented" in hints[0]
+        assert "vlsp2013-unaccented" in hints[0] and all("model" not in x for x in results)
 
 
 @pytest.mark.parametrize(
@@ -262,7 +274,9 @@ def test_text_only_gives_the_underscore_text_alone(client):
     texts = ["Tôi yêu Việt Nam", "Trời mưa. Học sinh nghỉ học."]
     r = client.post("/v1/segment", json={"texts": texts, "text_only": True})
     assert r.status_code == 200
-    assert r.json() == {"results": [{"text": tieng.segment_text(t)} for t in texts]}
+    assert r.json() == {
+        "results": [{"text": tieng.segment_text(t), "model": "vlsp2013"} for t in texts]
+    }
     r = client.post("/v1/segment", json={"texts": texts, "text_only": True, "sentences": True})
     assert [x["text"] for x in r.json()["results"]][1] == "Trời mưa .\nHọc_sinh nghỉ học ."
     r = client.post("/v1/segment", json={"text": "a", "text_only": True, "confidence": True})
@@ -273,7 +287,9 @@ def test_a_request_may_pick_a_bundled_model_and_add_words(client):
     r = client.post("/v1/segment", json={"text": "Toi yeu Ha Noi", "model": "vlsp2013-unaccented"})
     (res,) = r.json()["results"]
     assert res["text"] == "Toi yeu Ha_Noi" and "hint" not in res
-    r = client.post("/v1/segment", json={"text": "Toi yeu Ha Noi"})
+    r = client.post("/v1/segment", json={"text": "Toi yeu Ha Noi"})  # the default routes it
+    assert r.json()["results"][0] == {**res, "model": "vlsp2013-unaccented"}
+    r = client.post("/v1/segment", json={"text": "Toi yeu Ha Noi", "model": "vlsp2013"})
     assert '"model": "vlsp2013-unaccented"' in r.json()["results"][0]["hint"]
     r = client.post("/v1/segment", json={"text": "Đây là hoán dụ", "words": ["hoán dụ"]})
     assert r.json()["results"][0]["text"] == "Đây là hoán_dụ"

@@ -299,7 +299,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     seg = _segmenter(args)
     tagging = getattr(args, "tags", False)
     sample = _sample(inputs[0][0]) if not args.quiet and inputs else ""
-    if sample and (tagging or seg.model.spec.key_version < UNACCENTED):
+    # (The default segmenter sends such text to the model made for it: no hint then.)
+    if sample and (tagging or (seg.model.spec.key_version < UNACCENTED and not seg.routing)):
         if looks_unaccented(sample):
             where = inputs[0][0] if inputs[0][0] != "-" else "the input"
             advice = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -69,7 +69,10 @@ class Segmented:
     then it holds the same words, grouped by sentence, and ``text`` has each sentence on a
     line of its own.  ``tagged`` is ``None`` unless tags were asked for (``tags=True``);
     then it is ``text`` with each word followed by ``/`` and its tag, the format of the VLSP
-    2013 POS corpus.  Iterating over the result, or taking its ``len``, goes over its words.
+    2013 POS corpus.  ``model`` names the bundled model that read the text when the default
+    segmenter chose it (``"vlsp2013"``, or ``"vlsp2013-unaccented"`` for text typed without
+    diacritics); ``None`` with a model given by the caller.  Iterating over the result, or
+    taking its ``len``, goes over its words.
 
     >>> from tieng import Segmenter
     >>> doc = Segmenter()("Hà Nội mưa to.")
@@ -83,6 +86,7 @@ class Segmented:
     words: list[Word]
     sentences: list[list[Word]] | None = None
     tagged: str | None = None
+    model: str | None = field(default=None, compare=False)
 
     def __iter__(self) -> Iterator[Word]:
         return iter(self.words)

@@ -16,7 +16,7 @@ from .dictionary import UserDictionary
 from .features import JOINABLE
 from .legacy import DeprecatedNames
 from .model import BUNDLED_MODELS, Model, ModelSource
-from .normalization import UNACCENTED
+from .normalization import UNACCENTED, reads_unaccented
 from .pool import available_cores, ordered_map
 from .results import (
     WINDOW,
@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 _BATCH = 1024  # texts analysed at once, at most
+DEFAULT_MODEL_NAME = "vlsp2013"  # what Segmenter() loads
+UNACCENTED_MODEL = "vlsp2013-unaccented"  # where it sends text typed without diacritics
 _BATCH_CHARS = 500_000  # characters analysed at once, at most (plus one text)
 _JOINER = " \n "  # between the texts of a batch: a line break the tokenizer sees alone
 
@@ -69,9 +71,11 @@ class Segmenter(DeprecatedNames):
     ``model`` is a path to a model file, the file's bytes, a loaded :class:`~tieng.Model`,
     the name of a model that ships with ``tieng`` (:data:`BUNDLED_MODELS`:
     ``"vlsp2013-unaccented"`` also reads text typed without diacritics), or ``None`` for the
-    default one, ``"vlsp2013"``.  A bundled name wins over a file of the same name in the
-    working directory; write ``"./vlsp2013"`` for the file.  With ``pretokenized=True`` the input
-    is taken as already tokenized: only white space separates tokens.  A
+    default one, ``"vlsp2013"``, which hands each text typed without diacritics to
+    ``"vlsp2013-unaccented"`` (see :attr:`routing`).  A bundled name wins over a file of the
+    same name in the working directory; write ``"./vlsp2013"`` for the file.  With
+    ``pretokenized=True`` the input is taken as already tokenized: only white space separates
+    tokens.  A
     :class:`~tieng.UserDictionary` adds words that are always joined, sequences that are
     never joined, and known words that the model weighs in context (see
     :meth:`with_dictionary`).
@@ -106,6 +110,10 @@ class Segmenter(DeprecatedNames):
         # one is given.
         self._tagger = tagger if tagger is None or isinstance(tagger, Tagger) else Tagger(tagger)
         self.model, self.source = ModelSource.resolve(model)
+        # The default segmenter sends text typed without diacritics to the model made for it
+        # (loaded on first need); a model chosen by the caller reads everything.
+        self._route = model is None
+        self._unaccented: Segmenter | None = None
         self.pretokenized = bool(pretokenized)
         self._lock = threading.Lock()
         self._scorer = self._scoring_model()
@@ -115,7 +123,21 @@ class Segmenter(DeprecatedNames):
     # -------------------------------------------------------------- identity
     def __reduce__(self):
         source = self.source or ModelSource(data=self.model.to_bytes())
-        return (_rebuild, (source, self.pretokenized, self.dictionary, self._tagger))
+        return (_rebuild, (source, self.pretokenized, self.dictionary, self._tagger, self._route))
+
+    @property
+    def routing(self) -> bool:
+        """True for the default segmenter (``Segmenter()``): each text that looks typed
+        without diacritics is read by ``"vlsp2013-unaccented"``, and each result says which
+        model read it (:attr:`Segmented.model`).  A model given by name, path or object
+        reads every text.
+
+        >>> Segmenter().routing, Segmenter("vlsp2013").routing
+        (True, False)
+        >>> Segmenter()("Ha Noi co nhieu ho dep").model
+        'vlsp2013-unaccented'
+        """
+        return self._route
 
     @property
     def tagger(self) -> Tagger:
@@ -149,6 +171,7 @@ class Segmenter(DeprecatedNames):
         new._scorer = new._scoring_model()
         new._rules = new._matching_rules()
         new._line = None
+        new._unaccented = None
         return new
 
     def _matching_rules(self) -> UserDictionary | None:
@@ -186,7 +209,9 @@ class Segmenter(DeprecatedNames):
         """
         opts = _Options(False, sentences, confidence, tags)
         one = self._one(text, opts)
-        return one if one is not None else next(self._run([text], _BATCH, opts))
+        if one is None:
+            return next(self._run([text], _BATCH, opts))
+        return one if one.model is not None else self._labelled(one, DEFAULT_MODEL_NAME)
 
     def pipe(
         self,
@@ -250,6 +275,12 @@ class Segmenter(DeprecatedNames):
         batch path must run instead (no compiled helpers, a user dictionary's rules,
         sentences asked for, a photo credit, a text of several lines or a long one).  Its
         output is the batch path's, byte for byte (tests/test_speedups.py checks it)."""
+        if self._route and isinstance(text, str) and reads_unaccented(text):
+            other = self._unaccented_segmenter()
+            one = other._one(text, opts)
+            if one is None:
+                one = next(other._run([text], _BATCH, opts))
+            return self._labelled(one, UNACCENTED_MODEL)
         if opts.sentences or self._rules is not None or _speedups is None:
             return None
         if not isinstance(text, str) or has_credit(text):
@@ -319,13 +350,61 @@ class Segmenter(DeprecatedNames):
             # One text (the service's single-text request, say): the per-call path.
             one = self._one(texts[0], opts)
             if one is not None:
+                if isinstance(one, Segmented) and one.model is None:
+                    one = self._labelled(one, DEFAULT_MODEL_NAME)
                 return iter([one])
         if _processes(n_process) > 1:
             return self._parallel(texts, batch_size, n_process, opts)
         return self._run(texts, batch_size, opts)
 
+    def _unaccented_segmenter(self) -> Segmenter:
+        """The segmenter that reads text typed without diacritics for this one (made on first
+        need, with the same options, dictionary and tagger)."""
+        other = self._unaccented
+        if other is None:
+            with self._lock:
+                other = self._unaccented
+                if other is None:
+                    other = Segmenter(
+                        UNACCENTED_MODEL,
+                        pretokenized=self.pretokenized,
+                        dictionary=self.dictionary,
+                        tagger=self._tagger,
+                    )
+                    self._unaccented = other
+        return other
+
+    def _labelled(self, out: Any, name: str) -> Any:
+        """A result with the name of the model that read it (routing segmenters only)."""
+        if self._route and isinstance(out, Segmented):
+            out.model = name
+        return out
+
     def _run(self, texts: Iterable[str], batch_size: int, opts: _Options) -> Iterator[Any]:
-        """The result of every text, in order, analysed in batches.
+        """The result of every text, in order: with routing, each text typed without
+        diacritics goes to the model made for it, the others to this segmenter's."""
+        if not self._route:
+            yield from self._run_model(texts, batch_size, opts)
+            return
+        it = iter(texts)
+        default = DEFAULT_MODEL_NAME
+        while chunk := list(islice(it, batch_size)):
+            flags = [isinstance(t, str) and reads_unaccented(t) for t in chunk]
+            if not any(flags):
+                for out in self._run_model(chunk, batch_size, opts):
+                    yield self._labelled(out, default)
+                continue
+            mine = self._run_model([t for t, f in zip(chunk, flags) if not f], batch_size, opts)
+            other = self._unaccented_segmenter()
+            theirs = other._run_model([t for t, f in zip(chunk, flags) if f], batch_size, opts)
+            for f in flags:
+                if f:
+                    yield self._labelled(next(theirs), UNACCENTED_MODEL)
+                else:
+                    yield self._labelled(next(mine), default)
+
+    def _run_model(self, texts: Iterable[str], batch_size: int, opts: _Options) -> Iterator[Any]:
+        """The result of every text by this segmenter's model, in order, analysed in batches.
 
         A text with line breaks is analysed line by line, and a line longer than
         ``results.WINDOW`` characters in windows (cut at sentence ends when it can be), so
@@ -465,10 +544,12 @@ def _rebuild(
     pretokenized: bool,
     dictionary: UserDictionary | None = None,
     tagger: Tagger | None = None,
+    route: bool = False,
 ) -> Segmenter:
     model = source.load()
     seg = Segmenter(model, pretokenized=pretokenized, dictionary=dictionary, tagger=tagger)
     seg.source = source
+    seg._route = route
     return seg
 
 

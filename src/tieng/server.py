@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .dictionary import DictionaryError, UserDictionary
-from .normalization import UNACCENTED, looks_unaccented
+from .normalization import UNACCENTED, looks_unaccented, reads_unaccented
 from .results import tag_segmented
 from .segmentation import BUNDLED_MODELS, Segmenter
 from .tokenization import tokenize
@@ -167,7 +167,13 @@ class Segmented(BaseModel):
     hint: str | None = Field(
         None,
         description="Present when the text looks typed without diacritics, which the "
-        "service's model does not read well: names the model that fits it.",
+        "model asked for does not read well: names the model that fits it.",
+    )
+    model: str | None = Field(
+        None,
+        description="The bundled model that read the text, when the service chose it (no "
+        "`model` in the request, and the service runs the default): vlsp2013, or "
+        "vlsp2013-unaccented for text typed without diacritics.",
     )
 
 
@@ -386,7 +392,13 @@ def create_app(
         own_process = os.environ.get("TIENG_OWN_PROCESS") == "1"
     # The other bundled models, loaded on first request, when the service runs a bundled one.
     bundled = model is None or model in BUNDLED_MODELS
-    others: dict[str, Segmenter] = {model or "vlsp2013": segmenter}
+    # A model named in the request reads every text: no routing (the default's model
+    # object is shared, not loaded again).
+    others: dict[str, Segmenter] = (
+        {model: segmenter}
+        if model is not None
+        else {"vlsp2013": Segmenter(segmenter.model, dictionary=dictionary)}
+    )
     others_lock = threading.Lock()
 
     def _segmenter_for(req: SegmentRequest) -> Segmenter:
@@ -462,6 +474,10 @@ def create_app(
         }
 
     def _hints(texts: list[str], out: list[dict[str, Any]], seg: Segmenter) -> None:
+        if seg.routing:  # the default: text without diacritics went to its model
+            for text, result in zip(texts, out):
+                result["model"] = "vlsp2013-unaccented" if reads_unaccented(text) else "vlsp2013"
+            return
         if seg.model.spec.key_version >= UNACCENTED:
             return
         for text, result in zip(texts, out):
