@@ -380,3 +380,22 @@ def test_an_app_that_owns_its_process_keeps_its_objects_out_of_the_collector():
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_a_json_body_is_read_whatever_its_content_type(client):
+    """Plain `curl -d` sends a form's content type: the body is JSON all the same."""
+    for kind in ("application/x-www-form-urlencoded", "text/plain", None):
+        headers = {"Content-Type": kind} if kind else {}
+        r = client.post("/v1/segment", content='{"text": "Hà Nội"}'.encode(), headers=headers)
+        assert r.status_code == 200 and r.json()["results"][0]["text"] == "Hà_Nội"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [("not json", "the body is not valid JSON"), ("[1, 2]", "the body must be a JSON object")],
+)
+def test_a_malformed_body_gets_one_clear_message_and_an_example(client, body, message):
+    r = client.post("/v1/segment", content=body.encode())
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error.startswith(message) and '{"text": "Hà Nội có nhiều hồ"}' in error

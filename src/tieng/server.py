@@ -293,6 +293,13 @@ class _Admission:
                 return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
             return await receive()
 
+        # A JSON body sent without saying so (plain `curl -d`, a form's content type) is read
+        # as JSON all the same: the API takes nothing else.
+        headers = scope.get("headers", [])
+        kind = next((v for k, v in headers if k == b"content-type"), b"")
+        if b"json" not in kind.lower():
+            headers = [(k, v) for k, v in headers if k != b"content-type"]
+            scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
         await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
@@ -447,14 +454,26 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
         details = [
             {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
-            for e in exc.errors()
+            for e in errors
         ]
-        first = details[0] if details else {"where": "", "problem": "invalid request"}
+        # The body as a whole is wrong (not JSON, not an object): one message, an example.
+        whole = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("body",)]
+        if any(e.get("type") == "json_invalid" for e in whole):
+            message = "the body is not valid JSON"
+        elif any(len(e.get("loc", ())) == 1 for e in whole):
+            message = "the body must be a JSON object"
+        else:
+            first = details[0] if details else {"where": "", "problem": "invalid request"}
+            return JSONResponse(
+                {"error": f"{first['where']}: {first['problem']}", "detail": details},
+                status_code=422,
+            )
+        example = '{"text": "Hà Nội có nhiều hồ"} or {"texts": ["Trời mưa.", "Học sinh nghỉ."]}'
         return JSONResponse(
-            {"error": f"{first['where']}: {first['problem']}", "detail": details},
-            status_code=422,
+            {"error": f"{message}, such as {example}", "detail": details}, status_code=422
         )
 
     @app.exception_handler(StarletteHTTPException)
