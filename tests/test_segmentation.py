@@ -1,5 +1,7 @@
 import multiprocessing as mp
 import pickle
+import subprocess
+import sys
 import unicodedata
 
 import numpy as np
@@ -445,3 +447,22 @@ def test_names_and_short_capitalized_runs_keep_their_reading():
     counts: a person's name stays one word."""
     assert tieng.segment_text("Nguyễn Văn An") == "Nguyễn_Văn_An"
     assert tieng.segment_text("Ông Nguyễn Văn An làm kỹ sư") == "Ông Nguyễn_Văn_An làm kỹ_sư"
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_worker_processes_start_under_every_start_method(method):
+    """With the forkserver start method (Python 3.14's default on Linux) the workers are
+    children of the fork server, not of the main process: they must run, not exit at once
+    and be started again for ever."""
+    script = (
+        "import multiprocessing as mp, sys, tieng\n"
+        f"mp.set_start_method({method!r})\n"
+        "texts = ['Hà Nội có nhiều hồ'] * 4000\n"
+        "out = list(tieng.Segmenter().pipe_text(texts, batch_size=500, n_process=2))\n"
+        "print(len(out), out[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "4000 Hà_Nội có nhiều hồ"

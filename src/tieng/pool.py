@@ -44,6 +44,12 @@ def _end_with(parent: int) -> None:
     """Have the kernel end this worker when ``parent`` dies (Linux), so that a run killed
     with SIGKILL leaves no workers behind, busy for nothing or printing broken-pipe
     tracebacks when they hand in their results."""
+    if os.getppid() != parent:
+        # Made by a fork server (the forkserver start method, Python 3.14's default on
+        # Linux), not by the main process: the server ends with the main process, and the
+        # worker then finds its pipe broken.  Tying it to its parent's death would tie it to
+        # the server's, and the check below would end every worker at once, for ever.
+        return
     try:
         import ctypes
 
