@@ -466,3 +466,20 @@ def test_worker_processes_start_under_every_start_method(method):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "4000 Hà_Nội có nhiều hồ"
+
+
+def test_the_lines_of_one_text_share_batches(monkeypatch):
+    """A text of many lines (a file with CR line ends is one such text to the CLI) is
+    analysed a batch of lines at a time, not a line per batch, whatever ``batch_size``."""
+    seg = tieng.Segmenter()
+    text = "Hà Nội có nhiều hồ\r" * 3000
+    expected = seg.segment_text(text)
+    calls = []
+    analyze = seg._analyze
+    monkeypatch.setattr(seg, "_analyze", lambda t, *a: calls.append(len(t)) or analyze(t, *a))
+    assert list(seg.pipe_text([text], batch_size=1)) == [expected]
+    assert list(seg.pipe_text([text, "Trời mưa"], batch_size=1)) == [expected, "Trời mưa"]
+    assert 1 < len(calls) <= 8 and max(calls) <= 1024
+    calls.clear()  # single-line texts: batch_size still counts texts
+    assert len(list(seg.pipe_text(["Hà Nội", "Trời mưa", "Học sinh"] * 4, batch_size=3))) == 12
+    assert calls == [3, 3, 3, 3]

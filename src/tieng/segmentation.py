@@ -415,7 +415,7 @@ class Segmenter(DeprecatedNames):
         parts: list[tuple[int, str | None, Any]] = []
         sep = "\n" if opts.sentences else " "
         tagger = self.tagger if opts.tags else None
-        for batch in self._batches(text_pieces(texts, meta), batch_size, opts):
+        for batch in self._batches(text_pieces(texts, meta), batch_size, opts, meta):
             if opts.text_only:
                 if tagger is not None:
                     idx = tags_of(batch, tagger)
@@ -440,17 +440,25 @@ class Segmenter(DeprecatedNames):
                     yield merge_pieces(parts, sep, opts.text_only)
                     parts = []
 
-    def _batches(self, pieces: Iterable[str], batch_size: int, opts: _Options) -> Iterator[Batch]:
-        # A batch ends at ``batch_size`` texts or ``_BATCH_CHARS`` characters, whichever
-        # comes first, so long texts do not pile up in one batch.
+    def _batches(
+        self,
+        pieces: Iterable[str],
+        batch_size: int,
+        opts: _Options,
+        meta: deque[tuple[int, str | None, bool]] | None = None,
+    ) -> Iterator[Batch]:
+        # A batch ends at ``batch_size`` texts, ``_BATCH`` pieces or ``_BATCH_CHARS``
+        # characters, whichever comes first, so long texts do not pile up in one batch and
+        # the lines of one text (``meta`` says where each text ends) share batches.
         chunk: list[str] = []
-        size = 0
+        size = texts = 0
         for t in pieces:
             chunk.append(t)
             size += len(t)
-            if len(chunk) >= batch_size or size >= _BATCH_CHARS:
+            texts += meta is None or meta[-1][2]  # this piece ends a text
+            if texts >= batch_size or len(chunk) >= _BATCH or size >= _BATCH_CHARS:
                 yield self._analyze(chunk, opts.sentences)
-                chunk, size = [], 0
+                chunk, size, texts = [], 0, 0
         if chunk:
             yield self._analyze(chunk, opts.sentences)
 
