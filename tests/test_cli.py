@@ -624,3 +624,20 @@ def test_input_segmented_already_gets_a_hint_once(tmp_path, capsys):
     assert "segmented already" not in capsys.readouterr().err
     assert main(["segment", "-q", str(seg)]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_line_past_the_bound_is_an_error_naming_it_and_memory_stays_bounded(tmp_path, capsys):
+    src = tmp_path / "z.txt"
+    src.write_bytes("Hà Nội\n".encode() + b"x" * 3_000_000 + b"\nok\n")
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.txt"
+        args = ["segment", str(src), "-o", str(out), "--max-line-bytes", "1048576", "-j", jobs]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "a line longer than 1,048,576 bytes" in err and "--max-line-bytes" in err
+        assert not out.exists()
+    r = run("segment", "--max-line-bytes", "1048576", stdin=b"x" * 3_000_000)  # a pipe
+    assert r.returncode == 2 and b"<stdin>, line 1: a line longer" in r.stderr
+    assert main(["segment", str(src), "--max-line-bytes", "1000"]) == 2
+    assert "at least 1048576" in capsys.readouterr().err
+    assert main(["segment", str(src), "-o", str(tmp_path / "ok.txt"), "-q"]) == 0  # 64 MiB

@@ -267,6 +267,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if not inputs:
         matched = f" matching --glob {args.glob!r}" if args.glob != "*" else ""
         raise InputError(f"no input file{matched} in {', '.join(names)}: nothing to do")
+    if args.max_line_bytes < 1 << 20:
+        raise InputError("--max-line-bytes must be at least 1048576 (1 MiB)")
     args.format = _input_format(args, [path for path, _ in inputs])
     if args.field is None:
         args.field = "text"
@@ -355,6 +357,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
             jobs=jobs,
             resume=args.resume,
             decompress=args.decompress,
+            max_line=args.max_line_bytes,
             keep_failed=bool(args.errors_to),
             on_progress=on_progress if bar is not None else None,
             on_error=on_error,
@@ -1020,6 +1023,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sp.add_argument(
             "--resume", action="store_true", help="skip inputs whose output is already complete"
+        )
+        sp.add_argument(
+            "--max-line-bytes",
+            type=int,
+            default=64 << 20,
+            metavar="N",
+            help="a longer line is an error, so memory stays bounded (default: 64 MiB; at "
+            "least 1 MiB)",
         )
         sp.add_argument(
             "--decompress",

@@ -54,6 +54,7 @@ from .segmentation import Segmenter
 __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "partial_path", "run"]
 
 CHUNK_BYTES = 1 << 19  # input is cut into chunks of about this size, at line ends
+MAX_LINE_BYTES = 64 << 20  # a longer line is an error (memory stays bounded on any input)
 
 
 class CorpusError(FileError):
@@ -129,6 +130,13 @@ def find_inputs(
                 "directory (mirror each input directory into a directory of its own)"
             )
     return out
+
+
+def _too_long(where: str, limit: int) -> str:
+    return (
+        f"{where}: a line longer than {limit:,} bytes (no line end); tieng holds a line "
+        "whole: give --max-line-bytes to raise the bound"
+    )
 
 
 # ------------------------------------------------------------------ worker side
@@ -417,6 +425,7 @@ def run(
     on_progress: Callable[[_Result], None] | None = None,
     on_error: Callable[[dict], None] | None = None,
     decompress: bool = False,
+    max_line: int = MAX_LINE_BYTES,
 ) -> Summary:
     """Segment ``inputs`` (from :func:`find_inputs`) and write the results.
 
@@ -477,7 +486,10 @@ def run(
             end = start + CHUNK_BYTES
             if end < size:
                 f.seek(end - 1)
-                end += len(f.readline()) - 1  # the end of the line that byte is in
+                rest = f.readline(max_line + 1)  # the end of the line that byte is in
+                if len(rest) > max_line and not rest.endswith(b"\n"):
+                    raise CorpusError(_too_long(f"{label}, the line at byte {end - 1}", max_line))
+                end += len(rest) - 1
             end = min(end, size)
             t = task(i, label, None, start, b"", end == size)
             t.reread = (path, end - start, stamp)
@@ -508,7 +520,9 @@ def run(
                     # input comes; the chunk the input ends with (perhaps empty) is the last.
                     reader, ended = stdin_reader(), False
                     while not ended:
-                        chunk, ended = reader.chunk(CHUNK_BYTES)
+                        chunk, ended = reader.chunk(CHUNK_BYTES, max_line)
+                        if chunk is None:
+                            raise CorpusError(_too_long(f"{label}, line {line_no}", max_line))
                         yield task(i, label, line_no, done, chunk, ended, None)
                         line_no += chunk.count(b"\n")
                         done += len(chunk)
@@ -519,7 +533,11 @@ def run(
                 pending = None
                 while chunk := f.read(CHUNK_BYTES):
                     if not chunk.endswith(b"\n"):
-                        chunk += f.readline()
+                        rest = f.readline(max_line + 1)
+                        if len(rest) > max_line and not rest.endswith(b"\n"):
+                            n = line_no + (pending or b"").count(b"\n") + chunk.count(b"\n")
+                            raise CorpusError(_too_long(f"{label}, line {n}", max_line))
+                        chunk += rest
                     if pending is not None:
                         yield task(i, label, line_no, done, pending, False, reread)
                         line_no += pending.count(b"\n")

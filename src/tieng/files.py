@@ -178,11 +178,12 @@ class PipeReader:
             self._read(size)
         return bytes(self.held[:size])
 
-    def chunk(self, size: int) -> tuple[bytes, bool]:
+    def chunk(self, size: int, max_line: int | None = None) -> tuple[bytes | None, bool]:
         """Whole lines, about ``size`` bytes at most, and whether the input ended with them.
 
         Waits for a whole line (or the end), then takes what keeps arriving until a short
-        pause, ``size`` bytes, or a little time; ``(b"", True)`` once the input has ended.
+        pause, ``size`` bytes, or a little time; ``(b"", True)`` once the input has ended;
+        ``(None, False)`` when more than ``max_line`` bytes came with no line end.
         """
         deadline = None
         whole, looked = False, 0  # a line end is held; held[:looked] has none
@@ -190,6 +191,8 @@ class PipeReader:
             if not whole:
                 whole = self.held.find(b"\n", looked) >= 0
                 looked = len(self.held)
+                if not whole and max_line is not None and looked > max_line:
+                    return None, False
             if whole:
                 if deadline is None:
                     deadline = time.monotonic() + _CHUNK_WAIT
