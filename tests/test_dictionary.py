@@ -379,3 +379,20 @@ def test_cli_dictionary_that_clashes_without_diacritics_exits_2(tmp_path, capsys
     assert main([*args, "--model", "vlsp2013-unaccented", str(words)]) == 2
     assert "both a word to join" in capsys.readouterr().err
     assert main([*args, str(words), "-q"]) == 0  # with diacritics the two entries differ
+
+
+def test_a_long_entry_costs_work_in_proportion_to_its_length(monkeypatch):
+    """An entry of n syllables is hashed in O(n) steps (it was O(n^2): 11 s at 2,000), and
+    it still joins where it occurs whole."""
+    from tieng import dictionary
+
+    steps = []
+    real = dictionary.extend_hash
+    monkeypatch.setattr(dictionary, "extend_hash", lambda h, ids: steps.append(1) or real(h, ids))
+    for n in (200, 400):
+        steps.clear()
+        d = UserDictionary([" ".join(["ba"] * n), "hà nội"])
+        assert len(steps) <= n + 5
+    text = "hôm nay " + " ".join(["ba"] * 400) + " ở hà nội"
+    out = Segmenter("vlsp2013").with_dictionary(d).segment_text(text)
+    assert out.startswith("hôm_nay " + "_".join(["ba"] * 400)) and out.endswith("hà_nội")

@@ -125,13 +125,19 @@ class UserDictionary:
         lengths = np.array([len(r) for r in rows], np.int64)
         hashes = lexicon_hashes(arr, lengths)
         self._kind = dict(zip(hashes.tolist(), kinds))
-        # One table of the entries (flags: their kind) and of their proper prefixes.
+        # One table of the entries (flags: their kind) and of their proper prefixes, whose
+        # hashes are those of the running hash over the columns (one pass, however long an
+        # entry is: a prefix's hash is the entry's hash so far).
         span_keys = [hashes]
         flags = [np.array(kinds, np.uint16)]
+        running = np.zeros(len(rows), np.uint64)
         for k in range(1, self.max_len):
-            longer = lengths > k
-            span_keys.append(lexicon_hashes(arr[longer, :k], np.full(int(longer.sum()), k)))
-            flags.append(np.full(int(longer.sum()), SpanTable.PREFIX, np.uint16))
+            longer = np.flatnonzero(lengths > k)
+            if not len(longer):
+                break
+            running[longer] = extend_hash(running[longer], arr[longer, k - 1])
+            span_keys.append(span_key(running[longer], k))
+            flags.append(np.full(len(longer), SpanTable.PREFIX, np.uint16))
         self._table = SpanTable(np.concatenate(span_keys), np.concatenate(flags))
         self._cache = TokenCache(self._code_of, limit=_CACHE_LIMIT)
 
@@ -230,11 +236,15 @@ class UserDictionary:
         """Every occurrence of an entry: ``(starts, kinds)`` for each length 1, 2, ..."""
         n = len(tokens)
         ids = self._codes(tokens)
+        none = np.zeros(0, np.int64)
         sentence = np.cumsum(breaks)
         live = np.flatnonzero(ids != 0)
         h = np.zeros(len(live), np.uint64)
         out: list[tuple[np.ndarray, ...]] = []
         for length in range(1, self.max_len + 1):
+            if not len(live):  # no span goes on: the longer lengths find nothing
+                out += [(none, none)] * (self.max_len + 1 - length)
+                break
             last = live + length - 1
             ok = last < n
             live, h, last = live[ok], h[ok], last[ok]
@@ -261,7 +271,7 @@ class UserDictionary:
         joined = np.zeros(n, bool)  # tokens in accepted user words
         won: list[tuple[np.ndarray, ...]] = []
         # Longest first; within one length, left to right.
-        for length in range(self.max_len, 0, -1):
+        for length in sorted((k + 1 for k, c in enumerate(candidates) if len(c[0])), reverse=True):
             starts, kinds = candidates[length - 1]
             if not len(starts):
                 continue
