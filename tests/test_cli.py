@@ -641,3 +641,26 @@ def test_a_line_past_the_bound_is_an_error_naming_it_and_memory_stays_bounded(tm
     assert main(["segment", str(src), "--max-line-bytes", "1000"]) == 2
     assert "at least 1048576" in capsys.readouterr().err
     assert main(["segment", str(src), "-o", str(tmp_path / "ok.txt"), "-q"]) == 0  # 64 MiB
+
+
+def test_an_output_reaches_the_disk_before_its_name(tmp_path, monkeypatch):
+    """The file is synced before it is renamed into place, and its directory after."""
+    import os as _os
+
+    from tieng import files
+
+    synced = []
+    real = _os.fsync
+    monkeypatch.setattr(files.os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    renamed = []
+    real_replace = _os.replace
+    monkeypatch.setattr(
+        files.os, "replace", lambda a, b: renamed.append(len(synced)) or real_replace(a, b)
+    )
+    src = tmp_path / "a.txt"
+    src.write_text("Hà Nội\n", encoding="utf-8")
+    for name in ("out.txt", "out.txt.gz"):
+        synced.clear()
+        renamed.clear()
+        assert main(["segment", str(src), "-o", str(tmp_path / name), "-q"]) == 0
+        assert renamed == [1] and len(synced) == 2  # file, rename, then directory

@@ -337,10 +337,18 @@ class OutputFile:
             if self.path is None:
                 self.stream.flush()
                 return
-            self.stream.close()  # the compressor's last block, then the file
+            if self.compressed:
+                self.stream.close()  # the compressor's last block (the file stays open)
+            self.raw.flush()
+            if self.tmp is not None:
+                # As databases commit: the data reach the disk before the name does, and the
+                # name before the run says it is done, so a power cut never leaves an empty
+                # or partial file under the final name.
+                os.fsync(self.raw.fileno())
             self.raw.close()
             if self.tmp is not None:
                 os.replace(self.tmp, self.final)
+                _sync_directory(self.final.parent)
         except BrokenPipeError:
             raise
         except OSError as e:
@@ -354,6 +362,20 @@ class OutputFile:
                 self.raw.close()
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
+
+
+def _sync_directory(path: Path) -> None:
+    """Make a rename in ``path`` durable (where the system can open a directory)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # not on this system (Windows), or not allowed: the rename stands
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
