@@ -220,3 +220,14 @@ def test_no_pickle_anywhere_in_src():
     )
     offenders = [p.name for p in SRC.rglob("*.py") if pattern.search(p.read_text("utf-8"))]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    "ngrams", [[[0]] * 200, [[0] * 3000], [[0], [1]] * 40]
+)
+def test_crafted_feature_settings_beyond_the_code_limits_are_refused_at_load(tiny_model, ngrams):
+    """Valid checksums, but more n-grams or longer ones than the scorer takes: refused when
+    the file is read, not at the first text (pure Python spent seconds and GBs on them)."""
+    data = _crafted(tiny_model, _set(["features", "ngrams"], ngrams))
+    with pytest.raises(ModelError, match="n-grams|templates"):
+        Model.from_bytes(data)

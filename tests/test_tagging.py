@@ -281,3 +281,20 @@ def test_runs_are_averaged_and_recorded():
     assert accuracy(Tagger(model), SENTENCES) == 1.0
     with pytest.raises(ValueError, match="runs"):
         train_tagger(SENTENCES, runs=0)
+
+
+def test_crafted_taggers_beyond_the_decoder_limits_are_refused_at_load(tiny):
+    """Templates repeated hundreds of times, or transitions near the limits of 32-bit sums,
+    would fail or overflow at the first sentence: refused when the model is made."""
+    import dataclasses
+
+    from tieng.model import ModelError
+
+    with pytest.raises(ModelError, match="feature templates"):
+        dataclasses.replace(tiny, templates=tiny.templates * 400)
+    with pytest.raises(ModelError, match="parts"):
+        dataclasses.replace(tiny, templates=((("key", 0),) * 9,))
+    big = tiny.transitions.copy()
+    big[0, 0] = 2**31 - 1
+    with pytest.raises(ModelError, match="transitions beyond"):
+        dataclasses.replace(tiny, transitions=big)

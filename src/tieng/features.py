@@ -136,6 +136,8 @@ LIST_TEMPLATES = 5
 # the model learns which syllables a list's entries join wrongly (function words, say).
 LIST_TEMPLATES_V2 = 2
 MAX_LISTS = 8
+MAX_NGRAMS = 64
+MAX_TEMPLATES = 128  # what the compiled scorer takes (_speedups.MAX_TEMPLATES)
 LEX_BITS_MAX = 5  # spans of 2..LEX_BITS_MAX syllables get one feature per position
 TEMPLATE_COUNT = (  # with the default n-grams
     len(NGRAMS)
@@ -168,6 +170,9 @@ class FeatureSpec:
         ngrams = tuple(tuple(int(o) for o in g) for g in ngrams)
         if not ngrams or any(not g or min(g) < -2 or max(g) > 3 for g in ngrams):
             raise ValueError("n-gram offsets must lie between -2 and 3")
+        # The limits of the compiled scorer (and sense: offsets -2..3 give six positions).
+        if len(ngrams) > MAX_NGRAMS or any(len(g) > 6 for g in ngrams):
+            raise ValueError(f"at most {MAX_NGRAMS} n-grams, of at most 6 offsets each")
         if key_version not in (1, 2, 3):
             raise ValueError(
                 f"token key version {key_version} is unknown to this tieng (it knows 1 to 3)"
@@ -190,6 +195,8 @@ class FeatureSpec:
             raise ValueError(f"word-list templates version {list_version} is unknown (1, 2)")
         self.list_version = int(list_version)
         self.foreign = bool(foreign)  # foreign words get shapes of their own
+        if self.template_count > MAX_TEMPLATES:
+            raise ValueError(f"{self.template_count} templates; at most {MAX_TEMPLATES}")
 
     @property
     def size(self) -> int:

@@ -96,6 +96,9 @@ DEFAULT_TEMPLATES: tuple[tuple[tuple[str, int], ...], ...] = (
     (("listed", 0),),
 )
 WINDOW = 2  # the widest offset a template may use
+MAX_TEMPLATES = 256  # what the compiled decoder takes (MAX_TAG_TEMPLATES)
+MAX_TEMPLATE_LENGTH = 8
+MAX_TRANSITION = 1 << 24
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -254,10 +257,20 @@ class TaggerModel:
             raise ModelError("one ambiguity class is needed for each known word")
         if self.classes.size and int(self.classes.max()) >= len(self.class_names) + 1:
             raise ModelError("an ambiguity class past the class names")
+        if not 1 <= len(self.templates) <= MAX_TEMPLATES:
+            raise ModelError(f"{len(self.templates)} feature templates; 1 to {MAX_TEMPLATES}")
         for t in self.templates:
+            if len(t) > MAX_TEMPLATE_LENGTH:
+                raise ModelError(f"a feature template of {len(t)} parts (at most 8)")
             for name, off in t:
                 if name not in _COL or not -WINDOW <= off <= WINDOW:
                     raise ModelError(f"unknown feature template {t!r}")
+        # Scores are summed in 32-bit integers by the compiled decoder: transitions far from
+        # the limits keep every sum exact (the trained ones are in the hundreds).
+        if self.transitions.size and int(np.abs(self.transitions.astype(np.int64)).max()) > (
+            MAX_TRANSITION
+        ):
+            raise ModelError(f"tag transitions beyond ±{MAX_TRANSITION}")
         self.bits = rows.bit_length() - 1
         self.weights = np.ascontiguousarray(self.weights, dtype=np.int8)
         self.transitions = np.ascontiguousarray(self.transitions, dtype=np.int32)
