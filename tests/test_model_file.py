@@ -229,5 +229,5 @@ def test_crafted_feature_settings_beyond_the_code_limits_are_refused_at_load(tin
     """Valid checksums, but more n-grams or longer ones than the scorer takes: refused when
     the file is read, not at the first text (pure Python spent seconds and GBs on them)."""
     data = _crafted(tiny_model, _set(["features", "ngrams"], ngrams))
-    with pytest.raises(ModelError, match="n-grams|templates"):
+    with pytest.raises(ModelError, match=r"n-grams|templates"):
         Model.from_bytes(data)
