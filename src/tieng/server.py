@@ -463,7 +463,7 @@ def create_app(
         whole = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("body",)]
         if any(e.get("type") == "json_invalid" for e in whole):
             message = "the body is not valid JSON"
-        elif any(len(e.get("loc", ())) == 1 for e in whole):
+        elif any(e.get("type") in ("model_attributes_type", "dict_type") for e in whole):
             message = "the body must be a JSON object"
         else:
             first = details[0] if details else {"where": "", "problem": "invalid request"}
