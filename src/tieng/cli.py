@@ -615,7 +615,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from .training import read_corpus, read_word_list, split_dev, train
     except ImportError as e:
         raise InputError(
-            f"training needs its extra: pip install 'tieng[train]' ({e.name} is missing)"
+            f"training needs its extra: pip install '.[train]' in the clone ({e.name} is missing)"
         ) from None
     for p in args.corpus:
         if not Path(p).is_file():
@@ -748,7 +748,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from . import server  # noqa: F401  (checks that fastapi is there)
     except ImportError as e:
         raise InputError(
-            f"the server needs its extra: pip install 'tieng[server]' ({e.name} is missing)"
+            f"the server needs its extra: pip install '.[server]' in the clone ({e.name} is missing)"
         ) from None
     _segmenter(args)  # a bad model or dictionary file fails here, with a clear message
     if args.model:
