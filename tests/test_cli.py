@@ -326,7 +326,7 @@ def test_train_without_its_extra_says_so_before_any_work(tmp_path, capsys, monke
     monkeypatch.setitem(sys.modules, "scipy.optimize", None)
     assert main(["train", str(corpus), "-o", str(tmp_path / "m.tieng")]) == 2
     err = capsys.readouterr().err
-    assert "pip install 'tieng[train]'" in err and "scipy" in err
+    assert "pip install '.[train]'" in err and "scipy" in err
     assert "Traceback" not in err and not (tmp_path / "m.tieng").exists()
 
 

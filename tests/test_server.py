@@ -155,7 +155,7 @@ def test_serve_without_the_extra_says_what_to_install(tmp_path):
         "sys.exit(main(['serve']))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 2 and "pip install 'tieng[server]'" in out.stderr
+    assert out.returncode == 2 and "pip install '.[server]'" in out.stderr
 
 
 def test_segment_with_confidence(client):
