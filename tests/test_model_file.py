@@ -222,9 +222,7 @@ def test_no_pickle_anywhere_in_src():
     assert offenders == []
 
 
-@pytest.mark.parametrize(
-    "ngrams", [[[0]] * 200, [[0] * 3000], [[0], [1]] * 40]
-)
+@pytest.mark.parametrize("ngrams", [[[0]] * 200, [[0] * 3000], [[0], [1]] * 40])
 def test_crafted_feature_settings_beyond_the_code_limits_are_refused_at_load(tiny_model, ngrams):
     """Valid checksums, but more n-grams or longer ones than the scorer takes: refused when
     the file is read, not at the first text (pure Python spent seconds and GBs on them)."""

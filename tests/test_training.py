@@ -255,8 +255,10 @@ def test_word_lists_are_features_the_model_learns_to_trust(tmp_path):
         sentences.append([w for i, w in enumerate(words) if i == 0 or w != words[i - 1]])
     good = [w.split("_") for w in seen + unseen]
     bad = [[a, b] for a in fillers[:4] for b in fillers[4:8]]  # pairs the corpus keeps apart
+    # (One fold holds every sentence, so the training lexicon is empty: the lists alone.)
+    one = {"folds": 2, "fold_block": 500}
     model = train(
-        sentences, hash_bits=14, max_iter=60, folds=2, l2=0.1, lists={"good": good, "bad": bad}
+        sentences, hash_bits=14, max_iter=60, l2=0.1, lists={"good": good, "bad": bad}, **one
     )
     assert model.spec.lists == ("good", "bad")
     assert [len(rows) for rows in model.lists] == [6, 16]
@@ -267,7 +269,7 @@ def test_word_lists_are_features_the_model_learns_to_trust(tmp_path):
     seg = tieng.Segmenter(model)
     assert seg.segment_text("tôi gặp dân làng và giáo viên") == "tôi gặp dân_làng và giáo_viên"
     assert seg.segment_text("tôi đẹp và gặp của nhà") == "tôi đẹp và gặp của nhà"
-    plain = tieng.Segmenter(train(sentences, hash_bits=14, max_iter=60, folds=2, l2=0.1))
+    plain = tieng.Segmenter(train(sentences, hash_bits=14, max_iter=60, l2=0.1, **one))
     assert plain.segment_text("tôi gặp dân làng và giáo viên") == "tôi gặp dân làng và giáo viên"
     # Known words added later share the lists' hash sets instead of building them again.
     assert model.with_words([["giáo", "dân"]])._lists is model._lists
@@ -372,3 +374,23 @@ def test_tieng_train_says_no_to_raw_text(tmp_path, capsys):
     assert main(["train", str(raw), "-o", str(out)]) == 2
     assert "looks like unsegmented text" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("n", "percent"), [(500, 5), (500, 20), (3000, 5), (120, 10)])
+def test_the_dev_share_asked_for_is_the_share_taken_even_on_small_corpora(n, percent):
+    train_part, dev = split_dev([[f"câu_{i}"] for i in range(n)], percent)
+    assert abs(len(dev) - n * percent / 100) <= max(1, n * 0.005)
+    assert len(train_part) + len(dev) == n
+
+
+def test_small_corpora_fill_every_jackknife_fold_and_the_log_counts_iterations(tiny_corpus):
+    """500 sentences used to land in one fold of 500 (the lexicon features were then never
+    learned), and the log counted loss evaluations as iterations."""
+    said = []
+    sentences = [s.split() for s in tiny_corpus] * 40  # some hundreds of sentences
+    model = train(sentences, hash_bits=12, max_iter=10, folds=5, progress=said.append)
+    folds = [m for m in said if m.startswith("fold ")]
+    assert len(folds) == 5 and all(" 0 gaps" not in m for m in folds)
+    steps = [m for m in said if m.startswith("iteration ")]
+    assert steps and all("of at most 10" in m and "evaluations" in m for m in steps)
+    assert model.spec.hash_bits == 12

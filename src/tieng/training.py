@@ -74,9 +74,11 @@ def split_dev(
 ) -> tuple[list[T], list[T]]:
     """Split off a development set of whole blocks of ``block`` consecutive sentences.
 
-    A block goes to dev when a seeded hash of its index says so.  Splitting by blocks rather
-    than by sentences keeps the sentences of one article on one side: a sentence-level split
-    puts an article's names and terms on both sides and overstates the dev score.
+    ``percent`` of the blocks go to dev, those whose seeded hashes are lowest; a corpus too
+    small for 20 blocks of ``block`` gets smaller blocks, so that it still has a dev set.
+    Splitting by blocks rather than by sentences keeps the sentences of one article on one
+    side: a sentence-level split puts an article's names and terms on both sides and
+    overstates the dev score.
 
     >>> train, dev = split_dev([["a"]] * 1000, percent=20, block=10)
     >>> len(train) + len(dev), len(dev) % 10
@@ -84,11 +86,19 @@ def split_dev(
     """
     train: list[T] = []
     dev: list[T] = []
-    cut = percent / 100.0 * 2**32
+    n = len(sentences)
+    if percent <= 0 or n == 0:
+        return list(sentences), dev
+    # Blocks small enough that the share asked for is some of them (20 blocks at least), and
+    # that share taken exactly: the blocks with the lowest seeded hashes.
+    block = max(1, min(block, n // 20))
+    n_blocks = -(-n // block)
+    want = min(n_blocks - 1, max(1, round(n_blocks * percent / 100)))
     salt = str(seed).encode()
+    ranked = sorted(range(n_blocks), key=lambda b: zlib.crc32(salt + b":" + str(b).encode()))
+    held = set(ranked[:want])
     for i, s in enumerate(sentences):
-        h = zlib.crc32(salt + b":" + str(i // max(1, block)).encode())
-        (dev if h < cut else train).append(s)
+        (dev if i // block in held else train).append(s)
     return train, dev
 
 
@@ -287,9 +297,19 @@ def _fit(
         grad[:n_weights] = gw
         grad[n_weights:] = np.bincount(domain, weights=g, minlength=n_domains)
         calls[0] += 1
-        if progress and calls[0] % 10 == 0:
-            progress(f"iteration {calls[0]}: loss {loss:.1f} ({time.time() - t0:.0f} s)")
+        last[0] = loss
         return loss, grad
+
+    last = [0.0]
+    steps = [0]
+
+    def step(_theta) -> None:  # once an L-BFGS iteration
+        steps[0] += 1
+        if progress and (steps[0] % 10 == 0 or steps[0] == max_iter):
+            progress(
+                f"iteration {steps[0]} of at most {max_iter}: loss {last[0]:.1f} "
+                f"({calls[0]} evaluations, {time.time() - t0:.0f} s)"
+            )
 
     theta0 = np.zeros(n_weights + n_domains)
     res = minimize(
@@ -297,6 +317,7 @@ def _fit(
         theta0,
         jac=True,
         method="L-BFGS-B",
+        callback=step,
         options={"maxiter": max_iter, "maxcor": 10, "ftol": 1e-10, "gtol": 1e-6},
     )
     coef = res.x[:size].copy()
@@ -313,7 +334,7 @@ def train(
     ngrams: Sequence[Sequence[int]] | None = None,
     l2: float = 1.0,
     folds: int = 5,
-    fold_block: int = 500,
+    fold_block: int | None = None,
     min_count: int = 2,
     max_iter: int = 300,
     weights: Sequence[float] | None = None,
@@ -392,7 +413,10 @@ def train(
             raise ValueError(f"target_domain must be one of the domains {names}")
         domain_ids = [names.index(d) for d in domains]
     all_feats, all_y, all_w, all_d = [], [], [], []
-    fold_of = [(i // max(1, fold_block)) % folds for i in range(len(sentences))]
+    # By default blocks of 500 sentences, smaller on a small corpus so that every fold gets
+    # some (four blocks a fold at least).
+    block = fold_block or max(1, min(500, len(sentences) // max(1, 4 * folds)))
+    fold_of = [(i // block) % folds for i in range(len(sentences))]
     for k in range(folds):
         part = [s for i, s in enumerate(sentences) if fold_of[i] == k]
         if folds > 1:
@@ -449,7 +473,7 @@ def train(
             "sentences": len(sentences),
             "l2": l2,
             "folds": folds,
-            "fold_block": fold_block,
+            "fold_block": block,
             "min_count": min_count,
             "max_iter": max_iter,
             **({"min_feature_count": min_feature_count} if min_feature_count > 1 else {}),
