@@ -363,7 +363,7 @@ def test_a_wrong_field_name_does_not_claim_output_was_written(tmp_path, capsys):
     assert main(["segment", str(src), "--field", "body", "-q"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "nothing was written" in captured.err and "went to standard output" not in captured.err
+    assert "no record was written" in captured.err and "went to standard output" not in captured.err
 
 
 def test_info_is_a_readable_summary_and_json_on_request(capsys):
@@ -664,3 +664,32 @@ def test_an_output_reaches_the_disk_before_its_name(tmp_path, monkeypatch):
         renamed.clear()
         assert main(["segment", str(src), "-o", str(tmp_path / name), "-q"]) == 0
         assert renamed == [1] and len(synced) == 2  # file, rename, then directory
+
+
+def test_smaller_messages_say_what_to_do(tmp_path, capsys):
+    """A wrong flag shows the command's own usage; a UTF-16 file gets the iconv command with
+    its name; a plain-text .jsonl is told to use --format text; a tagger as --model is told
+    to go to --tagger."""
+    with pytest.raises(SystemExit):
+        main(["segment", "--no-such-flag"])
+    err = capsys.readouterr().err
+    assert err.startswith("usage: tieng segment") and "--no-such-flag" in err
+    u16 = tmp_path / "u16.txt"
+    u16.write_bytes("Hà Nội".encode("utf-16"))
+    assert main(["segment", str(u16)]) == 2
+    assert (
+        f"iconv -f UTF-16 -t UTF-8 {u16} > {tmp_path / 'u16.utf8.txt'}" in capsys.readouterr().err
+    )
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("Hà Nội\nTrời mưa\n", encoding="utf-8")
+    assert main(["segment", str(plain)]) == 2
+    assert "give --format text" in capsys.readouterr().err
+    assert main(["segment", "--format", "text", str(plain)]) == 0
+    capsys.readouterr()
+    tagger = tieng.model.bundled_bytes("vlsp2013-pos.tieng")
+    (tmp_path / "pos.tieng").write_bytes(bytes(tagger))
+    assert main(["segment", "--model", str(tmp_path / "pos.tieng"), str(plain)]) == 2
+    assert "--tagger" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["normalize", "--help"])
+    assert "modern (the default)" in capsys.readouterr().out

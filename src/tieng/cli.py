@@ -270,6 +270,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if args.max_line_bytes < 1 << 20:
         raise InputError("--max-line-bytes must be at least 1048576 (1 MiB)")
     args.format = _input_format(args, [path for path, _ in inputs])
+    args.field_given = args.field is not None or args.output_field is not None
     if args.field is None:
         args.field = "text"
     if args.output_field is None:
@@ -374,7 +375,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         if args.errors_to:
             where = f"; all listed in {args.errors_to}"
         elif args.output is None and summary.failed >= summary.records:
-            where = "; nothing was written (use --errors-to FILE to collect the failures)"
+            where = "; no record was written (use --errors-to FILE to collect the failures)"
         elif args.output is None:  # standard output cannot be taken back
             where = (
                 "; the other records went to standard output (use --errors-to FILE to "
@@ -385,6 +386,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
                 "; outputs holding them were not written (use --errors-to FILE to keep "
                 "the rest and collect the failures)"
             )
+        if args.format == "jsonl" and summary.failed >= summary.records and not args.field_given:
+            where += "; if the input is plain text, give --format text"
         print(
             f"tieng: {summary.failed} of {summary.records} records failed{more}{where}",
             file=sys.stderr,
@@ -907,6 +910,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"tieng {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    p.commands = sub.choices  # type: ignore[attr-defined]  # each command's own parser
 
     def io_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -1049,7 +1053,15 @@ def build_parser() -> argparse.ArgumentParser:
             "-q", "--quiet", action="store_true", help="no progress bar, no notes on stderr"
         )
 
-    sp = sub.add_parser("segment", help="segment text into words (VLSP format)")
+    sp = sub.add_parser(
+        "segment",
+        help="segment text into words (VLSP format)",
+        description="Segment text into words: one output line per input line, words separated "
+        "by spaces, the syllables of a word joined by _ (Thành_phố sẽ đầu_tư .). Files, "
+        "directories (mirrored into -o DIR), standard input; plain text or JSON lines; .gz, "
+        ".bz2, .xz read and written. Text typed without diacritics goes to the model made for "
+        "it unless --model names one.",
+    )
     segment_options(sp, tagging=False)
     sp.set_defaults(func=cmd_segment)
 
@@ -1066,17 +1078,27 @@ def build_parser() -> argparse.ArgumentParser:
     segment_options(sp, tagging=True)
     sp.set_defaults(func=cmd_tag)
 
-    sp = sub.add_parser("tokenize", help="split text into tokens, separated by spaces")
+    sp = sub.add_parser(
+        "tokenize",
+        help="split text into tokens, separated by spaces",
+        description="Split text into tokens (syllables, numbers, punctuation, URLs, ...), "
+        "written separated by spaces, one output line per input line.",
+    )
     io_args(sp)
     sp.set_defaults(func=cmd_tokenize)
 
-    sp = sub.add_parser("normalize", help="rewrite text in NFC with one tone-mark style")
+    sp = sub.add_parser(
+        "normalize",
+        help="rewrite text in NFC with one tone-mark style",
+        description="Rewrite text in Unicode NFC with one tone-mark placement (by default the "
+        "modern one: hòa, thủy), one output line per input line.",
+    )
     io_args(sp)
     sp.add_argument(
         "--tone",
         choices=["modern", "classic", "none"],
         default="modern",
-        help="modern: hòa, thủy; classic: hoà, thuỷ; none: NFC only",
+        help="modern (the default): hòa, thủy; classic: hoà, thuỷ; none: NFC only",
     )
     sp.set_defaults(func=cmd_normalize)
 
@@ -1366,7 +1388,10 @@ def _sha256(path: str | Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # a wrong flag: the usage of the command it was given to, not tieng's
+        commands = getattr(parser, "commands", {})
+        (commands.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:  # plain `tieng`: what it can do, and no success (as git does)
         parser.print_help(sys.stderr)
         return 2

@@ -118,13 +118,19 @@ def check_encoding(head: bytes, label: str) -> None:
     >>> check_encoding("Hà Nội".encode("utf-16"), "a.txt")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    tieng.files.FileError: a.txt: the text is UTF-16 ...: iconv -f UTF-16 -t UTF-8
+    tieng.files.FileError: a.txt: the text is UTF-16 ...: iconv -f UTF-16 ... a.txt > a.utf8.txt
     """
     for bom, name in _WIDE_BOMS:
         if head.startswith(bom):
             raise FileError(
                 f"{label}: the text is {name} (it starts with a {name} byte-order mark), and "
                 f"tieng reads UTF-8; convert it first: iconv -f {name} -t UTF-8"
+                + (
+                    f" {label} > {Path(label).with_name(Path(label).stem + '.utf8')}"
+                    f"{Path(label).suffix}"
+                    if not label.startswith("<")
+                    else " < input > input.utf8.txt"
+                )
             )
 
 

@@ -514,7 +514,11 @@ class Model:
         if header.get("kind", "segmenter") != "segmenter":
             raise ModelError(
                 f"{source}: a {header['kind']} model, not a segmentation model"
-                + (" (give it to tieng.Tagger)" if header["kind"] == "tagger" else "")
+                + (
+                    " (give it to tieng.Tagger, or to --tagger on the command line)"
+                    if header["kind"] == "tagger"
+                    else ""
+                )
             )
         table, metadata, bias = header.get("arrays"), header.get("metadata", {}), header.get("bias")
         if not isinstance(table, dict) or not isinstance(metadata, dict):
