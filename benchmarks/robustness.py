@@ -1,7 +1,8 @@
 """Word F1 on the VLSP 2013 test set rewritten the ways people write.
 
 Variants: as is; modern tone placement ("hòa", "thủy"; the test set mostly uses the classic
-"hoà", "thuỷ"); ALL CAPS; all lower case; without diacritics (as search queries and chat
+"hoà", "thuỷ"); ALL CAPS; every syllable capitalized (Title Case, as headings); all lower
+case; without diacritics (as search queries and chat
 are often typed: "Ha Noi"; `--model vlsp2013-unaccented` is made for it).  Each is scored
 pre-tokenized and as raw text (detokenized as in benchmarks/accuracy.py), against the gold
 rewritten the same way.
@@ -22,6 +23,7 @@ VARIANTS = {
     "as written": lambda s: s,
     "modern tone style": lambda s: normalize(s, "modern"),
     "ALL CAPS": str.upper,
+    "Title Case": str.title,
     "all lower case": str.lower,
     "without diacritics": remove_diacritics,
 }
