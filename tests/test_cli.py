@@ -693,3 +693,16 @@ def test_smaller_messages_say_what_to_do(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["normalize", "--help"])
     assert "modern (the default)" in capsys.readouterr().out
+
+
+def test_jsonl_with_nan_is_refused_not_echoed_into_output_that_is_not_json(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "Hà Nội", "score": NaN}\n{"text": "ok", "x": 1}\n', "utf-8")
+    assert main(["segment", str(src)]) == 2
+    out = capsys.readouterr()
+    assert "line 1: invalid JSON (NaN is not a JSON value)" in out.err
+    assert [json.loads(x)["text"] for x in out.out.splitlines()] == ["ok"]
+    tiny = tmp_path / "one.tieng"
+    tiny.write_bytes(b"T")
+    assert main(["info", "--model", str(tiny)]) == 2
+    assert "the file holds only 1 byte)" in capsys.readouterr().err

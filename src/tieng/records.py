@@ -58,7 +58,7 @@ def parse_jsonl(line: str, field: str) -> tuple[dict | None, str, str | None]:
     if not line.strip():
         return None, "", "empty line (expected a JSON object)"
     try:
-        obj = json.loads(line)
+        obj = json.loads(line, parse_constant=_not_json)
     except ValueError as e:
         return None, "", f"invalid JSON ({e})"
     except RecursionError:
@@ -70,6 +70,12 @@ def parse_jsonl(line: str, field: str) -> tuple[dict | None, str, str | None]:
     if not isinstance(obj[field], str):
         return None, "", f"field {field!r} is {_json_type(obj[field])}, not a string"
     return obj, obj[field], None
+
+
+def _not_json(name: str) -> Any:
+    """NaN, Infinity and -Infinity: Python's json reads them, JSON has none; a record that
+    holds one is refused rather than echoed into output that is no longer JSON."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _json_type(value: Any) -> str:
