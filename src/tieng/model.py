@@ -164,8 +164,8 @@ def unpack_file(data: memoryview, source: str) -> tuple[int, dict[str, Any], mem
         return ModelError(f"{source}: corrupt model header ({what})")
 
     if len(data) < _PREFIX.size:
-        size = f"{len(data)} byte" + ("" if len(data) == 1 else "s")
-        raise ModelError(f"{source}: not a tieng model (the file holds only {size})")
+        held = f"{len(data)} byte" + ("" if len(data) == 1 else "s")
+        raise ModelError(f"{source}: not a tieng model (the file holds only {held})")
     magic, version, hlen = _PREFIX.unpack_from(data)
     if magic != MAGIC:
         raise ModelError(f"{source}: not a tieng model file (wrong magic bytes)")
