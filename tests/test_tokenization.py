@@ -217,3 +217,29 @@ def test_links_stop_at_invisible_characters(invisible):
     for link in ("www.x.vn", "https://a.vn/x", "vnexpress.net/tin"):
         text = f"xem {link}{invisible}nhé"
         assert texts(text) == ["xem", link, "nhé"]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("5km-10km", ["5", "km", "-", "10", "km"]),
+        ("1.000km-2.000km", ["1.000", "km", "-", "2.000", "km"]),
+        ("20%-30%", ["20", "%", "-", "30", "%"]),
+        ("còn -3%", ["còn", "-3", "%"]),
+        ("a ==> b", ["a", "==>", "b"]),
+        ("x -> y <-- z", ["x", "->", "y", "<--", "z"]),
+        ("b<-1", ["b", "<", "-1"]),
+        ("6-2004", ["6-2004"]),
+    ],
+)
+def test_ranges_with_units_and_arrows_are_cut_as_other_tokenizers_expect(text, tokens):
+    assert [s.text for s in tokenize(text)] == tokens
+
+
+def test_eth_typed_for_d_with_stroke_is_read_and_normalized_as_it():
+    from tieng import normalize, segment_text
+    from tieng.normalization import canonical_key
+
+    assert normalize("ÐÀ NẴNG và ðường") == "ĐÀ NẴNG và đường"
+    assert canonical_key("Ðà", 2) == canonical_key("Đà", 2)
+    assert segment_text("Ðà Nẵng") == "Ðà_Nẵng"  # read as Đà Nẵng, written as typed

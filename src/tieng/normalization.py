@@ -126,12 +126,15 @@ def normalize(text: str, tone: ToneStyle | None = "modern") -> str:
     'Hòa bình và thủy lợi'
     >>> normalize("hòa bình", tone="classic")
     'hoà bình'
+
+    The Icelandic eth, ``Ð`` and ``ð``, which looks the same and is often typed for ``Đ``,
+    becomes ``Đ`` and ``đ``.
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, not {type(text).__name__}")
     if tone not in ("modern", "classic", None):
         raise ValueError(f"tone must be 'modern', 'classic' or None, not {tone!r}")
-    nfc = unicodedata.normalize("NFC", text)
+    nfc = unicodedata.normalize("NFC", text).translate(_ETH_AS_D)
     if tone is None:
         return nfc
     return _SYLLABLE.sub(lambda m: place_tone(m.group(), tone), nfc)
@@ -141,7 +144,9 @@ _DIGITS = re.compile(r"\d")
 KEY_VERSION = 2  # the view that new models are trained with
 UNACCENTED = 3  # the key version of models that read text written without diacritics
 _LATIN_MARKS = re.compile("[\u0300-\u036f]+")  # tones, breve, circumflex, horn, ...
-_UNACCENT = str.maketrans("đĐ", "dD")
+_UNACCENT = str.maketrans("đĐðÐ", "dDdD")
+# Ð (U+00D0) and ð look like Đ (U+0110) and đ, and are typed for them.
+_ETH_AS_D = str.maketrans("Ðð", "Đđ")
 # A consonant onset and a lone i/y: the two spellings are the same syllable (lý/lí, kỹ/kĩ).
 _LONE_Y = re.compile(r"(?:b|ch|c|d|đ|gh|g|h|kh|k|l|m|ngh|ng|nh|n|ph|p|qu|r|s|th|tr|t|v|x)[yýỳỷỹỵ]")
 _I_FOR_Y = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
@@ -182,6 +187,7 @@ def remove_diacritics(text: str) -> str:
 
     Case is kept; letters of other scripts keep their marks.  This is the view of the
     ``"vlsp2013-unaccented"`` model, and a way to build accent-insensitive search keys.
+    (``Ð``, typed for ``Đ``, is ``D`` too.)
 
     >>> remove_diacritics("Đường Hòa Bình, Hà Nội")
     'Duong Hoa Binh, Ha Noi'

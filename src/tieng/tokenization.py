@@ -133,8 +133,12 @@ _PATTERN = "|".join(
         # Numbers, dates and times: 1.000.000 3,5 -2,5 27/11/2023 6-2004 8h30 10:30 6x14 1A
         # 53S5.  A unit, a currency or a per cent sign after a number is a token of its own
         # (20 %, 5 km, 140.000 đ, 395 USD), as in the training data; see _GLUED_SUFFIX.
-        rf"(?:(?<![^\W_])[-+−](?=\d))?\d+(?:[.,:/-]\d+){{0,15}}{_GLUED_SUFFIX}"
+        # (A sign after a per cent sign is the dash of a range: 20%-30% is 20 % - 30 %.)
+        rf"(?:(?<![^\W_])(?<![%‰])[-+−](?=\d))?\d+(?:[.,:/-]\d+){{0,15}}{_GLUED_SUFFIX}"
         rf"(?:-[^\W_]+){{0,7}}",
+        # A unit glued to a number, before the dash of a range: 5km-10km is 5 km - 10 km, as
+        # the training data writes a range with units ("1,35 m - 1,41 m").
+        r"(?<=\d)[^\W\d_]+(?=-\d)",
         r"[vV]\.[vV]\.+",
         # Dotted abbreviations and initials: U.S. PGS.TS. V.H.Q. Tp.HCM T.Ư C.C.Chen
         # A lower-case start is a word and a full stop ("hôm qua.Nó"), unless it is one
@@ -148,6 +152,8 @@ _PATTERN = "|".join(
         rf"(?<![^\W_])[{_UPPER}][{_M}]*\.{_FOLLOWED}",
         # Words: letters and digits, with inner apostrophes (H'Mông) and hyphens (Co-op).
         rf"{_WORD}(?:['’]{_WORD}){{0,7}}(?:-{_WORD}(?:['’]{_WORD}){{0,7}}){{0,7}}",
+        # Arrows are one token (==>, ->, <--), as other tokenizers' tests expect.
+        r"(?:={1,3}|-{1,3})>|<(?:={1,3}|-{1,3})(?![\d=-])",
         r"\.{2,}|…+|-{2,}|={2,}|\*{2,}|_{2,}|~{2,}",
         r"°[CF](?![^\W_])",  # a temperature unit, as in the training data: 25 °C
         r"(?<![^\s(\[\"“])(?:[:;=][-'^]?[)(\]\[DPpOo3/\\|*]+|<3|\^[_.-]?\^)(?![^\W_])",
