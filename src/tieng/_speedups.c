@@ -2069,6 +2069,18 @@ done:
     return result;
 }
 
+typedef struct {
+    uint64_t key;
+    uint32_t index;
+} span_pair;
+
+static int
+compare_pairs(const void *a, const void *b)
+{
+    const uint64_t x = ((const span_pair *)a)->key, y = ((const span_pair *)b)->key;
+    return (x > y) - (x < y);
+}
+
 static PyObject *
 span_table(PyObject *self, PyObject *args)
 {
@@ -2104,32 +2116,68 @@ span_table(PyObject *self, PyObject *args)
             order[n++] = (uint32_t)i;
         }
     /* Sort by the mixed key: four passes of 16 bits, least significant first (stable). */
-    /* Sort by the mixed key: eight passes of a byte, least significant first (stable);
-     * small counting tables keep every pass in the cache. */
-    for (int pass = 0; pass < 8; pass++) {
-        const int shift = 8 * pass;
-        Py_ssize_t count[256] = {0};
+    /* Sort by the mixed key: one pass by its top 16 bits into buckets (the keys are hashes,
+     * spread evenly: a few a bucket), then each bucket by the whole key. */
+    {
+        Py_ssize_t *count = PyMem_Calloc((size_t)1 << 16, sizeof(Py_ssize_t));
+        if (count == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
         for (Py_ssize_t i = 0; i < n; i++)
-            count[(mixed[i] >> shift) & 0xFF]++;
-        if (n == 0 || count[(mixed[0] >> shift) & 0xFF] == n)
-            continue; /* every key has this byte: nothing to move */
+            count[mixed[i] >> 48]++;
         Py_ssize_t sum = 0;
-        for (int d = 0; d < 256; d++) {
+        for (Py_ssize_t d = 0; d < ((Py_ssize_t)1 << 16); d++) {
             const Py_ssize_t c = count[d];
             count[d] = sum;
             sum += c;
         }
         for (Py_ssize_t i = 0; i < n; i++) {
-            const Py_ssize_t at = count[(mixed[i] >> shift) & 0xFF]++;
+            const Py_ssize_t at = count[mixed[i] >> 48]++;
             tmp[at] = mixed[i];
             tmp_order[at] = order[i];
         }
+        PyMem_Free(count);
         uint64_t *sw = mixed;
         mixed = tmp;
         tmp = sw;
         uint32_t *so = order;
         order = tmp_order;
         tmp_order = so;
+        /* each bucket (a run of equal top bits) by the whole key: insertion sort, or qsort
+         * for a long run */
+        for (Py_ssize_t lo = 0, hi; lo < n; lo = hi) {
+            for (hi = lo + 1; hi < n && (mixed[hi] >> 48) == (mixed[lo] >> 48); hi++)
+                ;
+            if (hi - lo > 32) {
+                span_pair *pairs = PyMem_Malloc((size_t)(hi - lo) * sizeof(span_pair));
+                if (pairs == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                for (Py_ssize_t i = lo; i < hi; i++)
+                    pairs[i - lo] = (span_pair){mixed[i], order[i]};
+                qsort(pairs, (size_t)(hi - lo), sizeof(span_pair), compare_pairs);
+                for (Py_ssize_t i = lo; i < hi; i++) {
+                    mixed[i] = pairs[i - lo].key;
+                    order[i] = pairs[i - lo].index;
+                }
+                PyMem_Free(pairs);
+                continue;
+            }
+            for (Py_ssize_t i = lo + 1; i < hi; i++) {
+                const uint64_t m = mixed[i];
+                const uint32_t o = order[i];
+                Py_ssize_t j = i;
+                while (j > lo && mixed[j - 1] > m) {
+                    mixed[j] = mixed[j - 1];
+                    order[j] = order[j - 1];
+                    j--;
+                }
+                mixed[j] = m;
+                order[j] = o;
+            }
+        }
     }
     /* Merge repeats: equal mixed keys are equal keys (the hash is one-to-one). */
     Py_ssize_t u = 0;
@@ -2155,19 +2203,28 @@ span_table(PyObject *self, PyObject *args)
     }
     const Py_ssize_t length =
         (((Py_ssize_t)1 << bits) > last + 1 ? ((Py_ssize_t)1 << bits) : last + 1) + 1;
-    out_keys = PyMem_Calloc((size_t)length, sizeof(uint64_t));
-    out_flags = PyMem_Calloc((size_t)length, sizeof(uint16_t));
-    if (!out_keys || !out_flags) {
-        PyErr_NoMemory();
-        goto done;
+    {
+        /* Written straight into the bytes handed back: no second copy of the table. */
+        PyObject *b_keys = PyBytes_FromStringAndSize(NULL, length * (Py_ssize_t)sizeof(uint64_t));
+        PyObject *b_flags =
+            PyBytes_FromStringAndSize(NULL, length * (Py_ssize_t)sizeof(uint16_t));
+        if (b_keys == NULL || b_flags == NULL) {
+            Py_XDECREF(b_keys);
+            Py_XDECREF(b_flags);
+            goto done;
+        }
+        out_keys = (uint64_t *)PyBytes_AS_STRING(b_keys);
+        out_flags = (uint16_t *)PyBytes_AS_STRING(b_flags);
+        memset(out_keys, 0, (size_t)length * sizeof(uint64_t));
+        memset(out_flags, 0, (size_t)length * sizeof(uint16_t));
+        for (Py_ssize_t i = 0; i < u; i++) {
+            out_keys[order[i]] = tmp[i];
+            out_flags[order[i]] = merged[i];
+        }
+        out_keys = NULL; /* owned by the bytes objects */
+        out_flags = NULL;
+        result = Py_BuildValue("(NNi)", b_keys, b_flags, bits);
     }
-    for (Py_ssize_t i = 0; i < u; i++) {
-        out_keys[order[i]] = tmp[i];
-        out_flags[order[i]] = merged[i];
-    }
-    result = Py_BuildValue("(y#y#i)", (const char *)out_keys,
-                           (Py_ssize_t)(length * sizeof(uint64_t)), (const char *)out_flags,
-                           (Py_ssize_t)(length * sizeof(uint16_t)), bits);
 done:
     PyMem_Free(mixed);
     PyMem_Free(tmp);
