@@ -795,3 +795,26 @@ def test_an_output_ending_with_a_slash_is_not_written_as_a_file(tmp_path, capsys
     write(folder / "a.txt", LINES)  # a directory input: the slash is right
     assert main(["segment", str(folder), "-o", str(tmp_path / "o") + "/", "-q"]) == 0
     assert (tmp_path / "o" / "a.txt").is_file()
+
+
+def test_spill_directories_of_killed_runs_are_swept(tmp_path, monkeypatch):
+    """kill -9 leaves a run's /dev/shm/tieng-<pid>-* directory: the next run removes those
+    whose process is gone, and leaves the others."""
+    import subprocess as sp
+
+    from tieng import files
+
+    dead = sp.Popen(["true"])
+    dead.wait()  # a pid that no longer runs
+    stale = tmp_path / f"tieng-{dead.pid}-abc"
+    stale.mkdir()
+    (stale / "part").write_bytes(b"x")
+    alive = tmp_path / f"tieng-{os.getppid()}-parent"  # a process that runs
+    alive.mkdir()
+    other = tmp_path / "tieng-notapid-x"
+    other.mkdir()
+    files._sweep(tmp_path)
+    assert not stale.exists() and alive.exists() and other.exists()
+    made = files.spill_directory()
+    assert f"tieng-{os.getpid()}-" in made
+    os.rmdir(made)

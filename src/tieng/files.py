@@ -263,10 +263,37 @@ def partial_path(path: str | os.PathLike[str]) -> tuple[Path, Path] | None:
 
 
 def spill_directory() -> str:
-    """A new private directory for the workers' output files: in memory where possible."""
+    """A new private directory for the workers' output files: in memory where possible.
+
+    Its name holds this process's id (``tieng-<pid>-...``); those of runs that were killed
+    (``kill -9`` leaves them) are removed when a new one is made.
+    """
     shm = "/dev/shm"
     where = shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
-    return tempfile.mkdtemp(prefix="tieng-", dir=where)
+    _sweep(Path(where or tempfile.gettempdir()))
+    return tempfile.mkdtemp(prefix=f"tieng-{os.getpid()}-", dir=where)
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the spill directories of this user's runs that are no longer running."""
+    import shutil
+
+    try:
+        found = list(parent.glob("tieng-*-*"))
+    except OSError:
+        return
+    for d in found:
+        pid = d.name.split("-")[1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            if d.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)  # raises when no such process
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (OSError, AttributeError):  # not ours to signal, or no getuid: leave it
+            continue
 
 
 def write_all(fd: int, data: bytes) -> None:
