@@ -364,7 +364,7 @@ def test_serve_has_the_bounds_as_options(capsys):
 
     args = build_parser().parse_args(["serve"])
     assert (args.in_flight, args.queue_wait, args.body_timeout) == (4, 10.0, 10.0)
-    assert (args.max_connections, args.keep_alive) == (512, 5.0)
+    assert (args.max_connections, args.keep_alive, args.header_timeout) == (512, 5.0, 10.0)
 
 
 def test_an_app_that_owns_its_process_keeps_its_objects_out_of_the_collector():
@@ -399,3 +399,99 @@ def test_a_malformed_body_gets_one_clear_message_and_an_example(client, body, me
     assert r.status_code == 422
     error = r.json()["error"]
     assert error.startswith(message) and '{"text": "Hà Nội có nhiều hồ"}' in error
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def guarded_service():
+    """A real `tieng serve` on 127.0.0.1: 1 s to send a request's head, 16 connections."""
+    import time
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tieng", "serve", "--port", str(port), "--header-timeout", "1",
+         "--max-connections", "16", "--body-timeout", "1", "--no-access-log"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    try:
+        yield base, port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_idle_and_slow_connections_are_closed_and_health_is_always_answered(guarded_service):
+    """Connections that send nothing, or a header byte now and then, hold no slot for long;
+    while they are open, /healthz still answers."""
+    import socket
+    import time
+
+    base, port = guarded_service
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(20)]
+    slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+    slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    try:
+        assert httpx.get(base + "/healthz", timeout=5).status_code == 200  # over the limit
+        for _ in range(3):  # a header byte every 0.5 s: still closed after 1 s in all
+            time.sleep(0.5)
+            try:
+                slow.sendall(b"X")
+            except OSError:
+                break
+        time.sleep(0.8)
+        closed = 0
+        for s in [*idle, slow]:
+            try:
+                closed += s.recv(1) == b""
+            except (ConnectionResetError, TimeoutError, OSError):
+                closed += 1
+        assert closed == 21
+        r = httpx.post(base + "/v1/segment", json={"text": "Hà Nội"}, timeout=10)
+        assert r.status_code == 200 and r.json()["results"][0]["text"] == "Hà_Nội"
+    finally:
+        for s in [*idle, slow]:
+            s.close()
+
+
+def test_a_body_that_trickles_gets_a_408_at_the_deadline(guarded_service):
+    """Each part of a body in time is not enough: the whole must come within three times
+    the part's timeout (here 3 s), else 408."""
+    import socket
+    import time
+
+    _, port = guarded_service
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(
+        b"POST /v1/segment HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
+    start = time.monotonic()
+    reply = b""
+    try:
+        while time.monotonic() - start < 8 and not reply:
+            s.sendall(b" ")
+            time.sleep(0.5)
+            s.setblocking(False)
+            try:
+                reply = s.recv(4096)
+            except BlockingIOError:
+                pass
+            s.setblocking(True)
+    finally:
+        s.close()
+    assert reply.startswith(b"HTTP/1.1 408") and 2.5 < time.monotonic() - start < 6

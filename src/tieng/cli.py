@@ -749,7 +749,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from . import server  # noqa: F401  (checks that fastapi is there)
+        from . import server  # (and checks that fastapi is there)
     except ImportError as e:
         raise InputError(
             f"the server needs its extra: pip install '.[server]' in the clone "
@@ -781,6 +781,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
         limit_concurrency=args.max_connections,
         timeout_keep_alive=args.keep_alive,
+        http=server.guarded_protocol(args.header_timeout),
     )
     return 0
 
@@ -1343,6 +1344,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=5.0,
         metavar="SECONDS",
         help="an idle keep-alive connection is closed after this (default 5)",
+    )
+    sp.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="a connection that has not sent a request's head this long after it opened, or "
+        "after its last answer, is closed (default 10); GET /healthz is always answered",
     )
     sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     dictionary_args(sp)

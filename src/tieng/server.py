@@ -45,6 +45,8 @@ DEFAULT_MAX_BODY = 1 << 20  # bytes
 DEFAULT_IN_FLIGHT = 4  # requests being read, segmented or answered at once, per worker
 DEFAULT_QUEUE_WAIT = 10.0  # seconds a request may wait for a turn before a 503
 DEFAULT_BODY_TIMEOUT = 10.0  # seconds for each part of a request body to arrive
+BODY_DEADLINE_FACTOR = 3  # ... and for the whole body, this many times that
+DEFAULT_HEADER_TIMEOUT = 10.0  # seconds from a connection (or an answer) to a request's head
 # Requests segmented at once by one worker.  The work is CPU-bound and holds the GIL, so more
 # threads add no speed, only memory (each running request holds its arrays and its results).
 _CONCURRENT = 2
@@ -265,13 +267,26 @@ class _Admission:
                     await self._too_large(send)
                     return
         # Read the body (at most ``limit`` bytes) before the app sees it, then replay it.
+        # Each part must come within ``body_timeout``, and the whole body within a few times
+        # that: a byte every few seconds would otherwise hold a turn for ever.
         chunks: list[bytes] = []
         seen = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BODY_DEADLINE_FACTOR * self.body_timeout
         while True:
+            wait = min(self.body_timeout, deadline - loop.time())
             try:
-                message = await asyncio.wait_for(receive(), self.body_timeout)
+                if wait <= 0:
+                    raise asyncio.TimeoutError
+                message = await asyncio.wait_for(receive(), wait)
             except asyncio.TimeoutError:
-                await _error(send, 408, f"request body not received within {self.body_timeout:g} s")
+                whole = BODY_DEADLINE_FACTOR * self.body_timeout
+                await _error(
+                    send,
+                    408,
+                    f"request body not received in time (each part within "
+                    f"{self.body_timeout:g} s, the whole within {whole:g} s)",
+                )
                 return
             if message["type"] != "http.request":
                 return  # the client went away
@@ -600,3 +615,64 @@ def create_app(
         segmenter("Hà Nội", sentences=True, confidence=True, tags=True)  # tables built now
         gc.freeze()
     return app
+
+
+# ------------------------------------------------------------------ connections (tieng serve)
+def guarded_protocol(header_timeout: float = DEFAULT_HEADER_TIMEOUT) -> type:
+    """uvicorn's HTTP protocol (httptools, else h11) with two guards that the ASGI app cannot
+    give itself, as ``tieng serve`` runs it:
+
+    * a connection must send the head of a request (method, path, headers) within
+      ``header_timeout`` seconds of opening, and of each answer on a kept-alive connection,
+      else it is closed: connections that send nothing, or a byte now and then, are not kept;
+    * ``GET /healthz`` is answered even when the connection limit is reached, so that a
+      health check tells a busy service from a dead one.
+    """
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
+    except ImportError:  # pragma: no cover - without httptools
+        from uvicorn.protocols.http.h11_impl import H11Protocol as base  # type: ignore[assignment]
+
+    class GuardedProtocol(base):
+        _timer: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._timer = self.loop.call_later(header_timeout, self._expire)
+
+        def _disarm(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _expire(self) -> None:
+            self._timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._arm()
+
+        def connection_lost(self, exc):
+            self._disarm()
+            super().connection_lost(exc)
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            limit = self.limit_concurrency
+            if self.url.split(b"?")[0] == b"/healthz":
+                self.limit_concurrency = None  # always answered
+            try:
+                super().on_headers_complete()
+            finally:
+                self.limit_concurrency = limit
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()  # the next request's head must come in time too
+
+    if not hasattr(base, "on_headers_complete"):  # pragma: no cover - h11: no such hook
+        return base
+    return GuardedProtocol
