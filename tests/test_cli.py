@@ -706,3 +706,12 @@ def test_jsonl_with_nan_is_refused_not_echoed_into_output_that_is_not_json(tmp_p
     tiny.write_bytes(b"T")
     assert main(["info", "--model", str(tiny)]) == 2
     assert "the file holds only 1 byte)" in capsys.readouterr().err
+
+
+def test_conllu_of_segmented_input_writes_forms_as_the_raw_path_does():
+    seg = run("tag", "--segmented", "--to", "conllu", stdin="Tôi là sinh_viên .\n".encode())
+    raw = run("tag", "--to", "conllu", stdin="Tôi là sinh viên.\n".encode())
+    form = [line.split("\t")[1] for line in seg.stdout.decode().splitlines() if "\t" in line]
+    assert form == ["Tôi", "là", "sinh viên", "."]
+    assert "3\tsinh viên\t" in raw.stdout.decode()
+    assert "TokenRange=7:16" in seg.stdout.decode()  # still the offsets of the input

@@ -335,7 +335,9 @@ def _tag_segmented(
         for k, (good, doc) in enumerate(zip(ok, docs)):
             if good:
                 sentences = [doc.words] if doc.words else []
-                parts.append(conllu(sentences, texts[k], task.source, first_line + k))
+                parts.append(
+                    conllu(sentences, texts[k], task.source, first_line + k, segmented=True)
+                )
 
 
 def _reread(task: _Task) -> _Task:

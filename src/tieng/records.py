@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from ._accel import speedups as _speedups
-from .results import Segmented, Word
+from .results import Segmented, Word, parse_segmented
 from .tagging import upos
 
 __all__ = [
@@ -120,9 +120,14 @@ def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
     return out
 
 
-def conllu(sentences: list[list[Word]], text: str, source: str, line: int) -> str:
+def conllu(
+    sentences: list[list[Word]], text: str, source: str, line: int, segmented: bool = False
+) -> str:
     """CoNLL-U of the sentences of one text: FORM is the word as written, UPOS and XPOS
-    the Universal and VLSP tags when the words are tagged, MISC its offsets in ``text``."""
+    the Universal and VLSP tags when the words are tagged, MISC its offsets in ``text``.
+    With ``segmented`` (words given in the underscore format) FORM is the word with its
+    syllables separated by spaces, as in the UD treebanks and from raw text
+    (``sinh_viên`` -> ``sinh viên``); the offsets still point at the input."""
     out = []
     for k, words in enumerate(sentences, 1):
         out.append(f"# sent_id = {source}:{line}:{k}")
@@ -134,7 +139,8 @@ def conllu(sentences: list[list[Word]], text: str, source: str, line: int) -> st
             if nxt == w.end:
                 misc = "SpaceAfter=No|" + misc
             pos = f"{upos(w.tag)}\t{w.tag}" if w.tag is not None else "_\t_"
-            out.append(f"{i}\t{_conllu_safe(w.text)}\t_\t{pos}\t_\t_\t_\t_\t{misc}")
+            form = " ".join(parse_segmented(w.text)[0]) if segmented else w.text
+            out.append(f"{i}\t{_conllu_safe(form)}\t_\t{pos}\t_\t_\t_\t_\t{misc}")
         out.append("")
     return "\n".join(out) + "\n" if out else ""
 
