@@ -8,11 +8,17 @@
 """
 
 from .dictionary import DictionaryError, UserDictionary
-from .legacy import segment_spans
 from .model import BUNDLED_MODELS, Model, ModelError
 from .normalization import looks_unaccented, normalize
 from .results import Segmented, Word, escape_token, parse_segmented
-from .segmentation import Segmenter, default_segmenter, segment, segment_text, tag
+from .segmentation import (
+    Segmenter,
+    default_segmenter,
+    segment,
+    segment_spans,
+    segment_text,
+    tag,
+)
 from .sentences import split_sentences
 from .tagging import BUNDLED_TAGGERS, Tagger, TaggerModel, upos
 from .tokenization import Span, tokenize

@@ -126,11 +126,3 @@ class DeprecatedNames:
         )
         docs = self.pipe(texts, batch_size=batch_size, sentences=True, confidence=True)
         return (d.sentences or [] for d in docs)
-
-
-def segment_spans(text: str) -> list[Span]:
-    """Deprecated: ``tieng.segment(text).words``."""
-    from .segmentation import segment
-
-    deprecated("tieng.segment_spans(text)", "tieng.segment(text).words")
-    return spans(segment(text).words)

@@ -14,7 +14,7 @@ import numpy as np
 from ._accel import speedups as _speedups
 from .dictionary import UserDictionary
 from .features import JOINABLE
-from .legacy import DeprecatedNames
+from .legacy import DeprecatedNames, deprecated, spans
 from .model import BUNDLED_MODELS, Model, ModelSource
 from .normalization import UNACCENTED, reads_unaccented
 from .pool import available_cores, ordered_map
@@ -33,7 +33,7 @@ from .results import (
 )
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .tagging import Tagger, default_tagger
-from .tokenization import scan_arrays, scan_offsets, scan_settings
+from .tokenization import Span, scan_arrays, scan_offsets, scan_settings
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -44,6 +44,7 @@ __all__ = [
     "escape_token",
     "parse_segmented",
     "segment",
+    "segment_spans",
     "segment_text",
     "tag",
 ]
@@ -606,3 +607,9 @@ def segment_text(text: str, *, sentence_lines: bool = False, tags: bool = False)
     'Tôi/P là/V sinh_viên/N ./CH'
     """
     return default_segmenter().segment_text(text, sentence_lines=sentence_lines, tags=tags)
+
+
+def segment_spans(text: str) -> list[Span]:
+    """Deprecated: ``tieng.segment(text).words``."""
+    deprecated("tieng.segment_spans(text)", "tieng.segment(text).words")
+    return spans(segment(text).words)
