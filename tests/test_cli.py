@@ -541,13 +541,13 @@ def test_a_record_nested_too_deeply_is_one_bad_record(tmp_path, capsys):
 
 
 def test_the_progress_bar_stays_off_the_terminal_that_shows_the_output(monkeypatch, tmp_path):
-    from tieng import cli
+    from tieng.cli import segment
 
     src = tmp_path / "a.txt"
     src.write_text("Hà Nội\n", encoding="utf-8")
     bars = []
-    monkeypatch.setattr(cli, "_progress_bar", lambda inputs, quiet: bars.append(quiet))
-    monkeypatch.setattr(cli, "_stdout_is_tty", lambda: True)
+    monkeypatch.setattr(segment, "_progress_bar", lambda inputs, quiet: bars.append(quiet))
+    monkeypatch.setattr(segment, "_stdout_is_tty", lambda: True)
     assert main(["segment", str(src)]) == 0  # output to the terminal: no bar
     assert main(["segment", str(src), "-o", str(tmp_path / "o.txt")]) == 0  # to a file: a bar
     assert bars == [True, False]

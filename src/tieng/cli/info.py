@@ -1,0 +1,152 @@
+"""``tieng info``: what a model is, how it was trained, which code runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .._accel import describe as describe_code
+from ..segmentation import BUNDLED_MODELS
+
+if TYPE_CHECKING:
+    pass
+
+from .common import (
+    _MODEL_HELP,
+    _segmenter,
+)
+
+
+def _tagger_info(args: argparse.Namespace) -> int:
+    from ..tagging import Tagger
+
+    tagger = Tagger(args.tagger)
+    m = tagger.model
+    info = {
+        "metadata": m.metadata,
+        "tags": m.tags,
+        "hash_bits": m.bits,
+        "templates": len(m.templates),
+        "known_words": len(m.words),
+        "ambiguity_classes": len(m.class_names),
+        "listed_words": len(m.listed),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    corpus = ", ".join(m.metadata.get("corpus", []))
+    rows = [
+        ("tagger", repr(tagger)),
+        ("file", f"{len(m.to_bytes()) / 1e6:.1f} MB"),
+        ("trained", str(m.metadata.get("trained", "?"))),
+        ("trained on", f"{m.metadata.get('sentences', 0):,} sentences: {corpus}"),
+        ("tags", " ".join(m.tags)),
+        ("features", f"{len(m.templates)} templates, 2^{m.bits} weights (int8)"),
+        ("known words", f"{len(m.words):,}, {len(m.class_names):,} ambiguity classes"),
+        ("word lists", f"{len(m.listed):,} words"),
+    ]
+    if "dev_accuracy" in m.metadata:
+        rows.append(("dev accuracy", f"{m.metadata['dev_accuracy']:.2f}"))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    if args.tagger is not None:
+        return _tagger_info(args)
+    seg = _segmenter(args)
+    m = seg.model
+    metadata = dict(m.metadata)
+    if m.calibration is not None:
+        metadata["calibration"] = m.calibration.to_dict()
+    info = {
+        "metadata": metadata,
+        "features": m.spec.to_dict(),
+        "vocabulary": len(m.vocabulary),
+        "lexicon": len(m.lexicon),
+        "word_lists": {name: len(rows) for name, rows in zip(m.spec.lists, m.lists)},
+        "code": describe_code(),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    meta = m.metadata
+    training = meta.get("training", {})
+    if args.model in (None, *BUNDLED_MODELS):
+        name = args.model or "vlsp2013"
+        where = f"bundled model {name!r} ({BUNDLED_MODELS[name]})"
+        size = len(m.to_bytes())
+    else:
+        where = str(Path(args.model).resolve())
+        size = Path(args.model).stat().st_size
+    rows = [("model", where), ("file", f"format version {m.format_version}, {size / 1e6:.1f} MB")]
+    if meta.get("description"):
+        rows.append(("about", meta["description"]))
+    if meta.get("created"):
+        rows.append(("created", meta["created"]))
+    corpus = meta.get("corpus", [])
+    weights = meta.get("corpus_weights")
+    if corpus:
+        files = ", ".join(
+            f"{c} (weight {w:g})" if weights else c
+            for c, w in zip(corpus, weights or [None] * len(corpus))
+        )
+        rows.append(("trained on", f"{training.get('sentences', '?'):,} sentences: {files}"))
+    if meta.get("data"):
+        rows.append(("data", meta["data"]))
+    spec = m.spec
+    view = {1: "accented", 2: "accented, i/y folded", 3: "without diacritics"}
+    features = [
+        f"2^{spec.hash_bits} weights ({m.weights.dtype})",
+        f"words of up to {spec.max_word} syllables",
+        f"token view: {view.get(spec.key_version, spec.key_version)}",
+    ]
+    if spec.affixes:
+        features.append("affixes")
+    if spec.classes:
+        features.append(f"{spec.classes} syllable classes")
+    if spec.foreign:
+        features.append("foreign-word shapes")
+    rows.append(("features", ", ".join(features)))
+    rows.append(("vocabulary", f"{len(m.vocabulary):,} syllables"))
+    rows.append(("lexicon", f"{len(m.lexicon):,} words from the training data"))
+    listed = {x["name"]: x for x in training.get("lists", [])}
+    for name, rows_ in zip(spec.lists, m.lists):
+        x = listed.get(name, {})
+        detail = f"{len(rows_):,} entries of 2+ syllables"
+        if "entries" in x:
+            detail += f" (of {x['entries']:,})"
+        if x.get("source"):
+            detail += f", {x['source']}"
+        if x.get("sha256"):
+            detail += f", sha256 {x['sha256'][:12]}…"
+        rows.append((f"word list {name}", detail))
+    for label, fig in meta.get("figures", {}).items():
+        rows.append((label, fig))
+    rows.append(("confidence", "calibrated" if m.calibration else "not calibrated"))
+    rows.append(("code", describe_code()))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def register(sub) -> None:
+    """Add this module's commands to ``sub``, the subparsers of ``tieng``."""
+    sp = sub.add_parser(
+        "info", help="describe a model: training data, word lists, features, figures"
+    )
+    sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
+    sp.add_argument("--json", action="store_true", help="print the raw metadata as JSON")
+    sp.add_argument(
+        "--tagger",
+        nargs="?",
+        const="vlsp2013-pos",
+        metavar="FILE",
+        help="describe the part-of-speech tagger instead (the bundled one, or FILE)",
+    )
+    sp.set_defaults(func=cmd_info)

@@ -1,0 +1,322 @@
+"""``tieng segment`` and ``tieng tag``: text, files and directories in, words (and tags) out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..annotation import looks_segmented
+from ..normalization import UNACCENTED, looks_unaccented
+from ..pool import available_cores
+
+if TYPE_CHECKING:
+    pass
+
+from .common import (
+    InputError,
+    _head,
+    _sample,
+    _segmenter,
+    segment_options,
+)
+
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+_JSONL_ONLY = ("--field", "--output-field")  # they name fields of JSONL input records
+
+
+def _input_format(args: argparse.Namespace, paths: list[str]) -> str:
+    """The input format: as given, else JSONL when --field or --output-field is used or
+    every input file is named ``*.jsonl`` / ``*.ndjson`` (compressed too), else text."""
+    used = [
+        flag
+        for flag, on in zip(_JSONL_ONLY, (args.field is not None, args.output_field is not None))
+        if on
+    ]
+    if args.format == "text" and used:
+        raise InputError(
+            f"{used[0]} names a field of JSON lines, but --format text was given; use "
+            f"--format jsonl (or leave --format out: {used[0]} implies it)"
+        )
+    if args.format is not None:
+        return args.format
+    named = [p for p in paths if p != "-"]
+    jsonl = [p for p in named if _strip_suffixes(p).endswith(_JSONL_SUFFIXES)]
+    if used or (named and len(jsonl) == len(named)):
+        return "jsonl"
+    if jsonl:
+        raise InputError(
+            f"{jsonl[0]} looks like JSON lines but other inputs do not; "
+            "say which with --format jsonl or --format text"
+        )
+    return "text"
+
+
+def _strip_suffixes(path: str) -> str:
+    low = path.lower()
+    for ext in (".gz", ".bz2", ".xz"):
+        if low.endswith(ext):
+            return low[: -len(ext)]
+    return low
+
+
+def _check_not_own_input(
+    inputs: list[tuple[str, str | None]],
+    output: str | None,
+    ok: bool,
+    errors_to: str | None = None,
+) -> None:
+    """An output file that is one of the inputs is an error, unless ``--in-place``; the
+    file of failed records may be neither an input nor the output."""
+
+    def same(a: str, b: str) -> bool:
+        try:
+            return os.path.samefile(a, b)
+        except OSError:
+            return False
+
+    if errors_to not in (None, "-"):
+        for path, _ in inputs:
+            if path != "-" and same(path, errors_to):
+                raise InputError(
+                    f"{errors_to}: is also an input; --errors-to would empty the text being "
+                    "read (name another file)"
+                )
+        if output not in (None, "-") and (
+            same(output, errors_to) or Path(output).resolve() == Path(errors_to).resolve()
+        ):
+            raise InputError(f"{errors_to}: is also the output (name another file)")
+    if output in (None, "-") or ok or not Path(output).is_file():
+        return
+    for path, _ in inputs:
+        if path != "-" and same(path, output):
+            raise InputError(
+                f"{output}: is also an input; writing it would replace the text being read "
+                "(write elsewhere, or pass --in-place to replace it when the run is complete)"
+            )
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from .. import corpus
+    from ..files import FileError, check_encoding
+
+    names = args.files or ["-"]
+    mirror = any(n != "-" and Path(n).is_dir() for n in names)
+    if not mirror and args.output and args.output.endswith(("/", os.sep)):
+        raise InputError(
+            f"{args.output}: ends with '/', a directory, but the output of file inputs is one "
+            "file; name the file (a directory output is for directory inputs)"
+        )
+    if mirror and not args.output:
+        raise InputError("a directory input needs -o/--output DIR to mirror it into")
+    if mirror and Path(args.output).is_file():
+        raise InputError(f"{args.output}: is a file; a directory input needs an output directory")
+    try:
+        # An output directory inside an input directory is not input: a second run (or
+        # --resume) would segment its own output again.
+        inputs = corpus.find_inputs(names, args.glob, exclude=args.output if mirror else None)
+    except FileError as e:
+        raise InputError(str(e)) from None
+    _check_not_own_input(inputs, args.output, args.in_place, args.errors_to)
+    if not inputs:
+        matched = f" matching --glob {args.glob!r}" if args.glob != "*" else ""
+        raise InputError(f"no input file{matched} in {', '.join(names)}: nothing to do")
+    if args.max_line_bytes < 1 << 20:
+        raise InputError("--max-line-bytes must be at least 1048576 (1 MiB)")
+    args.format = _input_format(args, [path for path, _ in inputs])
+    args.field_given = args.field is not None or args.output_field is not None
+    if args.field is None:
+        args.field = "text"
+    if args.output_field is None:
+        args.output_field = "tieng"
+    to = args.to or ("jsonl" if args.format == "jsonl" else "text")
+    if args.confidence and to != "jsonl":
+        raise InputError("--confidence goes with JSONL output (--to jsonl)")
+    if args.text_only and to != "jsonl":
+        raise InputError("--text-only goes with JSONL output (--to jsonl)")
+    if args.text_only and args.confidence:
+        raise InputError("--text-only leaves out the words, so it cannot go with --confidence")
+    options = corpus.Options(
+        input_format=args.format,
+        field=args.field,
+        output_format=to,
+        output_field=args.output_field,
+        sentence_lines=args.sentences,
+        errors=args.errors,
+        confidence=args.confidence,
+        text_only=args.text_only,
+        tags=getattr(args, "tags", False),
+        segmented=getattr(args, "segmented", False),
+    )
+    if any(path == "-" for path, _ in inputs) and sys.stdin is not None:
+        try:
+            check_encoding(_head("-")[:4], "<stdin>")
+        except FileError as e:
+            raise InputError(str(e)) from None
+    seg = _segmenter(args)
+    tagging = getattr(args, "tags", False)
+    sample = _sample(inputs[0][0]) if not args.quiet and inputs else ""
+    # (The default segmenter sends such text to the model made for it: no hint then.)
+    if sample and (tagging or (seg.model.spec.key_version < UNACCENTED and not seg.routing)):
+        if looks_unaccented(sample):
+            where = inputs[0][0] if inputs[0][0] != "-" else "the input"
+            advice = (
+                "the tagger needs them: most tags of such text are wrong"
+                if tagging
+                else "this model needs them; try --model vlsp2013-unaccented"
+            )
+            print(f"tieng: {where} looks typed without diacritics; {advice}", file=sys.stderr)
+    if sample and not getattr(args, "segmented", False) and looks_segmented(sample):
+        where = inputs[0][0] if inputs[0][0] != "-" else "the input"
+        advice = (
+            "to tag its words as they are, use tieng tag --segmented"
+            if tagging
+            else "segmenting it again joins words wrongly (to tag its words, use tieng tag "
+            "--segmented; to segment raw text, give the text before segmentation)"
+        )
+        print(
+            f"tieng: {where} looks segmented already (syllables joined by '_'); {advice}",
+            file=sys.stderr,
+        )
+    jobs = args.jobs if args.jobs > 0 else available_cores()
+    try:
+        error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
+    except OSError as e:
+        raise InputError(f"{args.errors_to}: cannot write ({e.strerror})") from None
+    shown = [0]
+
+    def on_error(err: dict) -> None:
+        if shown[0] < 10:
+            print(f"tieng: {err['source']}, line {err['line']}: {err['error']}", file=sys.stderr)
+        shown[0] += 1
+        if error_file is not None:
+            error_file.write(json.dumps(err, ensure_ascii=False) + "\n")
+
+    # No bar when the output goes to the same terminal: the two would interleave.
+    bar = _progress_bar(inputs, quiet=args.quiet or (args.output is None and _stdout_is_tty()))
+
+    def on_progress(res) -> None:
+        bar.update(res.nbytes)
+        syl[0] += res.syllables
+        elapsed = bar.format_dict["elapsed"] or 1e-9
+        bar.set_postfix_str(f"{syl[0] / elapsed:,.0f} syllables/s", refresh=False)
+
+    syl = [0]
+    try:
+        summary = corpus.run(
+            inputs,
+            seg,
+            options,
+            output=None if mirror else args.output,
+            output_dir=args.output if mirror else None,
+            jobs=jobs,
+            resume=args.resume,
+            decompress=args.decompress,
+            max_line=args.max_line_bytes,
+            keep_failed=bool(args.errors_to),
+            on_progress=on_progress if bar is not None else None,
+            on_error=on_error,
+        )
+    except FileError as e:
+        raise InputError(str(e)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        if error_file is not None:
+            error_file.close()
+    if summary.failed:
+        more = f" ({summary.failed - 10} more not shown)" if summary.failed > 10 else ""
+        if args.errors_to:
+            where = f"; all listed in {args.errors_to}"
+        elif args.output is None and summary.failed >= summary.records:
+            where = "; no record was written (use --errors-to FILE to collect the failures)"
+        elif args.output is None:  # standard output cannot be taken back
+            where = (
+                "; the other records went to standard output (use --errors-to FILE to "
+                "collect the failures)"
+            )
+        else:
+            where = (
+                "; outputs holding them were not written (use --errors-to FILE to keep "
+                "the rest and collect the failures)"
+            )
+        if args.format == "jsonl" and summary.failed >= summary.records and not args.field_given:
+            where += "; if the input is plain text, give --format text"
+        print(
+            f"tieng: {summary.failed} of {summary.records} records failed{more}{where}",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    if args.segmented:
+        for flag, on in (
+            ("--sentences", args.sentences),
+            ("--pretokenized", args.pretokenized),
+            ("--confidence", args.confidence),
+            ("--user-dict", args.user_dict),
+            ("--never-join", args.never_join),
+            ("--known-words", args.known_words),
+            ("--model", args.model),
+        ):
+            if on:
+                raise InputError(
+                    f"{flag} is about segmenting, but --segmented input is segmented already"
+                )
+    args.tags = True
+    return cmd_segment(args)
+
+
+def _stdout_is_tty() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (ValueError, OSError):  # closed
+        return False
+
+
+def _progress_bar(inputs: list[tuple[str, str | None]], quiet: bool):
+    """A tqdm bar on standard error when it is a terminal, else None."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    total: int | None = 0
+    for path, _ in inputs:
+        if path == "-" or Path(path).suffix.lower() in (".gz", ".bz2", ".xz"):
+            total = None  # sizes on disk do not say how much text there is
+            break
+        total = (total or 0) + Path(path).stat().st_size
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
+
+
+def register(sub) -> None:
+    """Add this module's commands to ``sub``, the subparsers of ``tieng``."""
+    sp = sub.add_parser(
+        "segment",
+        help="segment text into words (VLSP format)",
+        description="Segment text into words: one output line per input line, words separated "
+        "by spaces, the syllables of a word joined by _ (Thành_phố sẽ đầu_tư .). Files, "
+        "directories (mirrored into -o DIR), standard input; plain text or JSON lines; .gz, "
+        ".bz2, .xz read and written. Text typed without diacritics goes to the model made for "
+        "it unless --model names one.",
+    )
+    segment_options(sp, tagging=False)
+    sp.set_defaults(func=cmd_segment)
+
+    sp = sub.add_parser(
+        "tag",
+        help="segment text and tag each word's part of speech (word/TAG)",
+        description="Segment text into words and tag each with its part of speech (VLSP 2013 "
+        "tags: N noun, Np proper noun, V verb, A adjective, P pronoun, R adverb, E "
+        "preposition, C and Cc conjunctions, M numeral, L determiner, CH punctuation, ...). "
+        "Text output: each word followed by /TAG (Hà_Nội/Np có/V hồ/N ./CH); --to jsonl adds "
+        '"tags" to the words and offsets; --to conllu fills XPOS with the VLSP tag and UPOS '
+        "with its Universal POS tag (the mapping is tieng.tagging.UPOS).",
+    )
+    segment_options(sp, tagging=True)
+    sp.set_defaults(func=cmd_tag)

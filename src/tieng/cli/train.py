@@ -1,0 +1,424 @@
+"""``tieng train`` and ``tieng train-tagger``: models from annotated corpora."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..normalization import KEY_VERSION, UNACCENTED
+from ..segmentation import Segmenter
+
+if TYPE_CHECKING:
+    pass
+
+from .common import (
+    InputError,
+    _sha256,
+)
+
+
+def cmd_train_tagger(args: argparse.Namespace) -> int:
+    import logging
+    import time
+
+    from ..tagger_training import accuracy, read_tagged, train_tagger
+    from ..tagging import Tagger
+    from ..training import read_word_list, split_dev
+
+    out = Path(args.output)
+    if out.is_dir():
+        raise InputError(f"{out}: is a directory (the model is a file)")
+    where = out.resolve().parent
+    if not where.is_dir():
+        raise InputError(f"{out}: no such directory {where}")
+    if not os.access(where, os.W_OK):
+        raise InputError(f"{out}: cannot write in {where}")
+    if not 12 <= args.hash_bits <= 24:
+        raise InputError("--hash-bits must be between 12 and 24")
+    if args.epochs < 1:
+        raise InputError("--epochs must be at least 1")
+    if not 0 <= args.case_copies <= 1:
+        raise InputError("--case-copies must be between 0 and 1")
+    if not 1 <= args.runs <= 16:
+        raise InputError("--runs must be between 1 and 16")
+    sentences = []
+    for p in args.corpus:
+        try:
+            sentences += read_tagged(p, args.format)
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except UnicodeDecodeError as e:
+            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        except OSError as e:
+            raise InputError(f"{p}: cannot read ({e.strerror})") from None
+    if not sentences:
+        raise InputError("the corpus holds no tagged sentences")
+    lists: list[list[str]] = []
+    list_files = []
+    for p in args.lexicon:
+        try:
+            lists.append([" ".join(w) for w in read_word_list(p)])
+            digest = _sha256(p)
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except UnicodeDecodeError as e:
+            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        list_files.append({"file": Path(p).name, "sha256": digest})
+    dev: list[list[tuple[str, str]]] = []
+    if args.dev_percent > 0:
+        sentences, dev = split_dev(sentences, args.dev_percent, args.seed)
+    if not args.quiet:
+        logging.basicConfig(format="tieng train-tagger: %(message)s", level=logging.INFO)
+    t0 = time.time()
+    try:
+        model = train_tagger(
+            sentences,
+            word_lists=lists,
+            epochs=args.epochs,
+            bits=args.hash_bits,
+            dev=dev,
+            case_copies=args.case_copies,
+            runs=args.runs,
+            metadata={
+                "corpus": [Path(p).name for p in args.corpus],
+                "word_lists": list_files,
+                "dev_percent": args.dev_percent,
+            },
+        )
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    if dev:
+        model.metadata["dev_accuracy"] = round(100 * accuracy(Tagger(model), dev), 2)
+    from ..files import FileError
+
+    try:
+        model.save(out)
+    except FileError as e:
+        raise InputError(str(e)) from None
+    if not args.quiet:
+        figure = f", dev accuracy {model.metadata['dev_accuracy']:.2f}" if dev else ""
+        print(
+            f"tieng train-tagger: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.time() - t0:.0f} s{figure}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        import scipy.optimize  # noqa: F401  (found out now, before any work)
+
+        from ..training import read_corpus, read_word_list, split_dev, train
+    except ImportError as e:
+        raise InputError(
+            f"training needs its extra: pip install '.[train]' in the clone ({e.name} is missing)"
+        ) from None
+    for p in args.corpus:
+        if not Path(p).is_file():
+            raise InputError(f"{p}: no such file")
+    out = Path(args.output)
+    if out.is_dir():
+        raise InputError(f"{out}: is a directory (the model is a file)")
+    where = out.resolve().parent  # found out now, not after training
+    if not where.is_dir():
+        raise InputError(f"{out}: no such directory {where}")
+    if not os.access(where, os.W_OK):
+        raise InputError(f"{out}: cannot write in {where}")
+    file_weights = args.weights or [1.0] * len(args.corpus)
+    if len(file_weights) != len(args.corpus):
+        raise InputError(
+            f"--weights needs one weight per corpus file "
+            f"({len(args.corpus)} files, {len(file_weights)} weights)"
+        )
+    if not all(w > 0 for w in file_weights):
+        raise InputError("--weights must be positive")
+    file_domains = args.domains or [""] * len(args.corpus)
+    if len(file_domains) != len(args.corpus):
+        raise InputError(
+            f"--domains needs one label per corpus file "
+            f"({len(args.corpus)} files, {len(file_domains)} labels)"
+        )
+    if args.domains and args.target_domain not in file_domains:
+        raise InputError("--domains needs --target-domain, one of the labels given")
+    if args.target_domain is not None and not args.domains:
+        raise InputError("--target-domain needs --domains")
+    if not 0 <= args.classes <= 4096:
+        raise InputError("--classes must be between 0 and 4096")
+    word_lists: dict[str, list[list[str]]] = {}
+    list_files: dict[str, dict[str, str]] = {}
+    for p in args.lexicon:
+        name = Path(p).name.split(".")[0]
+        if name in word_lists:
+            raise InputError(f"--lexicon: two word lists named {name!r} (rename one file)")
+        if len(word_lists) == 8:
+            raise InputError("--lexicon: at most 8 word lists")
+        try:
+            word_lists[name] = read_word_list(p)
+            digest = _sha256(p)
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except UnicodeDecodeError as e:
+            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        except OSError as e:
+            raise InputError(f"{p}: cannot read ({e.strerror})") from None
+        list_files[name] = {"file": Path(p).name, "sha256": digest}
+    sentences, weights, domains = [], [], []
+    for p, w, d in zip(args.corpus, file_weights, file_domains):
+        try:
+            part = read_corpus(p, args.format)
+        except UnicodeDecodeError as e:
+            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
+        except ValueError as e:  # a format it is not in (raw text, say)
+            raise InputError(str(e)) from None
+        sentences += part
+        weights += [w] * len(part)
+        domains += [d] * len(part)
+    if not sentences:
+        raise InputError("the corpus holds no sentences")
+    dev: list[list[str]] = []
+    if args.dev_percent > 0:
+        kept, held = split_dev(list(zip(sentences, weights, domains)), args.dev_percent, args.seed)
+        sentences = [s for s, _, _ in kept]
+        weights = [w for _, w, _ in kept]
+        domains = [d for _, _, d in kept]
+        dev = [s for s, _, d in held if not args.domains or d == args.target_domain]
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(f"tieng train: {msg}", file=sys.stderr, flush=True)
+
+    hash_bits = args.hash_bits or (22 if len(sentences) >= 20_000 else 18)
+    model = train(
+        sentences,
+        hash_bits=hash_bits,
+        l2=args.l2,
+        max_iter=args.max_iter,
+        folds=args.folds,
+        min_feature_count=args.min_feature_count,
+        affixes=not args.no_affixes,
+        classes=args.classes,
+        key_version=UNACCENTED if args.unaccented else KEY_VERSION,
+        weights=weights if args.weights else None,
+        domains=domains if args.domains else None,
+        target_domain=args.target_domain,
+        lists=word_lists or None,
+        list_version=args.list_version,
+        foreign=args.foreign,
+        metadata={
+            "corpus": [Path(p).name for p in args.corpus],
+            **({"corpus_weights": file_weights} if args.weights else {}),
+            **({"corpus_domains": file_domains} if args.domains else {}),
+        },
+        progress=progress,
+    )
+    for entry in model.metadata["training"].get("lists", []):
+        entry.update(list_files[entry["name"]])
+    if dev:
+        from ..evaluation import evaluate
+
+        seg = Segmenter(model, pretokenized=True)
+        scores = evaluate(
+            (" ".join(s) for s in dev),
+            seg.pipe_text(" ".join(w.replace("_", " ") for w in s) for s in dev),
+        )
+        model.metadata["dev"] = {
+            "percent": args.dev_percent,
+            "seed": args.seed,
+            "sentences": len(dev),
+            "f1_pretokenized": round(scores.f1, 3),
+        }
+        progress(f"dev ({len(dev)} sentences, pre-tokenized): {scores}")
+    from ..files import FileError
+
+    try:
+        model.save(args.output)
+    except FileError as e:  # it names the file and says why
+        raise InputError(str(e)) from None
+    progress(f"saved {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def register(sub) -> None:
+    """Add this module's commands to ``sub``, the subparsers of ``tieng``."""
+    sp = sub.add_parser(
+        "train",
+        help="train a model on a segmented corpus",
+        description="Train a segmentation model on text in the underscore format (one "
+        "sentence a line, words separated by spaces, syllables of a word joined by _).",
+        epilog="examples:\n"
+        "  tieng train corpus.txt -o my.tieng\n"
+        "  tieng train corpus.txt -o my.tieng --lexicon words.txt --classes 256\n"
+        "a quick small run (seconds, to try the options; lower accuracy):\n"
+        "  tieng train corpus.txt -o quick.tieng --hash-bits 18 --max-iter 30 --folds 2 "
+        "--dev-percent 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sp.add_argument(
+        "corpus",
+        nargs="+",
+        help="segmented text (Thành_phố sẽ đầu_tư ., one sentence a line), word/TAG lines or "
+        "CoNLL-U; the format is told from the content",
+    )
+    sp.add_argument(
+        "--format",
+        choices=["auto", "segmented", "tagged", "conllu"],
+        default="auto",
+        help="the corpus format, when telling it from the content is not wanted",
+    )
+    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
+    sp.add_argument(
+        "--dev-percent",
+        type=float,
+        default=0.0,
+        help="hold out this share of sentences and report the score on it (default: 0)",
+    )
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
+    sp.add_argument(
+        "--l2", type=float, default=1.0, help="L2 regularization strength (default: 1.0)"
+    )
+    sp.add_argument(
+        "--hash-bits",
+        type=int,
+        default=None,
+        help="log2 of the weight table size (default: 22, an 8 MB model, from 20,000 "
+        "sentences on; 18, a 0.5 MB model that trains in seconds, below)",
+    )
+    sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations (default: 300)")
+    sp.add_argument(
+        "--folds", type=int, default=5, help="folds for the jackknifed lexicon (default: 5)"
+    )
+    sp.add_argument(
+        "--no-affixes",
+        action="store_true",
+        help="leave out the affix templates (known word before the gap x syllable after it)",
+    )
+    sp.add_argument(
+        "--unaccented",
+        action="store_true",
+        help="the model sees every syllable without tone marks and diacritics (d for đ), "
+        "so it reads text written without them too",
+    )
+    sp.add_argument(
+        "--foreign",
+        action="store_true",
+        help="give words that are no Vietnamese syllable (Macron, quick) shapes of their own",
+    )
+    sp.add_argument(
+        "--classes",
+        type=int,
+        default=0,
+        metavar="K",
+        help="group the syllables into K classes by the company they keep and add features "
+        "of the classes around each gap (default 0: none)",
+    )
+    sp.add_argument(
+        "--min-feature-count",
+        type=int,
+        default=1,
+        metavar="N",
+        help="features seen at fewer than N gaps are used but not trained (default 1: all)",
+    )
+    sp.add_argument(
+        "--weights",
+        type=float,
+        nargs="+",
+        metavar="W",
+        help="one weight per corpus file: how much its sentences count in the loss (default 1)",
+    )
+    sp.add_argument(
+        "--domains",
+        nargs="+",
+        metavar="LABEL",
+        help="one label per corpus file, for corpora that segment by different conventions: "
+        "each label gets its own copy of the weights beside the shared ones",
+    )
+    sp.add_argument(
+        "--target-domain",
+        metavar="LABEL",
+        help="with --domains: the label whose convention the model follows",
+    )
+    sp.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an outside word list (one entry a line, syllables separated by spaces), given to "
+        "the model as a feature group of its own, so it learns how far to trust the list; "
+        "its entries go into the model file; repeatable, up to 8",
+    )
+    sp.add_argument(
+        "--list-version",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="word-list templates: 2 adds each list's say paired with the syllables around "
+        "the gap (default: 1; 2 was no better on the dev folds)",
+    )
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser(
+        "train-tagger",
+        help="train a part-of-speech tagger on a tagged corpus",
+        description="Train a tagger on text in the VLSP POS format: one sentence a line, "
+        "word/TAG tokens separated by spaces, the syllables of a word joined by _ "
+        "(Hươu/N là/V loài/N vật/N nhút_nhát/A ./CH).",
+        epilog="example:\n  tieng train-tagger vlsp2013_pos_train.txt -o my-pos.tieng "
+        "--lexicon words.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sp.add_argument(
+        "corpus",
+        nargs="+",
+        help="tagged text (word/TAG tokens, one sentence a line) or CoNLL-U (XPOS, else UPOS)",
+    )
+    sp.add_argument(
+        "--format",
+        choices=["auto", "tagged", "conllu"],
+        default="auto",
+        help="the corpus format, when telling it from the content is not wanted",
+    )
+    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
+    sp.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an outside word list (one word a line, syllables separated by spaces or _); "
+        "whether a word is in one becomes a feature; may be repeated",
+    )
+    sp.add_argument("--epochs", type=int, default=6, help="passes over the corpus (default: 6)")
+    sp.add_argument(
+        "--runs",
+        type=int,
+        default=2,
+        help="train this many times, each run visiting the sentences in its own order, and "
+        "average them (default: 2)",
+    )
+    sp.add_argument(
+        "--case-copies",
+        type=float,
+        default=0.02,
+        metavar="SHARE",
+        help="add this share of the sentences again in lower case, and again in capitals, so "
+        "that text without meaningful capitals is tagged well (default: 0.02)",
+    )
+    sp.add_argument(
+        "--hash-bits", type=int, default=18, help="weight table of 2**BITS rows (default: 18)"
+    )
+    sp.add_argument(
+        "--dev-percent",
+        type=float,
+        default=0.0,
+        help="hold out this share of the corpus (blocks of sentences) and report accuracy on "
+        "it after each pass (default: 0, train on all)",
+    )
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_train_tagger)
