@@ -1,0 +1,257 @@
+"""The routes of the service: the JSON API (``/v1/...``), the health check and the page, over
+one :class:`Service` that holds a worker's segmenters."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from importlib import resources
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..dictionary import DictionaryError, UserDictionary
+from ..normalization import UNACCENTED, looks_unaccented, reads_unaccented
+from ..results import tag_segmented
+from ..segmentation import BUNDLED_MODELS, Segmenter
+from ..tokenization import tokenize
+from .schema import (
+    Health,
+    SegmentRequest,
+    SegmentResponse,
+    TagRequest,
+    TokenizeRequest,
+    TokenizeResponse,
+    _BadRequest,
+)
+
+__all__ = ["Service", "add_routes"]
+
+R = TypeVar("R")
+# Requests segmented at once by one worker.  The work is CPU-bound and holds the GIL, so more
+# threads add no speed, only memory (each running request holds its arrays and its results).
+_CONCURRENT = 2
+
+
+def _spans(words) -> list[dict[str, Any]]:
+    return [{"text": w.text, "start": w.start, "end": w.end} for w in words]
+
+
+def _words(words, confidence: bool, tags: bool) -> list[dict[str, Any]]:
+    """The JSON of words: text and offsets, and confidence and tag when asked for."""
+    if not confidence and not tags:
+        return _spans(words)
+    out = _spans(words)
+    for d, w in zip(out, words):
+        if confidence:
+            d["confidence"] = round(w.confidence, 4)
+        if tags:
+            d["tag"] = w.tag
+    return out
+
+
+class Service:
+    """What one worker serves with: its segmenter (the default one routes text typed
+    without diacritics to the model made for it), the other bundled models when it runs a
+    bundled one (loaded on first request), the user dictionary, and a bound on the requests
+    segmented at once."""
+
+    def __init__(
+        self, segmenter: Segmenter, model: str | None, dictionary: UserDictionary | None
+    ) -> None:
+        self.segmenter = segmenter
+        self.dictionary = dictionary
+        self.bundled = model is None or model in BUNDLED_MODELS
+        # A model named in the request reads every text: no routing (the default's model
+        # object is shared, not loaded again).
+        self.others: dict[str, Segmenter] = (
+            {model: segmenter}
+            if model is not None
+            else {"vlsp2013": Segmenter(segmenter.model, dictionary=dictionary)}
+        )
+        self._others_lock = threading.Lock()
+        self._busy = threading.BoundedSemaphore(_CONCURRENT)
+
+    def segmenter_for(self, req: SegmentRequest) -> Segmenter:
+        """The segmenter a request asks for: its model, and its words to join."""
+        seg = self.segmenter
+        others = self.others
+        if req.model is not None and req.model not in others:
+            if not self.bundled or req.model not in BUNDLED_MODELS:
+                names = ", ".join(others if not self.bundled else BUNDLED_MODELS)
+                raise _BadRequest(f"model {req.model!r} is not served here (models: {names})")
+            with self._others_lock:
+                if req.model not in others:
+                    others[req.model] = Segmenter(req.model, dictionary=self.dictionary)
+        if req.model is not None:
+            seg = others[req.model]
+        if req.words:
+            try:
+                extra = UserDictionary(
+                    req.words, ignore_diacritics=seg.model.spec.key_version >= UNACCENTED
+                )
+            except DictionaryError as e:
+                raise _BadRequest(f"words: {e}") from None
+            if seg.dictionary is not None:
+                d = seg.dictionary
+                extra = UserDictionary(
+                    (*d.words, *extra.words),
+                    d.never_join,
+                    d.known,
+                    ignore_diacritics=d.ignore_diacritics or extra.ignore_diacritics,
+                )
+            seg = seg.with_dictionary(extra)
+        return seg
+
+    def bounded(self, work: Callable[[Any], R], req: Any) -> R:
+        with self._busy:
+            return work(req)
+
+    def hints(self, texts: list[str], out: list[dict[str, Any]], seg: Segmenter) -> None:
+        """Which model read each text (routing), or a hint where the model asked for does
+        not fit the text."""
+        if seg.routing:  # the default: text without diacritics went to its model
+            for text, result in zip(texts, out):
+                result["model"] = "vlsp2013-unaccented" if reads_unaccented(text) else "vlsp2013"
+            return
+        if seg.model.spec.key_version >= UNACCENTED:
+            return
+        for text, result in zip(texts, out):
+            if looks_unaccented(text):
+                result["hint"] = (
+                    "This text looks typed without diacritics, which this model needs; the "
+                    "model vlsp2013-unaccented reads it"
+                    + (
+                        ' ("model": "vlsp2013-unaccented" in the request).'
+                        if self.bundled
+                        else " (tieng serve --model vlsp2013-unaccented)."
+                    )
+                )
+
+    def segment(self, req: SegmentRequest, tags: bool = False) -> Response:
+        segmenter = self.segmenter_for(req)
+        texts = req.all_texts()
+        out: list[dict[str, Any]] = []
+
+        def spans(words) -> list[dict[str, Any]]:
+            return _words(words, req.confidence, tags)
+
+        if isinstance(req, TagRequest) and req.segmented:
+            for doc in tag_segmented(texts, segmenter.tagger):
+                if req.text_only:
+                    out.append({"text": doc.tagged})
+                else:
+                    out.append({"text": doc.text, "tagged": doc.tagged, "words": spans(doc.words)})
+        elif req.text_only:
+            lines = segmenter.pipe_text(texts, sentence_lines=req.sentences, tags=tags)
+            out = [{"text": line} for line in lines]
+        else:
+            docs = segmenter.pipe(
+                texts, sentences=req.sentences, confidence=req.confidence, tags=tags
+            )
+            for doc in docs:
+                result: dict[str, Any] = {"text": doc.text, "words": spans(doc.words)}
+                if doc.tagged is not None:
+                    result["tagged"] = doc.tagged
+                if doc.sentences is not None:
+                    result["sentences"] = [spans(s) for s in doc.sentences]
+                out.append(result)
+        if not (isinstance(req, TagRequest) and req.segmented):
+            self.hints(texts, out, segmenter)
+        # Built to the schema here and encoded by orjson: FastAPI's validation and encoding
+        # of a large batch would take longer than segmenting it.
+        return Response(orjson.dumps({"results": out}), media_type="application/json")
+
+    def tag(self, req: TagRequest) -> Response:
+        return self.segment(req, tags=True)
+
+    def tokenize(self, req: TokenizeRequest) -> dict[str, Any]:
+        return {"results": [{"tokens": _spans(tokenize(t))} for t in req.all_texts()]}
+
+
+def add_routes(app: FastAPI, service: Service) -> None:
+    """The error handlers, the health check, the API and the page, on ``app``."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        details = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
+            for e in errors
+        ]
+        # The body as a whole is wrong (not JSON, not an object): one message, an example.
+        whole = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("body",)]
+        if any(e.get("type") == "json_invalid" for e in whole):
+            message = "the body is not valid JSON"
+        elif any(e.get("type") in ("model_attributes_type", "dict_type") for e in whole):
+            message = "the body must be a JSON object"
+        else:
+            first = details[0] if details else {"where": "", "problem": "invalid request"}
+            return JSONResponse(
+                {"error": f"{first['where']}: {first['problem']}", "detail": details},
+                status_code=422,
+            )
+        example = '{"text": "Hà Nội có nhiều hồ"} or {"texts": ["Trời mưa.", "Học sinh nghỉ."]}'
+        return JSONResponse(
+            {"error": f"{message}, such as {example}", "detail": details}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    async def healthz() -> dict[str, Any]:
+        """Liveness and the model in use."""
+        meta = service.segmenter.model.metadata
+        return {
+            "status": "ok",
+            "version": __version__,
+            "model": {"created": meta.get("created"), "training": meta.get("training")},
+        }
+
+    @app.post(
+        "/v1/segment",
+        response_model=SegmentResponse,
+        response_model_exclude_unset=True,
+        tags=["v1"],
+    )
+    async def segment(req: SegmentRequest) -> Response:
+        """Words of each text, with offsets into it, and the underscore format."""
+        try:
+            return await run_in_threadpool(service.bounded, service.segment, req)
+        except _BadRequest as e:
+            return JSONResponse({"error": str(e)}, status_code=422)
+
+    @app.post(
+        "/v1/tag",
+        response_model=SegmentResponse,
+        response_model_exclude_unset=True,
+        tags=["v1"],
+    )
+    async def tag(req: TagRequest) -> Response:
+        """Words of each text with their part of speech (VLSP 2013 tags), offsets into the
+        text, the underscore format and the tagged format (word/TAG)."""
+        try:
+            return await run_in_threadpool(service.bounded, service.tag, req)
+        except _BadRequest as e:
+            return JSONResponse({"error": str(e)}, status_code=422)
+
+    @app.post("/v1/tokenize", response_model=TokenizeResponse, tags=["v1"])
+    async def tokenize_texts(req: TokenizeRequest) -> dict[str, Any]:
+        """Tokens of each text (syllables, numbers, punctuation...), with offsets."""
+        return await run_in_threadpool(service.bounded, service.tokenize, req)
+
+    page = resources.files("tieng").joinpath("web").joinpath("index.html").read_text("utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> str:
+        return page
