@@ -1,4 +1,5 @@
-"""The HTTP service: a versioned JSON API and a page to try it (``pip install 'tieng[server]'``).
+"""The HTTP service: a versioned JSON API and a page to try it (in the clone:
+``pip install '.[server]'``).
 
 Start it with ``tieng serve``.  The application is built by :func:`create_app`; settings come
 from its arguments or, for ``--workers`` (each worker imports the app afresh), from the
