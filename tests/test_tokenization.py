@@ -243,3 +243,14 @@ def test_eth_typed_for_d_with_stroke_is_read_and_normalized_as_it():
     assert normalize("ÐÀ NẴNG và ðường") == "ĐÀ NẴNG và đường"
     assert canonical_key("Ðà", 2) == canonical_key("Đà", 2)
     assert segment_text("Ðà Nẵng") == "Ðà_Nẵng"  # read as Đà Nẵng, written as typed
+
+
+@pytest.mark.parametrize("prime", ["\u02ba", "\u02b9"])
+def test_a_modifier_prime_typed_as_a_quote_is_a_token_of_its_own(prime):
+    """ʺ (U+02BA) and ʹ (U+02B9) are letters to Unicode but quote marks to those who type
+    them: they never stick to a word, in the compiled scan or in Python."""
+    from tieng import segment_text
+
+    text = f"{prime}Hà Nội{prime} là thủ đô"
+    assert [s.text for s in tokenize(text)] == [prime, "Hà", "Nội", prime, "là", "thủ", "đô"]
+    assert segment_text(text) == f"{prime} Hà_Nội {prime} là thủ_đô"

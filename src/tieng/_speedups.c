@@ -737,6 +737,8 @@ is_alpha(Py_UCS4 ch)
 {
     if (ch < 128)
         return ((ch | 32) - 'a') < 26;
+    if (ch == 0x2B9 || ch == 0x2BA) /* modifier primes, typed as quotes: tokenization._PRIMES */
+        return 0;
     return Py_UNICODE_ISALPHA(ch);
 }
 

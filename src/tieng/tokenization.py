@@ -48,12 +48,15 @@ _SPACE_CLASS = r"\s" + _INVISIBLE
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 _UPPER = "A-ZÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬĐÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
-_L = rf"(?:[^\W\d_][{_M}]*)"  # one letter with any combining marks after it
+# Modifier primes (ʹ ʺ), which Unicode counts as letters, are typed as quote marks: they are
+# tokens of their own, never part of a word.
+_PRIMES = "\u02b9\u02ba"
+_L = rf"(?:[^\W\d_{_PRIMES}][{_M}]*)"  # one letter with any combining marks after it
 # Letters and digits, combining marks allowed (NFD).  Written so that a string splits into
 # its parts one way only: with "(?:marks+ letters*)*" a run of marks could be split in
 # exponentially many ways, and a failed match (a word with no "_" after it, for the
 # snake_case pattern) tried them all.
-_WORD = rf"[^\W_]+(?:[{_M}]+[^\W_]+)*[{_M}]*"
+_WORD = rf"[^\W_{_PRIMES}]+(?:[{_M}]+[^\W_{_PRIMES}]+)*[{_M}]*"
 _EMOJI_BASE = "\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\u3030\u303d"
 _EMOJI_MOD = "\ufe0f\ufe0e\U0001f3fb-\U0001f3ff\u20e3\U000e0020-\U000e007f"
 _EMOJI = (
@@ -110,8 +113,9 @@ _RANGE_START = (
 _PATTERN = "|".join(
     [
         rf"[{_SPACE_CLASS}]+",
+        rf"[{_PRIMES}]",
         # Fast path for the common case: a run of letters that nothing else continues.
-        rf"[^\W\d_]+(?![\w.@'’{_M}-]|:/)",
+        rf"[^\W\d_{_PRIMES}]+(?![\w.@'’{_M}-]|:/)",
         # URLs, minus trailing punctuation that belongs to the sentence.
         rf"(?:https?://|ftp://|www\.)[^\s<>\"“”{_INVISIBLE}]*[^\s<>\"“”.,;:!?)\]}}'’{_INVISIBLE}]",
         # E-mail: the local part is at most 64 characters, which also keeps the cost linear
@@ -138,7 +142,7 @@ _PATTERN = "|".join(
         rf"(?:-[^\W_]+){{0,7}}",
         # A unit glued to a number, before the dash of a range: 5km-10km is 5 km - 10 km, as
         # the training data writes a range with units ("1,35 m - 1,41 m").
-        r"(?<=\d)[^\W\d_]+(?=-\d)",
+        rf"(?<=\d)[^\W\d_{_PRIMES}]+(?=-\d)",
         r"[vV]\.[vV]\.+",
         # Dotted abbreviations and initials: U.S. PGS.TS. V.H.Q. Tp.HCM T.Ư C.C.Chen
         # A lower-case start is a word and a full stop ("hôm qua.Nó"), unless it is one
@@ -187,6 +191,11 @@ _LEADING_STRING = "".join(sorted(_LEADING))
 _LOWER_ABBREVIATIONS = frozenset(a for a in _ABBREVIATIONS.split("|") if a.islower())
 
 
+def _letters(chunk: str) -> bool:
+    """``chunk.isalpha()``, the modifier primes (ʹ ʺ) not counted as letters."""
+    return chunk.isalpha() and "\u02b9" not in chunk and "\u02ba" not in chunk
+
+
 def _plain_before_dot(word: str) -> bool:
     """True when ``word.`` is a word and a full stop, never an abbreviation."""
     return word.islower() and word not in _LOWER_ABBREVIATIONS
@@ -219,7 +228,7 @@ def _punctuated(chunk: str) -> list[str] | None:
     if (i == 0 and j == len(chunk)) or i == j:
         return None
     core = chunk[i:j]
-    if core.isalpha():
+    if _letters(core):
         if j == len(chunk) - 1 and chunk[j] == "." and not _plain_before_dot(core):
             return None
     elif not (core.isascii() and core.isdigit()):
@@ -286,7 +295,7 @@ def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int],
     m = len(chunks)
     lens = np.fromiter(map(len, chunks), np.int64, m)
     offsets = [0, *np.cumsum(lens + 1).tolist()]
-    hard = [i for i, c in enumerate(chunks) if not c.isalpha()]
+    hard = [i for i, c in enumerate(chunks) if not _letters(c)]
     if not hard:
         return chunks, offsets[:-1], []
     tokens: list[str] = []

@@ -74,7 +74,7 @@ def shape_of(token: str) -> int:
         return Shape.LINK
     letters = digits = 0
     for ch in token:
-        if ch.isalpha():
+        if ch.isalpha() and ch not in "\u02b9\u02ba":  # (primes, typed as quotes: symbols)
             letters += 1
         elif ch.isdigit():
             digits += 1
