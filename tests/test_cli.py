@@ -715,3 +715,14 @@ def test_conllu_of_segmented_input_writes_forms_as_the_raw_path_does():
     assert form == ["Tôi", "là", "sinh viên", "."]
     assert "3\tsinh viên\t" in raw.stdout.decode()
     assert "TokenRange=7:16" in seg.stdout.decode()  # still the offsets of the input
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_under_errors_to_is_named(tmp_path, capsys):
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{"text": 1}\n{"text": "ok"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["segment", str(src), "--errors-to", "/dev/full", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "/dev/full: cannot write the failed records (No space left on device)" in err
+    assert not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -193,7 +194,13 @@ def cmd_segment(args: argparse.Namespace) -> int:
             print(f"tieng: {err['source']}, line {err['line']}: {err['error']}", file=sys.stderr)
         shown[0] += 1
         if error_file is not None:
-            error_file.write(json.dumps(err, ensure_ascii=False) + "\n")
+            try:
+                error_file.write(json.dumps(err, ensure_ascii=False) + "\n")
+                error_file.flush()  # a full disk is found now, and named
+            except OSError as e:
+                raise InputError(
+                    f"{args.errors_to}: cannot write the failed records ({e.strerror})"
+                ) from None
 
     # No bar when the output goes to the same terminal: the two would interleave.
     bar = _progress_bar(inputs, quiet=args.quiet or (args.output is None and _stdout_is_tty()))
@@ -226,7 +233,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         if error_file is not None:
-            error_file.close()
+            with contextlib.suppress(OSError):  # (a write error was reported above)
+                error_file.close()
     if summary.failed:
         more = f" ({summary.failed - 10} more not shown)" if summary.failed > 10 else ""
         if args.errors_to:
