@@ -445,12 +445,6 @@ def padded(attrs: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """The attribute rows with ``WINDOW`` sentinel rows around every sentence (before it
     ``_BOS``, after it ``_EOS``), as uint64, and each word's row in it."""
     n = len(attrs)
-    if n and len(bounds) == 2 and bounds[0] == 0 and bounds[1] == n:  # one sentence
-        values = np.empty((n + 2 * WINDOW, attrs.shape[1]), np.int64)
-        values[:WINDOW] = _BOS
-        values[WINDOW : WINDOW + n] = attrs
-        values[WINDOW + n :] = _EOS
-        return values.view(np.uint64), np.arange(WINDOW, WINDOW + n, dtype=np.int64)
     starts = bounds[:-1][np.diff(bounds) > 0]
     new = np.zeros(n, np.int64)
     new[starts] = 1

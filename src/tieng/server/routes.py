@@ -113,12 +113,23 @@ class Service:
         with self._busy:
             return work(req)
 
-    def hints(self, texts: list[str], out: list[dict[str, Any]], seg: Segmenter) -> None:
-        """Which model read each text (routing), or a hint where the model asked for does
-        not fit the text."""
+    def hints(
+        self,
+        texts: list[str],
+        out: list[dict[str, Any]],
+        seg: Segmenter,
+        models: list[str | None] | None = None,
+    ) -> None:
+        """Which model read each text (routing: ``models``, what the results said, or asked
+        again of the texts for the underscore text alone), or a hint where the model asked
+        for does not fit the text."""
         if seg.routing:  # the default: text without diacritics went to its model
-            for text, result in zip(texts, out):
-                result["model"] = "vlsp2013-unaccented" if reads_unaccented(text) else "vlsp2013"
+            if models is None:
+                models = [
+                    "vlsp2013-unaccented" if reads_unaccented(t) else "vlsp2013" for t in texts
+                ]
+            for name, result in zip(models, out):
+                result["model"] = name
             return
         if seg.model.spec.key_version >= UNACCENTED:
             return
@@ -138,6 +149,7 @@ class Service:
         segmenter = self.segmenter_for(req)
         texts = req.all_texts()
         out: list[dict[str, Any]] = []
+        models: list[str | None] | None = None  # which model read each text, when known
 
         def spans(words) -> list[dict[str, Any]]:
             return _words(words, req.confidence, tags)
@@ -155,7 +167,9 @@ class Service:
             docs = segmenter.pipe(
                 texts, sentences=req.sentences, confidence=req.confidence, tags=tags
             )
+            models = []
             for doc in docs:
+                models.append(doc.model)
                 result: dict[str, Any] = {"text": doc.text, "words": spans(doc.words)}
                 if doc.tagged is not None:
                     result["tagged"] = doc.tagged
@@ -163,7 +177,7 @@ class Service:
                     result["sentences"] = [spans(s) for s in doc.sentences]
                 out.append(result)
         if not (isinstance(req, TagRequest) and req.segmented):
-            self.hints(texts, out, segmenter)
+            self.hints(texts, out, segmenter, models)
         # Built to the schema here and encoded by orjson: FastAPI's validation and encoding
         # of a large batch would take longer than segmenting it.
         return Response(orjson.dumps({"results": out}), media_type="application/json")
