@@ -479,6 +479,7 @@ def test_per_call_path_gives_what_the_batch_path_gives(name, pretokenized, optio
         if one is not None:
             taken += 1
             assert one == batch, text
+            assert getattr(one, "model", None) == getattr(batch, "model", None), text
     assert taken > 0.9 * len(PER_CALL_TEXTS)
 
 

@@ -210,9 +210,7 @@ class Segmenter(DeprecatedNames):
         """
         opts = _Options(False, sentences, confidence, tags)
         one = self._one(text, opts)
-        if one is None:
-            return next(self._run([text], _BATCH, opts))
-        return one if one.model is not None else self._labelled(one, DEFAULT_MODEL_NAME)
+        return one if one is not None else next(self._run([text], _BATCH, opts))
 
     def pipe(
         self,
@@ -272,16 +270,22 @@ class Segmenter(DeprecatedNames):
 
     # -------------------------------------------------------------- core
     def _one(self, text: str, opts: _Options) -> Any:
-        """The per-call path: ``text``'s result from one compiled call, or ``None`` when the
-        batch path must run instead (no compiled helpers, a user dictionary's rules,
-        sentences asked for, a photo credit, a text of several lines or a long one).  Its
-        output is the batch path's, byte for byte (tests/test_speedups.py checks it)."""
+        """The per-call path: ``text``'s result from one compiled call (by the model routing
+        chooses, and labelled with it), or ``None`` when the batch path must run instead (no
+        compiled helpers, a user dictionary's rules, sentences asked for, a photo credit, a
+        text of several lines or a long one).  Its output is the batch path's, byte for byte
+        (tests/test_speedups.py checks it)."""
         if self._route and isinstance(text, str) and reads_unaccented(text):
             other = self._unaccented_segmenter()
-            one = other._one(text, opts)
+            one = other._one_model(text, opts)
             if one is None:
-                one = next(other._run([text], _BATCH, opts))
+                one = next(other._run_model([text], _BATCH, opts))
             return self._labelled(one, UNACCENTED_MODEL)
+        one = self._one_model(text, opts)
+        return None if one is None else self._labelled(one, DEFAULT_MODEL_NAME)
+
+    def _one_model(self, text: str, opts: _Options) -> Any:
+        """:meth:`_one` by this segmenter's own model."""
         if opts.sentences or self._rules is not None or _speedups is None:
             return None
         if not isinstance(text, str) or has_credit(text):
@@ -351,8 +355,6 @@ class Segmenter(DeprecatedNames):
             # One text (the service's single-text request, say): the per-call path.
             one = self._one(texts[0], opts)
             if one is not None:
-                if isinstance(one, Segmented) and one.model is None:
-                    one = self._labelled(one, DEFAULT_MODEL_NAME)
                 return iter([one])
         if _processes(n_process) > 1:
             return self._parallel(texts, batch_size, n_process, opts)
