@@ -59,6 +59,10 @@ LISTS = {
 BIAS_SHIFT = {False: 0.3, True: 0.0}  # the unaccented model's dev fold prefers none
 # Word-list templates (tieng train --list-version), as chosen on the dev folds.
 LIST_VERSION = {False: 1, True: 1}
+# Foreign words (not Vietnamese syllables) get shapes of their own (tieng train --foreign):
+# chosen on treebank-style dev folds 0 and 1 and the modern dev set (docs/REPORT.md, "Today's
+# text").
+FOREIGN = {False: True, True: True}
 DESCRIPTIONS = {
     False: "Vietnamese word segmentation, VLSP 2013 convention",
     True: "Vietnamese word segmentation, VLSP 2013 convention, for text with or without diacritics",
@@ -117,7 +121,8 @@ def main() -> int:
         lexicons = [x for f in lists for x in ("--lexicon", str(f))]
         command = ["train", *map(str, files), "-o", str(args.output), *SETTINGS]
         lists = [*lexicons, "--list-version", str(LIST_VERSION[args.unaccented])]
-        code = tieng_main([*command, *weights, *view, *lists])
+        foreign = ["--foreign"] if FOREIGN[args.unaccented] else []
+        code = tieng_main([*command, *weights, *view, *lists, *foreign])
     if code:
         return code
     # Say in the model what it is and where its word lists come from (tieng info shows it).
