@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 from devfold import in_dev_fold
 
 from tieng import Segmenter
@@ -25,10 +24,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def _without(model: Model, drop: set[int]) -> Model:
-    lists = [
-        np.zeros((0, model.spec.max_word), np.uint32) if i in drop else rows
-        for i, rows in enumerate(model.lists)
-    ]
+    assert model._lists is not None
     return Model(
         model.vocabulary,
         model.lexicon,
@@ -37,7 +33,7 @@ def _without(model: Model, drop: set[int]) -> Model:
         model.spec,
         model.metadata,
         model.classes,
-        lists,
+        model._lists.without(drop),
     )
 
 

@@ -182,20 +182,137 @@ def test_only_regular_files_are_read(tmp_path):
         tieng.Segmenter(str(fifo))
 
 
-def test_version_1_files_still_load(tiny_model):
-    """Files written before the header checksum (format version 1) load as before."""
+def _older(model: Model, version: int) -> bytes:
+    """The model's file as tieng wrote it before format version 3: the word lists as rows of
+    syllable ids, no score tables (and before version 2, no header checksum)."""
+    from tieng.model import pack_file
+
+    vocab = "\n".join(model.vocabulary.keys).encode()
+    arrays = {
+        "weights": model.weights,
+        "lexicon": model.lexicon.astype("<u4"),
+        "vocabulary": np.frombuffer(vocab, np.uint8),
+    }
+    if model.classes is not None:
+        arrays["classes"] = model.classes.astype("<u2")
+    for i, rows in enumerate(model._list_rows):
+        arrays[f"list{i}"] = rows.astype("<u2")
+    fields = {"metadata": model.metadata, "features": model.spec.to_dict(), "bias": model.bias}
+    data = pack_file(fields, arrays, version=2)
+    if version == 1:
+        hlen = struct.unpack_from("<I", data, 12)[0]
+        header, payload = data[20 : 20 + hlen], data[20 + hlen :]
+        pad = b" " * ((-(16 + len(header))) % 64)
+        data = data[:8] + struct.pack("<II", 1, len(header) + len(pad)) + header + pad + payload
+    return data
+
+
+@pytest.fixture(scope="module")
+def listed_model(tiny_corpus):
+    """A small model with two outside word lists."""
+    from tieng.training import train
+
+    lists = {"a": [["thành", "phố"], ["xây", "dựng"]], "b": [["đầu", "tư"], ["hai", "tuyến"]]}
+    sentences = [s.split() for s in tiny_corpus] * 4
+    return train(sentences, hash_bits=12, max_iter=10, classes=3, lists=lists)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_older_format_versions_still_load(listed_model, version):
+    """Files of format versions 1 and 2 (lists as rows, tables built at first use) load and
+    score as before, and are written back in the current version."""
+    old = Model.from_bytes(_older(listed_model, version))
+    assert old.format_version == version and old.list_sizes == listed_model.list_sizes
+    assert sum(old.list_sizes) > 0
+    assert old.to_bytes() == listed_model.to_bytes()
+    codes = listed_model.vocabulary.codes("Thành phố sẽ đầu tư xây dựng hai tuyến".split())
+    breaks = np.zeros(len(codes), bool)
+    breaks[0] = True
+    expected = listed_model.join_scores(codes, breaks)
+    assert np.array_equal(old.join_scores(codes, breaks), expected)
+    new = Model.from_bytes(listed_model.to_bytes())
+    assert new.format_version == FORMAT_VERSION == 3
+    assert np.array_equal(new.join_scores(codes, breaks), expected)
+
+
+def test_current_files_hold_what_loading_would_build(listed_model):
+    """A version 3 file holds the word lists' hash table and the score tables, read as they
+    are: the first call builds nothing."""
+    model = Model.from_bytes(listed_model.to_bytes())
+    assert model._tables is not None and model._word_lists is not None
+    assert not model._list_rows  # no rows to build from: the table came from the file
+    built = listed_model.score_tables()
+    assert sorted(model._tables.tables) == sorted(built.tables)
+    for t, table in built.tables.items():
+        assert np.array_equal(model._tables.tables[t], table)
+    assert np.array_equal(model._lists.table.keys, listed_model._lists.table.keys)
+    assert np.array_equal(model._lists.table.flags, listed_model._lists.table.flags)
+
+
+def _with_payload(model: Model, name: str, change) -> bytes:
+    """The model's file with array ``name`` changed in place by ``change`` and every checksum
+    redone, as a deliberately crafted file would be."""
     import json
     import zlib
 
-    data = tiny_model.to_bytes()
+    data = bytearray(model.to_bytes())
     hlen = struct.unpack_from("<I", data, 12)[0]
-    header = data[20 : 20 + hlen]
-    payload = data[20 + hlen :]
-    pad = b" " * ((-(16 + len(header))) % 64)
-    old = data[:8] + struct.pack("<II", 1, len(header) + len(pad)) + header + pad + payload
-    model = Model.from_bytes(old)
-    assert model.format_version == 1 and model.to_bytes() == data
-    assert json.loads(header)["payload_crc32"] == zlib.crc32(payload)
+    header = json.loads(data[20 : 20 + hlen])
+    entry = header["arrays"][name]
+    start = 20 + hlen + entry["offset"]
+    arr = np.frombuffer(data, entry["dtype"], int(np.prod(entry["shape"])), start).copy()
+    change(arr)
+    data[start : start + entry["nbytes"]] = arr.tobytes()
+    header["payload_crc32"] = zlib.crc32(bytes(data[20 + hlen :]))
+    hbytes = json.dumps(header).encode()
+    hbytes += b" " * (hlen - len(hbytes))
+    crc = struct.pack("<I", zlib.crc32(hbytes, zlib.crc32(bytes(data[:16]))))
+    return bytes(data[:16]) + crc + hbytes + bytes(data[20 + hlen :])
+
+
+def _last(value):
+    def change(arr):
+        arr[-1] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("lists_keys", _last(12345)),  # no empty slot at the end: a probe could run off it
+        ("lists_flags", _last(1 << 5)),  # a list the features do not have
+    ],
+)
+def test_crafted_stored_tables_are_refused_at_load(listed_model, name, change):
+    assert Model.from_bytes(_with_payload(listed_model, name, lambda a: None))
+    with pytest.raises(ModelError, match="word lists"):
+        Model.from_bytes(_with_payload(listed_model, name, change))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _set(("word_lists", "bits"), 30),  # more slots than the table has
+        _set(("word_lists", "bits"), 2),
+        _set(("word_lists", "sizes"), [1]),
+        _set(("word_lists",), None),
+        _set(("arrays", "score_tables", "dtype"), "<f4"),
+        _set(("arrays", "score_tables", "dtype"), "<u8"),
+    ],
+)
+def test_crafted_table_headers_are_refused_at_load(listed_model, change):
+    with pytest.raises(ModelError):
+        Model.from_bytes(_crafted(listed_model, change))
+
+
+def test_score_tables_of_another_length_are_refused(listed_model):
+    def shorter(h):
+        h["arrays"]["score_tables"]["shape"] = [h["arrays"]["score_tables"]["shape"][0] - 1]
+        h["arrays"]["score_tables"]["nbytes"] -= 2
+
+    with pytest.raises(ModelError, match="score tables"):
+        Model.from_bytes(_crafted(listed_model, shorter))
 
 
 def test_wrong_magic_and_version(tiny_model):

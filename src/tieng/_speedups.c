@@ -1073,6 +1073,49 @@ fail:
 
 
 /* ------------------------------------------------------------------------------------------
+ * widen_halves(halves, half_to_float, out): out[i] = half_to_float[halves[i]], the float16
+ * values (as uint16 bits) of the score tables a model file stores, made float32.
+ */
+static PyObject *
+widen_halves(PyObject *self, PyObject *args)
+{
+    PyObject *o_in, *o_lut, *o_out;
+    if (!PyArg_ParseTuple(args, "OOO", &o_in, &o_lut, &o_out))
+        return NULL;
+    Py_buffer b_in, b_lut, b_out;
+    if (get_buffer(o_in, &b_in, 2, 0, "halves") < 0)
+        return NULL;
+    if (get_buffer(o_lut, &b_lut, 4, 0, "half_to_float") < 0) {
+        PyBuffer_Release(&b_in);
+        return NULL;
+    }
+    if (get_buffer(o_out, &b_out, 4, 1, "out") < 0) {
+        PyBuffer_Release(&b_in);
+        PyBuffer_Release(&b_lut);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (b_out.len / 4 != b_in.len / 2 || b_lut.len != 4 * 65536) {
+        PyErr_SetString(PyExc_ValueError, "widen_halves: arrays of inconsistent sizes");
+        goto done;
+    }
+    const uint16_t *in = (const uint16_t *)b_in.buf;
+    const float *lut = (const float *)b_lut.buf;
+    float *out = (float *)b_out.buf;
+    const Py_ssize_t n = b_in.len / 2;
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = lut[in[i]];
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&b_in);
+    PyBuffer_Release(&b_lut);
+    PyBuffer_Release(&b_out);
+    return result;
+}
+
+
+/* ------------------------------------------------------------------------------------------
  * table_weights(template, domain, hash_bits, weights, half_to_float, out): the weight of every
  * value of a template with a small domain (as ScoreTables builds its tables), values in C
  * order (the last component varies fastest).
@@ -2660,6 +2703,8 @@ static PyMethodDef methods[] = {
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {"lookup_codes", lookup_codes, METH_VARARGS,
      "Codes of many tokens from a code cache (see tieng.vocabulary.Vocabulary.codes)."},
+    {"widen_halves", widen_halves, METH_VARARGS,
+     "float32 values of float16 ones, through a lookup table (see ScoreTables)."},
     {"table_weights", table_weights, METH_VARARGS,
      "The weight of every value of a small-domain template (see ScoreTables)."},
     {"count_words", count_words, METH_O, "len(text.split()), without the list."},

@@ -63,6 +63,11 @@ def table_weights(
     half_to_float: npt.NDArray[np.float32],
     out: npt.NDArray[np.float32],
 ) -> None: ...
+def widen_halves(
+    halves: npt.NDArray[np.float16],
+    half_to_float: npt.NDArray[np.float32],
+    out: npt.NDArray[np.float32],
+) -> None: ...
 def count_words(text: str) -> int: ...
 def codes_of_spans(
     table: CodeTable,

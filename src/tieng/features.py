@@ -26,7 +26,7 @@ Feature groups (see ``TEMPLATES``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -326,6 +326,16 @@ class SpanTable:
         self.bits = bits
         self.size = len(keys)
 
+    @classmethod
+    def from_slots(cls, keys: np.ndarray, flags: np.ndarray, bits: int) -> SpanTable:
+        """A table as :attr:`keys`, :attr:`flags` and :attr:`bits` hold it (read from a model
+        file), not built again.  The caller has checked its shape: ``len(keys) > 2**bits``,
+        flags as long, and a last slot that is empty, so every probe ends inside it."""
+        table = cls.__new__(cls)
+        table.keys, table.flags, table.bits = keys, flags, int(bits)
+        table.size = int(np.count_nonzero(keys))
+        return table
+
     @staticmethod
     def _home(keys: np.ndarray, bits: int) -> np.ndarray:
         return ((keys * _M2) >> np.uint64(64 - bits)).astype(np.int64)
@@ -396,7 +406,8 @@ class WordLists:
         if len(lists) > MAX_LISTS:
             raise ValueError(f"at most {MAX_LISTS} word lists")
         self.count = len(lists)
-        self.size = sum(len(rows) for rows in lists)
+        self.sizes = tuple(len(rows) for rows in lists)  # entries of each list
+        self.size = sum(self.sizes)
         keys = [np.zeros(0, np.uint64)]
         flags = [np.zeros(0, np.uint16)]
         for e, rows in enumerate(lists):
@@ -404,6 +415,28 @@ class WordLists:
             keys.append(k)
             flags.append(f)
         self.table = SpanTable(np.concatenate(keys), np.concatenate(flags))
+
+    @classmethod
+    def from_table(cls, table: SpanTable, sizes: Sequence[int]) -> WordLists:
+        """Lists whose hash table was built before (read from a model file); ``sizes`` are
+        their numbers of entries."""
+        if len(sizes) > MAX_LISTS:
+            raise ValueError(f"at most {MAX_LISTS} word lists")
+        lists = cls.__new__(cls)
+        lists.count = len(sizes)
+        lists.sizes = tuple(int(n) for n in sizes)
+        lists.size = sum(lists.sizes)
+        lists.table = table
+        return lists
+
+    def without(self, drop: Iterable[int]) -> WordLists:
+        """The same lists with those numbered in ``drop`` emptied (their entries no longer
+        found; the others' answers unchanged)."""
+        drop = set(drop)
+        keep = np.uint16(~sum(1 << e for e in drop) & 0xFFFF)
+        table = SpanTable.from_slots(self.table.keys, self.table.flags & keep, self.table.bits)
+        sizes = [0 if e in drop else n for e, n in enumerate(self.sizes)]
+        return WordLists.from_table(table, sizes)
 
 
 def _known_spans(ids: np.ndarray, lexicon: Lexicon | WordLists, max_word: int) -> list[np.ndarray]:
@@ -666,7 +699,15 @@ class ScoreTables:
     The sums equal ``weights[gap_features(...)].sum(axis=1)`` up to float rounding.
     """
 
-    def __init__(self, weights: np.ndarray, spec: FeatureSpec, vocab_size: int) -> None:
+    def __init__(
+        self,
+        weights: np.ndarray,
+        spec: FeatureSpec,
+        vocab_size: int,
+        stored: np.ndarray | None = None,
+    ) -> None:
+        """``stored``: the tables as :meth:`flat` gives them for these weights (read from a
+        model file), taken instead of computed; its length and dtype are checked."""
         self.weights = weights
         self.spec = spec
         self.vocab_size = max(vocab_size, 1)
@@ -688,8 +729,28 @@ class ScoreTables:
             if weights.dtype == np.float16
             else np.zeros(1 << 16, np.float32)
         )
+        if stored is not None:
+            total = sum(int(np.prod(d)) for _, d in dummy if d is not None)
+            if stored.shape != (total,) or stored.dtype != weights.dtype:
+                raise ValueError(
+                    f"score tables of shape {stored.shape} and dtype {stored.dtype}, expected "
+                    f"({total},) and {weights.dtype}"
+                )
+            if stored.dtype == np.float16:  # exact: each entry is one float16 weight
+                wide = np.empty(total, np.float32)
+                if _speedups is not None:
+                    _speedups.widen_halves(stored, self._half_to_float, wide)
+                else:
+                    wide[:] = stored
+                stored = wide
+            at = 0
         for t, (_, domain) in enumerate(dummy):
             if domain is None:
+                continue
+            if stored is not None:
+                size = int(np.prod(domain))
+                self.tables[t] = stored[at : at + size]
+                at += size
                 continue
             if _speedups is not None:  # the same table, computed in C
                 table = np.empty(int(np.prod(domain)), np.float32)
@@ -706,6 +767,13 @@ class ScoreTables:
             (src, self.tables.get(t), self._domains[t])
             for t, src in enumerate(template_sources(spec))
         ]
+
+    def flat(self) -> np.ndarray:
+        """Every table, one after another in template order, in the weights' dtype (what a
+        model file stores: exact, as each entry is one weight)."""
+        parts = [self.tables[t] for t in sorted(self.tables)]
+        flat = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return flat.astype(self.weights.dtype)
 
     def scores(
         self,

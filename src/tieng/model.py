@@ -13,8 +13,15 @@ The header holds the metadata (training data, settings, figures), the feature se
 for each array its dtype, shape, offset and size; ``payload_crc32`` checks the arrays, so
 every byte of the file is covered by a checksum.  Every field of the header is checked
 before any array is made, and anything amiss is one :class:`ModelError`.  Loading parses
-JSON and wraps bytes with :func:`numpy.frombuffer`: no pickle, no code execution.  Version 1
-files (no header checksum) still load.
+JSON and wraps bytes with :func:`numpy.frombuffer`: no pickle, no code execution.
+
+Version 3 files also hold what loading used to build: the outside word lists as their hash
+table (``lists_keys``, ``lists_flags``; header field ``word_lists``: its size in bits and
+each list's entry count), in place of rows of syllable ids, and the weights regrouped for
+scoring (``score_tables``, see :meth:`tieng.features.ScoreTables.flat`).  They are read
+straight from the (memory-mapped) file, their shapes checked so that every lookup stays
+inside them, so the first call costs what the second does.  Version 2 files (lists as rows,
+tables built at first use) and version 1 files (no header checksum either) still load.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from .features import (
     Lexicon,
     ScoreTables,
     Shape,
+    SpanTable,
     WordLists,
     gap_features,
     lexicon_hashes,
@@ -59,7 +67,7 @@ __all__ = [
 ]
 
 MAGIC = b"TIENGMDL"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _PREFIX = struct.Struct("<8sII")  # magic, version, header length
 _CRC = struct.Struct("<I")  # version 2 on: CRC-32 of the prefix and the header
 _ALIGN = 64
@@ -69,6 +77,9 @@ _ARRAY_DTYPES = {
     "lexicon": ("<u2", "<u4"),
     "vocabulary": ("|u1",),
     "classes": ("<u2",),
+    "lists_keys": ("<u8",),
+    "lists_flags": ("<u2",),
+    "score_tables": ("<f2", "<f4"),
 }
 _LIST_DTYPES = ("<u2", "<u4")
 _MAX_FILE = 1 << 31  # no model file is anywhere near 2 GB
@@ -121,8 +132,11 @@ def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number a model may hold")
 
 
-def pack_file(fields: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
-    """A model file: the header ``fields`` (JSON) and ``arrays``, in the format above.
+def pack_file(
+    fields: dict[str, Any], arrays: dict[str, np.ndarray], version: int = FORMAT_VERSION
+) -> bytes:
+    """A model file: the header ``fields`` (JSON) and ``arrays``, in the format above
+    (``version`` 2 or later: which arrays a version has is the caller's business).
 
     The arrays are written little-endian at aligned offsets; the header gets their table,
     the payload's size and checksum.  Every kind of model (the segmenter's, the tagger's)
@@ -151,7 +165,7 @@ def pack_file(fields: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
     header.update(arrays=table, payload_size=len(payload), payload_crc32=zlib.crc32(payload))
     hbytes = json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
     hbytes += b" " * ((-(_PREFIX.size + _CRC.size + len(hbytes))) % _ALIGN)
-    prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(hbytes))
+    prefix = _PREFIX.pack(MAGIC, version, len(hbytes))
     crc = _CRC.pack(zlib.crc32(hbytes, zlib.crc32(prefix)))
     return prefix + crc + hbytes + payload
 
@@ -169,7 +183,7 @@ def unpack_file(data: memoryview, source: str) -> tuple[int, dict[str, Any], mem
     magic, version, hlen = _PREFIX.unpack_from(data)
     if magic != MAGIC:
         raise ModelError(f"{source}: not a tieng model file (wrong magic bytes)")
-    if version not in (1, FORMAT_VERSION):
+    if not _is_int(version) or not 1 <= version <= FORMAT_VERSION:
         raise ModelError(
             f"{source}: model format version {version} is not supported by this tieng "
             f"(it reads versions 1 to {FORMAT_VERSION}); retrain or upgrade tieng"
@@ -241,6 +255,43 @@ def read_arrays(
         arr = np.frombuffer(payload, dtype=dtype, count=count, offset=off)
         arrays[name] = arr.reshape(shape)
     return arrays
+
+
+def _stored_lists(
+    entry: object, arrays: dict[str, np.ndarray], count: int, source: str
+) -> WordLists:
+    """The word lists' hash table of a version 3 file, its shape checked so that every
+    lookup stays inside it (see :class:`tieng.features.SpanTable`)."""
+
+    def corrupt(what: str) -> ModelError:
+        return ModelError(f"{source}: corrupt model (word lists: {what})")
+
+    if not count:
+        if entry is not None:
+            raise corrupt("the features use none")
+        return WordLists([])
+    if not isinstance(entry, dict):
+        raise corrupt("no table")
+    bits, sizes = entry.get("bits"), entry.get("sizes")
+    if not _is_int(bits) or not 4 <= bits <= 40:
+        raise corrupt("table size")
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) != count
+        or not all(_is_int(n) and 0 <= n <= _MAX_FILE for n in sizes)
+    ):
+        raise corrupt("entry counts")
+    keys, flags = arrays["lists_keys"], arrays["lists_flags"]
+    allowed = SpanTable.PREFIX | ((1 << count) - 1)
+    if (
+        keys.ndim != 1
+        or flags.shape != keys.shape
+        or len(keys) <= 1 << bits
+        or keys[-1] != 0
+        or (flags.size and int(np.bitwise_or.reduce(flags)) & ~allowed)
+    ):
+        raise corrupt("malformed table")
+    return WordLists.from_table(SpanTable.from_slots(keys, flags, bits), sizes)
 
 
 def read_file(path: str | os.PathLike[str]) -> bytes:
@@ -328,8 +379,10 @@ class Model:
         spec: FeatureSpec,
         metadata: dict[str, Any] | None = None,
         classes: np.ndarray | None = None,
-        lists: Sequence[np.ndarray] = (),
+        lists: Sequence[np.ndarray] | WordLists | None = (),
     ) -> None:
+        """``lists``: the outside word lists, as rows of syllable ids (one a list), or as
+        their hash table already built (a :class:`tieng.features.WordLists`); None: none."""
         if weights.shape != (spec.size,):
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
         if vocabulary.foreign != spec.foreign:
@@ -356,18 +409,23 @@ class Model:
             raise ModelError("syllable classes given, but the features do not use them")
         self.classes = classes  # class of each vocabulary id (0: none), or None
         self._lexicon = Lexicon(lexicon, (lexicon != 0).sum(axis=1))
-        if len(lists) != len(spec.lists):
-            raise ModelError(
-                f"the features use {len(spec.lists)} word lists, {len(lists)} were given"
-            )
-        for name, rows in zip(spec.lists, lists):
-            if rows.ndim != 2 or rows.shape[1] != spec.max_word:
-                raise ModelError(
-                    f"word list {name!r} has shape {rows.shape}, expected (n, {spec.max_word})"
-                )
-        # Outside word lists (rows of syllable ids, as the lexicon), one feature group each.
-        self.lists = [np.asarray(rows) for rows in lists]
-        self._word_lists: WordLists | None = None  # built on first use, shared by with_words
+        lists = () if lists is None else lists
+        given = lists.count if isinstance(lists, WordLists) else len(lists)
+        if given != len(spec.lists):
+            raise ModelError(f"the features use {len(spec.lists)} word lists, {given} were given")
+        # Outside word lists, one feature group each: their hash table (built on first use
+        # from rows of syllable ids, as the lexicon's; shared by with_words).
+        self._list_rows: list[np.ndarray] = []
+        self._word_lists: WordLists | None = None
+        if isinstance(lists, WordLists):
+            self._word_lists = lists if lists.count else None
+        else:
+            for name, rows in zip(spec.lists, lists):
+                if rows.ndim != 2 or rows.shape[1] != spec.max_word:
+                    raise ModelError(
+                        f"word list {name!r} has shape {rows.shape}, expected (n, {spec.max_word})"
+                    )
+            self._list_rows = [np.asarray(rows) for rows in lists]
         if weights.dtype not in (np.float16, np.float32):
             weights = weights.astype(np.float32)
         self.weights = weights  # float16 (what training writes) or float32
@@ -381,10 +439,17 @@ class Model:
 
     @property
     def _lists(self) -> WordLists | None:
-        """The word lists' hash sets (None without lists), built on first use."""
-        if self._word_lists is None and self.lists:
-            self._word_lists = WordLists(self.lists)
+        """The word lists' hash table (None without lists), built on first use."""
+        if self._word_lists is None and self._list_rows:
+            self._word_lists = WordLists(self._list_rows)
         return self._word_lists
+
+    @property
+    def list_sizes(self) -> tuple[int, ...]:
+        """The number of entries of each outside word list (in ``spec.lists`` order)."""
+        if self._word_lists is not None:
+            return self._word_lists.sizes
+        return tuple(len(rows) for rows in self._list_rows)
 
     # ----------------------------------------------------------------- scoring
     def _padded(self, codes: np.ndarray, breaks: np.ndarray):
@@ -469,20 +534,25 @@ class Model:
         vocab_blob = np.frombuffer("\n".join(self.vocabulary.keys).encode("utf-8"), np.uint8)
         arrays = {
             "weights": self.weights,
-            "lexicon": self.lexicon.astype("<u4"),
+            "lexicon": self.lexicon.astype("<u2" if len(self.vocabulary) <= 1 << 16 else "<u4"),
             "vocabulary": vocab_blob,
         }
         if self.classes is not None:
             arrays["classes"] = self.classes.astype("<u2")
-        narrow = len(self.vocabulary) + 2 <= 1 << 16
-        for i, rows in enumerate(self.lists):
-            arrays[f"list{i}"] = rows.astype("<u2" if narrow else "<u4")
+        fields: dict[str, Any] = {}
+        # What loading would otherwise build (version 3 on), stored ready to use: the word
+        # lists' hash table (in place of their rows) and the weights regrouped for scoring.
+        lists = self._lists
+        if lists is not None:
+            arrays["lists_keys"] = lists.table.keys
+            arrays["lists_flags"] = lists.table.flags
+            fields["word_lists"] = {"bits": lists.table.bits, "sizes": list(lists.sizes)}
+        arrays["score_tables"] = self.score_tables().flat()
         metadata = dict(self.metadata)
         if self.calibration is not None:
             metadata["calibration"] = self.calibration.to_dict()
-        return pack_file(
-            {"metadata": metadata, "features": self.spec.to_dict(), "bias": self.bias}, arrays
-        )
+        fields.update(metadata=metadata, features=self.spec.to_dict(), bias=self.bias)
+        return pack_file(fields, arrays)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to ``path`` atomically (a temporary file renamed when complete).
@@ -533,7 +603,11 @@ class Model:
         except (ValueError, KeyError, TypeError) as e:
             raise corrupt(f"features: {e}") from None
         names = ["weights", "lexicon", "vocabulary"] + (["classes"] if spec.classes else [])
-        names += [f"list{i}" for i in range(len(spec.lists))]
+        if version < 3:
+            names += [f"list{i}" for i in range(len(spec.lists))]
+        else:
+            names += ["lists_keys", "lists_flags"] if spec.lists else []
+            names.append("score_tables")
         dtypes = {name: _ARRAY_DTYPES.get(name, _LIST_DTYPES) for name in names}
         arrays = read_arrays(table, payload, dtypes, source)
         try:
@@ -547,7 +621,7 @@ class Model:
         # and a crafted file with inf weights only segments badly; the bias is checked.)
         if weights.shape != (spec.size,):
             raise ModelError(f"{source}: corrupt model (weights)")
-        lexicon = arrays["lexicon"]
+        lexicon = arrays["lexicon"].astype(np.uint32)  # (stored narrow when it fits)
         if (
             lexicon.ndim != 2
             or lexicon.shape[1] != spec.max_word
@@ -559,20 +633,30 @@ class Model:
             classes.shape != (len(keys) + 2,) or (classes.size and classes.max() > spec.classes)
         ):
             raise ModelError(f"{source}: corrupt model (syllable classes do not fit)")
-        lists = []
-        for i, name in enumerate(spec.lists):
-            rows = arrays[f"list{i}"]
+        rows: list[np.ndarray] = []
+        for i, name in enumerate(spec.lists if version < 3 else ()):
+            listed = arrays[f"list{i}"]
             if (
-                rows.ndim != 2
-                or rows.shape[1] != spec.max_word
-                or (rows.size and int(rows.max()) >= len(keys) + 2)
+                listed.ndim != 2
+                or listed.shape[1] != spec.max_word
+                or (listed.size and int(listed.max()) >= len(keys) + 2)
             ):
                 raise ModelError(
                     f"{source}: corrupt model (word list {name!r} does not fit the vocabulary)"
                 )
-            lists.append(rows.astype(np.uint32))
+            rows.append(listed.astype(np.uint32))
+        lists: list[np.ndarray] | WordLists = rows
+        if version >= 3:
+            lists = _stored_lists(header.get("word_lists"), arrays, len(spec.lists), source)
         vocabulary = Vocabulary(keys, spec.key_version, spec.foreign)
         model = cls(vocabulary, lexicon, weights, float(bias), spec, metadata, classes, lists)
+        if version >= 3:
+            try:
+                model._tables = ScoreTables(
+                    model.weights, spec, len(vocabulary), arrays["score_tables"]
+                )
+            except ValueError as e:
+                raise ModelError(f"{source}: corrupt model ({e})") from None
         model.format_version = version
         return model
 
@@ -615,10 +699,9 @@ class Model:
             self.spec,
             self.metadata,
             self.classes,
-            self.lists,
+            self._lists,
         )
         new._tables = self.score_tables()  # same weights: the score tables are shared, not rebuilt
-        new._word_lists = self._lists  # and so are the word lists' hash sets
         new.calibration = self.calibration
         return new
 

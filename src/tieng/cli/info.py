@@ -68,7 +68,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "features": m.spec.to_dict(),
         "vocabulary": len(m.vocabulary),
         "lexicon": len(m.lexicon),
-        "word_lists": {name: len(rows) for name, rows in zip(m.spec.lists, m.lists)},
+        "word_lists": dict(zip(m.spec.lists, m.list_sizes)),
         "code": describe_code(),
     }
     if args.json:
@@ -115,9 +115,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     rows.append(("vocabulary", f"{len(m.vocabulary):,} syllables"))
     rows.append(("lexicon", f"{len(m.lexicon):,} words from the training data"))
     listed = {x["name"]: x for x in training.get("lists", [])}
-    for name, rows_ in zip(spec.lists, m.lists):
+    for name, size in zip(spec.lists, m.list_sizes):
         x = listed.get(name, {})
-        detail = f"{len(rows_):,} entries of 2+ syllables"
+        detail = f"{size:,} entries of 2+ syllables"
         if "entries" in x:
             detail += f" (of {x['entries']:,})"
         if x.get("source"):
