@@ -64,6 +64,11 @@ def main() -> int:
     p.add_argument("--save", type=Path, help="also save the model here")
     p.add_argument("--foreign", action="store_true", help="foreign words get shapes of their own")
     p.add_argument(
+        "--countries",
+        type=Path,
+        help="one-syllable country names, one a line (scripts/country_names.py writes them)",
+    )
+    p.add_argument(
         "--list-version", type=int, default=1, help="word-list templates version (default 1)"
     )
     p.add_argument(
@@ -109,6 +114,7 @@ def main() -> int:
         lists={f.stem: read_word_list(f) for f in args.lexicon} or None,
         list_version=args.list_version,
         foreign=args.foreign,
+        countries=[e[0] for e in read_word_list(args.countries)] if args.countries else (),
         progress=say,
     )
     if args.save:
@@ -119,7 +125,7 @@ def main() -> int:
     lists = ",".join(f.stem for f in args.lexicon) or "none"
     print(
         f"weight {args.weight}, dev fold {args.dev_fold}, lists {lists}, "
-        f"foreign {args.foreign}: "
+        f"foreign {args.foreign}, countries {args.countries is not None}: "
         f"treebank-style dev {scores}"
     )
     return 0

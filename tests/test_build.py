@@ -68,7 +68,8 @@ def test_the_compiled_constants_are_the_python_ones():
     from tieng.model import TITLE_MIN
 
     assert (_speedups.TITLE_MIN, _speedups.PAD_TOKENS) == (TITLE_MIN, PAD)
-    assert (_speedups.SHAPE_FOREIGN, _speedups.SHAPE_FOREIGN_TITLE) == (
+    assert (_speedups.SHAPE_FOREIGN, _speedups.SHAPE_FOREIGN_TITLE, _speedups.SHAPE_COUNTRY) == (
         Shape.FOREIGN,
         Shape.FOREIGN_TITLE,
+        Shape.COUNTRY,
     )

@@ -216,6 +216,29 @@ def test_train_with_word_lists(tmp_path, capsys, tiny_corpus):
     assert "nope.txt: no such file" in capsys.readouterr().err
 
 
+def test_train_with_country_names(tmp_path, capsys, tiny_corpus):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
+    names = tmp_path / "countries.txt"
+    names.write_text("# from a test\nPháp\nMỹ\n", encoding="utf-8")
+    model = tmp_path / "m.tieng"
+    base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+    assert main([*base, "--countries", str(names)]) == 0
+    assert tieng.Segmenter(model).model.spec.countries == ("Pháp", "Mỹ")
+    assert main(["info", "--json", "--model", str(model)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    used = info["metadata"]["training"]["countries"]
+    assert used["file"] == "countries.txt" and used["names"] == 2 and len(used["sha256"]) == 64
+    assert info["features"]["countries"] == ["Pháp", "Mỹ"]
+    assert main(["info", "--model", str(model)]) == 0
+    assert "2 country names" in capsys.readouterr().out
+    names.write_text("Pháp\nHoa Kỳ\n", encoding="utf-8")
+    assert main([*base, "--countries", str(names)]) == 2
+    assert "one syllable a line" in capsys.readouterr().err
+    assert main([*base, "--countries", str(tmp_path / "nope.txt")]) == 2
+    assert "nope.txt: no such file" in capsys.readouterr().err
+
+
 _BARE = "Thanh pho se dau tu xay dung hai tuyen tau dien ngam trong nam toi. " * 8
 
 

@@ -140,6 +140,7 @@ def test_known_words_score_the_same():
         {"lists": "two", "list_version": 2},
         {"lists": "two", "max_word": 6, "classes": 4},
         {"foreign": True, "classes": 4},
+        {"foreign": True, "countries": ["Pháp", "Việt", "Mỹ"]},
     ],
 )
 def test_other_feature_settings_score_the_same(tiny_corpus, options):
@@ -669,3 +670,53 @@ def test_foreign_word_shapes_take_the_same_path_both_ways(tiny_corpus):
         for options in _OPTIONS:
             one, batch = _per_call_and_batch(seg, text, **options)
             assert one is None or one == batch, text
+
+
+def test_country_names_take_the_same_path_both_ways(tiny_corpus):
+    """A model with country names: capitalized, they get their shape, in lower case and
+    capitals they do not; sentences in Title Case or capitals read them as lower case, on
+    the per-call path as on the batch path."""
+    from tieng.features import Shape
+    from tieng.model import ModelError, _uncap
+    from tieng.training import train
+    from tieng.vocabulary import Vocabulary
+
+    sentences = [s.split() for s in tiny_corpus] * 4 + [["Tổng_thống", "Pháp", "Macron", "."]]
+    countries = ["Pháp", "Mỹ", "Việt"]
+    model = train(sentences, hash_bits=12, max_iter=20, folds=2, l2=0.1, countries=countries)
+    again = Model.from_bytes(model.to_bytes())
+    assert again.spec.countries == again.vocabulary.countries == tuple(countries)
+    shape = lambda token: model.vocabulary.code(token) % Shape.COUNT  # noqa: E731
+    assert [shape(t) for t in ("Pháp", "pháp", "PHÁP", "Mỹ", "Hà")] == [
+        Shape.COUNTRY,
+        Shape.LOWER,
+        Shape.UPPER,
+        Shape.COUNTRY,
+        Shape.TITLE,
+    ]
+    # In a heading a country's name is read as any capitalized word: lower case, or Title
+    # at the start.
+    heading = np.array([Shape.COUNTRY, Shape.TITLE, Shape.COUNTRY, Shape.TITLE, Shape.TITLE])
+    starts = np.array([True, False, False, False, False])
+    assert _uncap(heading, starts).tolist() == [Shape.TITLE] + [Shape.LOWER] * 4
+    seg = Segmenter(model)
+    texts = [
+        *PER_CALL_TEXTS[:40],
+        "Tổng thống Pháp Macron thăm Hà Nội.",
+        "Pháp Và Mỹ Thăm Hà Nội Hôm Nay",
+        "Việt Nam Và Pháp",
+        "PHÁP VÀ MỸ THĂM HÀ NỘI",
+    ]
+    for text in texts:
+        for options in _OPTIONS:
+            one, batch = _per_call_and_batch(seg, text, **options)
+            assert one is None or one == batch, text
+    with pytest.raises(ModelError, match="country names"):
+        Model(
+            Vocabulary(model.vocabulary.keys, model.spec.key_version),
+            model.lexicon,
+            model.weights,
+            model.bias,
+            model.spec,
+            classes=model.classes,
+        )

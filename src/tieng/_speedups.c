@@ -1653,6 +1653,8 @@ done:
 #define SHAPE_MIXED 4
 #define SHAPE_FOREIGN 12 /* models with foreign-word shapes (FeatureSpec.foreign) */
 #define SHAPE_FOREIGN_TITLE 13
+#define SHAPE_COUNTRY 14 /* models with country names (FeatureSpec.countries) */
+#define IS_FOREIGN(s) ((s) == SHAPE_FOREIGN || (s) == SHAPE_FOREIGN_TITLE)
 #define TITLE_MIN 4 /* model.TITLE_MIN */
 
 typedef struct {
@@ -1915,9 +1917,10 @@ Line_run(PyObject *self, PyObject *args)
         const int64_t shape = code % SHAPE_COUNT;
         pid[i + PAD_TOKENS] = code / SHAPE_COUNT;
         psh[i + PAD_TOKENS] = shape;
-        n_letters += (shape >= SHAPE_LOWER && shape <= SHAPE_MIXED) || shape >= SHAPE_FOREIGN;
+        n_letters += (shape >= SHAPE_LOWER && shape <= SHAPE_MIXED) || IS_FOREIGN(shape) ||
+                     shape == SHAPE_COUNTRY;
         n_upper += shape == SHAPE_UPPER;
-        n_title += shape == SHAPE_TITLE || shape == SHAPE_FOREIGN_TITLE;
+        n_title += shape == SHAPE_TITLE || shape == SHAPE_FOREIGN_TITLE || shape == SHAPE_COUNTRY;
     }
     /* A sentence in capitals or in Title Case is read as if written in sentence case
      * (model._uncap). */
@@ -1925,14 +1928,14 @@ Line_run(PyObject *self, PyObject *args)
         (n_title >= TITLE_MIN && 10 * (n_title + n_upper) >= 9 * n_letters)) {
         const int64_t first = psh[PAD_TOKENS];
         for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++) {
-            if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE)
+            if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE || psh[i] == SHAPE_COUNTRY)
                 psh[i] = SHAPE_LOWER;
-            else if (psh[i] >= SHAPE_FOREIGN)
+            else if (IS_FOREIGN(psh[i]))
                 psh[i] = SHAPE_FOREIGN;
         }
-        if (n > 0 && first >= SHAPE_FOREIGN)
+        if (n > 0 && IS_FOREIGN(first))
             psh[PAD_TOKENS] = SHAPE_FOREIGN_TITLE;
-        else if (n > 0 && first >= SHAPE_LOWER && first <= SHAPE_MIXED)
+        else if (n > 0 && ((first >= SHAPE_LOWER && first <= SHAPE_MIXED) || first == SHAPE_COUNTRY))
             psh[PAD_TOKENS] = SHAPE_TITLE;
     }
     if (cfg->have_cls) {
@@ -2771,7 +2774,8 @@ PyInit__speedups(void)
         PyModule_AddIntConstant(m, "TITLE_MIN", TITLE_MIN) < 0 ||
         PyModule_AddIntConstant(m, "PAD_TOKENS", PAD_TOKENS) < 0 ||
         PyModule_AddIntConstant(m, "SHAPE_FOREIGN", SHAPE_FOREIGN) < 0 ||
-        PyModule_AddIntConstant(m, "SHAPE_FOREIGN_TITLE", SHAPE_FOREIGN_TITLE) < 0) {
+        PyModule_AddIntConstant(m, "SHAPE_FOREIGN_TITLE", SHAPE_FOREIGN_TITLE) < 0 ||
+        PyModule_AddIntConstant(m, "SHAPE_COUNTRY", SHAPE_COUNTRY) < 0) {
         Py_DECREF(m);
         return NULL;
     }

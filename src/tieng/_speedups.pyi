@@ -19,6 +19,7 @@ TITLE_MIN: int
 PAD_TOKENS: int
 SHAPE_FOREIGN: int
 SHAPE_FOREIGN_TITLE: int
+SHAPE_COUNTRY: int
 
 _Table = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int]
 _Program = Sequence[tuple[tuple[int, ...], npt.NDArray[np.float32] | None, object]]

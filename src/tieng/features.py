@@ -71,6 +71,9 @@ class Shape:
     # ("Macron", "quick"), in lower case or capitalized.
     FOREIGN = 12
     FOREIGN_TITLE = 13
+    # Models with FeatureSpec(countries=...): a capitalized syllable that names a country or
+    # a people ("Pháp", "Nhật", "Mỹ"), so that what follows one is learned across them.
+    COUNTRY = 14
     COUNT = 16
 
 
@@ -88,6 +91,7 @@ JOINABLE[
         Shape.DOTTED,
         Shape.FOREIGN,
         Shape.FOREIGN_TITLE,
+        Shape.COUNTRY,
     ]
 ] = True
 
@@ -137,6 +141,7 @@ LIST_TEMPLATES = 5
 LIST_TEMPLATES_V2 = 2
 MAX_LISTS = 8
 MAX_NGRAMS = 64
+MAX_COUNTRIES = 1024
 MAX_TEMPLATES = 128  # what the compiled scorer takes (_speedups.MAX_TEMPLATES)
 LEX_BITS_MAX = 5  # spans of 2..LEX_BITS_MAX syllables get one feature per position
 TEMPLATE_COUNT = (  # with the default n-grams
@@ -162,6 +167,7 @@ class FeatureSpec:
         lists: tuple[str, ...] = (),
         list_version: int = 1,
         foreign: bool = False,
+        countries: tuple[str, ...] = (),
     ) -> None:
         if not 10 <= hash_bits <= 30:
             raise ValueError("hash_bits must be between 10 and 30")
@@ -195,6 +201,14 @@ class FeatureSpec:
             raise ValueError(f"word-list templates version {list_version} is unknown (1, 2)")
         self.list_version = int(list_version)
         self.foreign = bool(foreign)  # foreign words get shapes of their own
+        countries = tuple(str(x) for x in countries)
+        if len(countries) > MAX_COUNTRIES or any(
+            not x or len(x) > 64 or any(ch.isspace() for ch in x) for x in countries
+        ):
+            raise ValueError(
+                f"country names: at most {MAX_COUNTRIES}, each one syllable of 1-64 characters"
+            )
+        self.countries = countries  # one-syllable names that get Shape.COUNTRY capitalized
         if self.template_count > MAX_TEMPLATES:
             raise ValueError(f"{self.template_count} templates; at most {MAX_TEMPLATES}")
 
@@ -225,11 +239,16 @@ class FeatureSpec:
                 d["list_version"] = self.list_version
         if self.foreign:
             d["foreign"] = True
+        if self.countries:
+            d["countries"] = list(self.countries)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> FeatureSpec:
         ngrams = tuple(tuple(g) for g in d["ngrams"]) if "ngrams" in d else NGRAMS
+        countries = d.get("countries", [])
+        if not isinstance(countries, list) or not all(isinstance(x, str) for x in countries):
+            raise ValueError("country names must be a list of strings")
         return cls(
             int(d["hash_bits"]),
             int(d["max_word"]),
@@ -240,6 +259,7 @@ class FeatureSpec:
             tuple(d.get("lists", ())),
             int(d.get("list_version", 1)),
             bool(d.get("foreign", False)),
+            tuple(countries),
         )
 
 

@@ -101,13 +101,15 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     running text.
     """
     upper = shapes == Shape.UPPER
-    foreign = shapes >= Shape.FOREIGN  # (models with foreign-word shapes)
-    title = (shapes == Shape.TITLE) | (shapes == Shape.FOREIGN_TITLE)
+    # (models with foreign-word shapes; a country's name counts as any capitalized syllable)
+    foreign = (shapes == Shape.FOREIGN) | (shapes == Shape.FOREIGN_TITLE)
+    country = shapes == Shape.COUNTRY
+    title = (shapes == Shape.TITLE) | (shapes == Shape.FOREIGN_TITLE) | country
     if not upper.any() and int(np.count_nonzero(title)) < TITLE_MIN:
         return shapes
     sent = np.cumsum(starts) - 1  # starts[0] is True
     first_of = np.flatnonzero(starts)
-    letters = ((shapes >= Shape.LOWER) & (shapes <= Shape.MIXED)) | foreign
+    letters = ((shapes >= Shape.LOWER) & (shapes <= Shape.MIXED)) | foreign | country
     n_letters = np.add.reduceat(letters.astype(np.int64), first_of)
     n_upper = np.add.reduceat(upper.astype(np.int64), first_of)
     n_title = np.add.reduceat(title.astype(np.int64), first_of)
@@ -387,6 +389,8 @@ class Model:
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
         if vocabulary.foreign != spec.foreign:
             raise ModelError("the vocabulary and the features disagree on foreign-word shapes")
+        if tuple(vocabulary.countries) != spec.countries:
+            raise ModelError("the vocabulary and the features disagree on country names")
         if vocabulary.key_version != spec.key_version:
             raise ModelError(
                 f"vocabulary keys are version {vocabulary.key_version}, "
@@ -648,7 +652,7 @@ class Model:
         lists: list[np.ndarray] | WordLists = rows
         if version >= 3:
             lists = _stored_lists(header.get("word_lists"), arrays, len(spec.lists), source)
-        vocabulary = Vocabulary(keys, spec.key_version, spec.foreign)
+        vocabulary = Vocabulary(keys, spec.key_version, spec.foreign, spec.countries)
         model = cls(vocabulary, lexicon, weights, float(bias), spec, metadata, classes, lists)
         if version >= 3:
             try:

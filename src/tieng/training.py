@@ -134,7 +134,11 @@ def _fold_features(model: Model, codes: np.ndarray, joins: np.ndarray, breaks: n
 
 
 def _vocabulary(
-    sentences: Sequence[Sentence], min_count: int, key_version: int, foreign: bool = False
+    sentences: Sequence[Sentence],
+    min_count: int,
+    key_version: int,
+    foreign: bool = False,
+    countries: Sequence[str] = (),
 ) -> Vocabulary:
     counts: Counter[str] = Counter()
     for s in sentences:
@@ -143,7 +147,7 @@ def _vocabulary(
                 if syl:
                     counts[canonical_key(syl, key_version)] += 1
     keys = sorted(k for k, c in counts.items() if c >= min_count and "\n" not in k)
-    return Vocabulary(keys, key_version, foreign)
+    return Vocabulary(keys, key_version, foreign, countries)
 
 
 def syllable_classes(
@@ -347,6 +351,7 @@ def train(
     lists: Mapping[str, Sequence[Sequence[str]]] | None = None,
     list_version: int = 1,
     foreign: bool = False,
+    countries: Sequence[str] = (),
     metadata: dict | None = None,
     progress=None,
 ) -> Model:
@@ -369,6 +374,10 @@ def train(
     ``list_version`` picks the word-list templates (see :data:`tieng.features.LIST_TEMPLATES_V2`).
     ``foreign`` gives words of letters that are no Vietnamese syllable shapes of their own
     (:attr:`tieng.features.Shape.FOREIGN`), so that foreign words get weights of their own.
+    ``countries``: one-syllable names of countries and peoples ("Pháp", "Nhật", "Mỹ"; e.g.
+    from :func:`read_word_list`), which get a shape of their own when capitalized
+    (:attr:`tieng.features.Shape.COUNTRY`), so that what follows a country's name (a
+    foreign person's, say) is learned across countries.
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)
     >>> type(m).__name__
@@ -385,8 +394,9 @@ def train(
         tuple(lists or ()),
         list_version,
         foreign,
+        tuple(countries),
     )
-    vocab = _vocabulary(sentences, min_count, key_version, foreign)
+    vocab = _vocabulary(sentences, min_count, key_version, foreign, spec.countries)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
     list_rows = []
     list_meta = []

@@ -104,10 +104,19 @@ class Vocabulary:
     Unicode and tone normalization run once per distinct token, not once per occurrence.
     """
 
-    def __init__(self, keys: Sequence[str], key_version: int = 1, foreign: bool = False) -> None:
+    def __init__(
+        self,
+        keys: Sequence[str],
+        key_version: int = 1,
+        foreign: bool = False,
+        countries: Sequence[str] = (),
+    ) -> None:
         self.keys = list(keys)
         self.key_version = key_version
         self.foreign = foreign  # foreign words get Shape.FOREIGN and Shape.FOREIGN_TITLE
+        # Capitalized syllables that name a country or a people get Shape.COUNTRY.
+        self.countries = tuple(countries)
+        self._country_keys = frozenset(canonical_key(c, key_version) for c in self.countries)
         self._index = {k: i + 2 for i, k in enumerate(self.keys)}
         self._cache = TokenCache(self._compute)
         self._table = None  # the compiled cache of codes_of_spans, made when first used
@@ -124,6 +133,8 @@ class Vocabulary:
         shape = shape_of(token)
         if self.foreign and shape in (Shape.LOWER, Shape.TITLE) and not is_syllable(token):
             shape = Shape.FOREIGN if shape == Shape.LOWER else Shape.FOREIGN_TITLE
+        elif shape == Shape.TITLE and key in self._country_keys:
+            shape = Shape.COUNTRY
         return self._index.get(key, UNKNOWN) * Shape.COUNT + shape
 
     def code(self, token: str) -> int:

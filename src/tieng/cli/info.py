@@ -111,6 +111,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         features.append(f"{spec.classes} syllable classes")
     if spec.foreign:
         features.append("foreign-word shapes")
+    if spec.countries:
+        features.append(f"{len(spec.countries)} country names")
     rows.append(("features", ", ".join(features)))
     rows.append(("vocabulary", f"{len(m.vocabulary):,} syllables"))
     rows.append(("lexicon", f"{len(m.lexicon):,} words from the training data"))

@@ -114,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         import scipy.optimize  # noqa: F401  (found out now, before any work)
 
+        from ..features import FeatureSpec
         from ..training import read_corpus, read_word_list, split_dev, train
     except ImportError as e:
         raise InputError(
@@ -168,6 +169,25 @@ def cmd_train(args: argparse.Namespace) -> int:
         except OSError as e:
             raise InputError(f"{p}: cannot read ({e.strerror})") from None
         list_files[name] = {"file": Path(p).name, "sha256": digest}
+    countries: list[str] = []
+    country_file: dict[str, str] = {}
+    if args.countries:
+        try:
+            names = read_word_list(args.countries)
+            country_file = {"file": Path(args.countries).name, "sha256": _sha256(args.countries)}
+        except FileNotFoundError:
+            raise InputError(f"{args.countries}: no such file") from None
+        except UnicodeDecodeError as e:
+            raise InputError(f"{args.countries}: not valid UTF-8 ({e})") from None
+        except OSError as e:
+            raise InputError(f"{args.countries}: cannot read ({e.strerror})") from None
+        if any(len(n) != 1 for n in names):
+            raise InputError(f"{args.countries}: country names are one syllable a line")
+        countries = [n[0] for n in names]
+        try:
+            FeatureSpec(countries=tuple(countries))
+        except ValueError as e:
+            raise InputError(f"{args.countries}: {e}") from None
     sentences, weights, domains = [], [], []
     for p, w, d in zip(args.corpus, file_weights, file_domains):
         try:
@@ -210,6 +230,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         lists=word_lists or None,
         list_version=args.list_version,
         foreign=args.foreign,
+        countries=countries,
         metadata={
             "corpus": [Path(p).name for p in args.corpus],
             **({"corpus_weights": file_weights} if args.weights else {}),
@@ -219,6 +240,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     for entry in model.metadata["training"].get("lists", []):
         entry.update(list_files[entry["name"]])
+    if countries:
+        model.metadata["training"]["countries"] = {**country_file, "names": len(countries)}
     if dev:
         from ..evaluation import evaluate
 
@@ -308,6 +331,12 @@ def register(sub) -> None:
         "--foreign",
         action="store_true",
         help="give words that are no Vietnamese syllable (Macron, quick) shapes of their own",
+    )
+    sp.add_argument(
+        "--countries",
+        metavar="FILE",
+        help="one-syllable names of countries and peoples (Pháp, Nhật), one a line: "
+        "capitalized, they get a shape of their own",
     )
     sp.add_argument(
         "--classes",
