@@ -146,6 +146,7 @@ def _set(path, value):
         _set(("arrays", "lexicon"), None),
         _set(("bias",), float("inf")),
         _set(("bias",), "0.5"),
+        _set(("bias",), 1e300),
         _set(("features", "hash_bits"), 64),
         _set(("features", "classes"), 0),
         _set(("features", "lists"), ["extra"]),

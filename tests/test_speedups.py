@@ -120,6 +120,51 @@ def test_bundled_models_score_the_same(name):
     assert _assert_same_sums(model, tokens, breaks) > 10_000
 
 
+@pytest.mark.parametrize("kind", ["inf", "nan", "huge"])
+def test_crafted_weights_score_alike_without_warnings(kind):
+    """Weights no trained model has (a crafted file's) sum to inf or nan in both scorers,
+    silently; a bias beyond float32 is refused."""
+    import warnings
+
+    from tieng.model import ModelError
+
+    base = Segmenter().model
+    weights = base.weights.astype(np.float32)
+    if kind == "inf":
+        weights[::3], weights[1::3] = np.inf, -np.inf
+    elif kind == "nan":
+        weights[::3] = np.nan
+    else:
+        weights[:] = 3e38
+    model = Model(
+        base.vocabulary, base.lexicon, weights, base.bias, base.spec, {}, base.classes, base._lists
+    )
+    tokens = [t.text for t in tieng.tokenize(TEXT)]
+    breaks = np.zeros(len(tokens), bool)
+    breaks[0] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pid, psh, where, classes = _padded_inputs(model, tokens, breaks)
+        tables = model.score_tables()
+        compiled = tables._compiled_scores(pid, psh, where, model._lexicon, classes, model._lists)
+        reference = tables._numpy_scores(pid, psh, where, model._lexicon, classes, model._lists)
+        assert np.array_equal(compiled, reference, equal_nan=True)
+        assert not np.isfinite(reference).all()
+        seg = Segmenter(model)
+        assert seg(TEXT, confidence=True).text == seg.segment_text(TEXT)
+    with pytest.raises(ModelError, match="float32"):
+        Model(
+            base.vocabulary,
+            base.lexicon,
+            base.weights,
+            1e300,
+            base.spec,
+            {},
+            base.classes,
+            base._lists,
+        )
+
+
 def test_known_words_score_the_same():
     model = Segmenter().model.with_words([["hoà", "giải", "xung", "đột"], ["văn", "bản", "giao"]])
     tokens = [t.text for t in tieng.tokenize(TEXT)]

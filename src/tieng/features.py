@@ -858,11 +858,15 @@ class ScoreTables:
         total = np.zeros(len(gaps), dtype=np.float32)
         for t, (values, domain) in enumerate(vals):
             if domain is None:
-                total += self.weights[feature_index(t, values, self.spec)]
-                continue
-            idx = values[0].astype(np.intp)
-            for v, d in zip(values[1:], domain[1:]):
-                idx *= d
-                idx += v.astype(np.intp)
-            total += self.tables[t][idx]
+                part = self.weights[feature_index(t, values, self.spec)]
+            else:
+                idx = values[0].astype(np.intp)
+                for v, d in zip(values[1:], domain[1:]):
+                    idx *= d
+                    idx += v.astype(np.intp)
+                part = self.tables[t][idx]
+            # (Weights of a crafted file may sum past the float32 range: inf or nan, as in
+            # the compiled scorer, and as silently.)
+            with np.errstate(over="ignore", invalid="ignore"):
+                total += part
         return total

@@ -126,6 +126,9 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return out
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _is_int(x: Any) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
@@ -433,6 +436,8 @@ class Model:
         if weights.dtype not in (np.float16, np.float32):
             weights = weights.astype(np.float32)
         self.weights = weights  # float16 (what training writes) or float32
+        if not abs(bias) <= _FLOAT32_MAX:
+            raise ModelError(f"bias {bias} is not a float32 number (scores are float32)")
         self.bias = float(bias)
         self.spec = spec
         self.metadata = dict(metadata or {})
@@ -503,10 +508,9 @@ class Model:
         pid, psh, gaps, where = self._padded(codes, breaks)
         if len(gaps):
             tables = self.score_tables()
-            scores[gaps] = (
-                tables.scores(pid, psh, where, self._lexicon, self._classes(pid), self._lists)
-                + self.bias
-            )
+            found = tables.scores(pid, psh, where, self._lexicon, self._classes(pid), self._lists)
+            with np.errstate(over="ignore", invalid="ignore"):  # (as in _numpy_scores)
+                scores[gaps] = found + self.bias
         return scores
 
     def score_tables(self) -> ScoreTables:
@@ -598,7 +602,11 @@ class Model:
         table, metadata, bias = header.get("arrays"), header.get("metadata", {}), header.get("bias")
         if not isinstance(table, dict) or not isinstance(metadata, dict):
             raise corrupt("arrays or metadata")
-        if not isinstance(bias, (int, float)) or isinstance(bias, bool) or not np.isfinite(bias):
+        if (
+            not isinstance(bias, (int, float))
+            or isinstance(bias, bool)
+            or not abs(bias) <= _FLOAT32_MAX  # (nan too) the scores are float32
+        ):
             raise corrupt("bias")
         if not isinstance(header.get("features"), dict):
             raise corrupt("features")

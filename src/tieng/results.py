@@ -239,7 +239,7 @@ def confidences(batch: Batch, calibration: Calibration | None) -> list[float]:
         return []
     cal = calibration or Calibration()
     z = batch.scores.astype(np.float64) * cal.scale + cal.shift
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # (nan from a crafted model's weights)
         # log sigmoid(z) for a join, log sigmoid(-z) for a boundary; -inf scores give 0.
         logp = -np.logaddexp(0.0, -np.where(batch.joins, z, -z))
     if batch.fixed is not None:
