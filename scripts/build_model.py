@@ -8,16 +8,19 @@ POS-train sentences) count TREEBANK_WEIGHT times in the loss.  Settings were cho
 development splits of the WS training set (blocks of consecutive sentences; see
 tieng.training.split_dev and scripts/tune_treebank_weight.py).
 Outside word lists (../shared/data/lexicons, see LISTS) are given to the model as feature
-groups of their own; their entries go into the model file.
+groups of their own; their entries go into the model file.  So do the one-syllable names of
+countries and peoples (scripts/country_names.py, from Babel: pip install '.[train]').
 Usage: python scripts/build_model.py [--data DIR] [-o FILE] [--unaccented]
 
 The confidence calibration is a second step, with a model that did not see the dev split
 (its bias shifted by BIAS_SHIFT too, with --bias-shift):
+    python scripts/country_names.py -o countries.txt
     python scripts/tune_treebank_weight.py --weight 20 --max-iter 300 --classes 256 \
+        --foreign --countries countries.txt \
         --lexicon ../shared/data/lexicons/viet74k.txt ... --save held_out.tieng
     python scripts/calibrate.py held_out.tieng --bias-shift 0.3 \
         --write src/tieng/models/vlsp2013.tieng
-For the model of text without diacritics, add --unaccented to all three commands (and write
+For the model of text without diacritics, add --unaccented to the last two commands (and write
 the calibration into src/tieng/models/vlsp2013-unaccented.tieng).
 The figures in the model's metadata (tieng info) are added by benchmarks/accuracy.py --write.
 """
@@ -29,6 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from country_names import country_names
 from devfold import TREEBANK_START
 
 from tieng import Model
@@ -61,10 +65,11 @@ BIAS_SHIFT = {False: 0.3, True: 0.0}  # the unaccented model's dev fold prefers 
 LIST_VERSION = {False: 1, True: 1}
 # Foreign words (not Vietnamese syllables) get shapes of their own (tieng train --foreign).
 # Better on treebank-style dev folds 0 and 1 (+0.03 each) and on the modern dev set's foreign
-# sentences (docs/REPORT.md, "Today's text"), but not yet in the bundled models: they are to
-# be rebuilt once, with the country-name feature still to come (issue 31).  On for a build
-# of the next model; the bundled files were built with it off.
-FOREIGN = {False: False, True: False}
+# sentences (docs/REPORT.md, "Today's text").
+FOREIGN = {False: True, True: True}
+# One-syllable names of countries and peoples (Pháp, Nhật, Mỹ) get a shape of their own when
+# capitalized (tieng train --countries), from CLDR via Babel (scripts/country_names.py).
+COUNTRIES = {False: True, True: True}
 DESCRIPTIONS = {
     False: "Vietnamese word segmentation, VLSP 2013 convention",
     True: "Vietnamese word segmentation, VLSP 2013 convention, for text with or without diacritics",
@@ -124,7 +129,13 @@ def main() -> int:
         command = ["train", *map(str, files), "-o", str(args.output), *SETTINGS]
         lists = [*lexicons, "--list-version", str(LIST_VERSION[args.unaccented])]
         foreign = ["--foreign"] if FOREIGN[args.unaccented] else []
-        code = tieng_main([*command, *weights, *view, *lists, *foreign])
+        countries: list[str] = []
+        if COUNTRIES[args.unaccented]:
+            names, source = country_names()
+            path = Path(tmp) / "countries.txt"
+            path.write_text("\n".join(names) + "\n", encoding="utf-8")
+            countries = ["--countries", str(path)]
+        code = tieng_main([*command, *weights, *view, *lists, *foreign, *countries])
     if code:
         return code
     # Say in the model what it is and where its word lists come from (tieng info shows it).
@@ -138,6 +149,8 @@ def main() -> int:
     )
     for entry in model.metadata["training"].get("lists", []):
         entry["source"] = LISTS[entry["name"]]
+    if COUNTRIES[args.unaccented]:
+        model.metadata["training"]["countries"].update(source)
     model.save(args.output)
     return 0
 
