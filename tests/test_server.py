@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -495,3 +496,59 @@ def test_a_body_that_trickles_gets_a_408_at_the_deadline(guarded_service):
     finally:
         s.close()
     assert reply.startswith(b"HTTP/1.1 408") and 2.5 < time.monotonic() - start < 6
+
+
+def _memory_mb(pid: int) -> dict[str, float]:
+    with open(f"/proc/{pid}/status") as f:
+        return {
+            k: int(v.split()[0]) / 1024
+            for k, v in (line.split(":", 1) for line in f)
+            if k in ("VmRSS", "VmHWM")
+        }
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_a_one_mib_request_takes_bounded_memory_and_gives_it_back():
+    """A real `tieng serve`: a 1 MiB request with words, offsets and tags peaks at most
+    150 MB above the idle worker, and a moment later the worker is back within 20 MB of it."""
+    import json
+    import time
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tieng", "serve", "--port", str(port), "--no-access-log"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        sample = (Path(tieng.__file__).parent / "data" / "sample.txt").read_text(encoding="utf-8")
+        lines = [x for x in sample.splitlines() if x.strip()]  # to 1 MiB
+        lines = [lines[i % len(lines)] for i in range(20_000)]
+        body = json.dumps({"texts": lines}, ensure_ascii=False).encode()
+        body = body[: body.rfind(b'", "', 0, (1 << 20) - 10) + 1] + b"]}"
+        idle = _memory_mb(proc.pid)["VmRSS"]
+        for _ in range(2):
+            r = httpx.post(
+                base + "/v1/tag",
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=120,
+            )
+            assert r.status_code == 200 and len(r.json()["results"]) > 5_000, r.text[:300]
+        for _ in range(30):  # the worker gives memory back once idle, a moment later
+            time.sleep(0.1)
+            now = _memory_mb(proc.pid)
+            if now["VmRSS"] <= idle + 20:
+                break
+        assert now["VmHWM"] - idle <= 150, (idle, now)
+        assert now["VmRSS"] - idle <= 20, (idle, now)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

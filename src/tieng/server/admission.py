@@ -5,6 +5,7 @@ given back after a burst."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -64,7 +65,13 @@ class _Admission:
             self._busy -= 1
             self._turns.release()
             if large[0] and self._busy == 0:
-                _give_back_memory()  # costly: only after a large request, when idle
+                # Costly: only after a large request, when idle, and a moment later, once
+                # the answer has left the socket's buffers.
+                asyncio.get_running_loop().call_later(_SETTLE, self._settle)
+
+    def _settle(self) -> None:
+        if self._busy == 0:
+            _give_back_memory()
 
     async def _admitted(self, scope: Scope, receive: Receive, send: Send, large: list) -> None:
         for name, value in scope.get("headers", []):
@@ -148,12 +155,14 @@ def _give_back_memory() -> None:
             _libc.malloc_trim  # noqa: B018  (glibc only)
         except (OSError, AttributeError):
             _libc = False
+    gc.collect()  # (what a large request left in reference cycles; the model is frozen)
     if _libc:
         _libc.malloc_trim(0)
 
 
 _libc: Any = None
 _LARGE_BODY = 256 << 10  # bytes: a request this large may leave tens of MB to give back
+_SETTLE = 0.2  # seconds after a large request before memory is given back
 
 
 async def _nothing() -> Message:  # pragma: no cover - never called for a plain response
