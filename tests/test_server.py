@@ -410,6 +410,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def test_a_queued_large_body_gets_its_503_not_a_reset(strict_url):
+    """A request that waited for a turn in vain gets its 503 whole, even when its large body
+    was never read (closing a socket with unread data resets the connection)."""
+    import time
+
+    body = json.dumps({"text": "Hà Nội có nhiều hồ. " * 40_000}, ensure_ascii=False).encode()
+    assert len(body) > 800_000
+    for _ in range(3):
+        slow = _open_request(strict_url, '{"text": "Hà'.encode(), 100)  # holds the turn 1 s
+        time.sleep(0.1)
+        sock = _open_request(strict_url, body, len(body))
+        time.sleep(1.0)  # the answer is there before it is read
+        try:
+            status, head = _status(sock)
+            assert status == 503, head
+        finally:
+            sock.close()
+            slow.close()
+        time.sleep(1.2)  # the stalled body times out, the turn is free again
+
+
 @pytest.fixture(scope="module")
 def guarded_service():
     """A real `tieng serve` on 127.0.0.1: 1 s to send a request's head, 16 connections."""
