@@ -2315,8 +2315,9 @@ keep_freed_memory(PyObject *self, PyObject *unused)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 static void
-tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w,
-              const int32_t *tr, const int64_t *bounds, Py_ssize_t m, uint8_t *back, uint8_t *out)
+tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w, Py_ssize_t C,
+              Py_ssize_t safe, const int8_t *tail, const int32_t *tr, const int64_t *bounds,
+              Py_ssize_t m, uint8_t *back, uint8_t *out)
 {
     enum { K = TAG_WIDTH };
     int32_t delta[K], next[K], acc[K], arg[K];
@@ -2327,12 +2328,16 @@ tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w,
             if (i + 16 < n) { /* the rows 16 words ahead: the gathers are cache misses */
                 const uint32_t *ahead = rows + (i + 16) * F;
                 for (Py_ssize_t f = 0; f < F; f++)
-                    PREFETCH(w + (Py_ssize_t)ahead[f] * K);
+                    PREFETCH(w + (Py_ssize_t)ahead[f] * C);
             }
             for (int k = 0; k < K; k++)
                 acc[k] = 0;
             for (Py_ssize_t f = 0; f < F; f++) {
-                const int8_t *row = w + (Py_ssize_t)r[f] * K;
+                /* K bytes from the row's start: the columns past C belong to the next
+                 * row (padding tags, never chosen); the last rows, whose K bytes would
+                 * run past the weights, are read from a padded copy. */
+                const Py_ssize_t at = (Py_ssize_t)r[f];
+                const int8_t *row = at < safe ? w + at * C : tail + (at - safe) * K;
                 int8_t tmp[K];
                 memcpy(tmp, row, K);
                 for (int k = 0; k < K; k++)
@@ -2392,7 +2397,8 @@ tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w,
  * (Viterbi, integer arithmetic, ties to the lower tag as numpy's argmax).
  * viterbi(values, pos, program, bits, weights, transitions, bounds, out): values uint64
  * (rows, A), the padded attributes; pos int64 (n), each word's row; program int32, for each
- * template its length then (column, offset) pairs; weights int8 (2**bits, K); transitions
+ * template its length then (column, offset) pairs; weights int8 (2**bits, C), C <= K tags
+ * (read K bytes a row: see tag_sentences); transitions
  * int32 (K + 1, K) (row K: at a sentence start), K = TAG_WIDTH, the tags padded (see
  * tieng.tagging.TaggerModel.padded); bounds int64 (sentences + 1); out uint8. */
 #define TAG_M1 0x9E3779B97F4A7C15ULL
@@ -2404,11 +2410,17 @@ tag_sentences(const uint32_t *rows, Py_ssize_t n, Py_ssize_t F, const int8_t *w,
 static int
 viterbi_core(const uint64_t *values, Py_ssize_t V, Py_ssize_t A, const int64_t *pos,
              Py_ssize_t n, const int32_t *prog, Py_ssize_t P, int bits, const int8_t *w,
-             const int32_t *tr, const int64_t *bounds, Py_ssize_t m, uint8_t *out)
+             Py_ssize_t C, const int32_t *tr, const int64_t *bounds, Py_ssize_t m, uint8_t *out)
 {
     enum { K = TAG_WIDTH };
     uint8_t *back = NULL;
     uint32_t *rows = NULL;
+    /* Rows of C <= K tags; the last T rows are copied, padded to K (see tag_sentences). */
+    const Py_ssize_t R = (Py_ssize_t)1 << bits;
+    const Py_ssize_t T = (K + C - 1) / C - 1 < R ? (K + C - 1) / C - 1 : R, safe = R - T;
+    int8_t tail[K * K] = {0};
+    for (Py_ssize_t t = 0; t < T; t++)
+        memcpy(tail + t * K, w + (safe + t) * C, (size_t)C);
     /* Check the program and count the templates; every offset must stay inside values. */
     Py_ssize_t F = 0;
     int32_t lo = 0, hi = 0;
@@ -2460,7 +2472,7 @@ viterbi_core(const uint64_t *values, Py_ssize_t V, Py_ssize_t A, const int64_t *
             r[f] = (uint32_t)(h >> shift);
         }
     }
-    tag_sentences(rows, n, F, w, tr, bounds, m, back, out);
+    tag_sentences(rows, n, F, w, C, safe, tail, tr, bounds, m, back, out);
     Py_END_ALLOW_THREADS
     PyMem_Free(rows);
     PyMem_Free(back);
@@ -2494,10 +2506,10 @@ viterbi(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "viterbi: values, weights and transitions are 2-d");
         goto done;
     }
-    const Py_ssize_t R = b_w.shape[0], K = b_w.shape[1];
+    const Py_ssize_t R = b_w.shape[0], C = b_w.shape[1], K = TAG_WIDTH;
     const Py_ssize_t V = b_values.shape[0], A = b_values.shape[1];
     const Py_ssize_t n = b_pos.len / 8, m = b_bounds.len / 8 - 1, P = b_prog.len / 4;
-    if (K != TAG_WIDTH || b_t.shape[0] != K + 1 || b_t.shape[1] != K || b_out.len != n ||
+    if (C < 1 || C > K || b_t.shape[0] != K + 1 || b_t.shape[1] != K || b_out.len != n ||
         m < 0 || bits < 1 || bits > 31 || R != ((Py_ssize_t)1 << bits)) {
         PyErr_SetString(PyExc_ValueError, "viterbi: arrays of mismatched shapes");
         goto done;
@@ -2509,7 +2521,7 @@ viterbi(PyObject *self, PyObject *args)
     const int32_t *tr = b_t.buf;
     const int64_t *bounds = b_bounds.buf;
     uint8_t *out = b_out.buf;
-    if (viterbi_core(values, V, A, pos, n, prog, P, bits, w, tr, bounds, m, out) < 0)
+    if (viterbi_core(values, V, A, pos, n, prog, P, bits, w, C, tr, bounds, m, out) < 0)
         goto done;
     result = Py_NewRef(Py_None);
 done:
@@ -2547,9 +2559,9 @@ tag_rows(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "tag_rows: attrs, weights and transitions are 2-d");
         goto done;
     }
-    const Py_ssize_t R = b_w.shape[0], K = b_w.shape[1];
+    const Py_ssize_t R = b_w.shape[0], C = b_w.shape[1], K = TAG_WIDTH;
     const Py_ssize_t N = b_attrs.shape[0], A = b_attrs.shape[1], n = b_rows.len / 8;
-    if (K != TAG_WIDTH || b_t.shape[0] != K + 1 || b_t.shape[1] != K || bits < 1 ||
+    if (C < 1 || C > K || b_t.shape[0] != K + 1 || b_t.shape[1] != K || bits < 1 ||
         bits > 31 || R != ((Py_ssize_t)1 << bits) || window < 0 || window > 64 ||
         shape_col < 0 || shape_col >= A) {
         PyErr_SetString(PyExc_ValueError, "tag_rows: arrays of mismatched shapes");
@@ -2595,8 +2607,8 @@ tag_rows(PyObject *self, PyObject *args)
         }
     }
     const int64_t bounds[2] = {0, n};
-    if (viterbi_core(values, V, A, pos, n, b_prog.buf, b_prog.len / 4, bits, b_w.buf, b_t.buf,
-                     bounds, n > 0 ? 1 : 0, (uint8_t *)PyBytes_AS_STRING(result)) < 0)
+    if (viterbi_core(values, V, A, pos, n, b_prog.buf, b_prog.len / 4, bits, b_w.buf, C,
+                     b_t.buf, bounds, n > 0 ? 1 : 0, (uint8_t *)PyBytes_AS_STRING(result)) < 0)
         Py_CLEAR(result);
 done:
     PyMem_Free(values);

@@ -416,18 +416,17 @@ class TaggerModel:
         return out
 
     def padded(self, width: int) -> tuple[np.ndarray, np.ndarray]:
-        """Weights and transitions with the tags padded to ``width`` (what the compiled
-        decoder reads): the padding tags score far below any real one, so they are never
-        chosen, and the real tags' scores are unchanged."""
+        """Weights and transitions as the compiled decoder reads them: the weights as they
+        are (it reads ``width`` bytes a row, the last rows from a padded copy of its own), the
+        transitions with the tags padded to ``width``.  The padding tags score far below any
+        real one, so they are never chosen, and the real tags' scores are unchanged."""
         cached = self._padded
-        if cached is None or cached[0].shape[1] != width:
+        if cached is None or cached[1].shape[1] != width:
             k = len(self.tags)
-            w = np.zeros((self.weights.shape[0], width), np.int8)
-            w[:, :k] = self.weights
             t = np.full((width + 1, width), -(1 << 28), np.int32)
             t[:k, :k] = self.transitions[:k]
             t[width, :k] = self.transitions[k]
-            cached = self._padded = (w, t)
+            cached = self._padded = (np.ascontiguousarray(self.weights, np.int8), t)
         return cached
 
     def program(self) -> np.ndarray:
