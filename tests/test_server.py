@@ -373,14 +373,19 @@ def test_an_app_that_owns_its_process_keeps_its_objects_out_of_the_collector():
     a large request's short-lived objects trigger then skip the app and the model."""
     import gc
 
+    from tieng.server import GC_THRESHOLD
+
     gc.unfreeze()
+    threshold = gc.get_threshold()
     create_app()  # a library user's process: left alone
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == threshold
     try:
         create_app(own_process=True)
         assert gc.get_freeze_count() > 10_000
+        assert gc.get_threshold()[0] == GC_THRESHOLD
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 def test_a_json_body_is_read_whatever_its_content_type(client):
