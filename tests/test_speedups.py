@@ -765,3 +765,39 @@ def test_country_names_take_the_same_path_both_ways(tiny_corpus):
             model.spec,
             classes=model.classes,
         )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+            st.integers(0, 2**62),
+            st.integers(-(2**40), 2**62),
+        ),
+        max_size=8,
+    )
+)
+def test_spans_json_writes_what_json_and_orjson_write(spans):
+    """The service's words, written in C, are the bytes orjson writes for the same dicts
+    (and json, the pure-Python twin)."""
+    import orjson
+
+    from tieng.results import Word
+
+    words = [Word(t, a, b) for t, a, b in spans]
+    dicts = [{"text": t, "start": a, "end": b} for t, a, b in spans]
+    compiled = speedups.spans_json(words)
+    assert compiled == orjson.dumps(dicts)
+    plain = json.dumps(dicts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert compiled == plain
+    assert json.loads(compiled) == dicts
+
+
+def test_spans_json_refuses_what_is_not_utf8_or_not_spans():
+    with pytest.raises(ValueError, match="surrogate"):
+        speedups.spans_json([("\ud800", 0, 1)])
+    with pytest.raises(TypeError):
+        speedups.spans_json([("a", "0", 1)])
+    with pytest.raises(TypeError):
+        speedups.spans_json((("a", 0, 1),))

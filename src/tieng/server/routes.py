@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..dictionary import DictionaryError, UserDictionary
 from ..normalization import UNACCENTED, looks_unaccented, reads_unaccented
-from ..results import tag_segmented
+from ..results import spans_json, tag_segmented
 from ..segmentation import BUNDLED_MODELS, Segmenter
 from ..tokenization import tokenize
 from .schema import (
@@ -43,10 +43,10 @@ def _spans(words) -> list[dict[str, Any]]:
     return [{"text": w.text, "start": w.start, "end": w.end} for w in words]
 
 
-def _words(words, confidence: bool, tags: bool) -> list[dict[str, Any]]:
+def _words(words, confidence: bool, tags: bool) -> Any:
     """The JSON of words: text and offsets, and confidence and tag when asked for."""
-    if not confidence and not tags:
-        return _spans(words)
+    if not confidence and not tags:  # written at once, without a dict for each word
+        return orjson.Fragment(spans_json(words))
     out = _spans(words)
     for d, w in zip(out, words):
         if confidence:
