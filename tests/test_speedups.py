@@ -224,7 +224,16 @@ _SEGMENTER = Segmenter()
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 8467), st.integers(1, 7), st.booleans()), min_size=2))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(_SEGMENTER.model.vocabulary) - 1),
+            st.integers(1, Shape.COUNTRY),
+            st.booleans(),
+        ),
+        min_size=2,
+    )
+)
 def test_random_token_codes_score_the_same(rows):
     """Any run of ids and shapes, with sentence breaks anywhere, gets the same sums."""
     model = _SEGMENTER.model
