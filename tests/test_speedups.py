@@ -783,24 +783,33 @@ def test_country_names_take_the_same_path_both_ways(tiny_corpus):
             st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
             st.integers(0, 2**62),
             st.integers(-(2**40), 2**62),
+            st.none() | st.text(st.characters(blacklist_categories=("Cs",)), max_size=3),
         ),
         max_size=8,
-    )
+    ),
+    st.booleans(),
 )
-def test_spans_json_writes_what_json_and_orjson_write(spans):
+def test_spans_json_writes_what_json_and_orjson_write(spans, tags):
     """The service's words, written in C, are the bytes orjson writes for the same dicts
-    (and json, the pure-Python twin)."""
+    (and json, the pure-Python twin's), with their tags or without."""
     import orjson
 
     from tieng.results import Word
 
-    words = [Word(t, a, b) for t, a, b in spans]
-    dicts = [{"text": t, "start": a, "end": b} for t, a, b in spans]
-    compiled = speedups.spans_json(words)
+    words = [Word(t, a, b, None, tag) for t, a, b, tag in spans]
+    dicts = [
+        {"text": t, "start": a, "end": b, **({"tag": tag} if tags else {})}
+        for t, a, b, tag in spans
+    ]
+    compiled = speedups.spans_json(words, tags)
     assert compiled == orjson.dumps(dicts)
     plain = json.dumps(dicts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     assert compiled == plain
     assert json.loads(compiled) == dicts
+    with mock.patch("tieng.results._speedups", None):
+        from tieng.results import spans_json
+
+        assert spans_json(words, tags) == compiled
 
 
 def test_spans_json_refuses_what_is_not_utf8_or_not_spans():
@@ -810,3 +819,5 @@ def test_spans_json_refuses_what_is_not_utf8_or_not_spans():
         speedups.spans_json([("a", "0", 1)])
     with pytest.raises(TypeError):
         speedups.spans_json((("a", 0, 1),))
+    with pytest.raises(TypeError, match="tag"):
+        speedups.spans_json([("a", 0, 1, None, 5)], True)

@@ -2709,8 +2709,9 @@ done:
     return result;
 }
 
-/* spans_json(spans) -> bytes: the JSON array [{"text":...,"start":...,"end":...}, ...] of a
- * list of (text, start, end, ...) tuples (Word, Span), byte for byte what orjson.dumps gives
+/* spans_json(spans, tags=False) -> bytes: the JSON array [{"text":...,"start":...,"end":...},
+ * ...] of a list of (text, start, end, ...) tuples (Word, Span), with "tag" (a Word's fifth
+ * item) when tags is true, byte for byte what orjson.dumps gives
  * for the same list of dicts (the service's answers; tieng.server.routes._spans_json): UTF-8,
  * no spaces, '"' and '\' escaped, control characters as \b \t \n \f \r or \u00xx. */
 typedef struct {
@@ -2817,8 +2818,12 @@ json_int(JsonOut *o, PyObject *v)
 }
 
 static PyObject *
-spans_json(PyObject *self, PyObject *arg)
+spans_json(PyObject *self, PyObject *args)
 {
+    PyObject *arg;
+    int with_tags = 0;
+    if (!PyArg_ParseTuple(args, "O|p", &arg, &with_tags))
+        return NULL;
     if (!PyList_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "spans_json: a list of (text, start, end, ...) tuples");
         return NULL;
@@ -2830,7 +2835,7 @@ spans_json(PyObject *self, PyObject *arg)
         goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyList_GET_ITEM(arg, i);
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 3 ||
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < (with_tags ? 5 : 3) ||
             !PyUnicode_Check(PyTuple_GET_ITEM(item, 0)) ||
             !PyLong_Check(PyTuple_GET_ITEM(item, 1)) || !PyLong_Check(PyTuple_GET_ITEM(item, 2))) {
             PyErr_SetString(PyExc_TypeError,
@@ -2840,8 +2845,24 @@ spans_json(PyObject *self, PyObject *arg)
         if (json_raw(&o, i ? ",{\"text\":" : "{\"text\":", i ? 9 : 8) < 0 ||
             json_string(&o, PyTuple_GET_ITEM(item, 0)) < 0 ||
             json_raw(&o, ",\"start\":", 9) < 0 || json_int(&o, PyTuple_GET_ITEM(item, 1)) < 0 ||
-            json_raw(&o, ",\"end\":", 7) < 0 || json_int(&o, PyTuple_GET_ITEM(item, 2)) < 0 ||
-            json_raw(&o, "}", 1) < 0)
+            json_raw(&o, ",\"end\":", 7) < 0 || json_int(&o, PyTuple_GET_ITEM(item, 2)) < 0)
+            goto done;
+        if (with_tags) { /* (text, start, end, confidence, tag): the tag, a str or None */
+            PyObject *tag = PyTuple_GET_ITEM(item, 4);
+            if (json_raw(&o, ",\"tag\":", 7) < 0)
+                goto done;
+            if (tag == Py_None) {
+                if (json_raw(&o, "null", 4) < 0)
+                    goto done;
+            }
+            else if (!PyUnicode_Check(tag)) {
+                PyErr_SetString(PyExc_TypeError, "spans_json: a tag is a str or None");
+                goto done;
+            }
+            else if (json_string(&o, tag) < 0)
+                goto done;
+        }
+        if (json_raw(&o, "}", 1) < 0)
             goto done;
     }
     if (json_raw(&o, "]", 1) < 0)
@@ -2861,8 +2882,9 @@ static PyMethodDef methods[] = {
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {"lookup_codes", lookup_codes, METH_VARARGS,
      "Codes of many tokens from a code cache (see tieng.vocabulary.Vocabulary.codes)."},
-    {"spans_json", spans_json, METH_O,
-     "The JSON array of a list of (text, start, end, ...) tuples, as orjson writes it."},
+    {"spans_json", spans_json, METH_VARARGS,
+     "The JSON array of a list of (text, start, end, ...) tuples (with tags: the fifth item), "
+     "as orjson writes it."},
     {"widen_halves", widen_halves, METH_VARARGS,
      "float32 values of float16 ones, through a lookup table (see ScoreTables)."},
     {"table_weights", table_weights, METH_VARARGS,

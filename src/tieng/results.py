@@ -331,9 +331,10 @@ def tags_of(batch: Batch, tagger: Tagger, spans: _Spans | None = None) -> np.nda
     )
 
 
-def spans_json(spans: Iterable[tuple]) -> bytes:
-    """Words or tokens as the JSON array of ``{"text", "start", "end"}`` objects, UTF-8 and
-    without spaces (the service's answers; the same bytes as ``orjson.dumps`` of the dicts).
+def spans_json(spans: Iterable[tuple], tags: bool = False) -> bytes:
+    """Words or tokens as the JSON array of ``{"text", "start", "end"}`` objects (and
+    ``"tag"``, a :class:`Word`'s, with ``tags``), UTF-8 and without spaces (the service's
+    answers; the same bytes as ``orjson.dumps`` of the dicts).
 
     >>> spans_json([Word("Hà Nội", 0, 6)])
     b'[{"text":"H\\xc3\\xa0 N\\xe1\\xbb\\x99i","start":0,"end":6}]'
@@ -341,10 +342,13 @@ def spans_json(spans: Iterable[tuple]) -> bytes:
     if not isinstance(spans, list):
         spans = list(spans)
     if _speedups is not None:  # (the same bytes, without a dict for each word)
-        return _speedups.spans_json(spans)
+        return _speedups.spans_json(spans, tags)
     import json
 
-    objects = [{"text": t, "start": a, "end": b} for t, a, b, *_ in spans]
+    objects: list[dict[str, Any]] = [{"text": t, "start": a, "end": b} for t, a, b, *_ in spans]
+    if tags:
+        for d, w in zip(objects, spans):
+            d["tag"] = w[4]
     return json.dumps(objects, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -45,12 +45,11 @@ def _spans(words) -> list[dict[str, Any]]:
 
 def _words(words, confidence: bool, tags: bool) -> Any:
     """The JSON of words: text and offsets, and confidence and tag when asked for."""
-    if not confidence and not tags:  # written at once, without a dict for each word
-        return orjson.Fragment(spans_json(words))
+    if not confidence:  # written at once, without a dict for each word
+        return orjson.Fragment(spans_json(words, tags))
     out = _spans(words)
     for d, w in zip(out, words):
-        if confidence:
-            d["confidence"] = round(w.confidence, 4)
+        d["confidence"] = round(w.confidence, 4)
         if tags:
             d["tag"] = w.tag
     return out
