@@ -2812,9 +2812,17 @@ json_int(JsonOut *o, PyObject *v)
     const long long x = PyLong_AsLongLong(v);
     if (x == -1 && PyErr_Occurred())
         return -1;
-    char tmp[32];
-    const int k = snprintf(tmp, sizeof tmp, "%lld", x);
-    return json_raw(o, tmp, k);
+    /* (By hand: snprintf was a third of the time of a batch's words.) */
+    char tmp[24];
+    int k = sizeof tmp;
+    unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+    do {
+        tmp[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (x < 0)
+        tmp[--k] = '-';
+    return json_raw(o, tmp + k, (Py_ssize_t)sizeof tmp - k);
 }
 
 static PyObject *
