@@ -2881,6 +2881,71 @@ done:
     return result;
 }
 
+/* make_words(cls, big, big_starts, big_ends, starts, ends, confidences, tags) -> list: the
+ * words of a batch, the twin of tieng.results.results_of's map over tuple.__new__: for each
+ * i, cls(big[big_starts[i]:big_ends[i]], starts[i], ends[i], confidences[i], tags[i]), cls a
+ * tuple subclass of five fields (Word); the offsets int64 arrays, confidences and tags lists
+ * of the same length, or None (None for every word). */
+static PyObject *
+make_words(PyObject *self, PyObject *args)
+{
+    PyObject *cls, *big, *o_bs, *o_be, *o_s, *o_e, *conf, *tags;
+    if (!PyArg_ParseTuple(args, "OUOOOOOO", &cls, &big, &o_bs, &o_be, &o_s, &o_e, &conf, &tags))
+        return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "make_words: cls must be a tuple subclass");
+        return NULL;
+    }
+    Py_buffer b_bs = {0}, b_be = {0}, b_s = {0}, b_e = {0};
+    PyObject *out = NULL;
+    if (get_buffer(o_bs, &b_bs, 8, 0, "big_starts") < 0 ||
+        get_buffer(o_be, &b_be, 8, 0, "big_ends") < 0 ||
+        get_buffer(o_s, &b_s, 8, 0, "starts") < 0 || get_buffer(o_e, &b_e, 8, 0, "ends") < 0)
+        goto done;
+    const Py_ssize_t n = b_bs.len / 8, L = PyUnicode_GET_LENGTH(big);
+    if (b_be.len / 8 != n || b_s.len / 8 != n || b_e.len / 8 != n ||
+        (conf != Py_None && (!PyList_Check(conf) || PyList_GET_SIZE(conf) != n)) ||
+        (tags != Py_None && (!PyList_Check(tags) || PyList_GET_SIZE(tags) != n))) {
+        PyErr_SetString(PyExc_ValueError, "make_words: arrays and lists of mismatched lengths");
+        goto done;
+    }
+    const int64_t *bs = b_bs.buf, *be = b_be.buf, *st = b_s.buf, *en = b_e.buf;
+    out = PyList_New(n);
+    if (out == NULL)
+        goto done;
+    PyTypeObject *type = (PyTypeObject *)cls;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (bs[i] < 0 || be[i] < bs[i] || be[i] > L) {
+            PyErr_SetString(PyExc_ValueError, "make_words: a word outside the text");
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyObject *w = type->tp_alloc(type, 5);
+        if (w == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, w);
+        PyObject *text = PyUnicode_Substring(big, bs[i], be[i]);
+        PyObject *a = PyLong_FromLongLong(st[i]), *b = PyLong_FromLongLong(en[i]);
+        PyTuple_SET_ITEM(w, 0, text);
+        PyTuple_SET_ITEM(w, 1, a);
+        PyTuple_SET_ITEM(w, 2, b);
+        PyTuple_SET_ITEM(w, 3, Py_NewRef(conf == Py_None ? Py_None : PyList_GET_ITEM(conf, i)));
+        PyTuple_SET_ITEM(w, 4, Py_NewRef(tags == Py_None ? Py_None : PyList_GET_ITEM(tags, i)));
+        if (text == NULL || a == NULL || b == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+    }
+done:
+    Py_buffer *all[] = {&b_bs, &b_be, &b_s, &b_e};
+    for (size_t j = 0; j < sizeof all / sizeof *all; j++)
+        if (all[j]->obj)
+            PyBuffer_Release(all[j]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"keep_freed_memory", keep_freed_memory, METH_NOARGS,
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
@@ -2890,6 +2955,8 @@ static PyMethodDef methods[] = {
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {"lookup_codes", lookup_codes, METH_VARARGS,
      "Codes of many tokens from a code cache (see tieng.vocabulary.Vocabulary.codes)."},
+    {"make_words", make_words, METH_VARARGS,
+     "The Word objects of a batch from its offsets (see tieng.results.results_of)."},
     {"spans_json", spans_json, METH_VARARGS,
      "The JSON array of a list of (text, start, end, ...) tuples (with tags: the fifth item), "
      "as orjson writes it."},

@@ -1,6 +1,7 @@
 """Types of the compiled helpers (``_speedups.c``); see :mod:`tieng._accel`."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +70,18 @@ def widen_halves(
     half_to_float: npt.NDArray[np.float32],
     out: npt.NDArray[np.float32],
 ) -> None: ...
+def spans_json(spans: list[Any], tags: bool = ..., /) -> bytes: ...
+def make_words(
+    cls: type[Any],
+    big: str,
+    big_starts: npt.NDArray[np.int64],
+    big_ends: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    confidences: list[float] | None,
+    tags: list[str] | None,
+    /,
+) -> list[Any]: ...
 def count_words(text: str) -> int: ...
 def codes_of_spans(
     table: CodeTable,

@@ -211,26 +211,42 @@ def _word_spans(batch: Batch) -> _Spans:
 
 
 class _Bounds(NamedTuple):
-    starts: list[int]  # where each word of the batch starts in its own text
-    ends: list[int]  # and where it ends
+    starts: np.ndarray  # where each word of the batch starts in its own text (int64)
+    ends: np.ndarray  # and where it ends
     per_text: list[int]  # index of each text's first word (and one past the last)
     heads: np.ndarray  # each word's first token
-    big_starts: list[int]  # where each word starts in the batch's joined text
-    big_ends: list[int]
+    big_starts: np.ndarray  # where each word starts in the batch's joined text
+    big_ends: np.ndarray
 
 
 def _word_bounds(batch: Batch, spans: _Spans) -> _Bounds:
-    """The words' offsets, as lists (what :class:`Word` objects are made of)."""
+    """The words' offsets (what :class:`Word` objects are made of)."""
     heads, lasts, per_text = spans
     ends = batch.starts[lasts] + (batch.gends[lasts] - batch.gstarts[lasts])
     return _Bounds(
-        batch.starts[heads].tolist(),
-        ends.tolist(),
+        np.ascontiguousarray(batch.starts[heads], np.int64),
+        np.ascontiguousarray(ends, np.int64),
         per_text.tolist(),
         heads,
-        batch.gstarts[heads].tolist(),
-        batch.gends[lasts].tolist(),
+        np.ascontiguousarray(batch.gstarts[heads], np.int64),
+        np.ascontiguousarray(batch.gends[lasts], np.int64),
     )
+
+
+def _words_of(
+    big: str, bounds: _Bounds, conf: list[float] | None, tags: list[str] | None
+) -> list[Word]:
+    """Every word of a batch at once: its text is the same slice of the joined texts as of
+    its own text."""
+    if _speedups is not None:  # the same Words, made in one compiled loop
+        return _speedups.make_words(
+            Word, big, bounds.big_starts, bounds.big_ends, bounds.starts, bounds.ends, conf, tags
+        )
+    pieces = map(big.__getitem__, map(slice, bounds.big_starts.tolist(), bounds.big_ends.tolist()))
+    extra = (repeat(None) if conf is None else conf, repeat(None) if tags is None else tags)
+    # tuple.__new__(Word, (...)) is Word(...), made in C.
+    fields = zip(pieces, bounds.starts.tolist(), bounds.ends.tolist(), *extra)
+    return list(map(_new_tuple, repeat(Word), fields))
 
 
 def confidences(batch: Batch, calibration: Calibration | None) -> list[float]:
@@ -281,18 +297,16 @@ def results_of(
     """A :class:`Segmented` for each text of the batch (tagged by ``tagger``, if given)."""
     texts = texts_of(batch, sentence_lines=sentences)
     spans = _word_spans(batch)
-    starts, ends, wb, heads, big_starts, big_ends = _word_bounds(batch, spans)
-    # Every word of the batch at once, made in C: its text is the same slice of the joined
-    # texts as of its own text; tuple.__new__(Word, (...)) is Word(...).
-    pieces = map(batch.big.__getitem__, map(slice, big_starts, big_ends))
-    conf = confidences(batch, calibration) if confidence else repeat(None)
-    tags: Any = repeat(None)
+    bounds = _word_bounds(batch, spans)
+    wb, heads = bounds.per_text, bounds.heads
+    conf = confidences(batch, calibration) if confidence else None
+    tags: list[str] | None = None
     tagged: list[str | None] = [None] * len(batch.texts)
     if tagger is not None:
         idx = tags_of(batch, tagger, spans)
         tags = np.array(tagger.model.tags, dtype=object)[idx].tolist()
         tagged = list(texts_of(batch, sentences, idx, tagger.model.tags))
-    every = list(map(_new_tuple, repeat(Word), zip(pieces, starts, ends, conf, tags)))
+    every = _words_of(batch.big, bounds, conf, tags)
     out: list[Segmented] = []
     cuts: list[int] = []
     if sentences and batch.sent_starts is not None:
