@@ -436,18 +436,16 @@ def test_a_queued_large_body_gets_its_503_not_a_reset(strict_url):
         time.sleep(1.2)  # the stalled body times out, the turn is free again
 
 
-@pytest.fixture(scope="module")
-def guarded_service():
-    """A real `tieng serve` on 127.0.0.1: 1 s to send a request's head, 16 connections."""
+def _start_serve(*options: str) -> tuple[subprocess.Popen, str, int]:
+    """A real `tieng serve` on a free local port, once it answers /healthz."""
     import time
 
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tieng", "serve", "--port", str(port), "--header-timeout", "1",
-         "--max-connections", "16", "--body-timeout", "1", "--no-access-log"],
+        [sys.executable, "-m", "tieng", "serve", "--port", str(port), "--no-access-log", *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -455,6 +453,15 @@ def guarded_service():
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
+    return proc, base, port
+
+
+@pytest.fixture(scope="module")
+def guarded_service():
+    """A real `tieng serve` on 127.0.0.1: 1 s to send a request's head, 16 connections."""
+    proc, base, port = _start_serve(
+        "--header-timeout", "1", "--max-connections", "16", "--body-timeout", "1"
+    )
     try:
         yield base, port
     finally:
@@ -541,20 +548,8 @@ def test_a_one_mib_request_takes_bounded_memory_and_gives_it_back():
     import json
     import time
 
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tieng", "serve", "--port", str(port), "--no-access-log"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base, _ = _start_serve()
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         sample = (Path(tieng.__file__).parent / "data" / "sample.txt").read_text(encoding="utf-8")
         lines = [x for x in sample.splitlines() if x.strip()]  # to 1 MiB
         lines = [lines[i % len(lines)] for i in range(20_000)]

@@ -110,6 +110,19 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_list(path: str, read) -> tuple[list[list[str]], dict[str, str]]:
+    """An outside list's entries (``read(path)``) and its file's name and checksum, for the
+    model's metadata; an :class:`InputError` when it cannot be read."""
+    try:
+        return read(path), {"file": Path(path).name, "sha256": _sha256(path)}
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not valid UTF-8 ({e})") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     try:
         import scipy.optimize  # noqa: F401  (found out now, before any work)
@@ -159,28 +172,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise InputError(f"--lexicon: two word lists named {name!r} (rename one file)")
         if len(word_lists) == 8:
             raise InputError("--lexicon: at most 8 word lists")
-        try:
-            word_lists[name] = read_word_list(p)
-            digest = _sha256(p)
-        except FileNotFoundError:
-            raise InputError(f"{p}: no such file") from None
-        except UnicodeDecodeError as e:
-            raise InputError(f"{p}: not valid UTF-8 ({e})") from None
-        except OSError as e:
-            raise InputError(f"{p}: cannot read ({e.strerror})") from None
-        list_files[name] = {"file": Path(p).name, "sha256": digest}
+        word_lists[name], list_files[name] = _read_list(p, read_word_list)
     countries: list[str] = []
     country_file: dict[str, str] = {}
     if args.countries:
-        try:
-            names = read_word_list(args.countries)
-            country_file = {"file": Path(args.countries).name, "sha256": _sha256(args.countries)}
-        except FileNotFoundError:
-            raise InputError(f"{args.countries}: no such file") from None
-        except UnicodeDecodeError as e:
-            raise InputError(f"{args.countries}: not valid UTF-8 ({e})") from None
-        except OSError as e:
-            raise InputError(f"{args.countries}: cannot read ({e.strerror})") from None
+        names, country_file = _read_list(args.countries, read_word_list)
         if any(len(n) != 1 for n in names):
             raise InputError(f"{args.countries}: country names are one syllable a line")
         countries = [n[0] for n in names]
