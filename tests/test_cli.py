@@ -169,11 +169,16 @@ def test_train_domains_one_per_corpus_file(tmp_path, capsys):
     assert "one label per corpus file (2 files, 1 labels)" in capsys.readouterr().err
 
 
-def test_train_with_syllable_classes(tmp_path, capsys, tiny_corpus):
+def _quick_train(tmp_path, tiny_corpus, model) -> list[str]:
+    """A `tieng train` command line for a small, quick model of the tiny corpus."""
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
+    return ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+
+
+def test_train_with_syllable_classes(tmp_path, capsys, tiny_corpus):
     model = tmp_path / "m.tieng"
-    base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+    base = _quick_train(tmp_path, tiny_corpus, model)
     assert main([*base, "--classes", "3"]) == 0
     assert tieng.Segmenter(model).segment_text("Người dân Hà Nội") == "Người dân Hà_Nội"
     assert main(["info", "--json", "--model", str(model)]) == 0
@@ -183,10 +188,8 @@ def test_train_with_syllable_classes(tmp_path, capsys, tiny_corpus):
 
 
 def test_train_unaccented(tmp_path, capsys, tiny_corpus):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
     model = tmp_path / "m.tieng"
-    base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+    base = _quick_train(tmp_path, tiny_corpus, model)
     assert main([*base, "--unaccented"]) == 0
     assert tieng.Segmenter(model).segment_text("Nguoi dan Ha Noi") == "Nguoi dan Ha_Noi"
     assert main(["info", "--json", "--model", str(model)]) == 0
@@ -194,14 +197,12 @@ def test_train_unaccented(tmp_path, capsys, tiny_corpus):
 
 
 def test_train_with_word_lists(tmp_path, capsys, tiny_corpus):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
     words = tmp_path / "words.txt"
     words.write_text("Hà Nội\nthủ đô\nthủ tướng\nđi\n", encoding="utf-8")
     places = tmp_path / "places.v2.txt"
     places.write_text("Hà Nội\n", encoding="utf-8")
     model = tmp_path / "m.tieng"
-    base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+    base = _quick_train(tmp_path, tiny_corpus, model)
     assert main([*base, "--lexicon", str(words), "--lexicon", str(places)]) == 0
     assert tieng.Segmenter(model).model.spec.lists == ("words", "places")
     assert main(["info", "--json", "--model", str(model)]) == 0
@@ -217,12 +218,10 @@ def test_train_with_word_lists(tmp_path, capsys, tiny_corpus):
 
 
 def test_train_with_country_names(tmp_path, capsys, tiny_corpus):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(tiny_corpus * 4), encoding="utf-8")
     names = tmp_path / "countries.txt"
     names.write_text("# from a test\nPháp\nMỹ\n", encoding="utf-8")
     model = tmp_path / "m.tieng"
-    base = ["train", str(corpus), "-o", str(model), "--hash-bits", "12", "-q", "--max-iter", "30"]
+    base = _quick_train(tmp_path, tiny_corpus, model)
     assert main([*base, "--countries", str(names)]) == 0
     assert tieng.Segmenter(model).model.spec.countries == ("Pháp", "Mỹ")
     assert main(["info", "--json", "--model", str(model)]) == 0

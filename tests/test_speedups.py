@@ -700,6 +700,14 @@ def test_per_call_output_is_the_same_without_the_compiled_helpers():
     assert run(True) == run(False)
 
 
+def _assert_paths_agree(seg: Segmenter, texts: list[str]) -> None:
+    """The per-call path gives what the batch path gives, for every text and option."""
+    for text in texts:
+        for options in _OPTIONS:
+            one, batch = _per_call_and_batch(seg, text, **options)
+            assert one is None or one == batch, text
+
+
 def test_foreign_word_shapes_take_the_same_path_both_ways(tiny_corpus):
     """A model with foreign-word shapes: the per-call path reads headings and foreign words
     as the batch path does."""
@@ -713,17 +721,16 @@ def test_foreign_word_shapes_take_the_same_path_both_ways(tiny_corpus):
     assert model.vocabulary.code("Macron") % Shape.COUNT == Shape.FOREIGN_TITLE
     assert model.vocabulary.code("quick") % Shape.COUNT == Shape.FOREIGN
     assert model.vocabulary.code("Pháp") % Shape.COUNT == Shape.TITLE
-    texts = [
-        *PER_CALL_TEXTS[:80],
-        "The quick brown fox jumps over the lazy dog.",
-        "Tổng Thống Pháp Macron Thăm Hà Nội",
-        "TỔNG THỐNG PHÁP MACRON THĂM HÀ NỘI",
-        "Macron Thăm Hà Nội Và Sài Gòn",
-    ]
-    for text in texts:
-        for options in _OPTIONS:
-            one, batch = _per_call_and_batch(seg, text, **options)
-            assert one is None or one == batch, text
+    _assert_paths_agree(
+        seg,
+        [
+            *PER_CALL_TEXTS[:80],
+            "The quick brown fox jumps over the lazy dog.",
+            "Tổng Thống Pháp Macron Thăm Hà Nội",
+            "TỔNG THỐNG PHÁP MACRON THĂM HÀ NỘI",
+            "Macron Thăm Hà Nội Và Sài Gòn",
+        ],
+    )
 
 
 def test_country_names_take_the_same_path_both_ways(tiny_corpus):
@@ -754,17 +761,16 @@ def test_country_names_take_the_same_path_both_ways(tiny_corpus):
     starts = np.array([True, False, False, False, False])
     assert _uncap(heading, starts).tolist() == [Shape.TITLE] + [Shape.LOWER] * 4
     seg = Segmenter(model)
-    texts = [
-        *PER_CALL_TEXTS[:40],
-        "Tổng thống Pháp Macron thăm Hà Nội.",
-        "Pháp Và Mỹ Thăm Hà Nội Hôm Nay",
-        "Việt Nam Và Pháp",
-        "PHÁP VÀ MỸ THĂM HÀ NỘI",
-    ]
-    for text in texts:
-        for options in _OPTIONS:
-            one, batch = _per_call_and_batch(seg, text, **options)
-            assert one is None or one == batch, text
+    _assert_paths_agree(
+        seg,
+        [
+            *PER_CALL_TEXTS[:40],
+            "Tổng thống Pháp Macron thăm Hà Nội.",
+            "Pháp Và Mỹ Thăm Hà Nội Hôm Nay",
+            "Việt Nam Và Pháp",
+            "PHÁP VÀ MỸ THĂM HÀ NỘI",
+        ],
+    )
     with pytest.raises(ModelError, match="country names"):
         Model(
             Vocabulary(model.vocabulary.keys, model.spec.key_version),

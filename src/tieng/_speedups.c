@@ -1082,19 +1082,12 @@ widen_halves(PyObject *self, PyObject *args)
     PyObject *o_in, *o_lut, *o_out;
     if (!PyArg_ParseTuple(args, "OOO", &o_in, &o_lut, &o_out))
         return NULL;
-    Py_buffer b_in, b_lut, b_out;
-    if (get_buffer(o_in, &b_in, 2, 0, "halves") < 0)
-        return NULL;
-    if (get_buffer(o_lut, &b_lut, 4, 0, "half_to_float") < 0) {
-        PyBuffer_Release(&b_in);
-        return NULL;
-    }
-    if (get_buffer(o_out, &b_out, 4, 1, "out") < 0) {
-        PyBuffer_Release(&b_in);
-        PyBuffer_Release(&b_lut);
-        return NULL;
-    }
+    Py_buffer b_in = {0}, b_lut = {0}, b_out = {0};
     PyObject *result = NULL;
+    if (get_buffer(o_in, &b_in, 2, 0, "halves") < 0 ||
+        get_buffer(o_lut, &b_lut, 4, 0, "half_to_float") < 0 ||
+        get_buffer(o_out, &b_out, 4, 1, "out") < 0)
+        goto done;
     if (b_out.len / 4 != b_in.len / 2 || b_lut.len != 4 * 65536) {
         PyErr_SetString(PyExc_ValueError, "widen_halves: arrays of inconsistent sizes");
         goto done;
@@ -1105,12 +1098,12 @@ widen_halves(PyObject *self, PyObject *args)
     const Py_ssize_t n = b_in.len / 2;
     for (Py_ssize_t i = 0; i < n; i++)
         out[i] = lut[in[i]];
-    result = Py_None;
-    Py_INCREF(result);
+    result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&b_in);
-    PyBuffer_Release(&b_lut);
-    PyBuffer_Release(&b_out);
+    Py_buffer *all[] = {&b_in, &b_lut, &b_out};
+    for (size_t j = 0; j < sizeof all / sizeof *all; j++)
+        if (all[j]->obj)
+            PyBuffer_Release(all[j]);
     return result;
 }
 

@@ -856,17 +856,16 @@ class ScoreTables:
             ids, shapes, gaps, lexicon, self.spec, self.vocab_size, classes, lists
         )
         total = np.zeros(len(gaps), dtype=np.float32)
-        for t, (values, domain) in enumerate(vals):
-            if domain is None:
-                part = self.weights[feature_index(t, values, self.spec)]
-            else:
+        # (Weights of a crafted file may sum past the float32 range: inf or nan, as in the
+        # compiled scorer, and as silently.)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for t, (values, domain) in enumerate(vals):
+                if domain is None:
+                    total += self.weights[feature_index(t, values, self.spec)]
+                    continue
                 idx = values[0].astype(np.intp)
                 for v, d in zip(values[1:], domain[1:]):
                     idx *= d
                     idx += v.astype(np.intp)
-                part = self.tables[t][idx]
-            # (Weights of a crafted file may sum past the float32 range: inf or nan, as in
-            # the compiled scorer, and as silently.)
-            with np.errstate(over="ignore", invalid="ignore"):
-                total += part
+                total += self.tables[t][idx]
         return total
