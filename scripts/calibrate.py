@@ -24,7 +24,7 @@ import numpy as np
 from devfold import in_dev_fold
 
 from tieng import Model, Segmenter
-from tieng.model import Calibration
+from tieng.calibration import Calibration
 from tieng.training import read_corpus, sentence_tokens
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

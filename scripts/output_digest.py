@@ -6,7 +6,11 @@ over the VLSP 2013 test set made raw, the modern dev set in benchmarks/data, the
 and the naughty strings in tests/data, on the compiled and on the pure-Python path.  Prints one
 SHA-256 a (path, input, output) and, with ``--save``/``--check``, writes or compares them.
 
-Usage: python scripts/output_digest.py [--data DIR] [--save FILE | --check FILE] [--quick]
+Usage: python scripts/output_digest.py [--data DIR] [--src DIR] [--save FILE | --check FILE]
+                                       [--quick]
+
+``--src`` runs the tieng of another checkout's ``src`` (its compiled helpers built in place:
+``python setup.py build_ext --inplace``), to digest the code before a change.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ import tieng
 lines = open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read().split("\n")
 seg = tieng.Segmenter()
 def h(obj):
-    return hashlib.sha256(json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
+    data = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
 def doc(d):
     return [d.text, d.tagged, d.model, [list(w) for w in d.words],
             None if d.sentences is None else [[w.start for w in s] for s in d.sentences]]
@@ -72,8 +77,11 @@ def inputs(data: Path, tmp: Path, quick: bool) -> dict[str, Path]:
         raw.write_text("\n".join(detokenize(g) for g in gold) + "\n", encoding="utf-8")
         found["vlsp-test"] = raw
     modern = ROOT / "benchmarks" / "data" / "modern_dev.txt"
-    rows = [ln.split("\t", 1)[1] for ln in modern.read_text(encoding="utf-8").splitlines()
-            if "\t" in ln and not ln.startswith("#")]
+    rows = [
+        ln.split("\t", 1)[1]
+        for ln in modern.read_text(encoding="utf-8").splitlines()
+        if "\t" in ln and not ln.startswith("#")
+    ]
     found["modern"] = tmp / "modern.txt"
     found["modern"].write_text("\n".join(detokenize(r) for r in rows) + "\n", encoding="utf-8")
     fuzz = b"\n".join(p.read_bytes() for p in sorted((ROOT / "fuzz" / "seeds").iterdir()))
@@ -83,20 +91,36 @@ def inputs(data: Path, tmp: Path, quick: bool) -> dict[str, Path]:
     return found
 
 
-def digests(data: Path, quick: bool) -> dict[str, str]:
+def digests(data: Path, quick: bool, src: Path | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         files = inputs(data, tmp, quick)
         for pure in ("0", "1"):
             env = dict(os.environ, TIENG_PURE_PYTHON=pure)
+            if src is not None:
+                env["PYTHONPATH"] = str(src.resolve())
             path = "pure" if pure == "1" else "compiled"
             for name, f in files.items():
                 for cmd, opts in CLI:
                     res = subprocess.run(
-                        ["tieng", cmd, "-q", "-j", "1", "--errors", "surrogateescape", *opts,
-                         str(f)],
-                        capture_output=True, env=env, check=False,
+                        [
+                            sys.executable,
+                            "-m",
+                            "tieng",
+                            cmd,
+                            "-q",
+                            "-j",
+                            "1",
+                            "--errors",
+                            "surrogateescape",
+                            *opts,
+                            f.name,
+                        ],
+                        capture_output=True,
+                        env=env,
+                        check=False,
+                        cwd=tmp,
                     )
                     key = f"{path} {name} tieng {cmd} {' '.join(opts)}".strip()
                     out[key] = hashlib.sha256(res.stdout + b"|%d" % res.returncode).hexdigest()
@@ -111,11 +135,12 @@ def digests(data: Path, quick: bool) -> dict[str, str]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--src", type=Path, help="the src folder of the tieng to run")
     p.add_argument("--save", type=Path)
     p.add_argument("--check", type=Path)
     p.add_argument("--quick", action="store_true", help="the first 300 test sentences only")
     args = p.parse_args()
-    got = digests(args.data, args.quick)
+    got = digests(args.data, args.quick, args.src)
     if args.save:
         args.save.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
     if args.check:

@@ -709,7 +709,7 @@ def test_smaller_messages_say_what_to_do(tmp_path, capsys):
     assert "give --format text" in capsys.readouterr().err
     assert main(["segment", "--format", "text", str(plain)]) == 0
     capsys.readouterr()
-    tagger = tieng.model.bundled_bytes("vlsp2013-pos.tieng")
+    tagger = tieng.registry.bundled_bytes("vlsp2013-pos.tieng")
     (tmp_path / "pos.tieng").write_bytes(bytes(tagger))
     assert main(["segment", "--model", str(tmp_path / "pos.tieng"), str(plain)]) == 2
     assert "--tagger" in capsys.readouterr().err

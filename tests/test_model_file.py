@@ -190,7 +190,7 @@ def test_only_regular_files_are_read(tmp_path):
 def _older(model: Model, version: int) -> bytes:
     """The model's file as tieng wrote it before format version 3: the word lists as rows of
     syllable ids, no score tables (and before version 2, no header checksum)."""
-    from tieng.model import pack_file
+    from tieng.container import pack_file
 
     vocab = "\n".join(model.vocabulary.keys).encode()
     arrays = {

@@ -591,7 +591,7 @@ def test_per_call_path_is_safe_between_threads():
 
 def test_line_rejects_bad_arguments():
     from tieng import _speedups
-    from tieng.results import Word
+    from tieng.values import Word
 
     seg = Segmenter()
     seg.segment_text("x")
@@ -800,7 +800,7 @@ def test_spans_json_writes_what_json_and_orjson_write(spans, tags):
     (and json, the pure-Python twin's), with their tags or without."""
     import orjson
 
-    from tieng.results import Word
+    from tieng.values import Word
 
     words = [Word(t, a, b, None, tag) for t, a, b, tag in spans]
     dicts = [

@@ -7,10 +7,11 @@
 ['Hà Nội', 'có', 'nhiều', 'hồ']
 """
 
+from .container import ModelError
 from .dictionary import DictionaryError, UserDictionary
-from .model import BUNDLED_MODELS, Model, ModelError
+from .model import Model
 from .normalization import looks_unaccented, normalize
-from .results import Segmented, Word, escape_token, parse_segmented
+from .registry import BUNDLED_MODELS, BUNDLED_TAGGERS
 from .segmentation import (
     Segmenter,
     default_segmenter,
@@ -20,8 +21,9 @@ from .segmentation import (
     tag,
 )
 from .sentences import split_sentences
-from .tagging import BUNDLED_TAGGERS, Tagger, TaggerModel, upos
-from .tokenization import Span, tokenize
+from .tagging import Tagger, TaggerModel, upos
+from .tokenization import tokenize
+from .values import Segmented, Span, Word, escape_token, parse_segmented
 
 __version__ = "0.2.0"  # the one place it is set: pyproject.toml reads it from here
 

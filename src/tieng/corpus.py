@@ -48,8 +48,8 @@ from .records import (
     split_line_end,
     words_json,
 )
-from .results import tag_segmented
 from .segmentation import Segmenter
+from .tagging import tag_segmented
 
 __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "partial_path", "run"]
 

@@ -11,8 +11,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from .results import Segmented, Word
-from .tokenization import Span
+from .values import Segmented, Span, Word
 
 __all__ = ["DeprecatedNames", "deprecated"]
 

@@ -1,19 +1,9 @@
-"""The segmentation model and its file format.
+"""The segmentation model: what its file holds, and its scores of the gaps between tokens.
 
-A model file is one self-describing binary file::
-
-    magic      8 bytes   b"TIENGMDL"
-    version    uint32    FORMAT_VERSION, little-endian
-    header     uint32    length of the JSON header (UTF-8, padded with spaces)
-    crc        uint32    CRC-32 of the 16 bytes above and the header (version 2 on)
-    the header, then the arrays: raw little-endian arrays, each at an offset (from the start
-               of the payload) aligned to 64 bytes, as listed in the header
-
-The header holds the metadata (training data, settings, figures), the feature settings, and
-for each array its dtype, shape, offset and size; ``payload_crc32`` checks the arrays, so
-every byte of the file is covered by a checksum.  Every field of the header is checked
-before any array is made, and anything amiss is one :class:`ModelError`.  Loading parses
-JSON and wraps bytes with :func:`numpy.frombuffer`: no pickle, no code execution.
+The file is the container of :mod:`tieng.container` (magic, version, checked JSON header,
+aligned arrays under a checksum).  A segmentation model's header holds the metadata (training
+data, settings, figures, the calibration), the feature settings and the bias; its arrays the
+weights, the vocabulary, the lexicon and, since version 3, what loading used to build.
 
 Version 3 files also hold what loading used to build: the outside word lists as their hash
 table (``lists_keys``, ``lists_flags``; header field ``word_lists``: its size in bits and
@@ -26,20 +16,24 @@ tables built at first use) and version 1 files (no header checksum either) still
 
 from __future__ import annotations
 
-import json
-import math
-import mmap
 import os
-import stat
-import struct
-import zlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeGuard
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
+from .calibration import Calibration
+from .container import (
+    FORMAT_VERSION,
+    MAGIC,
+    MAX_FILE,
+    ModelError,
+    is_int,
+    pack_file,
+    read_arrays,
+    read_file,
+    unpack_file,
+)
 from .features import (
     JOINABLE,
     PAD,
@@ -52,25 +46,21 @@ from .features import (
     gap_features,
     lexicon_hashes,
 )
+from .registry import BUNDLED_MODELS, BUNDLED_TAGGERS, ModelSource
 from .vocabulary import UNKNOWN, Vocabulary
 
 __all__ = [
     "BUNDLED_MODELS",
     "BUNDLED_TAGGERS",
-    "DEFAULT_MODEL",
     "FORMAT_VERSION",
     "MAGIC",
     "Calibration",
     "Model",
     "ModelError",
     "ModelSource",
+    "resolve_model",
 ]
 
-MAGIC = b"TIENGMDL"
-FORMAT_VERSION = 3
-_PREFIX = struct.Struct("<8sII")  # magic, version, header length
-_CRC = struct.Struct("<I")  # version 2 on: CRC-32 of the prefix and the header
-_ALIGN = 64
 # The dtypes each array may have.
 _ARRAY_DTYPES = {
     "weights": ("<f2", "<f4"),
@@ -82,7 +72,6 @@ _ARRAY_DTYPES = {
     "score_tables": ("<f2", "<f4"),
 }
 _LIST_DTYPES = ("<u2", "<u4")
-_MAX_FILE = 1 << 31  # no model file is anywhere near 2 GB
 
 
 # A sentence is read as if in sentence case when it is in capitals (UPPER: at least 2 tokens
@@ -129,139 +118,6 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _is_int(x: Any) -> TypeGuard[int]:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _no_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number a model may hold")
-
-
-def pack_file(
-    fields: dict[str, Any], arrays: dict[str, np.ndarray], version: int = FORMAT_VERSION
-) -> bytes:
-    """A model file: the header ``fields`` (JSON) and ``arrays``, in the format above
-    (``version`` 2 or later: which arrays a version has is the caller's business).
-
-    The arrays are written little-endian at aligned offsets; the header gets their table,
-    the payload's size and checksum.  Every kind of model (the segmenter's, the tagger's)
-    is written by this function and read by :func:`unpack_file` and :func:`read_arrays`.
-    """
-    table: dict[str, dict[str, Any]] = {}
-    chunks: list[bytes] = []
-    offset = 0
-    for name, arr in arrays.items():
-        arr = np.ascontiguousarray(arr)
-        dtype = arr.dtype.newbyteorder("<").str
-        data = arr.astype(dtype, copy=False).tobytes()
-        pad = (-offset) % _ALIGN
-        chunks.append(b"\0" * pad)
-        offset += pad
-        table[name] = {
-            "dtype": dtype,
-            "shape": list(arr.shape),
-            "offset": offset,
-            "nbytes": len(data),
-        }
-        chunks.append(data)
-        offset += len(data)
-    payload = b"".join(chunks)
-    header = dict(fields)
-    header.update(arrays=table, payload_size=len(payload), payload_crc32=zlib.crc32(payload))
-    hbytes = json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    hbytes += b" " * ((-(_PREFIX.size + _CRC.size + len(hbytes))) % _ALIGN)
-    prefix = _PREFIX.pack(MAGIC, version, len(hbytes))
-    crc = _CRC.pack(zlib.crc32(hbytes, zlib.crc32(prefix)))
-    return prefix + crc + hbytes + payload
-
-
-def unpack_file(data: memoryview, source: str) -> tuple[int, dict[str, Any], memoryview]:
-    """``(version, header, payload)`` of a model file's bytes, every checksum checked;
-    raises :class:`ModelError`."""
-
-    def corrupt(what: str) -> ModelError:
-        return ModelError(f"{source}: corrupt model header ({what})")
-
-    if len(data) < _PREFIX.size:
-        held = f"{len(data)} byte" + ("" if len(data) == 1 else "s")
-        raise ModelError(f"{source}: not a tieng model (the file holds only {held})")
-    magic, version, hlen = _PREFIX.unpack_from(data)
-    if magic != MAGIC:
-        raise ModelError(f"{source}: not a tieng model file (wrong magic bytes)")
-    if not _is_int(version) or not 1 <= version <= FORMAT_VERSION:
-        raise ModelError(
-            f"{source}: model format version {version} is not supported by this tieng "
-            f"(it reads versions 1 to {FORMAT_VERSION}); retrain or upgrade tieng"
-        )
-    at = _PREFIX.size + (_CRC.size if version >= 2 else 0)
-    start = at + hlen
-    if start > len(data):
-        raise ModelError(f"{source}: truncated model file (header cut short)")
-    hbytes = bytes(data[at:start])
-    if version >= 2:
-        (crc,) = _CRC.unpack_from(data, _PREFIX.size)
-        if zlib.crc32(hbytes, zlib.crc32(bytes(data[: _PREFIX.size]))) != crc:
-            raise ModelError(f"{source}: corrupt model file (header checksum mismatch)")
-    try:
-        header = json.loads(hbytes.decode("utf-8"), parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise corrupt(str(e)) from None
-    if not isinstance(header, dict):
-        raise corrupt("not an object")
-    size, crc = header.get("payload_size"), header.get("payload_crc32")
-    if not _is_int(size) or not 0 <= size <= _MAX_FILE or not _is_int(crc):
-        raise corrupt("payload size or checksum")
-    if not isinstance(header.get("kind", ""), str):
-        raise corrupt("kind")
-    payload = data[start:]
-    if len(payload) != size:
-        raise ModelError(
-            f"{source}: truncated or padded model file "
-            f"({len(payload)} payload bytes, expected {size})"
-        )
-    if zlib.crc32(payload) != crc:
-        raise ModelError(f"{source}: corrupt model file (checksum mismatch)")
-    return version, header, payload
-
-
-def read_arrays(
-    table: object, payload: memoryview, dtypes: Mapping[str, Sequence[str]], source: str
-) -> dict[str, np.ndarray]:
-    """The arrays named in ``dtypes`` (each with the dtypes it may have), read from the
-    payload as the header's ``table`` places them; nothing else may be there."""
-
-    def corrupt(what: str) -> ModelError:
-        return ModelError(f"{source}: corrupt model header ({what})")
-
-    if not isinstance(table, dict):
-        raise corrupt("arrays")
-    names = list(dtypes)
-    if set(table) != set(names):
-        raise corrupt(f"arrays {sorted(table)}, the features need {names}")
-    size = len(payload)
-    arrays: dict[str, np.ndarray] = {}
-    for name in names:
-        entry = table[name]
-        if not isinstance(entry, dict) or entry.get("dtype") not in dtypes[name]:
-            raise corrupt(f"array {name!r}: dtype")
-        shape, off, nbytes = entry.get("shape"), entry.get("offset"), entry.get("nbytes")
-        if (
-            not isinstance(shape, list)
-            or not 1 <= len(shape) <= 2
-            or not all(_is_int(x) and 0 <= x <= _MAX_FILE for x in shape)
-            or not _is_int(off)
-            or not _is_int(nbytes)
-        ):
-            raise corrupt(f"array {name!r}: shape, offset or size")
-        dtype = np.dtype(entry["dtype"])
-        count = int(np.prod(shape, dtype=np.int64))
-        if nbytes != count * dtype.itemsize or not 0 <= off <= size - nbytes:
-            raise corrupt(f"array {name!r}: does not fit the file")
-        arr = np.frombuffer(payload, dtype=dtype, count=count, offset=off)
-        arrays[name] = arr.reshape(shape)
-    return arrays
-
-
 def _stored_lists(
     entry: object, arrays: dict[str, np.ndarray], count: int, source: str
 ) -> WordLists:
@@ -278,12 +134,12 @@ def _stored_lists(
     if not isinstance(entry, dict):
         raise corrupt("no table")
     bits, sizes = entry.get("bits"), entry.get("sizes")
-    if not _is_int(bits) or not 4 <= bits <= 40:
+    if not is_int(bits) or not 4 <= bits <= 40:
         raise corrupt("table size")
     if (
         not isinstance(sizes, list)
         or len(sizes) != count
-        or not all(_is_int(n) and 0 <= n <= _MAX_FILE for n in sizes)
+        or not all(is_int(n) and 0 <= n <= MAX_FILE for n in sizes)
     ):
         raise corrupt("entry counts")
     keys, flags = arrays["lists_keys"], arrays["lists_flags"]
@@ -297,76 +153,6 @@ def _stored_lists(
     ):
         raise corrupt("malformed table")
     return WordLists.from_table(SpanTable.from_slots(keys, flags, bits), sizes)
-
-
-def read_file(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a model file; raises :class:`ModelError` with the reason if unreadable.
-
-    Only a regular file is read (a link is followed): a device, a named pipe or a
-    directory is refused before it is opened, and no more is read than the file holds.
-    """
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise ModelError(f"{path}: model file not found") from None
-    except OSError as e:  # a loop of symbolic links, a path through a file, ...
-        raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ModelError(f"{path}: is a directory, not a model file")
-    if not stat.S_ISREG(st.st_mode):
-        raise ModelError(f"{path}: not a regular file (a device or a pipe), not a model file")
-    if st.st_size > _MAX_FILE:
-        raise ModelError(f"{path}: {st.st_size} bytes, too large for a model file")
-    try:
-        with open(path, "rb") as f:
-            return f.read(st.st_size + 1)
-    except OSError as e:
-        raise ModelError(f"{path}: cannot read model file ({e.strerror})") from None
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """How a model's join scores become probabilities (fitted on held-out data).
-
-    A gap's probability of being what the model decided is ``sigmoid(scale * score + shift)``
-    for a join (and one minus it for a boundary).  A word's confidence is the product over
-    its gaps, through ``sigmoid(word_scale * logit(p) + word_shift)`` when the model holds a
-    word-level map: the decisions are not quite independent.
-    """
-
-    scale: float = 1.0
-    shift: float = 0.0
-    word_scale: float | None = None
-    word_shift: float = 0.0
-    fitted_on: str = ""  # what data it was fitted on, in words
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"fitted_on": self.fitted_on} if self.fitted_on else {}
-        d.update(scale=self.scale, shift=self.shift)
-        if self.word_scale is not None:
-            d.update(word_scale=self.word_scale, word_shift=self.word_shift)
-        return d
-
-    @classmethod
-    def from_metadata(cls, meta: object) -> Calibration | None:
-        """The calibration a model's metadata holds (``None``: none, or not usable)."""
-        if not isinstance(meta, dict):
-            return None
-        try:
-            values = {
-                k: float(meta[k])
-                for k in ("scale", "shift", "word_scale", "word_shift")
-                if k in meta
-            }
-        except (TypeError, ValueError):
-            return None
-        if not all(math.isfinite(v) for v in values.values()):
-            return None
-        return cls(**values, fitted_on=str(meta.get("fitted_on", "")))
-
-
-class ModelError(ValueError):
-    """A model file is missing, truncated, corrupt or of an unsupported version."""
 
 
 class Model:
@@ -673,6 +459,11 @@ class Model:
         return model
 
     @classmethod
+    def from_source(cls, source: ModelSource) -> Model:
+        """Load the model ``source`` names (a new object each time)."""
+        return cls.from_bytes(*source.read())
+
+    @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
         """Load a model file; raises :class:`ModelError` with the reason if it is unusable.
 
@@ -753,121 +544,18 @@ class Model:
         return np.unique(mat, axis=0) if len(seqs) else mat
 
 
-DEFAULT_MODEL = "vlsp2013.tieng"
-# Models that ship inside the package, by the name a Segmenter (or --model) accepts.
-BUNDLED_MODELS: dict[str, str] = {
-    "vlsp2013": DEFAULT_MODEL,  # the default
-    "vlsp2013-unaccented": "vlsp2013-unaccented.tieng",  # also reads text without diacritics
-}
-# Part-of-speech taggers that ship inside the package, by the name a Tagger accepts.
-BUNDLED_TAGGERS: dict[str, str] = {"vlsp2013-pos": "vlsp2013-pos.tieng"}
+def resolve_model(
+    model: str | os.PathLike[str] | bytes | Model | None,
+) -> tuple[Model, ModelSource | None]:
+    """The segmentation model ``model`` names (a bundled name, a path, bytes, a
+    :class:`Model`, or ``None`` for ``"vlsp2013"``), and its source (``None`` for a
+    :class:`Model` given as an object: it has no source but itself).
 
-
-def bundled_bytes(file: str) -> bytes | memoryview:
-    """The bytes of a model file that ships in the package (``tieng/models/``).
-
-    Mapped into memory rather than read: the arrays of the model are then views of the
-    page cache, with no copy (a few ms of the start).  Only the package's own files are
-    mapped; they are replaced, never rewritten in place, when tieng is reinstalled.
+    >>> model, source = resolve_model(None)
+    >>> source
+    ModelSource(bundled='vlsp2013', path=None, data=None)
     """
-    path = Path(__file__).parent / "models" / file
-    try:
-        with open(path, "rb") as f:
-            return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
-    except (OSError, ValueError):  # imported from a zip (a wheel on spark-submit --py-files)
-        from importlib import resources
-
-        return resources.files("tieng").joinpath("models").joinpath(file).read_bytes()
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """Where a model comes from: a bundled model's name, a file, or the file's bytes.
-
-    What a segmenter (or a tagger) pickles as, so that a worker process loads the same model
-    again cheaply (a name or a path, not the weights).  :meth:`resolve` turns anything a
-    :class:`~tieng.Segmenter` accepts into a model and its source; :meth:`of` gives the
-    source alone, for any kind of model.
-    """
-
-    bundled: str | None = None
-    path: str | None = None
-    data: bytes | None = None
-
-    @classmethod
-    def of(
-        cls,
-        model: str | os.PathLike[str] | bytes,
-        bundled: Mapping[str, str] = BUNDLED_MODELS,
-        kind: str = "Model",
-    ) -> ModelSource:
-        """The source of ``model``: one of the ``bundled`` names, the bytes of a file, or a
-        path.  A bundled name wins over a file of the same name in the working directory;
-        write ``"./vlsp2013"`` for the file.  ``kind`` names the model object the caller
-        also accepts, for the error message.
-
-        >>> ModelSource.of("vlsp2013")
-        ModelSource(bundled='vlsp2013', path=None, data=None)
-        """
-        if isinstance(model, str) and model in bundled:
-            return cls(bundled=model)
-        if isinstance(model, (bytes, bytearray, memoryview)):
-            return cls(data=bytes(model))
-        if isinstance(model, (str, os.PathLike)):
-            if not os.fspath(model):
-                raise ModelError("an empty model name: give a path or a bundled model's name")
-            try:
-                path = os.fspath(Path(model).resolve())
-            except (OSError, RuntimeError):  # a loop of links (RuntimeError before 3.13)
-                path = os.path.abspath(model)  # read_file says what is wrong with it
-            if isinstance(model, str) and os.sep not in model and not os.path.lexists(model):
-                names = ", ".join(bundled)
-                raise ModelError(
-                    f"{path}: model file not found, and {model!r} is not the name of "
-                    f"a bundled model ({names})"
-                )
-            return cls(path=path)
-        raise TypeError(
-            f"model must be a path, a bundled model's name, bytes, a {kind} or None, "
-            f"not {type(model).__name__}"
-        )
-
-    @classmethod
-    def resolve(
-        cls, model: str | os.PathLike[str] | bytes | Model | None
-    ) -> tuple[Model, ModelSource | None]:
-        """The segmentation model ``model`` names, and its source (``None`` for a
-        :class:`Model` given as an object: it has no source but itself).
-
-        >>> model, source = ModelSource.resolve(None)
-        >>> source
-        ModelSource(bundled='vlsp2013', path=None, data=None)
-        """
-        if isinstance(model, Model):
-            return model, None
-        source = cls.of("vlsp2013" if model is None else model)
-        return source.load(), source
-
-    def read(self) -> tuple[bytes | memoryview, str]:
-        """The model file's bytes, and what to call it in an error message."""
-        if self.bundled is not None:
-            file = {**BUNDLED_MODELS, **BUNDLED_TAGGERS}[self.bundled]
-            return bundled_bytes(file), f"<bundled {file}>"
-        if self.path is not None:
-            return read_file(self.path), self.path
-        if self.data is not None:
-            return self.data, "<bytes>"
-        raise ModelError("an empty model source")
-
-    def load(self) -> Model:
-        """Load the segmentation model (a new object each time)."""
-        return Model.from_bytes(*self.read())
-
-    def __repr__(self) -> str:
-        if self.data is not None:
-            return f"ModelSource(<{len(self.data)} bytes>)"
-        return f"ModelSource(bundled={self.bundled!r}, path={self.path!r}, data=None)"
-
-    def describe(self) -> str:
-        """The source in a few words: the bundled name, the path, or ``<bytes>``."""
-        return self.bundled or self.path or "<bytes>"
+    if isinstance(model, Model):
+        return model, None
+    source = ModelSource.of("vlsp2013" if model is None else model)
+    return Model.from_source(source), source

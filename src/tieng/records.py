@@ -9,8 +9,8 @@ import re
 from typing import Any
 
 from ._accel import speedups as _speedups
-from .results import Segmented, Word, parse_segmented
 from .tagging import upos
+from .values import Segmented, Word, parse_segmented
 
 __all__ = [
     "BOM",

@@ -12,25 +12,24 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._accel import speedups as _speedups
-from .model import Calibration
-from .tagging import Tagger
+from .calibration import Calibration
+from .stages import Layer, Stage, annotate
 from .tokenization import LINE_BREAKS, SPACE_CHARS
+from .values import Segmented, Word, escape_token
 
 __all__ = [
     "Batch",
-    "Segmented",
-    "Word",
-    "escape_token",
-    "parse_segmented",
+    "layers_of",
+    "results_of",
     "spans_json",
-    "tag_segmented",
+    "texts_of",
 ]
 
 WINDOW = 20_000  # characters: longer lines are analysed in windows of about this size
@@ -39,68 +38,6 @@ _HAS_LINE_BREAK = re.compile(f"[{LINE_BREAKS}]").search
 
 _new_tuple = tuple.__new__
 _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
-
-
-class Word(NamedTuple):
-    """A word: its text exactly as written, its offsets in the text, and (when asked for)
-    the probability that it is exactly right and its part of speech.
-
-    ``text == source[start:end]``.  ``confidence`` is ``None`` unless the segmenter was
-    asked for it (``confidence=True``); then it is the model's probability that the text has
-    a word boundary just before ``start`` and just after ``end`` and none in between (1.0
-    where a user dictionary or the tokenizer decided), calibrated on held-out training data:
-    of the words given 0.9, about nine in ten are right.  ``tag`` is ``None`` unless tags
-    were asked for (``tags=True``); then it is the word's part of speech, a VLSP 2013 tag
-    (``N`` noun, ``Np`` proper noun, ``V`` verb, ``A`` adjective, ``CH`` punctuation, ...;
-    :func:`tieng.upos` gives the Universal POS tag).
-
-    >>> Word("Hà Nội", 0, 6)
-    Word(text='Hà Nội', start=0, end=6, confidence=None, tag=None)
-    """
-
-    text: str
-    start: int
-    end: int
-    confidence: float | None = None
-    tag: str | None = None
-
-
-@dataclass(eq=True)
-class Segmented:
-    """One text segmented: the underscore format, the words, and the sentences if asked for.
-
-    ``text`` is the text in the VLSP format: words separated by spaces, the syllables of a
-    word joined by ``_`` (an ``_`` or ``\\`` of the input escaped with ``\\``, see
-    :func:`tieng.parse_segmented`); each line of the input gives one line, with its line
-    ending kept.  ``words`` are :class:`Word` objects with offsets into the input.
-    ``sentences`` is ``None`` unless the segmenter was asked for them (``sentences=True``);
-    then it holds the same words, grouped by sentence, and ``text`` has each sentence on a
-    line of its own.  ``tagged`` is ``None`` unless tags were asked for (``tags=True``);
-    then it is ``text`` with each word followed by ``/`` and its tag, the format of the VLSP
-    2013 POS corpus.  ``model`` names the bundled model that read the text when the default
-    segmenter chose it (``"vlsp2013"``, or ``"vlsp2013-unaccented"`` for text typed without
-    diacritics); ``None`` with a model given by the caller.  Iterating over the result, or
-    taking its ``len``, goes over its words.
-
-    >>> from tieng import Segmenter
-    >>> doc = Segmenter()("Hà Nội mưa to.")
-    >>> doc.text
-    'Hà_Nội mưa to .'
-    >>> [w.text for w in doc]
-    ['Hà Nội', 'mưa', 'to', '.']
-    """
-
-    text: str
-    words: list[Word]
-    sentences: list[list[Word]] | None = None
-    tagged: str | None = None
-    model: str | None = field(default=None, compare=False)
-
-    def __iter__(self) -> Iterator[Word]:
-        return iter(self.words)
-
-    def __len__(self) -> int:
-        return len(self.words)
 
 
 @dataclass
@@ -123,6 +60,7 @@ class Batch:
     sent_starts: np.ndarray | None = None  # bool: a sentence starts here (when asked for)
     fixed: np.ndarray | None = None  # bool: gaps a user dictionary decided
     tokens: list[str] | None = None  # the tokens' strings, when the analysis needed them
+    _spans: _Spans | None = None  # where the words are (made on first use)
 
     def token_strings(self) -> list[str]:
         if self.tokens is None:
@@ -130,16 +68,17 @@ class Batch:
             self.tokens = [big[a:b] for a, b in zip(self.gstarts.tolist(), self.gends.tolist())]
         return self.tokens
 
+    def word_spans(self) -> _Spans:
+        """Where the words of the batch are, as token indices (see :func:`_word_spans`)."""
+        if self._spans is None:
+            self._spans = _word_spans(self)
+        return self._spans
 
-def texts_of(
-    batch: Batch,
-    sentence_lines: bool = False,
-    tags: np.ndarray | None = None,
-    names: list[str] | None = None,
-) -> list[str]:
+
+def texts_of(batch: Batch, sentence_lines: bool = False, tags: Layer | None = None) -> list[str]:
     """The underscore format of each text of the batch (one sentence a line with
-    ``sentence_lines``, when the batch has its sentences); with ``tags`` (a tag index, into
-    ``names``, for every word of the batch) each word followed by ``/`` and its tag."""
+    ``sentence_lines``, when the batch has its sentences); with ``tags`` (the tagging stage's
+    layer) each word followed by ``/`` and its tag."""
     n = len(batch.starts)
     b = batch.doc_bounds
     if n == 0:
@@ -152,18 +91,23 @@ def texts_of(
     nonempty = b[1:] > b[:-1]
     kind[b[1:][nonempty] - 1] = 3
     if _speedups is not None:
-        if tags is None or names is None:
+        if tags is None:
             return _speedups.write_segmented(batch.big, batch.gstarts, batch.gends, kind, b)
         return _speedups.write_segmented(
-            batch.big, batch.gstarts, batch.gends, kind, b, names, tags.astype(np.uint8)
+            batch.big,
+            batch.gstarts,
+            batch.gends,
+            kind,
+            b,
+            tags.labels,
+            tags.values.astype(np.uint8),
         )
     tokens = batch.token_strings()
     if any("_" in t or "\\" in t for t in batch.texts):
         tokens = [escape_token(t) for t in tokens]
-    if tags is not None and names is not None:
+    if tags is not None:
         tokens = list(tokens)
-        labels = np.array(names, dtype=object)[tags].tolist()
-        for i, tag in zip(np.flatnonzero(kind != 1).tolist(), labels):
+        for i, tag in zip(np.flatnonzero(kind != 1).tolist(), tags.names()):
             tokens[i] = f"{tokens[i]}/{tag}"
     flat: list[str] = [""] * (2 * n)
     flat[::2] = tokens
@@ -173,20 +117,6 @@ def texts_of(
         return parts[:-1]
     it = iter(parts)
     return [next(it) if ne else "" for ne in nonempty.tolist()]
-
-
-def escape_token(token: str) -> str:
-    r"""A token as written in the underscore format: "\" and "_" get a backslash before them.
-
-    "_" joins the syllables of a word, so an underscore that was in the input must be told
-    apart; :func:`tieng.parse_segmented` undoes this.
-
-    >>> print(escape_token("snake_case"), escape_token("a\\b"), escape_token("Hà"))
-    snake\_case a\\b Hà
-    """
-    if "_" not in token and "\\" not in token:
-        return token
-    return token.replace("\\", "\\\\").replace("_", "\\_")
 
 
 class _Spans(NamedTuple):
@@ -292,20 +222,20 @@ def results_of(
     sentences: bool = False,
     calibration: Calibration | None = None,
     confidence: bool = False,
-    tagger: Tagger | None = None,
+    layers: dict[str, Layer] | None = None,
 ) -> list[Segmented]:
-    """A :class:`Segmented` for each text of the batch (tagged by ``tagger``, if given)."""
+    """A :class:`Segmented` for each text of the batch, with the fields of the stages' ``layers``
+    (see :func:`layers_of`)."""
     texts = texts_of(batch, sentence_lines=sentences)
-    spans = _word_spans(batch)
-    bounds = _word_bounds(batch, spans)
+    bounds = _word_bounds(batch, batch.word_spans())
     wb, heads = bounds.per_text, bounds.heads
     conf = confidences(batch, calibration) if confidence else None
     tags: list[str] | None = None
     tagged: list[str | None] = [None] * len(batch.texts)
-    if tagger is not None:
-        idx = tags_of(batch, tagger, spans)
-        tags = np.array(tagger.model.tags, dtype=object)[idx].tolist()
-        tagged = list(texts_of(batch, sentences, idx, tagger.model.tags))
+    layer = (layers or {}).get("tags")
+    if layer is not None:
+        tags = layer.names()
+        tagged = list(texts_of(batch, sentences, layer))
     every = _words_of(batch.big, bounds, conf, tags)
     out: list[Segmented] = []
     cuts: list[int] = []
@@ -331,17 +261,18 @@ def results_of(
     return out
 
 
-def tags_of(batch: Batch, tagger: Tagger, spans: _Spans | None = None) -> np.ndarray:
-    """The tag of every word of the batch (indices into the tagger's tags), decided
-    sentence by sentence (the batch's sentences when it has them, else each text, that
-    is each line, as one)."""
-    heads, lasts, per_text = spans if spans is not None else _word_spans(batch)
+def layers_of(batch: Batch, stages: list[Stage]) -> dict[str, Layer]:
+    """What ``stages`` add to the words of the batch, sentence by sentence (the batch's
+    sentences when it has them, else each text, that is each line, as one)."""
+    if not stages:
+        return {}
+    heads, lasts, per_text = batch.word_spans()
     cuts = np.zeros(len(heads) + 1, dtype=bool)
     cuts[per_text] = True
     if batch.sent_starts is not None and len(heads):
         cuts[:-1] |= batch.sent_starts[heads]
-    return tagger.tag_spans(
-        batch.big, batch.gstarts[heads], batch.gends[lasts], np.flatnonzero(cuts)
+    return annotate(
+        stages, batch.big, batch.gstarts[heads], batch.gends[lasts], np.flatnonzero(cuts)
     )
 
 
@@ -456,72 +387,3 @@ def _joined(pieces: list[tuple[str | None, str]], sep: str) -> str:
             line = []
     out.append(sep.join(line))
     return "".join(out)
-
-
-# ------------------------------------------------------------------ the underscore format
-def parse_segmented(line: str) -> list[list[str]]:
-    r"""Words of a line in the underscore format, each a list of its tokens (escapes undone).
-
-    The inverse of the text output.
-
-    >>> from tieng import segment_text
-    >>> print(segment_text("Hà Nội có biến my_var"))
-    Hà_Nội có biến my\_var
-    >>> parse_segmented("Hà_Nội có biến my\\_var a \\_ b")
-    [['Hà', 'Nội'], ['có'], ['biến'], ['my_var'], ['a'], ['_'], ['b']]
-    """
-    words: list[list[str]] = []
-    for chunk in line.split():
-        if "\\" not in chunk:
-            words.append(chunk.split("_"))
-            continue
-        parts: list[str] = []
-        cur: list[str] = []
-        i = 0
-        while i < len(chunk):
-            c = chunk[i]
-            if c == "\\" and i + 1 < len(chunk):
-                cur.append(chunk[i + 1])
-                i += 2
-                continue
-            if c == "_":
-                parts.append("".join(cur))
-                cur = []
-            else:
-                cur.append(c)
-            i += 1
-        parts.append("".join(cur))
-        words.append(parts)
-    return words
-
-
-_CHUNK = re.compile(r"\S+")
-
-
-def tag_segmented(lines: list[str], tagger: Tagger) -> list[Segmented]:
-    r"""Lines already in the underscore format (words by white space, syllables by ``_``,
-    escapes as :func:`parse_segmented` reads them), each taken as one sentence and tagged.
-
-    A word's text and offsets are those of its chunk of the line, underscores included.
-
-    >>> from tieng import Tagger
-    >>> doc = tag_segmented(["Hà_Nội có nhiều hồ ."], Tagger())[0]
-    >>> doc.tagged
-    'Hà_Nội/Np có/V nhiều/A hồ/N ./CH'
-    >>> doc.words[0]
-    Word(text='Hà_Nội', start=0, end=6, confidence=None, tag='Np')
-    """
-    chunks = [[(m.start(), m.end(), m.group()) for m in _CHUNK.finditer(line)] for line in lines]
-    words = [" ".join(parse_segmented(c)[0]) for cs in chunks for _, _, c in cs]
-    bounds = np.zeros(len(lines) + 1, np.int64)
-    bounds[1:] = np.cumsum([len(cs) for cs in chunks])
-    idx = tagger.tag_indices(words, bounds)
-    names = np.array(tagger.model.tags, dtype=object)[idx].tolist()
-    out = []
-    for k, cs in enumerate(chunks):
-        tags = names[bounds[k] : bounds[k + 1]]
-        ws = [Word(c, a, b, None, t) for (a, b, c), t in zip(cs, tags)]
-        text = " ".join(c for _, _, c in cs)
-        tagged = " ".join(f"{w.text}/{w.tag}" for w in ws)
-        out.append(Segmented(text, ws, None, tagged))
-    return out

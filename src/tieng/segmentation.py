@@ -15,25 +15,24 @@ from ._accel import speedups as _speedups
 from .dictionary import UserDictionary
 from .features import JOINABLE
 from .legacy import DeprecatedNames, deprecated, spans
-from .model import BUNDLED_MODELS, Model, ModelSource
+from .model import Model, resolve_model
 from .normalization import UNACCENTED, reads_unaccented
 from .pool import available_cores, ordered_map
+from .registry import BUNDLED_MODELS, ModelSource
 from .results import (
     WINDOW,
     Batch,
-    Segmented,
-    Word,
-    escape_token,
+    layers_of,
     merge_pieces,
-    parse_segmented,
     results_of,
-    tags_of,
     text_pieces,
     texts_of,
 )
 from .sentences import credit_breaks, has_credit, sentence_breaks
+from .stages import Stage, annotate
 from .tagging import Tagger, default_tagger
-from .tokenization import Span, scan_arrays, scan_offsets, scan_settings
+from .tokenization import scan_arrays, scan_offsets, scan_settings
+from .values import Segmented, Span, Word, escape_token, parse_segmented
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -54,6 +53,17 @@ DEFAULT_MODEL_NAME = "vlsp2013"  # what Segmenter() loads
 UNACCENTED_MODEL = "vlsp2013-unaccented"  # where it sends text typed without diacritics
 _BATCH_CHARS = 500_000  # characters analysed at once, at most (plus one text)
 _JOINER = " \n "  # between the texts of a batch: a line break the tokenizer sees alone
+
+
+class LineOut:
+    """What the per-call path (``_speedups.Line.run``) gives for one text: the underscore
+    text; with the words; with the words and their (start, end) pairs, for the stages; or the
+    tokens' offsets and join scores, for confidences."""
+
+    TEXT = 0
+    WORDS = 1
+    SCORES = 2
+    WORD_SPANS = 3
 
 
 class _Options(NamedTuple):
@@ -110,7 +120,7 @@ class Segmenter(DeprecatedNames):
         # The part-of-speech tagger (tags=True): the bundled one, loaded on first use, unless
         # one is given.
         self._tagger = tagger if tagger is None or isinstance(tagger, Tagger) else Tagger(tagger)
-        self.model, self.source = ModelSource.resolve(model)
+        self.model, self.source = resolve_model(model)
         # The default segmenter sends text typed without diacritics to the model made for it
         # (loaded on first need); a model chosen by the caller reads everything.
         self._route = model is None
@@ -293,26 +303,27 @@ class Segmenter(DeprecatedNames):
         line = self._line
         if line is None:
             line = self._line = self._make_line()
+        stages = self._stages(opts)
         if opts.confidence:
-            mode = 2  # the token offsets and scores: confidences are made as in a batch
+            mode = LineOut.SCORES  # confidences are made from the scores, as in a batch
+        elif stages:
+            mode = LineOut.WORD_SPANS
         else:
-            mode = 3 if opts.tags else 0 if opts.text_only else 1
+            mode = LineOut.TEXT if opts.text_only else LineOut.WORDS
         with self._lock:  # the vocabulary's code cache is shared between threads
             out = line.run(text, mode)
-        if out is None or mode == 0:
+        if out is None or mode == LineOut.TEXT:
             return out
-        if mode == 1:
+        if mode == LineOut.WORDS:
             return Segmented(out[0], out[1])
-        tagger = self.tagger if opts.tags else None
-        if mode == 3:
-            assert tagger is not None
+        if mode == LineOut.WORD_SPANS:
             joined, words = out[0], out[1]
             if not words:
                 return joined if opts.text_only else Segmented(joined, words, None, joined)
             pairs = np.frombuffer(out[2], np.int64).reshape(-1, 2)
             bounds = np.array([0, len(words)], np.int64)
-            idx = tagger.tag_spans(text, pairs[:, 0], pairs[:, 1], bounds)
-            words, tagged = _speedups.with_tags(words, joined, idx, tagger.model.tags)
+            tags = annotate(stages, text, pairs[:, 0], pairs[:, 1], bounds)["tags"]
+            words, tagged = _speedups.with_tags(words, joined, tags.values, tags.labels)
             return tagged if opts.text_only else Segmented(joined, words, None, tagged)
         starts = np.frombuffer(out[1], np.int64)
         scores = np.frombuffer(out[3], np.float32)
@@ -327,8 +338,15 @@ class Segmenter(DeprecatedNames):
             scores,
         )
         return results_of(
-            batch, calibration=self.model.calibration, confidence=True, tagger=tagger
+            batch,
+            calibration=self.model.calibration,
+            confidence=True,
+            layers=layers_of(batch, stages),
         )[0]
+
+    def _stages(self, opts: _Options) -> list[Stage]:
+        """The stages after segmentation that ``opts`` ask for (:mod:`tieng.stages`)."""
+        return [self.tagger] if opts.tags else []
 
     def _make_line(self) -> Any:
         assert _speedups is not None
@@ -417,21 +435,18 @@ class Segmenter(DeprecatedNames):
         meta: deque[tuple[int, str | None, bool]] = deque()
         parts: list[tuple[int, str | None, Any]] = []
         sep = "\n" if opts.sentences else " "
-        tagger = self.tagger if opts.tags else None
+        stages = self._stages(opts)
         for batch in self._batches(text_pieces(texts, meta), batch_size, opts, meta):
+            layers = layers_of(batch, stages)
             if opts.text_only:
-                if tagger is not None:
-                    idx = tags_of(batch, tagger)
-                    outs: list[Any] = texts_of(batch, opts.sentences, idx, tagger.model.tags)
-                else:
-                    outs = texts_of(batch, opts.sentences)
+                outs: list[Any] = texts_of(batch, opts.sentences, layers.get("tags"))
             else:
                 outs = results_of(
                     batch,
                     sentences=opts.sentences,
                     calibration=self.model.calibration,
                     confidence=opts.confidence,
-                    tagger=tagger,
+                    layers=layers,
                 )
             for out in outs:
                 off, ending, last = meta.popleft()
@@ -557,7 +572,7 @@ def _rebuild(
     tagger: Tagger | None = None,
     route: bool = False,
 ) -> Segmenter:
-    model = source.load()
+    model = Model.from_source(source)
     seg = Segmenter(model, pretokenized=pretokenized, dictionary=dictionary, tagger=tagger)
     seg.source = source
     seg._route = route

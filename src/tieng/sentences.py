@@ -18,7 +18,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from .tokenization import SPACE_CHARS, Span, split_pieces
+from .tokenization import SPACE_CHARS, split_pieces
+from .values import Span
 
 __all__ = ["credit_breaks", "has_credit", "sentence_breaks", "split_sentences"]
 

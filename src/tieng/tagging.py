@@ -18,6 +18,7 @@ one tone placement, lower case, digits as 0.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
@@ -27,15 +28,10 @@ from typing import Any
 import numpy as np
 
 from ._accel import speedups as _speedups
-from .model import (
-    BUNDLED_TAGGERS,
-    ModelError,
-    ModelSource,
-    pack_file,
-    read_arrays,
-    unpack_file,
-)
+from .container import ModelError, pack_file, read_arrays, unpack_file
 from .normalization import canonical_key
+from .registry import BUNDLED_TAGGERS, ModelSource
+from .values import Segmented, Word, parse_segmented
 
 __all__ = [
     "BUNDLED_TAGGERS",
@@ -523,7 +519,11 @@ class Tagger:
 
     >>> Tagger().tag_words([["Tôi", "là", "sinh viên", "."]])
     [['P', 'V', 'N', 'CH']]
+
+    A tagger is the pipeline's tagging stage (:mod:`tieng.stages`): it fills ``tags``.
     """
+
+    name = "tags"  # the stage's option and field
 
     def __init__(self, model: str | os.PathLike[str] | bytes | TaggerModel | None = None) -> None:
         source: ModelSource | None = None
@@ -550,6 +550,17 @@ class Tagger:
     def tags(self) -> list[str]:
         """The tags the model chooses from."""
         return list(self.model.tags)
+
+    @property
+    def labels(self) -> list[str]:
+        """The tags, as the stage's values index them."""
+        return self.model.tags
+
+    def annotate(
+        self, text: str, starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray
+    ) -> np.ndarray:
+        """The stage's call (:mod:`tieng.stages`): :meth:`tag_spans`."""
+        return self.tag_spans(text, starts, ends, bounds)
 
     def tag_words(self, sentences: Iterable[Sequence[str]]) -> list[list[str]]:
         """The tag of every word of every sentence (each a sequence of words, a word's
@@ -714,3 +725,37 @@ def default_tagger() -> Tagger:
             if not _default:
                 _default.append(Tagger())
     return _default[0]
+
+
+_NON_SPACE = re.compile(r"\S+")
+
+
+def tag_segmented(lines: list[str], tagger: Tagger) -> list[Segmented]:
+    r"""Lines already in the underscore format (words by white space, syllables by ``_``,
+    escapes as :func:`parse_segmented` reads them), each taken as one sentence and tagged.
+
+    A word's text and offsets are those of its chunk of the line, underscores included.
+
+    >>> from tieng import Tagger
+    >>> doc = tag_segmented(["Hà_Nội có nhiều hồ ."], Tagger())[0]
+    >>> doc.tagged
+    'Hà_Nội/Np có/V nhiều/A hồ/N ./CH'
+    >>> doc.words[0]
+    Word(text='Hà_Nội', start=0, end=6, confidence=None, tag='Np')
+    """
+    chunks = [
+        [(m.start(), m.end(), m.group()) for m in _NON_SPACE.finditer(line)] for line in lines
+    ]
+    words = [" ".join(parse_segmented(c)[0]) for cs in chunks for _, _, c in cs]
+    bounds = np.zeros(len(lines) + 1, np.int64)
+    bounds[1:] = np.cumsum([len(cs) for cs in chunks])
+    idx = tagger.tag_indices(words, bounds)
+    names = np.array(tagger.model.tags, dtype=object)[idx].tolist()
+    out = []
+    for k, cs in enumerate(chunks):
+        tags = names[bounds[k] : bounds[k + 1]]
+        ws = [Word(c, a, b, None, t) for (a, b, c), t in zip(cs, tags)]
+        text = " ".join(c for _, _, c in cs)
+        tagged = " ".join(f"{w.text}/{w.tag}" for w in ws)
+        out.append(Segmented(text, ws, None, tagged))
+    return out

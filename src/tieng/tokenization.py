@@ -17,22 +17,14 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import NamedTuple
 
 import numpy as np
 
 from ._accel import speedups as _speedups
 from .normalization import COMBINING_MARKS as _M
+from .values import Span
 
 __all__ = ["LINE_BREAKS", "LINK_RE", "SPACE_CHARS", "Span", "split_pieces", "tokenize"]
-
-
-class Span(NamedTuple):
-    """A slice of the original text: ``text == original[start:end]``."""
-
-    text: str
-    start: int
-    end: int
 
 
 # Characters that separate tokens: Unicode white space plus the invisible format characters

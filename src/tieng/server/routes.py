@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..dictionary import DictionaryError, UserDictionary
 from ..normalization import UNACCENTED, looks_unaccented, reads_unaccented
-from ..results import spans_json, tag_segmented
+from ..results import spans_json
 from ..segmentation import BUNDLED_MODELS, Segmenter
+from ..tagging import tag_segmented
 from ..tokenization import tokenize
 from .schema import (
     Health,

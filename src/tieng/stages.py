@@ -1,0 +1,65 @@
+"""The stages that run after segmentation, over the words of one batch.
+
+Segmentation decides the words; every later stage reads them and adds one field to each
+(tagging its part of speech; parsing, to come, its head and relation).  A stage is an object
+with a ``name`` (the option that asks for it and the field it fills), the ``labels`` its
+values index, and one method::
+
+    annotate(text, starts, ends, bounds) -> values
+
+``text`` holds the words at ``text[starts[i]:ends[i]]``; ``bounds`` are the indices of the
+first word of each sentence, and one past the last word; ``values`` has one small integer a
+word, an index into ``labels``.  The same call serves a batch of many texts (their joined
+text) and the one-text path, so the glue between segmentation and the stages is written once,
+in :func:`annotate`.  Adding a stage is one module that defines it and one line in
+:data:`ORDER`.
+
+This module imports nothing of tieng.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+__all__ = ["ORDER", "Layer", "Stage", "annotate"]
+
+# The stages in the order they run (a stage may read the fields of those before it).
+ORDER = ("tags",)
+
+
+class Stage(Protocol):
+    """What the pipeline asks of a stage (:class:`tieng.Tagger` is one)."""
+
+    name: str
+
+    @property
+    def labels(self) -> Sequence[str]: ...
+
+    def annotate(
+        self, text: str, starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray
+    ) -> np.ndarray: ...
+
+
+class Layer(NamedTuple):
+    """What one stage added: a value for each word (an index into ``labels``)."""
+
+    values: np.ndarray
+    labels: Sequence[str]
+
+    def names(self) -> list[str]:
+        """Each word's label."""
+        return np.array(self.labels, dtype=object)[self.values].tolist()
+
+
+def annotate(
+    stages: Sequence[Stage], text: str, starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray
+) -> dict[str, Layer]:
+    """Run ``stages`` in :data:`ORDER` over the words ``text[starts[i]:ends[i]]`` (sentences
+    from ``bounds``): each stage's :class:`Layer` by its name."""
+    layers: dict[str, Layer] = {}
+    for stage in sorted(stages, key=lambda s: ORDER.index(s.name)):
+        layers[stage.name] = Layer(stage.annotate(text, starts, ends, bounds), stage.labels)
+    return layers
