@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from tieng.training import train
@@ -13,6 +14,21 @@ TINY_CORPUS = [
     "Học_sinh đi học bằng xe_máy .",
     "Người dân thành_phố yêu hồ đẹp .",
 ]
+
+
+def reference_join_scores(model, codes, breaks):
+    """``model.join_scores`` the slow, plain way: one weight per feature row, summed."""
+    scores = np.full(len(codes), -np.inf, dtype=np.float32)
+    gaps, feats = model.gap_features(codes, breaks)
+    if len(gaps):
+        scores[gaps] = model.weights[feats].sum(axis=1, dtype=np.float32) + model.bias
+    return scores
+
+
+@pytest.fixture(scope="session")
+def reference_scores():
+    """The plain sum of a model's weights over each gap's features (a test oracle)."""
+    return reference_join_scores
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import tieng
-from tieng import Segmented, Segmenter, Span, Word
+from tieng import Segmented, Segmenter, Word
 from tieng.cli import main
 
 TEXTS = [
@@ -78,7 +78,7 @@ def test_long_lines_are_put_back_together(seg, monkeypatch):
 
     text = "\n".join(f"Câu {k}: học sinh Hà Nội đi học ở trường số {k}." for k in range(60))
     whole = [seg(text, **o) for o in OPTIONS]
-    monkeypatch.setattr(results, "WINDOW", 100)
+    monkeypatch.setattr(results, "WINDOW_CHARS", 100)
     assert [seg(text, **o) for o in OPTIONS] == whole
     assert seg.segment_text(text) == whole[0].text
 
@@ -107,61 +107,13 @@ def test_module_shortcuts(seg):
     assert tieng.segment_text(text) == seg.segment_text(text)
 
 
-def _spans(words):
-    return [Span(*w[:3]) for w in words]
-
-
-@pytest.mark.parametrize(
-    ("call", "replacement", "old_form"),
-    [
-        (lambda s, t: s.segment(t), "for w in segmenter(text)", lambda d: [w.text for w in d]),
-        (lambda s, t: s.segment_spans(t), "segmenter(text).words", lambda d: _spans(d)),
-        (
-            lambda s, t: s.segment_scored(t),
-            "segmenter(text, confidence=True).words",
-            lambda d: d.words,
-        ),
-        (
-            lambda s, t: s.segment_sentences(t),
-            "segmenter(text, sentences=True).sentences",
-            lambda d: [_spans(x) for x in d.sentences],
-        ),
-        (lambda s, t: next(s.pipe_spans([t])), "segmenter.pipe(texts))", lambda d: _spans(d)),
-        (
-            lambda s, t: next(s.pipe_scored([t])),
-            "segmenter.pipe(texts, confidence=True)",
-            lambda d: d.words,
-        ),
-        (
-            lambda s, t: next(s.pipe_sentences([t])),
-            "segmenter.pipe(texts, sentences=True)",
-            lambda d: [_spans(x) for x in d.sentences],
-        ),
-        (lambda s, t: next(s.pipe_results([t])), "segmenter.pipe(texts)", lambda d: d),
-        (
-            lambda s, t: next(s.pipe_scored_results([t])),
-            "segmenter.pipe(texts, confidence=True)",
-            lambda d: d,
-        ),
-        (
-            lambda s, t: next(s.pipe_scored_sentences([t])),
-            "segmenter.pipe(texts, sentences=True, confidence=True)",
-            lambda d: d.sentences,
-        ),
-        (lambda s, t: tieng.segment_spans(t), "tieng.segment(text).words", lambda d: _spans(d)),
-    ],
-)
-def test_old_names_warn_and_still_give_what_they_gave(seg, call, replacement, old_form):
-    text = TEXTS[0]
-    with pytest.warns(DeprecationWarning, match="deprecated") as caught:
-        got = call(seg, text)
-    assert replacement in str(caught[0].message)
-    assert caught[0].filename == __file__  # the warning points at the caller's line
-    options = {
-        "sentences": "sentences=True" in replacement,
-        "confidence": "confidence=True" in replacement,
-    }
-    assert got == old_form(seg(text, **options))
+@pytest.mark.parametrize("name", ["segment_spans", "pipe_scored", "segment_sentences"])
+def test_the_names_removed_in_0_3_say_what_replaced_them(seg, name):
+    with pytest.raises(AttributeError, match=f"{name} was removed in tieng 0.3; use seg"):
+        getattr(seg, name)
+    with pytest.raises(AttributeError, match="no attribute 'segment_words'"):
+        seg.segment_words  # noqa: B018
+    assert not hasattr(tieng, "segment_spans")
 
 
 @pytest.mark.parametrize("options", OPTIONS)

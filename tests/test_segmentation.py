@@ -250,7 +250,7 @@ def test_model_loads_lazily():
     assert out.stdout.strip() == "0"
 
 
-def test_fast_scoring_agrees_with_the_reference():
+def test_fast_scoring_agrees_with_the_reference(reference_scores):
     """The table-driven scorer gives the plain feature-row sums of the reference decoder."""
     seg = tieng.Segmenter()
     text = (
@@ -264,7 +264,7 @@ def test_fast_scoring_agrees_with_the_reference():
     breaks = np.zeros(len(tokens), bool)
     breaks[0] = True
     fast = model.join_scores(codes, breaks)
-    slow = model.reference_join_scores(codes, breaks)
+    slow = reference_scores(model, codes, breaks)
     finite = np.isfinite(slow)
     assert finite.sum() > 20
     assert np.array_equal(finite, np.isfinite(fast))
@@ -300,7 +300,7 @@ def test_long_texts_are_segmented_in_windows(monkeypatch):
     seg = tieng.Segmenter()
     text = " ".join(f"Câu {k}: học sinh Hà Nội đi học ở trường số {k}." for k in range(120))
     whole = seg.segment_text(text), seg(text).words, seg(text, sentences=True).sentences
-    monkeypatch.setattr(results, "WINDOW", 300)
+    monkeypatch.setattr(results, "WINDOW_CHARS", 300)
     assert len(list(results.windows(text))) > 10
     windowed = seg.segment_text(text), seg(text).words, seg(text, sentences=True).sentences
     assert windowed == whole
@@ -338,7 +338,7 @@ def test_batches_are_bounded_in_characters(monkeypatch):
     seg = tieng.Segmenter()
     text = "Hà Nội mùa thu đẹp lắm. " * 400  # 9,600 characters
     expected = seg.segment_text(text)
-    monkeypatch.setattr(results, "WINDOW", 300)
+    monkeypatch.setattr(results, "WINDOW_CHARS", 300)
     monkeypatch.setattr(segmentation, "_BATCH_CHARS", 1000)
     sizes = []
     analyze = seg._analyze

@@ -552,7 +552,7 @@ def test_per_call_path_agrees_on_any_text(text, options):
 def test_per_call_path_steps_aside_where_the_batch_path_must_run():
     """Several lines, a photo credit, a user dictionary's rules, sentences, a long line:
     the batch path runs, and the public calls give its result."""
-    from tieng.results import WINDOW
+    from tieng.results import WINDOW_CHARS
     from tieng.segmentation import _Options
 
     seg = Segmenter()
@@ -562,7 +562,7 @@ def test_per_call_path_steps_aside_where_the_batch_path_must_run():
         (seg, "Hà Nội mưa to.\r\nẢnh: AP"),
         (seg, "Hà Nội mưa to. Ảnh: Nguyễn Văn An"),
         (seg, "Hà Nội mưa to \u2028 nhé"),
-        (seg, "Hà Nội mưa to. " * (WINDOW // 10)),
+        (seg, "Hà Nội mưa to. " * (WINDOW_CHARS // 10)),
         (mine, "Hà Nội mưa to"),
     ]
     for s, text in cases:

@@ -139,13 +139,13 @@ def test_key_version_travels_with_the_model(tiny_model, tiny_corpus, tmp_path):
     assert Model.from_bytes(old.to_bytes()).vocabulary.key_version == 1
 
 
-def test_affix_templates_score_the_same_both_ways(tiny_corpus):
+def test_affix_templates_score_the_same_both_ways(tiny_corpus, reference_scores):
     from tieng import Model
 
     model = train([s.split() for s in tiny_corpus] * 4, hash_bits=14, max_iter=30, affixes=True)
     back = Model.from_bytes(model.to_bytes())
     assert back.spec.affixes and back.spec.template_count == model.spec.template_count
-    _assert_fast_scores_match_reference(back)
+    _assert_fast_scores_match_reference(back, reference_scores)
 
 
 def test_syllables_that_keep_the_same_company_share_a_class():
@@ -172,7 +172,9 @@ def test_syllables_that_keep_the_same_company_share_a_class():
     assert again.tobytes() == classes.tobytes()  # seeded
 
 
-def test_class_templates_travel_with_the_model_and_score_the_same_both_ways(tiny_corpus):
+def test_class_templates_travel_with_the_model_and_score_the_same_both_ways(
+    tiny_corpus, reference_scores
+):
     from tieng import Model
     from tieng.model import ModelError
 
@@ -181,7 +183,7 @@ def test_class_templates_travel_with_the_model_and_score_the_same_both_ways(tiny
     assert model.classes.max() <= 4 and (model.classes > 0).any()
     back = Model.from_bytes(model.to_bytes())
     assert back.spec.classes == 4 and back.classes.tolist() == model.classes.tolist()
-    _assert_fast_scores_match_reference(back)
+    _assert_fast_scores_match_reference(back, reference_scores)
     with pytest.raises(ModelError, match="syllable class for each"):
         Model(back.vocabulary, back.lexicon, back.weights, back.bias, back.spec)
     # A file whose header asks for classes but holds no class array is refused, clearly.
@@ -210,12 +212,12 @@ def _with_features(data: bytes, **changes) -> bytes:
     return head + crc + hbytes + data[prefix.size + 4 + hlen :]
 
 
-def _assert_fast_scores_match_reference(model):
+def _assert_fast_scores_match_reference(model, reference_scores):
     tokens = "Người dân Hà Nội đi làm bằng xe máy , yêu thành phố".split()
     codes = model.vocabulary.codes(tokens)
     breaks = np.zeros(len(tokens), bool)
     breaks[0] = True
-    fast, slow = model.join_scores(codes, breaks), model.reference_join_scores(codes, breaks)
+    fast, slow = model.join_scores(codes, breaks), reference_scores(model, codes, breaks)
     finite = np.isfinite(slow)
     assert finite.sum() > 5 and np.allclose(fast[finite], slow[finite], atol=1e-4)
 
@@ -239,7 +241,7 @@ def test_an_unaccented_model_reads_text_with_and_without_diacritics(tiny_corpus,
     assert plain.segment_text(without) == without
 
 
-def test_word_lists_are_features_the_model_learns_to_trust(tmp_path):
+def test_word_lists_are_features_the_model_learns_to_trust(tmp_path, reference_scores):
     """A list that is right about the corpus gets trusted, even on words training never
     joined; a list that is wrong about it gets ignored."""
     from tieng.model import Model
@@ -286,7 +288,7 @@ def test_word_lists_are_features_the_model_learns_to_trust(tmp_path):
     breaks = np.zeros(len(codes), bool)
     breaks[0] = True
     assert np.allclose(
-        model.join_scores(codes, breaks), model.reference_join_scores(codes, breaks), atol=1e-3
+        model.join_scores(codes, breaks), reference_scores(model, codes, breaks), atol=1e-3
     )
 
 

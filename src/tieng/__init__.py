@@ -16,7 +16,6 @@ from .segmentation import (
     Segmenter,
     default_segmenter,
     segment,
-    segment_spans,
     segment_text,
     tag,
 )
@@ -25,7 +24,7 @@ from .tagging import Tagger, TaggerModel, upos
 from .tokenization import tokenize
 from .values import Segmented, Span, Word, escape_token, parse_segmented
 
-__version__ = "0.2.0"  # the one place it is set: pyproject.toml reads it from here
+__version__ = "0.3.0"  # the one place it is set: pyproject.toml reads it from here
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -47,7 +46,6 @@ __all__ = [
     "normalize",
     "parse_segmented",
     "segment",
-    "segment_spans",
     "segment_text",
     "split_sentences",
     "tag",

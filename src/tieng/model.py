@@ -314,14 +314,6 @@ class Model:
     def _classes(self, pid: np.ndarray) -> np.ndarray | None:
         return None if self.classes is None else self.classes[pid]
 
-    def reference_join_scores(self, codes: np.ndarray, breaks: np.ndarray) -> np.ndarray:
-        """:meth:`join_scores` the slow, plain way: one weight per feature row, summed."""
-        scores = np.full(len(codes), -np.inf, dtype=np.float32)
-        gaps, feats = self.gap_features(codes, breaks)
-        if len(gaps):
-            scores[gaps] = self.weights[feats].sum(axis=1, dtype=np.float32) + self.bias
-        return scores
-
     # ----------------------------------------------------------------- file format
     def to_bytes(self) -> bytes:
         """Serialize to the model file format."""

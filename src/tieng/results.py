@@ -32,7 +32,7 @@ __all__ = [
     "texts_of",
 ]
 
-WINDOW = 20_000  # characters: longer lines are analysed in windows of about this size
+WINDOW_CHARS = 20_000  # characters: longer lines are analysed in windows of about this size
 CUTS = (". ", "? ", "! ", "… ", "; ", ", ", " ")  # where a window may end, best first
 _HAS_LINE_BREAK = re.compile(f"[{LINE_BREAKS}]").search
 
@@ -313,7 +313,7 @@ def text_pieces(texts: Iterable[str], meta: deque[tuple[int, str | None, bool]])
     for t in texts:
         if not isinstance(t, str):
             raise TypeError(f"expected str, not {type(t).__name__}")
-        if len(t) <= WINDOW and not _HAS_LINE_BREAK(t):
+        if len(t) <= WINDOW_CHARS and not _HAS_LINE_BREAK(t):
             meta.append((0, None, True))
             yield t
             continue
@@ -342,11 +342,11 @@ def windows(text: str) -> Iterator[tuple[int, str, bool]]:
     """``(offset, piece, is_last)`` windows of a long line, cut at white space after a
     sentence end where possible, else at any space, else anywhere."""
     pos, n = 0, len(text)
-    while n - pos > WINDOW:
-        end = pos + WINDOW
+    while n - pos > WINDOW_CHARS:
+        end = pos + WINDOW_CHARS
         cut = -1
         for mark in CUTS:
-            i = text.rfind(mark, pos + WINDOW // 2, end)
+            i = text.rfind(mark, pos + WINDOW_CHARS // 2, end)
             if i >= 0:
                 cut = i + len(mark) - 1
                 break

@@ -14,13 +14,12 @@ import numpy as np
 from ._accel import speedups as _speedups
 from .dictionary import UserDictionary
 from .features import JOINABLE
-from .legacy import DeprecatedNames, deprecated, spans
 from .model import Model, resolve_model
 from .normalization import UNACCENTED, reads_unaccented
 from .pool import available_cores, ordered_map
 from .registry import BUNDLED_MODELS, ModelSource
 from .results import (
-    WINDOW,
+    WINDOW_CHARS,
     Batch,
     layers_of,
     merge_pieces,
@@ -32,7 +31,7 @@ from .sentences import credit_breaks, has_credit, sentence_breaks
 from .stages import Stage, annotate
 from .tagging import Tagger, default_tagger
 from .tokenization import scan_arrays, scan_offsets, scan_settings
-from .values import Segmented, Span, Word, escape_token, parse_segmented
+from .values import Segmented, Word, escape_token, parse_segmented
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -43,7 +42,6 @@ __all__ = [
     "escape_token",
     "parse_segmented",
     "segment",
-    "segment_spans",
     "segment_text",
     "tag",
 ]
@@ -53,6 +51,21 @@ DEFAULT_MODEL_NAME = "vlsp2013"  # what Segmenter() loads
 UNACCENTED_MODEL = "vlsp2013-unaccented"  # where it sends text typed without diacritics
 _BATCH_CHARS = 500_000  # characters analysed at once, at most (plus one text)
 _JOINER = " \n "  # between the texts of a batch: a line break the tokenizer sees alone
+
+
+# The methods of 0.1, deprecated in 0.2 and removed in 0.3, and what replaced them.
+_REMOVED = {
+    "segment": "[w.text for w in segmenter(text)]",
+    "segment_spans": "segmenter(text).words",
+    "segment_scored": "segmenter(text, confidence=True).words",
+    "segment_sentences": "segmenter(text, sentences=True).sentences",
+    "pipe_spans": "(doc.words for doc in segmenter.pipe(texts))",
+    "pipe_scored": "segmenter.pipe(texts, confidence=True)",
+    "pipe_sentences": "segmenter.pipe(texts, sentences=True)",
+    "pipe_results": "segmenter.pipe(texts)",
+    "pipe_scored_results": "segmenter.pipe(texts, confidence=True)",
+    "pipe_scored_sentences": "segmenter.pipe(texts, sentences=True, confidence=True)",
+}
 
 
 class LineOut:
@@ -76,7 +89,7 @@ class _Options(NamedTuple):
     tags: bool = False
 
 
-class Segmenter(DeprecatedNames):
+class Segmenter:
     """Splits Vietnamese text into words with a trained model.
 
     ``model`` is a path to a model file, the file's bytes, a loaded :class:`~tieng.Model`,
@@ -156,6 +169,15 @@ class Segmenter(DeprecatedNames):
         if self._tagger is None:
             self._tagger = default_tagger()
         return self._tagger
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for names not found otherwise: the methods 0.3 removed say what replaced them.
+        if name in _REMOVED:
+            raise AttributeError(
+                f"Segmenter.{name} was removed in tieng 0.3; use {_REMOVED[name]} "
+                "(see CHANGELOG.md)"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         src = self.source.describe() if self.source else "<model>"
@@ -361,7 +383,7 @@ class Segmenter(DeprecatedNames):
             model.bias,
             JOINABLE.astype(np.uint8),
             Word,
-            WINDOW,
+            WINDOW_CHARS,
         )
 
     def _pipe(self, texts: Iterable[str], batch_size: int, n_process: int, opts: _Options):
@@ -428,7 +450,7 @@ class Segmenter(DeprecatedNames):
         """The result of every text by this segmenter's model, in order, analysed in batches.
 
         A text with line breaks is analysed line by line, and a line longer than
-        ``results.WINDOW`` characters in windows (cut at sentence ends when it can be), so
+        ``results.WINDOW_CHARS`` characters in windows (cut at sentence ends when it can be), so
         memory stays bounded however long a single text is; the pieces' results are put
         back together.
         """
@@ -624,9 +646,3 @@ def segment_text(text: str, *, sentence_lines: bool = False, tags: bool = False)
     'Tôi/P là/V sinh_viên/N ./CH'
     """
     return default_segmenter().segment_text(text, sentence_lines=sentence_lines, tags=tags)
-
-
-def segment_spans(text: str) -> list[Span]:
-    """Deprecated: ``tieng.segment(text).words``."""
-    deprecated("tieng.segment_spans(text)", "tieng.segment(text).words")
-    return spans(segment(text).words)

@@ -91,7 +91,7 @@ DEFAULT_TEMPLATES: tuple[tuple[tuple[str, int], ...], ...] = (
     (("suffix", 0),),
     (("listed", 0),),
 )
-WINDOW = 2  # the widest offset a template may use
+REACH = 2  # the widest offset a template may use (words before or after)
 MAX_TEMPLATES = 256  # what the compiled decoder takes (MAX_TAG_TEMPLATES)
 MAX_TEMPLATE_LENGTH = 8
 MAX_TRANSITION = 1 << 24
@@ -259,7 +259,7 @@ class TaggerModel:
             if len(t) > MAX_TEMPLATE_LENGTH:
                 raise ModelError(f"a feature template of {len(t)} parts (at most 8)")
             for name, off in t:
-                if name not in _COL or not -WINDOW <= off <= WINDOW:
+                if name not in _COL or not -REACH <= off <= REACH:
                     raise ModelError(f"unknown feature template {t!r}")
         # Scores are summed in 32-bit integers by the compiled decoder: transitions far from
         # the limits keep every sum exact (the trained ones are in the hundreds).
@@ -437,18 +437,18 @@ class TaggerModel:
 
 
 def padded(attrs: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The attribute rows with ``WINDOW`` sentinel rows around every sentence (before it
+    """The attribute rows with ``REACH`` sentinel rows around every sentence (before it
     ``_BOS``, after it ``_EOS``), as uint64, and each word's row in it."""
     n = len(attrs)
     starts = bounds[:-1][np.diff(bounds) > 0]
     new = np.zeros(n, np.int64)
     new[starts] = 1
     sent = np.cumsum(new) - 1
-    pos = np.arange(n) + WINDOW + 2 * WINDOW * sent
-    size = (int(pos[-1]) if n else 0) + 1 + WINDOW
+    pos = np.arange(n) + REACH + 2 * REACH * sent
+    size = (int(pos[-1]) if n else 0) + 1 + REACH
     values = np.full((size, attrs.shape[1]), _EOS, np.int64)
     if n:
-        before = (pos[starts][:, None] - np.arange(1, WINDOW + 1)).ravel()
+        before = (pos[starts][:, None] - np.arange(1, REACH + 1)).ravel()
         values[before] = _BOS
     values[pos] = attrs
     return values.view(np.uint64), pos
@@ -634,7 +634,7 @@ class Tagger:
                 model.bits,
                 weights,
                 transitions,
-                WINDOW,
+                REACH,
                 _COL["shape"],
                 _LETTER_SHAPES,
             )

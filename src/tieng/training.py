@@ -496,18 +496,3 @@ def train(
     # most, which changed no decision on the dev split (docs/MODEL_CARD.md).
     half = np.clip(coef.astype(np.float32), -60000, 60000).astype(np.float16)
     return Model(vocab, lexicon, half, bias, spec, meta, class_of, list_rows)
-
-
-def predict_joins(model: Model, sentences_tokens: Sequence[Sequence[str]]) -> list[np.ndarray]:
-    """Join decisions for pre-tokenized sentences (used for quick development scores)."""
-    toks: list[str] = []
-    breaks: list[bool] = []
-    for t in sentences_tokens:
-        toks.extend(t)
-        breaks.extend([True] + [False] * (len(t) - 1))
-    scores = model.join_scores(model.vocabulary.codes(toks), np.array(breaks, bool))
-    out, i = [], 0
-    for t in sentences_tokens:
-        out.append(scores[i : i + len(t)] > 0)
-        i += len(t)
-    return out

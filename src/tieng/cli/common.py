@@ -11,17 +11,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
+from typing import BinaryIO, TypeVar, cast
 
 from .._accel import describe as describe_code
 from .._accel import not_built
 from ..dictionary import DictionaryError, UserDictionary
 from ..records import BOM, decode, split_line_end
 from ..segmentation import Segmenter
-
-if TYPE_CHECKING:
-    pass
-
 
 T = TypeVar("T")
 

@@ -5,14 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .._accel import describe as describe_code
 from ..segmentation import BUNDLED_MODELS
-
-if TYPE_CHECKING:
-    pass
-
 from .common import (
     _MODEL_HELP,
     _segmenter,

@@ -8,15 +8,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..annotation import looks_segmented
 from ..normalization import UNACCENTED, looks_unaccented
 from ..pool import available_cores
-
-if TYPE_CHECKING:
-    pass
-
 from .common import (
     InputError,
     _head,

@@ -5,13 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..segmentation import BUNDLED_MODELS
-
-if TYPE_CHECKING:
-    pass
-
 from .common import (
     _MODEL_HELP,
     InputError,

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from ..normalization import normalize
 from ..tokenization import tokenize
-
-if TYPE_CHECKING:
-    pass
-
 from .common import (
     _transform_lines,
     io_args,

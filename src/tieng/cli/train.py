@@ -6,14 +6,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..normalization import KEY_VERSION, UNACCENTED
 from ..segmentation import Segmenter
-
-if TYPE_CHECKING:
-    pass
-
 from .common import (
     InputError,
     _sha256,
