@@ -73,3 +73,22 @@ def test_the_compiled_constants_are_the_python_ones():
         Shape.FOREIGN_TITLE,
         Shape.COUNTRY,
     )
+
+
+@pytest.mark.skipif(_accel._compiled is None, reason="tieng was built without a C compiler")
+def test_the_stubs_name_what_the_compiled_module_has():
+    """_speedups.pyi (what mypy reads) declares every public name of the module, and no other."""
+    import ast
+    from pathlib import Path
+
+    from tieng import _speedups
+
+    tree = ast.parse((Path(_accel.__file__).parent / "_speedups.pyi").read_text(encoding="utf-8"))
+    declared = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            declared.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            declared.add(node.target.id)
+    declared = {name for name in declared if not name.startswith("_")}
+    assert declared == {name for name in dir(_speedups) if not name.startswith("_")}

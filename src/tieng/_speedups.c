@@ -1,24 +1,39 @@
-/* Compiled twins of tieng's per-token loops; the pure-Python code stays the reference.
+/* Compiled twins of tieng's per-token loops; the Python code stays the reference.
  *
- * score_gaps: the feature scoring of tieng.features.ScoreTables.scores, one gap at a time
- *   with every template's weight fetched and summed in the same order as numpy does it, so
- *   the float32 sums are bit for bit the same.
- * table_weights: the tables of small-domain templates that ScoreTables builds at start-up.
- * scan_chunks: the fast path of tieng.tokenization.scan (text cut at single spaces, chunks of
- *   letters taken as tokens, the commonest punctuation cases split directly), calling back to
- *   the regular expression for every other chunk; it can give offsets only.
- * lookup_codes: the token -> code cache lookups of tieng.vocabulary.Vocabulary.codes.
- * CodeTable, codes_of_spans, write_segmented: the plain-text path without a str object per
- *   token: codes looked up by the characters of a slice, output written from the offsets.
- * count_words: len(text.split()) without the list (the syllable count of a batch).
- * viterbi: the tag decoder of tieng.tagging.decode (feature sums and Viterbi, integers).
- * keep_freed_memory: glibc malloc settings for programs that own their process (the CLI, the
- *   server), so the large arrays of each batch reuse memory instead of faulting in new pages.
+ * Entry points, by job (each has a comment of its own where it is defined):
+ *
+ * Scanning and tokens
+ *   scan_chunks: tieng.tokenization.scan's loop (text cut at single spaces, chunks of letters
+ *     taken as tokens, the commonest punctuation cases split directly), calling back to the
+ *     regular expression for every other chunk; it can give offsets only.
+ *   CodeTable, lookup_codes, codes_of_spans: the token -> code caches of
+ *     tieng.vocabulary.Vocabulary (and the tagger's word -> row cache), looked up by the
+ *     characters of a slice, without a str object per token.
+ *   count_words: len(text.split()) without the list (the syllable count of a batch).
+ * Features and scores
+ *   Scorer: the feature scoring of tieng.features.ScoreTables.scores, its settings read once;
+ *     score_gaps: the same for one call with every setting passed (kept for the tests of
+ *     argument checking).  Each template's weights are summed in numpy's order, so the float32
+ *     sums are the same bit for bit.
+ *   table_weights, widen_halves: the tables of small-domain templates ScoreTables builds or reads.
+ *   span_keys, span_table: the lexicon's and the word lists' hash tables (features.SpanTable).
+ * Decoders
+ *   Line: one text of one line, scanned, looked up, scored and joined in one call (the
+ *     per-call path of tieng.segmentation.Segmenter; its outputs are segmentation.LineOut).
+ *   viterbi, tag_rows: the tag decoder of tieng.tagging (feature sums and Viterbi, integers),
+ *     for a batch and for one sentence.
+ * Words and writers
+ *   write_segmented: the underscore format of a batch (tieng.results.texts_of).
+ *   make_words, with_tags: the Word objects of a batch, and of one text with its tags.
+ *   spans_json: words or tokens as JSON bytes (tieng.results.spans_json).
+ * Process
+ *   keep_freed_memory: glibc malloc settings for programs that own their process (the CLI, the
+ *     server), so the large arrays of each batch reuse memory instead of faulting in new pages.
  *
  * Only a CodeTable holds state (a cache; callers serialize its use, as Segmenter does with
- * its lock).  Everything else only reads its inputs and writes its output buffer, and
- * score_gaps lets other threads run meanwhile.  tests/test_speedups.py checks every function
- * against its Python twin.
+ * its lock).  Everything else only reads its inputs and writes its output, and the scorers let
+ * other threads run meanwhile.  tests/test_speedups.py checks every function against its
+ * Python twin.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1632,10 +1647,11 @@ done:
  *   (as codes_of_spans); findall .. context: as scan_chunks; classes: the syllable class of
  *   each vocabulary id (int64) or None; bias: the model's; joinable: 16 bytes, features.
  *   JOINABLE; word: the Word class (a tuple subclass).
- * run(text, mode): mode 0, the underscore text; mode 1, (underscore text, [Word]); mode 2,
- *   (underscore text, token starts, token ends, join scores): the bytes of int64, int64 and
- *   float32 arrays, from which the caller makes anything else (confidences); mode 3,
- *   (underscore text, [Word], the bytes of int64 (start, end) pairs, one a word).
+ * run(text, mode), the modes as tieng.segmentation.LineOut names them: TEXT (0), the
+ *   underscore text; WORDS (1), (underscore text, [Word]); SCORES (2), (underscore text, token
+ *   starts, token ends, join scores): the bytes of int64, int64 and float32 arrays, from which
+ *   the caller makes anything else (confidences); WORD_SPANS (3), (underscore text, [Word], the
+ *   bytes of int64 (start, end) pairs, one a word: what the stages after segmentation read).
  */
 #define PAD_TOKENS 3    /* features.PAD */
 #define UNKNOWN_ID 1    /* vocabulary.UNKNOWN */
