@@ -64,10 +64,12 @@ def test_the_compiled_constants_are_the_python_ones():
     assert (_speedups.SRC_LIST, _speedups.LIST_SOURCES) == (_SRC_LIST, _LIST_SOURCES)
     assert _speedups.N_SOURCES == _SRC_LIST + _LIST_SOURCES * MAX_LISTS
     assert _speedups.SPAN_PREFIX == SpanTable.PREFIX
+    from tieng.capitals import CAPS_MIN, CAPS_SHARE, TITLE_MIN, TITLE_SHARE
     from tieng.features import PAD
-    from tieng.model import TITLE_MIN
 
     assert (_speedups.TITLE_MIN, _speedups.PAD_TOKENS) == (TITLE_MIN, PAD)
+    assert (_speedups.CAPS_MIN, (_speedups.CAPS_NUM, _speedups.CAPS_DEN)) == (CAPS_MIN, CAPS_SHARE)
+    assert (_speedups.TITLE_NUM, _speedups.TITLE_DEN) == TITLE_SHARE
     assert (_speedups.SHAPE_FOREIGN, _speedups.SHAPE_FOREIGN_TITLE, _speedups.SHAPE_COUNTRY) == (
         Shape.FOREIGN,
         Shape.FOREIGN_TITLE,

@@ -14,7 +14,7 @@ import os
 import warnings
 from types import ModuleType
 
-ABI_VERSION = 5  # what this Python code expects of _speedups.ABI_VERSION
+ABI_VERSION = 6  # what this Python code expects of _speedups.ABI_VERSION
 
 _compiled: ModuleType | None
 try:

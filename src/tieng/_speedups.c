@@ -52,7 +52,7 @@
 
 /* Bumped whenever a function's arguments or a constant below change: tieng._accel checks it
  * and falls back to the Python code (with a warning) when an old build is left behind. */
-#define ABI_VERSION 5
+#define ABI_VERSION 6
 
 #define M1 0x9E3779B97F4A7C15ULL
 #define M2 0xBF58476D1CE4E5B9ULL
@@ -1664,7 +1664,16 @@ done:
 #define SHAPE_FOREIGN_TITLE 13
 #define SHAPE_COUNTRY 14 /* models with country names (FeatureSpec.countries) */
 #define IS_FOREIGN(s) ((s) == SHAPE_FOREIGN || (s) == SHAPE_FOREIGN_TITLE)
-#define TITLE_MIN 4 /* model.TITLE_MIN */
+/* The capitals rule (tieng.capitals: one rule, the same thresholds). */
+#define CAPS_MIN 2
+#define CAPS_NUM 3 /* CAPS_SHARE */
+#define CAPS_DEN 4
+#define TITLE_MIN 4
+#define TITLE_NUM 9 /* TITLE_SHARE */
+#define TITLE_DEN 10
+#define IN_CAPITALS(letters, upper) ((upper) >= CAPS_MIN && CAPS_DEN * (upper) >= CAPS_NUM * (letters))
+#define IN_TITLE_CASE(letters, upper, title)                                                       \
+    ((title) >= TITLE_MIN && TITLE_DEN * ((title) + (upper)) >= TITLE_NUM * (letters))
 
 typedef struct {
     PyObject_HEAD
@@ -1933,8 +1942,7 @@ Line_run(PyObject *self, PyObject *args)
     }
     /* A sentence in capitals or in Title Case is read as if written in sentence case
      * (model._uncap). */
-    if ((n_upper >= 2 && 4 * n_upper >= 3 * n_letters) ||
-        (n_title >= TITLE_MIN && 10 * (n_title + n_upper) >= 9 * n_letters)) {
+    if (IN_CAPITALS(n_letters, n_upper) || IN_TITLE_CASE(n_letters, n_upper, n_title)) {
         const int64_t first = psh[PAD_TOKENS];
         for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++) {
             if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE || psh[i] == SHAPE_COUNTRY)
@@ -2607,7 +2615,7 @@ tag_rows(PyObject *self, PyObject *args)
         n_letters += sh >= lower && sh <= mixed;
         pos[i] = window + i;
     }
-    if (n_upper >= 2 && 4 * n_upper >= 3 * n_letters) { /* tagging._uncap */
+    if (IN_CAPITALS(n_letters, n_upper)) { /* tagging._uncap */
         for (Py_ssize_t i = 0; i < n; i++) {
             uint64_t *sh = &values[(window + i) * A + shape_col];
             const int64_t was = (int64_t)*sh;
@@ -3035,6 +3043,11 @@ PyInit__speedups(void)
         PyModule_AddIntConstant(m, "MAX_TEMPLATES", MAX_TEMPLATES) < 0 ||
         PyModule_AddIntConstant(m, "TAG_WIDTH", TAG_WIDTH) < 0 ||
         PyModule_AddIntConstant(m, "TITLE_MIN", TITLE_MIN) < 0 ||
+        PyModule_AddIntConstant(m, "CAPS_MIN", CAPS_MIN) < 0 ||
+        PyModule_AddIntConstant(m, "CAPS_NUM", CAPS_NUM) < 0 ||
+        PyModule_AddIntConstant(m, "CAPS_DEN", CAPS_DEN) < 0 ||
+        PyModule_AddIntConstant(m, "TITLE_NUM", TITLE_NUM) < 0 ||
+        PyModule_AddIntConstant(m, "TITLE_DEN", TITLE_DEN) < 0 ||
         PyModule_AddIntConstant(m, "PAD_TOKENS", PAD_TOKENS) < 0 ||
         PyModule_AddIntConstant(m, "SHAPE_FOREIGN", SHAPE_FOREIGN) < 0 ||
         PyModule_AddIntConstant(m, "SHAPE_FOREIGN_TITLE", SHAPE_FOREIGN_TITLE) < 0 ||

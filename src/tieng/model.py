@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .calibration import Calibration
+from .capitals import TITLE_MIN, in_capitals, in_title_case
 from .container import (
     FORMAT_VERSION,
     MAGIC,
@@ -74,19 +75,12 @@ _ARRAY_DTYPES = {
 _LIST_DTYPES = ("<u2", "<u4")
 
 
-# A sentence is read as if in sentence case when it is in capitals (UPPER: at least 2 tokens
-# and 3/4 of its letter tokens) or in Title Case (TITLE or UPPER: at least TITLE_MIN tokens
-# and 9/10 of its letter tokens), as headings are; _speedups.Line has the same rule.
-TITLE_MIN = 4
-
-
 def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Shapes as if ALL-CAPS and Title Case sentences were written in sentence case.
 
-    In a sentence where at least 3/4 of the letter tokens are upper case (and there are at
-    least two), or 9/10 are capitalized (and there are at least four; headings, titles of
-    works and of organisations), case says nothing about names, so UPPER and Title tokens
-    are seen as lower case and the first token as Title, the way the same sentence looks in
+    In a sentence in capitals or in Title Case (:mod:`tieng.capitals`: headings, titles of
+    works and of organisations), case says nothing about names, so UPPER and Title tokens are
+    seen as lower case and the first token as Title, the way the same sentence looks in
     running text.
     """
     upper = shapes == Shape.UPPER
@@ -102,8 +96,7 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     n_letters = np.add.reduceat(letters.astype(np.int64), first_of)
     n_upper = np.add.reduceat(upper.astype(np.int64), first_of)
     n_title = np.add.reduceat(title.astype(np.int64), first_of)
-    caps = (n_upper >= 2) & (4 * n_upper >= 3 * n_letters)
-    caps |= (n_title >= TITLE_MIN) & (10 * (n_title + n_upper) >= 9 * n_letters)
+    caps = in_capitals(n_letters, n_upper) | in_title_case(n_letters, n_upper, n_title)
     if not caps.any():
         return shapes
     in_caps = caps[sent]

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._accel import speedups as _speedups
+from .capitals import CAPS_MIN, in_capitals
 from .container import ModelError, pack_file, read_arrays, unpack_file
 from .normalization import canonical_key
 from .registry import BUNDLED_TAGGERS, ModelSource
@@ -686,18 +687,17 @@ class Tagger:
 
 
 def _uncap(attrs: np.ndarray, bounds: np.ndarray) -> None:
-    """In sentences written in capitals (at least 3/4 of the words with letters UPPER, and
-    two or more), read UPPER words as lower case, and the first as Title, the way the same
-    sentence looks in running text."""
+    """In sentences written in capitals (:func:`tieng.capitals.in_capitals`), read UPPER words
+    as lower case, and the first as Title, the way the same sentence looks in running text."""
     shapes = attrs[:, _COL["shape"]]
     upper = shapes == WordShape.UPPER
-    if upper.sum() < 2:
+    if upper.sum() < CAPS_MIN:
         return
     starts = bounds[:-1][np.diff(bounds) > 0]
     letters = (shapes >= WordShape.LOWER) & (shapes <= WordShape.MIXED)
     n_letters = np.add.reduceat(letters.astype(np.int32), starts)
     n_upper = np.add.reduceat(upper.astype(np.int32), starts)
-    caps = (n_upper >= 2) & (n_upper >= 0.75 * n_letters)
+    caps = in_capitals(n_letters, n_upper)
     if not caps.any():
         return
     new = np.zeros(len(attrs), np.int64)
