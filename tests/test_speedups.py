@@ -812,8 +812,8 @@ def test_spans_json_writes_what_json_and_orjson_write(spans, tags):
     plain = json.dumps(dicts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     assert compiled == plain
     assert json.loads(compiled) == dicts
-    with mock.patch("tieng.results._speedups", None):
-        from tieng.results import spans_json
+    with mock.patch("tieng.formats._speedups", None):
+        from tieng.formats import spans_json
 
         assert spans_json(words, tags) == compiled
 

@@ -37,16 +37,15 @@ from .files import (
     strip_compression,
     write_all,
 )
+from .formats import conllu, words_json
 from .pool import ordered_map
 from .records import (
     BOM,
-    conllu,
     count_syllables,
     decode,
     decode_text_chunk,
     parse_jsonl,
     split_line_end,
-    words_json,
 )
 from .segmentation import Segmenter
 from .tagging import tag_segmented

@@ -1,6 +1,6 @@
-"""Records: how lines of input are decoded and parsed, and how results are formatted
-(underscore text, JSON lines, CoNLL-U).  Used by ``tieng segment`` (:mod:`tieng.corpus`)
-and the other commands of the CLI."""
+"""Records: how lines of input are decoded and parsed (text, JSON lines, compressed chunks).
+Used by ``tieng segment`` (:mod:`tieng.corpus`) and the other commands of the CLI; the output
+formats are :mod:`tieng.formats`."""
 
 from __future__ import annotations
 
@@ -9,18 +9,14 @@ import re
 from typing import Any
 
 from ._accel import speedups as _speedups
-from .tagging import upos
-from .values import Segmented, Word, parse_segmented
 
 __all__ = [
     "BOM",
-    "conllu",
     "count_syllables",
     "decode",
     "decode_text_chunk",
     "parse_jsonl",
     "split_line_end",
-    "words_json",
 ]
 
 BOM = b"\xef\xbb\xbf"
@@ -97,56 +93,6 @@ def split_line_end(raw: bytes) -> tuple[bytes, bytes]:
     if raw.endswith(b"\n"):
         return raw[:-1], b"\n"
     return raw, b""
-
-
-def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
-    """The JSONL fields of one result: words, offsets, confidences if asked for, and the
-    sentences (each as the index of its first word and one past its last) if asked for."""
-    words = doc.words
-    out: dict[str, Any] = {
-        "words": [w.text for w in words],
-        "offsets": [[w.start, w.end] for w in words],
-    }
-    if confidence:
-        out["confidence"] = [round(w.confidence or 0.0, 4) for w in words]
-    if doc.tagged is not None:
-        out["tags"] = [w.tag for w in words]
-    if doc.sentences is not None:
-        bounds, at = [], 0
-        for sentence in doc.sentences:
-            bounds.append([at, at + len(sentence)])
-            at += len(sentence)
-        out["sentences"] = bounds
-    return out
-
-
-def conllu(
-    sentences: list[list[Word]], text: str, source: str, line: int, segmented: bool = False
-) -> str:
-    """CoNLL-U of the sentences of one text: FORM is the word as written, UPOS and XPOS
-    the Universal and VLSP tags when the words are tagged, MISC its offsets in ``text``.
-    With ``segmented`` (words given in the underscore format) FORM is the word with its
-    syllables separated by spaces, as in the UD treebanks and from raw text
-    (``sinh_viên`` -> ``sinh viên``); the offsets still point at the input."""
-    out = []
-    for k, words in enumerate(sentences, 1):
-        out.append(f"# sent_id = {source}:{line}:{k}")
-        first, last = words[0].start, words[-1].end
-        out.append(f"# text = {_conllu_safe(text[first:last])}")
-        for i, w in enumerate(words, 1):
-            misc = f"TokenRange={w.start}:{w.end}"
-            nxt = words[i].start if i < len(words) else None
-            if nxt == w.end:
-                misc = "SpaceAfter=No|" + misc
-            pos = f"{upos(w.tag)}\t{w.tag}" if w.tag is not None else "_\t_"
-            form = " ".join(parse_segmented(w.text)[0]) if segmented else w.text
-            out.append(f"{i}\t{_conllu_safe(form)}\t_\t{pos}\t_\t_\t_\t_\t{misc}")
-        out.append("")
-    return "\n".join(out) + "\n" if out else ""
-
-
-def _conllu_safe(s: str) -> str:
-    return s.replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
 def decode_text_chunk(data: bytes, first_byte: int) -> tuple[list[str], list[str], int] | None:

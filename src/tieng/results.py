@@ -28,7 +28,6 @@ __all__ = [
     "Batch",
     "layers_of",
     "results_of",
-    "spans_json",
     "texts_of",
 ]
 
@@ -274,27 +273,6 @@ def layers_of(batch: Batch, stages: list[Stage]) -> dict[str, Layer]:
     return annotate(
         stages, batch.big, batch.gstarts[heads], batch.gends[lasts], np.flatnonzero(cuts)
     )
-
-
-def spans_json(spans: Iterable[tuple], tags: bool = False) -> bytes:
-    """Words or tokens as the JSON array of ``{"text", "start", "end"}`` objects (and
-    ``"tag"``, a :class:`Word`'s, with ``tags``), UTF-8 and without spaces (the service's
-    answers; the same bytes as ``orjson.dumps`` of the dicts).
-
-    >>> spans_json([Word("Hà Nội", 0, 6)])
-    b'[{"text":"H\\xc3\\xa0 N\\xe1\\xbb\\x99i","start":0,"end":6}]'
-    """
-    if not isinstance(spans, list):
-        spans = list(spans)
-    if _speedups is not None:  # (the same bytes, without a dict for each word)
-        return _speedups.spans_json(spans, tags)
-    import json
-
-    objects: list[dict[str, Any]] = [{"text": t, "start": a, "end": b} for t, a, b, *_ in spans]
-    if tags:
-        for d, w in zip(objects, spans):
-            d["tag"] = w[4]
-    return json.dumps(objects, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def shifted(words: list[Word], offset: int) -> list[Word]:

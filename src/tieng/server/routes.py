@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..dictionary import DictionaryError, UserDictionary
+from ..formats import word_objects
 from ..normalization import UNACCENTED, looks_unaccented, reads_unaccented
-from ..results import spans_json
 from ..segmentation import BUNDLED_MODELS, Segmenter
 from ..tagging import tag_segmented
 from ..tokenization import tokenize
@@ -38,22 +38,6 @@ R = TypeVar("R")
 # Requests segmented at once by one worker.  The work is CPU-bound and holds the GIL, so more
 # threads add no speed, only memory (each running request holds its arrays and its results).
 _CONCURRENT = 2
-
-
-def _spans(words) -> list[dict[str, Any]]:
-    return [{"text": w.text, "start": w.start, "end": w.end} for w in words]
-
-
-def _words(words, confidence: bool, tags: bool) -> Any:
-    """The JSON of words: text and offsets, and confidence and tag when asked for."""
-    if not confidence:  # written at once, without a dict for each word
-        return orjson.Fragment(spans_json(words, tags))
-    out = _spans(words)
-    for d, w in zip(out, words):
-        d["confidence"] = round(w.confidence, 4)
-        if tags:
-            d["tag"] = w.tag
-    return out
 
 
 class Service:
@@ -152,7 +136,7 @@ class Service:
         models: list[str | None] | None = None  # which model read each text, when known
 
         def spans(words) -> list[dict[str, Any]]:
-            return _words(words, req.confidence, tags)
+            return word_objects(words, req.confidence, tags)
 
         if isinstance(req, TagRequest) and req.segmented:
             for doc in tag_segmented(texts, segmenter.tagger):
@@ -185,8 +169,9 @@ class Service:
     def tag(self, req: TagRequest) -> Response:
         return self.segment(req, tags=True)
 
-    def tokenize(self, req: TokenizeRequest) -> dict[str, Any]:
-        return {"results": [{"tokens": _spans(tokenize(t))} for t in req.all_texts()]}
+    def tokenize(self, req: TokenizeRequest) -> Response:
+        out = [{"tokens": word_objects(tokenize(t))} for t in req.all_texts()]
+        return Response(orjson.dumps({"results": out}), media_type="application/json")
 
 
 def add_routes(app: FastAPI, service: Service) -> None:
@@ -232,35 +217,38 @@ def add_routes(app: FastAPI, service: Service) -> None:
             "model": {"created": meta.get("created"), "training": meta.get("training")},
         }
 
-    @app.post(
-        "/v1/segment",
-        response_model=SegmentResponse,
-        response_model_exclude_unset=True,
-        tags=["v1"],
-    )
-    async def segment(req: SegmentRequest) -> Response:
-        """Words of each text, with offsets into it, and the underscore format."""
-        try:
-            return await run_in_threadpool(service.bounded, service.segment, req)
-        except _BadRequest as e:
-            return JSONResponse({"error": str(e)}, status_code=422)
+    def words_endpoint(path: str, request: type, work: Callable[[Any], Response], doc: str):
+        """One route of the words API (``/v1/segment``, ``/v1/tag``): the same handler, its
+        own request type and work."""
 
-    @app.post(
-        "/v1/tag",
-        response_model=SegmentResponse,
-        response_model_exclude_unset=True,
-        tags=["v1"],
+        async def handler(req: Any) -> Response:
+            try:
+                return await run_in_threadpool(service.bounded, work, req)
+            except _BadRequest as e:
+                return JSONResponse({"error": str(e)}, status_code=422)
+
+        handler.__annotations__ = {"req": request, "return": Response}  # the body FastAPI reads
+        handler.__name__ = path.rsplit("/", 1)[-1]
+        handler.__doc__ = doc
+        app.post(path, response_model=SegmentResponse, response_model_exclude_unset=True,
+                 tags=["v1"])(handler)  # fmt: skip
+
+    words_endpoint(
+        "/v1/segment",
+        SegmentRequest,
+        service.segment,
+        "Words of each text, with offsets into it, and the underscore format.",
     )
-    async def tag(req: TagRequest) -> Response:
-        """Words of each text with their part of speech (VLSP 2013 tags), offsets into the
-        text, the underscore format and the tagged format (word/TAG)."""
-        try:
-            return await run_in_threadpool(service.bounded, service.tag, req)
-        except _BadRequest as e:
-            return JSONResponse({"error": str(e)}, status_code=422)
+    words_endpoint(
+        "/v1/tag",
+        TagRequest,
+        service.tag,
+        "Words of each text with their part of speech (VLSP 2013 tags), offsets into the "
+        "text, the underscore format and the tagged format (word/TAG).",
+    )
 
     @app.post("/v1/tokenize", response_model=TokenizeResponse, tags=["v1"])
-    async def tokenize_texts(req: TokenizeRequest) -> dict[str, Any]:
+    async def tokenize_texts(req: TokenizeRequest) -> Response:
         """Tokens of each text (syllables, numbers, punctuation...), with offsets."""
         return await run_in_threadpool(service.bounded, service.tokenize, req)
 
