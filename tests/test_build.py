@@ -1,31 +1,57 @@
 """Which code runs: the compiled helpers, chosen once at import and checked, or Python."""
 
 import os
+import re
 import types
+from pathlib import Path
 
 import pytest
 
-from tieng import _accel, features, results, segmentation, tokenization, vocabulary
+from tieng import _accel, _pure
 
 PURE = os.environ.get("TIENG_PURE_PYTHON", "") not in ("", "0")
-MODULES = (features, results, segmentation, tokenization, vocabulary)
+SRC = Path(_accel.__file__).parent
 
 
 def test_the_compiled_helpers_are_built_and_used_unless_python_is_asked_for():
     """CI builds them (a C compiler is there), so their absence is a failure, not a skip;
-    with TIENG_PURE_PYTHON=1 (CI's second pass) no module may use them."""
+    with TIENG_PURE_PYTHON=1 (CI's second pass) the pure-Python twins run."""
     if PURE:
-        assert _accel.speedups is None
-        assert all(m._speedups is None for m in MODULES)
+        assert _accel.speedups is None and _accel.kernels is _pure
         return
     from tieng import _speedups
 
-    assert _accel.speedups is _speedups
-    assert all(m._speedups is _speedups for m in MODULES)
+    assert _accel.speedups is _speedups and _accel.kernels is _speedups
     for name in ("score_gaps", "table_weights", "scan_chunks", "lookup_codes", "CodeTable",
                  "Scorer", "Line", "span_keys", "span_table", "tag_rows"):  # fmt: skip
         assert hasattr(_speedups, name)
     assert hasattr(_speedups, "codes_of_spans") and hasattr(_speedups, "write_segmented")
+
+
+def test_one_seam_picks_the_code():
+    """Only tieng._accel imports the compiled module; the others call _accel.kernels (or, for
+    the scorer and the tag decoder, whose reference is numpy, ask _accel.speedups)."""
+    importers = sorted(
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if re.search(
+            r"import _speedups|_speedups import|from \._accel import", p.read_text("utf-8")
+        )
+    )
+    assert importers == ["_accel.py"]
+    asking = sorted(
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if "_accel.speedups" in p.read_text("utf-8")
+    )
+    assert asking == ["features.py", "tagging.py"]
+
+
+def test_the_pure_twins_bear_the_compiled_names():
+    if _accel._compiled is None:
+        pytest.skip("tieng was built without a C compiler")
+    for name in _pure.__all__:
+        assert hasattr(_accel._compiled, name), name
 
 
 def test_a_stale_build_falls_back_to_python_with_a_warning():

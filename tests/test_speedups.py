@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tieng
-from tieng import Model, Segmenter
+from tieng import Model, Segmenter, _accel
 from tieng._accel import speedups
 from tieng.features import PAD, Shape
 
@@ -55,10 +54,11 @@ def test_compiled_code_lookups_agree_even_when_the_cache_is_cleared(monkeypatch)
 
 # ------------------------------------------------------------------ tokenizer scan
 def _reference_scan(text: str, pretokenized: bool):
-    from tieng import tokenization as t
+    from tieng import _pure
+    from tieng.tokenization import scan_settings
 
-    findall = t._PRETOKENIZED_RE.findall if pretokenized else t._token_findall
-    return t._scan(text, findall, pretokenized)
+    tokens, starts, _, line_breaks = _pure.scan_chunks(text, *scan_settings(pretokenized), True)
+    return tokens, np.frombuffer(starts, np.int64).tolist(), line_breaks
 
 
 NAUGHTY = [
@@ -302,7 +302,7 @@ def test_pure_python_gives_the_same_output(tmp_path):
         env.pop("TIENG_PURE_PYTHON", None)
         if pure:
             env["TIENG_PURE_PYTHON"] = "1"
-        check = "import tieng.features as f; print(f._speedups is None)"
+        check = "import tieng._accel as a; print(a.speedups is None)"
         which = subprocess.run(
             [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True
         )
@@ -333,8 +333,8 @@ def test_compiled_score_tables_are_the_same(monkeypatch, dtype):
     model = _SEGMENTER.model
     weights = model.weights.astype(dtype)
     compiled = features.ScoreTables(weights, model.spec, len(model.vocabulary))
-    monkeypatch.setattr(features, "_speedups", None)
-    reference = features.ScoreTables(weights, model.spec, len(model.vocabulary))
+    with _accel.using(None):
+        reference = features.ScoreTables(weights, model.spec, len(model.vocabulary))
     assert compiled.tables.keys() == reference.tables.keys() and len(compiled.tables) > 20
     for t, table in reference.tables.items():
         assert compiled.tables[t].dtype == np.float32
@@ -356,15 +356,11 @@ def test_compiled_word_count_is_len_of_split(text):
 def _paths(seg: Segmenter, texts: list[str]) -> tuple[list[str], list[str]]:
     """The underscore format of a batch by the offsets-only path with the compiled writer,
     and by the token path with the Python writer."""
-    from tieng import results, segmentation
+    from tieng import _accel, results
 
     fast = seg._analyze(texts)
-    with (
-        mock.patch.object(segmentation, "_speedups", None),
-        mock.patch.object(results, "_speedups", None),
-    ):
+    with _accel.using(None):
         slow = seg._analyze(texts)
-        assert slow.tokens is not None
         slow_texts = results.texts_of(slow)
     return results.texts_of(fast), slow_texts
 
@@ -642,8 +638,7 @@ def test_compiled_span_tables_are_the_numpy_tables(monkeypatch, name):
         lengths = (rows != 0).sum(axis=1)
         compiled_keys = features._span_keys(rows, lengths, 1)
         compiled = features.SpanTable(*compiled_keys)
-        with monkeypatch.context() as m:
-            m.setattr(features, "_speedups", None)
+        with _accel.using(None):
             keys = features._span_keys(rows, lengths, 1)
             reference = features.SpanTable(*keys)
         assert sorted(compiled_keys[0].tolist()) == sorted(keys[0].tolist())
@@ -812,9 +807,9 @@ def test_spans_json_writes_what_json_and_orjson_write(spans, tags):
     plain = json.dumps(dicts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     assert compiled == plain
     assert json.loads(compiled) == dicts
-    with mock.patch("tieng.formats._speedups", None):
-        from tieng.formats import spans_json
+    from tieng.formats import spans_json
 
+    with _accel.using(None):
         assert spans_json(words, tags) == compiled
 
 
@@ -835,7 +830,7 @@ def test_words_are_made_alike_both_ways(options):
     texts = [*PER_CALL_TEXTS[:60], SAMPLE.read_text(encoding="utf-8")]
     seg = Segmenter()
     compiled = list(seg.pipe(texts, **options))
-    with mock.patch("tieng.results._speedups", None):
+    with _accel.using(None):
         reference = list(seg.pipe(texts, **options))
     assert compiled == reference
     assert all(type(w) is tieng.Word for d in compiled for w in d.words)

@@ -2,7 +2,6 @@
 saved and loaded, the compiled and Python decoders, the model file's checks."""
 
 import pickle
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tieng
-from tieng import ModelError, Segmenter, Tagger, TaggerModel
+from tieng import ModelError, Segmenter, Tagger, TaggerModel, _accel
 from tieng import tagging as tagging_module
 from tieng.cli import main
 from tieng.evaluation import evaluate_tags
@@ -110,7 +109,7 @@ def test_a_tiny_model_learns_its_corpus_and_round_trips(tiny, tmp_path):
 
 
 def test_the_compiled_and_python_decoders_agree(tiny, tagger, monkeypatch):
-    if tagging_module._speedups is None:
+    if _accel.speedups is None:
         pytest.skip("the compiled helpers are not in use (TIENG_PURE_PYTHON, or not built)")
     sents = [[w for w, _ in s] for s in SENTENCES] + [
         ["Ông", "Nguyễn Văn An", ",", "45", "tuổi", ",", "làm", "kỹ sư", "phần mềm", "."],
@@ -123,9 +122,8 @@ def test_the_compiled_and_python_decoders_agree(tiny, tagger, monkeypatch):
     assert small.weights.shape[1] < 16 and np.count_nonzero(small.weights[-2:])
     for model in (tagger, Tagger(tiny), Tagger(small)):
         compiled = model.tag_words(sents)
-        monkeypatch.setattr(tagging_module, "_speedups", None)
-        assert model.tag_words(sents) == compiled
-        monkeypatch.undo()
+        with _accel.using(None):
+            assert model.tag_words(sents) == compiled
 
 
 def test_decode_breaks_ties_towards_the_lower_tag():
@@ -264,8 +262,8 @@ def test_any_words_get_tags_and_both_decoders_agree(words):
     tagger = Tagger()
     got = tagger.tag_words([words])
     assert len(got[0]) == len(words) and all(t in tagger.tags for t in got[0])
-    if tagging_module._speedups is not None:
-        with mock.patch.object(tagging_module, "_speedups", None):
+    if _accel.speedups is not None:
+        with _accel.using(None):
             assert tagger.tag_words([words]) == got
 
 

@@ -1,18 +1,25 @@
-"""The compiled helpers (``tieng._speedups``), or ``None``: chosen once, at import.
+"""The one seam between compiled and pure-Python code, chosen once, at import.
 
-``None`` when ``tieng`` was built without a C compiler, when the environment variable
-``TIENG_PURE_PYTHON`` is set to anything but ``""`` or ``"0"``, or when the compiled module is
-from another version of tieng (a stale build: a warning says so); the pure-Python code then
-runs, with the same output.  The helpers are twins of loops in :mod:`tieng.features`,
-:mod:`tieng.tokenization`, :mod:`tieng.vocabulary` and :mod:`tieng.results`, which stay the
-reference (``tests/test_speedups.py`` checks that they agree).
+:data:`kernels` is the compiled module (``tieng._speedups``) or its pure-Python twin
+(:mod:`tieng._pure`, the same names and results); tieng calls ``_accel.kernels.NAME(...)`` and
+never asks which.  :data:`speedups` is the compiled module or ``None``: only the scorer and the
+tag decoder ask it, as their reference is the model's own numpy code (:mod:`tieng.features`,
+:mod:`tieng.tagging`).  The pure-Python code runs when ``tieng`` was built without a C
+compiler, when the environment variable ``TIENG_PURE_PYTHON`` is set to anything but ``""`` or
+``"0"``, or when the compiled module is from another version of tieng (a stale build: a
+warning says so), with the same output (``tests/test_speedups.py`` checks that they agree).
+A test runs the pure path for everything in ``with _accel.using(None):``.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
+
+from . import _pure
 
 ABI_VERSION = 6  # what this Python code expects of _speedups.ABI_VERSION
 
@@ -42,6 +49,20 @@ def choose(compiled: ModuleType | None, pure: str) -> ModuleType | None:
 
 
 speedups: ModuleType | None = choose(_compiled, os.environ.get("TIENG_PURE_PYTHON", ""))
+kernels: ModuleType = _pure if speedups is None else speedups
+
+
+@contextmanager
+def using(compiled: ModuleType | None) -> Iterator[None]:
+    """Run ``compiled`` (the compiled module), or the pure-Python twins (``None``), inside the
+    ``with`` block: for tests that compare the two in one process (not thread-safe)."""
+    global speedups, kernels
+    was = speedups
+    speedups, kernels = compiled, _pure if compiled is None else compiled
+    try:
+        yield
+    finally:
+        speedups, kernels = was, _pure if was is None else was
 
 
 def keep_freed_memory() -> bool:

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ._accel import speedups as _speedups  # None: numpy alone, with the same scores
+from . import _accel
 
 __all__ = [
     "JOINABLE",
@@ -310,41 +310,13 @@ class SpanTable:
     def __init__(self, keys: np.ndarray, flags: np.ndarray) -> None:
         """``flags`` (one per key, uint16; a key given twice gets the OR of its flags) are
         what :meth:`flags_of` answers for each key."""
-        if _speedups is not None:  # the same table, built in C
-            k, f, bits = _speedups.span_table(
-                np.ascontiguousarray(keys, np.uint64), np.ascontiguousarray(flags, np.uint16)
-            )
-            self.keys = np.frombuffer(k, np.uint64)
-            self.flags = np.frombuffer(f, np.uint16)
-            self.bits = bits
-            self.size = int(np.count_nonzero(self.keys))
-            return
-        keep = keys != 0
-        keys = keys[keep].astype(np.uint64)
-        flags = flags[keep].astype(np.uint16)
-        # One sort does both jobs: by the key's multiplicative hash, whose top bits are the
-        # home slot (so homes come in order) and which is one-to-one (so repeats of a key
-        # come together, to be merged).
-        mixed = keys * _M2
-        order = np.argsort(mixed)
-        mixed, keys, flags = mixed[order], keys[order], flags[order]
-        if len(keys):  # merge repeats (np.unique would import numpy.ma: slow at start-up)
-            first = np.flatnonzero(np.concatenate(([True], mixed[1:] != mixed[:-1])))
-            flags = np.bitwise_or.reduceat(flags, first)
-            keys, mixed = keys[first], mixed[first]
-        bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) + 1)
-        home = (mixed >> np.uint64(64 - bits)).astype(np.int64)
-        # Placing keys in order of their home slot, each in the first free slot from home on,
-        # is a running maximum: slot[i] = max(home[i], slot[i-1] + 1).
-        at = np.arange(len(keys))
-        slot = np.maximum.accumulate(home - at) + at if len(keys) else at
-        length = max(1 << bits, int(slot[-1]) + 1 if len(keys) else 0) + 1
-        self.keys = np.zeros(length, np.uint64)
-        self.keys[slot] = keys
-        self.flags = np.zeros(length, np.uint16)
-        self.flags[slot] = flags
+        k, f, bits = _accel.kernels.span_table(
+            np.ascontiguousarray(keys, np.uint64), np.ascontiguousarray(flags, np.uint16)
+        )
+        self.keys = np.frombuffer(k, np.uint64)
+        self.flags = np.frombuffer(f, np.uint16)
         self.bits = bits
-        self.size = len(keys)
+        self.size = int(np.count_nonzero(self.keys))
 
     @classmethod
     def from_slots(cls, keys: np.ndarray, flags: np.ndarray, bits: int) -> SpanTable:
@@ -392,8 +364,8 @@ def _span_keys(words: np.ndarray, lengths: np.ndarray, flag: int) -> tuple[np.nd
     """The keys of the rows of ``words`` (each with ``flag``) and of their proper prefixes
     (with :attr:`SpanTable.PREFIX`), and their flags.  A row's length is its count of
     non-zero ids (``lengths``, as the compiled twin counts them)."""
-    if _speedups is not None:
-        k, f = _speedups.span_keys(np.ascontiguousarray(words), flag)
+    if _accel.speedups is not None:  # (its reference is the numpy below)
+        k, f = _accel.speedups.span_keys(np.ascontiguousarray(words), flag)
         return np.frombuffer(k, np.uint64), np.frombuffer(f, np.uint16)
     prefixes = _prefix_hashes(words, lengths)
     keys = np.concatenate([lexicon_hashes(words, lengths), prefixes])
@@ -642,7 +614,7 @@ def _list_values(known: list[np.ndarray], gaps: np.ndarray, max_word: int, main:
 
 
 # Where each template's components come from, as numbered in the compiled scorer
-# (``_speedups.c``): ids, shapes and classes at offsets -2..3, packed shape patterns, the
+# (``csrc/scores.c``): ids, shapes and classes at offsets -2..3, packed shape patterns, the
 # lexicon values.  Kept in step with :func:`template_values` by the tests, which compare the
 # two scorers.
 _SRC_ID, _SRC_SHAPE, _SRC_CLASS = 2, 8, 14  # + offset
@@ -758,10 +730,7 @@ class ScoreTables:
                 )
             if stored.dtype == np.float16:  # exact: each entry is one float16 weight
                 wide = np.empty(total, np.float32)
-                if _speedups is not None:
-                    _speedups.widen_halves(stored, self._half_to_float, wide)
-                else:
-                    wide[:] = stored
+                _accel.kernels.widen_halves(stored, self._half_to_float, wide)
                 stored = wide
             at = 0
         for t, (_, domain) in enumerate(dummy):
@@ -772,9 +741,9 @@ class ScoreTables:
                 self.tables[t] = stored[at : at + size]
                 at += size
                 continue
-            if _speedups is not None:  # the same table, computed in C
+            if _accel.speedups is not None:  # the same table, computed in C
                 table = np.empty(int(np.prod(domain)), np.float32)
-                _speedups.table_weights(
+                _accel.speedups.table_weights(
                     t, domain, spec.hash_bits, weights, self._half_to_float, table
                 )
                 self.tables[t] = table
@@ -809,20 +778,23 @@ class ScoreTables:
         Uses the compiled scorer when ``tieng`` was built with it, numpy otherwise; both give
         the same float32 sums, bit for bit.
         """
-        if _speedups is not None:
+        if _accel.speedups is not None:
             return self._compiled_scores(ids, shapes, gaps, lexicon, classes, lists)
         return self._numpy_scores(ids, shapes, gaps, lexicon, classes, lists)
 
     def scorer(self, lexicon: Lexicon, lists: WordLists | None = None):
         """The compiled scorer (``_speedups.Scorer``) of these weights with ``lexicon`` and
         ``lists``: the program, tables and span tables read once, not at every call.  Kept
-        for the few lexicons a model has (its own, and those a user dictionary adds)."""
-        assert _speedups is not None
+        for the few lexicons a model has (its own, and those a user dictionary adds).  ``None``
+        without the compiled helpers (numpy scores, and the per-call path is not taken)."""
+        speedups = _accel.speedups
+        if speedups is None:
+            return None
         key = (id(lexicon), id(lists))
         hit = self._scorers.get(key)
         if hit is not None:
             return hit[0]
-        scorer = _speedups.Scorer(
+        scorer = speedups.Scorer(
             lexicon.table.as_args(),
             self.spec.max_word,
             self.spec.hash_bits,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._accel import speedups as _speedups
+from . import _accel
 from .tagging import upos
 from .values import Segmented, Word, parse_segmented
 
@@ -24,17 +24,7 @@ def spans_json(spans: Iterable[tuple], tags: bool = False) -> bytes:
     >>> spans_json([Word("Hà Nội", 0, 6)])
     b'[{"text":"H\\xc3\\xa0 N\\xe1\\xbb\\x99i","start":0,"end":6}]'
     """
-    if not isinstance(spans, list):
-        spans = list(spans)
-    if _speedups is not None:  # (the same bytes, without a dict for each word)
-        return _speedups.spans_json(spans, tags)
-    import json
-
-    objects: list[dict[str, Any]] = [{"text": t, "start": a, "end": b} for t, a, b, *_ in spans]
-    if tags:
-        for d, w in zip(objects, spans):
-            d["tag"] = w[4]
-    return json.dumps(objects, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _accel.kernels.spans_json(spans if isinstance(spans, list) else list(spans), tags)
 
 
 def word_objects(words: list, confidence: bool = False, tags: bool = False) -> Any:

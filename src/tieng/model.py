@@ -300,8 +300,8 @@ class Model:
         return tables
 
     def compiled_scorer(self):
-        """The compiled scorer of this model (its lexicon and word lists included); needs
-        the compiled helpers."""
+        """The compiled scorer of this model (its lexicon and word lists included); ``None``
+        without the compiled helpers."""
         return self.score_tables().scorer(self._lexicon, self._lists)
 
     def _classes(self, pid: np.ndarray) -> np.ndarray | None:

@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from ._accel import speedups as _speedups
+from . import _accel
 
 __all__ = [
     "BOM",
@@ -124,8 +124,4 @@ def decode_text_chunk(data: bytes, first_byte: int) -> tuple[list[str], list[str
 
 def count_syllables(text: str) -> int:
     """Runs of non-space characters (``len(text.split())``, without the list on huge lines)."""
-    if _speedups is not None:
-        return _speedups.count_words(text)
-    if len(text) < 100_000:
-        return len(text.split())
-    return sum(1 for _ in _NON_SPACE.finditer(text))
+    return _accel.kernels.count_words(text)

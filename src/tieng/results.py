@@ -13,16 +13,15 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._accel import speedups as _speedups
+from . import _accel
 from .calibration import Calibration
 from .stages import Layer, Stage, annotate
 from .tokenization import LINE_BREAKS, SPACE_CHARS
-from .values import Segmented, Word, escape_token
+from .values import Segmented, Word
 
 __all__ = [
     "Batch",
@@ -34,9 +33,6 @@ __all__ = [
 WINDOW_CHARS = 20_000  # characters: longer lines are analysed in windows of about this size
 CUTS = (". ", "? ", "! ", "… ", "; ", ", ", " ")  # where a window may end, best first
 _HAS_LINE_BREAK = re.compile(f"[{LINE_BREAKS}]").search
-
-_new_tuple = tuple.__new__
-_SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)
 
 
 @dataclass
@@ -89,33 +85,12 @@ def texts_of(batch: Batch, sentence_lines: bool = False, tags: Layer | None = No
         kind[:-1][batch.sent_starts[1:]] = 2
     nonempty = b[1:] > b[:-1]
     kind[b[1:][nonempty] - 1] = 3
-    if _speedups is not None:
-        if tags is None:
-            return _speedups.write_segmented(batch.big, batch.gstarts, batch.gends, kind, b)
-        return _speedups.write_segmented(
-            batch.big,
-            batch.gstarts,
-            batch.gends,
-            kind,
-            b,
-            tags.labels,
-            tags.values.astype(np.uint8),
-        )
-    tokens = batch.token_strings()
-    if any("_" in t or "\\" in t for t in batch.texts):
-        tokens = [escape_token(t) for t in tokens]
-    if tags is not None:
-        tokens = list(tokens)
-        for i, tag in zip(np.flatnonzero(kind != 1).tolist(), tags.names()):
-            tokens[i] = f"{tokens[i]}/{tag}"
-    flat: list[str] = [""] * (2 * n)
-    flat[::2] = tokens
-    flat[1::2] = _SEPARATORS[kind].tolist()
-    parts = "".join(flat).split("\x1f")
-    if nonempty.all():
-        return parts[:-1]
-    it = iter(parts)
-    return [next(it) if ne else "" for ne in nonempty.tolist()]
+    if tags is None:
+        return _accel.kernels.write_segmented(batch.big, batch.gstarts, batch.gends, kind, b)
+    labels, values = list(tags.labels), tags.values.astype(np.uint8)
+    return _accel.kernels.write_segmented(
+        batch.big, batch.gstarts, batch.gends, kind, b, labels, values
+    )
 
 
 class _Spans(NamedTuple):
@@ -167,15 +142,9 @@ def _words_of(
 ) -> list[Word]:
     """Every word of a batch at once: its text is the same slice of the joined texts as of
     its own text."""
-    if _speedups is not None:  # the same Words, made in one compiled loop
-        return _speedups.make_words(
-            Word, big, bounds.big_starts, bounds.big_ends, bounds.starts, bounds.ends, conf, tags
-        )
-    pieces = map(big.__getitem__, map(slice, bounds.big_starts.tolist(), bounds.big_ends.tolist()))
-    extra = (repeat(None) if conf is None else conf, repeat(None) if tags is None else tags)
-    # tuple.__new__(Word, (...)) is Word(...), made in C.
-    fields = zip(pieces, bounds.starts.tolist(), bounds.ends.tolist(), *extra)
-    return list(map(_new_tuple, repeat(Word), fields))
+    return _accel.kernels.make_words(
+        Word, big, bounds.big_starts, bounds.big_ends, bounds.starts, bounds.ends, conf, tags
+    )
 
 
 def confidences(batch: Batch, calibration: Calibration | None) -> list[float]:

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._accel import speedups as _speedups
+from . import _accel
 from .dictionary import UserDictionary
 from .features import JOINABLE
 from .model import Model, resolve_model
@@ -69,7 +69,7 @@ _REMOVED = {
 
 
 class LineOut:
-    """What the per-call path (``_speedups.Line.run``) gives for one text: the underscore
+    """What the per-call path (``kernels.Line.run``) gives for one text: the underscore
     text; with the words; with the words and their (start, end) pairs, for the stages; or the
     tokens' offsets and join scores, for confidences."""
 
@@ -142,7 +142,7 @@ class Segmenter:
         self._lock = threading.Lock()
         self._scorer = self._scoring_model()
         self._rules = self._matching_rules()
-        self._line: Any = None  # the per-call path (_speedups.Line), made on first use
+        self._line: Any = None  # the per-call path (kernels.Line), made on first use
 
     # -------------------------------------------------------------- identity
     def __reduce__(self):
@@ -318,7 +318,7 @@ class Segmenter:
 
     def _one_model(self, text: str, opts: _Options) -> Any:
         """:meth:`_one` by this segmenter's own model."""
-        if opts.sentences or self._rules is not None or _speedups is None:
+        if opts.sentences or self._rules is not None:
             return None
         if not isinstance(text, str) or has_credit(text):
             return None
@@ -345,7 +345,7 @@ class Segmenter:
             pairs = np.frombuffer(out[2], np.int64).reshape(-1, 2)
             bounds = np.array([0, len(words)], np.int64)
             tags = annotate(stages, text, pairs[:, 0], pairs[:, 1], bounds)["tags"]
-            words, tagged = _speedups.with_tags(words, joined, tags.values, tags.labels)
+            words, tagged = _accel.kernels.with_tags(words, joined, tags.values, tags.labels)
             return tagged if opts.text_only else Segmented(joined, words, None, tagged)
         starts = np.frombuffer(out[1], np.int64)
         scores = np.frombuffer(out[3], np.float32)
@@ -371,10 +371,9 @@ class Segmenter:
         return [self.tagger] if opts.tags else []
 
     def _make_line(self) -> Any:
-        assert _speedups is not None
         model = self._scorer
         classes = None if model.classes is None else np.ascontiguousarray(model.classes, np.int64)
-        return _speedups.Line(
+        return _accel.kernels.Line(
             model.compiled_scorer(),
             model.vocabulary.code_table(),
             model.vocabulary._compute,
@@ -509,7 +508,7 @@ class Segmenter:
         credit = has_credit(big)
         # The token strings are needed for sentences, credit lines and user dictionaries,
         # and by the Python code; otherwise the compiled helpers work on offsets alone.
-        need_tokens = sentences or credit or self._rules is not None or _speedups is None
+        need_tokens = sentences or credit or self._rules is not None
         tokens: list[str] | None = None
         if need_tokens:
             tokens, gstarts, line_breaks = scan_arrays(big, self.pretokenized)

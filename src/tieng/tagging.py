@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ._accel import speedups as _speedups
+from . import _accel
 from .capitals import CAPS_MIN, in_capitals
 from .container import ModelError, pack_file, read_arrays, unpack_file
 from .normalization import canonical_key
@@ -606,15 +606,12 @@ class Tagger:
         compiled helpers they are looked up by their characters, without a str for each."""
         if not len(starts):
             return np.zeros(0, np.uint8)
-        if _speedups is None:
-            words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
-            return self.tag_indices(words, bounds)
         with self._lock:
             self._bound_cache()
-            if self._table is None:
-                self._table = _speedups.CodeTable(_CACHE_MAX)
+            if not isinstance(self._table, _accel.kernels.CodeTable):  # (or by the other kernels)
+                self._table = _accel.kernels.CodeTable(_CACHE_MAX)
             rows = np.empty(len(starts), np.int64)
-            _speedups.codes_of_spans(
+            _accel.kernels.codes_of_spans(
                 self._table,
                 text,
                 np.ascontiguousarray(starts, np.int64),
@@ -625,10 +622,11 @@ class Tagger:
             table = self._attrs  # rows index this array (a later one only grows it)
         model = self.model
         one = len(bounds) == 2 and bounds[0] == 0 and bounds[1] == len(rows)
-        if one and len(model.tags) <= _speedups.TAG_WIDTH:
+        speedups = _accel.speedups  # (the decoder's reference is decode, below)
+        if one and speedups is not None and len(model.tags) <= speedups.TAG_WIDTH:
             # One sentence, the per-call case: gathered, read, padded and decoded in C.
-            weights, transitions = model.padded(_speedups.TAG_WIDTH)
-            tags = _speedups.tag_rows(
+            weights, transitions = model.padded(speedups.TAG_WIDTH)
+            tags = speedups.tag_rows(
                 table,
                 rows,
                 self._program,
@@ -645,14 +643,15 @@ class Tagger:
     def _decode(self, attrs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         _uncap(attrs, bounds)
         model = self.model
-        if _speedups is None or len(model.tags) > _speedups.TAG_WIDTH:
+        speedups = _accel.speedups
+        if speedups is None or len(model.tags) > speedups.TAG_WIDTH:
             rows = model.feature_rows(attrs, bounds)
             return decode(rows, model.weights, model.transitions, bounds)
         # The compiled twin hashes the features itself, word by word.
         values, pos = padded(attrs, bounds)
-        weights, transitions = model.padded(_speedups.TAG_WIDTH)
+        weights, transitions = model.padded(speedups.TAG_WIDTH)
         out = np.empty(len(attrs), np.uint8)
-        _speedups.viterbi(values, pos, self._program, model.bits, weights, transitions, bounds, out)
+        speedups.viterbi(values, pos, self._program, model.bits, weights, transitions, bounds, out)
         return out
 
     def _bound_cache(self) -> None:

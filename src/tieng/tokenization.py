@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from ._accel import speedups as _speedups
+from . import _accel
 from .normalization import COMBINING_MARKS as _M
 from .values import Span
 
@@ -175,17 +175,11 @@ def _token_findall(text: str, pos: int = 0, endpos: int = sys.maxsize) -> list[s
     return (_compiled[0] if _compiled else _token_re()).findall(text, pos, endpos)
 
 
-_LINE_BREAK_SET = frozenset(LINE_BREAKS)
 _CONTEXT = 8  # characters past a chunk that the look-ahead of the patterns may need
 _LEADING = frozenset('([{"“‘')
 _SPACE_STRING = "".join(sorted(SPACE_CHARS))
 _LEADING_STRING = "".join(sorted(_LEADING))
 _LOWER_ABBREVIATIONS = frozenset(a for a in _ABBREVIATIONS.split("|") if a.islower())
-
-
-def _letters(chunk: str) -> bool:
-    """``chunk.isalpha()``, the modifier primes (ʹ ʺ) not counted as letters."""
-    return chunk.isalpha() and "\u02b9" not in chunk and "\u02ba" not in chunk
 
 
 def _plain_before_dot(word: str) -> bool:
@@ -196,36 +190,7 @@ def _plain_before_dot(word: str) -> bool:
 # Marks that may end a word or a number, each a token of its own (a dot or an ellipsis only
 # as the chunk's last character: "..", "…." are tokens of their own pattern).
 _CLOSING = frozenset(',;!?)]}"”’:')
-_CLOSING_LAST = _CLOSING | {".", "…"}  # (the compiled loop knows these two itself)
 _CLOSING_STRING = "".join(sorted(_CLOSING))
-
-
-def _punctuated(chunk: str) -> list[str] | None:
-    """The tokens of a chunk that is a word (letters only) or a number (ASCII digits only)
-    with punctuation marks before it (of ``([{"“‘``) and after it (``,;!?)]}"”’:``, the last
-    also ``.`` or ``…``), one token a mark, as the pattern cuts them; ``None`` for any other
-    chunk, and for a word with a dot right after it that may be an abbreviation (``TP.``).
-    ``_speedups.scan_chunks`` has the same rule.
-
-    >>> _punctuated("(nói),"), _punctuated("2004)."), _punctuated("TP.")
-    (['(', 'nói', ')', ','], ['2004', ')', '.'], None)
-    """
-    i, j = 0, len(chunk)
-    while i < j and chunk[i] in _LEADING:
-        i += 1
-    if j > i and chunk[j - 1] in _CLOSING_LAST:
-        j -= 1
-        while j > i and chunk[j - 1] in _CLOSING:
-            j -= 1
-    if (i == 0 and j == len(chunk)) or i == j:
-        return None
-    core = chunk[i:j]
-    if _letters(core):
-        if j == len(chunk) - 1 and chunk[j] == "." and not _plain_before_dot(core):
-            return None
-    elif not (core.isascii() and core.isdigit()):
-        return None
-    return [*chunk[:i], core, *chunk[j:]]
 
 
 def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], list[int]]:
@@ -241,28 +206,25 @@ def scan(text: str, pretokenized: bool = False) -> tuple[list[str], list[int], l
 
 def scan_arrays(text: str, pretokenized: bool = False) -> tuple[list[str], np.ndarray, list[int]]:
     """:func:`scan` with the start offsets as an int64 array."""
-    if _speedups is not None:  # the same loop, compiled
-        tokens, starts, _, line_breaks = _scan_compiled(text, pretokenized, True)
-        return tokens, np.frombuffer(starts, np.int64), line_breaks
-    findall = _PRETOKENIZED_RE.findall if pretokenized else _token_findall
-    tokens, start_list, line_breaks = _scan(text, findall, pretokenized)
-    return tokens, np.array(start_list, np.int64), line_breaks
+    tokens, starts, _, line_breaks = _accel.kernels.scan_chunks(
+        text, *scan_settings(pretokenized), True
+    )
+    return tokens, np.frombuffer(starts, np.int64), line_breaks
 
 
 def scan_offsets(text: str, pretokenized: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """:func:`scan` as offsets: the start and end of every token (int64 arrays), and the line
     breaks; with the compiled helpers, no token string is made."""
-    if _speedups is not None:
-        _, starts, ends, line_breaks = _scan_compiled(text, pretokenized, False)
-        return np.frombuffer(starts, np.int64), np.frombuffer(ends, np.int64), line_breaks
-    tokens, starts, line_breaks = scan_arrays(text, pretokenized)
-    return starts, starts + np.fromiter(map(len, tokens), np.int64, len(tokens)), line_breaks
+    _, starts, ends, line_breaks = _accel.kernels.scan_chunks(
+        text, *scan_settings(pretokenized), False
+    )
+    return np.frombuffer(starts, np.int64), np.frombuffer(ends, np.int64), line_breaks
 
 
 def scan_settings(pretokenized: bool) -> tuple:
-    """What the compiled tokenizer loop takes besides the text (``scan_chunks`` and the
-    per-call ``Line``): the regular expression's ``findall``, the options and the character
-    sets of :func:`scan`."""
+    """What the tokenizer's loop takes besides the text (``scan_chunks`` and the per-call
+    ``Line``): the regular expression's ``findall``, the options and the character sets of
+    :func:`scan`."""
     findall = _PRETOKENIZED_RE.findall if pretokenized else _token_findall
     return (
         findall,
@@ -274,68 +236,6 @@ def scan_settings(pretokenized: bool) -> tuple:
         _plain_before_dot,
         _CONTEXT,
     )
-
-
-def _scan_compiled(text: str, pretokenized: bool, with_tokens: bool):
-    assert _speedups is not None
-    return _speedups.scan_chunks(text, *scan_settings(pretokenized), with_tokens)
-
-
-def _scan(text: str, findall, pretokenized: bool) -> tuple[list[str], list[int], list[int]]:
-    """The reference form of :func:`scan`."""
-    chunks = text.split(" ")
-    m = len(chunks)
-    lens = np.fromiter(map(len, chunks), np.int64, m)
-    offsets = [0, *np.cumsum(lens + 1).tolist()]
-    hard = [i for i, c in enumerate(chunks) if not _letters(c)]
-    if not hard:
-        return chunks, offsets[:-1], []
-    tokens: list[str] = []
-    starts: list[int] = []
-    line_breaks: list[int] = []
-    n = len(text)
-    prev = 0
-    for h in hard:
-        if h > prev:
-            tokens += chunks[prev:h]
-            starts += offsets[prev:h]
-        prev = h + 1
-        chunk = chunks[h]
-        if not chunk:
-            continue
-        p = offsets[h]
-        if len(chunk) == 1:
-            if chunk not in SPACE_CHARS:
-                tokens.append(chunk)
-                starts.append(p)
-            elif chunk in _LINE_BREAK_SET:
-                line_breaks.append(p)
-            continue
-        if not pretokenized:
-            # A shortcut for the commonest case, which the pattern would cut the same way: a
-            # word or a number with punctuation marks around it ("nói,", "(Điều", "2004).").
-            cut = _punctuated(chunk)
-            if cut is not None:
-                tokens += cut
-                for piece in cut:
-                    starts.append(p)
-                    p += len(piece)
-                continue
-        end = p + len(chunk)
-        for piece in findall(text, p, min(n, end + _CONTEXT)):
-            if p >= end:
-                break
-            if piece[0] in SPACE_CHARS:
-                if not _LINE_BREAK_SET.isdisjoint(piece):
-                    line_breaks.append(p)
-            else:
-                tokens.append(piece)
-                starts.append(p)
-            p += len(piece)
-    if prev < len(chunks):
-        tokens += chunks[prev:]
-        starts += offsets[prev:-1]
-    return tokens, starts, line_breaks
 
 
 def split_pieces(text: str, pretokenized: bool = False) -> list[str]:

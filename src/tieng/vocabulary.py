@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ._accel import speedups as _speedups
+from . import _accel
 from .features import Shape
 from .normalization import _BARE_SYLLABLE, canonical_key, remove_diacritics
 from .tokenization import LINE_BREAKS, LINK_RE, SPACE_CHARS
@@ -148,11 +148,9 @@ class Vocabulary:
         """Codes of many tokens as an int64 array."""
         if not isinstance(tokens, list):
             tokens = list(tokens)
-        if _speedups is not None:  # the same lookups, compiled
-            out = np.empty(len(tokens), np.int64)
-            _speedups.lookup_codes(self._cache, tokens, out)
-            return out
-        return np.fromiter(map(self._cache.__getitem__, tokens), np.int64, len(tokens))
+        out = np.empty(len(tokens), np.int64)
+        _accel.kernels.lookup_codes(self._cache, tokens, out)
+        return out
 
     def codes_of_spans(self, text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Codes of the tokens ``text[starts[i]:ends[i]]`` as an int64 array (as :meth:`codes`).
@@ -160,10 +158,8 @@ class Vocabulary:
         With the compiled helpers the tokens are looked up by their characters, without a
         string object for each.
         """
-        if _speedups is None:
-            return self.codes([text[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
         out = np.empty(len(starts), np.int64)
-        _speedups.codes_of_spans(
+        _accel.kernels.codes_of_spans(
             self.code_table(),
             text,
             np.ascontiguousarray(starts, np.int64),
@@ -174,11 +170,11 @@ class Vocabulary:
         return out
 
     def code_table(self):
-        """The compiled token -> code cache (``_speedups.CodeTable``), made on first use;
-        filled by :meth:`codes_of_spans` and the per-call path with this vocabulary's codes."""
-        if self._table is None:
-            assert _speedups is not None
-            self._table = _speedups.CodeTable(_CACHE_LIMIT)
+        """The token -> code cache keyed by characters (``kernels.CodeTable``), made on first
+        use; filled by :meth:`codes_of_spans` and the per-call path with this vocabulary's
+        codes."""
+        if not isinstance(self._table, _accel.kernels.CodeTable):  # (made by the other kernels)
+            self._table = _accel.kernels.CodeTable(_CACHE_LIMIT)
         return self._table
 
     def ids_of_words(self, words: Iterable[Sequence[str]]) -> list[list[int]]:

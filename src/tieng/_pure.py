@@ -1,0 +1,323 @@
+"""The pure-Python twins of the compiled helpers (``tieng._speedups``): same names, same
+arguments, same results.
+
+:mod:`tieng._accel` picks the compiled module or this one, once; the rest of tieng calls
+``_accel.kernels.NAME(...)`` and never asks which.  The twins are the reference:
+``tests/test_speedups.py`` checks each compiled function against its twin here.  Written for
+clarity rather than speed (the compiled helpers are the fast path).
+
+Three compiled jobs have no twin here, because their reference is the model's own numpy code,
+which reads the model's settings: the scorer (``Scorer``, ``table_weights``, ``span_keys``:
+:mod:`tieng.features`) and the tag decoder (``viterbi``, ``tag_rows``: :mod:`tieng.tagging`).
+
+This module imports nothing of tieng.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CodeTable",
+    "Line",
+    "codes_of_spans",
+    "count_words",
+    "keep_freed_memory",
+    "lookup_codes",
+    "make_words",
+    "scan_chunks",
+    "span_table",
+    "spans_json",
+    "widen_halves",
+    "with_tags",
+    "write_segmented",
+]
+
+_M2 = np.uint64(0xBF58476D1CE4E5B9)  # (features._M2)
+_SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)  # by kind, as write_segmented
+_new_tuple = tuple.__new__
+_NON_SPACE = re.compile(r"\S+")
+
+
+# ------------------------------------------------------------------ scanning and tokens
+def _letters(chunk: str) -> bool:
+    """``chunk.isalpha()``, the modifier primes (ʹ ʺ) not counted as letters."""
+    return chunk.isalpha() and "\u02b9" not in chunk and "\u02ba" not in chunk
+
+
+def _punctuated(
+    chunk: str,
+    leading: frozenset[str],
+    closing: frozenset[str],
+    plain_before_dot: Callable[[str], bool],
+) -> list[str] | None:
+    """The tokens of a chunk that is a word (letters only) or a number (ASCII digits only)
+    with punctuation marks before it (of ``leading``) and after it (of ``closing``, the last
+    also ``.`` or ``…``), one token a mark, as the tokenizer's pattern cuts them; ``None`` for
+    any other chunk, and for a word with a dot right after it that may be an abbreviation.
+
+    >>> _punctuated("(nói),", frozenset("("), frozenset("),"), str.islower)
+    ['(', 'nói', ')', ',']
+    """
+    i, j = 0, len(chunk)
+    while i < j and chunk[i] in leading:
+        i += 1
+    if j > i and (chunk[j - 1] in closing or chunk[j - 1] in ".…"):
+        j -= 1
+        while j > i and chunk[j - 1] in closing:
+            j -= 1
+    if (i == 0 and j == len(chunk)) or i == j:
+        return None
+    core = chunk[i:j]
+    if _letters(core):
+        if j == len(chunk) - 1 and chunk[j] == "." and not plain_before_dot(core):
+            return None
+    elif not (core.isascii() and core.isdigit()):
+        return None
+    return [*chunk[:i], core, *chunk[j:]]
+
+
+def scan_chunks(
+    text: str,
+    findall: Callable[..., list[str]],
+    pretokenized: bool,
+    space_chars: str,
+    line_break_chars: str,
+    trailing: str,
+    leading: str,
+    plain_before_dot: Callable[[str], bool],
+    context: int,
+    with_tokens: bool,
+) -> tuple[list[str] | None, bytes, bytes, list[int]]:
+    """The tokens of ``text`` (``None`` without ``with_tokens``), their starts and ends (the
+    bytes of int64 arrays) and the offsets of the line breaks between them: ``text`` is cut at
+    single spaces, chunks of letters are tokens as they are, and only the other chunks go
+    through ``findall`` (the tokenizer's pattern), ``context`` characters past them in view."""
+    spaces, breaks = frozenset(space_chars), frozenset(line_break_chars)
+    lead, close = frozenset(leading), frozenset(trailing)
+    chunks = text.split(" ")
+    offsets = [0, *np.cumsum(np.fromiter(map(len, chunks), np.int64, len(chunks)) + 1).tolist()]
+    tokens: list[str] = []
+    starts: list[int] = []
+    line_breaks: list[int] = []
+    n = len(text)
+    prev = 0
+    for h in [i for i, c in enumerate(chunks) if not _letters(c)]:
+        if h > prev:
+            tokens += chunks[prev:h]
+            starts += offsets[prev:h]
+        prev = h + 1
+        chunk = chunks[h]
+        if not chunk:
+            continue
+        p = offsets[h]
+        if len(chunk) == 1:
+            if chunk not in spaces:
+                tokens.append(chunk)
+                starts.append(p)
+            elif chunk in breaks:
+                line_breaks.append(p)
+            continue
+        if not pretokenized:
+            # A shortcut for the commonest case, which the pattern would cut the same way: a
+            # word or a number with punctuation marks around it ("nói,", "(Điều", "2004).").
+            cut = _punctuated(chunk, lead, close, plain_before_dot)
+            if cut is not None:
+                tokens += cut
+                for piece in cut:
+                    starts.append(p)
+                    p += len(piece)
+                continue
+        end = p + len(chunk)
+        for piece in findall(text, p, min(n, end + context)):
+            if p >= end:
+                break
+            if piece[0] in spaces:
+                if not breaks.isdisjoint(piece):
+                    line_breaks.append(p)
+            else:
+                tokens.append(piece)
+                starts.append(p)
+            p += len(piece)
+    if prev < len(chunks):
+        tokens += chunks[prev:]
+        starts += offsets[prev:-1]
+    begin = np.array(starts, np.int64)
+    stop = begin + np.fromiter(map(len, tokens), np.int64, len(tokens))
+    return (tokens if with_tokens else None), begin.tobytes(), stop.tobytes(), line_breaks
+
+
+def lookup_codes(cache: dict[str, int], tokens: list[str], out: np.ndarray) -> None:
+    """``out[i] = cache[tokens[i]]`` (the cache's ``__missing__`` computes what it lacks)."""
+    out[:] = np.fromiter(map(cache.__getitem__, tokens), np.int64, len(tokens))
+
+
+class CodeTable(dict):
+    """Token -> code, cleared when it holds ``limit`` tokens (filled by codes_of_spans)."""
+
+    def __init__(self, limit: int = 1 << 20) -> None:
+        super().__init__()
+        self.limit = limit
+
+
+def codes_of_spans(
+    table: CodeTable,
+    text: str,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    compute: Callable[[str], int],
+    out: np.ndarray,
+) -> None:
+    """``out[i]`` = the code of ``text[starts[i]:ends[i]]``: from ``table``, else from
+    ``compute`` (then kept)."""
+    for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
+        token = text[a:b]
+        code = table.get(token)
+        if code is None:
+            if len(table) >= table.limit:
+                table.clear()
+            code = table[token] = compute(token)
+        out[i] = code
+
+
+def count_words(text: str) -> int:
+    """``len(text.split())``, without the list on huge texts."""
+    if len(text) < 100_000:
+        return len(text.split())
+    return sum(1 for _ in _NON_SPACE.finditer(text))
+
+
+# ------------------------------------------------------------------ scores
+def widen_halves(halves: np.ndarray, half_to_float: np.ndarray, out: np.ndarray) -> None:
+    """``out[i]`` = the float32 value of the float16 ``halves[i]``."""
+    out[:] = np.asarray(halves, np.float16)
+
+
+def span_table(keys: np.ndarray, flags: np.ndarray) -> tuple[bytes, bytes, int]:
+    """The open-addressing table of :class:`tieng.features.SpanTable` (its keys, flags and
+    bits): each key at its home slot (the top ``bits`` bits of a multiplicative hash) or the
+    first free slot after it, a key given twice with the OR of its flags, zero keys dropped."""
+    keep = keys != 0
+    keys = keys[keep].astype(np.uint64)
+    flags = flags[keep].astype(np.uint16)
+    # One sort does both jobs: by the key's multiplicative hash, whose top bits are the home
+    # slot (so homes come in order) and which is one-to-one (so repeats come together).
+    mixed = keys * _M2
+    order = np.argsort(mixed)
+    mixed, keys, flags = mixed[order], keys[order], flags[order]
+    if len(keys):  # merge repeats (np.unique would import numpy.ma: slow at start-up)
+        first = np.flatnonzero(np.concatenate(([True], mixed[1:] != mixed[:-1])))
+        flags = np.bitwise_or.reduceat(flags, first)
+        keys, mixed = keys[first], mixed[first]
+    bits = max(4, int(np.ceil(np.log2(max(len(keys), 1)))) + 1)
+    home = (mixed >> np.uint64(64 - bits)).astype(np.int64)
+    # Placing keys in order of their home slot, each in the first free slot from home on, is
+    # a running maximum: slot[i] = max(home[i], slot[i-1] + 1).
+    at = np.arange(len(keys))
+    slot = np.maximum.accumulate(home - at) + at if len(keys) else at
+    length = max(1 << bits, int(slot[-1]) + 1 if len(keys) else 0) + 1
+    table_keys = np.zeros(length, np.uint64)
+    table_keys[slot] = keys
+    table_flags = np.zeros(length, np.uint16)
+    table_flags[slot] = flags
+    return table_keys.tobytes(), table_flags.tobytes(), bits
+
+
+# ------------------------------------------------------------------ decoders
+class Line:
+    """The per-call path: one text segmented in one call.  Its twin is the batch path, so
+    :meth:`run` always hands the text back to it (``None``), as the compiled ``Line`` does for
+    the texts it does not take."""
+
+    def __init__(self, *settings: Any) -> None:
+        pass
+
+    def run(self, text: str, mode: int) -> None:
+        return None
+
+
+# ------------------------------------------------------------------ words and writers
+def write_segmented(
+    text: str,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    kinds: np.ndarray,
+    bounds: np.ndarray,
+    names: list[str] | None = None,
+    tags: np.ndarray | None = None,
+) -> list[str]:
+    """The underscore format of each document: its tokens ``text[starts[i]:ends[i]]``
+    (``\\`` and ``_`` escaped), each followed by its kind's separator (0 " ", 1 "_", 2 a line
+    break, 3 nothing: the document's end); with ``tags``, each word (a token whose kind is not
+    1) followed by ``/`` and ``names[tag]``.  Documents are tokens ``bounds[k]`` to
+    ``bounds[k + 1]``."""
+    tokens = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+    tokens = [
+        t.replace("\\", "\\\\").replace("_", "\\_") if "_" in t or "\\" in t else t for t in tokens
+    ]
+    if tags is not None and names is not None:
+        for i, tag in zip(np.flatnonzero(kinds != 1).tolist(), tags.tolist()):
+            tokens[i] = f"{tokens[i]}/{names[tag]}"
+    flat: list[str] = [""] * (2 * len(tokens))
+    flat[::2] = tokens
+    flat[1::2] = _SEPARATORS[kinds].tolist()
+    parts = "".join(flat).split("\x1f")
+    nonempty = bounds[1:] > bounds[:-1]
+    if nonempty.all():
+        return parts[:-1]
+    it = iter(parts)
+    return [next(it) if ne else "" for ne in nonempty.tolist()]
+
+
+def make_words(
+    cls: type,
+    big: str,
+    big_starts: np.ndarray,
+    big_ends: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    confidences: list[float] | None,
+    tags: list[str] | None,
+) -> list[Any]:
+    """``cls(big[big_starts[i]:big_ends[i]], starts[i], ends[i], confidence, tag)`` for each
+    word (``cls`` a tuple subclass: made with ``tuple.__new__``)."""
+    pieces = map(big.__getitem__, map(slice, big_starts.tolist(), big_ends.tolist()))
+    extra = (
+        repeat(None) if confidences is None else confidences,
+        repeat(None) if tags is None else tags,
+    )
+    fields = zip(pieces, starts.tolist(), ends.tolist(), *extra)
+    return list(map(_new_tuple, repeat(cls), fields))
+
+
+def with_tags(
+    words: list[Any], joined: str, tags: np.ndarray, names: list[str]
+) -> tuple[list[Any], str]:
+    """The words of one text with their tags (``names[tags[i]]``) in their last field, and
+    the underscore text ``joined`` with ``/`` and the tag after each word (words run from space
+    to space)."""
+    labels = [names[t] for t in np.asarray(tags).tolist()]
+    tagged = " ".join(f"{w}/{t}" for w, t in zip(joined.split(" "), labels))
+    return [w._replace(tag=t) for w, t in zip(words, labels)], tagged
+
+
+def spans_json(spans: Iterable[tuple], tags: bool = False) -> bytes:
+    """Words or tokens as the JSON array of ``{"text", "start", "end"}`` objects (and
+    ``"tag"``, a word's fifth field, with ``tags``), UTF-8 and without spaces."""
+    objects: list[dict[str, Any]] = [{"text": t, "start": a, "end": b} for t, a, b, *_ in spans]
+    if tags:
+        for d, w in zip(objects, spans):
+            d["tag"] = w[4]
+    return json.dumps(objects, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# ------------------------------------------------------------------ process
+def keep_freed_memory() -> bool:
+    """The compiled helpers tune glibc's allocator; Python cannot: False."""
+    return False
