@@ -584,12 +584,12 @@ def test_info_says_which_code_runs_and_a_missing_build_is_announced(monkeypatch,
     expected = "compiled helpers" if _accel.speedups is not None else "Python only"
     assert "\ncode  " in out and expected in out
     # As on a machine without a C compiler: the CLI says so once, on stderr.
-    monkeypatch.setattr(_accel, "speedups", None)
     monkeypatch.setattr(_accel, "_compiled", None)
     monkeypatch.delenv("TIENG_PURE_PYTHON", raising=False)
     src = tmp_path / "a.txt"
     src.write_text("Hà Nội", encoding="utf-8")
-    assert main(["segment", str(src)]) == 0
+    with _accel.using(None):
+        assert main(["segment", str(src)]) == 0
     err = capsys.readouterr().err
     assert "Python only (built without a C compiler" in err and "half the speed" in err
 
