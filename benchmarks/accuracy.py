@@ -1,7 +1,7 @@
 """Word F1 of a model on the VLSP 2013 test set, pre-tokenized and as raw text.
 
 Raw text is the gold test set detokenized the way news is written (see
-tieng.evaluation.detokenize). With --write, the figures also go into the model file's
+tieng.training.evaluation.detokenize). With --write, the figures also go into the model file's
 metadata (what `tieng info` shows), with the date: run once per bundled model, when it is final.
 Usage: python benchmarks/accuracy.py [--data DIR] [--model FILE] [--write] [--json]
 """
@@ -15,7 +15,7 @@ import sys
 from testset import gold_lines, parser
 
 from tieng import BUNDLED_MODELS, Model, Segmenter
-from tieng.evaluation import detokenize, evaluate
+from tieng.training.evaluation import detokenize, evaluate
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from tieng.evaluation import detokenize
+from tieng.training.evaluation import detokenize
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from tieng import Segmenter, UserDictionary
-from tieng.evaluation import detokenize
-from tieng.training import read_corpus
+from tieng.training.evaluation import detokenize
+from tieng.training.segmenter import read_corpus
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -28,7 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from tieng import Segmenter
-from tieng.evaluation import detokenize, evaluate
+from tieng.training.evaluation import detokenize, evaluate
 
 DATA = Path(__file__).resolve().parent / "data" / "modern_dev.txt"
 

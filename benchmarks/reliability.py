@@ -14,7 +14,7 @@ import numpy as np
 from testset import gold_lines, parser
 
 from tieng import Segmenter
-from tieng.evaluation import detokenize, word_spans
+from tieng.training.evaluation import detokenize, word_spans
 
 BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0)
 

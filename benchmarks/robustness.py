@@ -16,8 +16,8 @@ import sys
 from testset import gold_lines, parser
 
 from tieng import Segmenter, normalize
-from tieng.evaluation import detokenize, evaluate
 from tieng.normalization import remove_diacritics
+from tieng.training.evaluation import detokenize, evaluate
 
 VARIANTS = {
     "as written": lambda s: s,

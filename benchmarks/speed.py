@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tieng.evaluation import detokenize
+from tieng.training.evaluation import detokenize
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 from tieng import Segmenter, Tagger
-from tieng.evaluation import detokenize, evaluate_tags
 from tieng.normalization import normalize, remove_diacritics
-from tieng.tagger_training import read_tagged
 from tieng.tagging import word_key
+from tieng.training.evaluation import detokenize, evaluate_tags
+from tieng.training.tagger import read_tagged
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

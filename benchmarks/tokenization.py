@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from tieng import parse_segmented, tokenize
-from tieng.evaluation import detokenize
+from tieng.training.evaluation import detokenize
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

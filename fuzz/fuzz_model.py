@@ -22,7 +22,7 @@ import atheris
 with atheris.instrument_imports():
     import tieng
     from tieng.model import Model, ModelError
-    from tieng.training import train
+    from tieng.training.segmenter import train
 
 _CORPUS = [
     "Hà_Nội là thủ_đô của Việt_Nam .",

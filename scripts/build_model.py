@@ -37,7 +37,7 @@ from devfold import TREEBANK_START
 
 from tieng import Model
 from tieng.cli import main as tieng_main
-from tieng.training import read_corpus
+from tieng.training.segmenter import read_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

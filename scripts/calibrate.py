@@ -25,7 +25,7 @@ from devfold import in_dev_fold
 
 from tieng import Model, Segmenter
 from tieng.calibration import Calibration
-from tieng.training import read_corpus, sentence_tokens
+from tieng.training.segmenter import read_corpus, sentence_tokens
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0001)

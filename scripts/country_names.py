@@ -22,7 +22,7 @@ import hashlib
 import sys
 from pathlib import Path
 
-from tieng.vocabulary import is_syllable
+from tieng.engine.vocabulary import is_syllable
 
 REGION_PREFIXES = ("Bắc", "Nam", "Trung", "Tây", "Đông", "Châu")
 

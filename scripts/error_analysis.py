@@ -31,7 +31,7 @@ from devfold import in_dev_fold
 from tieng import Segmenter
 from tieng.normalization import KEY_VERSION
 from tieng.normalization import canonical_key as _canonical_key
-from tieng.training import read_corpus
+from tieng.training.segmenter import read_corpus
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MAX_REGION = 8

@@ -65,7 +65,7 @@ CLI = [
 
 
 def inputs(data: Path, tmp: Path, quick: bool) -> dict[str, Path]:
-    from tieng.evaluation import detokenize
+    from tieng.training.evaluation import detokenize
 
     found: dict[str, Path] = {}
     test = data / "vlsp2013_ws_test.txt"

@@ -20,9 +20,9 @@ from pathlib import Path
 from devfold import TREEBANK_START, in_dev_fold
 
 from tieng import Segmenter
-from tieng.evaluation import evaluate
 from tieng.normalization import KEY_VERSION, UNACCENTED
-from tieng.training import read_corpus, read_word_list, train
+from tieng.training.evaluation import evaluate
+from tieng.training.segmenter import read_corpus, read_word_list, train
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from devfold import in_dev_fold
 
 from tieng import Segmenter
-from tieng.evaluation import evaluate
 from tieng.model import Model
-from tieng.training import read_corpus
+from tieng.training.evaluation import evaluate
+from tieng.training.segmenter import read_corpus
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

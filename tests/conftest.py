@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tieng.training import train
+from tieng.training.segmenter import train
 
 # A tiny corpus written for the tests: enough to learn a handful of words.
 TINY_CORPUS = [

@@ -74,7 +74,7 @@ def test_line_breaks_are_kept_on_every_path(seg):
 
 
 def test_long_lines_are_put_back_together(seg, monkeypatch):
-    from tieng import results
+    from tieng.engine import batch as results
 
     text = "\n".join(f"Câu {k}: học sinh Hà Nội đi học ở trường số {k}." for k in range(60))
     whole = [seg(text, **o) for o in OPTIONS]

@@ -44,7 +44,7 @@ def test_one_seam_picks_the_code():
         for p in SRC.rglob("*.py")
         if "_accel.speedups" in p.read_text("utf-8")
     )
-    assert asking == ["features.py", "tagging.py"]
+    assert asking == ["engine/features.py", "tagging.py"]
 
 
 def test_the_pure_twins_bear_the_compiled_names():
@@ -74,7 +74,7 @@ def test_a_stale_build_falls_back_to_python_with_a_warning():
 @pytest.mark.skipif(_accel._compiled is None, reason="tieng was built without a C compiler")
 def test_the_compiled_constants_are_the_python_ones():
     from tieng import _speedups
-    from tieng.features import (
+    from tieng.engine.features import (
         _LIST_SOURCES,
         _SRC_LIST,
         LEX_BITS_MAX,
@@ -91,7 +91,7 @@ def test_the_compiled_constants_are_the_python_ones():
     assert _speedups.N_SOURCES == _SRC_LIST + _LIST_SOURCES * MAX_LISTS
     assert _speedups.SPAN_PREFIX == SpanTable.PREFIX
     from tieng.capitals import CAPS_MIN, CAPS_SHARE, TITLE_MIN, TITLE_SHARE
-    from tieng.features import PAD
+    from tieng.engine.features import PAD
 
     assert (_speedups.TITLE_MIN, _speedups.PAD_TOKENS) == (TITLE_MIN, PAD)
     assert (_speedups.CAPS_MIN, (_speedups.CAPS_NUM, _speedups.CAPS_DEN)) == (CAPS_MIN, CAPS_SHARE)

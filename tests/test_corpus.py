@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tieng
-from tieng import corpus, files
+from tieng import files
 from tieng.cli import main
+from tieng.corpus import runner as corpus
 
 LINES = [
     "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm.",
@@ -241,7 +242,7 @@ def test_pipe_with_processes_keeps_order():
 
 
 def test_syllable_count_of_huge_lines_matches_split():
-    from tieng.records import count_syllables as _count_syllables
+    from tieng.corpus.records import count_syllables as _count_syllables
 
     line = "Hà Nội\u00a0mùa\x1cthu\u2028 đẹp\u200blắm  \t" * 20_000  # over the 100,000 threshold
     assert len(line) > 100_000

@@ -1,6 +1,6 @@
 import pytest
 
-from tieng.evaluation import detokenize, evaluate, word_spans
+from tieng.training.evaluation import detokenize, evaluate, word_spans
 
 
 def test_detokenize_attaches_punctuation_like_news():

@@ -161,7 +161,7 @@ def _set(path, value):
     ],
 )
 def test_crafted_headers_are_one_clear_error(tiny_corpus, change):
-    from tieng.training import train
+    from tieng.training.segmenter import train
 
     model = train([s.split() for s in tiny_corpus] * 4, hash_bits=12, max_iter=5, classes=3)
     assert Model.from_bytes(_crafted(model, lambda h: None)).bias == pytest.approx(model.bias)
@@ -215,7 +215,7 @@ def _older(model: Model, version: int) -> bytes:
 @pytest.fixture(scope="module")
 def listed_model(tiny_corpus):
     """A small model with two outside word lists."""
-    from tieng.training import train
+    from tieng.training.segmenter import train
 
     lists = {"a": [["thành", "phố"], ["xây", "dựng"]], "b": [["đầu", "tư"], ["hai", "tuyến"]]}
     sentences = [s.split() for s in tiny_corpus] * 4

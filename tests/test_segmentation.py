@@ -295,7 +295,7 @@ def test_underscores_in_input_are_escaped():
 
 
 def test_long_texts_are_segmented_in_windows(monkeypatch):
-    from tieng import results
+    from tieng.engine import batch as results
 
     seg = tieng.Segmenter()
     text = " ".join(f"Câu {k}: học sinh Hà Nội đi học ở trường số {k}." for k in range(120))
@@ -333,7 +333,8 @@ def test_eight_threads_share_a_segmenter():
 
 def test_batches_are_bounded_in_characters(monkeypatch):
     """Windows of one huge text are analyzed a few at a time, not all in one batch."""
-    from tieng import results, segmentation
+    from tieng import segmentation
+    from tieng.engine import batch as results
 
     seg = tieng.Segmenter()
     text = "Hà Nội mùa thu đẹp lắm. " * 400  # 9,600 characters
@@ -391,7 +392,7 @@ _SEG = tieng.Segmenter()
     )
 )
 def test_words_and_sentences_of_a_batch_match_the_plain_loop(texts):
-    from tieng.results import confidences, results_of
+    from tieng.engine.batch import confidences, results_of
 
     seg = _SEG
     cal = seg.model.calibration
@@ -411,8 +412,8 @@ def test_words_and_sentences_of_a_batch_match_the_plain_loop(texts):
 
 
 def test_an_empty_token_gets_a_code_not_an_index_error():
-    from tieng.features import Shape
-    from tieng.vocabulary import UNKNOWN
+    from tieng.engine.features import Shape
+    from tieng.engine.vocabulary import UNKNOWN
 
     vocab = tieng.Segmenter().model.vocabulary
     codes = vocab.codes(["Hà", "", "Nội"])

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import tieng
 from tieng import Model, Segmenter, _accel
 from tieng._accel import speedups
-from tieng.features import PAD, Shape
+from tieng.engine.features import PAD, Shape
 
 # Every test here compares the compiled helpers with the Python code; tests/test_build.py
 # says whether they must be there.
@@ -37,8 +37,8 @@ TEXT = (
 
 # ------------------------------------------------------------------ token codes
 def test_compiled_code_lookups_agree_even_when_the_cache_is_cleared(monkeypatch):
-    from tieng import vocabulary
-    from tieng.vocabulary import Vocabulary
+    from tieng.engine import vocabulary
+    from tieng.engine.vocabulary import Vocabulary
 
     monkeypatch.setattr(vocabulary, "_CACHE_LIMIT", 5)  # cleared again and again
     tokens = [t.text for t in tieng.tokenize(TEXT)] + [" ", "\n", "\u00a0", "Hà", "hà"] * 3
@@ -189,7 +189,7 @@ def test_known_words_score_the_same():
     ],
 )
 def test_other_feature_settings_score_the_same(tiny_corpus, options):
-    from tieng.training import train
+    from tieng.training.segmenter import train
 
     sentences = [s.split() for s in tiny_corpus] * 4
     if options.get("lists"):  # two outside word lists, one with entries the corpus lacks
@@ -328,7 +328,7 @@ def test_pure_python_gives_the_same_output(tmp_path):
 # ------------------------------------------------------------------ score tables, word counts
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])
 def test_compiled_score_tables_are_the_same(monkeypatch, dtype):
-    from tieng import features
+    from tieng.engine import features
 
     model = _SEGMENTER.model
     weights = model.weights.astype(dtype)
@@ -356,7 +356,8 @@ def test_compiled_word_count_is_len_of_split(text):
 def _paths(seg: Segmenter, texts: list[str]) -> tuple[list[str], list[str]]:
     """The underscore format of a batch by the offsets-only path with the compiled writer,
     and by the token path with the Python writer."""
-    from tieng import _accel, results
+    from tieng import _accel
+    from tieng.engine import batch as results
 
     fast = seg._analyze(texts)
     with _accel.using(None):
@@ -409,7 +410,7 @@ def test_code_table_gives_the_vocabulary_codes_even_when_cleared():
     import pickle
 
     from tieng import _speedups
-    from tieng.vocabulary import Vocabulary
+    from tieng.engine.vocabulary import Vocabulary
 
     vocabulary = Vocabulary(["hà", "nội", "tôi"], 1)
     text = TEXT + " Hà hà HÀ hà\u0300 Nội nội " * 3
@@ -465,8 +466,8 @@ def test_keep_freed_memory_is_taken_by_glibc_and_a_no_op_without_the_module(monk
 
 def test_the_code_caches_are_bounded_by_characters_too(monkeypatch):
     """Long distinct tokens (URLs, encoded blobs) cannot grow a token cache without end."""
-    from tieng import vocabulary
-    from tieng.vocabulary import Vocabulary
+    from tieng.engine import vocabulary
+    from tieng.engine.vocabulary import Vocabulary
 
     monkeypatch.setattr(vocabulary, "_CACHE_CHARS", 1000)
     vocab = Vocabulary(["hà", "nội"], 1)
@@ -548,7 +549,7 @@ def test_per_call_path_agrees_on_any_text(text, options):
 def test_per_call_path_steps_aside_where_the_batch_path_must_run():
     """Several lines, a photo credit, a user dictionary's rules, sentences, a long line:
     the batch path runs, and the public calls give its result."""
-    from tieng.results import WINDOW_CHARS
+    from tieng.engine.batch import WINDOW_CHARS
     from tieng.segmentation import _Options
 
     seg = Segmenter()
@@ -601,7 +602,7 @@ def test_line_rejects_bad_arguments():
         _speedups.Line(
             model.compiled_scorer(), model.vocabulary.code_table(), model.vocabulary._compute,
             *tieng.tokenization.scan_settings(False), model.classes.astype(np.int64),
-            model.bias, tieng.features.JOINABLE.astype(np.uint8), dict, 100,
+            model.bias, tieng.engine.features.JOINABLE.astype(np.uint8), dict, 100,
         )  # fmt: skip
     with pytest.raises(ValueError, match="joinable"):
         _speedups.Line(
@@ -630,7 +631,7 @@ def test_compiled_scorer_reads_its_settings_once_and_scores_as_score_gaps():
 @pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
 def test_compiled_span_tables_are_the_numpy_tables(monkeypatch, name):
     """The lexicon's and the word lists' hash tables, built in C, slot for slot."""
-    from tieng import features
+    from tieng.engine import features
 
     model = Segmenter(name).model
     empty = np.zeros((0, model.spec.max_word), np.uint32)
@@ -706,8 +707,8 @@ def _assert_paths_agree(seg: Segmenter, texts: list[str]) -> None:
 def test_foreign_word_shapes_take_the_same_path_both_ways(tiny_corpus):
     """A model with foreign-word shapes: the per-call path reads headings and foreign words
     as the batch path does."""
-    from tieng.features import Shape
-    from tieng.training import train
+    from tieng.engine.features import Shape
+    from tieng.training.segmenter import train
 
     sentences = [s.split() for s in tiny_corpus] * 4 + [["Tổng_thống", "Pháp", "Macron", "."]]
     model = train(sentences, hash_bits=12, max_iter=20, folds=2, l2=0.1, foreign=True)
@@ -732,10 +733,10 @@ def test_country_names_take_the_same_path_both_ways(tiny_corpus):
     """A model with country names: capitalized, they get their shape, in lower case and
     capitals they do not; sentences in Title Case or capitals read them as lower case, on
     the per-call path as on the batch path."""
-    from tieng.features import Shape
+    from tieng.engine.features import Shape
+    from tieng.engine.vocabulary import Vocabulary
     from tieng.model import ModelError, _uncap
-    from tieng.training import train
-    from tieng.vocabulary import Vocabulary
+    from tieng.training.segmenter import train
 
     sentences = [s.split() for s in tiny_corpus] * 4 + [["Tổng_thống", "Pháp", "Macron", "."]]
     countries = ["Pháp", "Mỹ", "Việt"]

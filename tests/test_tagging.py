@@ -12,9 +12,9 @@ import tieng
 from tieng import ModelError, Segmenter, Tagger, TaggerModel, _accel
 from tieng import tagging as tagging_module
 from tieng.cli import main
-from tieng.evaluation import evaluate_tags
-from tieng.tagger_training import accuracy, read_tagged, train_tagger
 from tieng.tagging import UPOS, decode, word_key, word_shape
+from tieng.training.evaluation import evaluate_tags
+from tieng.training.tagger import accuracy, read_tagged, train_tagger
 
 SENTENCES = [  # written for the project, tagged by hand in the VLSP 2013 convention
     [("Tôi", "P"), ("là", "V"), ("sinh viên", "N"), (".", "CH")],

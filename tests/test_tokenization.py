@@ -118,8 +118,8 @@ def test_token_offsets_rebuild_any_input(text):
 
 @pytest.mark.parametrize("token", ["vnexpress.net", "home.vnn.vn/tin", "data.csv", "www.a.vn"])
 def test_addresses_and_file_names_are_links(token):
-    from tieng.features import JOINABLE, Shape
-    from tieng.vocabulary import shape_of
+    from tieng.engine.features import JOINABLE, Shape
+    from tieng.engine.vocabulary import shape_of
 
     assert shape_of(token) == Shape.LINK
     assert not JOINABLE[Shape.LINK]  # never part of a multi-syllable word
@@ -127,8 +127,8 @@ def test_addresses_and_file_names_are_links(token):
 
 @pytest.mark.parametrize("token", ["TP.", "PGS.TS.", "Tp.HCM", "U.S."])
 def test_abbreviations_are_not_links(token):
-    from tieng.features import Shape
-    from tieng.vocabulary import shape_of
+    from tieng.engine.features import Shape
+    from tieng.engine.vocabulary import shape_of
 
     assert shape_of(token) == Shape.DOTTED
 

@@ -3,8 +3,15 @@ import pytest
 
 import tieng
 from tieng import Segmenter
-from tieng.features import Shape
-from tieng.training import _flatten, _vocabulary, read_corpus, sentence_tokens, split_dev, train
+from tieng.engine.features import Shape
+from tieng.training.segmenter import (
+    _flatten,
+    _vocabulary,
+    read_corpus,
+    sentence_tokens,
+    split_dev,
+    train,
+)
 
 
 def test_tiny_model_learns_its_words(tiny_model, tmp_path):
@@ -23,7 +30,7 @@ def test_training_is_reproducible():
 
 
 def test_read_corpus_accepts_pos_format(tmp_path):
-    from tieng.annotation import FormatError
+    from tieng.training.corpora import FormatError
 
     p = tmp_path / "c.txt"
     p.write_text("Hà_Nội/Np đẹp/A ./CH\n\nTôi/P đi/V\n", encoding="utf-8")
@@ -109,7 +116,7 @@ def test_domains_are_checked():
 
 
 def test_rare_features_are_not_trained(tiny_corpus):
-    from tieng.features import NGRAMS
+    from tieng.engine.features import NGRAMS
 
     sentences = [s.split() for s in tiny_corpus] * 4 + [["rất_bằng"]]
     kw = dict(hash_bits=16, max_iter=40, folds=2, l2=0.1)
@@ -125,7 +132,7 @@ def test_rare_features_are_not_trained(tiny_corpus):
 
 def test_key_version_travels_with_the_model(tiny_model, tiny_corpus, tmp_path):
     from tieng import Model
-    from tieng.vocabulary import UNKNOWN
+    from tieng.engine.vocabulary import UNKNOWN
 
     assert tiny_model.spec.key_version == 2  # new models fold the i/y spelling
     model = train([["lí_do", "."]] * 3, hash_bits=12, max_iter=5)
@@ -149,7 +156,7 @@ def test_affix_templates_score_the_same_both_ways(tiny_corpus, reference_scores)
 
 
 def test_syllables_that_keep_the_same_company_share_a_class():
-    from tieng.training import syllable_classes
+    from tieng.training.segmenter import syllable_classes
 
     # Two families of syllables: cities before "mưa"/"nắng", and verbs after "đã"/"sẽ".
     cities = ["huế", "vinh", "hội", "nam"]
@@ -293,7 +300,7 @@ def test_word_lists_are_features_the_model_learns_to_trust(tmp_path, reference_s
 
 
 def test_word_lists_need_distinct_names_and_match_the_spec():
-    from tieng.features import FeatureSpec
+    from tieng.engine.features import FeatureSpec
     from tieng.model import Model, ModelError
 
     with pytest.raises(ValueError, match="distinct"):
@@ -306,7 +313,7 @@ def test_word_lists_need_distinct_names_and_match_the_spec():
 
 
 def test_read_word_list(tmp_path):
-    from tieng.training import read_word_list
+    from tieng.training.segmenter import read_word_list
 
     f = tmp_path / "w.txt"
     f.write_text("\ufeffhà nội\n# a comment\n\nthủ_tướng\n  Việt  Nam \nđi\n", encoding="utf-8")
@@ -334,7 +341,7 @@ CONLLU = """# sent_id = 1
 
 
 def test_training_reads_segmented_tagged_and_conllu_corpora(tmp_path):
-    from tieng.tagger_training import read_tagged
+    from tieng.training.tagger import read_tagged
 
     seg = tmp_path / "seg.txt"
     seg.write_text("\n".join(SEGMENTED) + "\n", encoding="utf-8")
@@ -350,8 +357,8 @@ def test_training_reads_segmented_tagged_and_conllu_corpora(tmp_path):
 
 
 def test_training_refuses_raw_text_and_malformed_files_naming_the_line(tmp_path):
-    from tieng.annotation import FormatError
-    from tieng.tagger_training import read_tagged
+    from tieng.training.corpora import FormatError
+    from tieng.training.tagger import read_tagged
 
     raw = tmp_path / "raw.txt"
     raw.write_text("Thành phố sẽ đầu tư, xây dựng tàu điện ngầm.\nHọc sinh nghỉ học.\n")

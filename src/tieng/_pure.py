@@ -8,7 +8,7 @@ clarity rather than speed (the compiled helpers are the fast path).
 
 Three compiled jobs have no twin here, because their reference is the model's own numpy code,
 which reads the model's settings: the scorer (``Scorer``, ``table_weights``, ``span_keys``:
-:mod:`tieng.features`) and the tag decoder (``viterbi``, ``tag_rows``: :mod:`tieng.tagging`).
+:mod:`tieng.engine.features`) and the tag decoder (``viterbi``, ``tag_rows``: :mod:`tieng.tagging`).
 
 This module imports nothing of tieng.
 """
@@ -200,7 +200,7 @@ def widen_halves(halves: np.ndarray, half_to_float: np.ndarray, out: np.ndarray)
 
 
 def span_table(keys: np.ndarray, flags: np.ndarray) -> tuple[bytes, bytes, int]:
-    """The open-addressing table of :class:`tieng.features.SpanTable` (its keys, flags and
+    """The open-addressing table of :class:`tieng.engine.features.SpanTable` (its keys, flags and
     bits): each key at its home slot (the top ``bits`` bits of a multiplicative hash) or the
     first free slot after it, a key given twice with the OR of its flags, zero keys dropped."""
     keep = keys != 0

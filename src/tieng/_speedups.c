@@ -9,11 +9,11 @@
  *     taken as tokens, the commonest punctuation cases split directly), calling back to the
  *     regular expression for every other chunk; it can give offsets only.
  *   CodeTable, lookup_codes, codes_of_spans: the token -> code caches of
- *     tieng.vocabulary.Vocabulary (and the tagger's word -> row cache), looked up by the
+ *     tieng.engine.vocabulary.Vocabulary (and the tagger's word -> row cache), looked up by the
  *     characters of a slice, without a str object per token.
  *   count_words: len(text.split()) without the list (the syllable count of a batch).
  * Features and scores (csrc/scores.c)
- *   Scorer: the feature scoring of tieng.features.ScoreTables.scores, its settings read once;
+ *   Scorer: the feature scoring of tieng.engine.features.ScoreTables.scores, its settings read once;
  *     score_gaps: the same for one call with every setting passed (kept for the tests of
  *     argument checking).  Each template's weights are summed in numpy's order, so the float32
  *     sums are the same bit for bit.
@@ -25,9 +25,9 @@
  *   viterbi, tag_rows: the tag decoder of tieng.tagging (feature sums and Viterbi, integers),
  *     for a batch and for one sentence.
  * Words and writers (csrc/writers.c)
- *   write_segmented: the underscore format of a batch (tieng.results.texts_of).
+ *   write_segmented: the underscore format of a batch (tieng.engine.batch.texts_of).
  *   make_words, with_tags: the Word objects of a batch, and of one text with its tags.
- *   spans_json: words or tokens as JSON bytes (tieng.results.spans_json).
+ *   spans_json: words or tokens as JSON bytes (tieng.engine.batch.spans_json).
  * Process (here)
  *   keep_freed_memory: glibc malloc settings for programs that own their process (the CLI, the
  *     server), so the large arrays of each batch reuse memory instead of faulting in new pages.
@@ -66,13 +66,13 @@ static PyMethodDef methods[] = {
     {"keep_freed_memory", keep_freed_memory, METH_NOARGS,
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
     {"score_gaps", (PyCFunction)(void (*)(void))score_gaps, METH_VARARGS | METH_KEYWORDS,
-     "Feature scores of gaps (see tieng.features.ScoreTables.scores)."},
+     "Feature scores of gaps (see tieng.engine.features.ScoreTables.scores)."},
     {"scan_chunks", scan_chunks, METH_VARARGS,
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {"lookup_codes", lookup_codes, METH_VARARGS,
-     "Codes of many tokens from a code cache (see tieng.vocabulary.Vocabulary.codes)."},
+     "Codes of many tokens from a code cache (see tieng.engine.vocabulary.Vocabulary.codes)."},
     {"make_words", make_words, METH_VARARGS,
-     "The Word objects of a batch from its offsets (see tieng.results.results_of)."},
+     "The Word objects of a batch from its offsets (see tieng.engine.batch.results_of)."},
     {"spans_json", spans_json, METH_VARARGS,
      "The JSON array of a list of (text, start, end, ...) tuples (with tags: the fifth item), "
      "as orjson writes it."},
@@ -130,7 +130,7 @@ PyInit__speedups(void)
         return NULL;
     }
     /* The constants the Python side must agree with (tests/test_speedups.py compares them
-     * with tieng.features). */
+     * with tieng.engine.features). */
     if (PyModule_AddIntConstant(m, "ABI_VERSION", ABI_VERSION) < 0 ||
         PyModule_AddIntConstant(m, "SHAPE_COUNT", SHAPE_COUNT) < 0 ||
         PyModule_AddIntConstant(m, "LEX_BITS_MAX", LEX_BITS_MAX) < 0 ||

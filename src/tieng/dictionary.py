@@ -37,10 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import SpanTable, extend_hash, lexicon_hashes, span_key
+from .engine.features import SpanTable, extend_hash, lexicon_hashes, span_key
+from .engine.vocabulary import TokenCache
 from .normalization import UNACCENTED, canonical_key, fold_i_y, normalize
 from .tokenization import scan
-from .vocabulary import TokenCache
 
 __all__ = ["DictionaryError", "UserDictionary"]
 

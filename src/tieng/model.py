@@ -8,7 +8,7 @@ weights, the vocabulary, the lexicon and, since version 3, what loading used to 
 Version 3 files also hold what loading used to build: the outside word lists as their hash
 table (``lists_keys``, ``lists_flags``; header field ``word_lists``: its size in bits and
 each list's entry count), in place of rows of syllable ids, and the weights regrouped for
-scoring (``score_tables``, see :meth:`tieng.features.ScoreTables.flat`).  They are read
+scoring (``score_tables``, see :meth:`tieng.engine.features.ScoreTables.flat`).  They are read
 straight from the (memory-mapped) file, their shapes checked so that every lookup stays
 inside them, so the first call costs what the second does.  Version 2 files (lists as rows,
 tables built at first use) and version 1 files (no header checksum either) still load.
@@ -35,7 +35,7 @@ from .container import (
     read_file,
     unpack_file,
 )
-from .features import (
+from .engine.features import (
     JOINABLE,
     PAD,
     FeatureSpec,
@@ -47,8 +47,8 @@ from .features import (
     gap_features,
     lexicon_hashes,
 )
+from .engine.vocabulary import UNKNOWN, Vocabulary
 from .registry import BUNDLED_MODELS, BUNDLED_TAGGERS, ModelSource
-from .vocabulary import UNKNOWN, Vocabulary
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -115,7 +115,7 @@ def _stored_lists(
     entry: object, arrays: dict[str, np.ndarray], count: int, source: str
 ) -> WordLists:
     """The word lists' hash table of a version 3 file, its shape checked so that every
-    lookup stays inside it (see :class:`tieng.features.SpanTable`)."""
+    lookup stays inside it (see :class:`tieng.engine.features.SpanTable`)."""
 
     def corrupt(what: str) -> ModelError:
         return ModelError(f"{source}: corrupt model (word lists: {what})")
@@ -166,7 +166,7 @@ class Model:
         lists: Sequence[np.ndarray] | WordLists | None = (),
     ) -> None:
         """``lists``: the outside word lists, as rows of syllable ids (one a list), or as
-        their hash table already built (a :class:`tieng.features.WordLists`); None: none."""
+        their hash table already built (a :class:`tieng.engine.features.WordLists`); None: none."""
         if weights.shape != (spec.size,):
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
         if vocabulary.foreign != spec.foreign:

@@ -13,12 +13,7 @@ import numpy as np
 
 from . import _accel
 from .dictionary import UserDictionary
-from .features import JOINABLE
-from .model import Model, resolve_model
-from .normalization import UNACCENTED, reads_unaccented
-from .pool import available_cores, ordered_map
-from .registry import BUNDLED_MODELS, ModelSource
-from .results import (
+from .engine.batch import (
     WINDOW_CHARS,
     Batch,
     layers_of,
@@ -27,6 +22,11 @@ from .results import (
     text_pieces,
     texts_of,
 )
+from .engine.features import JOINABLE
+from .model import Model, resolve_model
+from .normalization import UNACCENTED, reads_unaccented
+from .pool import available_cores, ordered_map
+from .registry import BUNDLED_MODELS, ModelSource
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .stages import Stage, annotate
 from .tagging import Tagger, default_tagger

@@ -15,8 +15,8 @@ from typing import BinaryIO, TypeVar, cast
 
 from .._accel import describe as describe_code
 from .._accel import not_built
+from ..corpus.records import BOM, decode, split_line_end
 from ..dictionary import DictionaryError, UserDictionary
-from ..records import BOM, decode, split_line_end
 from ..segmentation import Segmenter
 
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from ..evaluation import TagScores
+    from ..training.evaluation import TagScores
 
 from .common import (
     InputError,
@@ -17,7 +17,7 @@ from .common import (
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..evaluation import evaluate, evaluate_tags
+    from ..training.evaluation import evaluate, evaluate_tags
 
     if args.task == "pos":
         return _print_tag_scores(_compare(args, evaluate_tags), args.json)

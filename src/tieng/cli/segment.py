@@ -9,9 +9,9 @@ import os
 import sys
 from pathlib import Path
 
-from ..annotation import looks_segmented
 from ..normalization import UNACCENTED, looks_unaccented
 from ..pool import available_cores
+from ..training.corpora import looks_segmented
 from .common import (
     InputError,
     _head,
@@ -96,7 +96,7 @@ def _check_not_own_input(
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from .. import corpus
+    from ..corpus import runner as corpus
     from ..files import FileError, check_encoding
 
     names = args.files or ["-"]

@@ -19,9 +19,9 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
     import logging
     import time
 
-    from ..tagger_training import accuracy, read_tagged, train_tagger
     from ..tagging import Tagger
-    from ..training import read_word_list, split_dev
+    from ..training.segmenter import read_word_list, split_dev
+    from ..training.tagger import accuracy, read_tagged, train_tagger
 
     out = Path(args.output)
     if out.is_dir():
@@ -122,8 +122,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         import scipy.optimize  # noqa: F401  (found out now, before any work)
 
-        from ..features import FeatureSpec
-        from ..training import read_corpus, read_word_list, split_dev, train
+        from ..engine.features import FeatureSpec
+        from ..training.segmenter import read_corpus, read_word_list, split_dev, train
     except ImportError as e:
         raise InputError(
             f"training needs its extra: pip install '.[train]' in the clone ({e.name} is missing)"
@@ -234,7 +234,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if countries:
         model.metadata["training"]["countries"] = {**country_file, "names": len(countries)}
     if dev:
-        from ..evaluation import evaluate
+        from ..training.evaluation import evaluate
 
         seg = Segmenter(model, pretokenized=True)
         scores = evaluate(

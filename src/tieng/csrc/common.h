@@ -29,7 +29,7 @@
 #define SHAPE_COUNT 16
 #define LEX_BITS_MAX 5
 
-/* Per-gap values a template can read; must match tieng.features.template_sources. */
+/* Per-gap values a template can read; must match tieng.engine.features.template_sources. */
 enum {
     SRC_ID = 0,        /* + offset + 2: vocabulary id at offsets -2..3 */
     SRC_SHAPE = 6,     /* + offset + 2: shape */

@@ -314,7 +314,7 @@ fail:
 
 /* ------------------------------------------------------------------------------------------
  * lookup_codes(cache, tokens, out): out[i] = cache[tokens[i]], for a dict (subclass) whose
- * __missing__ computes what it lacks, as tieng.vocabulary.Vocabulary.codes.
+ * __missing__ computes what it lacks, as tieng.engine.vocabulary.Vocabulary.codes.
  */
 static PyObject *
 lookup_codes(PyObject *self, PyObject *args)

@@ -10,7 +10,7 @@
  * write_segmented(text, starts, ends, kinds, bounds) -> list of str, one a document: the
  * tokens text[starts[i]:ends[i]] of document k (tokens bounds[k] .. bounds[k+1]-1), "\" and
  * "_" in them escaped with a "\", each followed by the separator its kind names: 0 " ",
- * 1 "_", 2 "\n", 3 nothing (the document's last token).  As tieng.results.texts_of.
+ * 1 "_", 2 "\n", 3 nothing (the document's last token).  As tieng.engine.batch.texts_of.
  * With names (a list of str) and tags (uint8, one per word: a token whose kind is not 1 ends
  * a word), each word is followed by "/" and names[tags[word]].
  */
@@ -487,7 +487,7 @@ done:
 }
 
 /* make_words(cls, big, big_starts, big_ends, starts, ends, confidences, tags) -> list: the
- * words of a batch, the twin of tieng.results.results_of's map over tuple.__new__: for each
+ * words of a batch, the twin of tieng.engine.batch.results_of's map over tuple.__new__: for each
  * i, cls(big[big_starts[i]:big_ends[i]], starts[i], ends[i], confidences[i], tags[i]), cls a
  * tuple subclass of five fields (Word); the offsets int64 arrays, confidences and tags lists
  * of the same length, or None (None for every word). */

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .files import (
+from ..files import (
     FileError,
     OutputFile,
     compression_of,
@@ -37,8 +37,10 @@ from .files import (
     strip_compression,
     write_all,
 )
-from .formats import conllu, words_json
-from .pool import ordered_map
+from ..formats import conllu, words_json
+from ..pool import ordered_map
+from ..segmentation import Segmenter
+from ..tagging import tag_segmented
 from .records import (
     BOM,
     count_syllables,
@@ -47,8 +49,6 @@ from .records import (
     parse_jsonl,
     split_line_end,
 )
-from .segmentation import Segmenter
-from .tagging import tag_segmented
 
 __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "partial_path", "run"]
 

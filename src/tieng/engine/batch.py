@@ -17,11 +17,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _accel
-from .calibration import Calibration
-from .stages import Layer, Stage, annotate
-from .tokenization import LINE_BREAKS, SPACE_CHARS
-from .values import Segmented, Word
+from .. import _accel
+from ..calibration import Calibration
+from ..stages import Layer, Stage, annotate
+from ..tokenization import LINE_BREAKS, SPACE_CHARS
+from ..values import Segmented, Word
 
 __all__ = [
     "Batch",

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from . import _accel
+from .. import _accel
 
 __all__ = [
     "JOINABLE",

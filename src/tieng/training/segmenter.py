@@ -1,7 +1,7 @@
 """Training a segmentation model from a corpus in the VLSP 2013 format.
 
 The model is an L2-regularized logistic regression over the gap features of
-:mod:`tieng.features`, fitted with full-batch L-BFGS (deterministic: the same corpus and
+:mod:`tieng.engine.features`, fitted with full-batch L-BFGS (deterministic: the same corpus and
 settings give the same model).  Lexicon features of training sentences come from the words of
 the *other* folds (jackknifing), so the model learns how much to trust the lexicon on words it
 has not seen, as at test time.
@@ -22,11 +22,11 @@ from typing import TypeVar
 
 import numpy as np
 
-from .annotation import read_sentences
-from .features import NGRAMS, FeatureSpec, Shape
-from .model import Model
-from .normalization import KEY_VERSION, canonical_key
-from .vocabulary import UNKNOWN, Vocabulary
+from ..engine.features import NGRAMS, FeatureSpec, Shape
+from ..engine.vocabulary import UNKNOWN, Vocabulary
+from ..model import Model
+from ..normalization import KEY_VERSION, canonical_key
+from .corpora import read_sentences
 
 __all__ = ["read_corpus", "read_word_list", "sentence_tokens", "split_dev", "train"]
 
@@ -42,8 +42,8 @@ def read_corpus(paths: str | Path | Iterable[str | Path], format: str = "auto") 
     Each file is in the VLSP word-segmentation format (one sentence a line, words separated
     by spaces), the VLSP POS format (``word/TAG``: the tags are dropped) or CoNLL-U, told
     apart by content (``format="auto"``) or as ``format`` says; unsegmented text and
-    anything else raise :class:`tieng.annotation.FormatError` (see
-    :func:`tieng.annotation.read_sentences`).
+    anything else raise :class:`tieng.training.corpora.FormatError` (see
+    :func:`tieng.training.corpora.read_sentences`).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -364,19 +364,20 @@ def train(
     Features seen at fewer than ``min_feature_count`` gaps are not trained (see :func:`_fit`).
     ``key_version`` picks the model's view of a token (see
     :func:`tieng.normalization.canonical_key`); ``affixes`` adds the affix templates of
-    :mod:`tieng.features` (on by default: they were worth 0.06 F1 on the dev split).
+    :mod:`tieng.engine.features` (on by default: they were worth 0.06 F1 on the dev split).
     ``classes`` > 0 groups the syllables into that many classes (:func:`syllable_classes`,
     from all the training sentences) and adds the class templates.
     ``lists`` maps a name to an outside word list (entries as lists of syllables, e.g. from
     :func:`read_word_list`): each list gets a feature group of its own (see
-    :mod:`tieng.features`), and its entries of 2 to ``max_word`` syllables that the
+    :mod:`tieng.engine.features`), and its entries of 2 to ``max_word`` syllables that the
     vocabulary can spell go into the model.  The lists are the same in every fold.
-    ``list_version`` picks the word-list templates (see :data:`tieng.features.LIST_TEMPLATES_V2`).
+    ``list_version`` picks the word-list templates (see
+    :data:`tieng.engine.features.LIST_TEMPLATES_V2`).
     ``foreign`` gives words of letters that are no Vietnamese syllable shapes of their own
-    (:attr:`tieng.features.Shape.FOREIGN`), so that foreign words get weights of their own.
+    (:attr:`tieng.engine.features.Shape.FOREIGN`), so that foreign words get weights of their own.
     ``countries``: one-syllable names of countries and peoples ("Pháp", "Nhật", "Mỹ"; e.g.
     from :func:`read_word_list`), which get a shape of their own when capitalized
-    (:attr:`tieng.features.Shape.COUNTRY`), so that what follows a country's name (a
+    (:attr:`tieng.engine.features.Shape.COUNTRY`), so that what follows a country's name (a
     foreign person's, say) is learned across countries.
 
     >>> m = train([["Hà_Nội", "đẹp"], ["Hà_Nội", "mưa"]] * 3, hash_bits=12, max_iter=20)

@@ -28,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .annotation import FormatError, read_sentences
-from .tagging import (
+from ..tagging import (
     DEFAULT_TEMPLATES,
     Tagger,
     TaggerModel,
@@ -38,10 +37,11 @@ from .tagging import (
     decode,
     word_key,
 )
+from .corpora import FormatError, read_sentences
 
 __all__ = ["accuracy", "read_tagged", "train_tagger"]
 
-log = logging.getLogger("tieng.tagger_training")
+log = logging.getLogger("tieng.training.tagger")
 
 TaggedSentence = list[tuple[str, str]]  # (word as written, syllables by spaces; tag)
 _MIN_SHARE = 0.05  # a tag is in a word's ambiguity class when it has this share of its uses
@@ -54,7 +54,7 @@ def read_tagged(
     separated by white space, the syllables of a word joined by ``_``) or CoNLL-U (the XPOS
     column, else UPOS), told apart by content; words are returned with their syllables
     separated by spaces.  A file without tags, or with a token that is not ``word/TAG``,
-    raises :class:`tieng.annotation.FormatError` naming the line.
+    raises :class:`tieng.training.corpora.FormatError` naming the line.
 
     >>> import tempfile, os
     >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:

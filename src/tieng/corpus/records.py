@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from . import _accel
+from .. import _accel
 
 __all__ = [
     "BOM",

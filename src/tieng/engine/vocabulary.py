@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from . import _accel
+from .. import _accel
+from ..normalization import _BARE_SYLLABLE, canonical_key, remove_diacritics
+from ..tokenization import LINE_BREAKS, LINK_RE, SPACE_CHARS
 from .features import Shape
-from .normalization import _BARE_SYLLABLE, canonical_key, remove_diacritics
-from .tokenization import LINE_BREAKS, LINK_RE, SPACE_CHARS
 
 __all__ = ["UNKNOWN", "Vocabulary", "shape_of"]
 
@@ -59,7 +59,7 @@ def is_syllable(token: str) -> bool:
 
 
 def shape_of(token: str) -> int:
-    """The :class:`~tieng.features.Shape` class of one token.
+    """The :class:`~tieng.engine.features.Shape` class of one token.
 
     >>> [shape_of(t) for t in ("hà", "Hà", "TP.", "3,5")] == [
     ...     Shape.LOWER, Shape.TITLE, Shape.DOTTED, Shape.NUMBER]
