@@ -440,15 +440,7 @@ def run(
     e.g. in an errors file).
     """
     summary = Summary()
-    targets: list[str | None] = []
-    for path, rel in inputs:
-        if output_dir is not None:
-            name = rel if rel is not None else Path(path).name
-            if decompress:
-                name = strip_compression(name)
-            targets.append(str(Path(output_dir) / name))
-        else:
-            targets.append(output)
+    targets = _targets(inputs, output, output_dir, decompress)
     todo = [
         i
         for i, t in enumerate(targets)
@@ -458,31 +450,132 @@ def run(
     if resume and output_dir is None and output is not None and Path(output).exists():
         summary.skipped_files = len(inputs)
         return summary
+    plan = _Plan(inputs, targets, todo, output, output_dir is None, jobs, options, max_line)
+    writer = _Writer(plan, summary, keep_failed, on_progress, on_error)
+    try:
+        writer.write_all(plan.results(segmenter))
+    finally:
+        writer.abandon()
+        if plan.spill is not None:
+            shutil.rmtree(plan.spill, ignore_errors=True)
+    return summary
 
-    shared = output_dir is None  # one sink for all inputs
-    # With workers and one output file, the workers append to it themselves (``_Appender``);
-    # with workers and other outputs, they spill their output to files the main process
-    # copies into place.
-    # (Not into a compressed file: its compressor is in this process.)
-    append = jobs > 1 and shared and output is not None and compression_of(output) is None
-    spill = spill_directory() if jobs > 1 and not append else None
-    seq = itertools.count()
-    # Standard input from a pipe or a terminal may trickle (`tail -f log | tieng segment`):
-    # then each chunk's output is written as soon as it is ready.
-    streaming = any(inputs[i][0] == "-" for i in todo) and not is_regular_file(sys.stdin)
 
-    def task(i, label, line_no, done, data, last, reread=None) -> _Task:
-        newline_after = append and last and i != todo[-1]
+def _targets(
+    inputs: list[tuple[str, str | None]],
+    output: str | None,
+    output_dir: str | None,
+    decompress: bool,
+) -> list[str | None]:
+    """The output of each input: its mirror in ``output_dir``, or ``output`` (None: stdout)."""
+    if output_dir is None:
+        return [output] * len(inputs)
+    targets: list[str | None] = []
+    for path, rel in inputs:
+        name = rel if rel is not None else Path(path).name
+        if decompress:
+            name = strip_compression(name)
+        targets.append(str(Path(output_dir) / name))
+    return targets
+
+
+class _Plan:
+    """How a run goes: which inputs, cut into which tasks, done by which workers."""
+
+    def __init__(
+        self,
+        inputs: list[tuple[str, str | None]],
+        targets: list[str | None],
+        todo: list[int],
+        output: str | None,
+        shared: bool,
+        jobs: int,
+        options: Options,
+        max_line: int,
+    ) -> None:
+        self.inputs, self.targets, self.todo = inputs, targets, todo
+        self.output, self.shared = output, shared  # shared: one sink for all inputs
+        self.jobs, self.options, self.max_line = jobs, options, max_line
+        # With workers and one output file, the workers append to it themselves
+        # (``_Appender``); with workers and other outputs, they spill their output to files the
+        # main process copies into place.  (Not into a compressed file: its compressor is in
+        # this process.)
+        self.append = jobs > 1 and shared and output is not None and compression_of(output) is None
+        self.spill = spill_directory() if jobs > 1 and not self.append else None
+        self._seq = itertools.count()
+        # Standard input from a pipe or a terminal may trickle (`tail -f log | tieng segment`):
+        # then each chunk's output is written as soon as it is ready.
+        self.streaming = any(inputs[i][0] == "-" for i in todo) and not is_regular_file(sys.stdin)
+        self.sink: OutputFile | None = None  # the output the workers append to, if they do
+
+    def results(self, segmenter: Segmenter) -> Iterator[_Result]:
+        """Every task's result, in input order, from the workers (or this process)."""
+        work: Callable[[Any, _Task], _Result] = _process
+        setup: Callable[..., Any] = _setup
+        setup_args: tuple = (segmenter,)
+        if self.append:
+            # The shared state first: if it cannot be made, no partial output file is left.
+            import multiprocessing  # only here: the rest of a run never needs it
+
+            context = multiprocessing.get_context()
+            turn, newline = context.RawValue("q", 0), context.RawValue("b", 1)
+            cond = context.Condition()
+            self.sink = OutputFile(self.output)  # the workers append to its temporary file
+            work, setup = _process_and_append, _setup_appender
+            setup_args = (segmenter, self.sink.target, turn, newline, cond)
+        tasks: Iterator[_Task] = self.tasks()
+        jobs = self.jobs
+        if self.streaming and jobs > 1 and len(self.todo) == 1:
+            # Standard input alone: its first chunk (which waits for nothing more than a
+            # pause) tells whether it ended there, as `echo ... | tieng segment` does: then
+            # workers would cost more than they save.
+            first = next(tasks)
+            if first.last:
+                jobs = 1
+            tasks = itertools.chain([first], tasks)
+        return ordered_map(
+            work, tasks, jobs=jobs, setup=setup, setup_args=setup_args, streaming=self.streaming
+        )
+
+    def task(self, i, label, line_no, done, data, last, reread=None) -> _Task:
+        newline_after = self.append and last and i != self.todo[-1]
         if reread is not None and data:  # the worker reads the data from the file itself
             reread, data = (reread[0], len(data), reread[1]), b""
         return _Task(
-            i, label, line_no, done, data, last, options, reread, spill, next(seq), newline_after
-        )
+            i, label, line_no, done, data, last, self.options, reread, self.spill,
+            next(self._seq), newline_after,
+        )  # fmt: skip
 
-    def by_offsets(i: int, label: str, f: BinaryIO, path: str, stamp) -> Iterator[_Task]:
+    def tasks(self) -> Iterator[_Task]:
+        """The tasks of every input to do, in order."""
+        for i in self.todo:
+            path = self.inputs[i][0]
+            label = "<stdin>" if path == "-" else path
+            f = open_input(path)
+            # A plain file is read by the workers rather than sent to them.
+            reread = None
+            if self.jobs > 1 and path != "-" and type(f) is io.BufferedReader:
+                st = os.fstat(f.fileno())
+                if stat.S_ISREG(st.st_mode):
+                    reread = (path, (st.st_size, st.st_mtime_ns, st.st_ino))
+            try:
+                if reread is not None and self.options.output_format != "conllu":
+                    # Line numbers are then counted by the workers (CoNLL-U writes them).
+                    yield from self.by_offsets(i, label, f, *reread)
+                elif path == "-" and self.streaming:
+                    yield from self.as_it_comes(i, label)
+                else:
+                    yield from self.by_chunks(i, label, f, path, reread)
+            except (OSError, EOFError, lzma.LZMAError) as e:
+                raise CorpusError(f"{label}: cannot read ({e})") from None
+            finally:
+                if path != "-":  # standard input stays open (and may be closed: None)
+                    f.close()
+
+    def by_offsets(self, i: int, label: str, f: BinaryIO, path: str, stamp) -> Iterator[_Task]:
         """Tasks that say where the chunks of a plain file are, for workers to read them:
         this process reads only where a chunk ends, to find the end of that line."""
-        size, start = stamp[0], 0
+        size, start, max_line = stamp[0], 0, self.max_line
         while start < size:
             end = start + CHUNK_BYTES
             if end < size:
@@ -492,141 +585,134 @@ def run(
                     raise CorpusError(_too_long(f"{label}, the line at byte {end - 1}", max_line))
                 end += len(rest) - 1
             end = min(end, size)
-            t = task(i, label, None, start, b"", end == size)
+            t = self.task(i, label, None, start, b"", end == size)
             t.reread = (path, end - start, stamp)
             yield t
             start = end
         if size == 0:
-            yield task(i, label, None, 0, b"", True)
+            yield self.task(i, label, None, 0, b"", True)
 
-    def tasks() -> Iterator[_Task]:
-        for i in todo:
-            path = inputs[i][0]
-            label = "<stdin>" if path == "-" else path
-            f = open_input(path)
-            # A plain file is read by the workers rather than sent to them.
-            reread = None
-            if jobs > 1 and path != "-" and type(f) is io.BufferedReader:
-                st = os.fstat(f.fileno())
-                if stat.S_ISREG(st.st_mode):
-                    reread = (path, (st.st_size, st.st_mtime_ns, st.st_ino))
-            try:
-                if reread is not None and options.output_format != "conllu":
-                    # Line numbers are then counted by the workers (CoNLL-U writes them).
-                    yield from by_offsets(i, label, f, *reread)
-                    continue
-                line_no, done = 1, 0
-                if path == "-" and streaming:
-                    # Hand each chunk on as it arrives, so its output is written before more
-                    # input comes; the chunk the input ends with (perhaps empty) is the last.
-                    reader, ended = stdin_reader(), False
-                    while not ended:
-                        chunk, ended = reader.chunk(CHUNK_BYTES, max_line)
-                        if chunk is None:
-                            raise CorpusError(_too_long(f"{label}, line {line_no}", max_line))
-                        yield task(i, label, line_no, done, chunk, ended, None)
-                        line_no += chunk.count(b"\n")
-                        done += len(chunk)
-                    continue
-                # A plain file must end as it began: one cut short or replaced while it was
-                # read would otherwise give a short output under the final name.
-                before = file_stamp(f) if path != "-" else None
-                pending = None
-                while chunk := f.read(CHUNK_BYTES):
-                    if not chunk.endswith(b"\n"):
-                        rest = f.readline(max_line + 1)
-                        if len(rest) > max_line and not rest.endswith(b"\n"):
-                            n = line_no + (pending or b"").count(b"\n") + chunk.count(b"\n")
-                            raise CorpusError(_too_long(f"{label}, line {n}", max_line))
-                        chunk += rest
-                    if pending is not None:
-                        yield task(i, label, line_no, done, pending, False, reread)
-                        line_no += pending.count(b"\n")
-                        done += len(pending)
-                    pending = chunk
-                if before is not None and (
-                    file_stamp(f, path) != before or done + len(pending or b"") != before[0]
-                ):
-                    raise CorpusError(f"{label}: the file changed while it was being read")
-                yield task(i, label, line_no, done, pending or b"", True, reread)
-            except (OSError, EOFError, lzma.LZMAError) as e:
-                raise CorpusError(f"{label}: cannot read ({e})") from None
-            finally:
-                if path != "-":  # standard input stays open (and may be closed: None)
-                    f.close()
+    def as_it_comes(self, i: int, label: str) -> Iterator[_Task]:
+        """Standard input, each chunk handed on as it arrives, so that its output is written
+        before more input comes; the chunk the input ends with (perhaps empty) is the last."""
+        reader, ended, line_no, done = stdin_reader(), False, 1, 0
+        while not ended:
+            chunk, ended = reader.chunk(CHUNK_BYTES, self.max_line)
+            if chunk is None:
+                raise CorpusError(_too_long(f"{label}, line {line_no}", self.max_line))
+            yield self.task(i, label, line_no, done, chunk, ended, None)
+            line_no += chunk.count(b"\n")
+            done += len(chunk)
 
-    sink: OutputFile | None = None
-    sink_failed = 0
-    work: Callable[[Any, _Task], _Result] = _process
-    setup: Callable[..., Any] = _setup
-    setup_args: tuple = (segmenter,)
-    if append:
-        # The shared state first: if it cannot be made, no partial output file is left.
-        import multiprocessing  # only here: the rest of a run never needs it
+    def by_chunks(self, i: int, label: str, f: BinaryIO, path: str, reread) -> Iterator[_Task]:
+        """An input read here in chunks of whole lines.  A plain file must end as it began:
+        one cut short or replaced while it was read would otherwise give a short output under
+        the final name."""
+        line_no, done, max_line = 1, 0, self.max_line
+        before = file_stamp(f) if path != "-" else None
+        pending = None
+        while chunk := f.read(CHUNK_BYTES):
+            if not chunk.endswith(b"\n"):
+                rest = f.readline(max_line + 1)
+                if len(rest) > max_line and not rest.endswith(b"\n"):
+                    n = line_no + (pending or b"").count(b"\n") + chunk.count(b"\n")
+                    raise CorpusError(_too_long(f"{label}, line {n}", max_line))
+                chunk += rest
+            if pending is not None:
+                yield self.task(i, label, line_no, done, pending, False, reread)
+                line_no += pending.count(b"\n")
+                done += len(pending)
+            pending = chunk
+        if before is not None and (
+            file_stamp(f, path) != before or done + len(pending or b"") != before[0]
+        ):
+            raise CorpusError(f"{label}: the file changed while it was being read")
+        yield self.task(i, label, line_no, done, pending or b"", True, reread)
 
-        context = multiprocessing.get_context()
-        turn, newline = context.RawValue("q", 0), context.RawValue("b", 1)
-        cond = context.Condition()
-        sink = OutputFile(output)  # the workers append to its temporary file
-        work, setup = _process_and_append, _setup_appender
-        setup_args = (segmenter, sink.target, turn, newline, cond)
 
-    def close(sink: OutputFile, failed: int) -> None:
-        if failed and not keep_failed:
+class _Writer:
+    """Where the results of a run go, in order: each output written whole or not at all
+    (removed when it has failed records, unless ``keep_failed``), and the summary counted."""
+
+    def __init__(
+        self,
+        plan: _Plan,
+        summary: Summary,
+        keep_failed: bool,
+        on_progress: Callable[[_Result], None] | None,
+        on_error: Callable[[dict], None] | None,
+    ) -> None:
+        self.plan, self.summary, self.keep_failed = plan, summary, keep_failed
+        self.on_progress, self.on_error = on_progress, on_error
+        self.sink: OutputFile | None = None
+        self.sink_failed = 0
+        self.lines_before = 0  # lines of the current input in the results handed out so far
+
+    def write_all(self, results: Iterable[_Result]) -> None:
+        plan = self.plan
+        for res in results:
+            if self.sink is None:
+                self.sink = plan.sink or OutputFile(
+                    plan.output if plan.shared else plan.targets[res.file]
+                )
+            self.write(res)
+            self.count(res)
+            if res.last and not plan.shared:
+                self.close()
+        if self.sink is None and plan.shared:
+            self.sink = plan.sink or OutputFile(plan.output)  # no input: still an empty file
+        if self.sink is not None:
+            self.close()
+
+    def write(self, res: _Result) -> None:
+        sink, plan = self.sink, self.plan
+        assert sink is not None
+        if res.spilled is not None:
+            sink.write_file(*res.spilled)
+        elif res.data:
+            sink.write(res.data)
+        if (
+            not plan.append
+            and plan.shared
+            and res.last
+            and res.file != plan.todo[-1]
+            and not sink.newline
+        ):
+            sink.write(b"\n")  # the next input starts on a line of its own
+
+    def count(self, res: _Result) -> None:
+        summary = self.summary
+        summary.records += res.records
+        summary.syllables += res.syllables
+        summary.bytes += res.nbytes
+        summary.failed += len(res.errors)
+        self.sink_failed += len(res.errors)
+        if res.lines_relative:
+            for err in res.errors:
+                err["line"] += self.lines_before
+        self.lines_before = 0 if res.last else self.lines_before + res.records
+        for err in res.errors:
+            if len(summary.errors) < 20:
+                summary.errors.append(err)
+            if self.on_error is not None:
+                self.on_error(err)
+        if self.on_progress is not None:
+            self.on_progress(res)
+
+    def close(self) -> None:
+        """The current output, finished (or removed, when it has failed records)."""
+        sink = self.sink
+        assert sink is not None
+        self.sink, self.plan.sink = None, None
+        if self.sink_failed and not self.keep_failed:
             sink.abandon()
         else:
             sink.finish()
+        self.sink_failed = 0
 
-    lines_before = 0  # lines of the current input in the results handed out so far
-    try:
-        todo_tasks: Iterator[_Task] = tasks()
-        if streaming and jobs > 1 and len(todo) == 1:
-            # Standard input alone: its first chunk (which waits for nothing more than a
-            # pause) tells whether it ended there, as `echo ... | tieng segment` does: then
-            # workers would cost more than they save.
-            first = next(todo_tasks)
-            if first.last:
-                jobs = 1
-            todo_tasks = itertools.chain([first], todo_tasks)
-        results = ordered_map(
-            work, todo_tasks, jobs=jobs, setup=setup, setup_args=setup_args, streaming=streaming
-        )
-        for res in results:
-            if sink is None:
-                sink = OutputFile(output if shared else targets[res.file])
-            if res.spilled is not None:
-                sink.write_file(*res.spilled)
-            elif res.data:
-                sink.write(res.data)
-            if not append and shared and res.last and res.file != todo[-1] and not sink.newline:
-                sink.write(b"\n")  # the next input starts on a line of its own
-            summary.records += res.records
-            summary.syllables += res.syllables
-            summary.bytes += res.nbytes
-            summary.failed += len(res.errors)
-            sink_failed += len(res.errors)
-            if res.lines_relative:
-                for err in res.errors:
-                    err["line"] += lines_before
-            lines_before = 0 if res.last else lines_before + res.records
-            for err in res.errors:
-                if len(summary.errors) < 20:
-                    summary.errors.append(err)
-                if on_error is not None:
-                    on_error(err)
-            if on_progress is not None:
-                on_progress(res)
-            if res.last and not shared:
-                close(sink, sink_failed)
-                sink, sink_failed = None, 0
-        if sink is None and shared:
-            sink = OutputFile(output)  # no input at all: still write an empty file
-        if sink is not None:
-            close(sink, sink_failed)
-            sink = None
-    finally:
+    def abandon(self) -> None:
+        """After an error: the output being written is removed, not published."""
+        sink = self.sink or self.plan.sink
+        self.sink = self.plan.sink = None
         if sink is not None:
             sink.abandon()
-        if spill is not None:
-            shutil.rmtree(spill, ignore_errors=True)
-    return summary
