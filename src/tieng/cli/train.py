@@ -122,23 +122,90 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         import scipy.optimize  # noqa: F401  (found out now, before any work)
 
-        from ..engine.features import FeatureSpec
-        from ..training.segmenter import read_corpus, read_word_list, split_dev, train
+        from ..training.segmenter import TrainConfig, split_dev, train
     except ImportError as e:
         raise InputError(
             f"training needs its extra: pip install '.[train]' in the clone ({e.name} is missing)"
         ) from None
-    for p in args.corpus:
+    _check_output(args.corpus, Path(args.output))
+    file_weights, file_domains = _file_labels(args)
+    try:
+        config = TrainConfig(
+            l2=args.l2,
+            max_iter=args.max_iter,
+            folds=args.folds,
+            min_feature_count=args.min_feature_count,
+            affixes=not args.no_affixes,
+            classes=args.classes,
+            key_version=UNACCENTED if args.unaccented else KEY_VERSION,
+            list_version=args.list_version,
+            foreign=args.foreign,
+        )
+    except ValueError as e:  # the library's checks, named as the options are
+        raise InputError("--" + str(e).replace("_", "-")) from None
+    word_lists, list_files = _word_lists(args.lexicon)
+    countries, country_file = _countries(args.countries)
+    sentences, weights, domains = _sentences(args, file_weights, file_domains)
+    dev: list[list[str]] = []
+    if args.dev_percent > 0:
+        kept, held = split_dev(list(zip(sentences, weights, domains)), args.dev_percent, args.seed)
+        sentences = [s for s, _, _ in kept]
+        weights = [w for _, w, _ in kept]
+        domains = [d for _, _, d in kept]
+        dev = [s for s, _, d in held if not args.domains or d == args.target_domain]
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(f"tieng train: {msg}", file=sys.stderr, flush=True)
+
+    model = train(
+        sentences,
+        config,
+        hash_bits=args.hash_bits or (22 if len(sentences) >= 20_000 else 18),
+        countries=tuple(countries),
+        weights=weights if args.weights else None,
+        domains=domains if args.domains else None,
+        target_domain=args.target_domain,
+        lists=word_lists or None,
+        metadata={
+            "corpus": [Path(p).name for p in args.corpus],
+            **({"corpus_weights": file_weights} if args.weights else {}),
+            **({"corpus_domains": file_domains} if args.domains else {}),
+        },
+        progress=progress,
+    )
+    for entry in model.metadata["training"].get("lists", []):
+        entry.update(list_files[entry["name"]])
+    if countries:
+        model.metadata["training"]["countries"] = {**country_file, "names": len(countries)}
+    if dev:
+        model.metadata["dev"] = _dev_figures(model, dev, args, progress)
+    from ..files import FileError
+
+    try:
+        model.save(args.output)
+    except FileError as e:  # it names the file and says why
+        raise InputError(str(e)) from None
+    progress(f"saved {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def _check_output(corpus: list[str], out: Path) -> None:
+    """The corpus files exist and the model can be written: found out now, not after training."""
+    for p in corpus:
         if not Path(p).is_file():
             raise InputError(f"{p}: no such file")
-    out = Path(args.output)
     if out.is_dir():
         raise InputError(f"{out}: is a directory (the model is a file)")
-    where = out.resolve().parent  # found out now, not after training
+    where = out.resolve().parent
     if not where.is_dir():
         raise InputError(f"{out}: no such directory {where}")
     if not os.access(where, os.W_OK):
         raise InputError(f"{out}: cannot write in {where}")
+
+
+def _file_labels(args: argparse.Namespace) -> tuple[list[float], list[str]]:
+    """The weight and the domain of each corpus file (--weights, --domains), checked."""
     file_weights = args.weights or [1.0] * len(args.corpus)
     if len(file_weights) != len(args.corpus):
         raise InputError(
@@ -159,26 +226,51 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InputError("--target-domain needs --domains")
     if not 0 <= args.classes <= 4096:
         raise InputError("--classes must be between 0 and 4096")
+    return file_weights, file_domains
+
+
+def _word_lists(
+    paths: list[str],
+) -> tuple[dict[str, list[list[str]]], dict[str, dict[str, str]]]:
+    """The outside word lists (--lexicon), by name, and what each file was."""
+    from ..training.segmenter import read_word_list
+
     word_lists: dict[str, list[list[str]]] = {}
     list_files: dict[str, dict[str, str]] = {}
-    for p in args.lexicon:
+    for p in paths:
         name = Path(p).name.split(".")[0]
         if name in word_lists:
             raise InputError(f"--lexicon: two word lists named {name!r} (rename one file)")
         if len(word_lists) == 8:
             raise InputError("--lexicon: at most 8 word lists")
         word_lists[name], list_files[name] = _read_list(p, read_word_list)
-    countries: list[str] = []
-    country_file: dict[str, str] = {}
-    if args.countries:
-        names, country_file = _read_list(args.countries, read_word_list)
-        if any(len(n) != 1 for n in names):
-            raise InputError(f"{args.countries}: country names are one syllable a line")
-        countries = [n[0] for n in names]
-        try:
-            FeatureSpec(countries=tuple(countries))
-        except ValueError as e:
-            raise InputError(f"{args.countries}: {e}") from None
+    return word_lists, list_files
+
+
+def _countries(path: str | None) -> tuple[list[str], dict[str, str]]:
+    """The one-syllable country names (--countries), and what the file was."""
+    if not path:
+        return [], {}
+    from ..engine.features import FeatureSpec
+    from ..training.segmenter import read_word_list
+
+    names, country_file = _read_list(path, read_word_list)
+    if any(len(n) != 1 for n in names):
+        raise InputError(f"{path}: country names are one syllable a line")
+    countries = [n[0] for n in names]
+    try:
+        FeatureSpec(countries=tuple(countries))
+    except ValueError as e:
+        raise InputError(f"{path}: {e}") from None
+    return countries, country_file
+
+
+def _sentences(
+    args: argparse.Namespace, file_weights: list[float], file_domains: list[str]
+) -> tuple[list[list[str]], list[float], list[str]]:
+    """The training sentences of every corpus file, each with its file's weight and domain."""
+    from ..training.segmenter import read_corpus
+
     sentences, weights, domains = [], [], []
     for p, w, d in zip(args.corpus, file_weights, file_domains):
         try:
@@ -192,70 +284,25 @@ def cmd_train(args: argparse.Namespace) -> int:
         domains += [d] * len(part)
     if not sentences:
         raise InputError("the corpus holds no sentences")
-    dev: list[list[str]] = []
-    if args.dev_percent > 0:
-        kept, held = split_dev(list(zip(sentences, weights, domains)), args.dev_percent, args.seed)
-        sentences = [s for s, _, _ in kept]
-        weights = [w for _, w, _ in kept]
-        domains = [d for _, _, d in kept]
-        dev = [s for s, _, d in held if not args.domains or d == args.target_domain]
+    return sentences, weights, domains
 
-    def progress(msg: str) -> None:
-        if not args.quiet:
-            print(f"tieng train: {msg}", file=sys.stderr, flush=True)
 
-    hash_bits = args.hash_bits or (22 if len(sentences) >= 20_000 else 18)
-    model = train(
-        sentences,
-        hash_bits=hash_bits,
-        l2=args.l2,
-        max_iter=args.max_iter,
-        folds=args.folds,
-        min_feature_count=args.min_feature_count,
-        affixes=not args.no_affixes,
-        classes=args.classes,
-        key_version=UNACCENTED if args.unaccented else KEY_VERSION,
-        weights=weights if args.weights else None,
-        domains=domains if args.domains else None,
-        target_domain=args.target_domain,
-        lists=word_lists or None,
-        list_version=args.list_version,
-        foreign=args.foreign,
-        countries=countries,
-        metadata={
-            "corpus": [Path(p).name for p in args.corpus],
-            **({"corpus_weights": file_weights} if args.weights else {}),
-            **({"corpus_domains": file_domains} if args.domains else {}),
-        },
-        progress=progress,
+def _dev_figures(model, dev: list[list[str]], args: argparse.Namespace, progress) -> dict:
+    """The model's F1 on the held-out sentences (pre-tokenized), for its metadata."""
+    from ..training.evaluation import evaluate
+
+    seg = Segmenter(model, pretokenized=True)
+    scores = evaluate(
+        (" ".join(s) for s in dev),
+        seg.pipe_text(" ".join(w.replace("_", " ") for w in s) for s in dev),
     )
-    for entry in model.metadata["training"].get("lists", []):
-        entry.update(list_files[entry["name"]])
-    if countries:
-        model.metadata["training"]["countries"] = {**country_file, "names": len(countries)}
-    if dev:
-        from ..training.evaluation import evaluate
-
-        seg = Segmenter(model, pretokenized=True)
-        scores = evaluate(
-            (" ".join(s) for s in dev),
-            seg.pipe_text(" ".join(w.replace("_", " ") for w in s) for s in dev),
-        )
-        model.metadata["dev"] = {
-            "percent": args.dev_percent,
-            "seed": args.seed,
-            "sentences": len(dev),
-            "f1_pretokenized": round(scores.f1, 3),
-        }
-        progress(f"dev ({len(dev)} sentences, pre-tokenized): {scores}")
-    from ..files import FileError
-
-    try:
-        model.save(args.output)
-    except FileError as e:  # it names the file and says why
-        raise InputError(str(e)) from None
-    progress(f"saved {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB)")
-    return 0
+    progress(f"dev ({len(dev)} sentences, pre-tokenized): {scores}")
+    return {
+        "percent": args.dev_percent,
+        "seed": args.seed,
+        "sentences": len(dev),
+        "f1_pretokenized": round(scores.f1, 3),
+    }
 
 
 def register(sub) -> None:

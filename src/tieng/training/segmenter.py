@@ -16,9 +16,10 @@ import logging
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from ..model import Model
 from ..normalization import KEY_VERSION, canonical_key
 from .corpora import read_sentences
 
-__all__ = ["read_corpus", "read_word_list", "sentence_tokens", "split_dev", "train"]
+__all__ = ["TrainConfig", "read_corpus", "read_word_list", "sentence_tokens", "split_dev", "train"]
 
 log = logging.getLogger("tieng.training")
 
@@ -330,32 +331,82 @@ def _fit(
     return coef.astype(np.float32), float(res.x[n_weights + target])
 
 
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings of a segmentation model's training (what :func:`train` takes besides the
+    data), checked when made.
+
+    >>> TrainConfig(hash_bits=12).max_word
+    8
+    >>> TrainConfig(folds=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: folds must be at least 1, not 0
+    """
+
+    hash_bits: int = 22
+    max_word: int = 8
+    ngrams: tuple[tuple[int, ...], ...] | None = None  # None: features.NGRAMS
+    l2: float = 1.0
+    folds: int = 5
+    fold_block: int | None = None
+    min_count: int = 2
+    max_iter: int = 300
+    min_feature_count: int = 1
+    key_version: int = KEY_VERSION
+    affixes: bool = True
+    classes: int = 0
+    list_version: int = 1
+    foreign: bool = False
+    countries: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.ngrams is not None:
+            object.__setattr__(self, "ngrams", tuple(tuple(g) for g in self.ngrams))
+        object.__setattr__(self, "countries", tuple(self.countries))
+        for name in ("folds", "max_iter", "min_count", "min_feature_count"):
+            value = getattr(self, name)
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, not {value}")
+        if self.fold_block is not None and self.fold_block < 1:
+            raise ValueError(f"fold_block must be at least 1, not {self.fold_block}")
+        if not self.l2 >= 0:
+            raise ValueError(f"l2 must be a number >= 0, not {self.l2}")
+        if self.classes < 0:
+            raise ValueError(f"classes must be 0 (none) or more, not {self.classes}")
+
+    def spec(self, lists: Sequence[str] = ()) -> FeatureSpec:
+        """The features a model trained with these settings (and these word lists) has."""
+        return FeatureSpec(
+            self.hash_bits,
+            self.max_word,
+            NGRAMS if self.ngrams is None else self.ngrams,
+            self.key_version,
+            self.affixes,
+            self.classes,
+            tuple(lists),
+            self.list_version,
+            self.foreign,
+            self.countries,
+        )
+
+
 def train(
     sentences: Sequence[Sentence],
+    config: TrainConfig | None = None,
     *,
-    hash_bits: int = 22,
-    max_word: int = 8,
-    ngrams: Sequence[Sequence[int]] | None = None,
-    l2: float = 1.0,
-    folds: int = 5,
-    fold_block: int | None = None,
-    min_count: int = 2,
-    max_iter: int = 300,
     weights: Sequence[float] | None = None,
     domains: Sequence[str] | None = None,
     target_domain: str | None = None,
-    min_feature_count: int = 1,
-    key_version: int = KEY_VERSION,
-    affixes: bool = True,
-    classes: int = 0,
     lists: Mapping[str, Sequence[Sequence[str]]] | None = None,
-    list_version: int = 1,
-    foreign: bool = False,
-    countries: Sequence[str] = (),
     metadata: dict | None = None,
-    progress=None,
+    progress: Callable[[str], None] | None = None,
+    **settings: Any,
 ) -> Model:
     """Train a model on segmented ``sentences`` (lists of words, syllables joined by "_").
+
+    The settings are a :class:`TrainConfig`, or its fields given as keywords
+    (``hash_bits=20``; with ``config`` too, they override its fields).
 
     ``weights``, one per sentence, scale each sentence's share of the loss (default: all 1).
     ``domains``, one label per sentence, marks corpora that follow different conventions:
@@ -384,20 +435,13 @@ def train(
     >>> type(m).__name__
     'Model'
     """
+    cfg = replace(config, **settings) if config is not None else TrainConfig(**settings)
     say = progress or (lambda msg: log.info(msg))
-    spec = FeatureSpec(
-        hash_bits,
-        max_word,
-        NGRAMS if ngrams is None else tuple(tuple(g) for g in ngrams),
-        key_version,
-        affixes,
-        classes,
-        tuple(lists or ()),
-        list_version,
-        foreign,
-        tuple(countries),
-    )
-    vocab = _vocabulary(sentences, min_count, key_version, foreign, spec.countries)
+    spec = cfg.spec(tuple(lists or ()))
+    max_word, l2, folds = cfg.max_word, cfg.l2, cfg.folds
+    min_count, max_iter, classes = cfg.min_count, cfg.max_iter, cfg.classes
+    min_feature_count = cfg.min_feature_count
+    vocab = _vocabulary(sentences, min_count, cfg.key_version, cfg.foreign, spec.countries)
     say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
     list_rows = []
     list_meta = []
@@ -426,7 +470,7 @@ def train(
     all_feats, all_y, all_w, all_d = [], [], [], []
     # By default blocks of 500 sentences, smaller on a small corpus so that every fold gets
     # some (four blocks a fold at least).
-    block = fold_block or max(1, min(500, len(sentences) // max(1, 4 * folds)))
+    block = cfg.fold_block or max(1, min(500, len(sentences) // max(1, 4 * folds)))
     fold_of = [(i // block) % folds for i in range(len(sentences))]
     for k in range(folds):
         part = [s for i, s in enumerate(sentences) if fold_of[i] == k]
