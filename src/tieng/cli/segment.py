@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..normalization import UNACCENTED, looks_unaccented
 from ..pool import available_cores
@@ -19,6 +20,10 @@ from .common import (
     _segmenter,
     segment_options,
 )
+
+if TYPE_CHECKING:
+    from ..corpus.runner import Options, Summary
+    from ..segmentation import Segmenter
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _JSONL_ONLY = ("--field", "--output-field")  # they name fields of JSONL input records
@@ -97,6 +102,74 @@ def _check_not_own_input(
 
 def cmd_segment(args: argparse.Namespace) -> int:
     from ..corpus import runner as corpus
+    from ..files import FileError
+
+    inputs, mirror = _inputs(args)
+    input_format = _input_format(args, [path for path, _ in inputs])
+    try:
+        options = corpus.Options(
+            input_format=input_format,
+            field=args.field or "text",
+            output_format=args.to or ("jsonl" if input_format == "jsonl" else "text"),
+            output_field=args.output_field or "tieng",
+            sentence_lines=args.sentences,
+            errors=args.errors,
+            confidence=args.confidence,
+            text_only=args.text_only,
+            tags=getattr(args, "tags", False),
+            segmented=getattr(args, "segmented", False),
+        )
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    seg = _segmenter(args)
+    if not args.quiet and inputs:
+        _warn_about(inputs[0][0], seg, options)
+    jobs = args.jobs if args.jobs > 0 else available_cores()
+    errors = _ErrorReport(args.errors_to)
+    # No bar when the output goes to the same terminal: the two would interleave.
+    bar = _progress_bar(inputs, quiet=args.quiet or (args.output is None and _stdout_is_tty()))
+    syllables = [0]
+
+    def on_progress(res) -> None:
+        bar.update(res.nbytes)
+        syllables[0] += res.syllables
+        elapsed = bar.format_dict["elapsed"] or 1e-9
+        bar.set_postfix_str(f"{syllables[0] / elapsed:,.0f} syllables/s", refresh=False)
+
+    try:
+        summary = corpus.run(
+            inputs,
+            seg,
+            options,
+            output=None if mirror else args.output,
+            output_dir=args.output if mirror else None,
+            jobs=jobs,
+            resume=args.resume,
+            decompress=args.decompress,
+            max_line=args.max_line_bytes,
+            keep_failed=bool(args.errors_to),
+            on_progress=on_progress if bar is not None else None,
+            on_error=errors.add,
+        )
+    except FileError as e:
+        raise InputError(str(e)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        errors.close()
+    if summary.failed:
+        field_given = args.field is not None or args.output_field is not None
+        print(
+            _failures(summary, args, input_format == "jsonl" and not field_given), file=sys.stderr
+        )
+        return 2
+    return 0
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], bool]:
+    """The input files (and their paths relative to a directory given), and whether a
+    directory is mirrored into ``-o``; every check of inputs and outputs made before any work."""
+    from ..corpus import runner as corpus
     from ..files import FileError, check_encoding
 
     names = args.files or ["-"]
@@ -122,54 +195,34 @@ def cmd_segment(args: argparse.Namespace) -> int:
         raise InputError(f"no input file{matched} in {', '.join(names)}: nothing to do")
     if args.max_line_bytes < 1 << 20:
         raise InputError("--max-line-bytes must be at least 1048576 (1 MiB)")
-    args.format = _input_format(args, [path for path, _ in inputs])
-    args.field_given = args.field is not None or args.output_field is not None
-    if args.field is None:
-        args.field = "text"
-    if args.output_field is None:
-        args.output_field = "tieng"
-    to = args.to or ("jsonl" if args.format == "jsonl" else "text")
-    if args.confidence and to != "jsonl":
-        raise InputError("--confidence goes with JSONL output (--to jsonl)")
-    if args.text_only and to != "jsonl":
-        raise InputError("--text-only goes with JSONL output (--to jsonl)")
-    if args.text_only and args.confidence:
-        raise InputError("--text-only leaves out the words, so it cannot go with --confidence")
-    options = corpus.Options(
-        input_format=args.format,
-        field=args.field,
-        output_format=to,
-        output_field=args.output_field,
-        sentence_lines=args.sentences,
-        errors=args.errors,
-        confidence=args.confidence,
-        text_only=args.text_only,
-        tags=getattr(args, "tags", False),
-        segmented=getattr(args, "segmented", False),
-    )
     if any(path == "-" for path, _ in inputs) and sys.stdin is not None:
         try:
             check_encoding(_head("-")[:4], "<stdin>")
         except FileError as e:
             raise InputError(str(e)) from None
-    seg = _segmenter(args)
-    tagging = getattr(args, "tags", False)
-    sample = _sample(inputs[0][0]) if not args.quiet and inputs else ""
+    return inputs, mirror
+
+
+def _warn_about(first: str, seg: Segmenter, options: Options) -> None:
+    """A word on stderr when the first input looks typed without diacritics (and the model or
+    the tagger needs them), or segmented already."""
+    sample = _sample(first)
+    if not sample:
+        return
+    where = first if first != "-" else "the input"
     # (The default segmenter sends such text to the model made for it: no hint then.)
-    if sample and (tagging or (seg.model.spec.key_version < UNACCENTED and not seg.routing)):
-        if looks_unaccented(sample):
-            where = inputs[0][0] if inputs[0][0] != "-" else "the input"
-            advice = (
-                "the tagger needs them: most tags of such text are wrong"
-                if tagging
-                else "this model needs them; try --model vlsp2013-unaccented"
-            )
-            print(f"tieng: {where} looks typed without diacritics; {advice}", file=sys.stderr)
-    if sample and not getattr(args, "segmented", False) and looks_segmented(sample):
-        where = inputs[0][0] if inputs[0][0] != "-" else "the input"
+    needs_marks = options.tags or (seg.model.spec.key_version < UNACCENTED and not seg.routing)
+    if needs_marks and looks_unaccented(sample):
+        advice = (
+            "the tagger needs them: most tags of such text are wrong"
+            if options.tags
+            else "this model needs them; try --model vlsp2013-unaccented"
+        )
+        print(f"tieng: {where} looks typed without diacritics; {advice}", file=sys.stderr)
+    if not options.segmented and looks_segmented(sample):
         advice = (
             "to tag its words as they are, use tieng tag --segmented"
-            if tagging
+            if options.tags
             else "segmenting it again joins words wrongly (to tag its words, use tieng tag "
             "--segmented; to segment raw text, give the text before segmentation)"
         )
@@ -177,83 +230,57 @@ def cmd_segment(args: argparse.Namespace) -> int:
             f"tieng: {where} looks segmented already (syllables joined by '_'); {advice}",
             file=sys.stderr,
         )
-    jobs = args.jobs if args.jobs > 0 else available_cores()
-    try:
-        error_file = open(args.errors_to, "w", encoding="utf-8") if args.errors_to else None
-    except OSError as e:
-        raise InputError(f"{args.errors_to}: cannot write ({e.strerror})") from None
-    shown = [0]
 
-    def on_error(err: dict) -> None:
-        if shown[0] < 10:
+
+class _ErrorReport:
+    """The failed records: the first ten on stderr, all of them in ``--errors-to`` FILE."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path, self.shown = path, 0
+        try:
+            self.file = open(path, "w", encoding="utf-8") if path else None
+        except OSError as e:
+            raise InputError(f"{path}: cannot write ({e.strerror})") from None
+
+    def add(self, err: dict) -> None:
+        if self.shown < 10:
             print(f"tieng: {err['source']}, line {err['line']}: {err['error']}", file=sys.stderr)
-        shown[0] += 1
-        if error_file is not None:
+        self.shown += 1
+        if self.file is not None:
             try:
-                error_file.write(json.dumps(err, ensure_ascii=False) + "\n")
-                error_file.flush()  # a full disk is found now, and named
+                self.file.write(json.dumps(err, ensure_ascii=False) + "\n")
+                self.file.flush()  # a full disk is found now, and named
             except OSError as e:
                 raise InputError(
-                    f"{args.errors_to}: cannot write the failed records ({e.strerror})"
+                    f"{self.path}: cannot write the failed records ({e.strerror})"
                 ) from None
 
-    # No bar when the output goes to the same terminal: the two would interleave.
-    bar = _progress_bar(inputs, quiet=args.quiet or (args.output is None and _stdout_is_tty()))
-
-    def on_progress(res) -> None:
-        bar.update(res.nbytes)
-        syl[0] += res.syllables
-        elapsed = bar.format_dict["elapsed"] or 1e-9
-        bar.set_postfix_str(f"{syl[0] / elapsed:,.0f} syllables/s", refresh=False)
-
-    syl = [0]
-    try:
-        summary = corpus.run(
-            inputs,
-            seg,
-            options,
-            output=None if mirror else args.output,
-            output_dir=args.output if mirror else None,
-            jobs=jobs,
-            resume=args.resume,
-            decompress=args.decompress,
-            max_line=args.max_line_bytes,
-            keep_failed=bool(args.errors_to),
-            on_progress=on_progress if bar is not None else None,
-            on_error=on_error,
-        )
-    except FileError as e:
-        raise InputError(str(e)) from None
-    finally:
-        if bar is not None:
-            bar.close()
-        if error_file is not None:
+    def close(self) -> None:
+        if self.file is not None:
             with contextlib.suppress(OSError):  # (a write error was reported above)
-                error_file.close()
-    if summary.failed:
-        more = f" ({summary.failed - 10} more not shown)" if summary.failed > 10 else ""
-        if args.errors_to:
-            where = f"; all listed in {args.errors_to}"
-        elif args.output is None and summary.failed >= summary.records:
-            where = "; no record was written (use --errors-to FILE to collect the failures)"
-        elif args.output is None:  # standard output cannot be taken back
-            where = (
-                "; the other records went to standard output (use --errors-to FILE to "
-                "collect the failures)"
-            )
-        else:
-            where = (
-                "; outputs holding them were not written (use --errors-to FILE to keep "
-                "the rest and collect the failures)"
-            )
-        if args.format == "jsonl" and summary.failed >= summary.records and not args.field_given:
-            where += "; if the input is plain text, give --format text"
-        print(
-            f"tieng: {summary.failed} of {summary.records} records failed{more}{where}",
-            file=sys.stderr,
+                self.file.close()
+
+
+def _failures(summary: Summary, args: argparse.Namespace, maybe_plain_text: bool) -> str:
+    """What the run says of its failed records, and where they are."""
+    more = f" ({summary.failed - 10} more not shown)" if summary.failed > 10 else ""
+    if args.errors_to:
+        where = f"; all listed in {args.errors_to}"
+    elif args.output is None and summary.failed >= summary.records:
+        where = "; no record was written (use --errors-to FILE to collect the failures)"
+    elif args.output is None:  # standard output cannot be taken back
+        where = (
+            "; the other records went to standard output (use --errors-to FILE to "
+            "collect the failures)"
         )
-        return 2
-    return 0
+    else:
+        where = (
+            "; outputs holding them were not written (use --errors-to FILE to keep "
+            "the rest and collect the failures)"
+        )
+    if maybe_plain_text and summary.failed >= summary.records:
+        where += "; if the input is plain text, give --format text"
+    return f"tieng: {summary.failed} of {summary.records} records failed{more}{where}"
 
 
 def cmd_tag(args: argparse.Namespace) -> int:

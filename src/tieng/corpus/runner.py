@@ -75,6 +75,19 @@ class Options:
     tags: bool = False  # tag the words with their part of speech
     segmented: bool = False  # the input is segmented already (underscore format): tag it
 
+    def __post_init__(self) -> None:
+        """Options that cannot go together are refused (named as ``tieng segment``'s)."""
+        if self.input_format not in ("text", "jsonl"):
+            raise ValueError(f"--format must be text or jsonl, not {self.input_format!r}")
+        if self.output_format not in ("text", "jsonl", "conllu"):
+            raise ValueError(f"--to must be text, jsonl or conllu, not {self.output_format!r}")
+        if self.confidence and self.output_format != "jsonl":
+            raise ValueError("--confidence goes with JSONL output (--to jsonl)")
+        if self.text_only and self.output_format != "jsonl":
+            raise ValueError("--text-only goes with JSONL output (--to jsonl)")
+        if self.text_only and self.confidence:
+            raise ValueError("--text-only leaves out the words, so it cannot go with --confidence")
+
 
 @dataclass
 class Summary:
