@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from . import _pure
-
 ABI_VERSION = 6  # what this Python code expects of _speedups.ABI_VERSION
 
 _compiled: ModuleType | None
@@ -49,7 +47,18 @@ def choose(compiled: ModuleType | None, pure: str) -> ModuleType | None:
 
 
 speedups: ModuleType | None = choose(_compiled, os.environ.get("TIENG_PURE_PYTHON", ""))
-kernels: ModuleType = _pure if speedups is None else speedups
+
+
+def _kernels(compiled: ModuleType | None) -> ModuleType:
+    """``compiled``, or the pure-Python twins (imported only when they are needed)."""
+    if compiled is not None:
+        return compiled
+    from . import _pure
+
+    return _pure
+
+
+kernels: ModuleType = _kernels(speedups)
 
 
 @contextmanager
@@ -58,11 +67,11 @@ def using(compiled: ModuleType | None) -> Iterator[None]:
     ``with`` block: for tests that compare the two in one process (not thread-safe)."""
     global speedups, kernels
     was = speedups
-    speedups, kernels = compiled, _pure if compiled is None else compiled
+    speedups, kernels = compiled, _kernels(compiled)
     try:
         yield
     finally:
-        speedups, kernels = was, _pure if was is None else was
+        speedups, kernels = was, _kernels(was)
 
 
 def keep_freed_memory() -> bool:

@@ -79,6 +79,14 @@ class LineOut:
     WORD_SPANS = 3
 
 
+_TEXT, _WORDS, _SCORES, _WORD_SPANS = (
+    LineOut.TEXT,
+    LineOut.WORDS,
+    LineOut.SCORES,
+    LineOut.WORD_SPANS,
+)
+
+
 class _Options(NamedTuple):
     """What a run produces: the underscore text only, or :class:`Segmented` results; with
     sentences (one a line in the text), with confidences, with tags."""
@@ -325,20 +333,20 @@ class Segmenter:
         line = self._line
         if line is None:
             line = self._line = self._make_line()
-        stages = self._stages(opts)
         if opts.confidence:
-            mode = LineOut.SCORES  # confidences are made from the scores, as in a batch
-        elif stages:
-            mode = LineOut.WORD_SPANS
+            mode = _SCORES  # confidences are made from the scores, as in a batch
+        elif opts.tags:  # a stage after segmentation reads the words' offsets
+            mode = _WORD_SPANS
         else:
-            mode = LineOut.TEXT if opts.text_only else LineOut.WORDS
+            mode = _TEXT if opts.text_only else _WORDS
         with self._lock:  # the vocabulary's code cache is shared between threads
             out = line.run(text, mode)
-        if out is None or mode == LineOut.TEXT:
+        if out is None or mode == _TEXT:
             return out
-        if mode == LineOut.WORDS:
+        if mode == _WORDS:
             return Segmented(out[0], out[1])
-        if mode == LineOut.WORD_SPANS:
+        stages = self._stages(opts)
+        if mode == _WORD_SPANS:
             joined, words = out[0], out[1]
             if not words:
                 return joined if opts.text_only else Segmented(joined, words, None, joined)

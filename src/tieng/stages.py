@@ -60,6 +60,8 @@ def annotate(
     """Run ``stages`` in :data:`ORDER` over the words ``text[starts[i]:ends[i]]`` (sentences
     from ``bounds``): each stage's :class:`Layer` by its name."""
     layers: dict[str, Layer] = {}
-    for stage in sorted(stages, key=lambda s: ORDER.index(s.name)):
+    if len(stages) > 1:
+        stages = sorted(stages, key=lambda s: ORDER.index(s.name))
+    for stage in stages:
         layers[stage.name] = Layer(stage.annotate(text, starts, ends, bounds), stage.labels)
     return layers
