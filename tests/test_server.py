@@ -574,3 +574,33 @@ def test_a_one_mib_request_takes_bounded_memory_and_gives_it_back():
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_two_workers_start_and_both_answer():
+    """`tieng serve --workers 2` starts (uvicorn hands the protocol to its workers by name)
+    and both workers take requests."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    proc, base, _ = _start_serve("--workers", "2")
+    try:
+        assert httpx.get(base + "/healthz", timeout=5).status_code == 200
+
+        def ask(_):
+            with httpx.Client() as client:  # a new connection each time
+                health = client.get(base + "/healthz", timeout=10).json()
+                text = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm. " * 40
+                r = client.post(base + "/v1/segment", json={"text": text}, timeout=10)
+                return health["worker"], r.status_code
+
+        workers: set[int] = set()
+        for _ in range(10):  # the kernel hands connections to whichever worker waits
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(ask, range(16)))
+            assert all(code == 200 for _, code in answers)
+            workers |= {w for w, _ in answers}
+            if len(workers) == 2:
+                break
+        assert len(workers) == 2 and proc.pid not in workers
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

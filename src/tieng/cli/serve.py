@@ -40,6 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["TIENG_IN_FLIGHT"] = str(args.in_flight)
     os.environ["TIENG_QUEUE_WAIT"] = str(args.queue_wait)
     os.environ["TIENG_BODY_TIMEOUT"] = str(args.body_timeout)
+    os.environ["TIENG_HEADER_TIMEOUT"] = str(args.header_timeout)
     os.environ["TIENG_OWN_PROCESS"] = "1"  # each worker may tune its own process
     uvicorn.run(
         "tieng.server:create_app",
@@ -51,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
         limit_concurrency=args.max_connections,
         timeout_keep_alive=args.keep_alive,
-        http=server.guarded_protocol(args.header_timeout),
+        http=server.GUARDED_PROTOCOL,  # by name: uvicorn pickles it for its workers
     )
     return 0
 

@@ -24,8 +24,9 @@ from .admission import (
     DEFAULT_IN_FLIGHT,
     DEFAULT_MAX_BODY,
     DEFAULT_QUEUE_WAIT,
+    GUARDED_PROTOCOL,
+    GuardedProtocol,
     _Admission,
-    guarded_protocol,
 )
 from .routes import _CONCURRENT, Service, add_routes
 from .schema import Error
@@ -36,9 +37,10 @@ __all__ = [
     "DEFAULT_IN_FLIGHT",
     "DEFAULT_MAX_BODY",
     "DEFAULT_QUEUE_WAIT",
+    "GUARDED_PROTOCOL",
     "_CONCURRENT",
+    "GuardedProtocol",
     "create_app",
-    "guarded_protocol",
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -170,61 +171,77 @@ async def _nothing() -> Message:  # pragma: no cover - never called for a plain 
 
 
 # ------------------------------------------------------------------ connections (tieng serve)
-def guarded_protocol(header_timeout: float = DEFAULT_HEADER_TIMEOUT) -> type:
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base
+except ImportError:  # pragma: no cover - without httptools
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _Base  # type: ignore[assignment]
+
+GUARDED_PROTOCOL = "tieng.server.admission:GuardedProtocol"  # what tieng serve gives uvicorn
+
+
+class GuardedProtocol(_Base):
     """uvicorn's HTTP protocol (httptools, else h11) with two guards that the ASGI app cannot
     give itself, as ``tieng serve`` runs it:
 
     * a connection must send the head of a request (method, path, headers) within
-      ``header_timeout`` seconds of opening, and of each answer on a kept-alive connection,
-      else it is closed: connections that send nothing, or a byte now and then, are not kept;
+      ``TIENG_HEADER_TIMEOUT`` seconds (default :data:`DEFAULT_HEADER_TIMEOUT`) of opening,
+      and of each answer on a kept-alive connection, else it is closed: connections that send
+      nothing, or a byte now and then, are not kept;
     * ``GET /healthz`` is answered even when the connection limit is reached, so that a
       health check tells a busy service from a dead one.
+
+    A class of this module, named by :data:`GUARDED_PROTOCOL`, so that uvicorn can hand it to
+    its worker processes (it pickles its settings for them).
     """
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
-    except ImportError:  # pragma: no cover - without httptools
-        from uvicorn.protocols.http.h11_impl import H11Protocol as base  # type: ignore[assignment]
 
-    class GuardedProtocol(base):
-        _timer: asyncio.TimerHandle | None = None
+    _timer: asyncio.TimerHandle | None = None
+    header_timeout = DEFAULT_HEADER_TIMEOUT
 
-        def _arm(self) -> None:
-            self._disarm()
-            self._timer = self.loop.call_later(header_timeout, self._expire)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout = _header_timeout()
 
-        def _disarm(self) -> None:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+    def _arm(self) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(self.header_timeout, self._expire)
 
-        def _expire(self) -> None:
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
             self._timer = None
-            if not self.transport.is_closing():
-                self.transport.close()
 
-        def connection_made(self, transport):
-            super().connection_made(transport)
-            self._arm()
+    def _expire(self) -> None:
+        self._timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
-        def connection_lost(self, exc):
-            self._disarm()
-            super().connection_lost(exc)
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self._arm()
 
-        def on_headers_complete(self) -> None:
-            self._disarm()
-            limit = self.limit_concurrency
-            if self.url.split(b"?")[0] == b"/healthz":
-                self.limit_concurrency = None  # always answered
-            try:
-                super().on_headers_complete()
-            finally:
-                self.limit_concurrency = limit
+    def connection_lost(self, exc):
+        self._disarm()
+        super().connection_lost(exc)
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm()  # the next request's head must come in time too
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        limit = self.limit_concurrency
+        if self.url.split(b"?")[0] == b"/healthz":
+            self.limit_concurrency = None  # always answered
+        try:
+            super().on_headers_complete()
+        finally:
+            self.limit_concurrency = limit
 
-    if not hasattr(base, "on_headers_complete"):  # pragma: no cover - h11: no such hook
-        return base
-    return GuardedProtocol
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request's head must come in time too
+
+
+def _header_timeout() -> float:
+    try:
+        value = float(os.environ.get("TIENG_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT))
+    except ValueError:
+        return DEFAULT_HEADER_TIMEOUT
+    return value if value > 0 else DEFAULT_HEADER_TIMEOUT

@@ -3,6 +3,7 @@ one :class:`Service` that holds a worker's segmenters."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -209,12 +210,13 @@ def add_routes(app: FastAPI, service: Service) -> None:
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     async def healthz() -> dict[str, Any]:
-        """Liveness and the model in use."""
+        """Liveness, the model in use, and which worker process answered."""
         meta = service.segmenter.model.metadata
         return {
             "status": "ok",
             "version": __version__,
             "model": {"created": meta.get("created"), "training": meta.get("training")},
+            "worker": os.getpid(),
         }
 
     def words_endpoint(path: str, request: type, work: Callable[[Any], Response], doc: str):

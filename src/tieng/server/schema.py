@@ -157,6 +157,7 @@ class Health(BaseModel):
     status: str
     version: str
     model: dict[str, Any]
+    worker: int  # the process id of the worker that answered (tieng serve --workers N)
 
 
 class Error(BaseModel):
