@@ -72,3 +72,20 @@ def serve():
     for server, thread in servers:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def pools_started(monkeypatch):
+    """A list that gets an item each time a pool of worker processes is started."""
+    import multiprocessing
+
+    started = []
+    real = multiprocessing.get_context
+
+    def get_context(*a, **k):
+        started.append(True)
+        return real(*a, **k)
+
+    # tieng.pool imports multiprocessing when it starts a pool, and calls get_context then.
+    monkeypatch.setattr(multiprocessing, "get_context", get_context)
+    return started

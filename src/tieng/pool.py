@@ -16,12 +16,18 @@ from itertools import chain, islice
 from queue import Full, Queue
 from typing import Any, TypeVar
 
-__all__ = ["available_cores", "ordered_map"]
+__all__ = ["WorkerDied", "available_cores", "ordered_map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 _state: dict[str, Any] = {}
+_POLL = 0.5  # seconds between looks at the workers while a result is awaited
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended in the middle of a run (killed, perhaps by the out-of-memory
+    killer, or crashed): its task is lost, so the run stops instead of waiting for ever."""
 
 
 def available_cores() -> int:
@@ -110,12 +116,16 @@ def ordered_map(
         initargs=(setup, setup_args, os.getpid()),
         context=mp.get_context(),
     )
+    pool.tieng_workers = {proc.pid: proc for proc in pool._pool}  # (see _awaited)
     try:
         results = (
             _fed(pool, fn, it, window) if streaming else _submitted(pool, fn, head, it, window)
         )
         yield from results
         pool.close()
+    except WorkerDied:
+        pool.abandon()
+        raise
     finally:
         pool.terminate()
         pool.join()
@@ -138,8 +148,47 @@ def _pool_class() -> type:
             def _get_sentinels(self):
                 return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
+            def abandon(self) -> None:
+                """After a worker died: end every worker now, then the pool.  A worker killed
+                while it held a lock of the pool's queues (an idle worker holds the task
+                queue's while it waits) holds it for ever, and terminate() would wait on it:
+                with every worker gone, the queues get fresh locks first."""
+                workers = list(self._pool)  # type: ignore[attr-defined]
+                for proc in workers:
+                    proc.kill()
+                for proc in workers:
+                    proc.join(5)
+                ctx = self._ctx  # type: ignore[attr-defined]
+                self._inqueue._rlock = ctx.Lock()  # type: ignore[attr-defined]
+                if getattr(self._outqueue, "_wlock", None) is not None:  # type: ignore[attr-defined]
+                    self._outqueue._wlock = ctx.Lock()  # type: ignore[attr-defined]
+                self.terminate()
+
         _POOL.append(_Pool)
     return _POOL[0]
+
+
+def _awaited(pool, result) -> Any:
+    """``result.get()``, looking at the workers every :data:`_POLL` seconds meanwhile: a
+    worker that has ended (the pool's workers never end on their own during a run) means a
+    task that will never come back, and :class:`WorkerDied` is raised."""
+    from multiprocessing import TimeoutError as NotYet
+
+    while True:
+        try:
+            return result.get(timeout=_POLL)
+        except NotYet:
+            pass
+        workers = pool.__dict__.setdefault("tieng_workers", {})
+        for proc in list(pool._pool):  # (the pool replaces a dead worker: keep them all)
+            workers.setdefault(proc.pid, proc)
+        for proc in workers.values():
+            code = proc.exitcode
+            if code is not None:
+                how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+                if code == -9:
+                    how += ": perhaps the out-of-memory killer"
+                raise WorkerDied(f"a worker process ended in the middle of the run ({how})")
 
 
 def _submitted(pool, fn, head: list, it: Iterator, window: int) -> Iterator[Any]:
@@ -148,9 +197,9 @@ def _submitted(pool, fn, head: list, it: Iterator, window: int) -> Iterator[Any]
     for task in chain(head, it):
         pending.append(pool.apply_async(_call, (fn, task)))
         if len(pending) >= window:
-            yield pending.popleft().get()
+            yield _awaited(pool, pending.popleft())
     while pending:
-        yield pending.popleft().get()
+        yield _awaited(pool, pending.popleft())
 
 
 def _fed(pool, fn, it: Iterator, window: int) -> Iterator[Any]:
@@ -184,7 +233,7 @@ def _fed(pool, fn, it: Iterator, window: int) -> Iterator[Any]:
         while (item := queue.get()) is not _END:
             if isinstance(item, _Raise):
                 raise item.error
-            yield item.get()
+            yield _awaited(pool, item)
     finally:
         stop.set()
         # Wait for the feeder unless it is blocked reading its input: it is a daemon thread

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..normalization import UNACCENTED, looks_unaccented
-from ..pool import available_cores
+from ..pool import WorkerDied, available_cores
 from ..training.corpora import looks_segmented
 from .common import (
     InputError,
@@ -153,6 +153,11 @@ def cmd_segment(args: argparse.Namespace) -> int:
         )
     except FileError as e:
         raise InputError(str(e)) from None
+    except WorkerDied as e:
+        again = " with --resume" if mirror else ""
+        raise InputError(
+            f"{e}; nothing unfinished was written: run the same command again{again} to finish"
+        ) from None
     finally:
         if bar is not None:
             bar.close()
