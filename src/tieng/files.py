@@ -54,8 +54,13 @@ except ImportError:  # pragma: no cover - depends on the environment
     pass
 else:
 
+    class _Zstd(io.BufferedReader):
+        """A .zst file read through a buffer: zstandard's reader has no readline (which
+        reading whole lines needs) and no peek.  Its own type, so that it is never taken for a
+        plain file that workers may read themselves."""
+
     def _open_zst(path: str | os.PathLike[str], mode: str = "rb") -> BinaryIO:
-        return _zstd.open(path, mode)
+        return _Zstd(_zstd.open(path, mode), 1 << 16)
 
     OPENERS[".zst"] = _open_zst
     COMPRESSORS[".zst"] = lambda f: _zstd.ZstdCompressor(level=3).stream_writer(f, closefd=False)
@@ -94,6 +99,8 @@ def open_input(path: str | os.PathLike[str]) -> BinaryIO:
             head = f.read(4)
             f.seek(0)
             check_encoding(head, str(path))
+        elif hasattr(f, "peek"):  # (a .zst file)
+            check_encoding(f.peek(4)[:4], str(path))
     except FileError:
         f.close()
         raise

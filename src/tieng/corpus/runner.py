@@ -580,7 +580,7 @@ class _Plan:
                 else:
                     yield from self.by_chunks(i, label, f, path, reread)
             except (OSError, EOFError, lzma.LZMAError) as e:
-                raise CorpusError(f"{label}: cannot read ({e})") from None
+                raise CorpusError(f"{label}: cannot read ({e or type(e).__name__})") from None
             finally:
                 if path != "-":  # standard input stays open (and may be closed: None)
                     f.close()
