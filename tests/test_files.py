@@ -28,3 +28,67 @@ def test_a_zst_input_in_utf16_gets_the_encoding_message(tmp_path, capsys):
     packed.write_bytes(zstandard.ZstdCompressor().compress(LINE.encode("utf-16")))
     assert main(["segment", "-q", str(packed)]) == 2
     assert "UTF-16" in capsys.readouterr().err
+
+
+def test_a_second_run_writing_the_same_output_is_refused(tmp_path, capsys):
+    """Two runs once wrote the same hidden partial file and published a mix of both: the
+    partial file is locked, and a second writer is refused without touching it."""
+    fcntl = pytest.importorskip("fcntl")
+    src, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_text(LINE, encoding="utf-8")
+    partial = tmp_path / ".out.txt.tieng-partial"
+    with open(partial, "wb") as other:  # a run that is writing out.txt now
+        other.write(b"the other run's bytes")
+        other.flush()
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        assert main(["segment", "-q", str(src), "-o", str(out)]) == 2
+        assert "another run is writing it now" in capsys.readouterr().err
+        assert partial.read_bytes() == b"the other run's bytes" and not out.exists()
+    assert main(["segment", "-q", str(src), "-o", str(out)]) == 0  # the lock went with it
+    assert out.read_text(encoding="utf-8").startswith("Thành_phố sẽ đầu_tư")
+
+
+def test_errors_to_the_file_that_is_standard_input_is_refused(tmp_path):
+    """`tieng segment --errors-to F < F` once emptied F: standard input is compared with the
+    errors file (and the output) by device and inode."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": 1}\n{"text": "Hà Nội"}\n', encoding="utf-8")
+    before = src.read_bytes()
+    for option in ("--errors-to", "-o"):
+        with open(src, "rb") as stdin:
+            run = subprocess.run(
+                [sys.executable, "-m", "tieng", "segment", "-q", option, str(src)],
+                stdin=stdin, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+        assert run.returncode == 2 and "is also an input" in run.stderr
+        assert src.read_bytes() == before
+
+
+def test_the_errors_file_is_published_whole_at_the_end(tmp_path):
+    """Written under a temporary name and renamed when the run ends: an errors file from
+    before stays as it was until then."""
+    src, errors = tmp_path / "in.jsonl", tmp_path / "errors.jsonl"
+    src.write_text('{"text": 1}\n{"text": "Hà Nội"}\n', encoding="utf-8")
+    errors.write_text("from before\n", encoding="utf-8")
+    seen = []
+
+    def look(*_):
+        seen.append(errors.read_text(encoding="utf-8"))
+
+    from unittest import mock
+
+    from tieng.corpus import runner
+
+    real = runner._Writer.count
+
+    def count(self, res):
+        real(self, res)
+        look()
+
+    with mock.patch.object(runner._Writer, "count", count):
+        assert main(["segment", "-q", str(src), "--errors-to", str(errors), "-o", "/dev/null"]) == 2
+    assert seen == ["from before\n"]
+    assert "\"field 'text' is a number, not a string\"" in errors.read_text(encoding="utf-8")

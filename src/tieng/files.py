@@ -309,6 +309,34 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _open_locked(target: str, path: str) -> BinaryIO:
+    """The partial file ``target`` opened for writing, empty, and locked (an exclusive
+    ``flock``, where there is one) so that a second run writing the same output is refused
+    instead of mixing its bytes into this one's: opened without truncating, locked, then
+    emptied.  The lock goes with the process: a killed run leaves none behind."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT, 0o666)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX: no lock
+            pass
+        else:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise FileError(
+                    f"{path}: another run is writing it now ({target} is locked); wait for "
+                    "it to end, or write elsewhere"
+                ) from None
+            except OSError:  # a file system without locks: written unlocked
+                pass
+        os.ftruncate(fd, 0)
+        return open(fd, "wb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class OutputFile:
     """One output: standard output, or a file written under a temporary name and renamed when
     complete (or written directly when it is not a regular file, see :func:`partial_path`)."""
@@ -330,7 +358,10 @@ class OutputFile:
                 self.tmp, self.final = paths
                 self.final.parent.mkdir(parents=True, exist_ok=True)
                 self.target = str(self.tmp)
-            self.raw: BinaryIO = open(self.target, "wb")
+            # (a partial file is locked; a device or a pipe is written as it is)
+            self.raw: BinaryIO = (
+                open(self.target, "wb") if self.tmp is None else _open_locked(self.target, path)
+            )
         except OSError as e:
             raise FileError(f"{path}: cannot write ({e.strerror})") from None
         # A name ending in .gz, .bz2, .xz (or .zst) is written compressed, as it says.

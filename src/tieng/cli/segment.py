@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -74,14 +73,20 @@ def _check_not_own_input(
     file of failed records may be neither an input nor the output."""
 
     def same(a: str, b: str) -> bool:
+        """The same file (device and inode), "-" standing for standard input."""
         try:
+            if a == "-":
+                if sys.stdin is None:
+                    return False
+                here, there = os.fstat(sys.stdin.fileno()), os.stat(b)
+                return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
             return os.path.samefile(a, b)
-        except OSError:
+        except (OSError, ValueError):  # (no such file yet; stdin without a descriptor)
             return False
 
     if errors_to not in (None, "-"):
         for path, _ in inputs:
-            if path != "-" and same(path, errors_to):
+            if same(path, errors_to):
                 raise InputError(
                     f"{errors_to}: is also an input; --errors-to would empty the text being "
                     "read (name another file)"
@@ -93,7 +98,7 @@ def _check_not_own_input(
     if output in (None, "-") or ok or not Path(output).is_file():
         return
     for path, _ in inputs:
-        if path != "-" and same(path, output):
+        if same(path, output):
             raise InputError(
                 f"{output}: is also an input; writing it would replace the text being read "
                 "(write elsewhere, or pass --in-place to replace it when the run is complete)"
@@ -136,6 +141,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         elapsed = bar.format_dict["elapsed"] or 1e-9
         bar.set_postfix_str(f"{syllables[0] / elapsed:,.0f} syllables/s", refresh=False)
 
+    complete = False
     try:
         summary = corpus.run(
             inputs,
@@ -151,6 +157,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
             on_progress=on_progress if bar is not None else None,
             on_error=errors.add,
         )
+        complete = True
     except FileError as e:
         raise InputError(str(e)) from None
     except WorkerDied as e:
@@ -161,7 +168,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-        errors.close()
+        errors.close(complete)
     if summary.failed:
         field_given = args.field is not None or args.output_field is not None
         print(
@@ -238,32 +245,50 @@ def _warn_about(first: str, seg: Segmenter, options: Options) -> None:
 
 
 class _ErrorReport:
-    """The failed records: the first ten on stderr, all of them in ``--errors-to`` FILE."""
+    """The failed records: the first ten on stderr, all of them in ``--errors-to`` FILE,
+    which is written as the outputs are (under a temporary name, locked, synced and renamed
+    when the run ends: never emptied before, never left half written)."""
 
     def __init__(self, path: str | None) -> None:
+        from ..files import FileError, OutputFile
+
         self.path, self.shown = path, 0
         try:
-            self.file = open(path, "w", encoding="utf-8") if path else None
-        except OSError as e:
-            raise InputError(f"{path}: cannot write ({e.strerror})") from None
+            self.file = OutputFile(path) if path else None
+        except FileError as e:
+            raise InputError(str(e)) from None
 
     def add(self, err: dict) -> None:
+        from ..files import FileError
+
         if self.shown < 10:
             print(f"tieng: {err['source']}, line {err['line']}: {err['error']}", file=sys.stderr)
         self.shown += 1
         if self.file is not None:
             try:
-                self.file.write(json.dumps(err, ensure_ascii=False) + "\n")
-                self.file.flush()  # a full disk is found now, and named
-            except OSError as e:
-                raise InputError(
-                    f"{self.path}: cannot write the failed records ({e.strerror})"
-                ) from None
+                self.file.write((json.dumps(err, ensure_ascii=False) + "\n").encode("utf-8"))
+            except FileError as e:  # no room left, say: named now
+                raise InputError(_of_records(e)) from None
 
-    def close(self) -> None:
-        if self.file is not None:
-            with contextlib.suppress(OSError):  # (a write error was reported above)
-                self.file.close()
+    def close(self, complete: bool) -> None:
+        """Publish the file (``complete``: the run ended), or remove what was written."""
+        from ..files import FileError
+
+        file, self.file = self.file, None
+        if file is None:
+            return
+        if not complete:
+            file.abandon()
+            return
+        try:
+            file.finish()
+        except FileError as e:
+            raise InputError(_of_records(e)) from None
+
+
+def _of_records(e: Exception) -> str:
+    """A write error of the errors file, said as such."""
+    return str(e).replace(": cannot write (", ": cannot write the failed records (", 1)
 
 
 def _failures(summary: Summary, args: argparse.Namespace, maybe_plain_text: bool) -> str:
