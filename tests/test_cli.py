@@ -749,3 +749,19 @@ def test_a_full_disk_under_errors_to_is_named(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "/dev/full: cannot write the failed records (No space left on device)" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["tokenize", "normalize"])
+def test_tokenize_and_normalize_bound_a_line(tmp_path, capsys, monkeypatch, command):
+    """/dev/zero once grew them to 4-6 GB and a MemoryError traceback: a line longer than the
+    bound (64 MiB, as tieng segment's) is an error naming it, and nothing is written."""
+    from tieng.cli import common
+
+    monkeypatch.setattr(common, "MAX_LINE_BYTES", 1000)
+    src, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_bytes(b"Ha Noi\n" + b"x" * 5000)
+    assert main([command, str(src), "-o", str(out)]) == 2
+    assert "line 2: a line longer than 1,000 bytes" in capsys.readouterr().err
+    assert not out.exists()
+    src.write_bytes(b"Ha Noi\n" + b"x" * 999 + b"\n")
+    assert main([command, str(src), "-o", str(out)]) == 0

@@ -15,7 +15,7 @@ from typing import BinaryIO, TypeVar, cast
 
 from .._accel import describe as describe_code
 from .._accel import not_built
-from ..corpus.records import BOM, decode, split_line_end
+from ..corpus.records import BOM, MAX_LINE_BYTES, decode, split_line_end
 from ..dictionary import DictionaryError, UserDictionary
 from ..segmentation import Segmenter
 
@@ -52,18 +52,27 @@ def _open_input(name: str) -> BinaryIO:
         raise InputError(str(e)) from None
 
 
-def read_lines(names: Iterable[str]) -> Iterator[tuple[str, str]]:
+def read_lines(names: Iterable[str], max_line: int | None = None) -> Iterator[tuple[str, str]]:
     """Decoded lines of the named files ("-" is standard input) as (body, line ending).
 
     A UTF-8 byte-order mark at the start of a file is dropped; invalid UTF-8 raises
-    :class:`InputError` naming the file, the line and the byte offset in the file.
+    :class:`InputError` naming the file, the line and the byte offset in the file, and so
+    does a line longer than ``max_line`` bytes (default 64 MiB: a line is held whole, and
+    memory stays bounded).
     """
+    max_line = max_line or MAX_LINE_BYTES
     for name in names:
         label = "<stdin>" if name == "-" else name
         f = _open_input(name)
         try:
-            offset = 0
-            for lineno, raw in enumerate(f, 1):
+            offset, lineno = 0, 0
+            while raw := f.readline(max_line + 1):
+                lineno += 1
+                if len(raw) > max_line and not raw.endswith(b"\n"):
+                    raise InputError(
+                        f"{label}, line {lineno}: a line longer than {max_line:,} bytes (no "
+                        "line end); tieng holds a line whole"
+                    )
                 if lineno == 1 and raw.startswith(BOM):
                     raw = raw[3:]
                     offset += 3

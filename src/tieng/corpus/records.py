@@ -20,6 +20,7 @@ __all__ = [
 ]
 
 BOM = b"\xef\xbb\xbf"
+MAX_LINE_BYTES = 64 << 20  # a longer line is an error (memory stays bounded on any input)
 _NON_SPACE = re.compile(r"\S+")
 
 

@@ -43,6 +43,7 @@ from ..segmentation import Segmenter
 from ..tagging import tag_segmented
 from .records import (
     BOM,
+    MAX_LINE_BYTES,
     count_syllables,
     decode,
     decode_text_chunk,
@@ -53,7 +54,6 @@ from .records import (
 __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "partial_path", "run"]
 
 CHUNK_BYTES = 1 << 19  # input is cut into chunks of about this size, at line ends
-MAX_LINE_BYTES = 64 << 20  # a longer line is an error (memory stays bounded on any input)
 
 
 class CorpusError(FileError):
