@@ -181,6 +181,7 @@ def test_known_words_score_the_same():
         {"classes": 4},
         {"ngrams": [[0], [1], [-2, -1, 0, 1], [0, 1, 2, 3]], "max_word": 6},
         {"max_word": 12, "affixes": False},
+        {"max_word": 16},  # (a window longer than a short text: once an IndexError)
         {"lists": "two"},
         {"lists": "two", "list_version": 2},
         {"lists": "two", "max_word": 6, "classes": 4},

@@ -405,3 +405,14 @@ def test_small_corpora_fill_every_jackknife_fold_and_the_log_counts_iterations(t
     steps = [m for m in said if m.startswith("iteration ")]
     assert steps and all("of at most 10" in m and "evaluations" in m for m in steps)
     assert model.spec.hash_bits == 12
+
+
+def test_a_model_of_long_words_trains_saves_and_loads(tiny_corpus):
+    """max_word 13 to 16 once trained to the end and failed in to_bytes(), and such a file
+    failed to load with an IndexError: the features read before the first token."""
+    from tieng import Model, Segmenter
+
+    model = train([s.split() for s in tiny_corpus] * 4, hash_bits=12, max_iter=10, max_word=16)
+    again = Model.from_bytes(model.to_bytes())
+    assert again.spec.max_word == 16
+    assert Segmenter(again).segment_text("Hà Nội") == Segmenter(model).segment_text("Hà Nội")

@@ -555,6 +555,17 @@ def template_values(
     return out
 
 
+def _before(known: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``known[at]``, False where ``at`` is before the first token (no span starts there).
+
+    Numpy would read such an index from the end, where no span that long can start (it would
+    run past the last token) so the value is False anyway; but an index further back than
+    the array is long (a short text, a model of long words) is an IndexError."""
+    if len(at) and int(at.min()) < 0:
+        return np.where(at >= 0, known[np.maximum(at, 0)], False)
+    return known[at]
+
+
 def _span_values(known: list[np.ndarray], gaps: np.ndarray, max_word: int):
     """What a lexicon says of each gap (``known`` as from :func:`_known_spans`).
 
@@ -568,19 +579,19 @@ def _span_values(known: list[np.ndarray], gaps: np.ndarray, max_word: int):
     mask = np.zeros(n, dtype=np.uint64)
     for length in range(2, LEX_BITS_MAX + 1):
         for r in range(length - 1):
-            bit = known[length][gaps - r].astype(np.uint64)
+            bit = _before(known[length], gaps - r).astype(np.uint64)
             bits.append(bit)
             mask = (mask << np.uint64(1)) | bit
     longer = np.zeros(n, dtype=np.uint64)
     for length in range(LEX_BITS_MAX + 1, max_word + 1):
         cover = np.zeros(n, dtype=bool)
         for r in range(length - 1):
-            cover |= known[length][gaps - r]
+            cover |= _before(known[length], gaps - r)
         longer = (longer << np.uint64(1)) | cover.astype(np.uint64)
     end_len = np.ones(n, dtype=np.uint64)
     start_len = np.ones(n, dtype=np.uint64)
     for length in range(2, max_word + 1):
-        end_len = np.where(known[length][gaps - length + 1], np.uint64(length), end_len)
+        end_len = np.where(_before(known[length], gaps - length + 1), np.uint64(length), end_len)
         start_len = np.where(known[length][gaps + 1], np.uint64(length), start_len)
     return bits, mask, longer, end_len, start_len
 
