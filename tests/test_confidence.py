@@ -107,3 +107,36 @@ def test_word_level_calibration_maps_the_product_of_the_gaps(seg):
             z = 0.5 * math.log(b.confidence / (1 - b.confidence)) - 1.0
             assert a.confidence == pytest.approx(1 / (1 + math.exp(-z)), rel=1e-6)
     assert any(b.confidence != 1.0 for b in before)
+
+
+@pytest.mark.parametrize("word_map", [False, True])
+def test_nan_weights_give_no_confidence_and_json_stays_json(seg, tmp_path, word_map):
+    """A crafted model whose weights are NaN once gave bare NaN in JSON lines (not JSON), or
+    1.0 with a word-level map: such a word has no confidence (null), and no output holds a
+    number JSON has not."""
+    import json
+
+    from tieng import Model
+    from tieng.calibration import Calibration
+    from tieng.cli import main
+    from tieng.formats import word_objects, words_json
+
+    m = seg.model
+    bad = Model(m.vocabulary, m.lexicon, np.full_like(m.weights, np.nan), 0.0, m.spec,
+                m.metadata, m.classes, m._lists)  # fmt: skip
+    bad.calibration = Calibration(1.0, 0.0, 1.0 if word_map else None, 0.0)
+    doc = Segmenter(bad)("Hà Nội có nhiều hồ đẹp.", confidence=True)
+    decided = [w for w in doc.words if w.text != "."]  # (the tokenizer's, certain)
+    assert decided and all(math.isnan(w.confidence) for w in decided)
+    fields = words_json(doc, confidence=True)
+    assert None in fields["confidence"] and "NaN" not in json.dumps(fields)
+    assert None in [d["confidence"] for d in word_objects(doc.words, confidence=True)]
+    path = tmp_path / "bad.tieng"
+    bad.save(path)
+    src = tmp_path / "in.txt"
+    src.write_text("Hà Nội có nhiều hồ đẹp.\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["segment", "-q", "--model", str(path), "--to", "jsonl", "--confidence",
+                 str(src), "-o", str(out)]) == 0  # fmt: skip
+    record = json.loads(out.read_text(encoding="utf-8"), parse_constant=pytest.fail)
+    assert None in record["tieng"]["confidence"]

@@ -6,6 +6,7 @@ CoNLL-U (:func:`conllu`).  The underscore and tagged texts are made with the res
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,10 +39,18 @@ def word_objects(words: list, confidence: bool = False, tags: bool = False) -> A
         return orjson.Fragment(spans_json(words, tags))
     out = [{"text": w.text, "start": w.start, "end": w.end} for w in words]
     for d, w in zip(out, words):
-        d["confidence"] = round(w.confidence, 4)
+        d["confidence"] = _rounded(w.confidence)
         if tags:
             d["tag"] = w.tag
     return out
+
+
+def _rounded(confidence: float | None) -> float | None:
+    """A confidence as JSON holds it: 4 places, and ``null`` for none or a number JSON has not
+    (``nan`` from a crafted model's weights: JSON has no NaN)."""
+    if confidence is None or not math.isfinite(confidence):
+        return None
+    return round(confidence, 4)
 
 
 def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
@@ -53,7 +62,7 @@ def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
         "offsets": [[w.start, w.end] for w in words],
     }
     if confidence:
-        out["confidence"] = [round(w.confidence or 0.0, 4) for w in words]
+        out["confidence"] = [_rounded(w.confidence) for w in words]
     if doc.tagged is not None:
         out["tags"] = [w.tag for w in words]
     if doc.sentences is not None:

@@ -180,7 +180,8 @@ def confidences(batch: Batch, calibration: Calibration | None) -> list[float]:
     with np.errstate(divide="ignore", over="ignore"):
         logit = logc - np.log(-np.expm1(logc))  # +inf where the word is certain
         word_z = cal.word_scale * logit + cal.word_shift
-        conf = np.where(logc < 0.0, 1.0 / (1.0 + np.exp(-word_z)), 1.0)
+        # (nan stays nan: a crafted model's weights give no confidence, not a certain one)
+        conf = np.where(logc < 0.0, 1.0 / (1.0 + np.exp(-word_z)), np.where(logc >= 0.0, 1.0, logc))
     return conf.tolist()
 
 
