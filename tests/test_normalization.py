@@ -1,7 +1,7 @@
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tieng import normalize
@@ -77,3 +77,25 @@ def test_key_version_3_reads_text_without_diacritics():
     assert canonical_key("2004", UNACCENTED) == "0000"
     assert canonical_key("ภาษา", UNACCENTED) == "ภาษา"  # other scripts keep their marks
     assert canonical_key("Đường", 2) != canonical_key("duong", 2)  # the default view does not
+
+
+_MARKS = ["\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0306", "\u031b"]
+_LETTERS = list("aăâeêioôơuưyAĂÂEÊIOÔƠUƯYhgnqcktđĐðÐ 09.,")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(_LETTERS + _MARKS), max_size=12) | st.text(max_size=12),
+    st.sampled_from(["modern", "classic", None]),
+)
+def test_normalize_is_idempotent(text, tone):
+    """Once not: a syllable with two tone marks had one moved again at every call."""
+    once = normalize(text, tone)
+    assert normalize(once, tone) == once
+
+
+def test_a_stray_mark_stays_where_it_was_typed():
+    """A combining mark after a space once moved onto the next word (' \\u0300Y' -> ' Ỳ')."""
+    assert normalize(" \u0300Y") == " \u0300Y"
+    assert normalize("9\u0301a") == "9\u0301a"
+    assert normalize("Hoà \u0300bình") == "Hòa \u0300bình"

@@ -44,6 +44,9 @@ _VOWELS = set("aăâeêioôơuưy")
 # Combining marks that may follow a base letter inside one syllable (NFD input).
 COMBINING_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _SYLLABLE = re.compile(rf"(?:[^\W\d_]|[{COMBINING_MARKS}])+")
+# A syllable as normalize() finds it in running text: it starts with a letter, so that a stray
+# mark (after a space, a digit) stays where it was typed instead of joining the next word.
+_SYLLABLE_IN_TEXT = re.compile(rf"[^\W\d_](?:[^\W\d_]|[{COMBINING_MARKS}])*")
 
 
 def _strip_tone(nfd: str) -> tuple[str, str]:
@@ -105,7 +108,8 @@ def place_tone(syllable: str, style: ToneStyle = "modern") -> str:
     ('hòa', 'hoà', 'quý')
     """
     nfd = unicodedata.normalize("NFD", syllable)
-    if not any(ch in _TONES for ch in nfd) or not _SYLLABLE.fullmatch(nfd):
+    # One tone mark, or it is no Vietnamese syllable (two would be moved again at every call).
+    if sum(ch in _TONES for ch in nfd) != 1 or not _SYLLABLE.fullmatch(nfd):
         return unicodedata.normalize("NFC", syllable)
     base, tone = _strip_tone(nfd)
     k = _tone_index(base, style)
@@ -137,7 +141,7 @@ def normalize(text: str, tone: ToneStyle | None = "modern") -> str:
     nfc = unicodedata.normalize("NFC", text).translate(_ETH_AS_D)
     if tone is None:
         return nfc
-    return _SYLLABLE.sub(lambda m: place_tone(m.group(), tone), nfc)
+    return _SYLLABLE_IN_TEXT.sub(lambda m: place_tone(m.group(), tone), nfc)
 
 
 _DIGITS = re.compile(r"\d")
