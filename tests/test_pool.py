@@ -149,3 +149,32 @@ def test_tieng_segment_with_a_worker_killed_exits_2_and_a_rerun_gives_the_same_o
     again = out.read_bytes()
     assert main(["segment", "-j", "1", "-q", str(src), "-o", str(out)]) == 0
     assert again == out.read_bytes()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_end_quietly_with_a_killed_run(tmp_path):
+    """kill -9 of `tieng segment -j 2`: its workers end with it, printing nothing (they
+    used to print broken-pipe tracebacks when handing in their next result)."""
+    import signal
+    import time
+
+    src = tmp_path / "in.txt"
+    line = "Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới. " * 20
+    src.write_text((line + "\n") * 8000, encoding="utf-8")  # about 11 MB: seconds of work
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tieng", "segment", str(src), "-j", "2", "-o", str(tmp_path / "o")],
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 30
+    while len(workers := _children(proc.pid)) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the workers did not start"
+    time.sleep(0.3)  # let them take some work
+    os.kill(proc.pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=30)
+    deadline = time.time() + 10
+    while any(os.path.exists(f"/proc/{w}") for w in workers) and time.time() < deadline:
+        time.sleep(0.05)
+    alive = [w for w in workers if os.path.exists(f"/proc/{w}")]
+    assert not alive, "workers outlived the killed run"
+    assert b"Traceback" not in err

@@ -4,7 +4,6 @@ import subprocess
 import sys
 import unicodedata
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -250,27 +249,6 @@ def test_model_loads_lazily():
     assert out.stdout.strip() == "0"
 
 
-def test_fast_scoring_agrees_with_the_reference(reference_scores):
-    """The table-driven scorer gives the plain feature-row sums of the reference decoder."""
-    seg = tieng.Segmenter()
-    text = (
-        "Thủ tướng Chính phủ đã có văn bản giao TP. HCM hoàn thiện báo cáo trong tháng 6-2004.\n"
-        "HỘI NGHỊ THƯỜNG NIÊN CỦA NGÂN HÀNG NHÀ NƯỚC diễn ra ở Hà Nội ngày 27/11/2023 🙂\n"
-        "Ông Nguyễn Văn A nói: “Chúng tôi sẽ hoà giải, không để xảy ra xung đột.”"
-    )
-    tokens = [t.text for t in tieng.tokenize(text)]
-    model = seg.model
-    codes = model.vocabulary.codes(tokens)
-    breaks = np.zeros(len(tokens), bool)
-    breaks[0] = True
-    fast = model.join_scores(codes, breaks)
-    slow = reference_scores(model, codes, breaks)
-    finite = np.isfinite(slow)
-    assert finite.sum() > 20
-    assert np.array_equal(finite, np.isfinite(fast))
-    assert np.allclose(fast[finite], slow[finite], atol=1e-4)
-
-
 _LINE_ENDS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
@@ -350,65 +328,7 @@ def test_batches_are_bounded_in_characters(monkeypatch):
     assert len(sizes) > 5 and max(sizes) <= 1000 + 300
 
 
-def _reference_words(batch, conf=None, sentences=False):
-    """Words (and sentences) of a batch the plain way, one token at a time (the code the
-    vectorized ``_words_of`` and ``_sentences_of`` replaced)."""
-    from tieng import Word
-
-    conf = iter(conf) if conf is not None else None
-    toks, starts, joins = batch.tokens, batch.starts.tolist(), batch.joins.tolist()
-    sent = batch.sent_starts.tolist() if batch.sent_starts is not None else []
-    b = batch.doc_bounds
-    out = []
-    for k, text in enumerate(batch.texts):
-        groups, words = [], []
-        i, end = int(b[k]), int(b[k + 1])
-        while i < end:
-            if sentences and sent and sent[i] and words:
-                groups.append(words)
-                words = []
-            j = i
-            while j < end - 1 and joins[j]:
-                j += 1
-            s, e = starts[i], starts[j] + len(toks[j])
-            words.append(Word(text[s:e], s, e, None if conf is None else next(conf)))
-            i = j + 1
-        if sentences:
-            out.append([*groups, words] if words else groups)
-        else:
-            out.append(words)
-    return out
-
-
 _SEG = tieng.Segmenter()
-
-
-@settings(max_examples=120, deadline=None)
-@given(
-    st.lists(
-        st.text(alphabet=st.sampled_from("Hà Nội mưa. Tôi đi học! “Ảnh: TTXVN” _\\ \n\t12,5"))
-        | st.text(),
-        max_size=5,
-    )
-)
-def test_words_and_sentences_of_a_batch_match_the_plain_loop(texts):
-    from tieng.engine.batch import confidences, results_of
-
-    seg = _SEG
-    cal = seg.model.calibration
-    batch = seg._analyze(texts)
-    batch.token_strings()
-    assert [r.words for r in results_of(batch)] == _reference_words(batch)
-    conf = confidences(batch, cal)
-    scored = results_of(batch, calibration=cal, confidence=True)
-    assert [r.words for r in scored] == _reference_words(batch, conf)
-    sent = seg._analyze(texts, sentences=True)
-    grouped = results_of(sent, sentences=True)
-    assert [r.sentences for r in grouped] == _reference_words(sent, sentences=True)
-    grouped = results_of(sent, sentences=True, calibration=cal, confidence=True)
-    assert [r.sentences for r in grouped] == _reference_words(
-        sent, confidences(sent, cal), sentences=True
-    )
 
 
 def test_an_empty_token_gets_a_code_not_an_index_error():

@@ -36,20 +36,6 @@ TEXT = (
 
 
 # ------------------------------------------------------------------ token codes
-def test_compiled_code_lookups_agree_even_when_the_cache_is_cleared(monkeypatch):
-    from tieng.engine import vocabulary
-    from tieng.engine.vocabulary import Vocabulary
-
-    monkeypatch.setattr(vocabulary, "_CACHE_LIMIT", 5)  # cleared again and again
-    tokens = [t.text for t in tieng.tokenize(TEXT)] + [" ", "\n", "\u00a0", "Hà", "hà"] * 3
-    compiled = Vocabulary(["hà", "nội", "tôi"], 1)
-    reference = Vocabulary(["hà", "nội", "tôi"], 1)
-    expected = np.array([reference.code(t) for t in tokens], np.int64)
-    for _ in range(2):
-        assert np.array_equal(compiled.codes(tokens), expected)
-    assert len(compiled._cache) <= 5
-    with pytest.raises(TypeError):
-        compiled.codes([1, 2])
 
 
 # ------------------------------------------------------------------ tokenizer scan
@@ -327,19 +313,6 @@ def test_pure_python_gives_the_same_output(tmp_path):
 
 
 # ------------------------------------------------------------------ score tables, word counts
-@pytest.mark.parametrize("dtype", [np.float16, np.float32])
-def test_compiled_score_tables_are_the_same(monkeypatch, dtype):
-    from tieng.engine import features
-
-    model = _SEGMENTER.model
-    weights = model.weights.astype(dtype)
-    compiled = features.ScoreTables(weights, model.spec, len(model.vocabulary))
-    with _accel.using(None):
-        reference = features.ScoreTables(weights, model.spec, len(model.vocabulary))
-    assert compiled.tables.keys() == reference.tables.keys() and len(compiled.tables) > 20
-    for t, table in reference.tables.items():
-        assert compiled.tables[t].dtype == np.float32
-        assert np.array_equal(compiled.tables[t].view(np.uint32), table.view(np.uint32)), t
 
 
 @settings(max_examples=200, deadline=None)
@@ -463,21 +436,6 @@ def test_keep_freed_memory_is_taken_by_glibc_and_a_no_op_without_the_module(monk
     assert out.stdout.strip() == str(platform.libc_ver()[0] == "glibc")
     monkeypatch.setattr(_accel, "_compiled", None)
     assert _accel.keep_freed_memory() is False
-
-
-def test_the_code_caches_are_bounded_by_characters_too(monkeypatch):
-    """Long distinct tokens (URLs, encoded blobs) cannot grow a token cache without end."""
-    from tieng.engine import vocabulary
-    from tieng.engine.vocabulary import Vocabulary
-
-    monkeypatch.setattr(vocabulary, "_CACHE_CHARS", 1000)
-    vocab = Vocabulary(["hà", "nội"], 1)
-    reference = Vocabulary(["hà", "nội"], 1)
-    tokens = [f"https://example.com/{i:03d}/" + "x" * 80 for i in range(100)] + ["hà", "y" * 5000]
-    got = vocab.codes(tokens)
-    assert got.tolist() == [reference.code(t) for t in tokens]
-    assert sum(map(len, vocab._cache)) <= 1000 and "hà" in vocab._cache
-    assert len(vocab._cache) < 20  # the 100 URLs did not all stay
 
 
 # ------------------------------------------------------------------ the per-call path
@@ -627,26 +585,6 @@ def test_compiled_scorer_reads_its_settings_once_and_scores_as_score_gaps():
     compiled = tables._compiled_scores(pid, psh, where, model._lexicon, model._classes(pid),
                                        model._lists)  # fmt: skip
     assert np.array_equal(compiled, numpy_sums)
-
-
-@pytest.mark.parametrize("name", list(tieng.BUNDLED_MODELS))
-def test_compiled_span_tables_are_the_numpy_tables(monkeypatch, name):
-    """The lexicon's and the word lists' hash tables, built in C, slot for slot."""
-    from tieng.engine import features
-
-    model = Segmenter(name).model
-    empty = np.zeros((0, model.spec.max_word), np.uint32)
-    for rows in [model.lexicon, model.lexicon[1::3], model.lexicon[:1], empty]:
-        lengths = (rows != 0).sum(axis=1)
-        compiled_keys = features._span_keys(rows, lengths, 1)
-        compiled = features.SpanTable(*compiled_keys)
-        with _accel.using(None):
-            keys = features._span_keys(rows, lengths, 1)
-            reference = features.SpanTable(*keys)
-        assert sorted(compiled_keys[0].tolist()) == sorted(keys[0].tolist())
-        assert np.array_equal(compiled.keys, reference.keys)
-        assert np.array_equal(compiled.flags, reference.flags)
-        assert (compiled.bits, compiled.size) == (reference.bits, reference.size)
 
 
 def test_one_sentence_tagger_gives_the_batch_tags():
@@ -824,19 +762,3 @@ def test_spans_json_refuses_what_is_not_utf8_or_not_spans():
         speedups.spans_json((("a", 0, 1),))
     with pytest.raises(TypeError, match="tag"):
         speedups.spans_json([("a", 0, 1, None, 5)], True)
-
-
-@pytest.mark.parametrize("options", [{}, {"confidence": True}, {"tags": True, "sentences": True}])
-def test_words_are_made_alike_both_ways(options):
-    """A batch's Word objects, made in one compiled loop, equal those of the Python twin."""
-    texts = [*PER_CALL_TEXTS[:60], SAMPLE.read_text(encoding="utf-8")]
-    seg = Segmenter()
-    compiled = list(seg.pipe(texts, **options))
-    with _accel.using(None):
-        reference = list(seg.pipe(texts, **options))
-    assert compiled == reference
-    assert all(type(w) is tieng.Word for d in compiled for w in d.words)
-    with pytest.raises(ValueError, match="outside"):
-        speedups.make_words(
-            tieng.Word, "ab", *(np.array([1], np.int64), np.array([3], np.int64)) * 2, None, None
-        )
