@@ -437,69 +437,36 @@ def train(
     """
     cfg = replace(config, **settings) if config is not None else TrainConfig(**settings)
     say = progress or (lambda msg: log.info(msg))
-    spec = cfg.spec(tuple(lists or ()))
-    max_word, l2, folds = cfg.max_word, cfg.l2, cfg.folds
-    min_count, max_iter, classes = cfg.min_count, cfg.max_iter, cfg.classes
-    min_feature_count = cfg.min_feature_count
-    vocab = _vocabulary(sentences, min_count, cfg.key_version, cfg.foreign, spec.countries)
-    say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
-    list_rows = []
-    list_meta = []
-    for name, entries in (lists or {}).items():
-        multi = [list(e) for e in entries if len(e) >= 2]
-        rows = Model.build_lexicon(vocab, multi, max_word)
-        list_rows.append(rows)
-        list_meta.append({"name": name, "entries": len(entries), "used": len(rows)})
-        say(f"word list {name}: {len(entries)} entries, {len(rows)} of 2+ syllables usable")
-    class_of = None
-    if classes:
-        class_of = syllable_classes(*_flatten(vocab, sentences), len(vocab), classes)
-        say(f"{int((class_of > 0).sum())} syllables in {classes} classes")
-    folds = max(1, min(folds, len(sentences)))
     if weights is not None and len(weights) != len(sentences):
         raise ValueError(f"{len(weights)} weights for {len(sentences)} sentences")
-    domain_ids: list[int] = []
-    names: list[str] = []
-    if domains is not None:
-        if len(domains) != len(sentences):
-            raise ValueError(f"{len(domains)} domain labels for {len(sentences)} sentences")
-        names = sorted(set(domains))
-        if target_domain is None or target_domain not in names:
-            raise ValueError(f"target_domain must be one of the domains {names}")
-        domain_ids = [names.index(d) for d in domains]
-    all_feats, all_y, all_w, all_d = [], [], [], []
+    names, domain_ids = _domain_ids(sentences, domains, target_domain)
+    spec = cfg.spec(tuple(lists or ()))
+    vocab = _vocabulary(sentences, cfg.min_count, cfg.key_version, cfg.foreign, spec.countries)
+    say(f"{len(sentences)} sentences, vocabulary of {len(vocab)} syllables")
+    list_rows, list_meta = _list_rows(vocab, lists or {}, cfg.max_word, say)
+    class_of = None
+    if cfg.classes:
+        class_of = syllable_classes(*_flatten(vocab, sentences), len(vocab), cfg.classes)
+        say(f"{int((class_of > 0).sum())} syllables in {cfg.classes} classes")
+    folds = max(1, min(cfg.folds, len(sentences)))
     # By default blocks of 500 sentences, smaller on a small corpus so that every fold gets
     # some (four blocks a fold at least).
     block = cfg.fold_block or max(1, min(500, len(sentences) // max(1, 4 * folds)))
     fold_of = [(i // block) % folds for i in range(len(sentences))]
+    all_feats, all_y, all_w, all_d = [], [], [], []
     for k in range(folds):
-        part = [s for i, s in enumerate(sentences) if fold_of[i] == k]
-        if folds > 1:
-            others = [w for i, s in enumerate(sentences) if fold_of[i] != k for w in s]
-        else:
-            others = [w for s in sentences for w in s]
-        lexicon = Model.build_lexicon(vocab, [w.split("_") for w in others if "_" in w], max_word)
-        scratch = Model(
-            vocab,
-            lexicon,
-            np.zeros(spec.size, np.float32),
-            0.0,
-            spec,
-            classes=class_of,
-            lists=list_rows,
+        in_fold = [i for i in range(len(sentences)) if fold_of[i] == k]
+        f, y, gaps, sizes = _fold(
+            sentences, fold_of, k, folds, vocab, spec, class_of, list_rows, cfg.max_word, say
         )
-        codes, joins, breaks = _flatten(vocab, part)
-        f, y, gaps = _fold_features(scratch, codes, joins, breaks)
         all_feats.append(f)
         all_y.append(y)
-        sizes = [len(sentence_tokens(s)[0]) for s in part]
         if weights is not None:
-            w_part = [float(weights[i]) for i in range(len(sentences)) if fold_of[i] == k]
+            w_part = [float(weights[i]) for i in in_fold]
             all_w.append(np.repeat(np.array(w_part, np.float64), sizes)[gaps])
         if domain_ids:
-            d_part = [domain_ids[i] for i in range(len(sentences)) if fold_of[i] == k]
+            d_part = [domain_ids[i] for i in in_fold]
             all_d.append(np.repeat(np.array(d_part, np.int64), sizes)[gaps])
-        say(f"fold {k + 1}/{folds}: {len(y)} gaps, lexicon of {len(lexicon)} words")
     feats = np.concatenate(all_feats)
     y = np.concatenate(all_y)
     sample_weight = np.concatenate(all_w) if weights is not None else None
@@ -511,27 +478,27 @@ def train(
         feats,
         y,
         spec.size,
-        l2,
-        max_iter,
+        cfg.l2,
+        cfg.max_iter,
         say,
         sample_weight,
-        min_feature_count,
+        cfg.min_feature_count,
         domain,
         len(names),
         target,
     )
     words = [w.split("_") for s in sentences for w in s if "_" in w]
-    lexicon = Model.build_lexicon(vocab, words, max_word)
+    lexicon = Model.build_lexicon(vocab, words, cfg.max_word)
     meta = {
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
         "training": {
             "sentences": len(sentences),
-            "l2": l2,
+            "l2": cfg.l2,
             "folds": folds,
             "fold_block": block,
-            "min_count": min_count,
-            "max_iter": max_iter,
-            **({"min_feature_count": min_feature_count} if min_feature_count > 1 else {}),
+            "min_count": cfg.min_count,
+            "max_iter": cfg.max_iter,
+            **({"min_feature_count": cfg.min_feature_count} if cfg.min_feature_count > 1 else {}),
             **({"domains": names, "target_domain": target_domain} if names else {}),
             **({"lists": list_meta} if list_meta else {}),
         },
@@ -541,3 +508,65 @@ def train(
     # most, which changed no decision on the dev split (docs/MODEL_CARD.md).
     half = np.clip(coef.astype(np.float32), -60000, 60000).astype(np.float16)
     return Model(vocab, lexicon, half, bias, spec, meta, class_of, list_rows)
+
+
+def _domain_ids(
+    sentences: Sequence[Sentence], domains: Sequence[str] | None, target_domain: str | None
+) -> tuple[list[str], list[int]]:
+    """The domains' names (sorted) and each sentence's domain, checked; none without domains."""
+    if domains is None:
+        return [], []
+    if len(domains) != len(sentences):
+        raise ValueError(f"{len(domains)} domain labels for {len(sentences)} sentences")
+    names = sorted(set(domains))
+    if target_domain is None or target_domain not in names:
+        raise ValueError(f"target_domain must be one of the domains {names}")
+    return names, [names.index(d) for d in domains]
+
+
+def _list_rows(
+    vocab: Vocabulary,
+    lists: Mapping[str, Sequence[Sequence[str]]],
+    max_word: int,
+    say: Callable[[str], None],
+) -> tuple[list[np.ndarray], list[dict]]:
+    """Each outside word list as lexicon rows (its entries of 2+ syllables the vocabulary
+    spells), and what the model's metadata says of it."""
+    rows_of, meta = [], []
+    for name, entries in lists.items():
+        multi = [list(e) for e in entries if len(e) >= 2]
+        rows = Model.build_lexicon(vocab, multi, max_word)
+        rows_of.append(rows)
+        meta.append({"name": name, "entries": len(entries), "used": len(rows)})
+        say(f"word list {name}: {len(entries)} entries, {len(rows)} of 2+ syllables usable")
+    return rows_of, meta
+
+
+def _fold(
+    sentences: Sequence[Sentence],
+    fold_of: list[int],
+    k: int,
+    folds: int,
+    vocab: Vocabulary,
+    spec: FeatureSpec,
+    class_of: np.ndarray | None,
+    list_rows: list[np.ndarray],
+    max_word: int,
+    say: Callable[[str], None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """The features, labels and gap positions of fold ``k``'s sentences, their lexicon made
+    from the other folds (jackknifing), and each sentence's token count."""
+    part = [s for i, s in enumerate(sentences) if fold_of[i] == k]
+    if folds > 1:
+        others = [w for i, s in enumerate(sentences) if fold_of[i] != k for w in s]
+    else:
+        others = [w for s in sentences for w in s]
+    lexicon = Model.build_lexicon(vocab, [w.split("_") for w in others if "_" in w], max_word)
+    scratch = Model(
+        vocab, lexicon, np.zeros(spec.size, np.float32), 0.0, spec, classes=class_of,
+        lists=list_rows,
+    )  # fmt: skip
+    codes, joins, breaks = _flatten(vocab, part)
+    f, y, gaps = _fold_features(scratch, codes, joins, breaks)
+    say(f"fold {k + 1}/{folds}: {len(y)} gaps, lexicon of {len(lexicon)} words")
+    return f, y, gaps, [len(sentence_tokens(s)[0]) for s in part]
