@@ -320,113 +320,10 @@ def register(sub) -> None:
         "--dev-percent 5",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sp.add_argument(
-        "corpus",
-        nargs="+",
-        help="segmented text (Thành_phố sẽ đầu_tư ., one sentence a line), word/TAG lines or "
-        "CoNLL-U; the format is told from the content",
-    )
-    sp.add_argument(
-        "--format",
-        choices=["auto", "segmented", "tagged", "conllu"],
-        default="auto",
-        help="the corpus format, when telling it from the content is not wanted",
-    )
-    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
-    sp.add_argument(
-        "--dev-percent",
-        type=float,
-        default=0.0,
-        help="hold out this share of sentences and report the score on it (default: 0)",
-    )
-    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
-    sp.add_argument(
-        "--l2", type=float, default=1.0, help="L2 regularization strength (default: 1.0)"
-    )
-    sp.add_argument(
-        "--hash-bits",
-        type=int,
-        default=None,
-        help="log2 of the weight table size (default: 22, an 8 MB model, from 20,000 "
-        "sentences on; 18, a 0.5 MB model that trains in seconds, below)",
-    )
-    sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations (default: 300)")
-    sp.add_argument(
-        "--folds", type=int, default=5, help="folds for the jackknifed lexicon (default: 5)"
-    )
-    sp.add_argument(
-        "--no-affixes",
-        action="store_true",
-        help="leave out the affix templates (known word before the gap x syllable after it)",
-    )
-    sp.add_argument(
-        "--unaccented",
-        action="store_true",
-        help="the model sees every syllable without tone marks and diacritics (d for đ), "
-        "so it reads text written without them too",
-    )
-    sp.add_argument(
-        "--foreign",
-        action="store_true",
-        help="give words that are no Vietnamese syllable (Macron, quick) shapes of their own",
-    )
-    sp.add_argument(
-        "--countries",
-        metavar="FILE",
-        help="one-syllable names of countries and peoples (Pháp, Nhật), one a line: "
-        "capitalized, they get a shape of their own",
-    )
-    sp.add_argument(
-        "--classes",
-        type=int,
-        default=0,
-        metavar="K",
-        help="group the syllables into K classes by the company they keep and add features "
-        "of the classes around each gap (default 0: none)",
-    )
-    sp.add_argument(
-        "--min-feature-count",
-        type=int,
-        default=1,
-        metavar="N",
-        help="features seen at fewer than N gaps are used but not trained (default 1: all)",
-    )
-    sp.add_argument(
-        "--weights",
-        type=float,
-        nargs="+",
-        metavar="W",
-        help="one weight per corpus file: how much its sentences count in the loss (default 1)",
-    )
-    sp.add_argument(
-        "--domains",
-        nargs="+",
-        metavar="LABEL",
-        help="one label per corpus file, for corpora that segment by different conventions: "
-        "each label gets its own copy of the weights beside the shared ones",
-    )
-    sp.add_argument(
-        "--target-domain",
-        metavar="LABEL",
-        help="with --domains: the label whose convention the model follows",
-    )
-    sp.add_argument(
-        "--lexicon",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="an outside word list (one entry a line, syllables separated by spaces), given to "
-        "the model as a feature group of its own, so it learns how far to trust the list; "
-        "its entries go into the model file; repeatable, up to 8",
-    )
-    sp.add_argument(
-        "--list-version",
-        type=int,
-        choices=[1, 2],
-        default=1,
-        help="word-list templates: 2 adds each list's say paired with the syllables around "
-        "the gap (default: 1; 2 was no better on the dev folds)",
-    )
+    _corpus_args(sp)
+    _model_args(sp)
+    _mixing_args(sp)
+    _list_args(sp)
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train)
 
@@ -489,3 +386,126 @@ def register(sub) -> None:
     sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train_tagger)
+
+
+def _corpus_args(sp) -> None:
+    """``tieng train``'s corpus, output and dev split."""
+    sp.add_argument(
+        "corpus",
+        nargs="+",
+        help="segmented text (Thành_phố sẽ đầu_tư ., one sentence a line), word/TAG lines or "
+        "CoNLL-U; the format is told from the content",
+    )
+    sp.add_argument(
+        "--format",
+        choices=["auto", "segmented", "tagged", "conllu"],
+        default="auto",
+        help="the corpus format, when telling it from the content is not wanted",
+    )
+    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
+    sp.add_argument(
+        "--dev-percent",
+        type=float,
+        default=0.0,
+        help="hold out this share of sentences and report the score on it (default: 0)",
+    )
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
+
+
+def _model_args(sp) -> None:
+    """``tieng train``'s settings of the model (what a TrainConfig holds)."""
+    sp.add_argument(
+        "--l2", type=float, default=1.0, help="L2 regularization strength (default: 1.0)"
+    )
+    sp.add_argument(
+        "--hash-bits",
+        type=int,
+        default=None,
+        help="log2 of the weight table size (default: 22, an 8 MB model, from 20,000 "
+        "sentences on; 18, a 0.5 MB model that trains in seconds, below)",
+    )
+    sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations (default: 300)")
+    sp.add_argument(
+        "--folds", type=int, default=5, help="folds for the jackknifed lexicon (default: 5)"
+    )
+    sp.add_argument(
+        "--no-affixes",
+        action="store_true",
+        help="leave out the affix templates (known word before the gap x syllable after it)",
+    )
+    sp.add_argument(
+        "--unaccented",
+        action="store_true",
+        help="the model sees every syllable without tone marks and diacritics (d for đ), "
+        "so it reads text written without them too",
+    )
+    sp.add_argument(
+        "--foreign",
+        action="store_true",
+        help="give words that are no Vietnamese syllable (Macron, quick) shapes of their own",
+    )
+    sp.add_argument(
+        "--countries",
+        metavar="FILE",
+        help="one-syllable names of countries and peoples (Pháp, Nhật), one a line: "
+        "capitalized, they get a shape of their own",
+    )
+    sp.add_argument(
+        "--classes",
+        type=int,
+        default=0,
+        metavar="K",
+        help="group the syllables into K classes by the company they keep and add features "
+        "of the classes around each gap (default 0: none)",
+    )
+    sp.add_argument(
+        "--min-feature-count",
+        type=int,
+        default=1,
+        metavar="N",
+        help="features seen at fewer than N gaps are used but not trained (default 1: all)",
+    )
+
+
+def _mixing_args(sp) -> None:
+    """``tieng train``'s weights and domains of the corpus files."""
+    sp.add_argument(
+        "--weights",
+        type=float,
+        nargs="+",
+        metavar="W",
+        help="one weight per corpus file: how much its sentences count in the loss (default 1)",
+    )
+    sp.add_argument(
+        "--domains",
+        nargs="+",
+        metavar="LABEL",
+        help="one label per corpus file, for corpora that segment by different conventions: "
+        "each label gets its own copy of the weights beside the shared ones",
+    )
+    sp.add_argument(
+        "--target-domain",
+        metavar="LABEL",
+        help="with --domains: the label whose convention the model follows",
+    )
+
+
+def _list_args(sp) -> None:
+    """``tieng train``'s outside word lists."""
+    sp.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an outside word list (one entry a line, syllables separated by spaces), given to "
+        "the model as a feature group of its own, so it learns how far to trust the list; "
+        "its entries go into the model file; repeatable, up to 8",
+    )
+    sp.add_argument(
+        "--list-version",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="word-list templates: 2 adds each list's say paired with the syllables around "
+        "the gap (default: 1; 2 was no better on the dev folds)",
+    )
