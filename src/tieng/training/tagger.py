@@ -138,17 +138,7 @@ def train_tagger(
     originals = len(sentences)
     # Case copies come after the classes (which they would skew), in their originals' folds.
     if case_copies > 0:
-        pick = np.random.default_rng(seed + 1)
-        copies: list[TaggedSentence] = []
-        copy_folds: list[int] = []
-        for change in (str.lower, str.upper):
-            chosen = np.flatnonzero(pick.random(len(sentences)) < case_copies).tolist()
-            copies += [[(change(w), t) for w, t in sentences[i]] for i in chosen]
-            if fold_of is not None:
-                copy_folds += [fold_of[i] for i in chosen]
-        sentences = sentences + copies
-        if fold_of is not None:
-            fold_of = fold_of + copy_folds
+        sentences, fold_of = _with_case_copies(sentences, fold_of, case_copies, seed)
     code = {name: i + 1 for i, name in enumerate(names)}
 
     def model_with(classes: dict[str, str], weights, transitions, scale=1.0) -> TaggerModel:
@@ -169,7 +159,6 @@ def train_tagger(
     k = len(tags)
     rows_total = 1 << bits
     blank = np.zeros((rows_total, k), np.int8), np.zeros((k + 1, k), np.int32)
-
     # Feature rows of every training word, each fold's with that fold's classes.
     groups = (
         [list(range(len(sentences)))]
@@ -179,15 +168,7 @@ def train_tagger(
     feats: list[np.ndarray] = [np.zeros(0)] * len(sentences)
     for g, members in enumerate(groups):
         classes = full if fold_of is None else per_fold[g]
-        tagger = Tagger(model_with(classes, *blank))
-        words = [w for i in members for w, _ in sentences[i]]
-        bounds = np.zeros(len(members) + 1, np.int64)
-        bounds[1:] = np.cumsum([len(sentences[i]) for i in members])
-        attrs = tagger._attributes(words)
-        _uncap(attrs, bounds)
-        rows = tagger.model.feature_rows(attrs, bounds)
-        for j, i in enumerate(members):
-            feats[i] = rows[bounds[j] : bounds[j + 1]]
+        _feature_rows(Tagger(model_with(classes, *blank)), sentences, members, feats)
     gold = [np.array([index[t] for _, t in s], np.int64) for s in sentences]
     log.info("features of %d sentences in %.0f s", len(sentences), time.time() - t0)
 
@@ -220,6 +201,37 @@ def train_tagger(
         case_copies=case_copies,
     )
     return final
+
+
+def _with_case_copies(
+    sentences: list[TaggedSentence], fold_of: list[int] | None, share: float, seed: int
+) -> tuple[list[TaggedSentence], list[int] | None]:
+    """The sentences with ``share`` of them again in lower case and as much in ALL CAPS (each
+    copy in its original's fold), so that the model learns text whose capitals say nothing."""
+    pick = np.random.default_rng(seed + 1)
+    copies: list[TaggedSentence] = []
+    copy_folds: list[int] = []
+    for change in (str.lower, str.upper):
+        chosen = np.flatnonzero(pick.random(len(sentences)) < share).tolist()
+        copies += [[(change(w), t) for w, t in sentences[i]] for i in chosen]
+        if fold_of is not None:
+            copy_folds += [fold_of[i] for i in chosen]
+    return sentences + copies, (None if fold_of is None else fold_of + copy_folds)
+
+
+def _feature_rows(
+    tagger: Tagger, sentences: list[TaggedSentence], members: list[int], feats: list[np.ndarray]
+) -> None:
+    """``feats[i]``: the feature rows of the words of sentence ``i``, for each of ``members``,
+    as ``tagger`` (with its fold's ambiguity classes) sees them."""
+    words = [w for i in members for w, _ in sentences[i]]
+    bounds = np.zeros(len(members) + 1, np.int64)
+    bounds[1:] = np.cumsum([len(sentences[i]) for i in members])
+    attrs = tagger._attributes(words)
+    _uncap(attrs, bounds)
+    rows = tagger.model.feature_rows(attrs, bounds)
+    for j, i in enumerate(members):
+        feats[i] = rows[bounds[j] : bounds[j + 1]]
 
 
 def _perceptron(feats, gold, k, rows_total, epochs, seed, dev, quantized, t0, label):
