@@ -92,3 +92,21 @@ def test_the_errors_file_is_published_whole_at_the_end(tmp_path):
         assert main(["segment", "-q", str(src), "--errors-to", str(errors), "-o", "/dev/null"]) == 2
     assert seen == ["from before\n"]
     assert "\"field 'text' is a number, not a string\"" in errors.read_text(encoding="utf-8")
+
+
+def test_a_loop_of_symbolic_links_as_an_output_is_named(tmp_path, capsys, monkeypatch):
+    """-o loop, --errors-to loop and a directory mirrored into a loop once ended in a
+    RuntimeError traceback (Path.resolve on a loop of links)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loop").symlink_to("loop")
+    (tmp_path / "in.txt").write_text(LINE, encoding="utf-8")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text(LINE, encoding="utf-8")
+    for args in (
+        ["segment", "in.txt", "-o", "loop"],
+        ["segment", "in.txt", "-o", "out.txt", "--errors-to", "loop"],
+        ["segment", "d", "-o", "loop"],
+        ["train", "in.txt", "-o", "loop/x.tieng"],
+    ):
+        assert main(args) == 2, args
+        assert ": a loop of symbolic links" in capsys.readouterr().err

@@ -33,6 +33,7 @@ __all__ = [
     "is_regular_file",
     "open_input",
     "partial_path",
+    "resolved",
     "spill_directory",
     "stdin_reader",
     "strip_compression",
@@ -265,8 +266,17 @@ def partial_path(path: str | os.PathLike[str]) -> tuple[Path, Path] | None:
         raise FileError(f"{path}: is a directory (the output is a file)")
     if p.exists() and not p.is_file():
         return None
-    final = p.resolve() if p.is_symlink() else p
+    final = resolved(p) if p.is_symlink() else p
     return final.with_name(f".{final.name}.tieng-partial"), final
+
+
+def resolved(path: str | os.PathLike[str]) -> Path:
+    """``path`` with its symbolic links followed; a loop of links is a :class:`FileError`
+    (``Path.resolve`` raises ``RuntimeError`` for one before Python 3.13, ``OSError`` after)."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        raise FileError(f"{path}: a loop of symbolic links") from None
 
 
 def spill_directory() -> str:

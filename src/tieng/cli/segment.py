@@ -91,9 +91,15 @@ def _check_not_own_input(
                     f"{errors_to}: is also an input; --errors-to would empty the text being "
                     "read (name another file)"
                 )
-        if output not in (None, "-") and (
-            same(output, errors_to) or Path(output).resolve() == Path(errors_to).resolve()
-        ):
+        from ..files import FileError, resolved
+
+        try:
+            one = output not in (None, "-") and (
+                same(output, errors_to) or resolved(output) == resolved(errors_to)
+            )
+        except FileError as e:
+            raise InputError(str(e)) from None
+        if one:
             raise InputError(f"{errors_to}: is also the output (name another file)")
     if output in (None, "-") or ok or not Path(output).is_file():
         return

@@ -24,13 +24,7 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
     from ..training.tagger import accuracy, read_tagged, train_tagger
 
     out = Path(args.output)
-    if out.is_dir():
-        raise InputError(f"{out}: is a directory (the model is a file)")
-    where = out.resolve().parent
-    if not where.is_dir():
-        raise InputError(f"{out}: no such directory {where}")
-    if not os.access(where, os.W_OK):
-        raise InputError(f"{out}: cannot write in {where}")
+    _check_writable(out)
     if not 12 <= args.hash_bits <= 24:
         raise InputError("--hash-bits must be between 12 and 24")
     if args.epochs < 1:
@@ -195,9 +189,19 @@ def _check_output(corpus: list[str], out: Path) -> None:
     for p in corpus:
         if not Path(p).is_file():
             raise InputError(f"{p}: no such file")
+    _check_writable(out)
+
+
+def _check_writable(out: Path) -> None:
+    """The model file ``out`` can be written (found out before any work)."""
+    from ..files import FileError, resolved
+
     if out.is_dir():
         raise InputError(f"{out}: is a directory (the model is a file)")
-    where = out.resolve().parent
+    try:
+        where = resolved(out).parent
+    except FileError as e:
+        raise InputError(str(e)) from None
     if not where.is_dir():
         raise InputError(f"{out}: no such directory {where}")
     if not os.access(where, os.W_OK):

@@ -32,6 +32,7 @@ from ..files import (
     is_regular_file,
     open_input,
     partial_path,
+    resolved,
     spill_directory,
     stdin_reader,
     strip_compression,
@@ -111,14 +112,14 @@ def find_inputs(
     ``exclude`` (an output directory inside an input directory) are left out of the walk.
     """
     out: list[tuple[str, str | None]] = []
-    skip = Path(exclude).resolve() if exclude is not None else None
+    skip = resolved(exclude) if exclude is not None else None
     for name in names:
         if name == "-":
             out.append((name, None))
             continue
         p = Path(name)
         if p.is_dir():
-            here = p.resolve()
+            here = resolved(p)
             if skip is not None and (here == skip or here.is_relative_to(skip)):
                 raise CorpusError(
                     f"{exclude}: is the input directory {name}, or holds it; mirroring it "
@@ -127,7 +128,7 @@ def find_inputs(
             found = sorted(
                 q
                 for q in p.rglob(glob)
-                if q.is_file() and (skip is None or not q.resolve().is_relative_to(skip))
+                if q.is_file() and (skip is None or not resolved(q).is_relative_to(skip))
             )
             out.extend((str(q), str(q.relative_to(p))) for q in found)
         elif p.exists():
