@@ -110,3 +110,21 @@ def test_a_loop_of_symbolic_links_as_an_output_is_named(tmp_path, capsys, monkey
     ):
         assert main(args) == 2, args
         assert ": a loop of symbolic links" in capsys.readouterr().err
+
+
+def test_two_inputs_mirrored_to_one_output_are_refused(tmp_path, capsys):
+    """--decompress once wrote g/x.txt and g/x.txt.gz both to out/x.txt, losing one, exit 0."""
+    import gzip
+
+    g = tmp_path / "g"
+    g.mkdir()
+    (g / "x.txt").write_text(LINE, encoding="utf-8")
+    with gzip.open(g / "x.txt.gz", "wt", encoding="utf-8") as f:
+        f.write("Tôi yêu Việt Nam\n")
+    out = tmp_path / "out"
+    assert main(["segment", "-q", str(g), "-o", str(out), "--decompress"]) == 2
+    err = capsys.readouterr().err
+    assert "would both be written to" in err and "--decompress" in err
+    assert not out.exists() or not any(out.iterdir())
+    assert main(["segment", "-q", str(g), "-o", str(out)]) == 0  # x.txt and x.txt.gz
+    assert sorted(p.name for p in out.iterdir()) == ["x.txt", "x.txt.gz"]

@@ -481,15 +481,26 @@ def _targets(
     output_dir: str | None,
     decompress: bool,
 ) -> list[str | None]:
-    """The output of each input: its mirror in ``output_dir``, or ``output`` (None: stdout)."""
+    """The output of each input: its mirror in ``output_dir``, or ``output`` (None: stdout).
+    Two inputs mirrored to one output (``x.txt`` and ``x.txt.gz`` with ``decompress``, or
+    files of the same name in two input directories) are an error: one would be lost."""
     if output_dir is None:
         return [output] * len(inputs)
     targets: list[str | None] = []
+    first: dict[str, str] = {}
     for path, rel in inputs:
         name = rel if rel is not None else Path(path).name
         if decompress:
             name = strip_compression(name)
-        targets.append(str(Path(output_dir) / name))
+        target = str(Path(output_dir) / name)
+        if target in first:
+            why = " (--decompress drops the compression suffix)" if decompress else ""
+            raise CorpusError(
+                f"{first[target]} and {path} would both be written to {target}{why}; "
+                "rename one, or segment them apart"
+            )
+        first[target] = path
+        targets.append(target)
     return targets
 
 
