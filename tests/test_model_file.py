@@ -351,3 +351,22 @@ def test_crafted_feature_settings_beyond_the_code_limits_are_refused_at_load(tin
     data = _crafted(tiny_model, _set(["features", "ngrams"], ngrams))
     with pytest.raises(ModelError, match=r"n-grams|templates"):
         Model.from_bytes(data)
+
+
+def test_a_word_list_table_over_half_full_is_refused(listed_model):
+    """A crafted file whose word-list table is full once loaded, and then every lookup read
+    the whole table: the load factor is checked (and the longest run of full slots)."""
+    from tieng.container import pack_file, read_arrays, unpack_file
+
+    version, header, payload = unpack_file(memoryview(listed_model.to_bytes()), "<x>")
+    table = header["arrays"]
+    arrays = dict(read_arrays(table, payload, {k: (v["dtype"],) for k, v in table.items()}, "<x>"))
+    keys = arrays["lists_keys"].copy()
+    keys[:-1] = np.arange(1, len(keys), dtype=np.uint64)  # every slot but the last one full
+    arrays["lists_keys"] = keys
+    fields = {
+        k: v for k, v in header.items() if k not in ("arrays", "payload_size", "payload_crc32")
+    }
+    with pytest.raises(ModelError, match="more than half full"):
+        Model.from_bytes(pack_file(fields, arrays, version))
+    assert Model.from_bytes(listed_model.to_bytes()).list_sizes == listed_model.list_sizes

@@ -109,6 +109,7 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_PROBE = 1024  # slots a lookup in a stored word-list table may read (see _stored_lists)
 
 
 def _stored_lists(
@@ -145,6 +146,15 @@ def _stored_lists(
         or (flags.size and int(np.bitwise_or.reduce(flags)) & ~allowed)
     ):
         raise corrupt("malformed table")
+    # A lookup reads from a key's home slot to the next empty one: a table built by tieng is
+    # at most half full and its runs of full slots are short (25 slots at most in the bundled
+    # models); a crafted full one would make every lookup read to its end.
+    empty = np.flatnonzero(keys == 0)
+    if len(keys) - len(empty) > 1 << (bits - 1):
+        raise corrupt("table more than half full")
+    longest = int(np.diff(empty, prepend=-1).max()) - 1
+    if longest > MAX_PROBE:
+        raise corrupt(f"a run of {longest} full slots, more than {MAX_PROBE}")
     return WordLists.from_table(SpanTable.from_slots(keys, flags, bits), sizes)
 
 
