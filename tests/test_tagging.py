@@ -308,3 +308,23 @@ def test_a_lone_x_is_tagged_as_the_treebank_tags_it(tagger):
     elsewhere (docs/MODEL_CARD.md: the decision of issue 32)."""
     assert tagger.tag_words([["x"]]) == [["CH"]]
     assert tagger.tag_words([["Ông", "X", "nói", "rằng"]])[0][1] == "Np"
+
+
+def test_one_long_sentence_among_many_short_ones_is_decoded_in_bounded_memory():
+    """The numpy decoder once took (longest sentence x sentences x tags) bytes: 12 GB for one
+    20,000-word sentence among 20,000 one-word ones.  Decoded in groups now, the same tags."""
+    import tracemalloc
+
+    tagger = Tagger()
+    long = ["Hà Nội", "có", "nhiều", "hồ", "đẹp", "."] * 3_000
+    short = [["mưa"], ["Nam"], ["đẹp"]] * 3_000
+    with _accel.using(None):
+        tracemalloc.start()
+        try:
+            got = tagger.tag_words([long, *short])
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 400 << 20  # (about 150 MB; 500 MB would have been the one group)
+    assert got[0][:6] == tagger.tag_words([long[:6]])[0]
+    assert got[1:4] == tagger.tag_words(short[:3])

@@ -467,7 +467,9 @@ def decode(
 
     ``rows`` are the words' feature rows (:meth:`TaggerModel.feature_rows`), ``weights``
     and ``transitions`` integers (or floats, in training), ``bounds`` the sentences' first
-    words.  Ties go to the lower tag index.
+    words.  Ties go to the lower tag index.  Sentences are decoded together, longest first,
+    in groups whose back-pointers take at most :data:`_DECODE_BYTES` (one very long sentence
+    among many short ones once took gigabytes).
     """
     n = len(rows)
     acc = np.int64 if weights.dtype.kind == "i" else np.float64
@@ -478,12 +480,30 @@ def decode(
     lengths = np.diff(bounds)
     order = np.argsort(-lengths, kind="stable")
     order = order[lengths[order] > 0]
-    if not len(order):
-        return out
-    firsts = bounds[:-1][order]
-    lens = lengths[order]
+    at = 0
+    while at < len(order):
+        longest = int(lengths[order[at]])
+        size = max(1, _DECODE_BYTES // max(1, longest * k))
+        group = order[at : at + size]
+        _viterbi(emissions, trans, k, bounds[:-1][group], lengths[group], out)
+        at += len(group)
+    return out
+
+
+_DECODE_BYTES = 64 << 20  # back-pointers of one group of sentences decoded together
+
+
+def _viterbi(
+    emissions: np.ndarray,
+    trans: np.ndarray,
+    k: int,
+    firsts: np.ndarray,
+    lens: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Viterbi over sentences starting at ``firsts`` with lengths ``lens`` (longest first)."""
     longest = int(lens[0])
-    back = np.zeros((longest, len(order), k), np.uint8)
+    back = np.zeros((longest, len(firsts), k), np.uint8)
     delta = trans[k][None, :] + emissions[firsts]
     for j in range(1, longest):
         m = int(np.searchsorted(-lens, -j, side="left"))  # sentences longer than j
@@ -499,7 +519,6 @@ def decode(
         out[firsts[:m] + j] = cur[:m]
         if j:
             cur[:m] = back[j, np.arange(m), cur[:m]]
-    return out
 
 
 DEFAULT_TAGGER = "vlsp2013-pos"
