@@ -370,3 +370,17 @@ def test_a_word_list_table_over_half_full_is_refused(listed_model):
     with pytest.raises(ModelError, match="more than half full"):
         Model.from_bytes(pack_file(fields, arrays, version))
     assert Model.from_bytes(listed_model.to_bytes()).list_sizes == listed_model.list_sizes
+
+
+def test_an_array_at_a_misaligned_place_is_refused(listed_model):
+    """A crafted header length can shift every array off its alignment; the C helpers read
+    arrays whole, so a misaligned one (undefined behaviour in C) is refused at load."""
+    from tieng.container import read_arrays, unpack_file
+
+    _, header, payload = unpack_file(memoryview(listed_model.to_bytes()), "<x>")
+    table = header["arrays"]
+    dtypes = {k: (v["dtype"],) for k, v in table.items()}
+    assert read_arrays(table, payload, dtypes, "<x>")  # in place: aligned
+    shifted = memoryview(b"\0" + bytes(payload))[1:]  # the same bytes, one byte off
+    with pytest.raises(ModelError, match="misaligned"):
+        read_arrays(table, shifted, dtypes, "<x>")

@@ -185,6 +185,8 @@ def read_arrays(
         if nbytes != count * dtype.itemsize or not 0 <= off <= size - nbytes:
             raise corrupt(f"array {name!r}: does not fit the file")
         arr = np.frombuffer(payload, dtype=dtype, count=count, offset=off)
+        if arr.ctypes.data % dtype.alignment:  # (pack_file aligns to 64; C reads them whole)
+            raise corrupt(f"array {name!r}: misaligned")
         arrays[name] = arr.reshape(shape)
     return arrays
 
