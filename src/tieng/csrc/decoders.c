@@ -172,6 +172,115 @@ has_line_break(const Line *l, PyObject *text)
     return 0;
 }
 
+/* The padded ids and shapes of a line's tokens (codes as the vocabulary gives them), a line
+ * in capitals or in Title Case read as if written in sentence case (model._uncap). */
+static void
+line_pad(const int64_t *codes, Py_ssize_t n, int64_t *pid, int64_t *psh)
+{
+    Py_ssize_t n_letters = 0, n_upper = 0, n_title = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t code = codes[i];
+        if (code < 0) /* white space passed as a token: an unknown symbol */
+            code = UNKNOWN_ID * SHAPE_COUNT + SHAPE_SYMBOL;
+        const int64_t shape = code % SHAPE_COUNT;
+        pid[i + PAD_TOKENS] = code / SHAPE_COUNT;
+        psh[i + PAD_TOKENS] = shape;
+        n_letters += (shape >= SHAPE_LOWER && shape <= SHAPE_MIXED) || IS_FOREIGN(shape) ||
+                     shape == SHAPE_COUNTRY;
+        n_upper += shape == SHAPE_UPPER;
+        n_title += shape == SHAPE_TITLE || shape == SHAPE_FOREIGN_TITLE || shape == SHAPE_COUNTRY;
+    }
+    if (!IN_CAPITALS(n_letters, n_upper) && !IN_TITLE_CASE(n_letters, n_upper, n_title))
+        return;
+    const int64_t first = psh[PAD_TOKENS];
+    for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++) {
+        if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE || psh[i] == SHAPE_COUNTRY)
+            psh[i] = SHAPE_LOWER;
+        else if (IS_FOREIGN(psh[i]))
+            psh[i] = SHAPE_FOREIGN;
+    }
+    if (n > 0 && IS_FOREIGN(first))
+        psh[PAD_TOKENS] = SHAPE_FOREIGN_TITLE;
+    else if (n > 0 && ((first >= SHAPE_LOWER && first <= SHAPE_MIXED) || first == SHAPE_COUNTRY))
+        psh[PAD_TOKENS] = SHAPE_TITLE;
+}
+
+/* The join score of each token with the next (-inf where a boundary is certain): the gaps
+ * between joinable shapes, scored by the model.  0, or -1 with an exception set. */
+static int
+line_scores(Line *l, int64_t *pid, int64_t *psh, int64_t *pcls, Py_ssize_t n, int64_t *where,
+            float *scores, score_scratch *scratch)
+{
+    const score_cfg *cfg = &l->scorer->cfg;
+    const Py_ssize_t size = n + 2 * PAD_TOKENS;
+    if (cfg->have_cls) {
+        const int64_t *cls = (const int64_t *)l->classes.buf;
+        const Py_ssize_t n_cls = l->classes.len / 8;
+        for (Py_ssize_t i = 0; i < size; i++) {
+            if (pid[i] < 0 || pid[i] >= n_cls) {
+                PyErr_SetString(PyExc_ValueError, "Line: a vocabulary id without a class");
+                return -1;
+            }
+            pcls[i] = cls[pid[i]];
+        }
+    }
+    Py_ssize_t n_gaps = 0;
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        const int64_t a = psh[i + PAD_TOKENS], b = psh[i + 1 + PAD_TOKENS];
+        if (l->joinable[a] && l->joinable[b])
+            where[n_gaps++] = i + PAD_TOKENS;
+    }
+    float *gap_scores = scores + n;
+    for (Py_ssize_t i = 0; i < n; i++)
+        scores[i] = -HUGE_VALF;
+    if (n_gaps == 0)
+        return 0;
+    if (scratch_alloc(cfg, size, scratch) < 0)
+        return -1;
+    if (score_core(cfg, pid, psh, cfg->have_cls ? pcls : NULL, size, where, n_gaps, gap_scores,
+                   scratch) < 0) {
+        PyErr_SetString(PyExc_IndexError, "score_gaps: a feature value lies outside its table");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n_gaps; k++)
+        scores[where[k] - PAD_TOKENS] = gap_scores[k] + l->bias;
+    return 0;
+}
+
+/* What run() gives for ``mode`` (see the comment above Line), from the tokens, their kinds
+ * (as write_segmented's) and scores; ``spare`` holds 2 * n int64 (for the word pairs). */
+static PyObject *
+line_result(Line *l, PyObject *text, int mode, const int64_t *starts, const int64_t *ends,
+            const int8_t *kinds, const float *scores, Py_ssize_t n, int64_t *spare)
+{
+    PyObject *joined = write_one(text, starts, ends, kinds, n);
+    if (joined == NULL || mode == 0)
+        return joined;
+    if (mode == 2)
+        return Py_BuildValue("(Ny#y#y#)", joined, (const char *)starts,
+                             (Py_ssize_t)(n * sizeof(int64_t)), (const char *)ends,
+                             (Py_ssize_t)(n * sizeof(int64_t)), (const char *)scores,
+                             (Py_ssize_t)(n * sizeof(float)));
+    PyObject *words = words_of(l->word, text, starts, ends, kinds, n);
+    if (words == NULL) {
+        Py_DECREF(joined);
+        return NULL;
+    }
+    if (mode == 1)
+        return Py_BuildValue("(NN)", joined, words);
+    /* mode 3: and each word's start and end, as int64 pairs */
+    Py_ssize_t k = 0, first = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (kinds[i] == 1)
+            continue;
+        spare[k++] = starts[first];
+        spare[k++] = ends[i];
+        first = i + 1;
+    }
+    return Py_BuildValue("(NNy#)", joined, words, (const char *)spare,
+                         (Py_ssize_t)(k * sizeof(int64_t)));
+}
+
 static PyObject *
 Line_run(PyObject *self, PyObject *args)
 {
@@ -186,7 +295,6 @@ Line_run(PyObject *self, PyObject *args)
     }
     if (PyUnicode_GET_LENGTH(text) > l->window || has_line_break(l, text))
         Py_RETURN_NONE;
-    const score_cfg *cfg = &l->scorer->cfg;
     PyObject *result = NULL, *line_breaks = PyList_New(0);
     token_sink sink = {NULL, {NULL, 0, 0}, {NULL, 0, 0}};
     int64_t *work = NULL;
@@ -215,104 +323,15 @@ Line_run(PyObject *self, PyObject *args)
     int64_t *where = pcls + size;
     if (codes_core(l->table, text, starts, ends, n, l->compute, codes) < 0)
         goto done;
-    Py_ssize_t n_letters = 0, n_upper = 0, n_title = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int64_t code = codes[i];
-        if (code < 0) /* white space passed as a token: an unknown symbol */
-            code = UNKNOWN_ID * SHAPE_COUNT + SHAPE_SYMBOL;
-        const int64_t shape = code % SHAPE_COUNT;
-        pid[i + PAD_TOKENS] = code / SHAPE_COUNT;
-        psh[i + PAD_TOKENS] = shape;
-        n_letters += (shape >= SHAPE_LOWER && shape <= SHAPE_MIXED) || IS_FOREIGN(shape) ||
-                     shape == SHAPE_COUNTRY;
-        n_upper += shape == SHAPE_UPPER;
-        n_title += shape == SHAPE_TITLE || shape == SHAPE_FOREIGN_TITLE || shape == SHAPE_COUNTRY;
-    }
-    /* A sentence in capitals or in Title Case is read as if written in sentence case
-     * (model._uncap). */
-    if (IN_CAPITALS(n_letters, n_upper) || IN_TITLE_CASE(n_letters, n_upper, n_title)) {
-        const int64_t first = psh[PAD_TOKENS];
-        for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++) {
-            if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE || psh[i] == SHAPE_COUNTRY)
-                psh[i] = SHAPE_LOWER;
-            else if (IS_FOREIGN(psh[i]))
-                psh[i] = SHAPE_FOREIGN;
-        }
-        if (n > 0 && IS_FOREIGN(first))
-            psh[PAD_TOKENS] = SHAPE_FOREIGN_TITLE;
-        else if (n > 0 && ((first >= SHAPE_LOWER && first <= SHAPE_MIXED) || first == SHAPE_COUNTRY))
-            psh[PAD_TOKENS] = SHAPE_TITLE;
-    }
-    if (cfg->have_cls) {
-        const int64_t *cls = (const int64_t *)l->classes.buf;
-        const Py_ssize_t n_cls = l->classes.len / 8;
-        for (Py_ssize_t i = 0; i < size; i++) {
-            if (pid[i] < 0 || pid[i] >= n_cls) {
-                PyErr_SetString(PyExc_ValueError, "Line: a vocabulary id without a class");
-                goto done;
-            }
-            pcls[i] = cls[pid[i]];
-        }
-    }
-    Py_ssize_t n_gaps = 0;
-    for (Py_ssize_t i = 0; i + 1 < n; i++) {
-        const int64_t a = psh[i + PAD_TOKENS], b = psh[i + 1 + PAD_TOKENS];
-        if (l->joinable[a] && l->joinable[b])
-            where[n_gaps++] = i + PAD_TOKENS;
-    }
-    float *gap_scores = scores + n;
-    for (Py_ssize_t i = 0; i < n; i++)
-        scores[i] = -HUGE_VALF;
-    if (n_gaps > 0) {
-        if (scratch_alloc(cfg, size, &scratch) < 0)
-            goto done;
-        if (score_core(cfg, pid, psh, cfg->have_cls ? pcls : NULL, size, where, n_gaps,
-                       gap_scores, &scratch) < 0) {
-            PyErr_SetString(PyExc_IndexError,
-                            "score_gaps: a feature value lies outside its table");
-            goto done;
-        }
-        for (Py_ssize_t k = 0; k < n_gaps; k++)
-            scores[where[k] - PAD_TOKENS] = gap_scores[k] + l->bias;
-    }
+    line_pad(codes, n, pid, psh);
+    if (line_scores(l, pid, psh, pcls, n, where, scores, &scratch) < 0)
+        goto done;
     for (Py_ssize_t i = 0; i < n; i++)
         kinds[i] = scores[i] > 0.0f;
     if (n > 0)
         kinds[n - 1] = 3;
-    PyObject *joined = write_one(text, starts, ends, kinds, n);
-    if (joined == NULL)
-        goto done;
-    if (mode == 0) {
-        result = joined;
-        goto done;
-    }
-    if (mode == 1 || mode == 3) {
-        PyObject *words = words_of(l->word, text, starts, ends, kinds, n);
-        if (words == NULL) {
-            Py_DECREF(joined);
-            goto done;
-        }
-        if (mode == 1) {
-            result = Py_BuildValue("(NN)", joined, words);
-            goto done;
-        }
-        /* and each word's start and end, as int64 pairs (over the codes: no longer needed) */
-        Py_ssize_t k = 0, first = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (kinds[i] == 1)
-                continue;
-            codes[k++] = starts[first];
-            codes[k++] = ends[i];
-            first = i + 1;
-        }
-        result = Py_BuildValue("(NNy#)", joined, words, (const char *)codes,
-                               (Py_ssize_t)(k * sizeof(int64_t)));
-        goto done;
-    }
-    result = Py_BuildValue("(Ny#y#y#)", joined, (const char *)starts,
-                           (Py_ssize_t)(n * sizeof(int64_t)), (const char *)ends,
-                           (Py_ssize_t)(n * sizeof(int64_t)), (const char *)scores,
-                           (Py_ssize_t)(n * sizeof(float)));
+    /* (the codes are no longer needed: their room, and the ids' after it, hold the pairs) */
+    result = line_result(l, text, mode, starts, ends, kinds, scores, n, codes);
 done:
     Py_XDECREF(line_breaks);
     PyMem_Free(sink.starts.data);
