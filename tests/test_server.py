@@ -342,22 +342,63 @@ def test_a_body_that_stalls_gets_408(strict_url):
     assert status == 408 and 0.9 < time.monotonic() - start < 5
 
 
-def test_requests_beyond_the_bound_wait_then_get_503(strict_url):
-    slow = _open_request(strict_url, '{"text": "Hà'.encode(), 100)  # holds the one turn for 1 s
+@pytest.fixture
+def slow_work(monkeypatch):
+    """Segmenting takes 1.5 s for the text "chậm" (a request that holds its turn while it is
+    worked on, as a very large batch does)."""
+    import time
+
+    real = tieng.Segmenter.pipe
+
+    def pipe(self, texts, **options):
+        if list(texts) == ["chậm"]:
+            time.sleep(1.5)
+        return real(self, texts, **options)
+
+    monkeypatch.setattr(tieng.Segmenter, "pipe", pipe)
+
+
+def _slow_request(base_url: str):
+    """A request that holds the one turn of the strict service for 1.5 s, in a thread."""
+    import threading
+
+    def run():
+        with httpx.Client(base_url=base_url, timeout=30) as c:
+            c.post("/v1/segment", json={"text": "chậm"})
+
+    t = threading.Thread(target=run)
+    t.start()
+    import time
+
+    time.sleep(0.3)  # it has its turn now
+    return t
+
+
+def test_requests_beyond_the_bound_wait_then_get_503(strict_url, slow_work):
+    busy = _slow_request(strict_url)
     try:
         with httpx.Client(base_url=strict_url, timeout=30) as c:
             r = c.post("/v1/segment", json={"text": "Hà Nội"})
-        assert r.status_code == 503 and r.headers["retry-after"] == "1"
-        assert "busy" in r.json()["error"]
+            assert r.status_code == 503 and r.headers["retry-after"] == "1"
+            assert "busy" in r.json()["error"]
+            assert c.get("/healthz").status_code == 200  # reads never queue
     finally:
-        slow.close()
-    # Once the stalled body has timed out the turn is free again.
-    import time
-
-    time.sleep(1.2)
-    with httpx.Client(base_url=strict_url, timeout=30) as c:
+        busy.join()
+    with httpx.Client(base_url=strict_url, timeout=30) as c:  # the turn is free again
         assert c.post("/v1/segment", json={"text": "Hà Nội"}).status_code == 200
-        assert c.get("/healthz").status_code == 200  # reads never queue
+
+
+def test_bodies_sent_slowly_hold_no_turn(strict_url):
+    """Clients that send their bodies a byte now and then once held every turn, and everyone
+    else got 503: a body is read before its request takes a turn."""
+    slow = [_open_request(strict_url, '{"text": "Hà'.encode(), 100) for _ in range(3)]
+    try:
+        with httpx.Client(base_url=strict_url, timeout=30) as c:
+            for _ in range(3):
+                assert c.post("/v1/segment", json={"text": "Hà Nội"}).status_code == 200
+    finally:
+        for sock in slow:
+            sock.close()
 
 
 def test_serve_has_the_bounds_as_options(capsys):
@@ -415,16 +456,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_queued_large_body_gets_its_503_not_a_reset(strict_url):
-    """A request that waited for a turn in vain gets its 503 whole, even when its large body
-    was never read (closing a socket with unread data resets the connection)."""
+def test_a_queued_large_body_gets_its_503_not_a_reset(strict_url, slow_work):
+    """A request that waited for a turn in vain gets its 503 whole, even with a large body
+    (closing a socket with unread data resets the connection)."""
     import time
 
-    body = json.dumps({"text": "Hà Nội có nhiều hồ. " * 40_000}, ensure_ascii=False).encode()
-    assert len(body) > 800_000
-    for _ in range(3):
-        slow = _open_request(strict_url, '{"text": "Hà'.encode(), 100)  # holds the turn 1 s
-        time.sleep(0.1)
+    body = json.dumps({"text": "Hà Nội có nhiều hồ. " * 33_000}, ensure_ascii=False).encode()
+    assert 800_000 < len(body) < 1 << 20
+    for _ in range(2):
+        busy = _slow_request(strict_url)
         sock = _open_request(strict_url, body, len(body))
         time.sleep(1.0)  # the answer is there before it is read
         try:
@@ -432,8 +472,7 @@ def test_a_queued_large_body_gets_its_503_not_a_reset(strict_url):
             assert status == 503, head
         finally:
             sock.close()
-            slow.close()
-        time.sleep(1.2)  # the stalled body times out, the turn is free again
+            busy.join()
 
 
 def _start_serve(*options: str) -> tuple[subprocess.Popen, str, int]:
@@ -602,5 +641,39 @@ def test_two_workers_start_and_both_answer():
                 break
         assert len(workers) == 2 and proc.pid not in workers
     finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_one_client_address_holds_a_bounded_number_of_connections():
+    """520 idle sockets from one address, reconnecting when closed, once kept every POST at
+    503: one more connection than --per-client from an address gets 503 and is closed, and
+    other addresses are served meanwhile."""
+    import socket
+
+    proc, base, port = _start_serve("--per-client", "4")
+    held = []
+    try:
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(4)]
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        status, data = _status(extra)
+        extra.close()
+        assert status == 503 and b"too many connections from this address" in data
+        other = httpx.HTTPTransport(local_address="127.0.0.2")  # another client address
+        with httpx.Client(transport=other, timeout=10) as c:
+            r = c.post(
+                base.replace("127.0.0.1", "127.0.0.1") + "/v1/segment", json={"text": "Hà Nội"}
+            )
+            assert r.status_code == 200
+        held.pop().close()  # a slot is free again for the first address
+        import time
+
+        time.sleep(0.2)
+        assert (
+            httpx.post(base + "/v1/segment", json={"text": "Hà Nội"}, timeout=10).status_code == 200
+        )
+    finally:
+        for sock in held:
+            sock.close()
         proc.terminate()
         proc.wait(timeout=30)

@@ -41,6 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["TIENG_QUEUE_WAIT"] = str(args.queue_wait)
     os.environ["TIENG_BODY_TIMEOUT"] = str(args.body_timeout)
     os.environ["TIENG_HEADER_TIMEOUT"] = str(args.header_timeout)
+    os.environ["TIENG_PER_CLIENT"] = str(args.per_client)
     os.environ["TIENG_OWN_PROCESS"] = "1"  # each worker may tune its own process
     uvicorn.run(
         "tieng.server:create_app",
@@ -106,6 +107,14 @@ def register(sub) -> None:
         metavar="SECONDS",
         help="a connection that has not sent a request's head this long after it opened, or "
         "after its last answer, is closed (default 10); GET /healthz is always answered",
+    )
+    sp.add_argument(
+        "--per-client",
+        type=int,
+        default=64,
+        metavar="N",
+        help="connections one client address may hold open at once, per worker (default 64); "
+        "one more gets 503 and is closed",
     )
     sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     dictionary_args(sp)

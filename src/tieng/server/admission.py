@@ -18,15 +18,18 @@ DEFAULT_QUEUE_WAIT = 10.0  # seconds a request may wait for a turn before a 503
 DEFAULT_BODY_TIMEOUT = 10.0  # seconds for each part of a request body to arrive
 BODY_DEADLINE_FACTOR = 3  # ... and for the whole body, this many times that
 DEFAULT_HEADER_TIMEOUT = 10.0  # seconds from a connection (or an answer) to a request's head
+DEFAULT_PER_CLIENT = 64  # connections one client address may hold open at once, per worker
 
 
 # ------------------------------------------------------------------ body limit
 class _Admission:
-    """Bounds on what the service holds: at most ``in_flight`` requests at once (from the
-    first byte of the body to the last of the answer), the others waiting up to
-    ``queue_wait`` seconds for a turn, then 503 with Retry-After; a body of at most ``limit``
-    bytes (413), each part of it arriving within ``body_timeout`` seconds (408).  When a
-    large request is done and none is in flight, freed memory goes back to the system."""
+    """Bounds on what the service holds: at most ``in_flight`` requests segmented and answered
+    at once, the others waiting up to ``queue_wait`` seconds for a turn, then 503 with
+    Retry-After; a body of at most ``limit`` bytes (413), each part of it arriving within
+    ``body_timeout`` seconds and the whole within a few times that (408).  A body is read
+    before its request takes a turn, so clients that send theirs slowly hold no turn from the
+    others.  When a large request is done and none is in flight, freed memory goes back to
+    the system."""
 
     def __init__(
         self,
@@ -48,6 +51,9 @@ class _Admission:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        body = await self._body(scope, receive, send)
+        if body is None:  # answered already (413, 408), or the client went away
+            return
         if self._turns is None:
             self._turns = asyncio.Semaphore(self.in_flight)
         if not self._turns.locked():
@@ -59,13 +65,13 @@ class _Admission:
                 await _error(send, 503, "the service is busy; try again", {"Retry-After": "1"})
                 return
         self._busy += 1
-        large = [False]
+        large = len(body) >= _LARGE_BODY
         try:
-            await self._admitted(scope, receive, send, large)
+            await self._admitted(scope, body, receive, send)
         finally:
             self._busy -= 1
             self._turns.release()
-            if large[0] and self._busy == 0:
+            if large and self._busy == 0:
                 # Costly: only after a large request, when idle, and a moment later, once
                 # the answer has left the socket's buffers.
                 asyncio.get_running_loop().call_later(_SETTLE, self._settle)
@@ -74,7 +80,9 @@ class _Admission:
         if self._busy == 0:
             _give_back_memory()
 
-    async def _admitted(self, scope: Scope, receive: Receive, send: Send, large: list) -> None:
+    async def _body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The request's body (at most ``limit`` bytes, each part in time), or ``None`` when
+        it was answered instead (413, 408) or the client went away."""
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -83,10 +91,9 @@ class _Admission:
                     declared = 0
                 if declared > self.limit:
                     await self._too_large(send)
-                    return
-        # Read the body (at most ``limit`` bytes) before the app sees it, then replay it.
+                    return None
         # Each part must come within ``body_timeout``, and the whole body within a few times
-        # that: a byte every few seconds would otherwise hold a turn for ever.
+        # that: a byte every few seconds would otherwise hold the connection for ever.
         chunks: list[bytes] = []
         seen = 0
         loop = asyncio.get_running_loop()
@@ -105,25 +112,27 @@ class _Admission:
                     f"request body not received in time (each part within "
                     f"{self.body_timeout:g} s, the whole within {whole:g} s)",
                 )
-                return
+                return None
             if message["type"] != "http.request":
-                return  # the client went away
-            body = message.get("body", b"")
-            seen += len(body)
+                return None  # the client went away
+            part = message.get("body", b"")
+            seen += len(part)
             if seen > self.limit:
                 await self._too_large(send)
-                return
-            chunks.append(body)
+                return None
+            chunks.append(part)
             if not message.get("more_body", False):
-                break
-        large[0] = seen >= _LARGE_BODY
+                return b"".join(chunks)
+
+    async def _admitted(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        """The app, given the body read already."""
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         # A JSON body sent without saying so (plain `curl -d`, a form's content type) is read
@@ -177,6 +186,7 @@ except ImportError:  # pragma: no cover - without httptools
     from uvicorn.protocols.http.h11_impl import H11Protocol as _Base  # type: ignore[assignment]
 
 GUARDED_PROTOCOL = "tieng.server.admission:GuardedProtocol"  # what tieng serve gives uvicorn
+_OPEN: dict[str, int] = {}  # a worker's open connections, by client address (its one loop)
 
 
 class GuardedProtocol(_Base):
@@ -188,18 +198,22 @@ class GuardedProtocol(_Base):
       and of each answer on a kept-alive connection, else it is closed: connections that send
       nothing, or a byte now and then, are not kept;
     * ``GET /healthz`` is answered even when the connection limit is reached, so that a
-      health check tells a busy service from a dead one.
+      health check tells a busy service from a dead one;
+    * one client address holds at most ``TIENG_PER_CLIENT`` connections (default
+      :data:`DEFAULT_PER_CLIENT`); one more gets a 503 and is closed, so that a few clients
+      that open connections without end cannot take every slot from the others.
 
     A class of this module, named by :data:`GUARDED_PROTOCOL`, so that uvicorn can hand it to
     its worker processes (it pickles its settings for them).
     """
 
     _timer: asyncio.TimerHandle | None = None
-    header_timeout = DEFAULT_HEADER_TIMEOUT
+    _client: str | None = None  # the address this connection counts against
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.header_timeout = _header_timeout()
+        self.header_timeout = _setting("TIENG_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT)
+        self.per_client = int(_setting("TIENG_PER_CLIENT", DEFAULT_PER_CLIENT))
 
     def _arm(self) -> None:
         self._disarm()
@@ -217,10 +231,27 @@ class GuardedProtocol(_Base):
 
     def connection_made(self, transport):
         super().connection_made(transport)
+        peer = transport.get_extra_info("peername")
+        client = peer[0] if isinstance(peer, tuple) and peer else None
+        if client is not None:
+            held = _OPEN.get(client, 0)
+            _OPEN[client] = held + 1
+            self._client = client
+            if held >= self.per_client:
+                transport.write(_TOO_MANY)
+                transport.close()
+                return
         self._arm()
 
     def connection_lost(self, exc):
         self._disarm()
+        client, self._client = self._client, None
+        if client is not None:
+            left = _OPEN.get(client, 1) - 1
+            if left > 0:
+                _OPEN[client] = left
+            else:
+                _OPEN.pop(client, None)
         super().connection_lost(exc)
 
     def on_headers_complete(self) -> None:
@@ -239,9 +270,18 @@ class GuardedProtocol(_Base):
             self._arm()  # the next request's head must come in time too
 
 
-def _header_timeout() -> float:
+_TOO_MANY_BODY = b'{"error":"too many connections from this address; close some and try again"}'
+_TOO_MANY = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+    b"retry-after: 1\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s"
+    % (len(_TOO_MANY_BODY), _TOO_MANY_BODY)
+)
+
+
+def _setting(name: str, default: float) -> float:
+    """A positive number from the environment (what ``tieng serve`` passes its workers)."""
     try:
-        value = float(os.environ.get("TIENG_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT))
+        value = float(os.environ.get(name, default))
     except ValueError:
-        return DEFAULT_HEADER_TIMEOUT
-    return value if value > 0 else DEFAULT_HEADER_TIMEOUT
+        return default
+    return value if value > 0 else default
