@@ -6,11 +6,12 @@ arguments, same results.
 ``tests/test_speedups.py`` checks each compiled function against its twin here.  Written for
 clarity rather than speed (the compiled helpers are the fast path).
 
-Three compiled jobs have no twin here, because their reference is the model's own numpy code,
-which reads the model's settings: the scorer (``Scorer``, ``table_weights``, ``span_keys``:
-:mod:`tieng.engine.features`) and the tag decoder (``viterbi``, ``tag_rows``: :mod:`tieng.tagging`).
+Two compiled jobs have no twin here, because their reference is the model's own numpy code,
+which reads the model's settings: the scorer (``Scorer``: :mod:`tieng.engine.features`) and
+the tag decoder (``viterbi``, ``tag_rows``: :mod:`tieng.tagging`).
 
-This module imports nothing of tieng.
+This module imports nothing of tieng but :mod:`tieng.hashing` (the hashes, on the same
+ground floor).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .hashing import M2, lexicon_hashes, weight_index
+
 __all__ = [
     "CodeTable",
     "Line",
@@ -32,14 +35,15 @@ __all__ = [
     "lookup_codes",
     "make_words",
     "scan_chunks",
+    "span_keys",
     "span_table",
     "spans_json",
+    "table_weights",
     "widen_halves",
     "with_tags",
     "write_segmented",
 ]
 
-_M2 = np.uint64(0xBF58476D1CE4E5B9)  # (features._M2)
 _SEPARATORS = np.array([" ", "_", "\n", "\x1f"], dtype=object)  # by kind, as write_segmented
 _new_tuple = tuple.__new__
 _NON_SPACE = re.compile(r"\S+")
@@ -208,7 +212,7 @@ def span_table(keys: np.ndarray, flags: np.ndarray) -> tuple[bytes, bytes, int]:
     flags = flags[keep].astype(np.uint16)
     # One sort does both jobs: by the key's multiplicative hash, whose top bits are the home
     # slot (so homes come in order) and which is one-to-one (so repeats come together).
-    mixed = keys * _M2
+    mixed = keys * M2
     order = np.argsort(mixed)
     mixed, keys, flags = mixed[order], keys[order], flags[order]
     if len(keys):  # merge repeats (np.unique would import numpy.ma: slow at start-up)
@@ -227,6 +231,37 @@ def span_table(keys: np.ndarray, flags: np.ndarray) -> tuple[bytes, bytes, int]:
     table_flags = np.zeros(length, np.uint16)
     table_flags[slot] = flags
     return table_keys.tobytes(), table_flags.tobytes(), bits
+
+
+def span_keys(rows: np.ndarray, flag: int) -> tuple[bytes, bytes]:
+    """The keys of the rows of ids (a row's length: its count of non-zero ids), each with
+    ``flag``, and of their proper prefixes of 2 or more ids, each with the prefix flag (0x100);
+    and the flags: the entries of a :class:`tieng.engine.features.SpanTable`."""
+    lengths = (rows != 0).sum(axis=1)
+    prefixes = [np.zeros(0, np.uint64)]
+    for k in range(2, rows.shape[1]):
+        longer = lengths > k
+        prefixes.append(lexicon_hashes(rows[longer, :k], np.full(int(longer.sum()), k)))
+    keys = np.concatenate([lexicon_hashes(rows, lengths), *prefixes])
+    n_prefixes = len(keys) - len(rows)
+    flags = np.concatenate(
+        [np.full(len(rows), flag, np.uint16), np.full(n_prefixes, 0x100, np.uint16)]
+    )
+    return keys.tobytes(), flags.tobytes()
+
+
+def table_weights(
+    template: int,
+    domain: tuple[int, ...],
+    hash_bits: int,
+    weights: np.ndarray,
+    half_to_float: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``out``: the weight of every value of a template whose values have the small
+    ``domain`` (values in C order), as float32."""
+    grid = np.indices(domain, dtype=np.uint64).reshape(len(domain), -1)
+    out[:] = weights[weight_index(template, tuple(grid), hash_bits)]
 
 
 # ------------------------------------------------------------------ decoders

@@ -37,8 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine.features import SpanTable, extend_hash, lexicon_hashes, span_key
+from .engine.features import SpanTable
 from .engine.vocabulary import TokenCache
+from .hashing import extend_hash, lexicon_hashes, span_key
 from .normalization import UNACCENTED, canonical_key, fold_i_y, normalize
 from .tokenization import scan
 

@@ -45,9 +45,9 @@ from .engine.features import (
     SpanTable,
     WordLists,
     gap_features,
-    lexicon_hashes,
 )
 from .engine.vocabulary import UNKNOWN, Vocabulary
+from .hashing import lexicon_hashes
 from .registry import BUNDLED_MODELS, BUNDLED_TAGGERS, ModelSource
 
 __all__ = [

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from .. import _accel
+from ..hashing import M2, extend_hash, span_key, weight_index
 
 __all__ = [
     "JOINABLE",
@@ -41,11 +42,8 @@ __all__ = [
     "Shape",
     "SpanTable",
     "WordLists",
-    "extend_hash",
     "feature_index",
     "gap_features",
-    "lexicon_hashes",
-    "span_key",
     "template_values",
 ]
 
@@ -95,10 +93,6 @@ JOINABLE[
     ]
 ] = True
 
-_M1 = np.uint64(0x9E3779B97F4A7C15)
-_M2 = np.uint64(0xBF58476D1CE4E5B9)
-_M3 = np.uint64(0x94D049BB133111EB)
-_LEX_MULT = np.uint64(0x100000001B3)
 
 # Window n-grams: offsets relative to the token left of the gap (0) and right of it (1).
 NGRAMS: tuple[tuple[int, ...], ...] = (
@@ -263,35 +257,6 @@ class FeatureSpec:
         )
 
 
-def _mix(template: int, *values: np.ndarray) -> np.ndarray:
-    seed = np.uint64(((template + 1) * int(_M1)) & 0xFFFFFFFFFFFFFFFF)
-    h = np.full(values[0].shape, seed, dtype=np.uint64)
-    for v in values:
-        h ^= v
-        h *= _M2
-    h ^= h >> np.uint64(31)
-    return h
-
-
-def lexicon_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Hash id sequences (rows of ``words``, padded with 0 past ``lengths``) for the lexicon."""
-    h = np.zeros(len(words), dtype=np.uint64)
-    for j in range(words.shape[1]):
-        live = j < lengths
-        h = np.where(live, extend_hash(h, words[:, j]), h)
-    return span_key(h, lengths)
-
-
-def extend_hash(h: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The running hash of spans of ids (0 before the first), each extended by one id."""
-    return h * _LEX_MULT + ids.astype(np.uint64) + np.uint64(1)
-
-
-def span_key(h: np.ndarray, length: int | np.ndarray) -> np.ndarray:
-    """The key of spans of ``length`` ids from their running hash (as in :class:`SpanTable`)."""
-    return h * _M3 + np.asarray(length).astype(np.uint64)
-
-
 class SpanTable:
     """Hashes of token spans (words, list entries, their proper prefixes) with flag bits.
 
@@ -330,7 +295,7 @@ class SpanTable:
 
     @staticmethod
     def _home(keys: np.ndarray, bits: int) -> np.ndarray:
-        return ((keys * _M2) >> np.uint64(64 - bits)).astype(np.int64)
+        return ((keys * M2) >> np.uint64(64 - bits)).astype(np.int64)
 
     def flags_of(self, keys: np.ndarray) -> np.ndarray:
         """The flags of each key (uint16), 0 for keys not in the table."""
@@ -351,28 +316,12 @@ class SpanTable:
         return self.keys, self.flags, self.bits
 
 
-def _prefix_hashes(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Hashes of the proper prefixes (of 2 or more ids) of the rows of ``words``."""
-    prefixes = [np.zeros(0, np.uint64)]
-    for k in range(2, words.shape[1]):
-        longer = lengths > k
-        prefixes.append(lexicon_hashes(words[longer, :k], np.full(int(longer.sum()), k)))
-    return np.concatenate(prefixes)
-
-
-def _span_keys(words: np.ndarray, lengths: np.ndarray, flag: int) -> tuple[np.ndarray, np.ndarray]:
+def _span_keys(words: np.ndarray, flag: int) -> tuple[np.ndarray, np.ndarray]:
     """The keys of the rows of ``words`` (each with ``flag``) and of their proper prefixes
-    (with :attr:`SpanTable.PREFIX`), and their flags.  A row's length is its count of
-    non-zero ids (``lengths``, as the compiled twin counts them)."""
-    if _accel.speedups is not None:  # (its reference is the numpy below)
-        k, f = _accel.speedups.span_keys(np.ascontiguousarray(words), flag)
-        return np.frombuffer(k, np.uint64), np.frombuffer(f, np.uint16)
-    prefixes = _prefix_hashes(words, lengths)
-    keys = np.concatenate([lexicon_hashes(words, lengths), prefixes])
-    flags = np.concatenate(
-        [np.full(len(words), flag, np.uint16), np.full(len(prefixes), SpanTable.PREFIX, np.uint16)]
-    )
-    return keys, flags
+    (with :attr:`SpanTable.PREFIX`), and their flags; a row's length is its count of non-zero
+    ids (``kernels.span_keys``)."""
+    k, f = _accel.kernels.span_keys(np.ascontiguousarray(words), flag)
+    return np.frombuffer(k, np.uint64), np.frombuffer(f, np.uint16)
 
 
 class Lexicon:
@@ -383,7 +332,7 @@ class Lexicon:
 
     def __init__(self, words: np.ndarray, lengths: np.ndarray) -> None:
         self.size = len(words)
-        self.table = SpanTable(*_span_keys(words, lengths, self.WORD))
+        self.table = SpanTable(*_span_keys(words, self.WORD))
 
 
 class WordLists:
@@ -403,7 +352,7 @@ class WordLists:
         keys = [np.zeros(0, np.uint64)]
         flags = [np.zeros(0, np.uint16)]
         for e, rows in enumerate(lists):
-            k, f = _span_keys(rows, (rows != 0).sum(axis=1), 1 << e)
+            k, f = _span_keys(rows, 1 << e)
             keys.append(k)
             flags.append(f)
         self.table = SpanTable(np.concatenate(keys), np.concatenate(flags))
@@ -663,7 +612,7 @@ def template_sources(spec: FeatureSpec) -> list[tuple[int, ...]]:
 
 def feature_index(template: int, values: Values, spec: FeatureSpec) -> np.ndarray:
     """Weight indices of one template's values (the hashing trick)."""
-    return ((_mix(template, *values) * _M3) >> np.uint64(64 - spec.hash_bits)).astype(np.intp)
+    return weight_index(template, values, spec.hash_bits)
 
 
 def gap_features(
@@ -752,15 +701,11 @@ class ScoreTables:
                 self.tables[t] = stored[at : at + size]
                 at += size
                 continue
-            if _accel.speedups is not None:  # the same table, computed in C
-                table = np.empty(int(np.prod(domain)), np.float32)
-                _accel.speedups.table_weights(
-                    t, domain, spec.hash_bits, weights, self._half_to_float, table
-                )
-                self.tables[t] = table
-                continue
-            grid = np.indices(domain, dtype=np.uint64).reshape(len(domain), -1)
-            self.tables[t] = weights[feature_index(t, tuple(grid), spec)].astype(np.float32)
+            table = np.empty(int(np.prod(domain)), np.float32)
+            _accel.kernels.table_weights(
+                t, domain, spec.hash_bits, weights, self._half_to_float, table
+            )
+            self.tables[t] = table
         self._domains = [domain for _, domain in dummy]
         self._scorers: dict[tuple[int, int], tuple[object, Lexicon, WordLists | None]] = {}
         self._program = [
