@@ -57,7 +57,11 @@ def register(name: str, kind: str, file: str, about: str) -> None:
 
 
 def bundled_names(kind: str) -> dict[str, str]:
-    """The bundled models of one kind: name -> file."""
+    """The bundled models of one kind: name -> file.
+
+    >>> bundled_names("tagger")
+    {'vlsp2013-pos': 'vlsp2013-pos.tieng'}
+    """
     return _BY_KIND.setdefault(kind, {})
 
 

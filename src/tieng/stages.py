@@ -58,7 +58,15 @@ def annotate(
     stages: Sequence[Stage], text: str, starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray
 ) -> dict[str, Layer]:
     """Run ``stages`` in :data:`ORDER` over the words ``text[starts[i]:ends[i]]`` (sentences
-    from ``bounds``): each stage's :class:`Layer` by its name."""
+    from ``bounds``): each stage's :class:`Layer` by its name.
+
+    >>> from tieng import Tagger
+    >>> text = "Hà Nội có nhiều hồ"
+    >>> starts, ends = np.array([0, 7, 10, 16]), np.array([6, 9, 15, 18])
+    >>> layers = annotate([Tagger()], text, starts, ends, np.array([0, 4]))
+    >>> layers["tags"].names()
+    ['Np', 'V', 'A', 'N']
+    """
     layers: dict[str, Layer] = {}
     if len(stages) > 1:
         stages = sorted(stages, key=lambda s: ORDER.index(s.name))
