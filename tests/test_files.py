@@ -128,3 +128,31 @@ def test_two_inputs_mirrored_to_one_output_are_refused(tmp_path, capsys):
     assert not out.exists() or not any(out.iterdir())
     assert main(["segment", "-q", str(g), "-o", str(out)]) == 0  # x.txt and x.txt.gz
     assert sorted(p.name for p in out.iterdir()) == ["x.txt", "x.txt.gz"]
+
+
+def test_a_gzip_output_records_its_own_name_not_the_temporary_one(tmp_path):
+    """gunzip -N once restored the hidden partial file's name."""
+    src, out = tmp_path / "in.txt", tmp_path / "out.txt.gz"
+    src.write_text(LINE, encoding="utf-8")
+    assert main(["segment", "-q", str(src), "-o", str(out)]) == 0
+    data = out.read_bytes()
+    assert data[3] & 0x08  # FNAME: the header holds a name
+    assert data[10 : data.index(b"\0", 10)] == b"out.txt"
+
+
+def test_zst_without_its_module_is_an_error_not_plain_text(tmp_path, capsys, monkeypatch):
+    """-o out.zst without the zstandard module once wrote plain text under the .zst name
+    and exited 0; a .zst input was read as if it were plain."""
+    from tieng import files
+
+    monkeypatch.delitem(files.COMPRESSORS, ".zst")
+    monkeypatch.delitem(files.OPENERS, ".zst")
+    src = tmp_path / "in.txt"
+    src.write_text(LINE, encoding="utf-8")
+    assert main(["segment", "-q", str(src), "-o", str(tmp_path / "out.txt.zst")]) == 2
+    assert "writing .zst needs the module zstandard" in capsys.readouterr().err
+    assert not (tmp_path / "out.txt.zst").exists()
+    packed = tmp_path / "in.txt.zst"
+    packed.write_bytes(zstandard.ZstdCompressor().compress(LINE.encode("utf-8")))
+    assert main(["segment", "-q", str(packed)]) == 2
+    assert "reading .zst needs the module zstandard" in capsys.readouterr().err

@@ -44,10 +44,11 @@ __all__ = [
 OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 # What an output file is compressed with, by its name's suffix: a stream that compresses
 # into a file object opened for writing bytes.
-COMPRESSORS: dict[str, Callable[[BinaryIO], Any]] = {
-    ".gz": lambda f: gzip.GzipFile(fileobj=f, mode="wb", compresslevel=6),
-    ".bz2": lambda f: bz2.BZ2File(f, "wb", compresslevel=9),
-    ".xz": lambda f: lzma.LZMAFile(f, "wb", preset=3),
+# (gzip records a file name in its header: the output's, not the temporary file's)
+COMPRESSORS: dict[str, Callable[[BinaryIO, str], Any]] = {
+    ".gz": lambda f, name: gzip.GzipFile(name, "wb", 6, fileobj=f),
+    ".bz2": lambda f, name: bz2.BZ2File(f, "wb", compresslevel=9),
+    ".xz": lambda f, name: lzma.LZMAFile(f, "wb", preset=3),
 }
 try:  # Zstandard, where the zstandard module is installed
     import zstandard as _zstd
@@ -64,7 +65,10 @@ else:
         return _Zstd(_zstd.open(path, mode), 1 << 16)
 
     OPENERS[".zst"] = _open_zst
-    COMPRESSORS[".zst"] = lambda f: _zstd.ZstdCompressor(level=3).stream_writer(f, closefd=False)
+    COMPRESSORS[".zst"] = lambda f, name: _zstd.ZstdCompressor(level=3).stream_writer(
+        f, closefd=False
+    )
+_NEEDS_MODULE = {".zst": "zstandard (pip install '.[zstd]')"}  # suffixes read with a module
 
 
 def compression_of(path: str | os.PathLike[str] | None) -> str | None:
@@ -72,7 +76,11 @@ def compression_of(path: str | os.PathLike[str] | None) -> str | None:
     if path is None:
         return None
     suffix = Path(path).suffix.lower()
-    return suffix if suffix in COMPRESSORS else None
+    if suffix in COMPRESSORS:
+        return suffix
+    if suffix in _NEEDS_MODULE:  # not silently written plain under a compressed name
+        raise FileError(f"{path}: writing {suffix} needs the module {_NEEDS_MODULE[suffix]}")
+    return None
 
 
 class FileError(Exception):
@@ -86,7 +94,10 @@ def open_input(path: str | os.PathLike[str]) -> BinaryIO:
         if sys.stdin is None:  # started with standard input closed
             raise FileError("<stdin>: standard input is closed; name input files instead")
         return sys.stdin.buffer
-    opener = OPENERS.get(Path(path).suffix.lower(), open)
+    suffix = Path(path).suffix.lower()
+    if suffix in _NEEDS_MODULE and suffix not in OPENERS:
+        raise FileError(f"{path}: reading {suffix} needs the module {_NEEDS_MODULE[suffix]}")
+    opener = OPENERS.get(suffix, open)
     try:
         f = opener(path, "rb")
     except FileNotFoundError:
@@ -377,7 +388,8 @@ class OutputFile:
         # A name ending in .gz, .bz2, .xz (or .zst) is written compressed, as it says.
         suffix = compression_of(path)
         self.compressed = suffix is not None
-        self.stream = COMPRESSORS[suffix](self.raw) if suffix is not None else self.raw
+        name = os.path.basename(os.fspath(path))  # (gzip's header: the name, not the partial's)
+        self.stream = COMPRESSORS[suffix](self.raw, name) if suffix is not None else self.raw
 
     def write(self, data: bytes) -> None:
         if not data:
