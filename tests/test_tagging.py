@@ -328,3 +328,15 @@ def test_one_long_sentence_among_many_short_ones_is_decoded_in_bounded_memory():
     assert peak < 400 << 20  # (about 150 MB; 500 MB would have been the one group)
     assert got[0][:6] == tagger.tag_words([long[:6]])[0]
     assert got[1:4] == tagger.tag_words(short[:3])
+
+
+def test_a_bundled_model_of_the_other_kind_is_named_as_such(capsys, tmp_path):
+    """`tieng tag --model vlsp2013-pos` once said `model file not found`."""
+    with pytest.raises(ModelError, match="a bundled tagger model, where a segmenter model is"):
+        Segmenter("vlsp2013-pos")
+    with pytest.raises(ModelError, match="a bundled segmenter model, where a tagger model is"):
+        Tagger("vlsp2013")
+    src = tmp_path / "in.txt"
+    src.write_text("Hà Nội\n", encoding="utf-8")
+    assert main(["tag", "--model", "vlsp2013-pos", str(src)]) == 2
+    assert "--tagger on the command line" in capsys.readouterr().err

@@ -48,6 +48,13 @@ BUNDLED_TAGGERS: dict[str, str] = {}
 _BY_KIND = {"segmenter": BUNDLED_MODELS, "tagger": BUNDLED_TAGGERS}
 
 
+# Where each kind of model goes, for the message when one is given in place of another.
+_WHERE = {
+    "segmenter": "tieng.Segmenter, or --model on the command line",
+    "tagger": "tieng.Tagger, or --tagger on the command line",
+}
+
+
 def register(name: str, kind: str, file: str, about: str) -> None:
     """Add a bundled model: ``name`` is what users pass, ``file`` its file in tieng/models/."""
     if name in BUNDLED:
@@ -122,6 +129,14 @@ class ModelSource:
         """
         if isinstance(model, str) and model in bundled:
             return cls(bundled=model)
+        if isinstance(model, str) and model in BUNDLED:  # a bundled model of another kind
+            other = BUNDLED[model].kind
+            where = _WHERE.get(other, "")
+            wanted = {"Model": "segmenter", "TaggerModel": "tagger"}.get(kind, kind)
+            raise ModelError(
+                f"{model!r} is a bundled {other} model, where a {wanted} model is needed "
+                f"(give it to {where})"
+            )
         if isinstance(model, (bytes, bytearray, memoryview)):
             return cls(data=bytes(model))
         if isinstance(model, (str, os.PathLike)):

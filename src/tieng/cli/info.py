@@ -135,7 +135,11 @@ def cmd_info(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     """Add this module's commands to ``sub``, the subparsers of ``tieng``."""
     sp = sub.add_parser(
-        "info", help="describe a model: training data, word lists, features, figures"
+        "info",
+        help="describe a model: training data, word lists, features, figures",
+        description="Describe a model (the bundled one, or --model): its training data, word "
+        "lists, features and figures, and which code runs (compiled helpers or Python only). "
+        "--json prints its raw metadata as JSON.",
     )
     sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     sp.add_argument("--json", action="store_true", help="print the raw metadata as JSON")

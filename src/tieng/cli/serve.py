@@ -60,7 +60,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     """Add this module's commands to ``sub``, the subparsers of ``tieng``."""
-    sp = sub.add_parser("serve", help="run the HTTP service and its web page")
+    sp = sub.add_parser(
+        "serve",
+        help="run the HTTP service and its web page",
+        description="Run the HTTP service: a JSON API under /v1 (segment, tag, tokenize), "
+        "/healthz, the schema at /openapi.json with docs at /docs, and a web page at / to try "
+        "it. Bounded: bodies, requests in flight, connections, and the time a client may take.",
+    )
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sp.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
