@@ -178,15 +178,6 @@ class Segmenter:
             self._tagger = default_tagger()
         return self._tagger
 
-    def __getattr__(self, name: str) -> Any:
-        # Only for names not found otherwise: the methods 0.3 removed say what replaced them.
-        if name in _REMOVED:
-            raise AttributeError(
-                f"Segmenter.{name} was removed in tieng 0.3; use {_REMOVED[name]} "
-                "(see CHANGELOG.md)"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
     def __repr__(self) -> str:
         src = self.source.describe() if self.source else "<model>"
         extra = f", dictionary={self.dictionary!r}" if self.dictionary is not None else ""
@@ -578,6 +569,21 @@ class Segmenter:
             _work, tasks(), jobs=_processes(n_process), setup=_same, setup_args=(self,)
         ):
             yield from results
+
+
+def _removed(name: str, replacement: str) -> property:
+    """A name 0.3 removed: reading it raises an AttributeError that says what replaced it."""
+
+    def gone(self: Segmenter) -> Any:
+        raise AttributeError(
+            f"Segmenter.{name} was removed in tieng 0.3; use {replacement} (see CHANGELOG.md)"
+        )
+
+    return property(gone)
+
+
+for _name, _replacement in _REMOVED.items():
+    setattr(Segmenter, _name, _removed(_name, _replacement))
 
 
 def _processes(n: int) -> int:
