@@ -439,7 +439,12 @@ def test_a_json_body_is_read_whatever_its_content_type(client):
 
 @pytest.mark.parametrize(
     "body, message",
-    [("not json", "the body is not valid JSON"), ("[1, 2]", "the body must be a JSON object")],
+    [
+        ("not json", "the body is not valid JSON"),
+        ("[1, 2]", "the body must be a JSON object"),
+        ("", "the body is empty"),  # (once 'body: Field required', without an example)
+        ('{"txt": "Hà Nội"}', "body.txt: Extra inputs are not permitted"),  # (the same)
+    ],
 )
 def test_a_malformed_body_gets_one_clear_message_and_an_example(client, body, message):
     r = client.post("/v1/segment", content=body.encode())
@@ -677,3 +682,9 @@ def test_one_client_address_holds_a_bounded_number_of_connections():
             sock.close()
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_browser_s_icon_request_is_no_error(client):
+    """The page's first load once logged a /favicon.ico 404 in the browser."""
+    r = client.get("/favicon.ico")
+    assert r.status_code == 204 and not r.content

@@ -187,17 +187,19 @@ def add_routes(app: FastAPI, service: Service) -> None:
         ]
         # The body as a whole is wrong (not JSON, not an object): one message, an example.
         whole = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("body",)]
+        example = '{"text": "Hà Nội có nhiều hồ"} or {"texts": ["Trời mưa.", "Học sinh nghỉ."]}'
         if any(e.get("type") == "json_invalid" for e in whole):
             message = "the body is not valid JSON"
         elif any(e.get("type") in ("model_attributes_type", "dict_type") for e in whole):
             message = "the body must be a JSON object"
+        elif any(e.get("type") == "missing" and tuple(e["loc"]) == ("body",) for e in whole):
+            message = "the body is empty; send a JSON object"
         else:
             first = details[0] if details else {"where": "", "problem": "invalid request"}
-            return JSONResponse(
-                {"error": f"{first['where']}: {first['problem']}", "detail": details},
-                status_code=422,
-            )
-        example = '{"text": "Hà Nội có nhiều hồ"} or {"texts": ["Trời mưa.", "Học sinh nghỉ."]}'
+            error = f"{first['where']}: {first['problem']}"
+            if any(e.get("type") == "extra_forbidden" for e in whole):  # a misspelt field
+                error += f"; the body is an object such as {example}"
+            return JSONResponse({"error": error, "detail": details}, status_code=422)
         return JSONResponse(
             {"error": f"{message}, such as {example}", "detail": details}, status_code=422
         )
@@ -259,3 +261,8 @@ def add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> str:
         return page
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        """No icon, said plainly (browsers ask for one; a 404 shows as an error in their log)."""
+        return Response(status_code=204)
