@@ -71,6 +71,14 @@ def test_typing_a_sentence_shows_its_words(browser, page_url):
     assert view == 360 and width <= view
 
 
+def test_the_first_load_shows_the_example_s_words(browser, page_url):
+    """The results area was empty until the first click: the example is segmented at once."""
+    browser.get(page_url)
+    wait = WebDriverWait(browser, 20)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "tàu_điện_ngầm"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#words li")
+
+
 def test_the_form_is_reachable_with_the_tab_key(browser, page_url):
     browser.get(page_url)
     body = browser.find_element(By.TAG_NAME, "body")
