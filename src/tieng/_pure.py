@@ -6,12 +6,12 @@ arguments, same results.
 ``tests/test_speedups.py`` checks each compiled function against its twin here.  Written for
 clarity rather than speed (the compiled helpers are the fast path).
 
-Two compiled jobs have no twin here, because their reference is the model's own numpy code,
-which reads the model's settings: the scorer (``Scorer``: :mod:`tieng.engine.features`) and
-the tag decoder (``viterbi``, ``tag_rows``: :mod:`tieng.tagging`).
+One compiled job has no twin here, because its reference is the model's own numpy code,
+which reads the model's feature settings: the scorer (``Scorer``: :mod:`tieng.engine.features`).
 
-This module imports nothing of tieng but :mod:`tieng.hashing` (the hashes, on the same
-ground floor).
+This module imports nothing of tieng but the ground floor it shares with the rest:
+:mod:`tieng.hashing` (the hashes), :mod:`tieng.decoding` (the tag decoder) and
+:mod:`tieng.capitals` (the capitals rule).
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from .capitals import in_capitals
+from .decoding import decode, pad_sentences, program_rows
 from .hashing import M2, lexicon_hashes, weight_index
 
 __all__ = [
+    "TAG_WIDTH",
     "CodeTable",
     "Line",
     "codes_of_spans",
@@ -39,6 +42,8 @@ __all__ = [
     "span_table",
     "spans_json",
     "table_weights",
+    "tag_rows",
+    "viterbi",
     "widen_halves",
     "with_tags",
     "write_segmented",
@@ -275,6 +280,58 @@ class Line:
 
     def run(self, text: str, mode: int) -> None:
         return None
+
+
+TAG_WIDTH = 32  # tags the compiled decoder pads to; the twins take any number
+
+
+def viterbi(
+    values: np.ndarray,
+    pos: np.ndarray,
+    program: np.ndarray,
+    bits: int,
+    weights: np.ndarray,
+    transitions: np.ndarray,
+    bounds: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``out``: the best tag of every word (Viterbi over each sentence), the features hashed
+    from ``program`` at ``pos`` in the padded ``values``; ``weights`` as a tagger stores them
+    (one row of its tags a feature), ``transitions`` padded to ``TAG_WIDTH`` tags (the start
+    row last), as the compiled decoder reads them."""
+    k, width = weights.shape[1], transitions.shape[1]
+    trans = np.vstack([transitions[:k, :k], transitions[width : width + 1, :k]])
+    out[:] = decode(program_rows(values, pos, program, bits), weights, trans, bounds)
+
+
+def tag_rows(
+    table: np.ndarray,
+    rows: np.ndarray,
+    program: np.ndarray,
+    bits: int,
+    weights: np.ndarray,
+    transitions: np.ndarray,
+    reach: int,
+    shape_col: int,
+    shapes: tuple[int, int, int, int],
+) -> bytes:
+    """The tags of one sentence whose words' attributes are ``table[rows]``, read as sentence
+    case when it is written in capitals (``shapes``: the lower, title, upper and mixed shapes
+    of ``shape_col``): the bytes of uint8 tag indices."""
+    attrs = table[rows].copy()
+    lower, title, upper, mixed = shapes
+    shape = attrs[:, shape_col]
+    letters = (shape >= lower) & (shape <= mixed)
+    n_upper = np.array([np.count_nonzero(shape == upper)])
+    if len(attrs) and in_capitals(np.array([np.count_nonzero(letters)]), n_upper)[0]:
+        shape[letters] = lower
+        if letters[0]:
+            shape[0] = title
+    bounds = np.array([0, len(attrs)], np.int64)
+    values, pos = pad_sentences(attrs, bounds, reach)
+    out = np.empty(len(attrs), np.uint8)
+    viterbi(values, pos, program, bits, weights, transitions, bounds, out)
+    return out.tobytes()
 
 
 # ------------------------------------------------------------------ words and writers

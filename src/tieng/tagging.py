@@ -30,6 +30,7 @@ import numpy as np
 from . import _accel
 from .capitals import CAPS_MIN, in_capitals
 from .container import ModelError, pack_file, read_arrays, unpack_file
+from .decoding import decode, pad_sentences, program_rows
 from .normalization import canonical_key
 from .registry import BUNDLED_TAGGERS, ModelSource
 from .values import Segmented, Word, parse_segmented
@@ -96,13 +97,6 @@ REACH = 2  # the widest offset a template may use (words before or after)
 MAX_TEMPLATES = 256  # what the compiled decoder takes (MAX_TAG_TEMPLATES)
 MAX_TEMPLATE_LENGTH = 8
 MAX_TRANSITION = 1 << 24
-
-_M1 = np.uint64(0x9E3779B97F4A7C15)
-_M2 = np.uint64(0xC2B2AE3D27D4EB4F)
-_SEED = 0x9E3779B97F4A7C15
-_MASK = (1 << 64) - 1
-_BOS = np.int64(-1)  # attribute value before a sentence (also in _speedups.tag_rows)
-_EOS = np.int64(-2)  # and after it
 
 
 class WordShape:
@@ -399,18 +393,7 @@ class TaggerModel:
         of each sentence's first word and one past the last.
         """
         values, pos = padded(attrs, bounds)
-        n = len(pos)
-        out = np.empty((n, len(self.templates)), np.uint32)
-        shift = np.uint64(64 - self.bits)
-        for t, template in enumerate(self.templates):
-            h = np.full(n, ((t + 1) * _SEED) & _MASK, np.uint64)
-            for name, off in template:
-                h ^= values[pos + off, _COL[name]]
-                h *= _M2
-                h ^= h >> np.uint64(29)
-            h *= _M1
-            out[:, t] = h >> shift
-        return out
+        return program_rows(values, pos, self.program(), self.bits)
 
     def padded(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         """Weights and transitions as the compiled decoder reads them: the weights as they
@@ -439,86 +422,13 @@ class TaggerModel:
 
 def padded(attrs: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The attribute rows with ``REACH`` sentinel rows around every sentence (before it
-    ``_BOS``, after it ``_EOS``), as uint64, and each word's row in it."""
-    n = len(attrs)
-    starts = bounds[:-1][np.diff(bounds) > 0]
-    new = np.zeros(n, np.int64)
-    new[starts] = 1
-    sent = np.cumsum(new) - 1
-    pos = np.arange(n) + REACH + 2 * REACH * sent
-    size = (int(pos[-1]) if n else 0) + 1 + REACH
-    values = np.full((size, attrs.shape[1]), _EOS, np.int64)
-    if n:
-        before = (pos[starts][:, None] - np.arange(1, REACH + 1)).ravel()
-        values[before] = _BOS
-    values[pos] = attrs
-    return values.view(np.uint64), pos
+    ``BOS``, after it ``EOS``), as uint64, and each word's row in it."""
+    return pad_sentences(attrs, bounds, REACH)
 
 
 def _member(sorted_hashes: np.ndarray, h: int) -> bool:
     i = int(np.searchsorted(sorted_hashes, h))
     return i < len(sorted_hashes) and int(sorted_hashes[i]) == h
-
-
-def decode(
-    rows: np.ndarray, weights: np.ndarray, transitions: np.ndarray, bounds: np.ndarray
-) -> np.ndarray:
-    """The best tag sequence of every sentence (Viterbi), as tag indices.
-
-    ``rows`` are the words' feature rows (:meth:`TaggerModel.feature_rows`), ``weights``
-    and ``transitions`` integers (or floats, in training), ``bounds`` the sentences' first
-    words.  Ties go to the lower tag index.  Sentences are decoded together, longest first,
-    in groups whose back-pointers take at most :data:`_DECODE_BYTES` (one very long sentence
-    among many short ones once took gigabytes).
-    """
-    n = len(rows)
-    acc = np.int64 if weights.dtype.kind == "i" else np.float64
-    k = weights.shape[1]
-    emissions = weights[rows].sum(axis=1, dtype=acc)  # (n, k)
-    trans = transitions.astype(acc)
-    out = np.zeros(n, np.uint8)
-    lengths = np.diff(bounds)
-    order = np.argsort(-lengths, kind="stable")
-    order = order[lengths[order] > 0]
-    at = 0
-    while at < len(order):
-        longest = int(lengths[order[at]])
-        size = max(1, _DECODE_BYTES // max(1, longest * k))
-        group = order[at : at + size]
-        _viterbi(emissions, trans, k, bounds[:-1][group], lengths[group], out)
-        at += len(group)
-    return out
-
-
-_DECODE_BYTES = 64 << 20  # back-pointers of one group of sentences decoded together
-
-
-def _viterbi(
-    emissions: np.ndarray,
-    trans: np.ndarray,
-    k: int,
-    firsts: np.ndarray,
-    lens: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Viterbi over sentences starting at ``firsts`` with lengths ``lens`` (longest first)."""
-    longest = int(lens[0])
-    back = np.zeros((longest, len(firsts), k), np.uint8)
-    delta = trans[k][None, :] + emissions[firsts]
-    for j in range(1, longest):
-        m = int(np.searchsorted(-lens, -j, side="left"))  # sentences longer than j
-        s = delta[:m, :, None] + trans[None, :k, :]
-        best = s.argmax(axis=1)
-        back[j, :m] = best
-        delta[:m] = (
-            np.take_along_axis(s, best[:, None, :], axis=1)[:, 0, :] + emissions[firsts[:m] + j]
-        )
-    cur = delta.argmax(axis=1)
-    for j in range(longest - 1, -1, -1):
-        m = int(np.searchsorted(-lens, -j, side="left"))  # sentences longer than j
-        out[firsts[:m] + j] = cur[:m]
-        if j:
-            cur[:m] = back[j, np.arange(m), cur[:m]]
 
 
 DEFAULT_TAGGER = "vlsp2013-pos"
@@ -640,12 +550,12 @@ class Tagger:
             )
             table = self._attrs  # rows index this array (a later one only grows it)
         model = self.model
+        kernels = _accel.kernels
         one = len(bounds) == 2 and bounds[0] == 0 and bounds[1] == len(rows)
-        speedups = _accel.speedups  # (the decoder's reference is decode, below)
-        if one and speedups is not None and len(model.tags) <= speedups.TAG_WIDTH:
-            # One sentence, the per-call case: gathered, read, padded and decoded in C.
-            weights, transitions = model.padded(speedups.TAG_WIDTH)
-            tags = speedups.tag_rows(
+        if one and len(model.tags) <= kernels.TAG_WIDTH:
+            # One sentence, the per-call case: gathered, read, padded and decoded at once.
+            weights, transitions = model.padded(kernels.TAG_WIDTH)
+            tags = kernels.tag_rows(
                 table,
                 rows,
                 self._program,
@@ -662,15 +572,15 @@ class Tagger:
     def _decode(self, attrs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         _uncap(attrs, bounds)
         model = self.model
-        speedups = _accel.speedups
-        if speedups is None or len(model.tags) > speedups.TAG_WIDTH:
+        kernels = _accel.kernels
+        if len(model.tags) > kernels.TAG_WIDTH:  # (more tags than the compiled decoder pads to)
             rows = model.feature_rows(attrs, bounds)
             return decode(rows, model.weights, model.transitions, bounds)
-        # The compiled twin hashes the features itself, word by word.
+        # The decoder hashes the features itself, word by word.
         values, pos = padded(attrs, bounds)
-        weights, transitions = model.padded(speedups.TAG_WIDTH)
+        weights, transitions = model.padded(kernels.TAG_WIDTH)
         out = np.empty(len(attrs), np.uint8)
-        speedups.viterbi(values, pos, self._program, model.bits, weights, transitions, bounds, out)
+        kernels.viterbi(values, pos, self._program, model.bits, weights, transitions, bounds, out)
         return out
 
     def _bound_cache(self) -> None:
