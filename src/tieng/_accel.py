@@ -3,11 +3,13 @@
 :data:`kernels` is the compiled module (``tieng._speedups``) or its pure-Python twin
 (:mod:`tieng._pure`, the same names and results); tieng calls ``_accel.kernels.NAME(...)`` and
 never asks which.  :data:`speedups` is the compiled module or ``None``: only the scorer asks
-it, as its reference is the model's own numpy code (:mod:`tieng.engine.features`).  The pure-Python code runs when ``tieng`` was built without a C
-compiler, when the environment variable ``TIENG_PURE_PYTHON`` is set to anything but ``""`` or
-``"0"``, or when the compiled module is from another version of tieng (a stale build: a
-warning says so), with the same output (``tests/test_speedups.py`` checks that they agree).
-A test runs the pure path for everything in ``with _accel.using(None):``.
+it, as its reference is the model's own numpy code (:mod:`tieng.engine.features`).
+
+The pure-Python code runs when ``tieng`` was built without a C compiler, when the environment
+variable ``TIENG_PURE_PYTHON`` is set to anything but ``""`` or ``"0"``, or when the compiled
+module is from another version of tieng (a stale build: a warning says so), with the same
+output (``tests/test_speedups.py`` checks that they agree).  A test runs the pure path for
+everything in ``with _accel.using(None):``.
 """
 
 from __future__ import annotations
