@@ -123,12 +123,20 @@ def ordered_map(
         )
         yield from results
         pool.close()
-    except WorkerDied:
-        pool.abandon()
-        raise
     finally:
-        pool.terminate()
-        pool.join()
+        _end(pool)
+
+
+def _end(pool) -> None:
+    """End the pool: the usual way when its workers are alive; when one has died (a run that
+    failed with WorkerDied, or one killed after its last task), without waiting on what the
+    dead worker left half done (see ``abandon``)."""
+    workers = [*pool.tieng_workers.values(), *pool._pool]
+    if any(proc.exitcode is not None for proc in workers):
+        pool.abandon()
+        return
+    pool.terminate()
+    pool.join()
 
 
 _POOL: list[type] = []
@@ -149,10 +157,13 @@ def _pool_class() -> type:
                 return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
             def abandon(self) -> None:
-                """After a worker died: end every worker now, then the pool.  A worker killed
-                while it held a lock of the pool's queues (an idle worker holds the task
-                queue's while it waits) holds it for ever, and terminate() would wait on it:
-                with every worker gone, the queues get fresh locks first."""
+                """After a worker died: end every worker now, then the pool, without waiting
+                for ever on what the dead worker left.  Killed while it held a lock of the
+                pool's queues (an idle worker holds the task queue's while it waits), it holds
+                it for ever: with every worker gone, the queues get fresh locks.  Killed in the
+                middle of sending a result, it leaves half a message that the result thread
+                waits on for ever: terminate() (which joins that thread) runs on a daemon
+                thread, waited for 2 seconds at most."""
                 workers = list(self._pool)  # type: ignore[attr-defined]
                 for proc in workers:
                     proc.kill()
@@ -162,7 +173,9 @@ def _pool_class() -> type:
                 self._inqueue._rlock = ctx.Lock()  # type: ignore[attr-defined]
                 if getattr(self._outqueue, "_wlock", None) is not None:  # type: ignore[attr-defined]
                     self._outqueue._wlock = ctx.Lock()  # type: ignore[attr-defined]
-                self.terminate()
+                ending = threading.Thread(target=self.terminate, name="tieng-pool-end", daemon=True)
+                ending.start()
+                ending.join(2)
 
         _POOL.append(_Pool)
     return _POOL[0]
