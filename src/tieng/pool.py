@@ -156,6 +156,12 @@ def _pool_class() -> type:
             def _get_sentinels(self):
                 return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
+            def _end_quietly(self) -> None:
+                try:
+                    self.terminate()
+                except Exception:  # (a pool left half done may not end cleanly: it is dropped)
+                    pass
+
             def abandon(self) -> None:
                 """After a worker died: end every worker now, then the pool, without waiting
                 for ever on what the dead worker left.  Killed while it held a lock of the
@@ -173,7 +179,9 @@ def _pool_class() -> type:
                 self._inqueue._rlock = ctx.Lock()  # type: ignore[attr-defined]
                 if getattr(self._outqueue, "_wlock", None) is not None:  # type: ignore[attr-defined]
                     self._outqueue._wlock = ctx.Lock()  # type: ignore[attr-defined]
-                ending = threading.Thread(target=self.terminate, name="tieng-pool-end", daemon=True)
+                ending = threading.Thread(
+                    target=self._end_quietly, name="tieng-pool-end", daemon=True
+                )
                 ending.start()
                 ending.join(2)
 
