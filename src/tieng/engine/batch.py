@@ -1,4 +1,4 @@
-"""What segmentation returns (:class:`Segmented`, :class:`Word`), and how it is built.
+"""How segmentation's results (:class:`~tieng.Segmented`, :class:`~tieng.Word`) are built.
 
 A :class:`Batch` holds many texts analysed at once: their tokens (as offsets), the model's
 join decisions and scores, and the sentence starts when they were asked for.  The functions
