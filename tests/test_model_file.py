@@ -138,12 +138,14 @@ def _set(path, value):
     [
         _set(("arrays", "weights", "shape"), [-1]),
         _set(("arrays", "weights", "shape"), [2**62, 2**62]),
-        _set(("arrays", "lexicon", "dtype"), "<f4"),
+        _set(("arrays", "lexicon_ids", "dtype"), "<f4"),
+        _set(("arrays", "lexicon_lengths", "dtype"), "<u2"),
         _set(("arrays", "vocabulary", "dtype"), "<u4"),
         _set(("arrays", "vocabulary", "offset"), 10**12),
         _set(("arrays", "vocabulary", "offset"), -64),
         _set(("arrays", "weights", "nbytes"), 7),
-        _set(("arrays", "lexicon"), None),
+        _set(("arrays", "lexicon_ids"), None),
+        _set(("arrays", "weights", "dtype"), "|u1"),  # 8-bit weights without a codebook
         _set(("bias",), float("inf")),
         _set(("bias",), "0.5"),
         _set(("bias",), 1e300),
@@ -188,8 +190,9 @@ def test_only_regular_files_are_read(tmp_path):
 
 
 def _older(model: Model, version: int) -> bytes:
-    """The model's file as tieng wrote it before format version 3: the word lists as rows of
-    syllable ids, no score tables (and before version 2, no header checksum)."""
+    """The model's file as tieng wrote it before format version 4: the lexicon as 0-padded
+    rows; in version 3 the word lists as their hash table and the score tables; before, the
+    word lists as rows, no score tables (and before version 2, no header checksum)."""
     from tieng.container import pack_file
 
     vocab = "\n".join(model.vocabulary.keys).encode()
@@ -200,9 +203,15 @@ def _older(model: Model, version: int) -> bytes:
     }
     if model.classes is not None:
         arrays["classes"] = model.classes.astype("<u2")
+    fields = {"metadata": model.metadata, "features": model.spec.to_dict(), "bias": model.bias}
+    if version == 3:
+        table = model._lists.table
+        arrays.update(lists_keys=table.keys, lists_flags=table.flags)
+        arrays["score_tables"] = model.score_tables().flat()
+        fields["word_lists"] = {"bits": table.bits, "sizes": list(model.list_sizes)}
+        return pack_file(fields, arrays, version=3)
     for i, rows in enumerate(model._list_rows):
         arrays[f"list{i}"] = rows.astype("<u2")
-    fields = {"metadata": model.metadata, "features": model.spec.to_dict(), "bias": model.bias}
     data = pack_file(fields, arrays, version=2)
     if version == 1:
         hlen = struct.unpack_from("<I", data, 12)[0]
@@ -222,36 +231,141 @@ def listed_model(tiny_corpus):
     return train(sentences, hash_bits=12, max_iter=10, classes=3, lists=lists)
 
 
-@pytest.mark.parametrize("version", [1, 2])
+def _last(value):
+    def change(arr):
+        arr[-1] = value
+
+    return change
+
+
+def _scores(model: Model) -> np.ndarray:
+    codes = model.vocabulary.codes("Thành phố sẽ đầu tư xây dựng hai tuyến".split())
+    breaks = np.zeros(len(codes), bool)
+    breaks[0] = True
+    return model.join_scores(codes, breaks)
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_older_format_versions_still_load(listed_model, version):
-    """Files of format versions 1 and 2 (lists as rows, tables built at first use) load and
-    score as before, and are written back in the current version."""
+    """Files of format versions 1 to 3 load and score as before, and are written back in the
+    current version (with the word lists as rows when the file had their rows)."""
     old = Model.from_bytes(_older(listed_model, version))
     assert old.format_version == version and old.list_sizes == listed_model.list_sizes
     assert sum(old.list_sizes) > 0
-    assert old.to_bytes() == listed_model.to_bytes()
-    codes = listed_model.vocabulary.codes("Thành phố sẽ đầu tư xây dựng hai tuyến".split())
-    breaks = np.zeros(len(codes), bool)
-    breaks[0] = True
-    expected = listed_model.join_scores(codes, breaks)
-    assert np.array_equal(old.join_scores(codes, breaks), expected)
-    new = Model.from_bytes(listed_model.to_bytes())
-    assert new.format_version == FORMAT_VERSION == 3
-    assert np.array_equal(new.join_scores(codes, breaks), expected)
+    if version < 3:
+        assert old.to_bytes() == listed_model.to_bytes()
+    expected = _scores(listed_model)
+    assert np.array_equal(_scores(old), expected)
+    new = Model.from_bytes(old.to_bytes())
+    assert new.format_version == FORMAT_VERSION == 4
+    assert np.array_equal(_scores(new), expected)
 
 
 def test_current_files_hold_what_loading_would_build(listed_model):
-    """A version 3 file holds the word lists' hash table and the score tables, read as they
-    are: the first call builds nothing."""
+    """A version 4 file holds the score tables, read as they are, and the word lists as rows
+    (one after another, with their lengths), whose hash table is the one they were built into."""
     model = Model.from_bytes(listed_model.to_bytes())
-    assert model._tables is not None and model._word_lists is not None
-    assert not model._list_rows  # no rows to build from: the table came from the file
+    assert model._tables is not None
+    assert [r.tolist() for r in model._list_rows] == [r.tolist() for r in listed_model._list_rows]
+    assert np.array_equal(model.lexicon, listed_model.lexicon)
     built = listed_model.score_tables()
     assert sorted(model._tables.tables) == sorted(built.tables)
     for t, table in built.tables.items():
         assert np.array_equal(model._tables.tables[t], table)
     assert np.array_equal(model._lists.table.keys, listed_model._lists.table.keys)
     assert np.array_equal(model._lists.table.flags, listed_model._lists.table.flags)
+
+
+def test_quantized_weights_are_eight_bits_and_score_as_the_file_says(listed_model):
+    """:meth:`Model.quantized` keeps every weight within a few hundredths (zero exact); the
+    file holds the codes and the codebook, and what is loaded scores exactly as what was
+    saved, by the compiled and the pure code alike."""
+    from tieng import _accel
+
+    small = listed_model.quantized()
+    assert small.weights.dtype == np.uint8 and small.codebook.shape == (256,)
+    wide = listed_model.weights.astype(np.float32)
+    assert np.abs(small.codebook[small.weights] - wide).max() <= 0.03 * np.abs(wide).max()
+    assert np.all(small.codebook[small.weights][wide == 0] == 0)
+    assert small.quantized() is small
+    data = small.to_bytes()
+    assert len(data) < len(listed_model.to_bytes())
+    again = Model.from_bytes(data)
+    assert np.array_equal(again.weights, small.weights)
+    assert np.array_equal(again.codebook, small.codebook)
+    assert np.array_equal(_scores(again), _scores(small))
+    near = _scores(listed_model)
+    assert np.allclose(_scores(small), near, rtol=0, atol=0.05) and np.isinf(near[-1])
+    with _accel.using(None):
+        assert np.array_equal(_scores(Model.from_bytes(data)), _scores(small))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda a: a.__setitem__(3, np.nan),
+        lambda a: a.__setitem__(-1, np.inf),
+        lambda a: a.__setitem__(0, 5000.0),  # past MAX_CODE (and unsorted)
+        lambda a: a.__setitem__(slice(None), a[::-1].copy()),  # not sorted
+    ],
+)
+def test_crafted_codebooks_are_refused(listed_model, change):
+    small = listed_model.quantized()
+    assert Model.from_bytes(_with_payload(small, "codebook", lambda a: None))
+    with pytest.raises(ModelError, match="codebook"):
+        Model.from_bytes(_with_payload(small, "codebook", change))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _set(("arrays", "codebook", "shape"), [255]),
+        _set(("arrays", "codebook", "dtype"), "<f2"),
+        _set(("arrays", "codebook"), None),
+    ],
+)
+def test_crafted_codebook_headers_are_refused(listed_model, change):
+    with pytest.raises(ModelError):
+        Model.from_bytes(_crafted(listed_model.quantized(), change))
+
+
+def test_a_codebook_goes_with_eight_bit_weights_only(tiny_model):
+    with pytest.raises(ModelError, match="codebook"):
+        Model(
+            tiny_model.vocabulary,
+            tiny_model.lexicon,
+            tiny_model.weights,
+            tiny_model.bias,
+            tiny_model.spec,
+            codebook=np.zeros(256, np.float32),
+        )
+    with pytest.raises(ModelError, match="codebook"):
+        Model(
+            tiny_model.vocabulary,
+            tiny_model.lexicon,
+            tiny_model.weights.view(np.uint8)[::2],
+            tiny_model.bias,
+            tiny_model.spec,
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("lists_lengths", _last(1)),  # a one-syllable entry: the lengths no longer add up
+        ("lists_lengths", _last(9)),  # longer than max_word
+        ("lists_ids", _last(60000)),  # past the vocabulary
+        ("lists_ids", _last(0)),
+        ("lexicon_lengths", _last(0)),
+        ("lexicon_ids", _last(60000)),
+    ],
+)
+def test_crafted_rows_are_refused_at_load(listed_model, name, change):
+    with pytest.raises(ModelError, match="entry counts"):  # (entries the rows do not have)
+        Model.from_bytes(_crafted(listed_model, _set(("word_lists", "sizes"), [1, 10**6])))
+    assert Model.from_bytes(_with_payload(listed_model, name, lambda a: None))
+    with pytest.raises(ModelError, match="does not fit"):
+        Model.from_bytes(_with_payload(listed_model, name, change))
 
 
 def _with_payload(model: Model, name: str, change) -> bytes:
@@ -275,13 +389,6 @@ def _with_payload(model: Model, name: str, change) -> bytes:
     return bytes(data[:16]) + crc + hbytes + bytes(data[20 + hlen :])
 
 
-def _last(value):
-    def change(arr):
-        arr[-1] = value
-
-    return change
-
-
 @pytest.mark.parametrize(
     ("name", "change"),
     [
@@ -290,16 +397,15 @@ def _last(value):
     ],
 )
 def test_crafted_stored_tables_are_refused_at_load(listed_model, name, change):
-    assert Model.from_bytes(_with_payload(listed_model, name, lambda a: None))
+    tabled = Model.from_bytes(_older(listed_model, 3))  # its word lists: a table, no rows
+    assert Model.from_bytes(_with_payload(tabled, name, lambda a: None))
     with pytest.raises(ModelError, match="word lists"):
-        Model.from_bytes(_with_payload(listed_model, name, change))
+        Model.from_bytes(_with_payload(tabled, name, change))
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        _set(("word_lists", "bits"), 30),  # more slots than the table has
-        _set(("word_lists", "bits"), 2),
         _set(("word_lists", "sizes"), [1]),
         _set(("word_lists",), None),
         _set(("arrays", "score_tables", "dtype"), "<f4"),
@@ -307,8 +413,17 @@ def test_crafted_stored_tables_are_refused_at_load(listed_model, name, change):
     ],
 )
 def test_crafted_table_headers_are_refused_at_load(listed_model, change):
-    with pytest.raises(ModelError):
-        Model.from_bytes(_crafted(listed_model, change))
+    tabled = Model.from_bytes(_older(listed_model, 3))
+    for model in (tabled, listed_model):  # the word lists as a table, and as rows
+        with pytest.raises(ModelError):
+            Model.from_bytes(_crafted(model, change))
+
+
+@pytest.mark.parametrize("bits", [30, 2])  # more slots than the table has; too few
+def test_crafted_table_sizes_are_refused_at_load(listed_model, bits):
+    tabled = Model.from_bytes(_older(listed_model, 3))
+    with pytest.raises(ModelError, match="word lists"):
+        Model.from_bytes(_crafted(tabled, _set(("word_lists", "bits"), bits)))
 
 
 def test_score_tables_of_another_length_are_refused(listed_model):
@@ -358,7 +473,8 @@ def test_a_word_list_table_over_half_full_is_refused(listed_model):
     the whole table: the load factor is checked (and the longest run of full slots)."""
     from tieng.container import pack_file, read_arrays, unpack_file
 
-    version, header, payload = unpack_file(memoryview(listed_model.to_bytes()), "<x>")
+    tabled = Model.from_bytes(_older(listed_model, 3))  # its word lists: a table, no rows
+    version, header, payload = unpack_file(memoryview(tabled.to_bytes()), "<x>")
     table = header["arrays"]
     arrays = dict(read_arrays(table, payload, {k: (v["dtype"],) for k, v in table.items()}, "<x>"))
     keys = arrays["lists_keys"].copy()
@@ -369,7 +485,7 @@ def test_a_word_list_table_over_half_full_is_refused(listed_model):
     }
     with pytest.raises(ModelError, match="more than half full"):
         Model.from_bytes(pack_file(fields, arrays, version))
-    assert Model.from_bytes(listed_model.to_bytes()).list_sizes == listed_model.list_sizes
+    assert Model.from_bytes(tabled.to_bytes()).list_sizes == listed_model.list_sizes
 
 
 def test_an_array_at_a_misaligned_place_is_refused(listed_model):

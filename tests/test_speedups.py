@@ -250,7 +250,7 @@ def test_bad_arguments_are_errors_not_crashes():
     def call(program=None, where=where, out=None, lists=lists, lexicon=None):
         _speedups.score_gaps(
             pid, psh, classes, where, lexicon or lex.table.as_args(), model.spec.max_word,
-            model.spec.hash_bits, model.weights, tables._half_to_float,
+            model.spec.hash_bits, model.weights, tables._lut,
             program or tables._program,
             np.empty(len(where), np.float32) if out is None else out, lists,
         )  # fmt: skip

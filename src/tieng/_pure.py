@@ -44,7 +44,7 @@ __all__ = [
     "table_weights",
     "tag_rows",
     "viterbi",
-    "widen_halves",
+    "widen_codes",
     "with_tags",
     "write_segmented",
 ]
@@ -203,9 +203,10 @@ def count_words(text: str) -> int:
 
 
 # ------------------------------------------------------------------ scores
-def widen_halves(halves: np.ndarray, half_to_float: np.ndarray, out: np.ndarray) -> None:
-    """``out[i]`` = the float32 value of the float16 ``halves[i]``."""
-    out[:] = np.asarray(halves, np.float16)
+def widen_codes(codes: np.ndarray, lut: np.ndarray, out: np.ndarray) -> None:
+    """``out[i]`` = the float32 value ``codes[i]`` stands for: a float16 (its bits as uint16)
+    or an 8-bit code into ``lut``, the codebook."""
+    out[:] = lut[codes] if codes.dtype == np.uint8 else np.asarray(codes, np.float16)
 
 
 def span_table(keys: np.ndarray, flags: np.ndarray) -> tuple[bytes, bytes, int]:
@@ -260,13 +261,15 @@ def table_weights(
     domain: tuple[int, ...],
     hash_bits: int,
     weights: np.ndarray,
-    half_to_float: np.ndarray,
+    lut: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """``out``: the weight of every value of a template whose values have the small
-    ``domain`` (values in C order), as float32."""
+    ``domain`` (values in C order), as float32 (8-bit weights through ``lut``, their
+    codebook)."""
     grid = np.indices(domain, dtype=np.uint64).reshape(len(domain), -1)
-    out[:] = weights[weight_index(template, tuple(grid), hash_bits)]
+    found = weights[weight_index(template, tuple(grid), hash_bits)]
+    out[:] = lut[found] if found.dtype == np.uint8 else found
 
 
 # ------------------------------------------------------------------ decoders

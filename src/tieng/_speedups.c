@@ -17,7 +17,7 @@
  *     score_gaps: the same for one call with every setting passed (kept for the tests of
  *     argument checking).  Each template's weights are summed in numpy's order, so the float32
  *     sums are the same bit for bit.
- *   table_weights, widen_halves: the tables of small-domain templates ScoreTables builds or reads.
+ *   table_weights, widen_codes: the tables of small-domain templates ScoreTables builds or reads.
  *   span_keys, span_table: the lexicon's and the word lists' hash tables (features.SpanTable).
  * Decoders (csrc/decoders.c)
  *   Line: one text of one line, scanned, looked up, scored and joined in one call (the
@@ -76,8 +76,8 @@ static PyMethodDef methods[] = {
     {"spans_json", spans_json, METH_VARARGS,
      "The JSON array of a list of (text, start, end, ...) tuples (with tags: the fifth item), "
      "as orjson writes it."},
-    {"widen_halves", widen_halves, METH_VARARGS,
-     "float32 values of float16 ones, through a lookup table (see ScoreTables)."},
+    {"widen_codes", widen_codes, METH_VARARGS,
+     "float32 values of float16 or 8-bit codes, through a lookup table (see ScoreTables)."},
     {"table_weights", table_weights, METH_VARARGS,
      "The weight of every value of a small-domain template (see ScoreTables)."},
     {"count_words", count_words, METH_O, "len(text.split()), without the list."},

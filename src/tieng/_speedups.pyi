@@ -29,6 +29,7 @@ SHAPE_COUNTRY: int
 
 _Table = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int]
 _Program = Sequence[tuple[tuple[int, ...], npt.NDArray[np.float32] | None, object]]
+_Weights = npt.NDArray[np.float16] | npt.NDArray[np.float32] | npt.NDArray[np.uint8]
 
 class CodeTable:
     def __init__(self, limit: int = ...) -> None: ...
@@ -43,8 +44,8 @@ def score_gaps(
     lexicon: _Table,
     max_word: int,
     hash_bits: int,
-    weights: npt.NDArray[np.float16] | npt.NDArray[np.float32],
-    half_to_float: npt.NDArray[np.float32],
+    weights: _Weights,
+    lut: npt.NDArray[np.float32],
     program: _Program,
     out: npt.NDArray[np.float32],
     lists: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int, int] | None,
@@ -66,13 +67,13 @@ def table_weights(
     template: int,
     domain: Sequence[int],
     hash_bits: int,
-    weights: npt.NDArray[np.float16] | npt.NDArray[np.float32],
-    half_to_float: npt.NDArray[np.float32],
+    weights: _Weights,
+    lut: npt.NDArray[np.float32],
     out: npt.NDArray[np.float32],
 ) -> None: ...
-def widen_halves(
-    halves: npt.NDArray[np.float16],
-    half_to_float: npt.NDArray[np.float32],
+def widen_codes(
+    codes: npt.NDArray[np.float16] | npt.NDArray[np.uint8],
+    lut: npt.NDArray[np.float32],
     out: npt.NDArray[np.float32],
 ) -> None: ...
 def spans_json(spans: list[Any], tags: bool = ..., /) -> bytes: ...
@@ -122,8 +123,8 @@ class Scorer:
         lexicon: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int],
         max_word: int,
         hash_bits: int,
-        weights: npt.NDArray[np.float16] | npt.NDArray[np.float32],
-        half_to_float: npt.NDArray[np.float32],
+        weights: _Weights,
+        lut: npt.NDArray[np.float32],
         program: _Program,
         lists: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int, int] | None,
         classes: bool,

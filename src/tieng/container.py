@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 MAGIC = b"TIENGMDL"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: 8-bit weights, word lists and lexicon as ragged rows (tieng.model)
 _PREFIX = struct.Struct("<8sII")  # magic, version, header length
 _CRC = struct.Struct("<I")  # version 2 on: CRC-32 of the prefix and the header
 _ALIGN = 64

@@ -64,14 +64,21 @@ __all__ = [
 
 # The dtypes each array may have.
 _ARRAY_DTYPES = {
-    "weights": ("<f2", "<f4"),
+    "weights": ("<f2", "<f4", "|u1"),
+    "codebook": ("<f4",),
     "lexicon": ("<u2", "<u4"),
+    "lexicon_ids": ("<u2", "<u4"),
+    "lexicon_lengths": ("|u1",),
     "vocabulary": ("|u1",),
     "classes": ("<u2",),
     "lists_keys": ("<u8",),
     "lists_flags": ("<u2",),
-    "score_tables": ("<f2", "<f4"),
+    "lists_ids": ("<u2", "<u4"),
+    "lists_lengths": ("|u1",),
+    "score_tables": ("<f2", "<f4", "|u1"),
 }
+CODEBOOK_SIZE = 256  # 8-bit weights: each byte is an index into a codebook of this many floats
+MAX_CODE = 1000.0  # no codebook entry may be larger in size (a trained weight is under 10)
 _LIST_DTYPES = ("<u2", "<u4")
 
 
@@ -106,6 +113,107 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     first = in_caps & starts & letters
     out[first] = np.where(foreign[first], Shape.FOREIGN_TITLE, Shape.TITLE)
     return out
+
+
+def quantize(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """8-bit codes for ``weights`` and the codebook they index: ``codebook[codes]`` is the
+    weight each is rounded to (the nearest codebook value).
+
+    The codebook is a grid even in ``asinh(w / s)``, ``s`` a 25th of the largest weight in
+    size, from the smallest weight to the largest, plus zero (the weights no feature
+    reached stay exact): steps of a 4,000th of the largest weight near zero, where most
+    weights are, and of about 3% of the weight's size past ``s``.
+    (The k-means of the weights, which minimizes the mean error instead, rounded the few large
+    weights by up to 3.1 and changed 14% of the sentences; this grid changed none of 5,000:
+    docs/REPORT.md.)  It is sorted and always holds :data:`CODEBOOK_SIZE` values (the last
+    repeated if fewer differ), so that every byte is a valid code.  Deterministic.
+
+    >>> w = np.array([0.0, 0.5, -1.25, 2.0], np.float32)
+    >>> codes, book = quantize(w)
+    >>> codes.dtype, len(book), book[codes][0], bool(np.all(np.abs(book[codes] - w) < 0.02))
+    (dtype('uint8'), 256, np.float32(0.0), True)
+    """
+    w = np.asarray(weights, np.float64).ravel()
+    top = float(np.abs(w).max()) if w.size else 0.0
+    if top > 0:
+        s = top / 25
+        grid = np.linspace(np.arcsinh(w.min() / s), np.arcsinh(w.max() / s), CODEBOOK_SIZE - 1)
+        book = np.unique(np.append((np.sinh(grid) * s).astype(np.float32), np.float32(0)))
+    else:
+        book = np.zeros(1, np.float32)
+    book = np.append(book, np.repeat(book[-1], CODEBOOK_SIZE - len(book)))
+    wide = book.astype(np.float64)
+    codes = np.searchsorted((wide[1:] + wide[:-1]) / 2, w).astype(np.uint8)
+    return codes.reshape(np.shape(weights)), book
+
+
+def _stored_rows(
+    entry: object, arrays: dict[str, np.ndarray], spec: FeatureSpec, vocab_size: int, source: str
+) -> list[np.ndarray]:
+    """The word lists of a version 4 file that stores them as rows: one array of rows a list,
+    split by the header's entry counts, each row checked to fit the vocabulary."""
+    sizes = entry.get("sizes") if isinstance(entry, dict) else None
+    rows = _unragged(
+        arrays["lists_ids"],
+        arrays["lists_lengths"],
+        spec.max_word,
+        vocab_size,
+        "word lists",
+        source,
+    )
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) != len(spec.lists)
+        or not all(is_int(n) and n >= 0 for n in sizes)
+        or sum(sizes) != len(rows)
+    ):
+        raise ModelError(f"{source}: corrupt model (word lists: entry counts)")
+    return np.split(rows, np.cumsum(sizes)[:-1])
+
+
+def _check_codebook(codebook: np.ndarray | None, weights: np.ndarray) -> np.ndarray | None:
+    """The codebook of 8-bit weights, checked: :data:`CODEBOOK_SIZE` finite float32 values,
+    sorted, none larger than :data:`MAX_CODE` in size; ``None`` for float weights."""
+    if weights.dtype != np.uint8:
+        if codebook is not None:
+            raise ModelError("a codebook goes with 8-bit weights only")
+        return None
+    if codebook is None:
+        raise ModelError("8-bit weights need their codebook")
+    book = np.asarray(codebook)
+    if book.dtype != np.float32 or book.shape != (CODEBOOK_SIZE,):
+        raise ModelError(f"the codebook must be {CODEBOOK_SIZE} float32 values")
+    if not (np.all(np.isfinite(book)) and np.all(np.abs(book) <= MAX_CODE)):
+        raise ModelError(f"the codebook holds values that are not finite or past ±{MAX_CODE:g}")
+    if np.any(np.diff(book) < 0):
+        raise ModelError("the codebook is not sorted")
+    return book
+
+
+def ragged(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ids (0-padded) as their ids one after another and each row's length: what a
+    version 4 file stores for the lexicon and the word lists."""
+    rows = np.asarray(rows)
+    lengths = np.count_nonzero(rows, axis=1).astype(np.uint8)
+    return rows[rows != 0], lengths
+
+
+def _unragged(
+    ids: np.ndarray, lengths: np.ndarray, width: int, vocab_size: int, what: str, source: str
+) -> np.ndarray:
+    """The 0-padded rows of :func:`ragged`'s output, checked to fit ``width`` and the
+    vocabulary (every id in ``1 .. vocab_size + 1``, every row 2 ids or longer)."""
+    if (
+        ids.ndim != 1
+        or lengths.ndim != 1
+        or (lengths.size and (int(lengths.min()) < 2 or int(lengths.max()) > width))
+        or int(lengths.sum(dtype=np.int64)) != len(ids)
+        or (ids.size and (int(ids.min()) < 1 or int(ids.max()) >= vocab_size + 2))
+    ):
+        raise ModelError(f"{source}: corrupt model ({what} does not fit the vocabulary)")
+    rows = np.zeros((len(lengths), width), np.uint32)
+    rows[np.arange(width) < lengths[:, None].astype(np.int64)] = ids
+    return rows
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -174,9 +282,11 @@ class Model:
         metadata: dict[str, Any] | None = None,
         classes: np.ndarray | None = None,
         lists: Sequence[np.ndarray] | WordLists | None = (),
+        codebook: np.ndarray | None = None,
     ) -> None:
         """``lists``: the outside word lists, as rows of syllable ids (one a list), or as
-        their hash table already built (a :class:`tieng.engine.features.WordLists`); None: none."""
+        their hash table already built (a :class:`tieng.engine.features.WordLists`); None: none.
+        ``weights``: float16 or float32, or 8-bit codes into ``codebook`` (see :func:`quantize`)."""
         if weights.shape != (spec.size,):
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
         if vocabulary.foreign != spec.foreign:
@@ -222,9 +332,10 @@ class Model:
                         f"word list {name!r} has shape {rows.shape}, expected (n, {spec.max_word})"
                     )
             self._list_rows = [np.asarray(rows) for rows in lists]
-        if weights.dtype not in (np.float16, np.float32):
+        if weights.dtype not in (np.float16, np.float32, np.uint8):
             weights = weights.astype(np.float32)
-        self.weights = weights  # float16 (what training writes) or float32
+        self.codebook = _check_codebook(codebook, weights)
+        self.weights = weights  # float16 (what training writes), float32, or 8-bit codes
         if not abs(bias) <= _FLOAT32_MAX:
             raise ModelError(f"bias {bias} is not a float32 number (scores are float32)")
         self.bias = float(bias)
@@ -306,7 +417,9 @@ class Model:
         """The weights regrouped for scoring (built on first use, shared by :meth:`with_words`)."""
         tables = self._tables
         if tables is None:
-            tables = self._tables = ScoreTables(self.weights, self.spec, len(self.vocabulary))
+            tables = self._tables = ScoreTables(
+                self.weights, self.spec, len(self.vocabulary), codebook=self.codebook
+            )
         return tables
 
     def compiled_scorer(self):
@@ -319,20 +432,32 @@ class Model:
 
     # ----------------------------------------------------------------- file format
     def to_bytes(self) -> bytes:
-        """Serialize to the model file format."""
+        """Serialize to the model file format (version 4)."""
         vocab_blob = np.frombuffer("\n".join(self.vocabulary.keys).encode("utf-8"), np.uint8)
-        arrays = {
-            "weights": self.weights,
-            "lexicon": self.lexicon.astype("<u2" if len(self.vocabulary) <= 1 << 16 else "<u4"),
-            "vocabulary": vocab_blob,
-        }
+        narrow = "<u2" if len(self.vocabulary) + 2 <= 1 << 16 else "<u4"
+        lexicon_ids, lexicon_lengths = ragged(self.lexicon)
+        arrays = {"weights": self.weights}
+        if self.codebook is not None:
+            arrays["codebook"] = self.codebook
+        arrays.update(
+            lexicon_ids=lexicon_ids.astype(narrow),
+            lexicon_lengths=lexicon_lengths,
+            vocabulary=vocab_blob,
+        )
         if self.classes is not None:
             arrays["classes"] = self.classes.astype("<u2")
         fields: dict[str, Any] = {}
-        # What loading would otherwise build (version 3 on), stored ready to use: the word
-        # lists' hash table (in place of their rows) and the weights regrouped for scoring.
-        lists = self._lists
-        if lists is not None:
+        # The word lists: as rows (one after another, with their lengths: small) when this
+        # model has them, else as the hash table a version 3 file held (loading builds the
+        # table from rows in a few milliseconds).  The weights regrouped for scoring are
+        # stored ready to use.
+        if self._list_rows:
+            ids, lengths = ragged(np.concatenate(self._list_rows))
+            arrays["lists_ids"] = ids.astype(narrow)
+            arrays["lists_lengths"] = lengths
+            fields["word_lists"] = {"sizes": [len(rows) for rows in self._list_rows]}
+        elif self._lists is not None:
+            lists = self._lists
             arrays["lists_keys"] = lists.table.keys
             arrays["lists_flags"] = lists.table.flags
             fields["word_lists"] = {"bits": lists.table.bits, "sizes": list(lists.sizes)}
@@ -395,13 +520,25 @@ class Model:
             spec = FeatureSpec.from_dict(header["features"])
         except (ValueError, KeyError, TypeError) as e:
             raise corrupt(f"features: {e}") from None
-        names = ["weights", "lexicon", "vocabulary"] + (["classes"] if spec.classes else [])
+        names = ["weights", "vocabulary"] + (["classes"] if spec.classes else [])
+        names += ["lexicon_ids", "lexicon_lengths"] if version >= 4 else ["lexicon"]
+        # Word lists: rows in version 2, a hash table in version 3, either in version 4.
+        list_rows = version >= 4 and "lists_ids" in table
         if version < 3:
             names += [f"list{i}" for i in range(len(spec.lists))]
-        else:
-            names += ["lists_keys", "lists_flags"] if spec.lists else []
+        elif spec.lists:
+            names += ["lists_ids", "lists_lengths"] if list_rows else ["lists_keys", "lists_flags"]
+        if version >= 3:
             names.append("score_tables")
+        entry = table.get("weights")
+        eight_bit = version >= 4 and isinstance(entry, dict) and entry.get("dtype") == "|u1"
+        if eight_bit:
+            names.append("codebook")
         dtypes = {name: _ARRAY_DTYPES.get(name, _LIST_DTYPES) for name in names}
+        if version < 4:  # (8-bit weights came with version 4)
+            for name in ("weights", "score_tables"):
+                if name in dtypes:
+                    dtypes[name] = ("<f2", "<f4")
         arrays = read_arrays(table, payload, dtypes, source)
         try:
             keys = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
@@ -414,7 +551,21 @@ class Model:
         # and a crafted file with inf weights only segments badly; the bias is checked.)
         if weights.shape != (spec.size,):
             raise ModelError(f"{source}: corrupt model (weights)")
-        lexicon = arrays["lexicon"].astype(np.uint32)  # (stored narrow when it fits)
+        try:
+            codebook = _check_codebook(arrays.get("codebook"), weights)
+        except ModelError as e:
+            raise ModelError(f"{source}: corrupt model ({e})") from None
+        if version >= 4:
+            lexicon = _unragged(
+                arrays["lexicon_ids"],
+                arrays["lexicon_lengths"],
+                spec.max_word,
+                len(keys),
+                "lexicon",
+                source,
+            )
+        else:
+            lexicon = arrays["lexicon"].astype(np.uint32)  # (stored narrow when it fits)
         if (
             lexicon.ndim != 2
             or lexicon.shape[1] != spec.max_word
@@ -439,14 +590,18 @@ class Model:
                 )
             rows.append(listed.astype(np.uint32))
         lists: list[np.ndarray] | WordLists = rows
-        if version >= 3:
+        if list_rows:
+            lists = _stored_rows(header.get("word_lists"), arrays, spec, len(keys), source)
+        elif version >= 3:
             lists = _stored_lists(header.get("word_lists"), arrays, len(spec.lists), source)
         vocabulary = Vocabulary(keys, spec.key_version, spec.foreign, spec.countries)
-        model = cls(vocabulary, lexicon, weights, float(bias), spec, metadata, classes, lists)
+        model = cls(
+            vocabulary, lexicon, weights, float(bias), spec, metadata, classes, lists, codebook
+        )
         if version >= 3:
             try:
                 model._tables = ScoreTables(
-                    model.weights, spec, len(vocabulary), arrays["score_tables"]
+                    model.weights, spec, len(vocabulary), arrays["score_tables"], codebook
                 )
             except ValueError as e:
                 raise ModelError(f"{source}: corrupt model ({e})") from None
@@ -498,8 +653,36 @@ class Model:
             self.metadata,
             self.classes,
             self._lists,
+            self.codebook,
         )
         new._tables = self.score_tables()  # same weights: the score tables are shared, not rebuilt
+        new.calibration = self.calibration
+        return new
+
+    def quantized(self) -> Model:
+        """This model with its weights stored in 8 bits (:func:`quantize`): half the size of
+        float16 weights, every score within a few hundredths of this model's.
+
+        >>> from tieng import Segmenter
+        >>> small = Segmenter().model.quantized()
+        >>> small.weights.dtype, Segmenter(small)("Hà Nội có nhiều hồ").text
+        (dtype('uint8'), 'Hà_Nội có nhiều hồ')
+        """
+        weights = self.weights
+        if self.codebook is not None:
+            return self
+        codes, codebook = quantize(weights)
+        new = Model(
+            self.vocabulary,
+            self.lexicon,
+            codes,
+            self.bias,
+            self.spec,
+            self.metadata,
+            self.classes,
+            self._list_rows or self._lists,
+            codebook,
+        )
         new.calibration = self.calibration
         return new
 

@@ -1,6 +1,6 @@
 /* scores.c: features and scores: the words a lexicon or a word list finds around each
  * gap, the scorer (score_gaps, Scorer), the tables of small-domain templates (table_weights,
- * widen_halves) and the span tables (span_keys, span_table).
+ * widen_codes) and the span tables (span_keys, span_table).
  *
  * Part of the one extension tieng._speedups: _speedups.c includes the files of csrc/ in
  * order (common.h, scan.c, scores.c, writers.c, decoders.c), one translation unit, so their
@@ -85,6 +85,42 @@ summarize_spans(const uint32_t *known, Py_ssize_t n, int max_word, span_t *out)
     }
 }
 
+/* The hashed weights: float32, or codes (8 or 16 bits) that index ``lut``: the float16
+ * value of every bit pattern (65,536 floats) or the codebook of 8-bit weights (256). */
+typedef struct {
+    int size; /* bytes a weight: 1, 2 or 4 */
+    const void *w;
+    const float *lut;
+} wtable_t;
+
+static inline float
+weight_at(const wtable_t *t, int64_t i)
+{
+    if (t->size == 2)
+        return t->lut[((const uint16_t *)t->w)[i]];
+    if (t->size == 1)
+        return t->lut[((const uint8_t *)t->w)[i]];
+    return ((const float *)t->w)[i];
+}
+
+/* t from the buffers of the weights and their lut, checked: 2**hash_bits weights of 1, 2 or
+ * 4 bytes, and a lut as long as their codes need.  0, or -1 with an exception set. */
+static int
+wtable_from(const Py_buffer *w, const Py_buffer *lut, int hash_bits, const char *who,
+            wtable_t *t)
+{
+    const Py_ssize_t size = w->itemsize;
+    if ((size != 1 && size != 2 && size != 4) || w->len / size != ((Py_ssize_t)1 << hash_bits) ||
+        lut->len != 4 * (size == 1 ? 256 : 65536)) {
+        PyErr_Format(PyExc_ValueError, "%s: arrays of inconsistent sizes", who);
+        return -1;
+    }
+    t->size = (int)size;
+    t->w = w->buf;
+    t->lut = (const float *)lut->buf;
+    return 0;
+}
+
 /* The scorer's settings, read once from the Python objects (features.ScoreTables's program,
  * the lexicon's and the word lists' span tables, the weights); the buffers they point into
  * are held in score_bufs until released. */
@@ -92,10 +128,8 @@ typedef struct {
     int n_tpl;
     template_t tpl[MAX_TEMPLATES];
     spantable_t lexicon, lists;
-    int n_lists, max_word, hash_bits, half, have_cls;
-    const uint16_t *w16;
-    const float *w32;
-    const float *lut;
+    int n_lists, max_word, hash_bits, have_cls;
+    wtable_t weights;
 } score_cfg;
 
 typedef struct {
@@ -135,18 +169,9 @@ cfg_parse(score_cfg *c, score_bufs *b, PyObject *o_lexicon, int max_word, int ha
         return -1;
     if (PyObject_GetBuffer(o_weights, &b->weights, PyBUF_C_CONTIGUOUS) < 0)
         return -1;
-    if (get_buffer(o_lut, &b->lut, 4, 0, "half_to_float") < 0)
+    if (get_buffer(o_lut, &b->lut, 4, 0, "lut") < 0 ||
+        wtable_from(&b->weights, &b->lut, hash_bits, "score_gaps", &c->weights) < 0)
         return -1;
-    if ((b->weights.itemsize != 2 && b->weights.itemsize != 4) ||
-        b->weights.len / b->weights.itemsize != ((Py_ssize_t)1 << hash_bits) ||
-        b->lut.len != 4 * 65536) {
-        PyErr_SetString(PyExc_ValueError, "score_gaps: arrays of inconsistent sizes");
-        return -1;
-    }
-    c->half = b->weights.itemsize == 2;
-    c->w16 = (const uint16_t *)b->weights.buf;
-    c->w32 = (const float *)b->weights.buf;
-    c->lut = (const float *)b->lut.buf;
     if (o_lists != Py_None) {
         PyObject *o_lk, *o_lf;
         int bits, count;
@@ -289,14 +314,14 @@ score_core(const score_cfg *c, const int64_t *ids, const int64_t *shapes, const 
            Py_ssize_t n, const int64_t *where, Py_ssize_t n_gaps, float *out,
            score_scratch *scratch)
 {
-    const int max_word = c->max_word, hash_bits = c->hash_bits, half = c->half;
+    const int max_word = c->max_word, hash_bits = c->hash_bits;
     const int n_lists = c->n_lists, n_tpl = c->n_tpl;
     const template_t *tpl = c->tpl;
     const Py_ssize_t width = scratch->width;
     uint32_t *known = scratch->known, *lknown = known + width;
     span_t *spans = scratch->spans, *lspans = spans + width;
-    const uint16_t *w16 = c->w16;
-    const float *w32 = c->w32, *lut = c->lut;
+    const wtable_t *weights = &c->weights;
+    const char *wbytes = (const char *)weights->w;
     int bad_index = 0;
     /* Two passes a block of gaps: first every template's weight index (prefetching the
      * weight), then the sums, in template order.  The weights are fetched from a table too
@@ -393,10 +418,7 @@ score_core(const score_cfg *c, const int64_t *ids, const int64_t *shapes, const 
                         }
                         h ^= h >> 31;
                         const int64_t idx = (int64_t)((h * M3) >> (64 - hash_bits));
-                        if (half)
-                            PREFETCH(w16 + idx);
-                        else
-                            PREFETCH(w32 + idx);
+                        PREFETCH(wbytes + idx * weights->size);
                         idx_of[t] = idx;
                     }
                 }
@@ -409,7 +431,7 @@ score_core(const score_cfg *c, const int64_t *ids, const int64_t *shapes, const 
                     if (T->table != NULL)
                         total += T->table[idx_of[t]];
                     else
-                        total += half ? lut[w16[idx_of[t]]] : w32[idx_of[t]];
+                        total += weight_at(weights, idx_of[t]);
                 }
                 out[i] = total;
             }
@@ -484,7 +506,7 @@ done:
     return result;
 }
 
-/* score_gaps(pid, psh, pcls, where, lexicon, max_word, hash_bits, weights, half_to_float,
+/* score_gaps(pid, psh, pcls, where, lexicon, max_word, hash_bits, weights, lut,
  *            program, out, lists)
  * lexicon: the training lexicon's features.SpanTable as (keys, flags, bits);
  * lists: None, or the outside word lists of features.FeatureSpec.lists as the table of one
@@ -498,7 +520,7 @@ score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
     int max_word, hash_bits;
     static char *kwlist[] = {"ids",     "shapes",  "classes",       "gaps",
                              "lexicon", "max_word", "hash_bits",    "weights",
-                             "half_to_float", "program", "out",     "lists",
+                             "lut",     "program", "out",      "lists",
                              NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOiiOOOOO", kwlist, &o_pid, &o_psh,
                                      &o_pcls, &o_where, &o_lexicon, &max_word, &hash_bits,
@@ -515,7 +537,7 @@ score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
     return result;
 }
 
-/* Scorer(lexicon, max_word, hash_bits, weights, half_to_float, program, lists, classes):
+/* Scorer(lexicon, max_word, hash_bits, weights, lut, program, lists, classes):
  * the settings of score_gaps read once and kept (with the arrays they point into), for a
  * model's whole life; ``classes`` says whether the program has class templates.
  * Scorer.score(pid, psh, pcls, where, out) is score_gaps with them.  Immutable: safe to
@@ -536,7 +558,7 @@ Scorer_dealloc(Scorer *s)
 static PyObject *
 Scorer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *names[] = {"lexicon", "max_word", "hash_bits", "weights", "half_to_float",
+    static char *names[] = {"lexicon", "max_word", "hash_bits", "weights", "lut",
                             "program", "lists", "classes", NULL};
     PyObject *o_lexicon, *o_weights, *o_lut, *program, *o_lists;
     int max_word, hash_bits, classes;
@@ -581,31 +603,38 @@ static PyTypeObject ScorerType = {
 };
 
 /* ------------------------------------------------------------------------------------------
- * widen_halves(halves, half_to_float, out): out[i] = half_to_float[halves[i]], the float16
- * values (as uint16 bits) of the score tables a model file stores, made float32.
+ * widen_codes(codes, lut, out): out[i] = lut[codes[i]]: the float16 values (as uint16 bits)
+ * or the 8-bit codes of the score tables a model file stores, made float32.
  */
 static PyObject *
-widen_halves(PyObject *self, PyObject *args)
+widen_codes(PyObject *self, PyObject *args)
 {
     PyObject *o_in, *o_lut, *o_out;
     if (!PyArg_ParseTuple(args, "OOO", &o_in, &o_lut, &o_out))
         return NULL;
     Py_buffer b_in = {0}, b_lut = {0}, b_out = {0};
     PyObject *result = NULL;
-    if (get_buffer(o_in, &b_in, 2, 0, "halves") < 0 ||
-        get_buffer(o_lut, &b_lut, 4, 0, "half_to_float") < 0 ||
-        get_buffer(o_out, &b_out, 4, 1, "out") < 0)
+    if (PyObject_GetBuffer(o_in, &b_in, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0 ||
+        get_buffer(o_lut, &b_lut, 4, 0, "lut") < 0 || get_buffer(o_out, &b_out, 4, 1, "out") < 0)
         goto done;
-    if (b_out.len / 4 != b_in.len / 2 || b_lut.len != 4 * 65536) {
-        PyErr_SetString(PyExc_ValueError, "widen_halves: arrays of inconsistent sizes");
+    const Py_ssize_t size = b_in.itemsize, n = b_in.len / (size ? size : 1);
+    if ((size != 1 && size != 2) || b_out.len / 4 != n ||
+        b_lut.len != 4 * (size == 1 ? 256 : 65536)) {
+        PyErr_SetString(PyExc_ValueError, "widen_codes: arrays of inconsistent sizes");
         goto done;
     }
-    const uint16_t *in = (const uint16_t *)b_in.buf;
     const float *lut = (const float *)b_lut.buf;
     float *out = (float *)b_out.buf;
-    const Py_ssize_t n = b_in.len / 2;
-    for (Py_ssize_t i = 0; i < n; i++)
-        out[i] = lut[in[i]];
+    if (size == 1) {
+        const uint8_t *in = (const uint8_t *)b_in.buf;
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = lut[in[i]];
+    }
+    else {
+        const uint16_t *in = (const uint16_t *)b_in.buf;
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = lut[in[i]];
+    }
     result = Py_NewRef(Py_None);
 done:
     Py_buffer *all[] = {&b_in, &b_lut, &b_out};
@@ -617,7 +646,7 @@ done:
 
 
 /* ------------------------------------------------------------------------------------------
- * table_weights(template, domain, hash_bits, weights, half_to_float, out): the weight of every
+ * table_weights(template, domain, hash_bits, weights, lut, out): the weight of every
  * value of a template with a small domain (as ScoreTables builds its tables), values in C
  * order (the last component varies fastest).
  */
@@ -651,7 +680,7 @@ table_weights(PyObject *self, PyObject *args)
     Py_buffer b_weights, b_lut, b_out;
     if (PyObject_GetBuffer(o_weights, &b_weights, PyBUF_C_CONTIGUOUS) < 0)
         return NULL;
-    if (get_buffer(o_lut, &b_lut, 4, 0, "half_to_float") < 0) {
+    if (get_buffer(o_lut, &b_lut, 4, 0, "lut") < 0) {
         PyBuffer_Release(&b_weights);
         return NULL;
     }
@@ -661,17 +690,15 @@ table_weights(PyObject *self, PyObject *args)
         return NULL;
     }
     PyObject *result = NULL;
-    if (b_out.len / 4 != total || (b_weights.itemsize != 2 && b_weights.itemsize != 4) ||
-        b_weights.len / b_weights.itemsize != ((Py_ssize_t)1 << hash_bits) ||
-        b_lut.len != 4 * 65536) {
+    wtable_t weights;
+    if (wtable_from(&b_weights, &b_lut, hash_bits, "table_weights", &weights) < 0)
+        goto done;
+    if (b_out.len / 4 != total) {
         PyErr_SetString(PyExc_ValueError, "table_weights: arrays of inconsistent sizes");
         goto done;
     }
     const uint64_t seed = (uint64_t)(template_index + 1) * M1;
-    const int half = b_weights.itemsize == 2;
-    const uint16_t *w16 = (const uint16_t *)b_weights.buf;
-    const float *w32 = (const float *)b_weights.buf;
-    const float *lut = (const float *)b_lut.buf;
+    const char *wbytes = (const char *)weights.w;
     float *out = (float *)b_out.buf;
     uint64_t value[MAX_COMPONENTS] = {0};
     /* A block of indices at a time, each weight prefetched before any is read: the weights
@@ -688,10 +715,7 @@ table_weights(PyObject *self, PyObject *args)
             }
             h ^= h >> 31;
             idx[f - f0] = (h * M3) >> (64 - hash_bits);
-            if (half)
-                PREFETCH(w16 + idx[f - f0]);
-            else
-                PREFETCH(w32 + idx[f - f0]);
+            PREFETCH(wbytes + idx[f - f0] * weights.size);
             for (Py_ssize_t j = k - 1; j >= 0; j--) { /* next value, C order */
                 if (++value[j] < (uint64_t)dom[j])
                     break;
@@ -699,7 +723,7 @@ table_weights(PyObject *self, PyObject *args)
             }
         }
         for (Py_ssize_t f = f0; f < f1; f++)
-            out[f] = half ? lut[w16[idx[f - f0]]] : w32[idx[f - f0]];
+            out[f] = weight_at(&weights, (int64_t)idx[f - f0]);
     }
     result = Py_None;
     Py_INCREF(result);

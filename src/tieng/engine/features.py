@@ -657,9 +657,11 @@ class ScoreTables:
         spec: FeatureSpec,
         vocab_size: int,
         stored: np.ndarray | None = None,
+        codebook: np.ndarray | None = None,
     ) -> None:
         """``stored``: the tables as :meth:`flat` gives them for these weights (read from a
-        model file), taken instead of computed; its length and dtype are checked."""
+        model file), taken instead of computed; its length and dtype are checked.
+        ``codebook``: the values of 8-bit ``weights`` (``codebook[weights]``)."""
         self.weights = weights
         self.spec = spec
         self.vocab_size = max(vocab_size, 1)
@@ -676,11 +678,16 @@ class ScoreTables:
             np.zeros(2 * PAD + 2, np.int64),
             WordLists([np.zeros((0, spec.max_word), np.uint32)] * len(spec.lists)),
         )
-        self._half_to_float = (
-            np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
-            if weights.dtype == np.float16
-            else np.zeros(1 << 16, np.float32)
-        )
+        # What a stored weight stands for: the float16 values of every bit pattern, or the
+        # codebook of 8-bit weights; float32 weights are read as they are.
+        if weights.dtype == np.uint8:
+            if codebook is None or codebook.shape != (256,):
+                raise ValueError("8-bit weights need a codebook of 256 values")
+            self._lut = np.ascontiguousarray(codebook, np.float32)
+        elif weights.dtype == np.float16:
+            self._lut = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+        else:
+            self._lut = np.zeros(1 << 16, np.float32)
         if stored is not None:
             total = sum(int(np.prod(d)) for _, d in dummy if d is not None)
             if stored.shape != (total,) or stored.dtype != weights.dtype:
@@ -688,9 +695,9 @@ class ScoreTables:
                     f"score tables of shape {stored.shape} and dtype {stored.dtype}, expected "
                     f"({total},) and {weights.dtype}"
                 )
-            if stored.dtype == np.float16:  # exact: each entry is one float16 weight
+            if stored.dtype != np.float32:  # exact: each entry is one stored weight
                 wide = np.empty(total, np.float32)
-                _accel.kernels.widen_halves(stored, self._half_to_float, wide)
+                _accel.kernels.widen_codes(stored, self._lut, wide)
                 stored = wide
             at = 0
         for t, (_, domain) in enumerate(dummy):
@@ -702,9 +709,7 @@ class ScoreTables:
                 at += size
                 continue
             table = np.empty(int(np.prod(domain)), np.float32)
-            _accel.kernels.table_weights(
-                t, domain, spec.hash_bits, weights, self._half_to_float, table
-            )
+            _accel.kernels.table_weights(t, domain, spec.hash_bits, weights, self._lut, table)
             self.tables[t] = table
         self._domains = [domain for _, domain in dummy]
         self._scorers: dict[tuple[int, int], tuple[object, Lexicon, WordLists | None]] = {}
@@ -718,6 +723,8 @@ class ScoreTables:
         model file stores: exact, as each entry is one weight)."""
         parts = [self.tables[t] for t in sorted(self.tables)]
         flat = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        if self.weights.dtype == np.uint8:  # each entry is a codebook value: its code
+            return np.searchsorted(self._lut, flat).astype(np.uint8)
         return flat.astype(self.weights.dtype)
 
     def scores(
@@ -755,7 +762,7 @@ class ScoreTables:
             self.spec.max_word,
             self.spec.hash_bits,
             self.weights,
-            self._half_to_float,
+            self._lut,
             self._program,
             None if lists is None or not lists.count else (*lists.table.as_args(), lists.count),
             self.spec.classes > 0,
@@ -789,7 +796,8 @@ class ScoreTables:
         with np.errstate(over="ignore", invalid="ignore"):
             for t, (values, domain) in enumerate(vals):
                 if domain is None:
-                    total += self.weights[feature_index(t, values, self.spec)]
+                    found = self.weights[feature_index(t, values, self.spec)]
+                    total += self._lut[found] if found.dtype == np.uint8 else found
                     continue
                 idx = values[0].astype(np.intp)
                 for v, d in zip(values[1:], domain[1:]):
