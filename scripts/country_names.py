@@ -9,10 +9,13 @@ BSD-3-Clause; the CLDR data under the Unicode licence), file `babel/locale-data/
 * the names of languages with a two-letter code written "Tiếng X", X one syllable (Tiếng
   Anh, Tiếng Nhật, Tiếng Hàn, Tiếng Trung: Anh, Nhật, Hàn, Trung).
 
-Only names that are Vietnamese syllables by their shape are kept: a foreign-looking name
-(Canada) already has a shape of its own with `--foreign`.  The file starts with comment
-lines giving Babel's version and the checksum of vi.dat (the model card records them).
-Usage: python scripts/country_names.py -o countries.txt
+Only names that are Vietnamese syllables by their shape are kept from CLDR.  With
+``--rdrsegmenter DIR`` (``../shared/data/lexicons/rdrsegmenter``: RDRsegmenter's lists,
+Apache-2.0), the one-word names of its country lists are added too, written the foreign way
+or not (Canada, Indonesia, Campuchia, Lào), so that a country's name before a foreign
+person's is told from the person's name (``Canada Justin_Trudeau``).  The file starts with
+comment lines giving where the names come from (the model card records them).
+Usage: python scripts/country_names.py -o countries.txt [--rdrsegmenter DIR]
 """
 
 from __future__ import annotations
@@ -54,15 +57,42 @@ def country_names() -> tuple[list[str], dict[str, str]]:
     return kept, source
 
 
+RDR_FILES = ("countries_short.txt", "countries_long.txt")
+
+
+def rdr_country_names(folder: Path) -> tuple[list[str], dict[str, str]]:
+    """The one-word names of RDRsegmenter's country lists, capitalized (``canada``:
+    ``Canada``; ``ai-len``: ``Ai-len``), and the checksums of the files."""
+    names: set[str] = set()
+    sums = []
+    for name in RDR_FILES:
+        data = (folder / name).read_bytes()
+        sums.append(f"{name} {hashlib.sha256(data).hexdigest()}")
+        for line in data.decode("utf-8").splitlines():
+            entry = line.strip()
+            if entry and len(entry.split()) == 1:
+                names.add(entry[:1].upper() + entry[1:])
+    source = {
+        "rdrsegmenter": "RDRsegmenter (datquocnguyen/RDRsegmenter, Vocabulary.java), Apache-2.0",
+        "rdrsegmenter files": "; ".join(sums),
+    }
+    return sorted(names), source
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("--rdrsegmenter", type=Path, help="also the one-word names of these lists")
     args = p.parse_args()
     try:
         names, source = country_names()
     except ImportError:
         print("country_names: needs Babel: pip install '.[train]'", file=sys.stderr)
         return 2
+    if args.rdrsegmenter:
+        more, more_source = rdr_country_names(args.rdrsegmenter)
+        names = sorted(set(names) | set(more))
+        source.update(more_source)
     head = [f"# {k}: {v}" for k, v in source.items()]
     args.output.write_text("\n".join([*head, *names]) + "\n", encoding="utf-8")
     print(f"country_names: {len(names)} names: {' '.join(names)}", file=sys.stderr)

@@ -22,7 +22,7 @@ from devfold import TREEBANK_START, in_dev_fold
 from tieng import Segmenter
 from tieng.normalization import KEY_VERSION, UNACCENTED
 from tieng.training.evaluation import evaluate
-from tieng.training.segmenter import read_corpus, read_word_list, train
+from tieng.training.segmenter import lower_copies, read_corpus, read_word_list, train
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -62,6 +62,13 @@ def main() -> int:
         "--unaccented", action="store_true", help="the unaccented view (tieng train --unaccented)"
     )
     p.add_argument("--save", type=Path, help="also save the model here")
+    p.add_argument(
+        "--lower-copies",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="add this share of the training sentences again in lower case (seeded)",
+    )
     p.add_argument("--foreign", action="store_true", help="foreign words get shapes of their own")
     p.add_argument(
         "--countries",
@@ -96,6 +103,14 @@ def main() -> int:
     sentences += extra
     weights += [args.weight] * len(extra)
     domains += ["treebank"] * len(extra)
+    if args.lower_copies:
+        copies = lower_copies(sentences, args.lower_copies)
+        sentences += [sentences[i] for i in copies]  # (replaced below by their lower case)
+        sentences[len(sentences) - len(copies) :] = [
+            [w.lower() for w in sentences[i]] for i in copies
+        ]
+        weights += [weights[i] for i in copies]
+        domains += [domains[i] for i in copies]
     print(f"train {len(sentences)} sentences, dev {len(dev)}", file=sys.stderr)
     say = lambda m: print(m, file=sys.stderr)  # noqa: E731
     model = train(

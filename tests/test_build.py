@@ -96,6 +96,11 @@ def test_the_compiled_constants_are_the_python_ones():
     assert (_speedups.TITLE_MIN, _speedups.PAD_TOKENS) == (TITLE_MIN, PAD)
     assert (_speedups.CAPS_MIN, (_speedups.CAPS_NUM, _speedups.CAPS_DEN)) == (CAPS_MIN, CAPS_SHARE)
     assert (_speedups.TITLE_NUM, _speedups.TITLE_DEN) == TITLE_SHARE
+    from tieng import _pure
+    from tieng.engine.features import SyllableFlag
+
+    assert _speedups.FLAG_UNGLUED == _pure.UNGLUED == SyllableFlag.UNGLUED
+    assert _speedups.FLAG_ALL == SyllableFlag.ALL
     assert (_speedups.SHAPE_FOREIGN, _speedups.SHAPE_FOREIGN_TITLE, _speedups.SHAPE_COUNTRY) == (
         Shape.FOREIGN,
         Shape.FOREIGN_TITLE,

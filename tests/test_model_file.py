@@ -500,3 +500,20 @@ def test_an_array_at_a_misaligned_place_is_refused(listed_model):
     shifted = memoryview(b"\0" + bytes(payload))[1:]  # the same bytes, one byte off
     with pytest.raises(ModelError, match="misaligned"):
         read_arrays(table, shifted, dtypes, "<x>")
+
+
+def test_syllable_flags_round_trip_and_crafted_ones_are_refused(listed_model):
+    from tieng.engine.features import SyllableFlag
+
+    flags = np.zeros(len(listed_model.vocabulary), np.uint8)
+    flags[2:6] = [SyllableFlag.UNGLUED, SyllableFlag.FAMILY, SyllableFlag.MIDDLE, 0]
+    flagged = listed_model.with_syllable_flags(flags)
+    again = Model.from_bytes(flagged.to_bytes())
+    assert np.array_equal(again.syllable_flags, flags)
+    assert Model.from_bytes(listed_model.to_bytes()).syllable_flags is None
+    with pytest.raises(ModelError, match="syllable flags"):
+        Model.from_bytes(_with_payload(flagged, "syllable_flags", _last(64)))
+    with pytest.raises(ModelError):
+        Model.from_bytes(_crafted(flagged, _set(("arrays", "syllable_flags", "shape"), [3])))
+    with pytest.raises(ModelError, match="syllable flags"):
+        listed_model.with_syllable_flags(flags[:-1])

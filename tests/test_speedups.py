@@ -561,13 +561,20 @@ def test_line_rejects_bad_arguments():
         _speedups.Line(
             model.compiled_scorer(), model.vocabulary.code_table(), model.vocabulary._compute,
             *tieng.tokenization.scan_settings(False), model.classes.astype(np.int64),
-            model.bias, tieng.engine.features.JOINABLE.astype(np.uint8), dict, 100,
+            model.bias, tieng.engine.features.JOINABLE.astype(np.uint8), dict, 100, None,
         )  # fmt: skip
     with pytest.raises(ValueError, match="joinable"):
         _speedups.Line(
             model.compiled_scorer(), model.vocabulary.code_table(), model.vocabulary._compute,
             *tieng.tokenization.scan_settings(False), model.classes.astype(np.int64),
-            model.bias, np.zeros(3, np.uint8), Word, 100,
+            model.bias, np.zeros(3, np.uint8), Word, 100, None,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="flags"):
+        _speedups.Line(
+            model.compiled_scorer(), model.vocabulary.code_table(), model.vocabulary._compute,
+            *tieng.tokenization.scan_settings(False), model.classes.astype(np.int64),
+            model.bias, tieng.engine.features.JOINABLE.astype(np.uint8), Word, 100,
+            np.zeros(3, np.float32),
         )  # fmt: skip
 
 
@@ -762,3 +769,69 @@ def test_spans_json_refuses_what_is_not_utf8_or_not_spans():
         speedups.spans_json((("a", 0, 1),))
     with pytest.raises(TypeError, match="tag"):
         speedups.spans_json([("a", 0, 1, None, 5)], True)
+
+
+# ------------------------------------------------------------------ syllable flags
+FLAGGED_TEXTS = [
+    "Sở Giáo dục và Đào tạo",
+    "Bộ Khoa học và Công nghệ vừa công bố",
+    "Ông Nguyễn Khắc Chúc đang làm việc tại Hà Nội. Bà Lan, vợ ông Chúc, cũng làm việc tại đây.",
+    "Thủ Tướng Phạm Minh Chính Tiếp Đại Sứ Nhật Bản Tại Hà Nội",
+    "THỦ TƯỚNG PHẠM MINH CHÍNH TIẾP ĐẠI SỨ NHẬT BẢN TẠI HÀ NỘI",
+    "và các bạn đã về",
+    "Và",
+    "và và và",
+    "Hôm nay. Bà Ba. Ông Tư! và",
+]
+
+
+def _flagged(model: Model) -> Model:
+    """``model`` with syllable flags from a made-up corpus and name lists."""
+    from tieng.training.segmenter import syllable_flags
+
+    corpus = [["Ông", "Phạm_Minh_Chính", "và", "Nguyễn_Văn_An", "đã", "về", "."]] * 5
+    flags = syllable_flags(
+        model.vocabulary, corpus, family=["phạm", "nguyễn"], middle=["minh", "văn"],
+        openers=["bà", "ông"], min_count=5, min_name_count=1,
+    )  # fmt: skip
+    return model.with_syllable_flags(flags)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(-20, 20, width=32) | st.just(float("-inf")), max_size=30),
+    st.lists(st.integers(0, 5), min_size=30, max_size=30),
+    st.lists(st.sampled_from([0, 8, 1, 9, 16]), min_size=6, max_size=6),
+)
+def test_tied_gaps_are_the_same_both_ways(scores, ids, flags):
+    from tieng import _pure
+
+    scores = np.array(scores, np.float32)
+    ids = np.array(ids[: len(scores)], np.int64)
+    flags = np.array(flags, np.uint8)
+    compiled, pure = scores.copy(), scores.copy()
+    speedups.tie_gaps(compiled, ids, flags)
+    _pure.tie_gaps(pure, ids, flags)
+    assert compiled.tobytes() == pure.tobytes()
+    unglued = (flags[ids] & _pure.UNGLUED) != 0
+    for i in np.flatnonzero(unglued).tolist():  # joined on both sides or on neither
+        left = compiled[i - 1] if i else -np.inf
+        assert (left > 0) == (compiled[i] > 0)
+        if i == 0:
+            assert compiled[0] == -np.inf
+    free = ~unglued & ~np.append(unglued[1:], False)
+    assert np.array_equal(compiled[free], scores[free])
+
+
+def test_syllable_flags_take_the_same_path_both_ways():
+    """A model with syllable flags: the per-call path, the batch path and the pure Python
+    code read names in headings, openers after a sentence and unglued syllables alike."""
+    seg = Segmenter(_flagged(Segmenter().model))
+    _assert_paths_agree(seg, [*PER_CALL_TEXTS[:40], *FLAGGED_TEXTS])
+    compiled = [seg(t).text for t in FLAGGED_TEXTS]
+    with _accel.using(None):
+        assert [r.text for r in Segmenter(seg.model).pipe(FLAGGED_TEXTS)] == compiled
+    assert compiled[3].split()[1] == "Phạm_Minh_Chính"
+    assert compiled[4].split()[1] == "PHẠM_MINH_CHÍNH"
+    for text in compiled:  # "và" joined on both sides or on neither
+        assert not any(w.startswith(("và_", "Và_")) or w.endswith("_và") for w in text.split())

@@ -43,6 +43,7 @@ __all__ = [
     "spans_json",
     "table_weights",
     "tag_rows",
+    "tie_gaps",
     "viterbi",
     "widen_codes",
     "with_tags",
@@ -270,6 +271,40 @@ def table_weights(
     grid = np.indices(domain, dtype=np.uint64).reshape(len(domain), -1)
     found = weights[weight_index(template, tuple(grid), hash_bits)]
     out[:] = lut[found] if found.dtype == np.uint8 else found
+
+
+UNGLUED = 8  # engine.features.SyllableFlag.UNGLUED (tests/test_build.py compares them)
+
+
+def tie_gaps(scores: np.ndarray, ids: np.ndarray, flags: np.ndarray) -> None:
+    """Decide the gaps on both sides of an unglued syllable together, in place.
+
+    ``scores[i]`` is the join score of token ``i`` with the next (-inf: a certain boundary);
+    a token whose ``flags[ids[i]]`` has :data:`UNGLUED` (it never begins or ends a word of
+    several syllables) links the gap before it to the gap after it, so that it is joined on
+    both sides or on neither.  Each run of linked gaps gets one score, the sum of theirs
+    (float32, added left to right): the best choice of the run as a whole, joined when the
+    sum is positive.  A certain boundary in a run, or an unglued first token (whose left
+    side is the start), makes the whole run -inf.
+    """
+    n = len(scores)
+    if n == 0:
+        return
+    unglued = (flags[ids] & UNGLUED) != 0
+    if not unglued.any():
+        return
+    starts = ~unglued
+    starts[0] = True
+    first = np.flatnonzero(starts).tolist()
+    for a, b in zip(first, [*first[1:], n]):
+        dead = a == 0 and bool(unglued[0])
+        if b - a == 1 and not dead:
+            continue
+        total = np.float32(-np.inf) if dead else np.float32(0)
+        with np.errstate(invalid="ignore", over="ignore"):  # (crafted weights: as in C)
+            for j in range(a, b):
+                total = np.float32(total + scores[j])
+        scores[a:b] = total
 
 
 # ------------------------------------------------------------------ decoders

@@ -18,6 +18,7 @@
  *     argument checking).  Each template's weights are summed in numpy's order, so the float32
  *     sums are the same bit for bit.
  *   table_weights, widen_codes: the tables of small-domain templates ScoreTables builds or reads.
+ *   tie_gaps: the gaps around an unglued syllable decided together (Model.join_scores).
  *   span_keys, span_table: the lexicon's and the word lists' hash tables (features.SpanTable).
  * Decoders (csrc/decoders.c)
  *   Line: one text of one line, scanned, looked up, scored and joined in one call (the
@@ -76,6 +77,8 @@ static PyMethodDef methods[] = {
     {"spans_json", spans_json, METH_VARARGS,
      "The JSON array of a list of (text, start, end, ...) tuples (with tags: the fifth item), "
      "as orjson writes it."},
+    {"tie_gaps", tie_gaps, METH_VARARGS,
+     "The gaps on both sides of an unglued syllable decided together (see _pure.tie_gaps)."},
     {"widen_codes", widen_codes, METH_VARARGS,
      "float32 values of float16 or 8-bit codes, through a lookup table (see ScoreTables)."},
     {"table_weights", table_weights, METH_VARARGS,
@@ -150,7 +153,10 @@ PyInit__speedups(void)
         PyModule_AddIntConstant(m, "PAD_TOKENS", PAD_TOKENS) < 0 ||
         PyModule_AddIntConstant(m, "SHAPE_FOREIGN", SHAPE_FOREIGN) < 0 ||
         PyModule_AddIntConstant(m, "SHAPE_FOREIGN_TITLE", SHAPE_FOREIGN_TITLE) < 0 ||
-        PyModule_AddIntConstant(m, "SHAPE_COUNTRY", SHAPE_COUNTRY) < 0) {
+        PyModule_AddIntConstant(m, "SHAPE_COUNTRY", SHAPE_COUNTRY) < 0 ||
+        PyModule_AddIntConstant(m, "FLAG_UNGLUED", FLAG_UNGLUED) < 0 ||
+        PyModule_AddIntConstant(m, "FLAG_ALL", FLAG_FAMILY | FLAG_MIDDLE | FLAG_OPENER |
+                                                   FLAG_UNGLUED | FLAG_SENTENCE_END) < 0) {
         Py_DECREF(m);
         return NULL;
     }

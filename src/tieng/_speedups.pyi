@@ -26,6 +26,8 @@ PAD_TOKENS: int
 SHAPE_FOREIGN: int
 SHAPE_FOREIGN_TITLE: int
 SHAPE_COUNTRY: int
+FLAG_UNGLUED: int
+FLAG_ALL: int
 
 _Table = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int]
 _Program = Sequence[tuple[tuple[int, ...], npt.NDArray[np.float32] | None, object]]
@@ -70,6 +72,9 @@ def table_weights(
     weights: _Weights,
     lut: npt.NDArray[np.float32],
     out: npt.NDArray[np.float32],
+) -> None: ...
+def tie_gaps(
+    scores: npt.NDArray[np.float32], ids: npt.NDArray[np.int64], flags: npt.NDArray[np.uint8]
 ) -> None: ...
 def widen_codes(
     codes: npt.NDArray[np.float16] | npt.NDArray[np.uint8],
@@ -157,6 +162,7 @@ class Line:
         joinable: npt.NDArray[np.uint8],
         word: type,
         window: int,
+        flags: npt.NDArray[np.uint8] | None,
         /,
     ) -> None: ...
     def run(self, text: str, mode: int, /) -> object: ...

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _accel
 from .calibration import Calibration
 from .capitals import TITLE_MIN, in_capitals, in_title_case
 from .container import (
@@ -43,6 +44,7 @@ from .engine.features import (
     ScoreTables,
     Shape,
     SpanTable,
+    SyllableFlag,
     WordLists,
     gap_features,
 )
@@ -76,27 +78,52 @@ _ARRAY_DTYPES = {
     "lists_ids": ("<u2", "<u4"),
     "lists_lengths": ("|u1",),
     "score_tables": ("<f2", "<f4", "|u1"),
+    "syllable_flags": ("|u1",),
 }
 CODEBOOK_SIZE = 256  # 8-bit weights: each byte is an index into a codebook of this many floats
 MAX_CODE = 1000.0  # no codebook entry may be larger in size (a trained weight is under 10)
 _LIST_DTYPES = ("<u2", "<u4")
 
 
-def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def _uncap(
+    shapes: np.ndarray,
+    starts: np.ndarray,
+    ids: np.ndarray | None = None,
+    flags: np.ndarray | None = None,
+) -> np.ndarray:
     """Shapes as if ALL-CAPS and Title Case sentences were written in sentence case.
 
     In a sentence in capitals or in Title Case (:mod:`tieng.capitals`: headings, titles of
     works and of organisations), case says nothing about names, so UPPER and Title tokens are
     seen as lower case and the first token as Title, the way the same sentence looks in
     running text.
+
+    With the model's syllable flags (``flags``, indexed by the tokens' ``ids``; see
+    :class:`SyllableFlag`), two more rules make the text look like running text:
+
+    * in such a sentence, a family name, a middle name and one more capitalized syllable
+      stay Title, as a person's name is written in running text (``PHẠM MINH CHÍNH``);
+    * elsewhere, a capitalized word that is capitalized mostly because it opens a sentence
+      (``Bà``, ``Ông``) is seen in lower case after the end of a sentence within the line
+      (``... Hà Nội. Bà Lan, ...``), where the training data, one sentence a line, never
+      showed it.
     """
+    out = shapes
+    f = None if flags is None or ids is None else flags[ids]
+    if f is not None:
+        opener = ((f & SyllableFlag.OPENER) != 0) & (shapes == Shape.TITLE)
+        opener[1:] &= ((f[:-1] & SyllableFlag.SENTENCE_END) != 0) & ~starts[1:]
+        opener[0] = False
+        if opener.any():
+            out = shapes.copy()
+            out[opener] = Shape.LOWER
     upper = shapes == Shape.UPPER
     # (models with foreign-word shapes; a country's name counts as any capitalized syllable)
     foreign = (shapes == Shape.FOREIGN) | (shapes == Shape.FOREIGN_TITLE)
     country = shapes == Shape.COUNTRY
     title = (shapes == Shape.TITLE) | (shapes == Shape.FOREIGN_TITLE) | country
     if not upper.any() and int(np.count_nonzero(title)) < TITLE_MIN:
-        return shapes
+        return out
     sent = np.cumsum(starts) - 1  # starts[0] is True
     first_of = np.flatnonzero(starts)
     letters = ((shapes >= Shape.LOWER) & (shapes <= Shape.MIXED)) | foreign | country
@@ -105,13 +132,21 @@ def _uncap(shapes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     n_title = np.add.reduceat(title.astype(np.int64), first_of)
     caps = in_capitals(n_letters, n_upper) | in_title_case(n_letters, n_upper, n_title)
     if not caps.any():
-        return shapes
+        return out
     in_caps = caps[sent]
-    out = shapes.copy()
+    out = out.copy() if out is shapes else out
     out[in_caps & (upper | title)] = Shape.LOWER
     out[in_caps & foreign] = Shape.FOREIGN
     first = in_caps & starts & letters
     out[first] = np.where(foreign[first], Shape.FOREIGN_TITLE, Shape.TITLE)
+    if f is not None and len(shapes) >= 3:
+        # family, middle, given: capitalized, in one sentence in capitals or Title Case
+        capped = upper | (shapes == Shape.TITLE) | country
+        name = in_caps[:-2] & ((f[:-2] & SyllableFlag.FAMILY) != 0)
+        name &= (f[1:-1] & SyllableFlag.MIDDLE) != 0
+        name &= capped[:-2] & capped[1:-1] & capped[2:] & ~starts[1:-1] & ~starts[2:]
+        for k in range(3):
+            out[k : len(out) - 2 + k][name] = Shape.TITLE
     return out
 
 
@@ -284,10 +319,12 @@ class Model:
         classes: np.ndarray | None = None,
         lists: Sequence[np.ndarray] | WordLists | None = (),
         codebook: np.ndarray | None = None,
+        syllable_flags: np.ndarray | None = None,
     ) -> None:
         """``lists``: the outside word lists, as rows of syllable ids (one a list), or as
         their hash table already built (a :class:`tieng.engine.features.WordLists`); None: none.
-        ``weights``: float16 or float32, or 8-bit codes into ``codebook`` (see :func:`quantize`)."""
+        ``weights``: float16 or float32, or 8-bit codes into ``codebook`` (see :func:`quantize`).
+        ``syllable_flags``: a :class:`SyllableFlag` byte for each vocabulary id, or None."""
         if weights.shape != (spec.size,):
             raise ModelError(f"weights have shape {weights.shape}, expected ({spec.size},)")
         if vocabulary.foreign != spec.foreign:
@@ -336,6 +373,18 @@ class Model:
         if weights.dtype not in (np.float16, np.float32, np.uint8):
             weights = weights.astype(np.float32)
         self.codebook = _check_codebook(codebook, weights)
+        if syllable_flags is not None:
+            syllable_flags = np.asarray(syllable_flags)
+            if (
+                syllable_flags.dtype != np.uint8
+                or syllable_flags.shape != (len(vocabulary),)
+                or np.any(syllable_flags & ~np.uint8(SyllableFlag.ALL))
+            ):
+                raise ModelError(
+                    f"syllable flags must be {len(vocabulary)} bytes (one a vocabulary id) "
+                    f"with no bit past {SyllableFlag.ALL}"
+                )
+        self.syllable_flags = syllable_flags
         self.weights = weights  # float16 (what training writes), float32, or 8-bit codes
         if not abs(bias) <= _FLOAT32_MAX:
             raise ModelError(f"bias {bias} is not a float32 number (scores are float32)")
@@ -370,7 +419,7 @@ class Model:
         ids = codes // Shape.COUNT
         starts = breaks.copy()
         starts[0] = True
-        shapes = _uncap(codes % Shape.COUNT, starts)
+        shapes = _uncap(codes % Shape.COUNT, starts, ids, self.syllable_flags)
         # Position of each token in the padded array.
         pos = np.arange(n) + PAD * np.cumsum(starts)
         size = int(pos[-1]) + 1 + PAD
@@ -412,6 +461,10 @@ class Model:
             found = tables.scores(pid, psh, where, self._lexicon, self._classes(pid), self._lists)
             with np.errstate(over="ignore", invalid="ignore"):  # (as in _numpy_scores)
                 scores[gaps] = found + self.bias
+        flags = self.syllable_flags
+        if flags is not None:
+            codes = np.where(codes < 0, UNKNOWN * Shape.COUNT, codes)
+            _accel.kernels.tie_gaps(scores, codes // Shape.COUNT, flags)
         return scores
 
     def score_tables(self) -> ScoreTables:
@@ -463,6 +516,8 @@ class Model:
             arrays["lists_flags"] = lists.table.flags
             fields["word_lists"] = {"bits": lists.table.bits, "sizes": list(lists.sizes)}
         arrays["score_tables"] = self.score_tables().flat()
+        if self.syllable_flags is not None:
+            arrays["syllable_flags"] = self.syllable_flags
         metadata = dict(self.metadata)
         if self.calibration is not None:
             metadata["calibration"] = self.calibration.to_dict()
@@ -535,6 +590,8 @@ class Model:
         eight_bit = version >= 4 and isinstance(entry, dict) and entry.get("dtype") == "|u1"
         if eight_bit:
             names.append("codebook")
+        if version >= 4 and "syllable_flags" in table:
+            names.append("syllable_flags")
         dtypes = {name: _ARRAY_DTYPES.get(name, _LIST_DTYPES) for name in names}
         if version < 4:  # (8-bit weights came with version 4)
             for name in ("weights", "score_tables"):
@@ -596,8 +653,22 @@ class Model:
         elif version >= 3:
             lists = _stored_lists(header.get("word_lists"), arrays, len(spec.lists), source)
         vocabulary = Vocabulary(keys, spec.key_version, spec.foreign, spec.countries)
+        flags = arrays.get("syllable_flags")
+        if flags is not None and (
+            flags.shape != (len(keys) + 2,) or np.any(flags & ~np.uint8(SyllableFlag.ALL))
+        ):
+            raise ModelError(f"{source}: corrupt model (syllable flags do not fit)")
         model = cls(
-            vocabulary, lexicon, weights, float(bias), spec, metadata, classes, lists, codebook
+            vocabulary,
+            lexicon,
+            weights,
+            float(bias),
+            spec,
+            metadata,
+            classes,
+            lists,
+            codebook,
+            flags,
         )
         if version >= 3:
             try:
@@ -655,8 +726,29 @@ class Model:
             self.classes,
             self._lists,
             self.codebook,
+            self.syllable_flags,
         )
         new._tables = self.score_tables()  # same weights: the score tables are shared, not rebuilt
+        new.calibration = self.calibration
+        return new
+
+    def with_syllable_flags(self, flags: np.ndarray | None) -> Model:
+        """This model with other syllable flags (:class:`SyllableFlag`, one byte a vocabulary
+        id; ``None``: none), everything else shared (see
+        :func:`tieng.training.segmenter.syllable_flags`)."""
+        new = Model(
+            self.vocabulary,
+            self.lexicon,
+            self.weights,
+            self.bias,
+            self.spec,
+            self.metadata,
+            self.classes,
+            self._list_rows or self._lists,
+            self.codebook,
+            flags,
+        )
+        new._tables = self.score_tables()
         new.calibration = self.calibration
         return new
 
@@ -683,6 +775,7 @@ class Model:
             self.classes,
             self._list_rows or self._lists,
             codebook,
+            self.syllable_flags,
         )
         new.calibration = self.calibration
         return new

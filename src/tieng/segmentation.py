@@ -382,6 +382,7 @@ class Segmenter:
             JOINABLE.astype(np.uint8),
             Word,
             WINDOW_CHARS,
+            model.syllable_flags,
         )
 
     def _pipe(self, texts: Iterable[str], batch_size: int, n_process: int, opts: _Options):

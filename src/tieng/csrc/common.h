@@ -20,7 +20,7 @@
 
 /* Bumped whenever a function's arguments or a constant below change: tieng._accel checks it
  * and falls back to the Python code (with a warning) when an old build is left behind. */
-#define ABI_VERSION 6
+#define ABI_VERSION 7
 
 #define M1 0x9E3779B97F4A7C15ULL
 #define M2 0xBF58476D1CE4E5B9ULL
@@ -72,6 +72,12 @@ typedef struct {
 } spantable_t;
 
 #define SPAN_PREFIX 0x100u /* features.SpanTable.PREFIX */
+/* features.SyllableFlag */
+#define FLAG_FAMILY 1
+#define FLAG_MIDDLE 2
+#define FLAG_OPENER 4
+#define FLAG_UNGLUED 8
+#define FLAG_SENTENCE_END 16
 
 static inline unsigned
 st_flags(const spantable_t *t, uint64_t key)

@@ -13,11 +13,12 @@
  * characters takes it; for any other, run() gives None and the caller takes the batch path.
  *
  * Line(scorer, table, compute, findall, pretokenized, spaces, breaks, trailing, leading,
- *      plain_before_dot, context, classes, bias, joinable, word, window)
+ *      plain_before_dot, context, classes, bias, joinable, word, window, flags)
  *   scorer: the model's Scorer; table, compute: the vocabulary's CodeTable and its function
  *   (as codes_of_spans); findall .. context: as scan_chunks; classes: the syllable class of
  *   each vocabulary id (int64) or None; bias: the model's; joinable: 16 bytes, features.
- *   JOINABLE; word: the Word class (a tuple subclass).
+ *   JOINABLE; word: the Word class (a tuple subclass); flags: the model's syllable flags (one
+ *   byte a vocabulary id: features.SyllableFlag) or None.
  * run(text, mode), the modes as tieng.segmentation.LineOut names them: TEXT (0), the
  *   underscore text; WORDS (1), (underscore text, [Word]); SCORES (2), (underscore text, token
  *   starts, token ends, join scores): the bytes of int64, int64 and float32 arrays, from which
@@ -53,6 +54,7 @@ typedef struct {
     PyObject *compute, *word;
     scan_cfg scan;
     Py_buffer classes; /* obj NULL: no classes */
+    Py_buffer flags;   /* obj NULL: no syllable flags */
     float bias;
     unsigned char joinable[SHAPE_COUNT];
     unsigned char low_break[256]; /* line-break characters below 256 */
@@ -76,6 +78,8 @@ Line_dealloc(Line *l)
     Py_XDECREF(l->scan.plain_before_dot);
     if (l->classes.obj != NULL)
         PyBuffer_Release(&l->classes);
+    if (l->flags.obj != NULL)
+        PyBuffer_Release(&l->flags);
     Py_TYPE(l)->tp_free((PyObject *)l);
 }
 
@@ -83,14 +87,14 @@ static PyObject *
 Line_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     PyObject *scorer, *table, *compute, *findall, *spaces, *breaks, *trailing, *leading;
-    PyObject *plain, *o_classes, *o_joinable, *word;
+    PyObject *plain, *o_classes, *o_joinable, *word, *o_flags;
     int pretokenized;
     Py_ssize_t context, window;
     double bias;
-    if (!PyArg_ParseTuple(args, "O!O!OOpUUUUOnOdOOn:Line", &ScorerType, &scorer, &CodeTableType,
-                          &table, &compute, &findall, &pretokenized, &spaces, &breaks,
-                          &trailing, &leading, &plain, &context, &o_classes, &bias,
-                          &o_joinable, &word, &window))
+    if (!PyArg_ParseTuple(args, "O!O!OOpUUUUOnOdOOnO:Line", &ScorerType, &scorer,
+                          &CodeTableType, &table, &compute, &findall, &pretokenized, &spaces,
+                          &breaks, &trailing, &leading, &plain, &context, &o_classes, &bias,
+                          &o_joinable, &word, &window, &o_flags))
         return NULL;
     if (!PyType_Check(word) || !PyType_IsSubtype((PyTypeObject *)word, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "Line: word must be a tuple subclass");
@@ -145,6 +149,8 @@ Line_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "Line: classes and the scorer's templates disagree");
         goto fail;
     }
+    if (o_flags != Py_None && get_buffer(o_flags, &l->flags, 1, 0, "flags") < 0)
+        goto fail;
     return (PyObject *)l;
 fail:
     Py_DECREF(l);
@@ -172,10 +178,20 @@ has_line_break(const Line *l, PyObject *text)
     return 0;
 }
 
+/* The flags of vocabulary id ``id`` (0 past the array, or without flags). */
+static inline uint8_t
+flags_of(const uint8_t *flags, Py_ssize_t n_flags, int64_t id)
+{
+    return flags != NULL && id >= 0 && id < n_flags ? flags[id] : 0;
+}
+
 /* The padded ids and shapes of a line's tokens (codes as the vocabulary gives them), a line
- * in capitals or in Title Case read as if written in sentence case (model._uncap). */
+ * in capitals or in Title Case read as if written in sentence case, and the two rules of the
+ * syllable flags (``flags``: NULL for none): an opener after the end of a sentence in lower
+ * case, a person's name in such a line in Title (model._uncap).  ``name``: n bytes of room. */
 static void
-line_pad(const int64_t *codes, Py_ssize_t n, int64_t *pid, int64_t *psh)
+line_pad(const int64_t *codes, Py_ssize_t n, int64_t *pid, int64_t *psh, const uint8_t *flags,
+         Py_ssize_t n_flags, unsigned char *name)
 {
     Py_ssize_t n_letters = 0, n_upper = 0, n_title = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -190,19 +206,39 @@ line_pad(const int64_t *codes, Py_ssize_t n, int64_t *pid, int64_t *psh)
         n_upper += shape == SHAPE_UPPER;
         n_title += shape == SHAPE_TITLE || shape == SHAPE_FOREIGN_TITLE || shape == SHAPE_COUNTRY;
     }
-    if (!IN_CAPITALS(n_letters, n_upper) && !IN_TITLE_CASE(n_letters, n_upper, n_title))
+    int64_t *id = pid + PAD_TOKENS, *sh = psh + PAD_TOKENS;
+    if (!IN_CAPITALS(n_letters, n_upper) && !IN_TITLE_CASE(n_letters, n_upper, n_title)) {
+        for (Py_ssize_t i = 1; flags != NULL && i < n; i++)
+            if (sh[i] == SHAPE_TITLE && (flags_of(flags, n_flags, id[i]) & FLAG_OPENER) &&
+                (flags_of(flags, n_flags, id[i - 1]) & FLAG_SENTENCE_END))
+                sh[i] = SHAPE_LOWER;
         return;
-    const int64_t first = psh[PAD_TOKENS];
-    for (Py_ssize_t i = PAD_TOKENS; i < n + PAD_TOKENS; i++) {
-        if (psh[i] == SHAPE_UPPER || psh[i] == SHAPE_TITLE || psh[i] == SHAPE_COUNTRY)
-            psh[i] = SHAPE_LOWER;
-        else if (IS_FOREIGN(psh[i]))
-            psh[i] = SHAPE_FOREIGN;
+    }
+    const int64_t first = sh[0];
+    /* (a name's capitals are read before the line is lowered) */
+    memset(name, 0, (size_t)n);
+    for (Py_ssize_t i = 0; flags != NULL && i + 2 < n; i++) {
+        int capped = 1;
+        for (int k = 0; k < 3; k++)
+            capped &= sh[i + k] == SHAPE_UPPER || sh[i + k] == SHAPE_TITLE ||
+                      sh[i + k] == SHAPE_COUNTRY;
+        if (capped && (flags_of(flags, n_flags, id[i]) & FLAG_FAMILY) &&
+            (flags_of(flags, n_flags, id[i + 1]) & FLAG_MIDDLE))
+            name[i] = name[i + 1] = name[i + 2] = 1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (sh[i] == SHAPE_UPPER || sh[i] == SHAPE_TITLE || sh[i] == SHAPE_COUNTRY)
+            sh[i] = SHAPE_LOWER;
+        else if (IS_FOREIGN(sh[i]))
+            sh[i] = SHAPE_FOREIGN;
     }
     if (n > 0 && IS_FOREIGN(first))
-        psh[PAD_TOKENS] = SHAPE_FOREIGN_TITLE;
+        sh[0] = SHAPE_FOREIGN_TITLE;
     else if (n > 0 && ((first >= SHAPE_LOWER && first <= SHAPE_MIXED) || first == SHAPE_COUNTRY))
-        psh[PAD_TOKENS] = SHAPE_TITLE;
+        sh[0] = SHAPE_TITLE;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (name[i])
+            sh[i] = SHAPE_TITLE;
 }
 
 /* The join score of each token with the next (-inf where a boundary is certain): the gaps
@@ -244,6 +280,8 @@ line_scores(Line *l, int64_t *pid, int64_t *psh, int64_t *pcls, Py_ssize_t n, in
     }
     for (Py_ssize_t k = 0; k < n_gaps; k++)
         scores[where[k] - PAD_TOKENS] = gap_scores[k] + l->bias;
+    if (l->flags.obj != NULL)
+        tie_core(scores, pid + PAD_TOKENS, n, (const uint8_t *)l->flags.buf, l->flags.len);
     return 0;
 }
 
@@ -323,7 +361,8 @@ Line_run(PyObject *self, PyObject *args)
     int64_t *where = pcls + size;
     if (codes_core(l->table, text, starts, ends, n, l->compute, codes) < 0)
         goto done;
-    line_pad(codes, n, pid, psh);
+    const uint8_t *flags = l->flags.obj != NULL ? (const uint8_t *)l->flags.buf : NULL;
+    line_pad(codes, n, pid, psh, flags, l->flags.len, (unsigned char *)kinds);
     if (line_scores(l, pid, psh, pcls, n, where, scores, &scratch) < 0)
         goto done;
     for (Py_ssize_t i = 0; i < n; i++)

@@ -603,6 +603,61 @@ static PyTypeObject ScorerType = {
 };
 
 /* ------------------------------------------------------------------------------------------
+ * tie_gaps(scores, ids, flags): the gaps on both sides of an unglued syllable decided
+ * together, in place (the twin of _pure.tie_gaps, which says how): each run of gaps linked
+ * through tokens whose flags have FLAG_UNGLUED gets the sum of their scores, added left to
+ * right in float32; -inf when the run starts at an unglued first token.
+ */
+static void
+tie_core(float *scores, const int64_t *ids, Py_ssize_t n, const uint8_t *flags, Py_ssize_t n_flags)
+{
+#define UNGLUED_AT(i) (ids[i] >= 0 && ids[i] < n_flags && (flags[ids[i]] & FLAG_UNGLUED))
+    Py_ssize_t a = 0;
+    while (a < n) {
+        Py_ssize_t b = a + 1;
+        while (b < n && UNGLUED_AT(b))
+            b++;
+        const int dead = a == 0 && UNGLUED_AT(0);
+        if (b - a > 1 || dead) {
+            float total = dead ? -HUGE_VALF : 0.0f;
+            for (Py_ssize_t j = a; j < b; j++)
+                total += scores[j];
+            for (Py_ssize_t j = a; j < b; j++)
+                scores[j] = total;
+        }
+        a = b;
+    }
+#undef UNGLUED_AT
+}
+
+static PyObject *
+tie_gaps(PyObject *self, PyObject *args)
+{
+    PyObject *o_scores, *o_ids, *o_flags;
+    if (!PyArg_ParseTuple(args, "OOO", &o_scores, &o_ids, &o_flags))
+        return NULL;
+    Py_buffer b_scores = {0}, b_ids = {0}, b_flags = {0};
+    PyObject *result = NULL;
+    if (get_buffer(o_scores, &b_scores, 4, 1, "scores") < 0 ||
+        get_buffer(o_ids, &b_ids, 8, 0, "ids") < 0 || get_buffer(o_flags, &b_flags, 1, 0, "flags") < 0)
+        goto done;
+    if (b_ids.len / 8 != b_scores.len / 4) {
+        PyErr_SetString(PyExc_ValueError, "tie_gaps: one id a score");
+        goto done;
+    }
+    tie_core((float *)b_scores.buf, (const int64_t *)b_ids.buf, b_scores.len / 4,
+             (const uint8_t *)b_flags.buf, b_flags.len);
+    result = Py_NewRef(Py_None);
+done:
+    Py_buffer *all[] = {&b_scores, &b_ids, &b_flags};
+    for (size_t j = 0; j < sizeof all / sizeof *all; j++)
+        if (all[j]->obj)
+            PyBuffer_Release(all[j]);
+    return result;
+}
+
+
+/* ------------------------------------------------------------------------------------------
  * widen_codes(codes, lut, out): out[i] = lut[codes[i]]: the float16 values (as uint16 bits)
  * or the 8-bit codes of the score tables a model file stores, made float32.
  */

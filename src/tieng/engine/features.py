@@ -41,6 +41,7 @@ __all__ = [
     "ScoreTables",
     "Shape",
     "SpanTable",
+    "SyllableFlag",
     "WordLists",
     "feature_index",
     "gap_features",
@@ -73,6 +74,18 @@ class Shape:
     # a people ("Pháp", "Nhật", "Mỹ"), so that what follows one is learned across them.
     COUNTRY = 14
     COUNT = 16
+
+
+class SyllableFlag:
+    """Bits a model may attach to the syllables of its vocabulary
+    (:attr:`tieng.Model.syllable_flags`): what name lists and the training data say of them."""
+
+    FAMILY = 1  # a Vietnamese family name (Nguyễn, Phạm)
+    MIDDLE = 2  # a middle name (Văn, Thị, Minh)
+    OPENER = 4  # capitalized mostly because it opens a sentence (Bà, Ông)
+    UNGLUED = 8  # never at the edge of a word of several syllables in the training data (và)
+    SENTENCE_END = 16  # ends a sentence (. ! ? …)
+    ALL = 31
 
 
 # Shapes between which a word boundary may be absent; any other gap is always a boundary.

@@ -131,10 +131,10 @@ class Vocabulary:
             return LINE_BREAK if any(ch in _LINE_BREAKS for ch in token) else SPACE
         key = canonical_key(token, self.key_version)
         shape = shape_of(token)
-        if self.foreign and shape in (Shape.LOWER, Shape.TITLE) and not is_syllable(token):
-            shape = Shape.FOREIGN if shape == Shape.LOWER else Shape.FOREIGN_TITLE
-        elif shape == Shape.TITLE and key in self._country_keys:
+        if shape == Shape.TITLE and key in self._country_keys:  # (also Canada, Indonesia)
             shape = Shape.COUNTRY
+        elif self.foreign and shape in (Shape.LOWER, Shape.TITLE) and not is_syllable(token):
+            shape = Shape.FOREIGN if shape == Shape.LOWER else Shape.FOREIGN_TITLE
         return self._index.get(key, UNKNOWN) * Shape.COUNT + shape
 
     def code(self, token: str) -> int:

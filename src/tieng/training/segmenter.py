@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..engine.features import NGRAMS, FeatureSpec, Shape
+from ..engine.features import NGRAMS, FeatureSpec, Shape, SyllableFlag
 from ..engine.vocabulary import UNKNOWN, Vocabulary
 from ..model import Model
 from ..normalization import KEY_VERSION, canonical_key
@@ -68,6 +68,101 @@ def read_word_list(path: str | Path) -> list[list[str]]:
                 continue
             out.append(line.replace("_", " ").split())
     return out
+
+
+def lower_copies(sentences: Sequence[object], percent: float, seed: int = 29) -> list[int]:
+    """The indices of ``percent`` of ``sentences`` (chosen by a seeded hash of the index), to
+    be added again in lower case: text typed without capitals then looks like something the
+    model has seen (and so do headings in capitals or in Title Case, which the model reads as
+    lower case; see ``model._uncap``).
+
+    >>> len(lower_copies(range(1000), 5.0))
+    50
+    """
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percent must be between 0 and 100, not {percent}")
+    n = len(sentences)
+    keys = [zlib.crc32(f"{seed}:{i}".encode()) for i in range(n)]
+    order = sorted(range(n), key=lambda i: (keys[i], i))
+    return sorted(order[: round(n * percent / 100)])
+
+
+SENTENCE_ENDS = (".", "!", "?", "…", "...")
+
+
+def syllable_flags(
+    vocab: Vocabulary,
+    sentences: Iterable[Sentence],
+    *,
+    family: Iterable[str] = (),
+    middle: Iterable[str] = (),
+    openers: Iterable[str] = (),
+    min_count: int = 500,
+    max_edge_share: float = 0.002,
+    min_name_share: float = 0.5,
+    min_name_count: int = 20,
+) -> np.ndarray:
+    """The :class:`~tieng.engine.features.SyllableFlag` byte of every vocabulary id.
+
+    ``family``, ``middle`` and ``openers``: one-syllable entries of name lists (Vietnamese
+    family names, middle names, and the words capitalized mostly because they open a
+    sentence), read as the vocabulary reads them.  A family name is kept only if, capitalized
+    within a sentence of ``sentences``, is seen at least ``min_name_count`` times and begins a
+    capitalized word of three syllables or more (a person's name) at least ``min_name_share``
+    of the time: many family names are common words too (``Hà``, ``Từ``, ``Cao``), which in
+    a heading would start false names.  Unglued: the syllables (of letters) seen
+    at least ``min_count`` times in ``sentences`` (segmented: lists of words, syllables joined
+    by ``_``) of which at most ``max_edge_share`` of the occurrences begin or end a word of
+    several syllables (``và``, ``các``, ``đã`` in VLSP 2013).  The sentence-final marks get
+    ``SENTENCE_END``.
+
+    >>> vocab = Vocabulary(["và", "hà", "nội", "bà", "."])
+    >>> f = syllable_flags(vocab, [["Bà", "và", "Hà_Nội", "."]] * 3, openers=["bà"], min_count=3)
+    >>> [int(f[i]) for i in vocab.codes(["và", "Bà", "hà", "."]) // Shape.COUNT]
+    [8, 12, 0, 16]
+    """
+    flags = np.zeros(len(vocab), np.uint8)
+
+    def ids(entries: Iterable[str]) -> np.ndarray:
+        found = vocab.codes([e.strip() for e in entries if e.strip()]) // Shape.COUNT
+        return found[found > UNKNOWN]
+
+    flags[ids(middle)] |= SyllableFlag.MIDDLE
+    flags[ids(openers)] |= SyllableFlag.OPENER
+    flags[ids(SENTENCE_ENDS)] |= SyllableFlag.SENTENCE_END
+    total: Counter[str] = Counter()
+    edge: Counter[str] = Counter()
+    capital: Counter[str] = Counter()  # capitalized, not opening the sentence
+    names: Counter[str] = Counter()  # beginning a capitalized word of 3+ syllables
+    for sentence in sentences:
+        for k, word in enumerate(sentence):
+            parts = word.split("_")
+            total.update(parts)
+            if len(parts) > 1:
+                edge[parts[0]] += 1
+                edge[parts[-1]] += 1
+            capital.update(p for j, p in enumerate(parts) if p[:1].isupper() and (k or j))
+            if len(parts) >= 3 and all(p[:1].isupper() for p in parts):
+                names[parts[0]] += 1
+    named: Counter[int] = Counter()
+    capitalized: Counter[int] = Counter()
+    for counts, into in ((names, named), (capital, capitalized)):
+        keys = list(counts)
+        for key, i in zip(keys, (vocab.codes(keys) // Shape.COUNT).tolist()):
+            into[i] += counts[key]
+    for i in ids(family).tolist():
+        if capitalized[i] >= min_name_count and named[i] >= min_name_share * capitalized[i]:
+            flags[i] |= SyllableFlag.FAMILY
+    by_id_total: Counter[int] = Counter()
+    by_id_edge: Counter[int] = Counter()
+    syllables = [s for s in total if any(ch.isalpha() for ch in s)]
+    for s, i in zip(syllables, (vocab.codes(syllables) // Shape.COUNT).tolist()):
+        by_id_total[i] += total[s]
+        by_id_edge[i] += edge[s]
+    for i, n in by_id_total.items():
+        if i > UNKNOWN and n >= min_count and by_id_edge[i] <= max_edge_share * n:
+            flags[i] |= SyllableFlag.UNGLUED
+    return flags
 
 
 def split_dev(
