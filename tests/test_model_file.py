@@ -517,3 +517,28 @@ def test_syllable_flags_round_trip_and_crafted_ones_are_refused(listed_model):
         Model.from_bytes(_crafted(flagged, _set(("arrays", "syllable_flags", "shape"), [3])))
     with pytest.raises(ModelError, match="syllable flags"):
         listed_model.with_syllable_flags(flags[:-1])
+
+
+def test_a_bundled_file_truncated_under_a_running_process_does_not_kill_it(tmp_path):
+    """Bundled models are read, not mapped: a file truncated in place (a reinstall writing
+    over it) cannot end a running process with SIGBUS (issue 40, item 16)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tieng import registry
+
+    shutil.copy(registry.MODELS / "vlsp2013.tieng", tmp_path / "vlsp2013.tieng")
+    script = f"""
+import pathlib, tieng
+from tieng import registry
+registry.MODELS = pathlib.Path({str(tmp_path)!r})
+seg = tieng.Segmenter("vlsp2013")
+with open(registry.MODELS / "vlsp2013.tieng", "r+b") as f:
+    f.truncate(4096)
+print(seg("Hà Nội có nhiều hồ").text)
+print(len(list(seg.pipe(["Thành phố sẽ đầu tư xây dựng hai tuyến"] * 300))))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["Hà_Nội có nhiều hồ", "300"]

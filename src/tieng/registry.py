@@ -11,7 +11,6 @@ This module imports nothing of tieng but the file container.
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -82,18 +81,20 @@ register(
 register("vlsp2013-pos", "tagger", "vlsp2013-pos.tieng", "the default part-of-speech tagger")
 
 
-def bundled_bytes(file: str) -> bytes | memoryview:
+MODELS = Path(__file__).parent / "models"  # where the package's model files are
+
+
+def bundled_bytes(file: str) -> bytes:
     """The bytes of a model file that ships in the package (``tieng/models/``).
 
-    Mapped into memory rather than read: the arrays of the model are then views of the
-    page cache, with no copy (a few ms of the start).  Only the package's own files are
-    mapped; they are replaced, never rewritten in place, when tieng is reinstalled.
+    Read into memory, not mapped: a mapped file truncated or rewritten in place under a
+    running process (a reinstall that writes over it, a copy made while a service runs) would
+    kill the process with SIGBUS, or change arrays after their checks.  The files are small
+    (about 6 MB with 8-bit weights: 3 ms to read on this machine).
     """
-    path = Path(__file__).parent / "models" / file
     try:
-        with open(path, "rb") as f:
-            return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
-    except (OSError, ValueError):  # imported from a zip (a wheel on spark-submit --py-files)
+        return (MODELS / file).read_bytes()
+    except OSError:  # imported from a zip (a wheel on spark-submit --py-files)
         from importlib import resources
 
         return resources.files("tieng").joinpath("models").joinpath(file).read_bytes()
