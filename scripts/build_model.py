@@ -10,7 +10,11 @@ tieng.training.split_dev and scripts/tune_treebank_weight.py).
 Outside word lists (../shared/data/lexicons, see LISTS) are given to the model as feature
 groups of their own; their entries go into the model file.  So do the one-syllable names of
 countries and peoples (scripts/country_names.py, from Babel: pip install '.[train]').
-Usage: python scripts/build_model.py [--data DIR] [-o FILE] [--unaccented]
+A share of the sentences (LOWER_COPIES) is added again in lower case.  The model then gets
+its syllable flags (RDRsegmenter's name lists; the syllables the training data never glues)
+and its weights are stored in 8 bits (Model.quantized).
+Usage: python scripts/build_model.py [--data DIR] [-o FILE] [--unaccented] [--reuse FILE]
+(--reuse: no training; the weights of FILE, rebuilt into the current file format with flags)
 
 The confidence calibration is a second step, with a model that did not see the dev split
 (its bias shifted by BIAS_SHIFT too, with --bias-shift):
@@ -32,12 +36,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from country_names import country_names
+import numpy as np
+from country_names import country_names, rdr_country_names
 from devfold import TREEBANK_START
 
 from tieng import Model
 from tieng.cli import main as tieng_main
-from tieng.training.segmenter import read_corpus
+from tieng.engine.features import SyllableFlag
+from tieng.training.segmenter import (
+    _list_rows,
+    lower_copies,
+    read_corpus,
+    read_word_list,
+    syllable_flags,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -75,6 +87,18 @@ FOREIGN = {False: True, True: False}
 # level on the treebank-style dev folds, +1.9 to +2.6 on the modern dev set's names
 # (docs/REPORT.md, "Today's text").
 COUNTRIES = {False: True, True: False}
+# ... and the one-word country names of RDRsegmenter's lists (Apache-2.0), foreign spellings
+# included (Canada, Indonesia): level on dev folds 0 and 1, and "Tổng thống Canada
+# Justin_Trudeau" right (docs/REPORT.md, "Names from lists").
+RDR = "rdrsegmenter"
+# A share of the training sentences added again in lower case (percent, of each file):
+# text typed without capitals, and headings in capitals or Title Case, which the model
+# reads as lower case (docs/REPORT.md, "Any case").
+LOWER_COPIES = {False: 5.0, True: 0.0}
+# Syllable flags (tieng.engine.features.SyllableFlag): RDRsegmenter's family, middle and
+# sentence-opening names, the syllables the training data never glues (docs/REPORT.md).
+NAME_LISTS = {"family": "family_names.txt", "middle": "middle_names.txt",
+              "openers": "sentence_initial_words.txt"}  # fmt: skip
 DESCRIPTIONS = {
     False: "Vietnamese word segmentation, VLSP 2013 convention",
     True: "Vietnamese word segmentation, VLSP 2013 convention, for text with or without diacritics",
@@ -94,6 +118,13 @@ def main() -> int:
         action="store_true",
         help="build the model for text without diacritics (vlsp2013-unaccented.tieng)",
     )
+    p.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="FILE",
+        help="take the weights of this model (of the same recipe) instead of training: "
+        "only the file is rebuilt (word lists as rows, syllable flags, 8-bit weights)",
+    )
     args = p.parse_args()
     if args.output is None:
         name = "vlsp2013-unaccented.tieng" if args.unaccented else "vlsp2013.tieng"
@@ -102,7 +133,8 @@ def main() -> int:
     pos = args.data / "vlsp2013_pos_train.txt"
     test = args.data / "vlsp2013_ws_test.txt"
     lists = [args.data / "lexicons" / f"{name}.txt" for name in LISTS]
-    for f in (ws, pos, test, *lists):
+    names = {k: args.data / "lexicons" / RDR / f for k, f in NAME_LISTS.items()}
+    for f in (ws, pos, test, *lists, *names.values()):
         if not f.is_file():
             print(f"build_model: {f} not found (pass --data)", file=sys.stderr)
             return 2
@@ -118,46 +150,99 @@ def main() -> int:
         if k not in seen:
             seen.add(k)
             treebank.append(" ".join(s))
+    training = [s.split() for s in other + treebank]
+    share = LOWER_COPIES[args.unaccented]
+    lower = [[other[i].lower() for i in lower_copies(other, share)]]
+    lower.append([treebank[i].lower() for i in lower_copies(treebank, share)])
     print(
         f"build_model: {len(other)} sentences weight 1, {len(treebank)} treebank-style "
-        f"sentences weight {TREEBANK_WEIGHT}",
+        f"sentences weight {TREEBANK_WEIGHT}; {share}% of each again in lower case",
         file=sys.stderr,
     )
+    if args.reuse is not None:
+        model = Model.load(args.reuse)
+        if model.codebook is not None:
+            print(f"build_model: {args.reuse} has 8-bit weights already", file=sys.stderr)
+            return 2
+        source = dict(model.metadata["training"].get("countries", {}))
+        model = _rebuilt(model, lists, args.unaccented)
+        _finish(model, training, names, args, source, shift=False)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         files = []
-        for name, lines in (("ws_other.txt", other), ("treebank_style.txt", treebank)):
+        parts = [("ws_other.txt", other), ("treebank_style.txt", treebank)]
+        parts += [("other_lower.txt", lower[0]), ("treebank_lower.txt", lower[1])]
+        for name, lines in parts:
             files.append(Path(tmp) / name)
             files[-1].write_text("\n".join(lines) + "\n", encoding="utf-8")
-        weights = ["--weights", "1", str(TREEBANK_WEIGHT)]
+        weights = ["--weights", "1", str(TREEBANK_WEIGHT), "1", str(TREEBANK_WEIGHT)]
         view = ["--unaccented"] if args.unaccented else []
         lexicons = [x for f in lists for x in ("--lexicon", str(f))]
         command = ["train", *map(str, files), "-o", str(args.output), *SETTINGS]
         lists = [*lexicons, "--list-version", str(LIST_VERSION[args.unaccented])]
         foreign = ["--foreign"] if FOREIGN[args.unaccented] else []
         countries: list[str] = []
+        source: dict[str, str] = {}
         if COUNTRIES[args.unaccented]:
-            names, source = country_names()
+            found, source = country_names()
+            more, more_source = rdr_country_names(args.data / "lexicons" / RDR)
+            source.update(more_source)
             path = Path(tmp) / "countries.txt"
-            path.write_text("\n".join(names) + "\n", encoding="utf-8")
+            path.write_text("\n".join(sorted(set(found) | set(more))) + "\n", encoding="utf-8")
             countries = ["--countries", str(path)]
         code = tieng_main([*command, *weights, *view, *lists, *foreign, *countries])
     if code:
         return code
-    # Say in the model what it is and where its word lists come from (tieng info shows it).
-    model = Model.load(args.output)
-    model.bias += BIAS_SHIFT[args.unaccented]
-    model.metadata["training"]["bias_shift"] = BIAS_SHIFT[args.unaccented]
-    model.metadata["description"] = DESCRIPTIONS[args.unaccented]
-    model.metadata["data"] = (
+    _finish(Model.load(args.output), training, names, args, source, shift=True)
+    return 0
+
+
+def _rebuilt(model: Model, lists: list[Path], unaccented: bool) -> Model:
+    """``model`` with its word lists as rows (read again from the lists, through its
+    vocabulary: the hash table its file holds is checked to be theirs), for a smaller file."""
+    rows, _ = _list_rows(
+        model.vocabulary, {f.stem: read_word_list(f) for f in lists}, model.spec.max_word,
+        lambda m: None,
+    )  # fmt: skip
+    again = Model(
+        model.vocabulary, model.lexicon, model.weights, model.bias, model.spec, model.metadata,
+        model.classes, rows,
+    )  # fmt: skip
+    old, new = model._lists.table, again._lists.table
+    if not (np.array_equal(old.keys, new.keys) and np.array_equal(old.flags, new.flags)):
+        raise SystemExit("build_model: the word lists are not the ones the model was built with")
+    again.calibration = model.calibration
+    return again
+
+
+def _finish(model: Model, training, names, args, source: dict, shift: bool) -> None:
+    """Say in the model what it is and where its word lists come from (tieng info shows it),
+    give it its syllable flags, store its weights in 8 bits, and save it."""
+    if shift:
+        model.bias += BIAS_SHIFT[args.unaccented]
+    meta = model.metadata
+    meta["training"]["bias_shift"] = BIAS_SHIFT[args.unaccented]
+    meta["training"]["lower_copies"] = LOWER_COPIES[args.unaccented]
+    meta["description"] = DESCRIPTIONS[args.unaccented]
+    meta["data"] = (
         "VLSP 2013 word segmentation and POS training sets (research use; see the model "
         "card); outside word lists as credited in NOTICE"
     )
-    for entry in model.metadata["training"].get("lists", []):
+    for entry in meta["training"].get("lists", []):
         entry["source"] = LISTS[entry["name"]]
-    if COUNTRIES[args.unaccented]:
-        model.metadata["training"]["countries"].update(source)
-    model.save(args.output)
-    return 0
+    if source and "countries" in meta["training"]:
+        meta["training"]["countries"].update(source)
+    entries = {k: [e[0] for e in read_word_list(f) if len(e) == 1] for k, f in names.items()}
+    flags = syllable_flags(model.vocabulary, training, **entries)
+    meta["training"]["syllable_flags"] = {
+        "source": "RDRsegmenter (datquocnguyen/RDRsegmenter, Vocabulary.java), Apache-2.0: "
+        + ", ".join(NAME_LISTS.values())
+        + "; unglued syllables from the training sentences",
+        **{k: int(np.count_nonzero(flags & getattr(SyllableFlag, k.upper()))) for k in
+           ("family", "middle", "opener", "unglued", "sentence_end")},
+    }  # fmt: skip
+    meta["weights"] = "8-bit codes into a codebook of 256 values (Model.quantized)"
+    model.with_syllable_flags(flags).quantized().save(args.output)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from .._accel import describe as describe_code
 from ..segmentation import BUNDLED_MODELS
 from .common import (
@@ -95,8 +97,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         rows.append(("data", meta["data"]))
     spec = m.spec
     view = {1: "accented", 2: "accented, i/y folded", 3: "without diacritics"}
+    stored = "8 bits, a codebook of 256 values" if m.codebook is not None else m.weights.dtype
     features = [
-        f"2^{spec.hash_bits} weights ({m.weights.dtype})",
+        f"2^{spec.hash_bits} weights ({stored})",
         f"words of up to {spec.max_word} syllables",
         f"token view: {view.get(spec.key_version, spec.key_version)}",
     ]
@@ -109,6 +112,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     if spec.countries:
         features.append(f"{len(spec.countries)} country names")
     rows.append(("features", ", ".join(features)))
+    if m.syllable_flags is not None:
+        from ..engine.features import SyllableFlag
+
+        counts = {
+            name.lower().replace("_", " "): int(np.count_nonzero(m.syllable_flags & bit))
+            for name, bit in vars(SyllableFlag).items()
+            if name.isupper() and name != "ALL"
+        }
+        rows.append(("syllable flags", ", ".join(f"{n:,} {k}" for k, n in counts.items())))
     rows.append(("vocabulary", f"{len(m.vocabulary):,} syllables"))
     rows.append(("lexicon", f"{len(m.lexicon):,} words from the training data"))
     listed = {x["name"]: x for x in training.get("lists", [])}
