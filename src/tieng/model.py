@@ -12,6 +12,15 @@ scoring (``score_tables``, see :meth:`tieng.engine.features.ScoreTables.flat`). 
 straight from the (memory-mapped) file, their shapes checked so that every lookup stays
 inside them, so the first call costs what the second does.  Version 2 files (lists as rows,
 tables built at first use) and version 1 files (no header checksum either) still load.
+
+Version 4 files (2026-12-07) may hold the weights in 8 bits (``weights`` of uint8 and the
+``codebook`` of 256 float32 values they index: :func:`quantize`), the lexicon and the word
+lists as ragged rows (``lexicon_ids`` and ``lexicon_lengths``, ``lists_ids`` and
+``lists_lengths``: every id one after another and each row's length; the lists' hash table,
+whose version 3 form they may still hold, is then built at load in a few milliseconds), and
+the ``syllable_flags`` (a :class:`SyllableFlag` byte for each vocabulary id).  Half the size
+of a version 3 file; each part checked at load (a codebook that is not finite, not sorted or
+too large, rows past the vocabulary, flags of unknown bits are refused).
 """
 
 from __future__ import annotations
