@@ -163,3 +163,33 @@ def test_the_command_line_gives_the_same_words(seg, tmp_path, capsys, options):
             assert got["confidence"] == [round(w.confidence, 4) for w in doc.words]
         if options.get("sentences"):
             assert [b - a for a, b in got["sentences"]] == [len(s) for s in doc.sentences]
+
+
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_gaps_in_a_column_pass_through_as_none(n_process):
+    """None and float NaN (pandas' missing value) give None in place, as Spark keeps nulls;
+    the other texts are segmented as alone (issue 43, item 2)."""
+    seg = tieng.Segmenter()
+    texts = [None, "Hà Nội có nhiều hồ", float("nan"), None, "Trời mưa to", None]
+    out = list(seg.pipe_text(texts, batch_size=2, n_process=n_process))
+    assert out == [None, "Hà_Nội có nhiều hồ", None, None, "Trời mưa to", None]
+    docs = list(seg.pipe(texts, n_process=n_process, tags=True))
+    assert [d if d is None else d.tagged for d in docs] == [
+        None, "Hà_Nội/Np có/V nhiều/A hồ/N", None, None, "Trời/N mưa/V to/A", None
+    ]  # fmt: skip
+    assert list(seg.pipe_text([None, None])) == [None, None]
+    assert list(seg.pipe([None])) == [None]
+
+
+def test_a_text_that_is_not_a_string_is_named_by_its_position():
+    seg = tieng.Segmenter()
+    with pytest.raises(TypeError, match="text 2 is int"):
+        list(seg.pipe_text(["a", None, 3]))
+    with pytest.raises(TypeError, match="pipe_text"):
+        seg.segment_text(["Hà Nội", "Sài Gòn"])
+    with pytest.raises(TypeError, match="pipe"):
+        seg(("Hà Nội",))
+    with pytest.raises(TypeError, match="not None"):
+        tieng.segment_text(None)
+    with pytest.raises(TypeError, match="not bytes"):
+        seg(b"Ha Noi")

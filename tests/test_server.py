@@ -44,6 +44,20 @@ def test_segment_one_text(client):
     assert all(text[w["start"] : w["end"]] == w["text"] for w in res["words"])
 
 
+@pytest.mark.parametrize("path", ["/v1/segment", "/v1/tag", "/v1/tokenize"])
+def test_a_null_text_is_answered_with_null(client, path):
+    """A batch with gaps (a column's nulls) is answered in order, null for null, on every
+    endpoint and output form (issue 43, item 2)."""
+    texts = [None, "Hà Nội có nhiều hồ", None]
+    for extra in ({}, {"text_only": True}) if path != "/v1/tokenize" else ({},):
+        r = client.post(path, json={"texts": texts, **extra})
+        assert r.status_code == 200, r.text
+        results = r.json()["results"]
+        assert results[0] is None and results[2] is None and results[1] is not None
+    r = client.post(path, json={"texts": [None, None]})
+    assert r.status_code == 200 and r.json()["results"] == [None, None]
+
+
 def test_segment_many_texts_and_sentences(client):
     texts = ["Tôi yêu Việt Nam", "", "Trời mưa. Học sinh nghỉ học."]
     r = client.post("/v1/segment", json={"texts": texts, "sentences": True})

@@ -7,7 +7,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
@@ -239,29 +239,56 @@ class Segmenter:
         >>> Segmenter()("Học sinh nghỉ học.", tags=True).tagged
         'Học_sinh/N nghỉ/V học/V ./CH'
         """
+        _scalar(text, "a Segmenter call")
         opts = _Options(False, sentences, confidence, tags)
         one = self._one(text, opts)
         return one if one is not None else next(self._run([text], _BATCH, opts))
 
+    @overload
     def pipe(
         self,
         texts: Iterable[str],
+        *,
+        batch_size: int = ...,
+        n_process: int = ...,
+        sentences: bool = ...,
+        confidence: bool = ...,
+        tags: bool = ...,
+    ) -> Iterator[Segmented]: ...
+    @overload
+    def pipe(
+        self,
+        texts: Iterable[str | None],
+        *,
+        batch_size: int = ...,
+        n_process: int = ...,
+        sentences: bool = ...,
+        confidence: bool = ...,
+        tags: bool = ...,
+    ) -> Iterator[Segmented | None]: ...
+    def pipe(
+        self,
+        texts: Iterable[str | None],
         *,
         batch_size: int = _BATCH,
         n_process: int = 1,
         sentences: bool = False,
         confidence: bool = False,
         tags: bool = False,
-    ) -> Iterator[Segmented]:
+    ) -> Iterator[Segmented | None]:
         """Segment many texts; yields a :class:`~tieng.Segmented` for each, in order.
 
         Texts are analysed in batches of up to ``batch_size``.  ``n_process`` > 1 spreads the
         batches over that many worker processes (-1: one per available core); results still
         come in input order, and only a few batches are read ahead, so memory does not grow
-        with the input.  Every option works with every ``n_process``.
+        with the input.  Every option works with every ``n_process``.  A gap in a column
+        (``None``, or a float NaN as pandas writes one) gives ``None``, as Spark keeps nulls;
+        anything else that is not a string is a TypeError naming its position.
 
         >>> [doc.text for doc in Segmenter().pipe(["Hà Nội", "Sài Gòn"])]
         ['Hà_Nội', 'Sài_Gòn']
+        >>> [doc and doc.text for doc in Segmenter().pipe(["Hà Nội", None])]
+        ['Hà_Nội', None]
         """
         opts = _Options(False, sentences, confidence, tags)
         return self._pipe(texts, batch_size, n_process, opts)
@@ -279,23 +306,45 @@ class Segmenter:
         >>> Segmenter().segment_text("Trời mưa to", tags=True)
         'Trời/N mưa/V to/A'
         """
+        _scalar(text, "segment_text")
         opts = _Options(True, sentence_lines, False, tags)
         one = self._one(text, opts)
         return one if one is not None else next(self._run([text], _BATCH, opts))
 
+    @overload
     def pipe_text(
         self,
         texts: Iterable[str],
+        batch_size: int = ...,
+        *,
+        sentence_lines: bool = ...,
+        n_process: int = ...,
+        tags: bool = ...,
+    ) -> Iterator[str]: ...
+    @overload
+    def pipe_text(
+        self,
+        texts: Iterable[str | None],
+        batch_size: int = ...,
+        *,
+        sentence_lines: bool = ...,
+        n_process: int = ...,
+        tags: bool = ...,
+    ) -> Iterator[str | None]: ...
+    def pipe_text(
+        self,
+        texts: Iterable[str | None],
         batch_size: int = _BATCH,
         *,
         sentence_lines: bool = False,
         n_process: int = 1,
         tags: bool = False,
-    ) -> Iterator[str]:
-        """Like :meth:`segment_text` for many texts; yields one string per text, in order.
+    ) -> Iterator[str | None]:
+        """Like :meth:`segment_text` for many texts; yields one string per text, in order
+        (``None`` for a gap in a column, as :meth:`pipe`).
 
-        >>> list(Segmenter().pipe_text(["Hà Nội có nhiều hồ", ""]))
-        ['Hà_Nội có nhiều hồ', '']
+        >>> list(Segmenter().pipe_text(["Hà Nội có nhiều hồ", "", None]))
+        ['Hà_Nội có nhiều hồ', '', None]
         """
         return self._pipe(texts, batch_size, n_process, _Options(True, sentence_lines, False, tags))
 
@@ -385,19 +434,23 @@ class Segmenter:
             model.syllable_flags,
         )
 
-    def _pipe(self, texts: Iterable[str], batch_size: int, n_process: int, opts: _Options):
+    def _pipe(self, texts: Iterable[Any], batch_size: int, n_process: int, opts: _Options):
         if isinstance(texts, str):
             raise TypeError("pipe takes many texts (a list, say); for one text, call the segmenter")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-        if isinstance(texts, (list, tuple)) and len(texts) == 1:
+        if isinstance(texts, (list, tuple)) and len(texts) == 1 and isinstance(texts[0], str):
             # One text (the service's single-text request, say): the per-call path.
             one = self._one(texts[0], opts)
             if one is not None:
                 return iter([one])
+        gaps: deque[bool] = deque()  # for each text read: whether it was a gap (None, NaN)
+        strings = _strings(texts, gaps)
         if _processes(n_process) > 1:
-            return self._parallel(texts, batch_size, n_process, opts)
-        return self._run(texts, batch_size, opts)
+            results = self._parallel(strings, batch_size, n_process, opts)
+        else:
+            results = self._run(strings, batch_size, opts)
+        return _with_gaps(results, gaps)
 
     def _unaccented_segmenter(self) -> Segmenter:
         """The segmenter that reads text typed without diacritics for this one (made on first
@@ -570,6 +623,47 @@ class Segmenter:
             _work, tasks(), jobs=_processes(n_process), setup=_same, setup_args=(self,)
         ):
             yield from results
+
+
+def _strings(texts: Iterable[Any], gaps: deque[bool]) -> Iterator[str]:
+    """The strings of ``texts``; for each text read, ``gaps`` gets whether it was a gap in a
+    column (``None``, or a float NaN as pandas writes a missing value), which yields no
+    string.  Anything else is a TypeError that names its position."""
+    for i, text in enumerate(texts):
+        if isinstance(text, str):
+            gaps.append(False)
+            yield text
+        elif text is None or (isinstance(text, float) and text != text):
+            gaps.append(True)
+        else:
+            raise TypeError(
+                f"text {i} is {type(text).__name__}, not a string (None passes through as None)"
+            )
+
+
+def _with_gaps(results: Iterator[Any], gaps: deque[bool]) -> Iterator[Any]:
+    """``results`` (one a string of :func:`_strings`) with ``None`` put back where the gaps
+    were, in input order."""
+    for result in results:
+        while gaps.popleft():
+            yield None
+        yield result
+    while gaps:
+        gaps.popleft()
+        yield None
+
+
+def _scalar(text: Any, call: str) -> None:
+    """A clear TypeError for a call that takes one text and was given something else."""
+    if isinstance(text, str):
+        return
+    if text is None:
+        raise TypeError(
+            f"{call} takes a string, not None (pipe and pipe_text pass None through as None)"
+        )
+    many = not isinstance(text, (bytes, bytearray)) and hasattr(text, "__iter__")
+    hint = " (for many texts, use pipe or pipe_text)" if many else ""
+    raise TypeError(f"{call} takes a string, not {type(text).__name__}{hint}")
 
 
 def _removed(name: str, replacement: str) -> property:

@@ -132,7 +132,8 @@ class Service:
 
     def segment(self, req: SegmentRequest, tags: bool = False) -> Response:
         segmenter = self.segmenter_for(req)
-        texts = req.all_texts()
+        asked = req.all_texts()
+        texts = [t for t in asked if t is not None]  # (a null is answered with null)
         out: list[dict[str, Any]] = []
         models: list[str | None] | None = None  # which model read each text, when known
 
@@ -165,14 +166,23 @@ class Service:
             self.hints(texts, out, segmenter, models)
         # Built to the schema here and encoded by orjson: FastAPI's validation and encoding
         # of a large batch would take longer than segmenting it.
-        return Response(orjson.dumps({"results": out}), media_type="application/json")
+        return _results(out, asked)
 
     def tag(self, req: TagRequest) -> Response:
         return self.segment(req, tags=True)
 
     def tokenize(self, req: TokenizeRequest) -> Response:
-        out = [{"tokens": word_objects(tokenize(t))} for t in req.all_texts()]
-        return Response(orjson.dumps({"results": out}), media_type="application/json")
+        asked = req.all_texts()
+        out = [{"tokens": word_objects(tokenize(t))} for t in asked if t is not None]
+        return _results(out, asked)
+
+
+def _results(out: list[dict[str, Any]], asked: list[str | None]) -> Response:
+    """The answer: one result a text asked for, in order, null for a null text."""
+    if len(out) != len(asked):
+        found = iter(out)
+        out = [None if t is None else next(found) for t in asked]  # type: ignore[misc]
+    return Response(orjson.dumps({"results": out}), media_type="application/json")
 
 
 def add_routes(app: FastAPI, service: Service) -> None:

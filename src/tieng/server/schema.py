@@ -20,14 +20,18 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(None, description="One text (give this or `texts`).")
-    texts: list[str] | None = Field(None, description="Many texts, answered in order.")
+    texts: list[str | None] | None = Field(
+        None,
+        description="Many texts, answered in order; a null (a gap in a column) is answered "
+        "with null.",
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> _Input:
         if (self.text is None) == (self.texts is None):
             raise ValueError("give exactly one of 'text' and 'texts'")
         for i, text in enumerate(self.all_texts()):
-            bad = _SURROGATE.search(text)
+            bad = text is not None and _SURROGATE.search(text)
             if bad:
                 where = "text" if self.text is not None else f"texts[{i}]"
                 raise ValueError(
@@ -37,7 +41,8 @@ class _Input(BaseModel):
                 )
         return self
 
-    def all_texts(self) -> list[str]:
+    def all_texts(self) -> list[str | None]:
+        """The texts asked for, nulls (gaps in a column) included."""
         return [self.text] if self.text is not None else list(self.texts or [])
 
 
@@ -142,7 +147,7 @@ class Token(BaseModel):
 
 
 class SegmentResponse(BaseModel):
-    results: list[Segmented]
+    results: list[Segmented | None]  # (null for a null text)
 
 
 class Tokenized(BaseModel):
@@ -150,7 +155,7 @@ class Tokenized(BaseModel):
 
 
 class TokenizeResponse(BaseModel):
-    results: list[Tokenized]
+    results: list[Tokenized | None]
 
 
 class Health(BaseModel):
