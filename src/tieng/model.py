@@ -741,6 +741,35 @@ class Model:
         new.calibration = self.calibration
         return new
 
+    def with_countries(self, names: Iterable[str]) -> Model:
+        """This model reading more names of countries (one token each: ``Canada``,
+        ``Indonesia``) with the shape its trained ones have (``Shape.COUNTRY``, capitalized),
+        everything else shared.  A name it has already is kept once.
+
+        >>> from tieng import Segmenter
+        >>> m = Segmenter().model.with_countries(["Canada"])
+        >>> "Canada" in m.spec.countries
+        True
+        """
+        names = list(self.spec.countries) + [n for n in names if n not in self.spec.countries]
+        spec = FeatureSpec.from_dict({**self.spec.to_dict(), "countries": names})
+        vocabulary = Vocabulary(self.vocabulary.keys, spec.key_version, spec.foreign, names)
+        new = Model(
+            vocabulary,
+            self.lexicon,
+            self.weights,
+            self.bias,
+            spec,
+            self.metadata,
+            self.classes,
+            self._list_rows or self._lists,
+            self.codebook,
+            self.syllable_flags,
+        )
+        new._tables = self.score_tables()
+        new.calibration = self.calibration
+        return new
+
     def with_syllable_flags(self, flags: np.ndarray | None) -> Model:
         """This model with other syllable flags (:class:`SyllableFlag`, one byte a vocabulary
         id; ``None``: none), everything else shared (see

@@ -883,6 +883,76 @@ compare_pairs(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Sort the n mixed keys, order[] along, by the mixed key: one pass by the top 16 bits into
+ * buckets (the keys are hashes, spread evenly: a few a bucket), then each bucket by the whole
+ * key (insertion sort, or qsort for a long run).  The arrays trade places with their scratch
+ * twins (*p_tmp, *p_tmp_order) on the way.  0, or -1 with MemoryError set. */
+static int
+sort_by_mixed(uint64_t **p_mixed, uint64_t **p_tmp, uint32_t **p_order, uint32_t **p_tmp_order,
+              Py_ssize_t n)
+{
+    Py_ssize_t *count = PyMem_Calloc((size_t)1 << 16, sizeof(Py_ssize_t));
+    if (count == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    const uint64_t *in = *p_mixed;
+    const uint32_t *in_order = *p_order;
+    uint64_t *mixed = *p_tmp;
+    uint32_t *order = *p_tmp_order;
+    for (Py_ssize_t i = 0; i < n; i++)
+        count[in[i] >> 48]++;
+    Py_ssize_t sum = 0;
+    for (Py_ssize_t d = 0; d < ((Py_ssize_t)1 << 16); d++) {
+        const Py_ssize_t c = count[d];
+        count[d] = sum;
+        sum += c;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Py_ssize_t at = count[in[i] >> 48]++;
+        mixed[at] = in[i];
+        order[at] = in_order[i];
+    }
+    PyMem_Free(count);
+    *p_tmp = *p_mixed; /* the scratch twins trade places */
+    *p_tmp_order = *p_order;
+    *p_mixed = mixed;
+    *p_order = order;
+    for (Py_ssize_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && (mixed[hi] >> 48) == (mixed[lo] >> 48); hi++)
+            ;
+        if (hi - lo > 32) {
+            span_pair *pairs = PyMem_Malloc((size_t)(hi - lo) * sizeof(span_pair));
+            if (pairs == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            for (Py_ssize_t i = lo; i < hi; i++)
+                pairs[i - lo] = (span_pair){mixed[i], order[i]};
+            qsort(pairs, (size_t)(hi - lo), sizeof(span_pair), compare_pairs);
+            for (Py_ssize_t i = lo; i < hi; i++) {
+                mixed[i] = pairs[i - lo].key;
+                order[i] = pairs[i - lo].index;
+            }
+            PyMem_Free(pairs);
+            continue;
+        }
+        for (Py_ssize_t i = lo + 1; i < hi; i++) {
+            const uint64_t m = mixed[i];
+            const uint32_t o = order[i];
+            Py_ssize_t j = i;
+            while (j > lo && mixed[j - 1] > m) {
+                mixed[j] = mixed[j - 1];
+                order[j] = order[j - 1];
+                j--;
+            }
+            mixed[j] = m;
+            order[j] = o;
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 span_table(PyObject *self, PyObject *args)
 {
@@ -917,70 +987,8 @@ span_table(PyObject *self, PyObject *args)
             mixed[n] = keys[i] * M2;
             order[n++] = (uint32_t)i;
         }
-    /* Sort by the mixed key: four passes of 16 bits, least significant first (stable). */
-    /* Sort by the mixed key: one pass by its top 16 bits into buckets (the keys are hashes,
-     * spread evenly: a few a bucket), then each bucket by the whole key. */
-    {
-        Py_ssize_t *count = PyMem_Calloc((size_t)1 << 16, sizeof(Py_ssize_t));
-        if (count == NULL) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        for (Py_ssize_t i = 0; i < n; i++)
-            count[mixed[i] >> 48]++;
-        Py_ssize_t sum = 0;
-        for (Py_ssize_t d = 0; d < ((Py_ssize_t)1 << 16); d++) {
-            const Py_ssize_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            const Py_ssize_t at = count[mixed[i] >> 48]++;
-            tmp[at] = mixed[i];
-            tmp_order[at] = order[i];
-        }
-        PyMem_Free(count);
-        uint64_t *sw = mixed;
-        mixed = tmp;
-        tmp = sw;
-        uint32_t *so = order;
-        order = tmp_order;
-        tmp_order = so;
-        /* each bucket (a run of equal top bits) by the whole key: insertion sort, or qsort
-         * for a long run */
-        for (Py_ssize_t lo = 0, hi; lo < n; lo = hi) {
-            for (hi = lo + 1; hi < n && (mixed[hi] >> 48) == (mixed[lo] >> 48); hi++)
-                ;
-            if (hi - lo > 32) {
-                span_pair *pairs = PyMem_Malloc((size_t)(hi - lo) * sizeof(span_pair));
-                if (pairs == NULL) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-                for (Py_ssize_t i = lo; i < hi; i++)
-                    pairs[i - lo] = (span_pair){mixed[i], order[i]};
-                qsort(pairs, (size_t)(hi - lo), sizeof(span_pair), compare_pairs);
-                for (Py_ssize_t i = lo; i < hi; i++) {
-                    mixed[i] = pairs[i - lo].key;
-                    order[i] = pairs[i - lo].index;
-                }
-                PyMem_Free(pairs);
-                continue;
-            }
-            for (Py_ssize_t i = lo + 1; i < hi; i++) {
-                const uint64_t m = mixed[i];
-                const uint32_t o = order[i];
-                Py_ssize_t j = i;
-                while (j > lo && mixed[j - 1] > m) {
-                    mixed[j] = mixed[j - 1];
-                    order[j] = order[j - 1];
-                    j--;
-                }
-                mixed[j] = m;
-                order[j] = o;
-            }
-        }
-    }
+    if (sort_by_mixed(&mixed, &tmp, &order, &tmp_order, n) < 0)
+        goto done;
     /* Merge repeats: equal mixed keys are equal keys (the hash is one-to-one). */
     Py_ssize_t u = 0;
     uint16_t *merged = (uint16_t *)tmp_order; /* reused: u <= n */

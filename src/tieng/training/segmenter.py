@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..engine.features import NGRAMS, FeatureSpec, Shape, SyllableFlag
-from ..engine.vocabulary import UNKNOWN, Vocabulary
+from ..engine.vocabulary import UNKNOWN, Vocabulary, is_syllable
 from ..model import Model
 from ..normalization import KEY_VERSION, canonical_key
 from .corpora import read_sentences
@@ -70,21 +70,34 @@ def read_word_list(path: str | Path) -> list[list[str]]:
     return out
 
 
-def lower_copies(sentences: Sequence[object], percent: float, seed: int = 29) -> list[int]:
+def lower_copies(sentences: Sequence[Sentence], percent: float, seed: int = 29) -> list[int]:
     """The indices of ``percent`` of ``sentences`` (chosen by a seeded hash of the index), to
     be added again in lower case: text typed without capitals then looks like something the
     model has seen (and so do headings in capitals or in Title Case, which the model reads as
     lower case; see ``model._uncap``).
 
-    >>> len(lower_copies(range(1000), 5.0))
+    Sentences with a foreign word (letters not shaped like a Vietnamese syllable) are not
+    chosen: in lower case, the foreign names they join (``george_bush``) would teach the
+    model to join lower-case English words (``this_weekend``).
+
+    >>> len(lower_copies([["Hà_Nội", "mưa"]] * 1000, 5.0))
     50
+    >>> lower_copies([["Tổng_thống", "George_Bush"]] * 100, 50.0)
+    []
     """
     if not 0 <= percent <= 100:
         raise ValueError(f"percent must be between 0 and 100, not {percent}")
+
+    def native(sentence: Sentence) -> bool:
+        return all(
+            is_syllable(p) or not p.isalpha() for w in sentence for p in w.split("_")
+        )
+
     n = len(sentences)
     keys = [zlib.crc32(f"{seed}:{i}".encode()) for i in range(n)]
     order = sorted(range(n), key=lambda i: (keys[i], i))
-    return sorted(order[: round(n * percent / 100)])
+    want = round(n * percent / 100)
+    return sorted([i for i in order if native(sentences[i])][:want])
 
 
 SENTENCE_ENDS = (".", "!", "?", "…", "...")
