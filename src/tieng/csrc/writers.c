@@ -14,6 +14,82 @@
  * With names (a list of str) and tags (uint8, one per word: a token whose kind is not 1 ends
  * a word), each word is followed by "/" and names[tags[word]].
  */
+/* What write_segmented reads: the text, the tokens and their kinds, the words' tags. */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t size;
+    const int64_t *starts, *ends;
+    const int8_t *kinds;
+    const uint8_t *tags; /* NULL: no tags */
+    Py_ssize_t n_tags;
+    PyObject *names;
+    Py_ssize_t n_names;
+} seg_src;
+
+/* The underscore text of tokens first .. last-1, their words tagged from tags[*word] on
+ * (*word advanced past them); *buf (of *buf_cap characters) grown as needed.  NULL with an
+ * exception set. */
+static PyObject *
+write_doc(const seg_src *s, Py_ssize_t first, Py_ssize_t last, Py_ssize_t *word, Py_UCS4 **buf,
+          Py_ssize_t *buf_cap)
+{
+    static const Py_UCS4 separator[4] = {' ', '_', '\n', 0};
+    const int64_t *starts = s->starts, *ends = s->ends;
+    const int8_t *kinds = s->kinds;
+    Py_ssize_t len = 0, at = *word;
+    for (Py_ssize_t i = first; i < last; i++) {
+        if (starts[i] < 0 || ends[i] < starts[i] || ends[i] > s->size || kinds[i] < 0 ||
+            kinds[i] > 3) {
+            PyErr_SetString(PyExc_ValueError, "write_segmented: a bad token");
+            return NULL;
+        }
+        for (Py_ssize_t j = starts[i]; j < ends[i]; j++) {
+            Py_UCS4 ch = PyUnicode_READ(s->kind, s->data, j);
+            len += 1 + (ch == '_' || ch == '\\');
+        }
+        len += kinds[i] != 3;
+        if (s->tags != NULL && kinds[i] != 1) {
+            if (at >= s->n_tags || s->tags[at] >= s->n_names) {
+                PyErr_SetString(PyExc_ValueError, "write_segmented: a word without a tag");
+                return NULL;
+            }
+            len += 1 + PyUnicode_GET_LENGTH(PyList_GET_ITEM(s->names, s->tags[at]));
+            at++;
+        }
+    }
+    if (len > *buf_cap) {
+        PyMem_Free(*buf);
+        *buf_cap = len > 2 * *buf_cap ? len : 2 * *buf_cap;
+        *buf = PyMem_Malloc(*buf_cap * sizeof(Py_UCS4) + 1);
+        if (*buf == NULL) {
+            *buf_cap = 0;
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
+    Py_UCS4 *out = *buf;
+    Py_ssize_t w = 0;
+    for (Py_ssize_t i = first; i < last; i++) {
+        for (Py_ssize_t j = starts[i]; j < ends[i]; j++) {
+            Py_UCS4 ch = PyUnicode_READ(s->kind, s->data, j);
+            if (ch == '_' || ch == '\\')
+                out[w++] = '\\';
+            out[w++] = ch;
+        }
+        if (s->tags != NULL && kinds[i] != 1) {
+            PyObject *name = PyList_GET_ITEM(s->names, s->tags[*word]);
+            out[w++] = '/';
+            for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(name); j++)
+                out[w++] = PyUnicode_READ_CHAR(name, j);
+            (*word)++;
+        }
+        if (kinds[i] != 3)
+            out[w++] = separator[kinds[i]];
+    }
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, w);
+}
+
 static PyObject *
 write_segmented(PyObject *self, PyObject *args)
 {
@@ -54,68 +130,18 @@ write_segmented(PyObject *self, PyObject *args)
     }
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    static const Py_UCS4 separator[4] = {' ', '_', '\n', 0};
     list = PyList_New(n_docs);
     if (list == NULL)
         goto done;
+    const seg_src src = {kind, data, size, starts, ends, kinds, tags, n_tags, names, n_names};
     Py_ssize_t word = 0; /* the next word's index into tags */
     for (Py_ssize_t k = 0; k < n_docs; k++) {
         const Py_ssize_t first = bounds[k], last = bounds[k + 1];
-        const Py_ssize_t first_word = word;
         if (first < 0 || last < first || last > n) {
             PyErr_SetString(PyExc_ValueError, "write_segmented: bad document bounds");
             goto done;
         }
-        Py_ssize_t len = 0;
-        for (Py_ssize_t i = first; i < last; i++) {
-            if (starts[i] < 0 || ends[i] < starts[i] || ends[i] > size || kinds[i] < 0 ||
-                kinds[i] > 3) {
-                PyErr_SetString(PyExc_ValueError, "write_segmented: a bad token");
-                goto done;
-            }
-            for (Py_ssize_t j = starts[i]; j < ends[i]; j++) {
-                Py_UCS4 ch = PyUnicode_READ(kind, data, j);
-                len += 1 + (ch == '_' || ch == '\\');
-            }
-            len += kinds[i] != 3;
-            if (tags != NULL && kinds[i] != 1) {
-                if (word >= n_tags || tags[word] >= n_names) {
-                    PyErr_SetString(PyExc_ValueError, "write_segmented: a word without a tag");
-                    goto done;
-                }
-                len += 1 + PyUnicode_GET_LENGTH(PyList_GET_ITEM(names, tags[word]));
-                word++;
-            }
-        }
-        word = first_word;
-        if (len > buf_cap) {
-            PyMem_Free(buf);
-            buf_cap = len > 2 * buf_cap ? len : 2 * buf_cap;
-            buf = PyMem_Malloc(buf_cap * sizeof(Py_UCS4) + 1);
-            if (buf == NULL) {
-                PyErr_NoMemory();
-                goto done;
-            }
-        }
-        Py_ssize_t w = 0;
-        for (Py_ssize_t i = first; i < last; i++) {
-            for (Py_ssize_t j = starts[i]; j < ends[i]; j++) {
-                Py_UCS4 ch = PyUnicode_READ(kind, data, j);
-                if (ch == '_' || ch == '\\')
-                    buf[w++] = '\\';
-                buf[w++] = ch;
-            }
-            if (tags != NULL && kinds[i] != 1) {
-                PyObject *name = PyList_GET_ITEM(names, tags[word]);
-                buf[w++] = '/';
-                for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(name); j++)
-                    buf[w++] = PyUnicode_READ_CHAR(name, j);
-                word++;
-            }
-            if (kinds[i] != 3)
-                buf[w++] = separator[kinds[i]];
-        }
-        PyObject *doc = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, w);
+        PyObject *doc = write_doc(&src, first, last, &word, &buf, &buf_cap);
         if (doc == NULL)
             goto done;
         PyList_SET_ITEM(list, k, doc);
