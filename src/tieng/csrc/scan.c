@@ -139,6 +139,120 @@ typedef struct {
 
 /* The loop of tieng.tokenization.scan over text: tokens into sink, and the offsets of line
  * breaks into line_breaks (a list).  0, or -1 with an exception set. */
+/* A chunk text[a:b] of a word or a number with punctuation marks around it ("(nói),",
+ * "2004)."), cut as tokenization._punctuated cuts it: marks of ``leading`` before the core,
+ * marks of ``trailing`` after it, the last of which may also be "." or "…".  1 when the chunk
+ * was such a word and its tokens are pushed, 0 when it is not, -1 with an exception set. */
+static int
+punctuated(PyObject *text, const scan_cfg *c, token_sink *sink, Py_ssize_t a, Py_ssize_t b)
+{
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t i = a, j = b;
+    while (i < j && in_chars(c->leading, PyUnicode_READ(kind, data, i)))
+        i++;
+    if (j > i) {
+        const Py_UCS4 last = PyUnicode_READ(kind, data, j - 1);
+        if (last == '.' || last == 0x2026 || in_chars(c->trailing, last)) {
+            j--;
+            while (j > i && in_chars(c->trailing, PyUnicode_READ(kind, data, j - 1)))
+                j--;
+        }
+    }
+    if (!(i < j && (i > a || j < b)))
+        return 0;
+    int ok = 0;
+    if (all_alpha(kind, data, i, j)) {
+        ok = 1;
+        if (j == b - 1 && PyUnicode_READ(kind, data, j) == '.') {
+            /* At the end of a line (only spaces after it) the dot is a full stop: an
+             * abbreviation keeps its dot only when more text follows on the line.
+             * Elsewhere, only a plain word's dot is one. */
+            Py_ssize_t after = b;
+            while (after < n && PyUnicode_READ(kind, data, after) == ' ')
+                after++;
+            if (after < n && !in_chars(c->breaks, PyUnicode_READ(kind, data, after))) {
+                PyObject *body = PyUnicode_Substring(text, i, j);
+                if (body == NULL)
+                    return -1;
+                PyObject *r = PyObject_CallOneArg(c->plain_before_dot, body);
+                Py_DECREF(body);
+                if (r == NULL)
+                    return -1;
+                ok = PyObject_IsTrue(r);
+                Py_DECREF(r);
+                if (ok < 0)
+                    return -1;
+            }
+        }
+    }
+    else {
+        ok = 1;
+        for (Py_ssize_t k = i; k < j && ok; k++) {
+            const Py_UCS4 ch = PyUnicode_READ(kind, data, k);
+            ok = ch >= '0' && ch <= '9';
+        }
+    }
+    if (!ok)
+        return 0;
+    for (Py_ssize_t k = a; k < i; k++)
+        if (push(sink, text, k, k + 1) < 0)
+            return -1;
+    if (push(sink, text, i, j) < 0)
+        return -1;
+    for (Py_ssize_t k = j; k < b; k++)
+        if (push(sink, text, k, k + 1) < 0)
+            return -1;
+    return 1;
+}
+
+/* The tokens of a chunk text[a:b] as ``findall`` cuts it (the tokenizer's regular
+ * expression, given ``context`` characters after the chunk), pushed; the line breaks in its
+ * white space to ``line_breaks``.  0, or -1 with an exception set. */
+static int
+pieces_of(PyObject *text, const scan_cfg *c, token_sink *sink, PyObject *line_breaks,
+          Py_ssize_t a, Py_ssize_t b)
+{
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t stop = b + c->context < n ? b + c->context : n;
+    PyObject *pieces = PyObject_CallFunction(c->findall, "Onn", text, a, stop);
+    if (pieces == NULL)
+        return -1;
+    PyObject *seq = PySequence_Fast(pieces, "findall must give a list");
+    Py_DECREF(pieces);
+    if (seq == NULL)
+        return -1;
+    Py_ssize_t p = a;
+    Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t k = 0; k < m && p < b; k++) {
+        PyObject *piece = PySequence_Fast_GET_ITEM(seq, k);
+        if (!PyUnicode_Check(piece) || PyUnicode_GET_LENGTH(piece) == 0) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "findall gave an empty piece");
+            return -1;
+        }
+        Py_ssize_t plen = PyUnicode_GET_LENGTH(piece);
+        if (in_chars(c->spaces, PyUnicode_READ_CHAR(piece, 0))) {
+            int has_break = 0;
+            for (Py_ssize_t j = 0; j < plen && !has_break; j++)
+                has_break = in_chars(c->breaks, PyUnicode_READ_CHAR(piece, j));
+            if (has_break && push_int(line_breaks, p) < 0) {
+                Py_DECREF(seq);
+                return -1;
+            }
+        }
+        else if ((sink->tokens != NULL && PyList_Append(sink->tokens, piece) < 0) ||
+                 vec_push(&sink->starts, p) < 0 || vec_push(&sink->ends, p + plen) < 0) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        p += plen;
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
 static int
 scan_core(PyObject *text, const scan_cfg *c, token_sink *sink, PyObject *line_breaks)
 {
@@ -172,105 +286,14 @@ scan_core(PyObject *text, const scan_cfg *c, token_sink *sink, PyObject *line_br
             goto next;
         }
         if (!c->pretokenized) {
-            /* A word or a number with punctuation marks around it ("(nói),", "2004)."), as
-             * tokenization._punctuated cuts it: marks of ``leading`` before the core, marks of
-             * ``trailing`` after it, the last of which may also be "." or "…". */
-            Py_ssize_t i = a, j = b;
-            while (i < j && in_chars(c->leading, PyUnicode_READ(kind, data, i)))
-                i++;
-            if (j > i) {
-                const Py_UCS4 last = PyUnicode_READ(kind, data, j - 1);
-                if (last == '.' || last == 0x2026 || in_chars(c->trailing, last)) {
-                    j--;
-                    while (j > i && in_chars(c->trailing, PyUnicode_READ(kind, data, j - 1)))
-                        j--;
-                }
-            }
-            if (i < j && (i > a || j < b)) {
-                int ok = 0;
-                if (all_alpha(kind, data, i, j)) {
-                    ok = 1;
-                    if (j == b - 1 && PyUnicode_READ(kind, data, j) == '.') {
-                        /* At the end of a line (only spaces after it) the dot is a full
-                         * stop: an abbreviation keeps its dot only when more text follows
-                         * on the line.  Elsewhere, only a plain word's dot is one. */
-                        Py_ssize_t after = b;
-                        while (after < n && PyUnicode_READ(kind, data, after) == ' ')
-                            after++;
-                        if (after < n && !in_chars(breaks, PyUnicode_READ(kind, data, after))) {
-                            PyObject *body = PyUnicode_Substring(text, i, j);
-                            if (body == NULL)
-                                return -1;
-                            PyObject *r = PyObject_CallOneArg(c->plain_before_dot, body);
-                            Py_DECREF(body);
-                            if (r == NULL)
-                                return -1;
-                            ok = PyObject_IsTrue(r);
-                            Py_DECREF(r);
-                            if (ok < 0)
-                                return -1;
-                        }
-                    }
-                }
-                else {
-                    ok = 1;
-                    for (Py_ssize_t k = i; k < j && ok; k++) {
-                        const Py_UCS4 ch = PyUnicode_READ(kind, data, k);
-                        ok = ch >= '0' && ch <= '9';
-                    }
-                }
-                if (ok) {
-                    for (Py_ssize_t k = a; k < i; k++)
-                        if (push(sink, text, k, k + 1) < 0)
-                            return -1;
-                    if (push(sink, text, i, j) < 0)
-                        return -1;
-                    for (Py_ssize_t k = j; k < b; k++)
-                        if (push(sink, text, k, k + 1) < 0)
-                            return -1;
-                    goto next;
-                }
-            }
-        }
-        {
-            Py_ssize_t stop = b + c->context < n ? b + c->context : n;
-            PyObject *pieces = PyObject_CallFunction(c->findall, "Onn", text, a, stop);
-            if (pieces == NULL)
+            const int done = punctuated(text, c, sink, a, b);
+            if (done < 0)
                 return -1;
-            PyObject *seq = PySequence_Fast(pieces, "findall must give a list");
-            Py_DECREF(pieces);
-            if (seq == NULL)
-                return -1;
-            Py_ssize_t p = a;
-            Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
-            for (Py_ssize_t k = 0; k < m && p < b; k++) {
-                PyObject *piece = PySequence_Fast_GET_ITEM(seq, k);
-                if (!PyUnicode_Check(piece) || PyUnicode_GET_LENGTH(piece) == 0) {
-                    Py_DECREF(seq);
-                    PyErr_SetString(PyExc_ValueError, "findall gave an empty piece");
-                    return -1;
-                }
-                Py_ssize_t plen = PyUnicode_GET_LENGTH(piece);
-                if (in_chars(spaces, PyUnicode_READ_CHAR(piece, 0))) {
-                    int has_break = 0;
-                    for (Py_ssize_t j = 0; j < plen && !has_break; j++)
-                        has_break = in_chars(breaks, PyUnicode_READ_CHAR(piece, j));
-                    if (has_break && push_int(line_breaks, p) < 0) {
-                        Py_DECREF(seq);
-                        return -1;
-                    }
-                }
-                else {
-                    if ((sink->tokens != NULL && PyList_Append(sink->tokens, piece) < 0) ||
-                        vec_push(&sink->starts, p) < 0 || vec_push(&sink->ends, p + plen) < 0) {
-                        Py_DECREF(seq);
-                        return -1;
-                    }
-                }
-                p += plen;
-            }
-            Py_DECREF(seq);
+            if (done)
+                goto next;
         }
+        if (pieces_of(text, c, sink, line_breaks, a, b) < 0)
+            return -1;
     next:
         a = b + 1;
     }
