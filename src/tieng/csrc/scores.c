@@ -305,6 +305,90 @@ scratch_free(score_scratch *s)
     PyMem_Free(s->spans);
 }
 
+/* The feature values (sources) of the gap after token g: ids, shapes and classes around it,
+ * packed shapes, what the lexicon's spans (sp, the gap's) and each word list's (lsp[e *
+ * width], the gap's) say of it. */
+static inline void
+gap_values(uint64_t *v, const int64_t *ids, const int64_t *shapes, const int64_t *cls,
+           Py_ssize_t g, const span_t *sp, const span_t *lsp, Py_ssize_t width, int n_lists)
+{
+    for (int o = -2; o <= 3; o++) {
+        v[SRC_ID + o + 2] = (uint64_t)ids[g + o];
+        v[SRC_SHAPE + o + 2] = (uint64_t)shapes[g + o];
+        v[SRC_CLASS + o + 2] = cls ? (uint64_t)cls[g + o] : 0;
+    }
+    const uint64_t *sh = &v[SRC_SHAPE + 2]; /* sh[o] for o in -2..3 */
+    v[SRC_PACKED2] = sh[0] * SHAPE_COUNT + sh[1];
+    v[SRC_PACKED4] = ((sh[-1] * SHAPE_COUNT + sh[0]) * SHAPE_COUNT + sh[1]) * SHAPE_COUNT + sh[2];
+    uint64_t p6 = 0;
+    for (int o = -2; o <= 3; o++)
+        p6 = p6 * SHAPE_COUNT + sh[o];
+    v[SRC_PACKED6] = p6;
+    const uint64_t mask = sp->mask, longer = sp->longer;
+    for (int k = 0; k < 10; k++)
+        v[SRC_LEXBIT + k] = (mask >> (9 - k)) & 1u;
+    v[SRC_LONGER] = longer;
+    v[SRC_MASK] = mask;
+    v[SRC_END_LEN] = sp->end ? sp->end : 1;
+    v[SRC_START_LEN] = sp[1].start ? sp[1].start : 1;
+    const uint64_t bigram = (mask >> 9) & 1u;
+    v[SRC_BIGRAM] = bigram;
+    v[SRC_ANY_LONGER] = longer > 0;
+    for (int e = 0; e < n_lists; e++) {
+        uint64_t *lv = &v[SRC_LIST + LIST_SOURCES * e];
+        const span_t *ls = &lsp[e * width];
+        const uint64_t l_mask = ls->mask, l_longer = ls->longer;
+        const uint64_t l_bigram = (l_mask >> 9) & 1u;
+        const uint64_t l_cover = (l_mask | l_longer) != 0;
+        lv[0] = l_mask;
+        lv[1] = l_longer;
+        lv[2] = ls->end ? ls->end : 1;
+        lv[3] = ls[1].start ? ls[1].start : 1;
+        lv[4] = ((uint64_t)((ls[-1].mask >> 9) & 1u) << 2) | (l_bigram << 1) |
+                ((ls[1].mask >> 9) & 1u);
+        lv[5] = (l_cover << 3) | ((uint64_t)((mask | longer) != 0) << 2) | (l_bigram << 1) |
+                bigram;
+        /* what the list says of the gap: covers it, a two-syllable entry over it */
+        lv[6] = (l_cover << 1) | l_bigram;
+    }
+}
+
+/* Every template's index for the values v (into its table, or into the hashed weights),
+ * each fetched ahead (PREFETCH).  1 when a table index falls outside its table (a malformed
+ * program; 0 is used instead), else 0. */
+static inline int
+gap_slots(const score_cfg *c, const uint64_t *v, int64_t *idx_of)
+{
+    int bad_index = 0;
+    const char *wbytes = (const char *)c->weights.w;
+    for (int t = 0; t < c->n_tpl; t++) {
+        const template_t *T = &c->tpl[t];
+        if (T->table != NULL) {
+            int64_t idx = (int64_t)v[T->src[0]];
+            for (int j = 1; j < T->n; j++)
+                idx = idx * T->domain[j] + (int64_t)v[T->src[j]];
+            if (idx < 0 || idx >= T->table_len) {
+                bad_index = 1;
+                idx = 0;
+            }
+            PREFETCH(T->table + idx);
+            idx_of[t] = idx;
+        }
+        else {
+            uint64_t h = T->seed;
+            for (int j = 0; j < T->n; j++) {
+                h ^= v[T->src[j]];
+                h *= M2;
+            }
+            h ^= h >> 31;
+            const int64_t idx = (int64_t)((h * M3) >> (64 - c->hash_bits));
+            PREFETCH(wbytes + idx * c->weights.size);
+            idx_of[t] = idx;
+        }
+    }
+    return bad_index;
+}
+
 /* The sum of the weights of every feature at each gap ``where`` (positions in the padded
  * arrays ids, shapes, cls of n items, increasing, each at least 3 from either end), into
  * out.  Needs no Python object: score_gaps runs it with other threads let in.  Returns 0, or
@@ -314,14 +398,13 @@ score_core(const score_cfg *c, const int64_t *ids, const int64_t *shapes, const 
            Py_ssize_t n, const int64_t *where, Py_ssize_t n_gaps, float *out,
            score_scratch *scratch)
 {
-    const int max_word = c->max_word, hash_bits = c->hash_bits;
+    const int max_word = c->max_word;
     const int n_lists = c->n_lists, n_tpl = c->n_tpl;
     const template_t *tpl = c->tpl;
     const Py_ssize_t width = scratch->width;
     uint32_t *known = scratch->known, *lknown = known + width;
     span_t *spans = scratch->spans, *lspans = spans + width;
     const wtable_t *weights = &c->weights;
-    const char *wbytes = (const char *)weights->w;
     int bad_index = 0;
     /* Two passes a block of gaps: first every template's weight index (prefetching the
      * weight), then the sums, in template order.  The weights are fetched from a table too
@@ -355,73 +438,8 @@ score_core(const score_cfg *c, const int64_t *ids, const int64_t *shapes, const 
                 const Py_ssize_t g = (Py_ssize_t)where[i];
                 const Py_ssize_t at = g - base; /* g in the chunk's buffers */
                 int64_t *idx_of = slot[i - i0];
-                for (int o = -2; o <= 3; o++) {
-                    v[SRC_ID + o + 2] = (uint64_t)ids[g + o];
-                    v[SRC_SHAPE + o + 2] = (uint64_t)shapes[g + o];
-                    v[SRC_CLASS + o + 2] = cls ? (uint64_t)cls[g + o] : 0;
-                }
-                const uint64_t *sh = &v[SRC_SHAPE + 2]; /* sh[o] for o in -2..3 */
-                v[SRC_PACKED2] = sh[0] * SHAPE_COUNT + sh[1];
-                v[SRC_PACKED4] =
-                    ((sh[-1] * SHAPE_COUNT + sh[0]) * SHAPE_COUNT + sh[1]) * SHAPE_COUNT + sh[2];
-                uint64_t p6 = 0;
-                for (int o = -2; o <= 3; o++)
-                    p6 = p6 * SHAPE_COUNT + sh[o];
-                v[SRC_PACKED6] = p6;
-                const span_t *sp = &spans[at];
-                const uint64_t mask = sp->mask, longer = sp->longer;
-                for (int k = 0; k < 10; k++)
-                    v[SRC_LEXBIT + k] = (mask >> (9 - k)) & 1u;
-                v[SRC_LONGER] = longer;
-                v[SRC_MASK] = mask;
-                v[SRC_END_LEN] = sp->end ? sp->end : 1;
-                v[SRC_START_LEN] = sp[1].start ? sp[1].start : 1;
-                const uint64_t bigram = (mask >> 9) & 1u;
-                v[SRC_BIGRAM] = bigram;
-                v[SRC_ANY_LONGER] = longer > 0;
-                for (int e = 0; e < n_lists; e++) {
-                    uint64_t *lv = &v[SRC_LIST + LIST_SOURCES * e];
-                    const span_t *ls = &lspans[e * width + at];
-                    const uint64_t l_mask = ls->mask, l_longer = ls->longer;
-                    const uint64_t l_bigram = (l_mask >> 9) & 1u;
-                    const uint64_t l_cover = (l_mask | l_longer) != 0;
-                    lv[0] = l_mask;
-                    lv[1] = l_longer;
-                    lv[2] = ls->end ? ls->end : 1;
-                    lv[3] = ls[1].start ? ls[1].start : 1;
-                    lv[4] = ((uint64_t)((ls[-1].mask >> 9) & 1u) << 2) | (l_bigram << 1) |
-                            ((ls[1].mask >> 9) & 1u);
-                    lv[5] = (l_cover << 3) | ((uint64_t)((mask | longer) != 0) << 2) |
-                            (l_bigram << 1) | bigram;
-                    /* what the list says of the gap: covers it, a two-syllable entry over it */
-                    lv[6] = (l_cover << 1) | l_bigram;
-                }
-
-                for (int t = 0; t < n_tpl; t++) {
-                    const template_t *T = &tpl[t];
-                    if (T->table != NULL) {
-                        int64_t idx = (int64_t)v[T->src[0]];
-                        for (int j = 1; j < T->n; j++)
-                            idx = idx * T->domain[j] + (int64_t)v[T->src[j]];
-                        if (idx < 0 || idx >= T->table_len) {
-                            bad_index = 1;
-                            idx = 0;
-                        }
-                        PREFETCH(T->table + idx);
-                        idx_of[t] = idx;
-                    }
-                    else {
-                        uint64_t h = T->seed;
-                        for (int j = 0; j < T->n; j++) {
-                            h ^= v[T->src[j]];
-                            h *= M2;
-                        }
-                        h ^= h >> 31;
-                        const int64_t idx = (int64_t)((h * M3) >> (64 - hash_bits));
-                        PREFETCH(wbytes + idx * weights->size);
-                        idx_of[t] = idx;
-                    }
-                }
+                gap_values(v, ids, shapes, cls, g, &spans[at], lspans + at, width, n_lists);
+                bad_index |= gap_slots(c, v, idx_of);
             }
             for (Py_ssize_t i = i0; i < i1; i++) {
                 const int64_t *idx_of = slot[i - i0];
