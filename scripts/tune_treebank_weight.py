@@ -120,6 +120,7 @@ def main() -> int:
         target_domain="treebank" if args.domains else None,
         l2=args.l2,
         max_iter=args.max_iter,
+        tol=1e-10,  # every iteration asked for, as the bundled recipe
         min_feature_count=args.min_feature_count,
         affixes=not args.no_affixes,
         classes=args.classes,

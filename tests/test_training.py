@@ -416,3 +416,41 @@ def test_a_model_of_long_words_trains_saves_and_loads(tiny_corpus):
     again = Model.from_bytes(model.to_bytes())
     assert again.spec.max_word == 16
     assert Segmenter(again).segment_text("Hà Nội") == Segmenter(model).segment_text("Hà Nội")
+
+
+def test_training_stops_when_the_loss_stops_moving_and_warns_on_a_tiny_corpus(tiny_corpus):
+    """The default tolerance ends training once an iteration barely lowers the loss; 0 runs
+    every iteration asked for; a corpus of a few hundred tokens gets a warning (issue 43,
+    item 5)."""
+    import warnings
+
+    from tieng.training.segmenter import train
+
+    sentences = [s.split() for s in tiny_corpus] * 4
+    steps: dict[float, list[str]] = {}
+    for tol in (1e-6, 0.0):
+        said: list[str] = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = train(sentences, hash_bits=12, max_iter=200, tol=tol, progress=said.append)
+        assert any("tokens to train on" in str(w.message) for w in caught)
+        steps[tol] = [s for s in said if s.startswith("iteration")]
+        assert model.metadata["training"]["tol"] == tol
+    assert len(steps[1e-6]) < len(steps[0.0])
+    with pytest.raises(ValueError, match="tol"):
+        train(sentences, tol=1.5)
+
+
+def test_cli_says_a_tiny_corpus_is_tiny(tmp_path):
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("Hà_Nội có nhiều hồ .\nTrời mưa to .\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "tieng", "train", str(corpus), "-o", str(tmp_path / "m.tieng"),
+         "--hash-bits", "12", "--quiet"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert done.stderr.startswith("tieng train: warning: only 10 tokens to train on")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from ..normalization import KEY_VERSION, UNACCENTED
@@ -112,6 +113,38 @@ def _read_list(path: str, read) -> tuple[list[list[str]], dict[str, str]]:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
 
 
+def _train(
+    args,
+    train,
+    sentences,
+    config,
+    countries,
+    weights,
+    domains,
+    word_lists,
+    file_weights,
+    file_domains,
+    progress,
+):
+    """train() with the command's options (cmd_train's call, apart for its warnings)."""
+    return train(
+        sentences,
+        config,
+        hash_bits=args.hash_bits or (22 if len(sentences) >= 20_000 else 18),
+        countries=tuple(countries),
+        weights=weights if args.weights else None,
+        domains=domains if args.domains else None,
+        target_domain=args.target_domain,
+        lists=word_lists or None,
+        metadata={
+            "corpus": [Path(p).name for p in args.corpus],
+            **({"corpus_weights": file_weights} if args.weights else {}),
+            **({"corpus_domains": file_domains} if args.domains else {}),
+        },
+        progress=progress,
+    )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     try:
         import scipy.optimize  # noqa: F401  (found out now, before any work)
@@ -127,6 +160,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = TrainConfig(
             l2=args.l2,
             max_iter=args.max_iter,
+            tol=args.tol,
             folds=args.folds,
             min_feature_count=args.min_feature_count,
             affixes=not args.no_affixes,
@@ -152,22 +186,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"tieng train: {msg}", file=sys.stderr, flush=True)
 
-    model = train(
-        sentences,
-        config,
-        hash_bits=args.hash_bits or (22 if len(sentences) >= 20_000 else 18),
-        countries=tuple(countries),
-        weights=weights if args.weights else None,
-        domains=domains if args.domains else None,
-        target_domain=args.target_domain,
-        lists=word_lists or None,
-        metadata={
-            "corpus": [Path(p).name for p in args.corpus],
-            **({"corpus_weights": file_weights} if args.weights else {}),
-            **({"corpus_domains": file_domains} if args.domains else {}),
-        },
-        progress=progress,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        model = _train(args, train, sentences, config, countries, weights, domains, word_lists,
+                       file_weights, file_domains, progress)  # fmt: skip
+    for w in caught:  # (a tiny corpus, say): said as the CLI says things, even with --quiet
+        print(f"tieng train: warning: {w.message}", file=sys.stderr, flush=True)
     for entry in model.metadata["training"].get("lists", []):
         entry.update(list_files[entry["name"]])
     if countries:
@@ -430,6 +454,13 @@ def _model_args(sp) -> None:
         "vocabulary, the lexicon and the score tables: about 1.3 MB at 18)",
     )
     sp.add_argument("--max-iter", type=int, default=300, help="L-BFGS iterations (default: 300)")
+    sp.add_argument(
+        "--tol",
+        type=float,
+        default=1e-6,
+        help="stop when an iteration lowers the loss by less than this share of it "
+        "(default: 1e-6; 0 runs all --max-iter iterations)",
+    )
     sp.add_argument(
         "--folds", type=int, default=5, help="folds for the jackknifed lexicon (default: 5)"
     )
