@@ -658,12 +658,12 @@ def _scalar(text: Any, call: str) -> None:
     if isinstance(text, str):
         return
     if text is None:
-        raise TypeError(
-            f"{call} takes a string, not None (pipe and pipe_text pass None through as None)"
-        )
-    many = not isinstance(text, (bytes, bytearray)) and hasattr(text, "__iter__")
-    hint = " (for many texts, use pipe or pipe_text)" if many else ""
-    raise TypeError(f"{call} takes a string, not {type(text).__name__}{hint}")
+        hint = " (pipe and pipe_text pass None through as None)"
+    elif not isinstance(text, (bytes, bytearray)) and hasattr(text, "__iter__"):
+        hint = " (for many texts, use pipe or pipe_text)"
+    else:
+        hint = ""
+    raise TypeError(f"{call}: expected str, not {type(text).__name__}{hint}")
 
 
 def _removed(name: str, replacement: str) -> property:
