@@ -18,10 +18,15 @@ TINY_CORPUS = [
 
 def reference_join_scores(model, codes, breaks):
     """``model.join_scores`` the slow, plain way: one weight per feature row, summed."""
+    from tieng import _pure
+
     scores = np.full(len(codes), -np.inf, dtype=np.float32)
     gaps, feats = model.gap_features(codes, breaks)
+    weights = model.weights if model.codebook is None else model.codebook[model.weights]
     if len(gaps):
-        scores[gaps] = model.weights[feats].sum(axis=1, dtype=np.float32) + model.bias
+        scores[gaps] = weights[feats].sum(axis=1, dtype=np.float32) + model.bias
+    if model.syllable_flags is not None:  # the gaps around unglued syllables, decided together
+        _pure.tie_gaps(scores, np.maximum(codes, 0) // 16, model.syllable_flags)
     return scores
 
 

@@ -392,8 +392,10 @@ def test_info_is_a_readable_summary_and_json_on_request(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("model ") and "bundled model 'vlsp2013'" in out
-    assert "format version 3" in out and "syllable classes" in out and "trained on" in out
-    assert "24 country names" in out and "foreign-word shapes" in out
+    assert "format version 4" in out and "syllable flags" in out
+    assert "syllable classes" in out and "trained on" in out
+    assert "199 country names" in out and "foreign-word shapes" in out
+    assert "8 bits, a codebook of 256 values" in out
     assert "word list viet74k" in out and "VLSP 2013 test" in out
     assert main(["info", "--json", "--model", "vlsp2013-unaccented"]) == 0
     assert json.loads(capsys.readouterr().out)["features"]["key_version"] == 3

@@ -2,8 +2,9 @@
 
 :data:`kernels` is the compiled module (``tieng._speedups``) or its pure-Python twin
 (:mod:`tieng._pure`, the same names and results); tieng calls ``_accel.kernels.NAME(...)`` and
-never asks which.  :data:`speedups` is the compiled module or ``None``: only the scorer asks
-it, as its reference is the model's own numpy code (:mod:`tieng.engine.features`).
+never asks which.  :data:`speedups` is the compiled module or ``None`` (for ``describe`` and
+the tests).  The one job without a twin is the scorer: ``kernels.Scorer`` is ``None`` on the
+pure path, where :mod:`tieng.engine.features` scores with numpy, its reference.
 
 The pure-Python code runs when ``tieng`` was built without a C compiler, when the environment
 variable ``TIENG_PURE_PYTHON`` is set to anything but ``""`` or ``"0"``, or when the compiled

@@ -7,7 +7,8 @@ arguments, same results.
 clarity rather than speed (the compiled helpers are the fast path).
 
 One compiled job has no twin here, because its reference is the model's own numpy code,
-which reads the model's feature settings: the scorer (``Scorer``: :mod:`tieng.engine.features`).
+which reads the model's feature settings: the scorer.  ``Scorer`` is ``None`` here, and
+:mod:`tieng.engine.features` scores with numpy when it finds ``None``.
 
 This module imports nothing of tieng but the ground floor it shares with the rest:
 :mod:`tieng.hashing` (the hashes), :mod:`tieng.decoding` (the tag decoder) and
@@ -32,6 +33,7 @@ __all__ = [
     "TAG_WIDTH",
     "CodeTable",
     "Line",
+    "Scorer",
     "codes_of_spans",
     "count_words",
     "keep_freed_memory",
@@ -272,6 +274,8 @@ def table_weights(
     found = weights[weight_index(template, tuple(grid), hash_bits)]
     out[:] = lut[found] if found.dtype == np.uint8 else found
 
+
+Scorer = None  # no twin: the numpy scores of engine.features.ScoreTables are the reference
 
 UNGLUED = 8  # engine.features.SyllableFlag.UNGLUED (tests/test_build.py compares them)
 

@@ -751,10 +751,10 @@ class ScoreTables:
     ) -> np.ndarray:
         """Sum of the weights of every feature at each gap (arguments as in gap_features).
 
-        Uses the compiled scorer when ``tieng`` was built with it, numpy otherwise; both give
-        the same float32 sums, bit for bit.
+        Uses the compiled scorer when the seam has one, numpy otherwise; both give the same
+        float32 sums, bit for bit.
         """
-        if _accel.speedups is not None:
+        if _accel.kernels.Scorer is not None:
             return self._compiled_scores(ids, shapes, gaps, lexicon, classes, lists)
         return self._numpy_scores(ids, shapes, gaps, lexicon, classes, lists)
 
@@ -763,14 +763,14 @@ class ScoreTables:
         ``lists``: the program, tables and span tables read once, not at every call.  Kept
         for the few lexicons a model has (its own, and those a user dictionary adds).  ``None``
         without the compiled helpers (numpy scores, and the per-call path is not taken)."""
-        speedups = _accel.speedups
-        if speedups is None:
+        make = _accel.kernels.Scorer
+        if make is None:
             return None
         key = (id(lexicon), id(lists))
         hit = self._scorers.get(key)
         if hit is not None:
             return hit[0]
-        scorer = speedups.Scorer(
+        scorer = make(
             lexicon.table.as_args(),
             self.spec.max_word,
             self.spec.hash_bits,
