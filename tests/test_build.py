@@ -22,8 +22,8 @@ def test_the_compiled_helpers_are_built_and_used_unless_python_is_asked_for():
     from tieng import _speedups
 
     assert _accel.speedups is _speedups and _accel.kernels is _speedups
-    for name in ("score_gaps", "table_weights", "scan_chunks", "lookup_codes", "CodeTable",
-                 "Scorer", "Line", "span_keys", "span_table", "tag_rows"):  # fmt: skip
+    for name in ("table_weights", "scan_chunks", "lookup_codes", "CodeTable", "Scorer",
+                 "Line", "span_keys", "span_table", "tag_rows", "tie_gaps"):  # fmt: skip
         assert hasattr(_speedups, name)
     assert hasattr(_speedups, "codes_of_spans") and hasattr(_speedups, "write_segmented")
 

@@ -122,8 +122,8 @@ def test_nan_weights_give_no_confidence_and_json_stays_json(seg, tmp_path, word_
     from tieng.formats import word_objects, words_json
 
     m = seg.model
-    bad = Model(m.vocabulary, m.lexicon, np.full_like(m.weights, np.nan), 0.0, m.spec,
-                m.metadata, m.classes, m._lists)  # fmt: skip
+    bad = Model(m.vocabulary, m.lexicon, np.full(m.weights.shape, np.nan, np.float32), 0.0,
+                m.spec, m.metadata, m.classes, m._lists)  # fmt: skip
     bad.calibration = Calibration(1.0, 0.0, 1.0 if word_map else None, 0.0)
     doc = Segmenter(bad)("Hà Nội có nhiều hồ đẹp.", confidence=True)
     decided = [w for w in doc.words if w.text != "."]  # (the tokenizer's, certain)

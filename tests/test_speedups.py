@@ -250,12 +250,12 @@ def test_bad_arguments_are_errors_not_crashes():
     lists = (*model._lists.table.as_args(), model._lists.count)
 
     def call(program=None, where=where, out=None, lists=lists, lexicon=None):
-        _speedups.score_gaps(
-            pid, psh, classes, where, lexicon or lex.table.as_args(), model.spec.max_word,
-            model.spec.hash_bits, model.weights, tables._lut,
-            program or tables._program,
-            np.empty(len(where), np.float32) if out is None else out, lists,
+        scorer = _speedups.Scorer(
+            lexicon or lex.table.as_args(), model.spec.max_word, model.spec.hash_bits,
+            model.weights, tables._lut, program or tables._program, lists, classes is not None,
         )  # fmt: skip
+        scorer.score(pid, psh, classes, where,
+                     np.empty(len(where), np.float32) if out is None else out)  # fmt: skip
 
     call()
     with pytest.raises(ValueError, match="word-list template without its list"):
@@ -580,8 +580,8 @@ def test_line_rejects_bad_arguments():
         )  # fmt: skip
 
 
-def test_compiled_scorer_reads_its_settings_once_and_scores_as_score_gaps():
-    """The Scorer object gives what score_gaps gives with the same settings."""
+def test_compiled_scorer_reads_its_settings_once_and_scores_as_numpy():
+    """The Scorer object, made once for a model, gives numpy's sums."""
     model = Segmenter().model
     codes = model.vocabulary.codes([t.text for t in tieng.tokenize(TEXT.replace("\n", " "))])
     breaks = np.zeros(len(codes), bool)

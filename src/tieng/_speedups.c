@@ -13,10 +13,9 @@
  *     characters of a slice, without a str object per token.
  *   count_words: len(text.split()) without the list (the syllable count of a batch).
  * Features and scores (csrc/scores.c)
- *   Scorer: the feature scoring of tieng.engine.features.ScoreTables.scores, its settings read once;
- *     score_gaps: the same for one call with every setting passed (kept for the tests of
- *     argument checking).  Each template's weights are summed in numpy's order, so the float32
- *     sums are the same bit for bit.
+ *   Scorer: the feature scoring of tieng.engine.features.ScoreTables.scores, its settings read
+ *     once.  Each template's weights are summed in numpy's order, so the float32 sums are the
+ *     same bit for bit.
  *   table_weights, widen_codes: the tables of small-domain templates ScoreTables builds or reads.
  *   tie_gaps: the gaps around an unglued syllable decided together (Model.join_scores).
  *   span_keys, span_table: the lexicon's and the word lists' hash tables (features.SpanTable).
@@ -66,8 +65,6 @@ keep_freed_memory(PyObject *self, PyObject *unused)
 static PyMethodDef methods[] = {
     {"keep_freed_memory", keep_freed_memory, METH_NOARGS,
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
-    {"score_gaps", (PyCFunction)(void (*)(void))score_gaps, METH_VARARGS | METH_KEYWORDS,
-     "Feature scores of gaps (see tieng.engine.features.ScoreTables.scores)."},
     {"scan_chunks", scan_chunks, METH_VARARGS,
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {"lookup_codes", lookup_codes, METH_VARARGS,

@@ -38,20 +38,6 @@ class CodeTable:
     def __len__(self) -> int: ...
 
 def keep_freed_memory() -> bool: ...
-def score_gaps(
-    ids: npt.NDArray[np.int64],
-    shapes: npt.NDArray[np.int64],
-    classes: npt.NDArray[np.int64] | None,
-    gaps: npt.NDArray[np.int64],
-    lexicon: _Table,
-    max_word: int,
-    hash_bits: int,
-    weights: _Weights,
-    lut: npt.NDArray[np.float32],
-    program: _Program,
-    out: npt.NDArray[np.float32],
-    lists: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], int, int] | None,
-) -> None: ...
 def scan_chunks(
     text: str,
     findall: object,

@@ -275,7 +275,7 @@ line_scores(Line *l, int64_t *pid, int64_t *psh, int64_t *pcls, Py_ssize_t n, in
         return -1;
     if (score_core(cfg, pid, psh, cfg->have_cls ? pcls : NULL, size, where, n_gaps, gap_scores,
                    scratch) < 0) {
-        PyErr_SetString(PyExc_IndexError, "score_gaps: a feature value lies outside its table");
+        PyErr_SetString(PyExc_IndexError, "Scorer: a feature value lies outside its table");
         return -1;
     }
     for (Py_ssize_t k = 0; k < n_gaps; k++)

@@ -1,5 +1,5 @@
 /* scores.c: features and scores: the words a lexicon or a word list finds around each
- * gap, the scorer (score_gaps, Scorer), the tables of small-domain templates (table_weights,
+ * gap, the scorer (Scorer), the tables of small-domain templates (table_weights,
  * widen_codes) and the span tables (span_keys, span_table).
  *
  * Part of the one extension tieng._speedups: _speedups.c includes the files of csrc/ in
@@ -150,7 +150,7 @@ bufs_release(score_bufs *b)
             PyBuffer_Release(all[i]);
 }
 
-/* Fills c from the arguments of score_gaps (see below) that do not change from call to call;
+/* Fills c from the arguments of Scorer (see below), which do not change from call to call;
  * on failure the caller still releases b. */
 static int
 cfg_parse(score_cfg *c, score_bufs *b, PyObject *o_lexicon, int max_word, int hash_bits,
@@ -170,7 +170,7 @@ cfg_parse(score_cfg *c, score_bufs *b, PyObject *o_lexicon, int max_word, int ha
     if (PyObject_GetBuffer(o_weights, &b->weights, PyBUF_C_CONTIGUOUS) < 0)
         return -1;
     if (get_buffer(o_lut, &b->lut, 4, 0, "lut") < 0 ||
-        wtable_from(&b->weights, &b->lut, hash_bits, "score_gaps", &c->weights) < 0)
+        wtable_from(&b->weights, &b->lut, hash_bits, "Scorer", &c->weights) < 0)
         return -1;
     if (o_lists != Py_None) {
         PyObject *o_lk, *o_lf;
@@ -391,7 +391,7 @@ gap_slots(const score_cfg *c, const uint64_t *v, int64_t *idx_of)
 
 /* The sum of the weights of every feature at each gap ``where`` (positions in the padded
  * arrays ids, shapes, cls of n items, increasing, each at least 3 from either end), into
- * out.  Needs no Python object: score_gaps runs it with other threads let in.  Returns 0, or
+ * out.  Needs no Python object (it could run with other threads let in).  Returns 0, or
  * -1 when a feature value lies outside its table (a malformed program). */
 static int
 score_core(const score_cfg *c, const int64_t *ids, const int64_t *shapes, const int64_t *cls,
@@ -458,8 +458,8 @@ score_core(const score_cfg *c, const int64_t *ids, const int64_t *shapes, const 
     return bad_index ? -1 : 0;
 }
 
-/* Scores the gaps of padded arrays with a parsed scorer; the argument checks of score_gaps
- * and Scorer.score. */
+/* Scores the gaps of padded arrays with a parsed scorer, the arguments of Scorer.score
+ * checked. */
 static PyObject *
 score_arrays(const score_cfg *c, PyObject *o_pid, PyObject *o_psh, PyObject *o_pcls,
              PyObject *o_where, PyObject *o_out)
@@ -469,7 +469,7 @@ score_arrays(const score_cfg *c, PyObject *o_pid, PyObject *o_psh, PyObject *o_p
     const int have_cls = o_pcls != Py_None;
     score_scratch scratch = {NULL, NULL, 0};
     if (have_cls != c->have_cls) {
-        PyErr_SetString(PyExc_ValueError, "score_gaps: classes given to a scorer without "
+        PyErr_SetString(PyExc_ValueError, "Scorer: classes given to a scorer without "
                                           "class templates, or the other way round");
         return NULL;
     }
@@ -488,16 +488,16 @@ score_arrays(const score_cfg *c, PyObject *o_pid, PyObject *o_psh, PyObject *o_p
     const int64_t *where = (const int64_t *)b_where.buf;
     if (b_psh.len != b_pid.len || (have_cls && b_pcls.len != b_pid.len) ||
         b_out.len / 4 != n_gaps) {
-        PyErr_SetString(PyExc_ValueError, "score_gaps: arrays of inconsistent sizes");
+        PyErr_SetString(PyExc_ValueError, "Scorer: arrays of inconsistent sizes");
         goto done;
     }
     for (Py_ssize_t i = 0; i < n_gaps; i++) {
         if (where[i] < 3 || where[i] + 3 >= n) {
-            PyErr_SetString(PyExc_ValueError, "score_gaps: a gap too close to the array ends");
+            PyErr_SetString(PyExc_ValueError, "Scorer: a gap too close to the array ends");
             goto done;
         }
         if (i > 0 && where[i] <= where[i - 1]) {
-            PyErr_SetString(PyExc_ValueError, "score_gaps: gaps out of order");
+            PyErr_SetString(PyExc_ValueError, "Scorer: gaps out of order");
             goto done;
         }
     }
@@ -510,7 +510,7 @@ score_arrays(const score_cfg *c, PyObject *o_pid, PyObject *o_psh, PyObject *o_p
                      (float *)b_out.buf, &scratch);
     Py_END_ALLOW_THREADS
     if (bad) {
-        PyErr_SetString(PyExc_IndexError, "score_gaps: a feature value lies outside its table");
+        PyErr_SetString(PyExc_IndexError, "Scorer: a feature value lies outside its table");
         goto done;
     }
     result = Py_None;
@@ -524,41 +524,14 @@ done:
     return result;
 }
 
-/* score_gaps(pid, psh, pcls, where, lexicon, max_word, hash_bits, weights, lut,
- *            program, out, lists)
- * lexicon: the training lexicon's features.SpanTable as (keys, flags, bits);
- * lists: None, or the outside word lists of features.FeatureSpec.lists as the table of one
- * features.WordLists and the number of lists: (keys, flags, bits, count).
- * The settings are read anew at every call; a Scorer reads them once. */
-static PyObject *
-score_gaps(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    PyObject *o_pid, *o_psh, *o_pcls, *o_where, *o_lexicon, *o_weights, *o_lut;
-    PyObject *program, *o_out, *o_lists;
-    int max_word, hash_bits;
-    static char *kwlist[] = {"ids",     "shapes",  "classes",       "gaps",
-                             "lexicon", "max_word", "hash_bits",    "weights",
-                             "lut",     "program", "out",      "lists",
-                             NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOiiOOOOO", kwlist, &o_pid, &o_psh,
-                                     &o_pcls, &o_where, &o_lexicon, &max_word, &hash_bits,
-                                     &o_weights, &o_lut, &program, &o_out, &o_lists))
-        return NULL;
-    score_cfg cfg;
-    score_bufs bufs;
-    memset(&bufs, 0, sizeof(bufs));
-    PyObject *result = NULL;
-    if (cfg_parse(&cfg, &bufs, o_lexicon, max_word, hash_bits, o_weights, o_lut, program,
-                  o_lists, o_pcls != Py_None) == 0)
-        result = score_arrays(&cfg, o_pid, o_psh, o_pcls, o_where, o_out);
-    bufs_release(&bufs);
-    return result;
-}
-
 /* Scorer(lexicon, max_word, hash_bits, weights, lut, program, lists, classes):
- * the settings of score_gaps read once and kept (with the arrays they point into), for a
- * model's whole life; ``classes`` says whether the program has class templates.
- * Scorer.score(pid, psh, pcls, where, out) is score_gaps with them.  Immutable: safe to
+ * lexicon: the training lexicon's features.SpanTable as (keys, flags, bits); lists: None, or
+ * the outside word lists of features.FeatureSpec.lists as the table of one features.WordLists
+ * and the number of lists: (keys, flags, bits, count).  The settings are read once and kept
+ * (with the arrays they point into) for a model's whole life; ``classes`` says whether the
+ * program has class templates.
+ * Scorer.score(pid, psh, pcls, where, out): the scores of the gaps ``where`` of the padded
+ * ids, shapes and classes (None without classes), written into out.  Immutable: safe to
  * share between threads. */
 typedef struct {
     PyObject_HEAD
@@ -606,7 +579,7 @@ Scorer_score(PyObject *self, PyObject *args)
 
 static PyMethodDef Scorer_methods[] = {
     {"score", Scorer_score, METH_VARARGS,
-     "score(pid, psh, pcls, where, out): score_gaps with this scorer's settings."},
+     "score(pid, psh, pcls, where, out): the gaps' scores, into out."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -614,7 +587,7 @@ static PyTypeObject ScorerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tieng._speedups.Scorer",
     .tp_basicsize = sizeof(Scorer),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "The settings of score_gaps, read once (see features.ScoreTables).",
+    .tp_doc = "A model's scoring settings, read once (see features.ScoreTables).",
     .tp_new = Scorer_new,
     .tp_dealloc = (destructor)Scorer_dealloc,
     .tp_methods = Scorer_methods,

@@ -90,9 +90,7 @@ def lower_copies(sentences: Sequence[Sentence], percent: float, seed: int = 29) 
         raise ValueError(f"percent must be between 0 and 100, not {percent}")
 
     def native(sentence: Sentence) -> bool:
-        return all(
-            is_syllable(p) or not p.isalpha() for w in sentence for p in w.split("_")
-        )
+        return all(is_syllable(p) or not p.isalpha() for w in sentence for p in w.split("_"))
 
     n = len(sentences)
     keys = [zlib.crc32(f"{seed}:{i}".encode()) for i in range(n)]
