@@ -193,3 +193,24 @@ def test_a_text_that_is_not_a_string_is_named_by_its_position():
         tieng.segment_text(None)
     with pytest.raises(TypeError, match=r"expected str, not bytes$"):
         seg(b"Ha Noi")
+
+
+def test_phobert_style_text_is_unescaped_and_nfc_on_request():
+    """PhoBERT reads the underscore format without escapes and in NFC (issue 43, item 3):
+    escape=False writes a token's own "_" and "\\" as they are, nfc=True gives NFC; the
+    default stays reversible."""
+    import unicodedata
+
+    text = "Gửi file bao_cao.docx ^_^ ở thư mục C:\\tai_lieu"
+    plain = tieng.segment_text(text)
+    assert "bao\\_cao.docx" in plain and "^\\_^" in plain
+    loose = tieng.segment_text(text, escape=False)
+    assert "bao_cao.docx" in loose and "^_^" in loose and " \\ tai_lieu" in loose
+    assert loose == plain.replace("\\_", "_").replace("\\\\", "\\")
+    nfd = unicodedata.normalize("NFD", "Thành phố Hoà Bình")
+    assert tieng.segment_text(nfd) == unicodedata.normalize("NFD", "Thành_phố Hoà_Bình")
+    assert tieng.segment_text(nfd, nfc=True) == "Thành_phố Hoà_Bình"
+    seg = tieng.Segmenter()
+    assert list(seg.pipe_text([text, None, nfd], escape=False, nfc=True)) == [
+        unicodedata.normalize("NFC", loose), None, "Thành_phố Hoà_Bình"
+    ]  # fmt: skip

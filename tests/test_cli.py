@@ -730,3 +730,19 @@ def test_tokenize_and_normalize_bound_a_line(tmp_path, capsys, monkeypatch, comm
     assert not out.exists()
     src.write_bytes(b"Ha Noi\n" + b"x" * 999 + b"\n")
     assert main([command, str(src), "-o", str(out)]) == 0
+
+
+def test_segment_writes_phobert_style_text_on_request(tmp_path, capsys):
+    import unicodedata
+
+    src = tmp_path / "in.txt"
+    src.write_text(
+        "Gửi file bao_cao.docx\n" + unicodedata.normalize("NFD", "Hoà Bình") + "\n",
+        encoding="utf-8",
+    )
+    assert main(["segment", str(src), "--no-escape", "--nfc"]) == 0
+    assert capsys.readouterr().out == "Gửi file bao_cao.docx\nHoà_Bình\n"
+    assert main(["segment", str(src), "--to", "jsonl", "--text-only", "--no-escape"]) == 0
+    assert '"tieng":"Gửi file bao_cao.docx"' in capsys.readouterr().out.replace(": ", ":")
+    assert main(["segment", str(src), "--to", "conllu", "--nfc"]) == 2
+    assert "--nfc" in capsys.readouterr().err

@@ -31,7 +31,7 @@ from .sentences import credit_breaks, has_credit, sentence_breaks
 from .stages import Stage, annotate
 from .tagging import Tagger, default_tagger
 from .tokenization import scan_arrays, scan_offsets, scan_settings
-from .values import Segmented, Word, escape_token, parse_segmented
+from .values import Segmented, Word, escape_token, parse_segmented, styled_text
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -293,7 +293,15 @@ class Segmenter:
         opts = _Options(False, sentences, confidence, tags)
         return self._pipe(texts, batch_size, n_process, opts)
 
-    def segment_text(self, text: str, *, sentence_lines: bool = False, tags: bool = False) -> str:
+    def segment_text(
+        self,
+        text: str,
+        *,
+        sentence_lines: bool = False,
+        tags: bool = False,
+        escape: bool = True,
+        nfc: bool = False,
+    ) -> str:
         """``text`` in the VLSP format: words separated by spaces, syllables joined by "_".
 
         The fast path: no word objects are made.  Each line of ``text`` gives one line of
@@ -301,15 +309,24 @@ class Segmenter:
         ``sentence_lines=True`` every sentence goes on a line of its own; with ``tags=True``
         every word is followed by ``/`` and its part of speech (:attr:`Segmented.tagged`).
 
+        PhoBERT and its kin read this format, but neither escapes nor Unicode forms: with
+        ``escape=False`` a ``_`` or ``\\`` inside a token is written as it is (``bao_cao.docx``,
+        not ``bao\\_cao.docx``: the output no longer reads back exactly), and with ``nfc=True``
+        the output is in NFC, as PhoBERT's vocabulary is (the words' offsets then no longer
+        index it: they are the input's, in :meth:`__call__`).
+
         >>> Segmenter().segment_text("Học sinh đi học.\\nTrời mưa to")
         'Học_sinh đi học .\\nTrời mưa to'
         >>> Segmenter().segment_text("Trời mưa to", tags=True)
         'Trời/N mưa/V to/A'
+        >>> Segmenter().segment_text("Gửi file bao_cao.docx", escape=False)
+        'Gửi file bao_cao.docx'
         """
         _scalar(text, "segment_text")
         opts = _Options(True, sentence_lines, False, tags)
         one = self._one(text, opts)
-        return one if one is not None else next(self._run([text], _BATCH, opts))
+        out = one if one is not None else next(self._run([text], _BATCH, opts))
+        return out if escape and not nfc else styled_text(out, escape=escape, nfc=nfc)
 
     @overload
     def pipe_text(
@@ -320,6 +337,8 @@ class Segmenter:
         sentence_lines: bool = ...,
         n_process: int = ...,
         tags: bool = ...,
+        escape: bool = ...,
+        nfc: bool = ...,
     ) -> Iterator[str]: ...
     @overload
     def pipe_text(
@@ -330,6 +349,8 @@ class Segmenter:
         sentence_lines: bool = ...,
         n_process: int = ...,
         tags: bool = ...,
+        escape: bool = ...,
+        nfc: bool = ...,
     ) -> Iterator[str | None]: ...
     def pipe_text(
         self,
@@ -339,6 +360,8 @@ class Segmenter:
         sentence_lines: bool = False,
         n_process: int = 1,
         tags: bool = False,
+        escape: bool = True,
+        nfc: bool = False,
     ) -> Iterator[str | None]:
         """Like :meth:`segment_text` for many texts; yields one string per text, in order
         (``None`` for a gap in a column, as :meth:`pipe`).
@@ -346,7 +369,9 @@ class Segmenter:
         >>> list(Segmenter().pipe_text(["Hà Nội có nhiều hồ", "", None]))
         ['Hà_Nội có nhiều hồ', '', None]
         """
-        return self._pipe(texts, batch_size, n_process, _Options(True, sentence_lines, False, tags))
+        opts = _Options(True, sentence_lines, False, tags)
+        out = self._pipe(texts, batch_size, n_process, opts)
+        return out if escape and not nfc else (styled_text(t, escape=escape, nfc=nfc) for t in out)
 
     # -------------------------------------------------------------- core
     def _one(self, text: str, opts: _Options) -> Any:
@@ -744,7 +769,14 @@ def tag(text: str, *, sentences: bool = False, confidence: bool = False) -> Segm
     return segment(text, sentences=sentences, confidence=confidence, tags=True)
 
 
-def segment_text(text: str, *, sentence_lines: bool = False, tags: bool = False) -> str:
+def segment_text(
+    text: str,
+    *,
+    sentence_lines: bool = False,
+    tags: bool = False,
+    escape: bool = True,
+    nfc: bool = False,
+) -> str:
     """``text`` in the VLSP format (words by spaces, syllables by "_"), with the bundled model
     (see :meth:`Segmenter.segment_text`).
 
@@ -753,4 +785,6 @@ def segment_text(text: str, *, sentence_lines: bool = False, tags: bool = False)
     >>> segment_text("Tôi là sinh viên.", tags=True)
     'Tôi/P là/V sinh_viên/N ./CH'
     """
-    return default_segmenter().segment_text(text, sentence_lines=sentence_lines, tags=tags)
+    return default_segmenter().segment_text(
+        text, sentence_lines=sentence_lines, tags=tags, escape=escape, nfc=nfc
+    )

@@ -7,11 +7,13 @@ user's code) can hold these types without loading a model, a tagger or the compi
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["Segmented", "Span", "Word", "escape_token", "parse_segmented"]
+__all__ = ["Segmented", "Span", "Word", "escape_token", "parse_segmented", "styled_text"]
 
 
 class Span(NamedTuple):
@@ -96,6 +98,24 @@ def escape_token(token: str) -> str:
     if "_" not in token and "\\" not in token:
         return token
     return token.replace("\\", "\\\\").replace("_", "\\_")
+
+
+_ESCAPED = re.compile(r"\\([_\\])")  # an escaped "_" or "\\" of the underscore format
+
+
+def styled_text(text: str, *, escape: bool = True, nfc: bool = False) -> str:
+    r"""Underscore text as PhoBERT-style inputs want it: with ``escape=False`` the escapes
+    undone (a token's own ``_`` and ``\`` as they are: no longer reversible), with
+    ``nfc=True`` in Unicode NFC; ``None`` passes through.
+
+    >>> styled_text("Gửi bao\_cao.docx", escape=False)
+    'Gửi bao_cao.docx'
+    """
+    if text is None:
+        return text
+    if not escape:
+        text = _ESCAPED.sub(r"\1", text)
+    return unicodedata.normalize("NFC", text) if nfc else text
 
 
 def parse_segmented(line: str) -> list[list[str]]:

@@ -285,6 +285,17 @@ def segment_options(sp: argparse.ArgumentParser, tagging: bool) -> None:
         "words and offsets; several times faster",
     )
     sp.add_argument(
+        "--no-escape",
+        action="store_true",
+        help="write a _ or \\ inside a token as it is (bao_cao.docx, not bao\\_cao.docx), as "
+        "PhoBERT's input wants; the output then no longer reads back exactly",
+    )
+    sp.add_argument(
+        "--nfc",
+        action="store_true",
+        help="write the underscore text in Unicode NFC, as PhoBERT's vocabulary is",
+    )
+    sp.add_argument(
         "--to",
         choices=["text", "jsonl", "conllu"],
         help="output: underscore text, JSON lines with words and offsets, or CoNLL-U "

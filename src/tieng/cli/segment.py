@@ -129,6 +129,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
             text_only=args.text_only,
             tags=getattr(args, "tags", False),
             segmented=getattr(args, "segmented", False),
+            escape=not args.no_escape,
+            nfc=args.nfc,
         )
     except ValueError as e:
         raise InputError(str(e)) from None

@@ -42,6 +42,7 @@ from ..formats import conllu, words_json
 from ..pool import ordered_map
 from ..segmentation import Segmenter
 from ..tagging import tag_segmented
+from ..values import styled_text
 from .records import (
     BOM,
     MAX_LINE_BYTES,
@@ -75,6 +76,8 @@ class Options:
     text_only: bool = False  # JSONL output: the result is the underscore text alone
     tags: bool = False  # tag the words with their part of speech
     segmented: bool = False  # the input is segmented already (underscore format): tag it
+    escape: bool = True  # a token's own "_" and "\\" escaped (False: as they are, for PhoBERT)
+    nfc: bool = False  # the underscore text in NFC
 
     def __post_init__(self) -> None:
         """Options that cannot go together are refused (named as ``tieng segment``'s)."""
@@ -88,6 +91,11 @@ class Options:
             raise ValueError("--text-only goes with JSONL output (--to jsonl)")
         if self.text_only and self.confidence:
             raise ValueError("--text-only leaves out the words, so it cannot go with --confidence")
+        if (not self.escape or self.nfc) and (self.output_format == "conllu" or self.segmented):
+            raise ValueError(
+                "--no-escape and --nfc shape the underscore text: they go with text or JSON "
+                "lines output of segment"
+            )
 
 
 @dataclass
@@ -245,7 +253,10 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
     if opt.segmented:
         _tag_segmented(seg, texts, ok, ends, objects, opt, task, first_line, parts)
     elif opt.output_format == "text":
-        results = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines, tags=opt.tags)
+        results = seg.pipe_text(
+            texts, n, sentence_lines=opt.sentence_lines, tags=opt.tags, escape=opt.escape,
+            nfc=opt.nfc,
+        )  # fmt: skip
         for good, res, ending in zip(ok, results, ends):
             parts.append((res if good else "") + ending)
     elif opt.output_format == "jsonl":
@@ -254,7 +265,10 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         surrogates_possible = opt.input_format == "jsonl" or opt.errors == "surrogateescape"
         values: Iterable[Any]  # what goes under the output field, one per text
         if opt.text_only:
-            values = seg.pipe_text(texts, n, sentence_lines=opt.sentence_lines, tags=opt.tags)
+            values = seg.pipe_text(
+                texts, n, sentence_lines=opt.sentence_lines, tags=opt.tags, escape=opt.escape,
+                nfc=opt.nfc,
+            )  # fmt: skip
         else:
             docs = seg.pipe(
                 texts,
@@ -263,7 +277,11 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
                 confidence=opt.confidence,
                 tags=opt.tags,
             )
-            values = ({"text": r.text, **words_json(r, opt.confidence)} for r in docs)
+            shape = {"escape": opt.escape, "nfc": opt.nfc}
+            values = (
+                {"text": styled_text(r.text, **shape), **words_json(r, opt.confidence)}
+                for r in docs
+            )
         _append_jsonl(parts, ok, values, objects, texts, opt, surrogates_possible)
     else:  # conllu
         docs = seg.pipe(texts, batch_size=n, sentences=True, tags=opt.tags)
