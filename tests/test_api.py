@@ -214,3 +214,27 @@ def test_phobert_style_text_is_unescaped_and_nfc_on_request():
     assert list(seg.pipe_text([text, None, nfd], escape=False, nfc=True)) == [
         unicodedata.normalize("NFC", loose), None, "Thành_phố Hoà_Bình"
     ]  # fmt: skip
+
+
+def test_text_without_marks_is_routed_line_by_line_everywhere(tmp_path, capsys):
+    """One routing rule (issue 43, item 4): each line typed without diacritics goes to the
+    model made for it, in a text of many lines as in a file the command line reads a line
+    at a time; the result of a text whose lines differ names both models."""
+    from tieng.cli import main
+
+    text = "Hà Nội có nhiều hồ đẹp.\nHa Noi co nhieu ho dep\n\nThanh pho se dau tu\nTrời mưa to"
+    seg = tieng.Segmenter()
+    doc = seg(text)
+    assert doc.model == "vlsp2013+vlsp2013-unaccented"
+    assert all(text[w.start : w.end] == w.text for w in doc.words)
+    by_line = [seg.segment_text(line) for line in text.split("\n")]
+    assert doc.text == seg.segment_text(text) == "\n".join(by_line)
+    assert "Ha_Noi" in doc.text and "Hà_Nội" in doc.text
+    assert list(seg.pipe_text([text, text])) == [doc.text] * 2
+    assert [d.text for d in seg.pipe([text], tags=True)] == [doc.text]
+    src = tmp_path / "mixed.txt"
+    src.write_text(text + "\n", encoding="utf-8")
+    assert main(["segment", str(src), "--quiet"]) == 0
+    assert capsys.readouterr().out == doc.text + "\n"
+    assert seg("Ha Noi co ho\nHa Noi dep").model == "vlsp2013-unaccented"
+    assert seg("Hà Nội\n\nSài Gòn").model == "vlsp2013"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -30,7 +31,7 @@ from .registry import BUNDLED_MODELS, ModelSource
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .stages import Stage, annotate
 from .tagging import Tagger, default_tagger
-from .tokenization import scan_arrays, scan_offsets, scan_settings
+from .tokenization import LINE_BREAKS, scan_arrays, scan_offsets, scan_settings
 from .values import Segmented, Word, escape_token, parse_segmented, styled_text
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
 
 _BATCH = 1024  # texts analysed at once, at most
 DEFAULT_MODEL_NAME = "vlsp2013"  # what Segmenter() loads
+_has_line_break = re.compile(f"[{re.escape(LINE_BREAKS)}]").search
 UNACCENTED_MODEL = "vlsp2013-unaccented"  # where it sends text typed without diacritics
 _BATCH_CHARS = 500_000  # characters analysed at once, at most (plus one text)
 _JOINER = " \n "  # between the texts of a batch: a line break the tokenizer sees alone
@@ -380,6 +382,8 @@ class Segmenter:
         compiled helpers, a user dictionary's rules, sentences asked for, a photo credit, a
         text of several lines or a long one).  Its output is the batch path's, byte for byte
         (tests/test_speedups.py checks it)."""
+        if self._route and isinstance(text, str) and _has_line_break(text):
+            return None  # (routed line by line, on the batch path)
         if self._route and isinstance(text, str) and reads_unaccented(text):
             other = self._unaccented_segmenter()
             one = other._one_model(text, opts)
@@ -501,27 +505,33 @@ class Segmenter:
         return out
 
     def _run(self, texts: Iterable[str], batch_size: int, opts: _Options) -> Iterator[Any]:
-        """The result of every text, in order: with routing, each text typed without
-        diacritics goes to the model made for it, the others to this segmenter's."""
+        """The result of every text, in order: with routing, each line typed without
+        diacritics goes to the model made for it, the others to this segmenter's (one rule
+        for the API, the service and the command line, which reads a line at a time).  A
+        text whose lines all read alike goes to one model whole; one whose lines differ is
+        read in runs of lines and put back together (its ``model`` names both)."""
         if not self._route:
             yield from self._run_model(texts, batch_size, opts)
             return
         it = iter(texts)
-        default = DEFAULT_MODEL_NAME
         while chunk := list(islice(it, batch_size)):
-            flags = [isinstance(t, str) and reads_unaccented(t) for t in chunk]
-            if not any(flags):
+            runs = [_line_runs(t) for t in chunk]  # (offset, piece, unaccented) of each text
+            pieces = [r for text_runs in runs for r in text_runs]
+            if not any(u for _, _, u in pieces):
                 for out in self._run_model(chunk, batch_size, opts):
-                    yield self._labelled(out, default)
+                    yield self._labelled(out, DEFAULT_MODEL_NAME)
                 continue
-            mine = self._run_model([t for t, f in zip(chunk, flags) if not f], batch_size, opts)
+            mine = self._run_model([p for _, p, u in pieces if not u], batch_size, opts)
             other = self._unaccented_segmenter()
-            theirs = other._run_model([t for t, f in zip(chunk, flags) if f], batch_size, opts)
-            for f in flags:
-                if f:
-                    yield self._labelled(next(theirs), UNACCENTED_MODEL)
-                else:
-                    yield self._labelled(next(mine), default)
+            theirs = other._run_model([p for _, p, u in pieces if u], batch_size, opts)
+            for text_runs in runs:
+                parts = [(off, next(theirs) if u else next(mine), u) for off, _, u in text_runs]
+                if len(parts) == 1:
+                    name = UNACCENTED_MODEL if parts[0][2] else DEFAULT_MODEL_NAME
+                    yield self._labelled(parts[0][1], name)
+                    continue
+                merged = merge_pieces([(off, "", out) for off, out, _ in parts], "", opts.text_only)
+                yield self._labelled(merged, f"{DEFAULT_MODEL_NAME}+{UNACCENTED_MODEL}")
 
     def _run_model(self, texts: Iterable[str], batch_size: int, opts: _Options) -> Iterator[Any]:
         """The result of every text by this segmenter's model, in order, analysed in batches.
@@ -648,6 +658,49 @@ class Segmenter:
             _work, tasks(), jobs=_processes(n_process), setup=_same, setup_args=(self,)
         ):
             yield from results
+
+
+def _line_runs(text: Any) -> list[tuple[int, str, bool]]:
+    """The runs of consecutive lines of ``text`` that read alike (typed without diacritics,
+    or not): each run's offset, its text (line endings included) and whether it reads
+    unaccented.  A blank line goes with the run before it (or, first, the one after it); a
+    text of one line, or whose lines all read alike, is one run."""
+    if not isinstance(text, str):
+        return [(0, text, False)]
+    if not _has_line_break(text):
+        return [(0, text, reads_unaccented(text))]
+    lines = text.splitlines(keepends=True)
+    flags = [reads_unaccented(line) if line.strip() else None for line in lines]
+    known = [f for f in flags if f is not None]
+    if len(set(known)) <= 1:
+        return [(0, text, bool(known and known[0]))]
+    last = known[0]
+    runs: list[tuple[int, str, bool]] = []
+    off = 0
+    for line, flag in zip(lines, flags):
+        flag = last if flag is None else flag
+        last = flag
+        if runs and runs[-1][2] == flag:
+            runs[-1] = (runs[-1][0], runs[-1][1] + line, flag)
+        else:
+            runs.append((off, line, flag))
+        off += len(line)
+    return runs
+
+
+def routed_model(text: str) -> str:
+    r"""The model a routing segmenter reads ``text`` with: ``vlsp2013``,
+    ``vlsp2013-unaccented``, or both, joined by ``+``, for a text whose lines differ.
+
+    >>> routed_model("Hà Nội"), routed_model("Ha Noi co ho")
+    ('vlsp2013', 'vlsp2013-unaccented')
+    >>> routed_model("Hà Nội\nHa Noi co ho")
+    'vlsp2013+vlsp2013-unaccented'
+    """
+    flags = {u for _, _, u in _line_runs(text)}
+    if len(flags) > 1:
+        return f"{DEFAULT_MODEL_NAME}+{UNACCENTED_MODEL}"
+    return UNACCENTED_MODEL if flags == {True} else DEFAULT_MODEL_NAME
 
 
 def _strings(texts: Iterable[Any], gaps: deque[bool]) -> Iterator[str]:

@@ -19,8 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..dictionary import DictionaryError, UserDictionary
 from ..formats import word_objects
-from ..normalization import UNACCENTED, looks_unaccented, reads_unaccented
-from ..segmentation import BUNDLED_MODELS, Segmenter
+from ..normalization import UNACCENTED, looks_unaccented
+from ..segmentation import BUNDLED_MODELS, Segmenter, routed_model
 from ..tagging import tag_segmented
 from ..tokenization import tokenize
 from .schema import (
@@ -110,9 +110,7 @@ class Service:
         for does not fit the text."""
         if seg.routing:  # the default: text without diacritics went to its model
             if models is None:
-                models = [
-                    "vlsp2013-unaccented" if reads_unaccented(t) else "vlsp2013" for t in texts
-                ]
+                models = [routed_model(t) for t in texts]
             for name, result in zip(models, out):
                 result["model"] = name
             return
