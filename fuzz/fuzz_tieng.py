@@ -17,15 +17,16 @@ A crash found becomes a regression test in tests/test_fuzz_regressions.py.
 from __future__ import annotations
 
 import sys
-from unittest import mock
 
 import atheris
 
 with atheris.instrument_imports():
     import tieng
-    from tieng import corpus, results, tagging
+    from tieng import _accel
     from tieng import tokenization as _t
     from tieng._accel import speedups as _speedups
+    from tieng.corpus import runner as corpus
+    from tieng.engine import batch as results
 
 SEG = tieng.Segmenter()
 OPTIONS = corpus.Options(input_format="jsonl", output_format="jsonl")
@@ -47,11 +48,12 @@ def check(text: str) -> None:
     # The compiled helpers against their Python twins (when tieng was built with them).
     if _speedups is not None:
         for pretokenized in (False, True):
-            findall = _t._PRETOKENIZED_RE.findall if pretokenized else _t._token_findall
-            assert _t.scan(text, pretokenized) == _t._scan(text, findall, pretokenized), text
+            compiled = _t.scan(text, pretokenized)
+            with _accel.using(None):
+                assert _t.scan(text, pretokenized) == compiled, text
         batch = SEG._analyze([line, text])
         fast = results.texts_of(batch)
-        with mock.patch.object(results, "_speedups", None):  # the Python writer
+        with _accel.using(None):  # the Python writer
             slow = results.texts_of(batch)
         assert fast == slow, (text, fast, slow)
     tagged = SEG(text, tags=True)
@@ -61,7 +63,7 @@ def check(text: str) -> None:
     if _speedups is not None and tagged.words:
         words = [w.text for w in tagged.words]
         fast_tags = SEG.tagger.tag_words([words])
-        with mock.patch.object(tagging, "_speedups", None):  # the numpy decoder
+        with _accel.using(None):  # the numpy decoder
             assert SEG.tagger.tag_words([words]) == fast_tags, text
     sentences = SEG(text, sentences=True).sentences or []
     assert all(text[w.start : w.end] == w.text for s in sentences for w in s), text
