@@ -22,15 +22,15 @@ class _Provider:
     def __init__(self, data: bytes) -> None:
         self.data = data
 
-    def ConsumeBool(self) -> bool:  # noqa: N802 (atheris's names)
+    def ConsumeBool(self) -> bool:
         value, self.data = bool(self.data[:1] and self.data[0] & 1), self.data[1:]
         return value
 
-    def ConsumeBytes(self, n: int) -> bytes:  # noqa: N802
+    def ConsumeBytes(self, n: int) -> bytes:
         value, self.data = self.data[:n], self.data[n:]
         return value
 
-    def ConsumeUnicodeNoSurrogates(self, n: int) -> str:  # noqa: N802
+    def ConsumeUnicodeNoSurrogates(self, n: int) -> str:
         text = self.data.decode("utf-8", "replace")[:n]
         self.data = b""
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
