@@ -698,3 +698,54 @@ def test_spill_directories_of_killed_runs_are_swept(tmp_path, monkeypatch):
     made = files.spill_directory()
     assert f"tieng-{os.getpid()}-" in made
     os.rmdir(made)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_cr_only_file_is_read_a_line_at_a_time(tmp_path, monkeypatch, jobs, compress):
+    """Old Mac files end their lines with a lone CR: each line is a record, read in chunks
+    (a file is no longer held whole: issue 40, item 12), and the output keeps the CRs;
+    a line of white space after a lone CR, even first in a chunk, stays a line of its own."""
+    monkeypatch.setattr(corpus, "CHUNK_BYTES", 64)
+    lines = ["Hà Nội có nhiều hồ đẹp .", "Trời mưa to", "", "  ", "Tôi yêu Việt Nam"] * 12
+    text = "\r".join(lines) + "\r"
+    src = tmp_path / ("in.txt.gz" if compress else "in.txt")
+    data = text.encode("utf-8")
+    src.write_bytes(gzip.compress(data) if compress else data)
+    out = tmp_path / "out.txt"
+    seen: list[int] = []
+    inputs = corpus.find_inputs([str(src)])
+    summary = corpus.run(
+        inputs, tieng.Segmenter(), corpus.Options(), output=str(out), jobs=jobs,
+        on_progress=lambda r: seen.append(r.records),
+    )  # fmt: skip
+    assert summary.records == len(lines) and len(seen) > 5  # many chunks, a line a record
+    expected = "".join(tieng.segment_text(x) + "\r" if x.strip() or not x else " \r" for x in lines)
+    assert out.read_bytes().decode("utf-8") == expected
+    reread = out.read_bytes().replace(b"\r", b"\n").decode("utf-8").split("\n")
+    assert len(reread) == len(lines) + 1  # as many lines as went in
+    jsonl = tmp_path / "out.jsonl"
+    corpus.run(inputs, tieng.Segmenter(), corpus.Options(output_format="jsonl"),
+               output=str(jsonl), jobs=jobs)  # fmt: skip
+    assert len(jsonl.read_text(encoding="utf-8").splitlines()) == len(lines)
+
+
+def test_a_cr_only_file_past_the_line_bound_is_no_longer_one_line(tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_bytes(("Trời mưa to\r" * 400).encode("utf-8"))  # 5 kB, lines of 15 bytes
+    inputs = corpus.find_inputs([str(src)])
+    out = tmp_path / "out.txt"
+    summary = corpus.run(inputs, tieng.Segmenter(), corpus.Options(), output=str(out),
+                         max_line=100)  # fmt: skip
+    assert summary.records == 400 and out.read_bytes().count(b"\r") == 400
+
+
+def test_stdin_cr_only_lines_are_records(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "tieng", "segment", "--to", "jsonl", "--text-only"],
+        input="Hà Nội\rTrời mưa\r".encode(), capture_output=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(x)["tieng"] for x in done.stdout.decode().splitlines()] == [
+        "Hà_Nội", "Trời mưa"
+    ]  # fmt: skip

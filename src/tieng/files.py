@@ -31,6 +31,7 @@ __all__ = [
     "compression_of",
     "file_stamp",
     "is_regular_file",
+    "line_end_after",
     "open_input",
     "partial_path",
     "resolved",
@@ -163,6 +164,23 @@ _ARRIVAL_GAP = 0.005  # s: a pause this long in a pipe's input ends a chunk ...
 _CHUNK_WAIT = 0.2  # s: ... and so does this much time after its first whole line
 
 
+def line_end_after(data: bytes | bytearray, final: bool, cr: bool) -> int:
+    r"""Where the last whole line of ``data`` ends (0 when it has none): after its last
+    ``\n``, or with ``cr`` (text input) after a lone ``\r`` too; a ``\r`` that ends ``data``
+    counts only when ``final`` (the input ends there), as a ``\n`` might follow it.
+
+    >>> line_end_after(b"a\nb\rc", False, True), line_end_after(b"a\nb\r", False, True)
+    (4, 2)
+    """
+    n = data.rfind(b"\n") + 1
+    if not cr:
+        return n
+    r = data.rfind(b"\r") + 1
+    if r == len(data) and not final:  # "\r" last: perhaps half of a "\r\n"
+        r = data.rfind(b"\r", 0, len(data) - 1) + 1
+    return max(n, r)
+
+
 class PipeReader:
     """Standard input when it is a pipe or a terminal, read in chunks of whole lines as the
     lines arrive, straight from the file descriptor.
@@ -203,20 +221,22 @@ class PipeReader:
             self._read(size)
         return bytes(self.held[:size])
 
-    def chunk(self, size: int, max_line: int | None = None) -> tuple[bytes | None, bool]:
+    def chunk(
+        self, size: int, max_line: int | None = None, cr: bool = False
+    ) -> tuple[bytes | None, bool]:
         """Whole lines, about ``size`` bytes at most, and whether the input ended with them.
 
         Waits for a whole line (or the end), then takes what keeps arriving until a short
         pause, ``size`` bytes, or a little time; ``(b"", True)`` once the input has ended;
-        ``(None, False)`` when more than ``max_line`` bytes came with no line end.
+        ``(None, False)`` when more than ``max_line`` bytes came with no line end.  With
+        ``cr`` (text), a lone ``\r`` ends a line too.
         """
         deadline = None
-        whole, looked = False, 0  # a line end is held; held[:looked] has none
+        whole = False  # a line end is held
         while not self.ended:
             if not whole:
-                whole = self.held.find(b"\n", looked) >= 0
-                looked = len(self.held)
-                if not whole and max_line is not None and looked > max_line:
+                whole = line_end_after(self.held, False, cr) > 0
+                if not whole and max_line is not None and len(self.held) > max_line:
                     return None, False
             if whole:
                 if deadline is None:
@@ -225,7 +245,7 @@ class PipeReader:
                 if len(self.held) >= size or not self._arrives(wait):
                     break
             self._read(size - len(self.held))
-        cut = len(self.held) if self.ended else self.held.rfind(b"\n") + 1
+        cut = len(self.held) if self.ended else line_end_after(self.held, False, cr)
         out = bytes(self.held[:cut])
         del self.held[:cut]
         return out, self.ended and not self.held

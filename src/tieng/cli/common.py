@@ -15,8 +15,9 @@ from typing import BinaryIO, TypeVar, cast
 
 from .._accel import describe as describe_code
 from .._accel import not_built
-from ..corpus.records import BOM, MAX_LINE_BYTES, decode, split_line_end
+from ..corpus.records import BOM, MAX_LINE_BYTES, decode, split_line_end, text_lines
 from ..dictionary import DictionaryError, UserDictionary
+from ..files import line_end_after
 from ..segmentation import Segmenter
 
 T = TypeVar("T")
@@ -66,9 +67,9 @@ def read_lines(names: Iterable[str], max_line: int | None = None) -> Iterator[tu
         f = _open_input(name)
         try:
             offset, lineno = 0, 0
-            while raw := f.readline(max_line + 1):
+            for raw in _raw_lines(f, max_line):
                 lineno += 1
-                if len(raw) > max_line and not raw.endswith(b"\n"):
+                if len(raw) > max_line and not raw.endswith((b"\n", b"\r")):
                     raise InputError(
                         f"{label}, line {lineno}: a line longer than {max_line:,} bytes (no "
                         "line end); tieng holds a line whole"
@@ -87,6 +88,24 @@ def read_lines(names: Iterable[str], max_line: int | None = None) -> Iterator[tu
         finally:
             if name != "-":
                 f.close()
+
+
+def _raw_lines(f: BinaryIO, max_line: int) -> Iterator[bytes]:
+    r"""The lines of a binary stream with their line ends ("\r\n", "\n", or a lone "\r", as
+    in an old Mac file), read as they arrive; a line longer than ``max_line`` bytes comes out
+    cut there, without a line end, for the caller to refuse."""
+    read = getattr(f, "read1", f.read)  # (what has arrived: a pipe is read line by line)
+    carry = b""
+    while block := read(1 << 16):
+        data = carry + block
+        cut = line_end_after(data, False, True)
+        yield from text_lines(data[:cut])
+        carry = data[cut:]
+        if len(carry) > max_line:
+            yield carry[: max_line + 1]
+            return
+    if carry:
+        yield carry
 
 
 def _transform_lines(

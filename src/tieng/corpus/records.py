@@ -12,11 +12,13 @@ from .. import _accel
 
 __all__ = [
     "BOM",
+    "count_line_ends",
     "count_syllables",
     "decode",
     "decode_text_chunk",
     "parse_jsonl",
     "split_line_end",
+    "text_lines",
 ]
 
 BOM = b"\xef\xbb\xbf"
@@ -89,11 +91,35 @@ def _json_type(value: Any) -> str:
 
 
 def split_line_end(raw: bytes) -> tuple[bytes, bytes]:
+    r"""A line's body and its line end (``\r\n``, ``\n``, a lone ``\r``, or none)."""
     if raw.endswith(b"\r\n"):
         return raw[:-2], b"\r\n"
     if raw.endswith(b"\n"):
         return raw[:-1], b"\n"
+    if raw.endswith(b"\r"):
+        return raw[:-1], b"\r"
     return raw, b""
+
+
+# Text input: a line ends at "\r\n", "\n" or a lone "\r" (old Mac files).  JSON lines end at
+# "\n" only, as the format says (a "\r" there is white space).
+_TEXT_LINES = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r|$)")
+_TEXT_ENDS = re.compile(r"(\r\n|\n|\r)")
+
+
+def text_lines(data: bytes) -> list[bytes]:
+    r"""The lines of text input, each with its line end (the last perhaps without one).
+
+    >>> text_lines(b"a\rb\r\nc\nd")
+    [b'a\r', b'b\r\n', b'c\n', b'd']
+    """
+    return [m for m in _TEXT_LINES.findall(data) if m]
+
+
+def count_line_ends(data: bytes, cr: bool) -> int:
+    r"""The line ends in ``data`` (with ``cr``, a lone ``\r`` counts too)."""
+    n = data.count(b"\n")
+    return n + data.count(b"\r") - data.count(b"\r\n") if cr else n
 
 
 def decode_text_chunk(data: bytes, first_byte: int) -> tuple[list[str], list[str], int] | None:
@@ -110,13 +136,14 @@ def decode_text_chunk(data: bytes, first_byte: int) -> tuple[list[str], list[str
         return None
     if first_byte == 0 and whole.startswith("\ufeff"):
         whole = whole[1:]
-    texts = whole.split("\n")
-    last = texts.pop()  # after the last "\n": a line without an end, or nothing
-    ends = ["\n"] * len(texts)
-    if "\r" in whole:
-        for k, t in enumerate(texts):
-            if t.endswith("\r"):
-                texts[k], ends[k] = t[:-1], "\r\n"
+    if "\r" in whole:  # "\r\n" and lone "\r" line ends too
+        parts = _TEXT_ENDS.split(whole)
+        texts, ends = parts[0::2], parts[1::2]
+        last = texts.pop()
+    else:
+        texts = whole.split("\n")
+        last = texts.pop()  # after the last "\n": a line without an end, or nothing
+        ends = ["\n"] * len(texts)
     if last:
         texts.append(last)
         ends.append("")

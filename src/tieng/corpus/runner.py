@@ -30,6 +30,7 @@ from ..files import (
     compression_of,
     file_stamp,
     is_regular_file,
+    line_end_after,
     open_input,
     partial_path,
     resolved,
@@ -42,15 +43,18 @@ from ..formats import conllu, words_json
 from ..pool import ordered_map
 from ..segmentation import Segmenter
 from ..tagging import tag_segmented
+from ..tokenization import SPACE_CHARS
 from ..values import styled_text
 from .records import (
     BOM,
     MAX_LINE_BYTES,
+    count_line_ends,
     count_syllables,
     decode,
     decode_text_chunk,
     parse_jsonl,
     split_line_end,
+    text_lines,
 )
 
 __all__ = ["CorpusError", "Options", "Summary", "find_inputs", "partial_path", "run"]
@@ -187,6 +191,9 @@ class _Task:
     # ``newline_after``: the next input starts here, on a line of its own.
     seq: int = 0
     newline_after: bool = False
+    # Text input: the chunk comes right after a lone "\r" line end (a line of white space
+    # first in it is then written as one space, as within a chunk: see _text_parts).
+    after_cr: bool = False
 
 
 @dataclass
@@ -219,11 +226,16 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
         ok = [True] * len(texts)
         objects = [None] * len(texts)
         nbytes = len(task.data)
-    lines = [] if whole is not None else task.data.split(b"\n")
-    if lines and lines[-1]:
-        lines = [x + b"\n" for x in lines[:-1]] + [lines[-1]]
-    elif lines:
-        lines = [x + b"\n" for x in lines[:-1]]
+    if whole is not None:
+        lines = []
+    elif opt.input_format == "text":
+        lines = text_lines(task.data)
+    else:  # JSON lines end at "\n" only
+        lines = task.data.split(b"\n")
+        if lines and lines[-1]:
+            lines = [x + b"\n" for x in lines[:-1]] + [lines[-1]]
+        elif lines:
+            lines = [x + b"\n" for x in lines[:-1]]
     first_line = 1 if task.first_line is None else task.first_line
     for k, raw in enumerate(lines):
         lineno = first_line + k
@@ -257,8 +269,7 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
             texts, n, sentence_lines=opt.sentence_lines, tags=opt.tags, escape=opt.escape,
             nfc=opt.nfc,
         )  # fmt: skip
-        for good, res, ending in zip(ok, results, ends):
-            parts.append((res if good else "") + ending)
+        _text_parts(parts, ok, results, ends, texts, task.after_cr)
     elif opt.output_format == "jsonl":
         # Lone surrogates come only from JSON escapes or from bytes kept by surrogateescape;
         # plain text decoded strictly (or with "replace") has none to look for.
@@ -371,6 +382,47 @@ def _tag_segmented(
                 )
 
 
+def _text_parts(
+    parts: list[str],
+    ok: list[bool],
+    results: Iterable[str],
+    ends: list[str],
+    texts: list[str],
+    after_cr: bool,
+) -> None:
+    """The text output of a chunk's lines: each line's result and its line end.  A line of
+    white space after a lone "\r" gives no words; written as nothing, its "\r" and the "\n"
+    after it would read as one "\r\n", two line ends as one: it is written as one space (as
+    a text's lines are, ``engine.batch.text_pieces``)."""
+    for good, res, ending, text in zip(ok, results, ends, texts):
+        out = res if good else ""
+        if after_cr and not out and text and SPACE_CHARS.issuperset(text):
+            out = " "
+        parts.append(out + ending)
+        after_cr = ending == "\r"
+
+
+def _line_end_from(f: BinaryIO, pos: int, limit: int, cr: bool) -> int | None:
+    """Where the line that byte ``pos`` of the (seekable) file is in ends: just past its
+    ``\n`` (or, with ``cr``, its lone ``\r`` or ``\r\n``), or at the end of the file; None
+    when that is more than ``limit`` bytes on."""
+    f.seek(pos)
+    got = b""
+    while True:
+        block = f.read(1 << 16)
+        if not block:
+            return pos + len(got)
+        got += block
+        n = got.find(b"\n")
+        r = got.find(b"\r", 0, n if n >= 0 else len(got)) if cr else -1
+        if r >= 0 and r + 1 < len(got):  # a "\r" first, and the byte after it is known
+            return pos + r + (2 if got[r + 1 : r + 2] == b"\n" else 1)
+        if n >= 0 and r < 0:
+            return pos + n + 1
+        if len(got) > limit + 1:
+            return None
+
+
 def _reread(task: _Task) -> _Task:
     """The task with its data read from its file (see ``_Task.reread``)."""
     assert task.reread is not None
@@ -384,14 +436,16 @@ def _reread(task: _Task) -> _Task:
             st = os.fstat(f.fileno())
     except OSError as e:
         raise CorpusError(f"{task.source}: cannot read ({e.strerror})") from None
+    cr = task.options.input_format == "text"  # (a lone "\r" ends a line of text)
+    ends = (b"\n", b"\r") if cr else (b"\n",)
     if (
         (st.st_size, st.st_mtime_ns, st.st_ino) != stamp
         or len(data) != length
-        or before != b"\n"
-        or not (data.endswith(b"\n") or start + length == stamp[0])
+        or before not in ends
+        or not (data.endswith(ends) or start + length == stamp[0])
     ):
         raise CorpusError(f"{task.source}: the file changed while it was being read")
-    return replace(task, data=data, reread=None)
+    return replace(task, data=data, reread=None, after_cr=start > 0 and before == b"\r")
 
 
 def _setup(seg: Segmenter) -> Segmenter:
@@ -580,13 +634,13 @@ class _Plan:
             work, tasks, jobs=jobs, setup=setup, setup_args=setup_args, streaming=self.streaming
         )
 
-    def task(self, i, label, line_no, done, data, last, reread=None) -> _Task:
+    def task(self, i, label, line_no, done, data, last, reread=None, after_cr=False) -> _Task:
         newline_after = self.append and last and i != self.todo[-1]
         if reread is not None and data:  # the worker reads the data from the file itself
             reread, data = (reread[0], len(data), reread[1]), b""
         return _Task(
             i, label, line_no, done, data, last, self.options, reread, self.spill,
-            next(self._seq), newline_after,
+            next(self._seq), newline_after, after_cr,
         )  # fmt: skip
 
     def tasks(self) -> Iterator[_Task]:
@@ -619,14 +673,14 @@ class _Plan:
         """Tasks that say where the chunks of a plain file are, for workers to read them:
         this process reads only where a chunk ends, to find the end of that line."""
         size, start, max_line = stamp[0], 0, self.max_line
+        cr = self.options.input_format == "text"  # a lone "\r" ends a line of text
         while start < size:
             end = start + CHUNK_BYTES
             if end < size:
-                f.seek(end - 1)
-                rest = f.readline(max_line + 1)  # the end of the line that byte is in
-                if len(rest) > max_line and not rest.endswith(b"\n"):
+                found = _line_end_from(f, end - 1, max_line, cr)  # of the line byte end-1 is in
+                if found is None:
                     raise CorpusError(_too_long(f"{label}, the line at byte {end - 1}", max_line))
-                end += len(rest) - 1
+                end = found
             end = min(end, size)
             t = self.task(i, label, None, start, b"", end == size)
             t.reread = (path, end - start, stamp)
@@ -639,38 +693,55 @@ class _Plan:
         """Standard input, each chunk handed on as it arrives, so that its output is written
         before more input comes; the chunk the input ends with (perhaps empty) is the last."""
         reader, ended, line_no, done = stdin_reader(), False, 1, 0
+        cr, after_cr = self.options.input_format == "text", False
         while not ended:
-            chunk, ended = reader.chunk(CHUNK_BYTES, self.max_line)
+            chunk, ended = reader.chunk(CHUNK_BYTES, self.max_line, cr)
             if chunk is None:
                 raise CorpusError(_too_long(f"{label}, line {line_no}", self.max_line))
-            yield self.task(i, label, line_no, done, chunk, ended, None)
-            line_no += chunk.count(b"\n")
+            yield self.task(i, label, line_no, done, chunk, ended, None, after_cr)
+            line_no += count_line_ends(chunk, cr)
             done += len(chunk)
+            after_cr = cr and chunk.endswith(b"\r")
 
     def by_chunks(self, i: int, label: str, f: BinaryIO, path: str, reread) -> Iterator[_Task]:
-        """An input read here in chunks of whole lines.  A plain file must end as it began:
-        one cut short or replaced while it was read would otherwise give a short output under
+        """An input read here in chunks of whole lines (cut after the last line end of what
+        was read; the rest begins the next chunk).  A plain file must end as it began: one
+        cut short or replaced while it was read would otherwise give a short output under
         the final name."""
         line_no, done, max_line = 1, 0, self.max_line
+        cr = self.options.input_format == "text"  # a lone "\r" ends a line of text
         before = file_stamp(f) if path != "-" else None
-        pending = None
-        while chunk := f.read(CHUNK_BYTES):
-            if not chunk.endswith(b"\n"):
-                rest = f.readline(max_line + 1)
-                if len(rest) > max_line and not rest.endswith(b"\n"):
-                    n = line_no + (pending or b"").count(b"\n") + chunk.count(b"\n")
-                    raise CorpusError(_too_long(f"{label}, line {n}", max_line))
-                chunk += rest
+        pending: bytes | None = None
+        pending_after_cr = False
+        carry = b""
+        while True:
+            block = f.read(CHUNK_BYTES)
+            data = carry + block
+            if not block:  # the end: what is left is the last line, without a line end
+                chunk, carry = data, b""
+            else:
+                cut = line_end_after(data, False, cr)
+                while cut == 0:  # one line longer than a chunk: read on, to its end
+                    if len(data) > max_line:
+                        n = line_no + count_line_ends(pending or b"", cr)
+                        raise CorpusError(_too_long(f"{label}, line {n}", max_line))
+                    more = f.read(CHUNK_BYTES)
+                    data += more
+                    cut = line_end_after(data, not more, cr) if more else len(data)
+                chunk, carry = data[:cut], data[cut:]
+            if not chunk:
+                break
             if pending is not None:
-                yield self.task(i, label, line_no, done, pending, False, reread)
-                line_no += pending.count(b"\n")
+                yield self.task(i, label, line_no, done, pending, False, reread, pending_after_cr)
+                line_no += count_line_ends(pending, cr)
                 done += len(pending)
+                pending_after_cr = cr and pending.endswith(b"\r")
             pending = chunk
         if before is not None and (
             file_stamp(f, path) != before or done + len(pending or b"") != before[0]
         ):
             raise CorpusError(f"{label}: the file changed while it was being read")
-        yield self.task(i, label, line_no, done, pending or b"", True, reread)
+        yield self.task(i, label, line_no, done, pending or b"", True, reread, pending_after_cr)
 
 
 class _Writer:
