@@ -515,6 +515,12 @@ class Segmenter:
             return
         it = iter(texts)
         while chunk := list(islice(it, batch_size)):
+            # (a printable text has no line break: the cheap test first)
+            if not any(
+                isinstance(t, str) and not t.isprintable() and _has_line_break(t) for t in chunk
+            ):
+                yield from self._route_whole(chunk, batch_size, opts)  # (the common case)
+                continue
             runs = [_line_runs(t) for t in chunk]  # (offset, piece, unaccented) of each text
             pieces = [r for text_runs in runs for r in text_runs]
             if not any(u for _, _, u in pieces):
@@ -532,6 +538,22 @@ class Segmenter:
                     continue
                 merged = merge_pieces([(off, "", out) for off, out, _ in parts], "", opts.text_only)
                 yield self._labelled(merged, f"{DEFAULT_MODEL_NAME}+{UNACCENTED_MODEL}")
+
+    def _route_whole(self, chunk: list[str], batch_size: int, opts: _Options) -> Iterator[Any]:
+        """:meth:`_run` for a chunk of texts of one line each: each text to one model."""
+        flags = [isinstance(t, str) and reads_unaccented(t) for t in chunk]
+        if not any(flags):
+            for out in self._run_model(chunk, batch_size, opts):
+                yield self._labelled(out, DEFAULT_MODEL_NAME)
+            return
+        mine = self._run_model([t for t, f in zip(chunk, flags) if not f], batch_size, opts)
+        other = self._unaccented_segmenter()
+        theirs = other._run_model([t for t, f in zip(chunk, flags) if f], batch_size, opts)
+        for f in flags:
+            if f:
+                yield self._labelled(next(theirs), UNACCENTED_MODEL)
+            else:
+                yield self._labelled(next(mine), DEFAULT_MODEL_NAME)
 
     def _run_model(self, texts: Iterable[str], batch_size: int, opts: _Options) -> Iterator[Any]:
         """The result of every text by this segmenter's model, in order, analysed in batches.
