@@ -232,11 +232,16 @@ class PipeReader:
         ``cr`` (text), a lone ``\r`` ends a line too.
         """
         deadline = None
-        whole = False  # a line end is held
+        whole, looked = False, 0  # a line end is held; held[:looked] has none
         while not self.ended:
             if not whole:
-                whole = line_end_after(self.held, False, cr) > 0
-                if not whole and max_line is not None and len(self.held) > max_line:
+                # (only what came since the last look is searched: a long line costs one
+                # pass; a "\r" last then may have had its next byte come since)
+                at = max(looked - 1, 0)
+                cr_at = self.held.find(b"\r", at) if cr else -1
+                whole = self.held.find(b"\n", at) >= 0 or 0 <= cr_at < len(self.held) - 1
+                looked = len(self.held)
+                if not whole and max_line is not None and looked > max_line:
                     return None, False
             if whole:
                 if deadline is None:

@@ -703,12 +703,34 @@ class _Plan:
             done += len(chunk)
             after_cr = cr and chunk.endswith(b"\r")
 
+    def rest_of_line(
+        self, f: BinaryIO, data: bytes, cr: bool, label: str, line_no: int, pending
+    ) -> tuple[bytes, int]:
+        """``data`` (a line with no end yet) and what follows, read until a line end comes
+        (or the input ends), and where the last whole line of it ends; a line longer than
+        the bound is an error.  Linear: each block is searched once and joined once."""
+        parts, size = [data], len(data)
+        while True:
+            if size > self.max_line:
+                n = line_no + count_line_ends(pending or b"", cr)
+                raise CorpusError(_too_long(f"{label}, line {n}", self.max_line))
+            more = f.read(CHUNK_BYTES)
+            if not more:  # the input ends with this line
+                whole = b"".join(parts)
+                return whole, len(whole)
+            after_cr = cr and parts[-1].endswith(b"\r")  # (its next byte has come)
+            parts.append(more)
+            size += len(more)
+            if after_cr or line_end_after(more, False, cr):
+                whole = b"".join(parts)
+                return whole, line_end_after(whole, False, cr)
+
     def by_chunks(self, i: int, label: str, f: BinaryIO, path: str, reread) -> Iterator[_Task]:
         """An input read here in chunks of whole lines (cut after the last line end of what
         was read; the rest begins the next chunk).  A plain file must end as it began: one
         cut short or replaced while it was read would otherwise give a short output under
         the final name."""
-        line_no, done, max_line = 1, 0, self.max_line
+        line_no, done = 1, 0
         cr = self.options.input_format == "text"  # a lone "\r" ends a line of text
         before = file_stamp(f) if path != "-" else None
         pending: bytes | None = None
@@ -721,13 +743,8 @@ class _Plan:
                 chunk, carry = data, b""
             else:
                 cut = line_end_after(data, False, cr)
-                while cut == 0:  # one line longer than a chunk: read on, to its end
-                    if len(data) > max_line:
-                        n = line_no + count_line_ends(pending or b"", cr)
-                        raise CorpusError(_too_long(f"{label}, line {n}", max_line))
-                    more = f.read(CHUNK_BYTES)
-                    data += more
-                    cut = line_end_after(data, not more, cr) if more else len(data)
+                if cut == 0:  # one line longer than a chunk: read on, to its end
+                    data, cut = self.rest_of_line(f, data, cr, label, line_no, pending)
                 chunk, carry = data[:cut], data[cut:]
             if not chunk:
                 break
