@@ -113,38 +113,6 @@ def _read_list(path: str, read) -> tuple[list[list[str]], dict[str, str]]:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
 
 
-def _train(
-    args,
-    train,
-    sentences,
-    config,
-    countries,
-    weights,
-    domains,
-    word_lists,
-    file_weights,
-    file_domains,
-    progress,
-):
-    """train() with the command's options (cmd_train's call, apart for its warnings)."""
-    return train(
-        sentences,
-        config,
-        hash_bits=args.hash_bits or (22 if len(sentences) >= 20_000 else 18),
-        countries=tuple(countries),
-        weights=weights if args.weights else None,
-        domains=domains if args.domains else None,
-        target_domain=args.target_domain,
-        lists=word_lists or None,
-        metadata={
-            "corpus": [Path(p).name for p in args.corpus],
-            **({"corpus_weights": file_weights} if args.weights else {}),
-            **({"corpus_domains": file_domains} if args.domains else {}),
-        },
-        progress=progress,
-    )
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     try:
         import scipy.optimize  # noqa: F401  (found out now, before any work)
@@ -188,8 +156,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        model = _train(args, train, sentences, config, countries, weights, domains, word_lists,
-                       file_weights, file_domains, progress)  # fmt: skip
+        model = train(
+            sentences,
+            config,
+            hash_bits=args.hash_bits or (22 if len(sentences) >= 20_000 else 18),
+            countries=tuple(countries),
+            weights=weights if args.weights else None,
+            domains=domains if args.domains else None,
+            target_domain=args.target_domain,
+            lists=word_lists or None,
+            metadata={
+                "corpus": [Path(p).name for p in args.corpus],
+                **({"corpus_weights": file_weights} if args.weights else {}),
+                **({"corpus_domains": file_domains} if args.domains else {}),
+            },
+            progress=progress,
+        )
     for w in caught:  # (a tiny corpus, say): said as the CLI says things, even with --quiet
         print(f"tieng train: warning: {w.message}", file=sys.stderr, flush=True)
     for entry in model.metadata["training"].get("lists", []):
