@@ -1,17 +1,20 @@
-"""tieng: Vietnamese word segmentation and part-of-speech tagging.
+"""tieng: Vietnamese word segmentation, part-of-speech tagging and diacritics restoration.
 
 >>> import tieng
 >>> tieng.segment_text("Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm trong năm tới.")
 'Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm trong năm tới .'
 >>> [w.text for w in tieng.segment("Hà Nội có nhiều hồ")]
 ['Hà Nội', 'có', 'nhiều', 'hồ']
+>>> tieng.restore("Ha Noi co nhieu ho")
+'Hà Nội có nhiều hồ'
 """
 
 from .container import ModelError
 from .dictionary import DictionaryError, UserDictionary
 from .model import Model
 from .normalization import looks_unaccented, normalize
-from .registry import BUNDLED_MODELS, BUNDLED_TAGGERS
+from .registry import BUNDLED_MODELS, BUNDLED_RESTORERS, BUNDLED_TAGGERS
+from .restoration import Restorer, RestorerModel, Syllable, restore
 from .segmentation import (
     Segmenter,
     default_segmenter,
@@ -28,13 +31,17 @@ __version__ = "0.3.0"  # the one place it is set: pyproject.toml reads it from h
 
 __all__ = [
     "BUNDLED_MODELS",
+    "BUNDLED_RESTORERS",
     "BUNDLED_TAGGERS",
     "DictionaryError",
     "Model",
     "ModelError",
+    "Restorer",
+    "RestorerModel",
     "Segmented",
     "Segmenter",
     "Span",
+    "Syllable",
     "Tagger",
     "TaggerModel",
     "UserDictionary",
@@ -45,6 +52,7 @@ __all__ = [
     "looks_unaccented",
     "normalize",
     "parse_segmented",
+    "restore",
     "segment",
     "segment_text",
     "split_sentences",

@@ -567,6 +567,8 @@ class Model:
                 + (
                     " (give it to tieng.Tagger, or to --tagger on the command line)"
                     if header["kind"] == "tagger"
+                    else " (give it to tieng.Restorer, or to --restorer on the command line)"
+                    if header["kind"] == "restorer"
                     else ""
                 )
             )

@@ -22,6 +22,7 @@ from .container import ModelError, read_file
 __all__ = [
     "BUNDLED",
     "BUNDLED_MODELS",
+    "BUNDLED_RESTORERS",
     "BUNDLED_TAGGERS",
     "Bundled",
     "ModelSource",
@@ -44,13 +45,15 @@ BUNDLED: dict[str, Bundled] = {}
 # and a Tagger (or --tagger) accept by name.
 BUNDLED_MODELS: dict[str, str] = {}
 BUNDLED_TAGGERS: dict[str, str] = {}
-_BY_KIND = {"segmenter": BUNDLED_MODELS, "tagger": BUNDLED_TAGGERS}
+BUNDLED_RESTORERS: dict[str, str] = {}
+_BY_KIND = {"segmenter": BUNDLED_MODELS, "tagger": BUNDLED_TAGGERS, "restorer": BUNDLED_RESTORERS}
 
 
 # Where each kind of model goes, for the message when one is given in place of another.
 _WHERE = {
     "segmenter": "tieng.Segmenter, or --model on the command line",
     "tagger": "tieng.Tagger, or --tagger on the command line",
+    "restorer": "tieng.Restorer, or --restorer on the command line",
 }
 
 
@@ -79,6 +82,12 @@ register(
     "also reads text typed without diacritics",
 )
 register("vlsp2013-pos", "tagger", "vlsp2013-pos.tieng", "the default part-of-speech tagger")
+register(
+    "viwiki-restorer",
+    "restorer",
+    "viwiki-restorer.tieng",
+    "restores diacritics (CC BY-SA 4.0: trained on Vietnamese Wikipedia and VLSP 2013 text)",
+)
 
 
 MODELS = Path(__file__).parent / "models"  # where the package's model files are
@@ -133,7 +142,11 @@ class ModelSource:
         if isinstance(model, str) and model in BUNDLED:  # a bundled model of another kind
             other = BUNDLED[model].kind
             where = _WHERE.get(other, "")
-            wanted = {"Model": "segmenter", "TaggerModel": "tagger"}.get(kind, kind)
+            wanted = {
+                "Model": "segmenter",
+                "TaggerModel": "tagger",
+                "RestorerModel": "restorer",
+            }.get(kind, kind)
             raise ModelError(
                 f"{model!r} is a bundled {other} model, where a {wanted} model is needed "
                 f"(give it to {where})"

@@ -6,10 +6,21 @@ files that tokenize punctuation differently are still compared word by word.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Scores", "TagScores", "detokenize", "evaluate", "evaluate_tags", "word_spans"]
+__all__ = [
+    "RestorationScores",
+    "Scores",
+    "TagScores",
+    "detokenize",
+    "evaluate",
+    "evaluate_tags",
+    "restoration_scores",
+    "word_spans",
+]
 
 _ATTACH_LEFT = frozenset([",", ".", ";", ":", "!", "?", ")", "”"])
 _ATTACH_RIGHT = frozenset(["(", "“"])
@@ -189,3 +200,77 @@ def evaluate_tags(gold: Iterable[str], predicted: Iterable[str]) -> TagScores:
     precision, recall, f = f1(tp)
     accuracy = (100.0 * tp / n_gold if n_gold else 0.0) if same_words else None
     return TagScores(accuracy, f1(seg_tp)[2], precision, recall, f, n_gold, n_pred, tp, n)
+
+
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_CHUNK = re.compile(r"\S+")
+_MARKS = re.compile("[\u0300-\u036f]+")
+
+
+@dataclass(frozen=True)
+class RestorationScores:
+    """Diacritics restoration scores (in %): ``syllable_accuracy`` over the runs of letters of
+    the gold text, ``word_accuracy`` over its white-space separated words that hold letters
+    (a word of a segmented file is its syllables joined by ``_``), both compared in lower
+    case; ``sentence_accuracy``: lines with every syllable right."""
+
+    syllable_accuracy: float
+    word_accuracy: float
+    sentence_accuracy: float
+    syllables: int
+    words: int
+    sentences: int
+
+    def __str__(self) -> str:
+        return (
+            f"syllable accuracy {self.syllable_accuracy:.2f}  word accuracy "
+            f"{self.word_accuracy:.2f}  sentences exactly right {self.sentence_accuracy:.2f}% "
+            f"({self.sentences} sentences, {self.syllables} syllables, {self.words} words)"
+        )
+
+
+def _bare(text: str) -> str:
+    nfd = unicodedata.normalize("NFD", text)
+    return _MARKS.sub("", nfd).translate(str.maketrans("đĐ", "dD")).lower()
+
+
+def restoration_scores(gold: Iterable[str], predicted: Iterable[str]) -> RestorationScores:
+    """Compare restored lines with the gold text, pairwise; raises ``ValueError`` when a
+    line's two versions differ in more than their marks (or in length).
+
+    >>> s = restoration_scores(["Tôi yêu tiếng Việt"], ["Tôi yêu tiếng Viet"])
+    >>> s.syllable_accuracy, s.word_accuracy
+    (75.0, 75.0)
+    """
+    syl = syl_ok = words = words_ok = lines_ok = n = 0
+    for n, g, p in _pairs(gold, predicted):
+        g = unicodedata.normalize("NFC", g.rstrip("\r\n"))
+        p = unicodedata.normalize("NFC", p.rstrip("\r\n"))
+        if len(g) != len(p) or _bare(g) != _bare(p):
+            gb, pb = _bare(g), _bare(p)
+            k = next((i for i, (a, b) in enumerate(zip(gb, pb)) if a != b), min(len(gb), len(pb)))
+            raise ValueError(
+                f"line {n}: the texts differ in more than their marks at character {k} "
+                f"(gold {g[k : k + 10]!r}, predicted {p[k : k + 10]!r})"
+            )
+        gl, pl = g.lower(), p.lower()
+        wrong_at = {
+            m.start()
+            for m in _LETTER_RUN.finditer(gl)
+            if gl[m.start() : m.end()] != pl[m.start() : m.end()]
+        }
+        runs = len(_LETTER_RUN.findall(gl))
+        syl += runs
+        syl_ok += runs - len(wrong_at)
+        lines_ok += not wrong_at
+        for m in _CHUNK.finditer(g):
+            if _LETTER_RUN.search(m.group()):
+                words += 1
+                words_ok += gl[m.start() : m.end()] == pl[m.start() : m.end()]
+
+    def pct(a: int, b: int) -> float:
+        return 100.0 * a / b if b else 0.0
+
+    return RestorationScores(
+        pct(syl_ok, syl), pct(words_ok, words), pct(lines_ok, n), syl, words, n
+    )
