@@ -283,10 +283,12 @@ def looks_unaccented(text: str) -> bool:
     if not sample.isascii() and n - sum(map(str.isascii, words)) > (0.01 * n if n >= 50 else 0):
         return False
     bare = sum(bool(_BARE_SYLLABLE.fullmatch(w)) for w in words)
+    common = sum(w.lower() in _COMMON_BARE for w in words)
     if n >= 50:
-        return bare >= 0.9 * n
-    # One word in eight may be no Vietnamese syllable: a name, an abbreviation (WTO, Bush).
-    return bare >= n - n // 8 and sum(w.lower() in _COMMON_BARE for w in words) >= max(2, 0.6 * n)
+        # (or, with names and abbreviations in plenty, most words common Vietnamese syllables)
+        return bare >= 0.9 * n or (bare >= 0.7 * n and common >= 0.5 * n)
+    # One word in five may be no Vietnamese syllable: a name, an abbreviation (WTO, Bush).
+    return bare >= n - n // 5 and common >= max(2, 0.6 * n)
 
 
 def reads_unaccented(text: str) -> bool:

@@ -28,6 +28,7 @@ from .model import Model, resolve_model
 from .normalization import UNACCENTED, reads_unaccented
 from .pool import available_cores, ordered_map
 from .registry import BUNDLED_MODELS, ModelSource
+from .restoration import Restorer, default_restorer
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .stages import Stage, annotate
 from .tagging import Tagger, default_tagger
@@ -51,6 +52,9 @@ _BATCH = 1024  # texts analysed at once, at most
 DEFAULT_MODEL_NAME = "vlsp2013"  # what Segmenter() loads
 _has_line_break = re.compile(f"[{re.escape(LINE_BREAKS)}]").search
 UNACCENTED_MODEL = "vlsp2013-unaccented"  # where it sends text typed without diacritics
+# The share of the default model's scores (of the text restored) in those of text typed
+# without diacritics, on the default route (chosen on dev folds: docs/REPORT.md).
+PARTNER_WEIGHT = 0.2
 _BATCH_CHARS = 500_000  # characters analysed at once, at most (plus one text)
 _JOINER = " \n "  # between the texts of a batch: a line break the tokenizer sees alone
 
@@ -97,6 +101,7 @@ class _Options(NamedTuple):
     sentences: bool = False
     confidence: bool = False
     tags: bool = False
+    restore: bool = False
 
 
 class Segmenter:
@@ -136,6 +141,7 @@ class Segmenter:
         pretokenized: bool = False,
         dictionary: UserDictionary | None = None,
         tagger: Tagger | str | os.PathLike[str] | None = None,
+        restorer: Restorer | str | os.PathLike[str] | None = None,
     ) -> None:
         if dictionary is not None and not isinstance(dictionary, UserDictionary):
             raise TypeError(f"dictionary must be a UserDictionary, not {type(dictionary).__name__}")
@@ -143,11 +149,21 @@ class Segmenter:
         # The part-of-speech tagger (tags=True): the bundled one, loaded on first use, unless
         # one is given.
         self._tagger = tagger if tagger is None or isinstance(tagger, Tagger) else Tagger(tagger)
+        # The diacritics restorer (restore=True, and the words a model of text without
+        # diacritics hands to the tagger): the bundled one unless one is given.
+        self._restorer = (
+            restorer if restorer is None or isinstance(restorer, Restorer) else Restorer(restorer)
+        )
         self.model, self.source = resolve_model(model)
+        # A model that reads text without diacritics hands the tagger the words restored.
+        self._reads_bare = self.model.spec.key_version >= UNACCENTED
         # The default segmenter sends text typed without diacritics to the model made for it
         # (loaded on first need); a model chosen by the caller reads everything.
         self._route = model is None
         self._unaccented: Segmenter | None = None
+        # On the default route, the segmenter whose scores of the text restored join this
+        # one's (set on the segmenter that routing sends text without diacritics to).
+        self._partner: Segmenter | None = None
         self.pretokenized = bool(pretokenized)
         self._lock = threading.Lock()
         self._scorer = self._scoring_model()
@@ -157,7 +173,10 @@ class Segmenter:
     # -------------------------------------------------------------- identity
     def __reduce__(self):
         source = self.source or ModelSource(data=self.model.to_bytes())
-        return (_rebuild, (source, self.pretokenized, self.dictionary, self._tagger, self._route))
+        return (
+            _rebuild,
+            (source, self.pretokenized, self.dictionary, self._tagger, self._route, self._restorer),
+        )
 
     @property
     def routing(self) -> bool:
@@ -179,6 +198,14 @@ class Segmenter:
         if self._tagger is None:
             self._tagger = default_tagger()
         return self._tagger
+
+    @property
+    def restorer(self) -> Restorer:
+        """The diacritics restorer that ``restore=True`` uses, and through which a model of
+        text without diacritics hands its words to the tagger (loaded on first use)."""
+        if self._restorer is None:
+            self._restorer = default_restorer()
+        return self._restorer
 
     def __repr__(self) -> str:
         src = self.source.describe() if self.source else "<model>"
@@ -225,13 +252,21 @@ class Segmenter:
 
     # -------------------------------------------------------------- public API
     def __call__(
-        self, text: str, *, sentences: bool = False, confidence: bool = False, tags: bool = False
+        self,
+        text: str,
+        *,
+        sentences: bool = False,
+        confidence: bool = False,
+        tags: bool = False,
+        restore: bool = False,
     ) -> Segmented:
         """``text`` segmented: a :class:`~tieng.Segmented` with the underscore format, the
         words with their offsets, and, when asked for, the sentences (``sentences=True``:
         then the underscore text also puts each sentence on a line of its own, as
         ``tieng segment --sentences`` does), each word's confidence (``confidence=True``) and
-        its part of speech (``tags=True``: :attr:`Word.tag`, and :attr:`Segmented.tagged`).
+        its part of speech (``tags=True``: :attr:`Word.tag`, and :attr:`Segmented.tagged`),
+        and the text with its diacritics restored (``restore=True``: :attr:`Segmented.restored`;
+        the words still point at the text as written).
 
         >>> doc = Segmenter()("Trời mưa. Học sinh nghỉ học.", sentences=True)
         >>> [[w.text for w in s] for s in doc.sentences]
@@ -242,7 +277,7 @@ class Segmenter:
         'Học_sinh/N nghỉ/V học/V ./CH'
         """
         _scalar(text, "a Segmenter call")
-        opts = _Options(False, sentences, confidence, tags)
+        opts = _Options(False, sentences, confidence, tags, restore)
         one = self._one(text, opts)
         return one if one is not None else next(self._run([text], _BATCH, opts))
 
@@ -256,6 +291,7 @@ class Segmenter:
         sentences: bool = ...,
         confidence: bool = ...,
         tags: bool = ...,
+        restore: bool = ...,
     ) -> Iterator[Segmented]: ...
     @overload
     def pipe(
@@ -267,6 +303,7 @@ class Segmenter:
         sentences: bool = ...,
         confidence: bool = ...,
         tags: bool = ...,
+        restore: bool = ...,
     ) -> Iterator[Segmented | None]: ...
     def pipe(
         self,
@@ -277,6 +314,7 @@ class Segmenter:
         sentences: bool = False,
         confidence: bool = False,
         tags: bool = False,
+        restore: bool = False,
     ) -> Iterator[Segmented | None]:
         """Segment many texts; yields a :class:`~tieng.Segmented` for each, in order.
 
@@ -292,7 +330,7 @@ class Segmenter:
         >>> [doc and doc.text for doc in Segmenter().pipe(["Hà Nội", None])]
         ['Hà_Nội', None]
         """
-        opts = _Options(False, sentences, confidence, tags)
+        opts = _Options(False, sentences, confidence, tags, restore)
         return self._pipe(texts, batch_size, n_process, opts)
 
     def segment_text(
@@ -382,7 +420,7 @@ class Segmenter:
         compiled helpers, a user dictionary's rules, sentences asked for, a photo credit, a
         text of several lines or a long one).  Its output is the batch path's, byte for byte
         (tests/test_speedups.py checks it)."""
-        if self._route and isinstance(text, str) and _has_line_break(text):
+        if opts.restore or (self._route and isinstance(text, str) and _has_line_break(text)):
             return None  # (routed line by line, on the batch path)
         if self._route and isinstance(text, str) and reads_unaccented(text):
             other = self._unaccented_segmenter()
@@ -395,7 +433,7 @@ class Segmenter:
 
     def _one_model(self, text: str, opts: _Options) -> Any:
         """:meth:`_one` by this segmenter's own model."""
-        if opts.sentences or self._rules is not None:
+        if opts.sentences or self._rules is not None or self._partner is not None:
             return None
         if not isinstance(text, str) or has_credit(text):
             return None
@@ -415,13 +453,16 @@ class Segmenter:
         if mode == _WORDS:
             return Segmented(out[0], out[1])
         stages = self._stages(opts)
+        # (a model of text without diacritics hands the tagger the text restored)
+        view = self.restorer.restore(text) if opts.tags and self._reads_bare else None
         if mode == _WORD_SPANS:
             joined, words = out[0], out[1]
             if not words:
                 return joined if opts.text_only else Segmented(joined, words, None, joined)
             pairs = np.frombuffer(out[2], np.int64).reshape(-1, 2)
             bounds = np.array([0, len(words)], np.int64)
-            tags = annotate(stages, text, pairs[:, 0], pairs[:, 1], bounds)["tags"]
+            read = text if view is None else view
+            tags = annotate(stages, read, pairs[:, 0], pairs[:, 1], bounds)["tags"]
             words, tagged = _accel.kernels.with_tags(words, joined, tags.values, tags.labels)
             return tagged if opts.text_only else Segmented(joined, words, None, tagged)
         starts = np.frombuffer(out[1], np.int64)
@@ -435,6 +476,7 @@ class Segmenter:
             np.array([0, len(starts)], np.int64),
             scores > 0,
             scores,
+            view=view,
         )
         return results_of(
             batch,
@@ -494,7 +536,9 @@ class Segmenter:
                         pretokenized=self.pretokenized,
                         dictionary=self.dictionary,
                         tagger=self._tagger,
+                        restorer=self._restorer,
                     )
+                    other._partner = self
                     self._unaccented = other
         return other
 
@@ -505,6 +549,18 @@ class Segmenter:
         return out
 
     def _run(self, texts: Iterable[str], batch_size: int, opts: _Options) -> Iterator[Any]:
+        """:meth:`_routed`, and with ``restore`` each result's text restored."""
+        if not opts.restore:
+            yield from self._routed(texts, batch_size, opts)
+            return
+        it = iter(texts)
+        while chunk := list(islice(it, batch_size)):
+            restored = self.restorer.restore_many(chunk)
+            for out, text in zip(self._routed(chunk, batch_size, opts), restored):
+                out.restored = text
+                yield out
+
+    def _routed(self, texts: Iterable[str], batch_size: int, opts: _Options) -> Iterator[Any]:
         """The result of every text, in order: with routing, each line typed without
         diacritics goes to the model made for it, the others to this segmenter's (one rule
         for the API, the service and the command line, which reads a line at a time).  A
@@ -601,19 +657,21 @@ class Segmenter:
         # the lines of one text (``meta`` says where each text ends) share batches.
         chunk: list[str] = []
         size = texts = 0
+        view = opts.tags and self._reads_bare
         for t in pieces:
             chunk.append(t)
             size += len(t)
             texts += meta is None or meta[-1][2]  # this piece ends a text
             if texts >= batch_size or len(chunk) >= _BATCH or size >= _BATCH_CHARS:
-                yield self._analyze(chunk, opts.sentences)
+                yield self._analyze(chunk, opts.sentences, view)
                 chunk, size, texts = [], 0, 0
         if chunk:
-            yield self._analyze(chunk, opts.sentences)
+            yield self._analyze(chunk, opts.sentences, view)
 
-    def _analyze(self, texts: list[str], sentences: bool = False) -> Batch:
+    def _analyze(self, texts: list[str], sentences: bool = False, view: bool = False) -> Batch:
         """Tokenize, find sentences if asked, and score a batch of texts (no line breaks
-        inside them but the ones the pieces keep)."""
+        inside them but the ones the pieces keep); with ``view``, the stages after
+        segmentation will read the texts with their diacritics restored."""
         big = _JOINER.join(texts)
         credit = has_credit(big)
         # The token strings are needed for sentences, credit lines and user dictionaries,
@@ -659,14 +717,48 @@ class Segmenter:
             if sentences:
                 sent = breaks
         scores = self._scorer.join_scores(codes, breaks)
+        restored = None
+        if view or self._partner is not None:
+            restored = _JOINER.join(self.restorer.restore_many(texts))
+        if self._partner is not None:
+            assert restored is not None
+            scores = self._partner.with_scores_of(restored, gstarts, gends, breaks, scores)
         joins = scores > 0
         fixed = None
         if self._rules is not None:
             assert tokens is not None
             fixed = self._rules.apply(tokens, breaks, joins)
         return Batch(
-            texts, big, gstarts, gends, starts, doc_bounds, joins, scores, sent, fixed, tokens
+            texts,
+            big,
+            gstarts,
+            gends,
+            starts,
+            doc_bounds,
+            joins,
+            scores,
+            sent,
+            fixed,
+            tokens,
+            view=restored,
         )
+
+    def with_scores_of(
+        self,
+        restored: str,
+        gstarts: np.ndarray,
+        gends: np.ndarray,
+        breaks: np.ndarray,
+        scores: np.ndarray,
+    ) -> np.ndarray:
+        """``scores`` (of text typed without diacritics, by the model made for it) averaged
+        with this segmenter's scores of the same tokens in ``restored``, the text with its
+        diacritics restored, ``PARTNER_WEIGHT`` to this one: the route for such text (docs/
+        REPORT.md, "Restoring diacritics")."""
+        with self._lock:
+            codes = self.model.vocabulary.codes_of_spans(restored, gstarts, gends)
+        mine = self._scorer.join_scores(codes, breaks)
+        return (1.0 - PARTNER_WEIGHT) * scores + PARTNER_WEIGHT * mine
 
     def _parallel(
         self, texts: Iterable[str], batch_size: int, n_process: int, opts: _Options
@@ -801,9 +893,12 @@ def _rebuild(
     dictionary: UserDictionary | None = None,
     tagger: Tagger | None = None,
     route: bool = False,
+    restorer: Restorer | None = None,
 ) -> Segmenter:
     model = Model.from_source(source)
-    seg = Segmenter(model, pretokenized=pretokenized, dictionary=dictionary, tagger=tagger)
+    seg = Segmenter(
+        model, pretokenized=pretokenized, dictionary=dictionary, tagger=tagger, restorer=restorer
+    )
     seg.source = source
     seg._route = route
     return seg
@@ -825,14 +920,21 @@ def default_segmenter(pretokenized: bool = False) -> Segmenter:
 
 
 def segment(
-    text: str, *, sentences: bool = False, confidence: bool = False, tags: bool = False
+    text: str,
+    *,
+    sentences: bool = False,
+    confidence: bool = False,
+    tags: bool = False,
+    restore: bool = False,
 ) -> Segmented:
     """``text`` segmented with the bundled model (see :meth:`Segmenter.__call__`).
 
     >>> [w.text for w in segment("Hà Nội có nhiều hồ")]
     ['Hà Nội', 'có', 'nhiều', 'hồ']
     """
-    return default_segmenter()(text, sentences=sentences, confidence=confidence, tags=tags)
+    return default_segmenter()(
+        text, sentences=sentences, confidence=confidence, tags=tags, restore=restore
+    )
 
 
 def tag(text: str, *, sentences: bool = False, confidence: bool = False) -> Segmented:

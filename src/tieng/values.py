@@ -60,9 +60,12 @@ class Segmented:
     then it holds the same words, grouped by sentence, and ``text`` has each sentence on a
     line of its own.  ``tagged`` is ``None`` unless tags were asked for (``tags=True``);
     then it is ``text`` with each word followed by ``/`` and its tag, the format of the VLSP
-    2013 POS corpus.  ``model`` names the bundled model that read the text when the default
-    segmenter chose it (``"vlsp2013"``, or ``"vlsp2013-unaccented"`` for text typed without
-    diacritics); ``None`` with a model given by the caller.  Iterating over the result, or
+    2013 POS corpus.  ``restored`` is ``None`` unless it was asked for (``restore=True``);
+    then it is the text with the diacritics it was typed without restored (the same length and
+    offsets: the words still point at the text as written).  ``model`` names the bundled
+    model that read the text when the default segmenter chose it (``"vlsp2013"``, or
+    ``"vlsp2013-unaccented"`` for text typed without diacritics, whose tags are read from
+    the text restored); ``None`` with a model given by the caller.  Iterating over the result, or
     taking its ``len``, goes over its words.
 
     >>> from tieng import Segmenter
@@ -78,6 +81,7 @@ class Segmented:
     sentences: list[list[Word]] | None = None
     tagged: str | None = None
     model: str | None = field(default=None, compare=False)
+    restored: str | None = None
 
     def __iter__(self) -> Iterator[Word]:
         return iter(self.words)

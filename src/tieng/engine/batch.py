@@ -56,6 +56,7 @@ class Batch:
     fixed: np.ndarray | None = None  # bool: gaps a user dictionary decided
     tokens: list[str] | None = None  # the tokens' strings, when the analysis needed them
     _spans: _Spans | None = None  # where the words are (made on first use)
+    view: str | None = None  # what the stages read instead of ``big`` (its marks restored)
 
     def token_strings(self) -> list[str]:
         if self.tokens is None:
@@ -240,9 +241,8 @@ def layers_of(batch: Batch, stages: list[Stage]) -> dict[str, Layer]:
     cuts[per_text] = True
     if batch.sent_starts is not None and len(heads):
         cuts[:-1] |= batch.sent_starts[heads]
-    return annotate(
-        stages, batch.big, batch.gstarts[heads], batch.gends[lasts], np.flatnonzero(cuts)
-    )
+    text = batch.big if batch.view is None else batch.view
+    return annotate(stages, text, batch.gstarts[heads], batch.gends[lasts], np.flatnonzero(cuts))
 
 
 def shifted(words: list[Word], offset: int) -> list[Word]:
