@@ -244,9 +244,13 @@ _BARE = "Thanh pho se dau tu xay dung hai tuyen tau dien ngam trong nam toi. " *
 def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
     bare = tmp_path / "chat.txt"
     bare.write_text(_BARE, encoding="utf-8")
-    # By default such text goes to the model made for it, line by line: no hint needed.
+    # By default such text goes to the model made for it, line by line, named once.
     r = run("segment", str(bare))
-    assert r.returncode == 0 and r.stderr == b""
+    assert r.returncode == 0
+    assert (
+        r.stderr.decode() == f"tieng: {bare} looks typed without diacritics: words by "
+        "vlsp2013-unaccented\n"
+    )
     assert r.stdout.decode().count("Thanh_pho") == 8
     # With the default model asked for by name, the hint names the one that fits.
     r = run("segment", "--model", "vlsp2013", str(bare))
@@ -261,10 +265,14 @@ def test_input_typed_without_diacritics_gets_a_hint(tmp_path):
     english = "The city will build two new underground railway lines next year. " * 8
     for text in (marked, english):
         assert run("segment", stdin=text.encode()).stderr == b""
-    # tieng tag says what it means for the tags, whatever the segmentation model.
+    # tieng tag says where its tags come from: the text restored (issue 41).
     for model in ([], ["--model", "vlsp2013-unaccented"]):
         r = run("tag", str(bare), *model)
-        assert r.returncode == 0 and "the tagger needs them" in r.stderr.decode()
+        assert r.returncode == 0
+        assert "tags from the text restored by viwiki-restorer" in r.stderr.decode()
+        assert r.stdout.decode().count("Thanh_pho/N se/R dau_tu/V") == 8
+    r = run("tag", "--model", "vlsp2013", str(bare))
+    assert "this model and the tagger need them" in r.stderr.decode()
     assert run("tag", stdin=marked.encode()).stderr == b""
 
 

@@ -65,6 +65,8 @@ def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
         out["confidence"] = [_rounded(w.confidence) for w in words]
     if doc.tagged is not None:
         out["tags"] = [w.tag for w in words]
+    if doc.restored is not None:
+        out["restored"] = doc.restored
     if doc.sentences is not None:
         bounds, at = [], 0
         for sentence in doc.sentences:

@@ -3,6 +3,7 @@
     from tieng.spark import segment_column
     out = segment_column(df, "text", "segmented")
     tagged = segment_column(df, "text", "tagged", tags=True)   # Hà_Nội/Np có/V ...
+    marked = restore_column(df, "text", "restored")   # Ha Noi -> Hà Nội
 
 The work runs in ``mapInPandas``: each Python worker of each executor loads the model once
 and reuses it for every batch of rows it gets, never once per row.  ``tieng`` must be
@@ -16,14 +17,26 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from .dictionary import UserDictionary
+from .restoration import BUNDLED_RESTORERS, Restorer
 from .segmentation import BUNDLED_MODELS, Segmenter
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame
 
-__all__ = ["segment_column"]
+__all__ = ["restore_column", "segment_column"]
 
 _loaded: dict[tuple[str | None, bool, UserDictionary | None], Segmenter] = {}
+_restorers: dict[str | None, Restorer] = {}
+
+
+def _local(path: str | None, bundled: dict[str, str]) -> str | None:
+    """A model's name or path as this executor reads it (a file shipped with --files / addFile
+    by its base name)."""
+    if path is not None and path not in bundled and not os.path.exists(path):
+        from pyspark import SparkFiles
+
+        return SparkFiles.get(os.path.basename(path))
+    return path
 
 
 def _segmenter(
@@ -33,14 +46,18 @@ def _segmenter(
     key = (model, pretokenized, dictionary)
     seg = _loaded.get(key)
     if seg is None:
-        path = model
-        if model is not None and model not in BUNDLED_MODELS and not os.path.exists(model):
-            from pyspark import SparkFiles  # a file shipped with --files / addFile
-
-            path = SparkFiles.get(os.path.basename(model))
+        path = _local(model, BUNDLED_MODELS)
         seg = Segmenter(path, pretokenized=pretokenized, dictionary=dictionary)
         _loaded[key] = seg
     return seg
+
+
+def _restorer(model: str | None) -> Restorer:
+    """The restorer of this Python worker, loaded on its first batch."""
+    r = _restorers.get(model)
+    if r is None:
+        r = _restorers[model] = Restorer(_local(model, BUNDLED_RESTORERS))
+    return r
 
 
 def segment_column(
@@ -64,6 +81,38 @@ def segment_column(
     followed by ``/`` and its part of speech (the bundled tagger), as ``tieng tag`` writes.
     Null texts give null.  Every other column is kept as it is.
     """
+
+    def work(texts: list[str]) -> Iterator[str]:
+        return _segmenter(model, pretokenized, dictionary).pipe_text(texts, batch_size, tags=tags)
+
+    return _map_column(df, input_col, output_col, work)
+
+
+def restore_column(
+    df: DataFrame,
+    input_col: str = "text",
+    output_col: str = "restored",
+    *,
+    restorer: str | None = None,
+    batch_size: int = 1024,
+) -> DataFrame:
+    """``df`` with a column ``output_col`` holding ``input_col`` with the diacritics it was
+    typed without restored (:func:`tieng.restore`).  ``restorer`` is ``None`` for the bundled
+    restorer or the path of a restorer model file (as ``model`` in :func:`segment_column`).
+    Null texts give null; every other column is kept as it is.
+    """
+
+    def work(texts: list[str]) -> Iterator[str]:
+        r = _restorer(restorer)
+        for i in range(0, len(texts), batch_size):
+            yield from r.restore_many(texts[i : i + batch_size])
+
+    return _map_column(df, input_col, output_col, work)
+
+
+def _map_column(df: DataFrame, input_col: str, output_col: str, work) -> DataFrame:
+    """``df`` with ``output_col`` made from ``input_col`` by ``work`` (a list of texts to an
+    iterator of strings), batch by batch in ``mapInPandas``; nulls stay null."""
     from pyspark.sql.types import StringType, StructField, StructType
 
     if input_col not in df.columns:
@@ -74,12 +123,11 @@ def segment_column(
     schema = StructType([*fields, StructField(output_col, StringType(), True)])
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
-        seg = _segmenter(model, pretokenized, dictionary)
         for pdf in batches:
             texts = pdf[input_col]
             present = texts.notna()
             result: list[str | None] = [None] * len(pdf)
-            done = seg.pipe_text(texts[present].astype(str).tolist(), batch_size, tags=tags)
+            done = work(texts[present].astype(str).tolist())
             for i, text in zip(present.to_numpy().nonzero()[0].tolist(), done):
                 result[i] = text
             pdf = pdf.copy()

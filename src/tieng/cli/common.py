@@ -151,10 +151,11 @@ def _dictionary(args: argparse.Namespace) -> UserDictionary | None:
 def _segmenter(args: argparse.Namespace) -> Segmenter:
     try:
         seg = Segmenter(
-            args.model,
+            getattr(args, "model", None),
             pretokenized=getattr(args, "pretokenized", False),
             dictionary=_dictionary(args),
             tagger=getattr(args, "tagger", None),
+            restorer=getattr(args, "restorer", None),
         )
     except DictionaryError as e:  # entries that clash once diacritics are ignored
         raise InputError(str(e)) from None
@@ -204,7 +205,7 @@ def _writes_stdout(args: argparse.Namespace) -> bool:
     """Whether the command writes its results to standard output."""
     if args.command in ("info", "evaluate"):
         return True
-    if args.command in ("segment", "tag", "tokenize", "normalize"):
+    if args.command in ("segment", "tag", "restore", "tokenize", "normalize"):
         return args.output in (None, "-")
     return False
 
@@ -250,8 +251,22 @@ def dictionary_args(sp: argparse.ArgumentParser) -> None:
     )
 
 
-def segment_options(sp: argparse.ArgumentParser, tagging: bool) -> None:
+def segment_options(sp: argparse.ArgumentParser, tagging: bool, restoring: bool = False) -> None:
+    """The options of ``tieng segment`` (``tag`` with ``tagging``; ``restore``, which shares
+    the inputs and outputs but not the words, with ``restoring``)."""
     io_args(sp)
+    if restoring:
+        sp.add_argument(
+            "--restorer",
+            metavar="FILE",
+            help="restorer model file (default: the bundled viwiki-restorer)",
+        )
+    else:
+        _word_options(sp, tagging)
+    _run_options(sp, restoring)
+
+
+def _word_options(sp: argparse.ArgumentParser, tagging: bool) -> None:
     sp.add_argument("--model", metavar="FILE", help=_MODEL_HELP)
     sp.add_argument(
         "--pretokenized",
@@ -264,6 +279,12 @@ def segment_options(sp: argparse.ArgumentParser, tagging: bool) -> None:
         action="store_true",
         help="split into sentences: one sentence per line (in JSONL the text does so, and "
         '"sentences" gives each as [first word, one past its last])',
+    )
+    sp.add_argument(
+        "--restore",
+        action="store_true",
+        help='JSONL output: add "restored", the text with the diacritics it was typed '
+        "without restored (the words keep pointing at the text as written)",
     )
     if tagging:
         sp.add_argument(
@@ -278,20 +299,6 @@ def segment_options(sp: argparse.ArgumentParser, tagging: bool) -> None:
             metavar="FILE",
             help="tagger model file (default: the bundled vlsp2013-pos)",
         )
-    sp.add_argument(
-        "--glob", default="*", help="files to take from directory inputs (default: all)"
-    )
-    sp.add_argument(
-        "--format",
-        choices=["text", "jsonl"],
-        default=None,
-        help="input: text (one document a line) or JSON lines (default: JSON lines for "
-        "*.jsonl and *.ndjson files, compressed too, or when --field or --output-field "
-        "is given; text otherwise)",
-    )
-    sp.add_argument(
-        "--field", default=None, help="JSONL input: field holding the text (default: text)"
-    )
     sp.add_argument(
         "--confidence",
         action="store_true",
@@ -314,10 +321,30 @@ def segment_options(sp: argparse.ArgumentParser, tagging: bool) -> None:
         action="store_true",
         help="write the underscore text in Unicode NFC, as PhoBERT's vocabulary is",
     )
+
+
+def _run_options(sp: argparse.ArgumentParser, restoring: bool) -> None:
+    sp.add_argument(
+        "--glob", default="*", help="files to take from directory inputs (default: all)"
+    )
+    sp.add_argument(
+        "--format",
+        choices=["text", "jsonl"],
+        default=None,
+        help="input: text (one document a line) or JSON lines (default: JSON lines for "
+        "*.jsonl and *.ndjson files, compressed too, or when --field or --output-field "
+        "is given; text otherwise)",
+    )
+    sp.add_argument(
+        "--field", default=None, help="JSONL input: field holding the text (default: text)"
+    )
     sp.add_argument(
         "--to",
-        choices=["text", "jsonl", "conllu"],
-        help="output: underscore text, JSON lines with words and offsets, or CoNLL-U "
+        choices=["text", "jsonl"] if restoring else ["text", "jsonl", "conllu"],
+        help="output: the restored text, or JSON lines with it under the output field "
+        "(default: text for text input, jsonl for JSONL input)"
+        if restoring
+        else "output: underscore text, JSON lines with words and offsets, or CoNLL-U "
         "(default: text for text input, jsonl for JSONL input)",
     )
     sp.add_argument(

@@ -17,10 +17,22 @@ from .common import (
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..training.evaluation import evaluate, evaluate_tags
+    from ..training.evaluation import evaluate, evaluate_tags, restoration_scores
 
     if args.task == "pos":
         return _print_tag_scores(_compare(args, evaluate_tags), args.json)
+    if args.task == "restore":
+        got = _compare(args, restoration_scores)
+        if args.json:
+            print(json.dumps(got.__dict__))
+        else:
+            print(f"syllables  {got.syllable_accuracy:6.2f}  ({got.syllables} syllables)")
+            print(
+                f"words      {got.word_accuracy:6.2f}  ({got.words} words: white-space separated)"
+            )
+            lines = f"every syllable right, {got.sentences} lines"
+            print(f"sentences  {got.sentence_accuracy:6.2f}  ({lines})")
+        return 0
     scores = _compare(args, evaluate)
     if args.json:
         print(json.dumps(scores.__dict__))
@@ -82,10 +94,13 @@ def register(sub) -> None:
     sp.add_argument("--json", action="store_true", help="print the scores as JSON")
     sp.add_argument(
         "--task",
-        choices=["segment", "pos"],
+        choices=["segment", "pos", "restore"],
         default="segment",
         help="segment (default): word F1; pos: both files are word/TAG lines (as tieng tag "
         "writes); prints the tag accuracy when the words are the gold words, and the F1 "
-        "of words whose span and tag are both right",
+        "of words whose span and tag are both right; restore: GOLD is text with its "
+        "diacritics, PRED the same text restored (as tieng restore writes); prints the "
+        "accuracy of syllables (runs of letters) and of words (white-space separated; the "
+        "syllables of a segmented word are joined by _), compared in lower case",
     )
     sp.set_defaults(func=cmd_evaluate)

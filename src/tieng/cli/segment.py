@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..normalization import UNACCENTED, looks_unaccented
 from ..pool import WorkerDied, available_cores
+from ..segmentation import UNACCENTED_MODEL
 from ..training.corpora import looks_segmented
 from .common import (
     InputError,
@@ -123,14 +124,16 @@ def cmd_segment(args: argparse.Namespace) -> int:
             field=args.field or "text",
             output_format=args.to or ("jsonl" if input_format == "jsonl" else "text"),
             output_field=args.output_field or "tieng",
-            sentence_lines=args.sentences,
+            sentence_lines=getattr(args, "sentences", False),
             errors=args.errors,
-            confidence=args.confidence,
-            text_only=args.text_only,
+            confidence=getattr(args, "confidence", False),
+            text_only=getattr(args, "text_only", False),
             tags=getattr(args, "tags", False),
             segmented=getattr(args, "segmented", False),
-            escape=not args.no_escape,
-            nfc=args.nfc,
+            escape=not getattr(args, "no_escape", False),
+            nfc=getattr(args, "nfc", False),
+            restore=getattr(args, "restore", False),
+            task=args.command if args.command == "restore" else "segment",
         )
     except ValueError as e:
         raise InputError(str(e)) from None
@@ -230,15 +233,30 @@ def _warn_about(first: str, seg: Segmenter, options: Options) -> None:
     if not sample:
         return
     where = first if first != "-" else "the input"
-    # (The default segmenter sends such text to the model made for it: no hint then.)
-    needs_marks = options.tags or (seg.model.spec.key_version < UNACCENTED and not seg.routing)
-    if needs_marks and looks_unaccented(sample):
-        advice = (
-            "the tagger needs them: most tags of such text are wrong"
-            if options.tags
-            else "this model needs them; try --model vlsp2013-unaccented"
-        )
-        print(f"tieng: {where} looks typed without diacritics; {advice}", file=sys.stderr)
+    if options.task == "restore":
+        return
+    if looks_unaccented(sample):
+        reads_bare = seg.model.spec.key_version >= UNACCENTED
+        if seg.routing or reads_bare:
+            # Named once: which models read it (the API and the service name it per result);
+            # a model given by name needs no naming, the restorer behind its tags does.
+            how = [f"words by {UNACCENTED_MODEL}"] if seg.routing else []
+            if options.tags:
+                how.append(f"tags from the text restored by {seg.restorer.name}")
+            if how:
+                print(
+                    f"tieng: {where} looks typed without diacritics: {', '.join(how)}",
+                    file=sys.stderr,
+                )
+        else:
+            advice = (
+                "this model and the tagger need them; leave out --model (text without "
+                "diacritics then goes to vlsp2013-unaccented, and its tags are read from the "
+                "text restored)"
+                if options.tags
+                else "this model needs them; try --model vlsp2013-unaccented"
+            )
+            print(f"tieng: {where} looks typed without diacritics; {advice}", file=sys.stderr)
     if not options.segmented and looks_segmented(sample):
         advice = (
             "to tag its words as they are, use tieng tag --segmented"
@@ -388,3 +406,16 @@ def register(sub) -> None:
     )
     segment_options(sp, tagging=True)
     sp.set_defaults(func=cmd_tag)
+
+    sp = sub.add_parser(
+        "restore",
+        help="restore the diacritics of text typed without them",
+        description="Restore the tone marks and vowel marks of text typed without them "
+        "(Thanh pho -> Thành phố): one output line per input line, of the same length, only "
+        "letters of syllables in plain ASCII changed; numbers, URLs, e-mail addresses, words "
+        "the model does not know and syllables with marks stay as written. Files, directories "
+        "(mirrored into -o DIR), standard input; plain text or JSON lines (the restored text "
+        "goes under --output-field); .gz, .bz2, .xz read and written.",
+    )
+    segment_options(sp, tagging=False, restoring=True)
+    sp.set_defaults(func=cmd_segment)

@@ -13,6 +13,7 @@ from ..segmentation import Segmenter
 from .common import (
     InputError,
     _sha256,
+    read_lines,
 )
 
 
@@ -94,6 +95,70 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
         figure = f", dev accuracy {model.metadata['dev_accuracy']:.2f}" if dev else ""
         print(
             f"tieng train-tagger: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.time() - t0:.0f} s{figure}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_train_restorer(args: argparse.Namespace) -> int:
+    import logging
+    import time
+
+    from ..normalization import normalize
+    from ..restoration import Restorer
+    from ..training.corpora import looks_segmented
+    from ..training.restorer import restoration_accuracy, train_restorer
+    from ..training.segmenter import read_word_list, split_dev
+
+    out = Path(args.output)
+    _check_writable(out)
+    if not 12 <= args.hash_bits <= 26:
+        raise InputError("--hash-bits must be between 12 and 26")
+    if args.epochs < 1:
+        raise InputError("--epochs must be at least 1")
+    tone = None if args.tone == "none" else args.tone
+    lines: list[str] = []
+    for p in args.text:
+        body = [b for b, _ in read_lines([p]) if b.strip()]
+        segmented = looks_segmented("\n".join(body[:200]))
+        lines += [normalize(b.replace("_", " ") if segmented else b, tone) for b in body]
+    if not lines:
+        raise InputError("the text holds no lines to learn from")
+    lists = [[" ".join(w) for w in _read_list(p, read_word_list)[0]] for p in args.lexicon]
+    dev: list[str] = []
+    if args.dev_percent > 0:
+        lines, dev = split_dev(lines, args.dev_percent, args.seed)
+    if not args.quiet:
+        logging.basicConfig(format="tieng train-restorer: %(message)s", level=logging.INFO)
+    t0 = time.time()
+    try:
+        model = train_restorer(
+            lines,
+            word_lists=lists,
+            epochs=args.epochs,
+            bits=args.hash_bits,
+            dev=dev,
+            metadata={
+                "text": [Path(p).name for p in args.text],
+                "tone": args.tone,
+                "dev_percent": args.dev_percent,
+            },
+        )
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    if dev:
+        model.metadata["dev_accuracy"] = round(restoration_accuracy(Restorer(model), dev), 2)
+    from ..files import FileError
+
+    try:
+        model.save(out)
+    except FileError as e:
+        raise InputError(str(e)) from None
+    if not args.quiet:
+        figure = f", dev syllable accuracy {model.metadata['dev_accuracy']:.2f}" if dev else ""
+        print(
+            f"tieng train-restorer: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
             f"{time.time() - t0:.0f} s{figure}",
             file=sys.stderr,
         )
@@ -396,6 +461,51 @@ def register(sub) -> None:
     sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train_tagger)
+
+    sp = sub.add_parser(
+        "train-restorer",
+        help="train a diacritics restorer on text written with its diacritics",
+        description="Train a restorer (tieng restore --restorer FILE) on any Vietnamese text "
+        "written with its diacritics: plain text, or a segmented corpus (its _ read as "
+        "spaces). Each syllable's bare form is the input, its written form the answer.",
+        epilog="example:\n  tieng train-restorer news.txt wiki.txt.gz -o my-restorer.tieng",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sp.add_argument("text", nargs="+", metavar="TEXT", help="text files (.gz, .bz2, .xz too)")
+    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
+    sp.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a word list (one word a line): its syllables' written forms become candidates; "
+        "may be repeated",
+    )
+    sp.add_argument("--epochs", type=int, default=3, help="passes over the text (default: 3)")
+    sp.add_argument(
+        "--hash-bits",
+        type=int,
+        default=22,
+        help="weight table of 2**BITS bytes (default: 22; the bundled model has 23)",
+    )
+    sp.add_argument(
+        "--tone",
+        choices=["classic", "modern", "none"],
+        default="classic",
+        help="write the training text in one tone placement first, so that the model gives "
+        "that one: classic (the default, as the VLSP treebank: hoà, thuỷ), modern (hòa, "
+        "thủy), none (as the text has it)",
+    )
+    sp.add_argument(
+        "--dev-percent",
+        type=float,
+        default=0.0,
+        help="hold out this share of the lines (in blocks) and report the syllable accuracy "
+        "on it (default: 0, train on all)",
+    )
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_train_restorer)
 
 
 def _corpus_args(sp) -> None:

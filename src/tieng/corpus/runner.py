@@ -82,9 +82,22 @@ class Options:
     segmented: bool = False  # the input is segmented already (underscore format): tag it
     escape: bool = True  # a token's own "_" and "\\" escaped (False: as they are, for PhoBERT)
     nfc: bool = False  # the underscore text in NFC
+    restore: bool = False  # JSONL output: add the text with its diacritics restored
+    task: str = "segment"  # "segment" (and tag), or "restore" (the text restored, alone)
 
     def __post_init__(self) -> None:
         """Options that cannot go together are refused (named as ``tieng segment``'s)."""
+        if self.task not in ("segment", "restore"):
+            raise ValueError(f"unknown task {self.task!r}")
+        if self.task == "restore" and self.output_format == "conllu":
+            raise ValueError("tieng restore writes text or JSON lines, not CoNLL-U")
+        if self.restore and self.output_format != "jsonl":
+            raise ValueError("--restore goes with JSONL output (--to jsonl)")
+        if self.restore and self.text_only:
+            raise ValueError(
+                "--text-only leaves out everything but the words' text, so it "
+                "cannot go with --restore"
+            )
         if self.input_format not in ("text", "jsonl"):
             raise ValueError(f"--format must be text or jsonl, not {self.input_format!r}")
         if self.output_format not in ("text", "jsonl", "conllu"):
@@ -262,7 +275,14 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
 
     parts: list[str] = []
     n = len(texts) or 1
-    if opt.segmented:
+    if opt.task == "restore":
+        restored = seg.restorer.restore_many(texts)
+        if opt.output_format == "text":
+            _text_parts(parts, ok, restored, ends, texts, task.after_cr)
+        else:
+            surrogates_possible = opt.input_format == "jsonl" or opt.errors == "surrogateescape"
+            _append_jsonl(parts, ok, restored, objects, texts, opt, surrogates_possible)
+    elif opt.segmented:
         _tag_segmented(seg, texts, ok, ends, objects, opt, task, first_line, parts)
     elif opt.output_format == "text":
         results = seg.pipe_text(
@@ -287,6 +307,7 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
                 sentences=opt.sentence_lines,
                 confidence=opt.confidence,
                 tags=opt.tags,
+                restore=opt.restore,
             )
             shape = {"escape": opt.escape, "nfc": opt.nfc}
             values = (

@@ -25,6 +25,8 @@ from ..tagging import tag_segmented
 from ..tokenization import tokenize
 from .schema import (
     Health,
+    RestoreRequest,
+    RestoreResponse,
     SegmentRequest,
     SegmentResponse,
     TagRequest,
@@ -149,7 +151,11 @@ class Service:
             out = [{"text": line} for line in lines]
         else:
             docs = segmenter.pipe(
-                texts, sentences=req.sentences, confidence=req.confidence, tags=tags
+                texts,
+                sentences=req.sentences,
+                confidence=req.confidence,
+                tags=tags,
+                restore=req.restore,
             )
             models = []
             for doc in docs:
@@ -157,6 +163,8 @@ class Service:
                 result: dict[str, Any] = {"text": doc.text, "words": spans(doc.words)}
                 if doc.tagged is not None:
                     result["tagged"] = doc.tagged
+                if doc.restored is not None:
+                    result["restored"] = doc.restored
                 if doc.sentences is not None:
                     result["sentences"] = [spans(s) for s in doc.sentences]
                 out.append(result)
@@ -168,6 +176,29 @@ class Service:
 
     def tag(self, req: TagRequest) -> Response:
         return self.segment(req, tags=True)
+
+    def restore(self, req: RestoreRequest) -> Response:
+        asked = req.all_texts()
+        texts = [t for t in asked if t is not None]
+        restorer = self.segmenter.restorer
+        if not req.confidence:
+            out = [{"text": t} for t in restorer.restore_many(texts)]
+        else:
+            out = []
+            for text in texts:
+                syllables = restorer.syllables(text, confidence=True)
+                restored = list(text)
+                for syl in syllables:
+                    restored[syl.start : syl.end] = syl.text
+                out.append({
+                    "text": "".join(restored),
+                    "syllables": [
+                        {"text": x.text, "original": x.original, "start": x.start,
+                         "end": x.end, "confidence": round(x.confidence or 0.0, 4)}
+                        for x in syllables
+                    ],
+                })  # fmt: skip
+        return _results(out, asked)
 
     def tokenize(self, req: TokenizeRequest) -> Response:
         asked = req.all_texts()
@@ -258,6 +289,12 @@ def add_routes(app: FastAPI, service: Service) -> None:
         "Words of each text with their part of speech (VLSP 2013 tags), offsets into the "
         "text, the underscore format and the tagged format (word/TAG).",
     )
+
+    @app.post("/v1/restore", response_model=RestoreResponse, tags=["v1"])
+    async def restore_texts(req: RestoreRequest) -> Response:
+        """Each text with the diacritics it was typed without restored (the same length, only
+        letters changed), and with `confidence` each syllable the model read."""
+        return await run_in_threadpool(service.bounded, service.restore, req)
 
     @app.post("/v1/tokenize", response_model=TokenizeResponse, tags=["v1"])
     async def tokenize_texts(req: TokenizeRequest) -> Response:

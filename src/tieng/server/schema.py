@@ -75,11 +75,20 @@ class SegmentRequest(_Input):
         "top of the service's): each a word of several syllables, written with spaces.",
         max_length=1000,
     )
+    restore: bool = Field(
+        False,
+        description="Add `restored`: the text with the diacritics it was typed without "
+        "restored (the same length; the words still point at the text as sent).",
+    )
 
     @model_validator(mode="after")
     def _text_only(self) -> SegmentRequest:
         if self.text_only and self.confidence:
             raise ValueError("'confidence' goes with words, which 'text_only' leaves out")
+        if self.text_only and self.restore:
+            raise ValueError(
+                "'restore' adds a field beside the words, which 'text_only' leaves out"
+            )
         return self
 
 
@@ -105,6 +114,16 @@ class TagRequest(SegmentRequest):
 
 class TokenizeRequest(_Input):
     """Texts to tokenize."""
+
+
+class RestoreRequest(_Input):
+    """Texts to restore the diacritics of."""
+
+    confidence: bool = Field(
+        False,
+        description="Add `syllables`: each syllable the model read, what it became and the "
+        "model's probability for it.",
+    )
 
 
 class Word(BaseModel):
@@ -138,6 +157,26 @@ class Segmented(BaseModel):
         "`model` in the request, and the service runs the default): vlsp2013, or "
         "vlsp2013-unaccented for text typed without diacritics.",
     )
+    restored: str | None = Field(
+        None, description="Asked with `restore`: the text with its diacritics restored."
+    )
+
+
+class Syllable(BaseModel):
+    text: str = Field(description="What the syllable became (the same length).")
+    original: str = Field(description="The syllable as sent.")
+    start: int = Field(description="Offset of its first character (code points).")
+    end: int = Field(description="Offset just past its last character.")
+    confidence: float = Field(description="The model's probability for it.")
+
+
+class Restored(BaseModel):
+    text: str = Field(description="The text with its diacritics restored (the same length).")
+    syllables: list[Syllable] | None = Field(None, description="Asked with `confidence`.")
+
+
+class RestoreResponse(BaseModel):
+    results: list[Restored | None]
 
 
 class Token(BaseModel):
