@@ -17,7 +17,9 @@ setup(
             # The parts _speedups.c includes (one translation unit), by job.
             depends=[
                 f"src/tieng/csrc/{name}"
-                for name in ("common.h", "scan.c", "scores.c", "writers.c", "decoders.c")
+                for name in (
+                    "common.h", "scan.c", "scores.c", "writers.c", "decoders.c", "restore.c"
+                )
             ],
             optional=True,
             extra_compile_args=[] if os.name == "nt" else ["-O3"],

@@ -11,8 +11,8 @@ which reads the model's feature settings: the scorer.  ``Scorer`` is ``None`` he
 :mod:`tieng.engine.features` scores with numpy when it finds ``None``.
 
 This module imports nothing of tieng but the ground floor it shares with the rest:
-:mod:`tieng.hashing` (the hashes), :mod:`tieng.decoding` (the tag decoder) and
-:mod:`tieng.capitals` (the capitals rule).
+:mod:`tieng.hashing` (the hashes), :mod:`tieng.decoding` (the tag decoder),
+:mod:`tieng.candidates` (the restorer's scores) and :mod:`tieng.capitals` (the capitals rule).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .candidates import best_candidates, context_hashes
 from .capitals import in_capitals
 from .decoding import decode, pad_sentences, program_rows
 from .hashing import M2, lexicon_hashes, weight_index
@@ -39,6 +40,7 @@ __all__ = [
     "keep_freed_memory",
     "lookup_codes",
     "make_words",
+    "restore_choices",
     "scan_chunks",
     "span_keys",
     "span_table",
@@ -276,6 +278,28 @@ def table_weights(
 
 
 Scorer = None  # no twin: the numpy scores of engine.features.ScoreTables are the reference
+
+
+def restore_choices(
+    ids: np.ndarray,
+    line: np.ndarray,
+    shapes: np.ndarray,
+    at: np.ndarray,
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    candidates: np.ndarray,
+    classes: np.ndarray,
+    weights: np.ndarray,
+    columns: np.ndarray,
+    seeds: np.ndarray,
+    bits: int,
+    out: np.ndarray,
+) -> None:
+    """``out[j]``: the restorer's choice for token ``at[j]`` of key ``keys[j]`` (an index of
+    ``offsets``), the first of its best-scoring candidates (:mod:`tieng.candidates`)."""
+    hashes = context_hashes(ids, line, shapes, at, columns, seeds)
+    out[:] = best_candidates(hashes, keys, offsets, candidates, classes, weights, bits)
+
 
 UNGLUED = 8  # engine.features.SyllableFlag.UNGLUED (tests/test_build.py compares them)
 

@@ -24,6 +24,9 @@
  *     per-call path of tieng.segmentation.Segmenter; its outputs are segmentation.LineOut).
  *   viterbi, tag_rows: the tag decoder of tieng.tagging (feature sums and Viterbi, integers),
  *     for a batch and for one sentence.
+ * Restoring diacritics (csrc/restore.c)
+ *   restore_choices: the restorer's choice of written form for each syllable (the hashed
+ *     features of tieng.candidates and the first best sum of int8 weights).
  * Words and writers (csrc/writers.c)
  *   write_segmented: the underscore format of a batch (tieng.engine.batch.texts_of).
  *   make_words, with_tags: the Word objects of a batch, and of one text with its tags.
@@ -42,6 +45,7 @@
 #include "csrc/scores.c"
 #include "csrc/writers.c"
 #include "csrc/decoders.c"
+#include "csrc/restore.c"
 
 /* keep_freed_memory(): every batch allocates arrays of a few MB and frees them again.  glibc
  * serves those from fresh mmap()s, or trims the heap after each free, so each batch faults its
@@ -65,6 +69,8 @@ keep_freed_memory(PyObject *self, PyObject *unused)
 static PyMethodDef methods[] = {
     {"keep_freed_memory", keep_freed_memory, METH_NOARGS,
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
+    {"restore_choices", restore_choices, METH_VARARGS,
+     "The restorer's choice for each syllable (tieng.candidates)."},
     {"scan_chunks", scan_chunks, METH_VARARGS,
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {"lookup_codes", lookup_codes, METH_VARARGS,

@@ -59,6 +59,22 @@ def table_weights(
     lut: npt.NDArray[np.float32],
     out: npt.NDArray[np.float32],
 ) -> None: ...
+def restore_choices(
+    ids: npt.NDArray[np.int64],
+    line: npt.NDArray[np.int64],
+    shapes: npt.NDArray[np.int64],
+    at: npt.NDArray[np.int64],
+    keys: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int32],
+    candidates: npt.NDArray[np.int32],
+    classes: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.int8],
+    columns: npt.NDArray[np.intp],
+    seeds: npt.NDArray[np.uint64],
+    bits: int,
+    out: npt.NDArray[np.int64],
+    /,
+) -> None: ...
 def tie_gaps(
     scores: npt.NDArray[np.float32], ids: npt.NDArray[np.int64], flags: npt.NDArray[np.uint8]
 ) -> None: ...

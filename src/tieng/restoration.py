@@ -33,6 +33,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _accel
+from .candidates import M1, NOTHING, SHAPE, candidate_scores, context_hashes
 from .container import ModelError, pack_file, read_arrays, unpack_file
 from .normalization import fold_i_y
 from .registry import BUNDLED_RESTORERS, ModelSource
@@ -66,10 +68,6 @@ DEFAULT_TEMPLATES: tuple[tuple[Any, ...], ...] = (
 BOUNDARY, UNKNOWN = 0, 1  # context ids at a line's ends and of a token the model never saw
 _FIRST_KEY = 2
 
-_M1 = np.uint64(0x9E3779B97F4A7C15)
-_M2 = np.uint64(0xBF58476D1CE4E5B9)
-_M3 = np.uint64(0x94D049BB133111EB)
-_S31, _S29 = np.uint64(31), np.uint64(29)
 _LATIN_MARKS = re.compile("[\u0300-\u036f]+")
 _BARE_D = str.maketrans("đĐðÐ", "dDdD")
 _DIGITS = re.compile(r"\d")
@@ -121,22 +119,9 @@ def _with_case(form: str, written: str) -> str:
     return "".join(f.upper() if w.isupper() else f for f, w in zip(form, written))
 
 
-# The columns of the context table a template reads: the neighbours at -2, -1, +1, +2, the
-# token's own case shape, and a constant (a template of one value takes it as its second).
-_COLUMNS = {-2: 0, -1: 1, 1: 2, 2: 3, "shape": 4, None: 5}
-
-
-def weight_rows(base: np.ndarray, classes: np.ndarray, bits: int) -> np.ndarray:
-    """The weight index of each (feature, candidate) pair: ``base`` the features' hashes
-    (one row a candidate, one column a template), ``classes`` the candidates' weight classes
-    (one a row).  ``base`` is overwritten."""
-    h = base
-    h ^= (classes.astype(np.uint64) * _M1)[:, None]
-    h *= _M2
-    h ^= h >> _S29
-    h *= _M3
-    h >>= np.uint64(64 - bits)
-    return h.view(np.intp)  # (below 2**bits: the same numbers)
+# The columns of the context table a template reads (tieng.candidates): the neighbours at
+# -2, -1, +1, +2, the token's own case shape, and nothing (for a template of one value).
+_COLUMNS = {-2: 0, -1: 1, 1: 2, 2: 3, "shape": SHAPE, None: NOTHING}
 
 
 @dataclass
@@ -190,7 +175,7 @@ class RestorerModel:
              for t in self.templates],
             np.intp,
         )  # fmt: skip
-        self._seeds = (np.arange(1, len(self.templates) + 1, dtype=np.uint64) * _M1)[None, :]
+        self._seeds = np.arange(1, len(self.templates) + 1, dtype=np.uint64) * M1
         if not (isinstance(self.scale, float) and 0 < self.scale < 1e6):
             raise ModelError(f"restorer scale {self.scale!r}")
         if not (isinstance(self.temperature, float) and 0.01 <= self.temperature <= 100):
@@ -345,37 +330,38 @@ class RestorerModel:
         len(templates))`` uint64.  ``ids`` are the context ids of a run of tokens, ``line``
         the line each is on (a neighbour on another line is a line's end), ``shapes`` their
         case shapes."""
-        n = len(ids)
-        table = np.zeros((len(at), 6), np.uint64)
-        for off in (-2, -1, 1, 2):
-            j = at + off
-            ok = (j >= 0) & (j < n)
-            j[~ok] = 0
-            ok &= line[j] == line[at]
-            table[:, _COLUMNS[off]] = np.where(ok, ids[j], BOUNDARY)
-        table[:, 4] = shapes[at]
-        values = table[:, self._columns]  # (tokens, templates, 2)
-        h = values[:, :, 0] ^ self._seeds
-        h *= _M2
-        h ^= values[:, :, 1]
-        h *= _M2
-        h ^= h >> _S31
-        return h
+        return context_hashes(ids, line, shapes, at, self._columns, self._seeds)
 
     def scores(self, hashes: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every candidate's score at each token (``hashes`` from :meth:`feature_hashes`,
         ``keys`` the tokens' key ids): the candidates' form ids and their int32 scores, the
         tokens' candidates one after another (``offsets`` of the keys say how many)."""
-        k = keys - _FIRST_KEY
-        lo, hi = self.offsets[k], self.offsets[k + 1]
-        count = hi - lo
-        owner = np.repeat(np.arange(len(keys)), count)
-        first = np.cumsum(count) - count
-        pos = np.arange(len(owner)) - np.repeat(first, count) + np.repeat(lo, count)
-        forms = self.candidates[pos]
-        rows = weight_rows(hashes[owner], self.classes[forms], self.bits)
-        wide = np.int32 if self.weights.dtype == np.int8 else np.float32
-        return forms, self.weights[rows].sum(axis=1, dtype=wide)
+        return candidate_scores(
+            hashes,
+            keys - _FIRST_KEY,
+            self.offsets,
+            self.candidates,
+            self.classes,
+            self.weights,
+            self.bits,
+        )
+
+    def choices(
+        self,
+        ids: np.ndarray,
+        line: np.ndarray,
+        shapes: np.ndarray,
+        at: np.ndarray,
+        keys: np.ndarray,
+    ) -> np.ndarray:
+        """The form id of the best candidate at each token ``at`` (of key ids ``keys``), by
+        the compiled helpers or their twins (the same choices)."""
+        out = np.empty(len(at), np.int64)
+        _accel.kernels.restore_choices(
+            ids, line, shapes, at, keys - _FIRST_KEY, self.offsets, self.candidates,
+            self.classes, self.weights, self._columns, self._seeds, self.bits, out,
+        )  # fmt: skip
+        return out
 
 
 class Syllable(NamedTuple):
@@ -527,10 +513,12 @@ class Restorer:
         run, ids, own, shapes = self._read(texts)
         at = np.flatnonzero(own >= 0)
         keys = own[at]
+        if not confidence:
+            return run, at, model.choices(ids, run.line, shapes, at, keys), None
         k = keys - _FIRST_KEY
         count = model.offsets[k + 1] - model.offsets[k]
         forms = model.candidates[model.offsets[k]].astype(np.int64)
-        probs = np.ones(len(at)) if confidence else None
+        probs = np.ones(len(at))
         many = np.flatnonzero(count > 1)
         if len(many):
             hashes = model.feature_hashes(ids, run.line, shapes, at[many])
@@ -544,9 +532,8 @@ class Restorer:
             idx = np.arange(len(score))
             pick = np.minimum.reduceat(np.where(top, idx, len(score)), first)
             forms[many] = cand[pick]
-            if probs is not None:
-                z = np.exp((score - best[owner]) * (model.scale / model.temperature))
-                probs[many] = 1.0 / np.add.reduceat(z, first)
+            z = np.exp((score - best[owner]) * (model.scale / model.temperature))
+            probs[many] = 1.0 / np.add.reduceat(z, first)
         return run, at, forms, probs
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..candidates import weight_rows
 from ..normalization import fold_i_y
 from ..restoration import (
     _FIRST_KEY,
@@ -32,7 +33,6 @@ from ..restoration import (
     _shape,
     bare_key,
     caps_as_lower,
-    weight_rows,
 )
 from ..tokenization import scan_arrays
 

@@ -1,0 +1,129 @@
+/* ------------------------------------------------------------------------------------------
+ * restore_choices(ids, line, shapes, at, keys, offsets, candidates, classes, weights, columns,
+ *                 seeds, bits, out): the restorer's choice for each token at[j] (of key index
+ * keys[j]): the first of its candidates candidates[offsets[k]:offsets[k + 1]] with the best
+ * sum of int8 weights, a row a template (a lone candidate without scoring).  The twin of _pure.restore_choices; the hashes are
+ * those of tieng.candidates (context_hashes, weight_rows), bit for bit.
+ */
+#define RESTORE_MAX_TEMPLATES 32
+
+typedef struct {
+    const int64_t *ids, *line, *shapes, *at, *keys, *classes, *columns;
+    const int32_t *offsets, *candidates;
+    const uint64_t *seeds;
+    const int8_t *weights;
+    int64_t *out;
+    Py_ssize_t n, m, n_keys, n_candidates, n_forms, n_templates;
+    int bits;
+} restore_args_t;
+
+/* Every index is checked where it is read (the model's arrays are large, a call's tokens
+ * few: checking them whole would cost a call more than its work); -1 for one out of range. */
+static int
+restore_core(const restore_args_t *a)
+{
+    const int shift = 64 - a->bits;
+    const Py_ssize_t T = a->n_templates;
+    for (Py_ssize_t t = 0; t < 2 * T; t++)
+        if (a->columns[t] < 0 || a->columns[t] > 5)
+            return -1;
+    for (Py_ssize_t j = 0; j < a->m; j++) {
+        const int64_t i = a->at[j], k = a->keys[j];
+        if (i < 0 || i >= a->n || k < 0 || k >= a->n_keys)
+            return -1;
+        const int32_t lo = a->offsets[k], hi = a->offsets[k + 1];
+        if (lo < 0 || lo >= hi || hi > a->n_candidates)
+            return -1;
+        if (hi - lo == 1) { /* one candidate: nothing to score */
+            if (a->candidates[lo] < 0 || a->candidates[lo] >= a->n_forms)
+                return -1;
+            a->out[j] = a->candidates[lo];
+            continue;
+        }
+        const int64_t here = a->line[i];
+        uint64_t v[6], hs[RESTORE_MAX_TEMPLATES];
+        static const int offs[4] = {-2, -1, 1, 2};
+        for (int c = 0; c < 4; c++) {
+            const int64_t q = i + offs[c];
+            v[c] = (q >= 0 && q < a->n && a->line[q] == here) ? (uint64_t)a->ids[q] : 0;
+        }
+        v[4] = (uint64_t)a->shapes[i];
+        v[5] = 0;
+        for (Py_ssize_t t = 0; t < T; t++) {
+            uint64_t h = v[a->columns[2 * t]] ^ a->seeds[t];
+            h *= M2;
+            h ^= v[a->columns[2 * t + 1]];
+            h *= M2;
+            hs[t] = h ^ (h >> 31);
+        }
+        int32_t best = INT32_MIN;
+        int64_t pick = -1;
+        for (int32_t c = lo; c < hi; c++) {
+            const int64_t form = a->candidates[c];
+            if (form < 0 || form >= a->n_forms)
+                return -1;
+            const uint64_t mixed = (uint64_t)a->classes[form] * M1;
+            int32_t sum = 0;
+            for (Py_ssize_t t = 0; t < T; t++) {
+                uint64_t x = (hs[t] ^ mixed) * M2;
+                x ^= x >> 29;
+                x *= M3;
+                sum += a->weights[x >> shift];
+            }
+            if (sum > best) {
+                best = sum;
+                pick = form;
+            }
+        }
+        a->out[j] = pick;
+    }
+    return 0;
+}
+
+static PyObject *
+restore_choices(PyObject *self, PyObject *args)
+{
+    PyObject *o[12];
+    int bits;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOiO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &o[10], &bits, &o[11]))
+        return NULL;
+    static const Py_ssize_t sizes[12] = {8, 8, 8, 8, 8, 4, 4, 8, 1, 8, 8, 8};
+    static const char *names[12] = {"ids", "line", "shapes", "at", "keys", "offsets",
+                                    "candidates", "classes", "weights", "columns", "seeds",
+                                    "out"};
+    Py_buffer b[12] = {{0}};
+    PyObject *result = NULL;
+    for (int q = 0; q < 12; q++)
+        if (get_buffer(o[q], &b[q], sizes[q], q == 11, names[q]) < 0)
+            goto done;
+    restore_args_t a = {
+        .ids = b[0].buf, .line = b[1].buf, .shapes = b[2].buf, .at = b[3].buf,
+        .keys = b[4].buf, .offsets = b[5].buf, .candidates = b[6].buf, .classes = b[7].buf,
+        .weights = b[8].buf, .columns = b[9].buf, .seeds = b[10].buf, .out = b[11].buf,
+        .n = b[0].len / 8, .m = b[3].len / 8, .n_keys = b[5].len / 4 - 1,
+        .n_candidates = b[6].len / 4, .n_forms = b[7].len / 8,
+        .n_templates = b[10].len / 8, .bits = bits,
+    };
+    if (b[1].len / 8 != a.n || b[2].len / 8 != a.n || b[4].len / 8 != a.m ||
+        b[11].len / 8 != a.m || a.n_keys < 0 || b[9].len / 8 != 2 * a.n_templates ||
+        a.n_templates > RESTORE_MAX_TEMPLATES || bits < 1 || bits > 40 ||
+        b[8].len != ((Py_ssize_t)1 << bits)) {
+        PyErr_SetString(PyExc_ValueError, "restore_choices: inconsistent arrays");
+        goto done;
+    }
+    int bad;
+    Py_BEGIN_ALLOW_THREADS
+    bad = restore_core(&a);
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "restore_choices: an index out of range");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    for (int q = 0; q < 12; q++)
+        if (b[q].obj)
+            PyBuffer_Release(&b[q]);
+    return result;
+}
