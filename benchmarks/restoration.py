@@ -62,16 +62,23 @@ def main() -> int:
     words = restoration_scores(gold, [_resegmented(g, x) for g, x in zip(gold, restored)])
     batch, call = _speed(r, bare, scores.syllables, args.repeat)
     print(f"restorer {r.name}: {len(gold)} sentences, {scores.syllables} syllables")
-    print(f"  syllable accuracy {scores.syllable_accuracy:.2f}, word accuracy "
-          f"{words.word_accuracy:.2f} ({words.words} gold words), sentences all right "
-          f"{scores.sentence_accuracy:.2f}")
-    print(f"  speed: {batch:,.0f} syllables/s in batch, {call:,.0f} a sentence a call "
-          f"({call / batch:.2f}x)")
+    print(
+        f"  syllable accuracy {scores.syllable_accuracy:.2f}, word accuracy "
+        f"{words.word_accuracy:.2f} ({words.words} gold words), sentences all right "
+        f"{scores.sentence_accuracy:.2f}"
+    )
+    print(
+        f"  speed: {batch:,.0f} syllables/s in batch, {call:,.0f} a sentence a call "
+        f"({call / batch:.2f}x)"
+    )
 
     gold_bare = [remove_diacritics(g) for g in gold]
     pos = args.data / "vlsp2013_pos_test.txt"
-    pos_gold = [remove_diacritics(x.strip()) for x in pos.read_text("utf-8").splitlines()
-                if x.strip()] if pos.is_file() else None
+    pos_gold = (
+        [remove_diacritics(x.strip()) for x in pos.read_text("utf-8").splitlines() if x.strip()]
+        if pos.is_file()
+        else None
+    )
     seg = Segmenter()
     docs = list(seg.pipe(bare, tags=True))
     print("route: " + ", ".join(sorted({d.model for d in docs})))

@@ -702,3 +702,32 @@ def test_the_browser_s_icon_request_is_no_error(client):
     """The page's first load once logged a /favicon.ico 404 in the browser."""
     r = client.get("/favicon.ico")
     assert r.status_code == 204 and not r.content
+
+
+def test_restore_endpoint(client):
+    """Issue 41: POST /v1/restore, nulls answered with null, syllables on request."""
+    r = client.post("/v1/restore", json={"texts": ["Toi yeu Ha Noi", None, "email: a@b.vn"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["results"] == [{"text": "Tôi yêu Hà Nội"}, None, {"text": "email: a@b.vn"}]
+    r = client.post("/v1/restore", json={"text": "Ha Noi", "confidence": True})
+    (res,) = r.json()["results"]
+    assert res["text"] == "Hà Nội"
+    assert [(s["original"], s["text"], s["start"]) for s in res["syllables"]] == [
+        ("Ha", "Hà", 0),
+        ("Noi", "Nội", 3),
+    ]
+    assert all(0 < s["confidence"] <= 1 for s in res["syllables"])
+    assert client.post("/v1/restore", json={"text": 3}).status_code == 422
+
+
+def test_segment_and_tag_with_restore(client):
+    r = client.post("/v1/tag", json={"text": "Thanh pho se dau tu", "restore": True})
+    (res,) = r.json()["results"]
+    assert res["restored"] == "Thành phố sẽ đầu tư"
+    assert res["model"] == "vlsp2013-unaccented"
+    assert res["tagged"] == "Thanh_pho/N se/R dau_tu/V"
+    assert [w["text"] for w in res["words"]] == ["Thanh pho", "se", "dau tu"]
+    r = client.post("/v1/segment", json={"text": "Hà Nội"})
+    assert "restored" not in r.json()["results"][0]
+    r = client.post("/v1/segment", json={"text": "Ha Noi", "restore": True, "text_only": True})
+    assert r.status_code == 422

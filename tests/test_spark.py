@@ -85,3 +85,20 @@ def test_import_tieng_does_not_import_pyspark():
     code = "import sys, tieng; tieng.segment('Hà Nội'); print('pyspark' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_restore_column(spark):
+    from tieng.spark import restore_column
+
+    rows = [(1, "Thanh pho se dau tu"), (2, None), (3, "email cua toi: a@b.vn"), (4, "Hà Nội")]
+    df = spark.createDataFrame(rows, "id long, text string").repartition(2)
+    out = restore_column(df, "text").orderBy("id").collect()
+    assert [r.restored for r in out] == [
+        "Thành phố sẽ đầu tư",
+        None,
+        "email của tôi: a@b.vn",
+        "Hà Nội",
+    ]
+    assert [r.text for r in out] == [t for _, t in rows]
+    with pytest.raises(ValueError, match="exists already"):
+        restore_column(df, "text", "id")

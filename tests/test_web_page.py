@@ -215,3 +215,27 @@ def test_parts_of_speech_colour_the_words(browser, page_url):
     )
     assert not browser.find_elements(By.CSS_SELECTOR, "#words li .tag")
     assert not legend.is_displayed()
+
+
+def test_text_typed_without_diacritics_shows_its_restored_line(browser, page_url):
+    """Issue 41: the text restored above the words; the words keep the text as typed."""
+    browser.get(page_url)
+    box = browser.find_element(By.ID, "text")
+    box.clear()
+    box.send_keys("Thanh pho se dau tu xay dung tau dien ngam")
+    box.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait = WebDriverWait(browser, 20)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "Thanh_pho"))
+    restored = browser.find_element(By.ID, "restored")
+    assert restored.is_displayed()
+    assert browser.find_element(By.ID, "restored-text").text == (
+        "Thành phố sẽ đầu tư xây dựng tàu điện ngầm"
+    )
+    chips = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#words li")]
+    assert chips[0] == "Thanh_pho"
+    # Text with its marks: nothing to show above the words.
+    box.clear()
+    box.send_keys("Hà Nội có nhiều hồ")
+    box.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "Hà_Nội"))
+    assert not browser.find_element(By.ID, "restored").is_displayed()
