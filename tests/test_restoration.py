@@ -292,3 +292,11 @@ def test_the_command_line_names_the_models_that_read_text_without_marks(tmp_path
     err = r.stderr.decode()
     assert err.count("vlsp2013-unaccented") == 1 and "viwiki-restorer" in err
     assert r.stdout.decode().startswith("Thanh_pho/N se/R dau_tu/V")
+
+
+def test_info_describes_the_restorer(capsys):
+    assert main(["info", "--restorer"]) == 0
+    out = capsys.readouterr().out
+    assert "CC-BY-SA-4.0" in out and "viwiki-restorer" in out
+    assert main(["info", "--restorer", "--json"]) == 0
+    assert '"temperature"' in capsys.readouterr().out

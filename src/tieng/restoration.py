@@ -274,6 +274,8 @@ class RestorerModel:
         metadata = header.get("metadata", {})
         if not isinstance(templates, list) or not isinstance(metadata, dict):
             raise ModelError(f"{source}: corrupt restorer model (templates or metadata)")
+        if not isinstance(scale, float):
+            raise ModelError(f"{source}: corrupt restorer model (scale)")
 
         def lines(name: str) -> list[str]:
             text = arrays[name].tobytes().decode("utf-8")
@@ -409,7 +411,7 @@ class Restorer:
             self._source = ModelSource.of(model, BUNDLED_RESTORERS, "RestorerModel")
             self._model = None
         self._lock = threading.Lock()
-        self._seen: dict[str, tuple[int, int, int]] = {}
+        self._seen: dict[str, int] = {}  # token -> its packed code (see _code)
 
     def __reduce__(self):
         if self._source is None:

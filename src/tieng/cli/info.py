@@ -52,9 +52,46 @@ def _tagger_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restorer_info(args: argparse.Namespace) -> int:
+    from ..restoration import Restorer
+
+    restorer = Restorer(args.restorer)
+    m = restorer.model
+    info = {
+        "metadata": m.metadata,
+        "hash_bits": m.bits,
+        "templates": [list(t) for t in m.templates],
+        "keys": len(m.keys),
+        "forms": len(m.forms),
+        "temperature": m.temperature,
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    with_candidates = int((m.offsets[1:] > m.offsets[:-1]).sum())
+    rows = [
+        ("restorer", repr(restorer)),
+        ("file", f"{len(m.to_bytes()) / 1e6:.1f} MB"),
+        ("licence", str(m.metadata.get("license", "?"))),
+        ("trained", str(m.metadata.get("trained", "?"))),
+        ("trained on", str(m.metadata.get("training", "?"))),
+        ("attribution", str(m.metadata.get("attribution", "-"))),
+        ("features", f"{len(m.templates)} templates, 2^{m.bits} weights (int8)"),
+        ("knows", f"{len(m.keys):,} bare tokens, {with_candidates:,} with {len(m.forms):,} "
+                  "written forms"),
+        ("tone marks", str(m.metadata.get("tone", "?"))),
+    ]  # fmt: skip
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     if args.tagger is not None:
         return _tagger_info(args)
+    if args.restorer is not None:
+        return _restorer_info(args)
     seg = _segmenter(args)
     m = seg.model
     metadata = dict(m.metadata)
@@ -161,5 +198,12 @@ def register(sub) -> None:
         const="vlsp2013-pos",
         metavar="FILE",
         help="describe the part-of-speech tagger instead (the bundled one, or FILE)",
+    )
+    sp.add_argument(
+        "--restorer",
+        nargs="?",
+        const="viwiki-restorer",
+        metavar="FILE",
+        help="describe the diacritics restorer instead (the bundled one, or FILE)",
     )
     sp.set_defaults(func=cmd_info)

@@ -181,6 +181,7 @@ class Service:
         asked = req.all_texts()
         texts = [t for t in asked if t is not None]
         restorer = self.segmenter.restorer
+        out: list[dict[str, Any]]
         if not req.confidence:
             out = [{"text": t} for t in restorer.restore_many(texts)]
         else:

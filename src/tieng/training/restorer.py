@@ -161,10 +161,10 @@ def train_restorer(
     gold = np.fromiter(
         (form_id.get(flat_tokens[i].lower(), -1) for i in pos_ok.tolist()), np.int64, len(pos_ok)
     )
-    keep = gold >= 0
+    known = gold >= 0
     # A training syllable written in capitals only says nothing of its marks sometimes (an
     # ASCII name): those whose answer is no candidate are left out.
-    pos, gold = pos_ok[keep], gold[keep]
+    pos, gold = pos_ok[known], gold[known]
     del flat_tokens
     say(f"{len(ids)} tokens, {len(pos)} ambiguous training syllables ({time.time() - t0:.0f} s)")
 
