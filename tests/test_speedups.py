@@ -901,3 +901,25 @@ def test_restore_choices_refuse_indices_out_of_range():
                 args["offsets"], args["candidates"], args["classes"], w, cols, seeds, 2,
                 np.empty(1, np.int64),
             )  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="abcdAZgh xyz,.09", max_size=60), st.data())
+def test_write_forms_is_the_same_both_ways(text, data):
+    from tieng import _pure
+
+    lower = np.array([[ord(c) for c in "đường"], [ord(c) for c in "ở\0\0\0\0"]], np.uint32)
+    upper = np.array([[ord(c) for c in "ĐƯỜNG"], [ord(c) for c in "Ở\0\0\0\0"]], np.uint32)
+    lengths = np.array([5, 1], np.int64)
+    chars = np.array([ord(c) for c in text], np.uint32)
+    # syllables never overlap: each form in a slot of its own, six characters apart
+    forms = np.array(data.draw(st.lists(st.integers(0, 1), max_size=3)), np.int64)
+    starts = np.array([6 * k + data.draw(st.integers(0, 1)) for k in range(len(forms))], np.int64)
+    if any(s + lengths[f] > len(text) for s, f in zip(starts, forms)):
+        with pytest.raises(ValueError, match="write_forms"):
+            speedups.write_forms(chars.copy(), starts, forms, lower, upper, lengths)
+        return
+    a, b = chars.copy(), chars.copy()
+    speedups.write_forms(a, starts, forms, lower, upper, lengths)
+    _pure.write_forms(b, starts, forms, lower, upper, lengths)
+    assert np.array_equal(a, b)

@@ -51,6 +51,7 @@ __all__ = [
     "viterbi",
     "widen_codes",
     "with_tags",
+    "write_forms",
     "write_segmented",
 ]
 
@@ -299,6 +300,29 @@ def restore_choices(
     ``offsets``), the first of its best-scoring candidates (:mod:`tieng.candidates`)."""
     hashes = context_hashes(ids, line, shapes, at, columns, seeds)
     out[:] = best_candidates(hashes, keys, offsets, candidates, classes, weights, bits)
+
+
+def write_forms(
+    chars: np.ndarray,
+    starts: np.ndarray,
+    forms: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    lengths: np.ndarray,
+) -> None:
+    """Write form ``forms[j]`` into ``chars`` (a text's code points, uint32) at
+    ``starts[j]``, in place: each letter from ``lower`` (rows of code points), or from
+    ``upper`` where the letter there is an ASCII capital."""
+    n = lengths[forms]
+    if np.any((starts < 0) | (starts + n > len(chars))):
+        raise ValueError("write_forms: an index out of range")
+    first = np.cumsum(n) - n
+    within = np.arange(int(n.sum())) - np.repeat(first, n)
+    where = np.repeat(starts, n) + within
+    rows = np.repeat(forms, n)
+    written = chars[where]
+    capital = (written >= 65) & (written <= 90)
+    chars[where] = np.where(capital, upper[rows, within], lower[rows, within])
 
 
 UNGLUED = 8  # engine.features.SyllableFlag.UNGLUED (tests/test_build.py compares them)

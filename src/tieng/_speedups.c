@@ -27,6 +27,8 @@
  * Restoring diacritics (csrc/restore.c)
  *   restore_choices: the restorer's choice of written form for each syllable (the hashed
  *     features of tieng.candidates and the first best sum of int8 weights).
+ *   write_forms: those forms written into the text's code points, letter by letter in the
+ *     case written.
  * Words and writers (csrc/writers.c)
  *   write_segmented: the underscore format of a batch (tieng.engine.batch.texts_of).
  *   make_words, with_tags: the Word objects of a batch, and of one text with its tags.
@@ -71,6 +73,8 @@ static PyMethodDef methods[] = {
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
     {"restore_choices", restore_choices, METH_VARARGS,
      "The restorer's choice for each syllable (tieng.candidates)."},
+    {"write_forms", write_forms, METH_VARARGS,
+     "Restored syllables written into a text's code points, in the case of each letter."},
     {"scan_chunks", scan_chunks, METH_VARARGS,
      "Tokens, starts and line breaks of a text (see tieng.tokenization.scan)."},
     {"lookup_codes", lookup_codes, METH_VARARGS,

@@ -75,6 +75,15 @@ def restore_choices(
     out: npt.NDArray[np.int64],
     /,
 ) -> None: ...
+def write_forms(
+    chars: npt.NDArray[np.uint32],
+    starts: npt.NDArray[np.int64],
+    forms: npt.NDArray[np.int64],
+    lower: npt.NDArray[np.uint32],
+    upper: npt.NDArray[np.uint32],
+    lengths: npt.NDArray[np.int64],
+    /,
+) -> None: ...
 def tie_gaps(
     scores: npt.NDArray[np.float32], ids: npt.NDArray[np.int64], flags: npt.NDArray[np.uint8]
 ) -> None: ...

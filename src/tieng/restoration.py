@@ -503,7 +503,10 @@ class Restorer:
                     t = tokens[i]
                     codes[i] = seen[t] = code(t)
         packed = np.array(codes, np.int64)
-        line = np.searchsorted(np.array(breaks, np.int64), starts)
+        if breaks:
+            line = np.searchsorted(np.array(breaks, np.int64), starts)
+        else:
+            line = np.zeros(len(tokens), np.int64)
         run = _Run(big, tokens, starts, line)
         own = ((packed >> 3) & 0x1FFFFF) - 1
         return run, packed >> 24, own, caps_as_lower(packed & 7, line)
@@ -547,15 +550,7 @@ def _apply(
     if not len(at):
         return list(texts)
     chars = np.frombuffer(run.big.encode("utf-32-le", "surrogatepass"), np.uint32).copy()
-    lower, upper, length = model.letters()
-    n = length[forms]
-    first = np.cumsum(n) - n
-    within = np.arange(int(n.sum())) - np.repeat(first, n)
-    where = np.repeat(run.starts[at], n) + within
-    rows = np.repeat(forms, n)
-    written = chars[where]
-    capital = (written >= 65) & (written <= 90)
-    chars[where] = np.where(capital, upper[rows, within], lower[rows, within])
+    _accel.kernels.write_forms(chars, run.starts[at], forms, *model.letters())
     big = chars.tobytes().decode("utf-32-le", "surrogatepass")
     if len(texts) == 1:
         return [big]

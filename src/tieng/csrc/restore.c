@@ -127,3 +127,51 @@ done:
             PyBuffer_Release(&b[q]);
     return result;
 }
+
+/* ------------------------------------------------------------------------------------------
+ * write_forms(chars, starts, forms, lower, upper, lengths): the written forms of the
+ * restored syllables put into the text's code points (uint32) in place: form forms[j] at
+ * starts[j], each letter from lower (or from upper where the letter there is an ASCII
+ * capital); lower and upper are (forms, width) tables.  The twin of _pure.write_forms.
+ */
+static PyObject *
+write_forms(PyObject *self, PyObject *args)
+{
+    PyObject *o[6];
+    if (!PyArg_ParseTuple(args, "OOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]))
+        return NULL;
+    static const Py_ssize_t sizes[6] = {4, 8, 8, 4, 4, 8};
+    static const char *names[6] = {"chars", "starts", "forms", "lower", "upper", "lengths"};
+    Py_buffer b[6] = {{0}};
+    PyObject *result = NULL;
+    for (int q = 0; q < 6; q++)
+        if (get_buffer(o[q], &b[q], sizes[q], q == 0, names[q]) < 0)
+            goto done;
+    uint32_t *chars = b[0].buf;
+    const int64_t *starts = b[1].buf, *forms = b[2].buf, *lengths = b[5].buf;
+    const uint32_t *lower = b[3].buf, *upper = b[4].buf;
+    const Py_ssize_t n_chars = b[0].len / 4, m = b[1].len / 8, n_forms = b[5].len / 8;
+    const Py_ssize_t width = n_forms ? (b[3].len / 4) / n_forms : 0;
+    if (b[2].len / 8 != m || b[4].len != b[3].len || width * n_forms * 4 != b[3].len) {
+        PyErr_SetString(PyExc_ValueError, "write_forms: inconsistent arrays");
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        const int64_t f = forms[j], s = starts[j];
+        if (f < 0 || f >= n_forms || lengths[f] < 0 || lengths[f] > width || s < 0 ||
+            s > n_chars - lengths[f]) {
+            PyErr_SetString(PyExc_ValueError, "write_forms: an index out of range");
+            goto done;
+        }
+        const uint32_t *lo = lower + f * width, *up = upper + f * width;
+        uint32_t *at = chars + s;
+        for (int64_t k = 0; k < lengths[f]; k++)
+            at[k] = (at[k] >= 'A' && at[k] <= 'Z') ? up[k] : lo[k];
+    }
+    result = Py_NewRef(Py_None);
+done:
+    for (int q = 0; q < 6; q++)
+        if (b[q].obj)
+            PyBuffer_Release(&b[q]);
+    return result;
+}
