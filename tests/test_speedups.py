@@ -839,26 +839,33 @@ def test_syllable_flags_take_the_same_path_both_ways():
         assert not any(w.startswith(("và_", "Và_")) or w.endswith("_và") for w in text.split())
 
 
+def _packed(ids, own, shapes):
+    """Tokens' packed codes (tieng.candidates): context id, own key id + 1, case shape."""
+    return (
+        (np.array(ids, np.int64) << 24)
+        | ((np.array(own, np.int64) + 1) << 3)
+        | np.array(shapes, np.int64)
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.integers(0, 9), min_size=1, max_size=40),  # context ids
     st.lists(st.integers(0, 3), min_size=40, max_size=40),  # shapes
     st.lists(st.integers(0, 2), min_size=40, max_size=40),  # line steps
     st.lists(st.integers(-128, 127), min_size=64, max_size=64),  # weights
-    st.lists(st.integers(0, 3), min_size=40, max_size=40),  # keys
+    st.lists(st.sampled_from([-1, 2, 3, 4, 5]), min_size=40, max_size=40),  # own key ids
 )
-def test_restore_choices_are_the_same_both_ways(ids, shapes, steps, weights, keys):
+def test_restore_choices_are_the_same_both_ways(ids, shapes, steps, weights, own):
     """The restorer's compiled choices and their numpy twin (tieng.candidates), on crafted
-    small models: ties to the first best, lone candidates, neighbours across lines."""
+    small models: ties to the first best, lone candidates, tokens left as written,
+    neighbours across lines, capitals next to capitals."""
     from tieng import _pure
     from tieng.candidates import M1
 
     n = len(ids)
-    ids_a = np.array(ids, np.int64)
+    packed = _packed(ids, own[:n], shapes[:n])
     line = np.cumsum(np.array(steps[:n], np.int64) == 0)
-    shapes_a = np.array(shapes[:n], np.int64)
-    at = np.arange(n, dtype=np.int64)
-    keys_a = np.array(keys[:n], np.int64)
     offsets = np.array([0, 1, 3, 6, 8], np.int32)  # keys of 1, 2, 3 and 2 candidates
     candidates = np.array([0, 1, 2, 3, 4, 5, 6, 7], np.int32)
     classes = np.array([0, 1, 2, 3, 2, 5, 6, 7], np.int64)  # forms 2 and 4 share weights
@@ -868,39 +875,38 @@ def test_restore_choices_are_the_same_both_ways(ids, shapes, steps, weights, key
     got = [np.empty(n, np.int64), np.empty(n, np.int64)]
     for module, out in zip((speedups, _pure), got):
         module.restore_choices(
-            ids_a, line, shapes_a, at, keys_a, offsets, candidates, classes, w, columns,
-            seeds, 6, out,
-        )  # fmt: skip
+            packed, line, offsets, candidates, classes, w, columns, seeds, 6, out
+        )
     assert np.array_equal(got[0], got[1])
-    assert all(offsets[k] <= f < offsets[k + 1] for k, f in zip(keys_a, got[0]))
+    for k, f in zip(own[:n], got[0].tolist()):
+        if k < 0:
+            assert f == -1
+        else:
+            assert offsets[k - 2] <= f < offsets[k - 1]
 
 
 def test_restore_choices_refuse_indices_out_of_range():
     from tieng.candidates import M1
 
     z = np.zeros(1, np.int64)
-    ok = dict(
-        offsets=np.array([0, 2], np.int32),
-        candidates=np.array([0, 1], np.int32),
-        classes=np.zeros(2, np.int64),
-    )
+    offsets = np.array([0, 2], np.int32)
+    candidates = np.array([0, 1], np.int32)
+    classes = np.zeros(2, np.int64)
     columns, seeds, w = np.array([[1, 5]], np.intp), np.array([M1], np.uint64), np.zeros(4, np.int8)
-    for bad in (
-        dict(keys=np.array([1], np.int64)),  # past the keys
-        dict(at=np.array([3], np.int64)),  # past the tokens
-        dict(candidates=np.array([0, 9], np.int32)),  # past the forms
-        dict(offsets=np.array([0, 5], np.int32)),  # past the candidates
-        dict(columns=np.array([[1, 6]], np.intp)),  # no such column
+    good = _packed([0], [2], [0])
+    for packed, offs, cands, cols in (
+        (_packed([0], [3], [0]), offsets, candidates, columns),  # past the keys
+        (good, offsets, np.array([0, 9], np.int32), columns),  # past the forms
+        (good, np.array([0, 5], np.int32), candidates, columns),  # past the candidates
+        (good, offsets, candidates, np.array([[1, 6]], np.intp)),  # no such column
     ):
-        args = dict(ids=z, line=z, shapes=z, at=np.array([0], np.int64), keys=z, **ok)
-        args.update(bad)
-        cols = args.pop("columns", columns)
         with pytest.raises(ValueError, match="restore_choices"):
             speedups.restore_choices(
-                args["ids"], args["line"], args["shapes"], args["at"], args["keys"],
-                args["offsets"], args["candidates"], args["classes"], w, cols, seeds, 2,
-                np.empty(1, np.int64),
-            )  # fmt: skip
+                packed, z, offs, cands, classes, w, cols, seeds, 2, np.empty(1, np.int64)
+            )
+    out = np.empty(1, np.int64)
+    speedups.restore_choices(good, z, offsets, candidates, classes, w, columns, seeds, 2, out)
+    assert out[0] == 0  # (all weights 0: the first candidate)
 
 
 @settings(max_examples=100, deadline=None)

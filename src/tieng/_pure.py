@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .candidates import best_candidates, context_hashes
+from .candidates import choices_of_codes
 from .capitals import in_capitals
 from .decoding import decode, pad_sentences, program_rows
 from .hashing import M2, lexicon_hashes, weight_index
@@ -282,11 +282,8 @@ Scorer = None  # no twin: the numpy scores of engine.features.ScoreTables are th
 
 
 def restore_choices(
-    ids: np.ndarray,
+    packed: np.ndarray,
     line: np.ndarray,
-    shapes: np.ndarray,
-    at: np.ndarray,
-    keys: np.ndarray,
     offsets: np.ndarray,
     candidates: np.ndarray,
     classes: np.ndarray,
@@ -296,10 +293,12 @@ def restore_choices(
     bits: int,
     out: np.ndarray,
 ) -> None:
-    """``out[j]``: the restorer's choice for token ``at[j]`` of key ``keys[j]`` (an index of
-    ``offsets``), the first of its best-scoring candidates (:mod:`tieng.candidates`)."""
-    hashes = context_hashes(ids, line, shapes, at, columns, seeds)
-    out[:] = best_candidates(hashes, keys, offsets, candidates, classes, weights, bits)
+    """``out[i]``: the restorer's choice for token ``i`` (from its packed code and its
+    neighbours'), the first of its best-scoring candidates, or -1 where the token is left as
+    written (:mod:`tieng.candidates`)."""
+    out[:] = choices_of_codes(
+        packed, line, offsets, candidates, classes, weights, columns, seeds, bits
+    )
 
 
 def write_forms(

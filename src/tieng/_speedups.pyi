@@ -60,11 +60,8 @@ def table_weights(
     out: npt.NDArray[np.float32],
 ) -> None: ...
 def restore_choices(
-    ids: npt.NDArray[np.int64],
+    packed: npt.NDArray[np.int64],
     line: npt.NDArray[np.int64],
-    shapes: npt.NDArray[np.int64],
-    at: npt.NDArray[np.int64],
-    keys: npt.NDArray[np.int64],
     offsets: npt.NDArray[np.int32],
     candidates: npt.NDArray[np.int32],
     classes: npt.NDArray[np.int64],

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["best_candidates", "candidate_scores", "context_hashes", "weight_rows"]
+__all__ = [
+    "FIRST_KEY",
+    "best_candidates",
+    "candidate_scores",
+    "caps_as_lower",
+    "choices_of_codes",
+    "context_hashes",
+    "unpack",
+    "weight_rows",
+]
 
 M1 = np.uint64(0x9E3779B97F4A7C15)
 M2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -23,6 +32,31 @@ M3 = np.uint64(0x94D049BB133111EB)
 _S31, _S29 = np.uint64(31), np.uint64(29)
 OFFSETS = (-2, -1, 1, 2)  # the neighbours in the context, columns 0 to 3
 SHAPE, NOTHING = 4, 5  # the other two columns
+FIRST_KEY = 2  # key ids start here (0: a line's end, 1: unknown)
+# A token's packed code (RestorerModel reads each token once): its context id << 24, its own
+# key id + 1 << 3 (0: left as written), its case shape (0 lower, 1 Title, 2 CAPS, 3 mixed).
+OWN_MASK = (1 << 21) - 1
+
+
+def caps_as_lower(shapes: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """The case shapes the model reads: a word in capitals next to another on its line (a
+    heading, a line typed in capitals) reads as lower case; a lone one (an abbreviation, a
+    name in capitals) keeps its shape."""
+    caps = shapes == 2
+    if not caps.any():
+        return shapes
+    near = np.zeros(len(shapes), bool)
+    same = line[1:] == line[:-1]
+    near[1:] |= caps[:-1] & same
+    near[:-1] |= caps[1:] & same
+    return np.where(caps & near, 0, shapes)
+
+
+def unpack(packed: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The context ids, own key ids (-1: left as written) and case shapes (as the model
+    reads them) of tokens from their packed codes."""
+    own = ((packed >> 3) & OWN_MASK) - 1
+    return packed >> 24, own, caps_as_lower(packed & 7, line)
 
 
 def context_hashes(
@@ -108,3 +142,26 @@ def best_candidates(
     top = score == np.repeat(best, count)
     idx = np.where(top, np.arange(len(score)), len(score))
     return forms[np.minimum.reduceat(idx, first)] if len(score) else forms
+
+
+def choices_of_codes(
+    packed: np.ndarray,
+    line: np.ndarray,
+    offsets: np.ndarray,
+    candidates: np.ndarray,
+    classes: np.ndarray,
+    weights: np.ndarray,
+    columns: np.ndarray,
+    seeds: np.ndarray,
+    bits: int,
+) -> np.ndarray:
+    """The choice at every token (-1 where it is left as written) from the tokens' packed
+    codes: what the compiled ``restore_choices`` computes."""
+    ids, own, shapes = unpack(packed, line)
+    out = np.full(len(packed), -1, np.int64)
+    at = np.flatnonzero(own >= 0)
+    if len(at):
+        keys = own[at] - FIRST_KEY
+        hashes = context_hashes(ids, line, shapes, at, columns, seeds)
+        out[at] = best_candidates(hashes, keys, offsets, candidates, classes, weights, bits)
+    return out

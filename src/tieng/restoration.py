@@ -34,7 +34,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _accel
-from .candidates import M1, NOTHING, SHAPE, candidate_scores, context_hashes
+from .candidates import (
+    M1,
+    NOTHING,
+    SHAPE,
+    candidate_scores,
+    context_hashes,
+    unpack,
+)
 from .container import ModelError, pack_file, read_arrays, unpack_file
 from .normalization import fold_i_y
 from .registry import BUNDLED_RESTORERS, ModelSource
@@ -94,20 +101,6 @@ def _shape(token: str) -> int:
     if token[:1].isupper() and (len(token) == 1 or token[1:].islower()):
         return 1
     return 2 if token.isupper() else 3
-
-
-def caps_as_lower(shapes: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """The case shapes the model reads: a word in capitals next to another on its line (a
-    heading, a line typed in capitals) reads as lower case; a lone one (an abbreviation, a
-    name in capitals) keeps its shape."""
-    caps = shapes == 2
-    if not caps.any():
-        return shapes
-    near = np.zeros(len(shapes), bool)
-    same = line[1:] == line[:-1]
-    near[1:] |= caps[:-1] & same
-    near[:-1] |= caps[1:] & same
-    return np.where(caps & near, 0, shapes)
 
 
 def _with_case(form: str, written: str) -> str:
@@ -348,20 +341,14 @@ class RestorerModel:
             self.bits,
         )
 
-    def choices(
-        self,
-        ids: np.ndarray,
-        line: np.ndarray,
-        shapes: np.ndarray,
-        at: np.ndarray,
-        keys: np.ndarray,
-    ) -> np.ndarray:
-        """The form id of the best candidate at each token ``at`` (of key ids ``keys``), by
-        the compiled helpers or their twins (the same choices)."""
-        out = np.empty(len(at), np.int64)
+    def choices(self, packed: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """The form id of the best candidate at each token (-1: left as written), from the
+        tokens' packed codes (:meth:`Restorer._read`), by the compiled helpers or their
+        twins (the same choices)."""
+        out = np.empty(len(packed), np.int64)
         _accel.kernels.restore_choices(
-            ids, line, shapes, at, keys - _FIRST_KEY, self.offsets, self.candidates,
-            self.classes, self.weights, self._columns, self._seeds, self.bits, out,
+            packed, line, self.offsets, self.candidates, self.classes, self.weights,
+            self._columns, self._seeds, self.bits, out,
         )  # fmt: skip
         return out
 
@@ -484,9 +471,9 @@ class Restorer:
                 own = kid
         return (model.context_id(key) << 24) | ((own + 1) << 3) | _shape(token)
 
-    def _read(self, texts: list[str]) -> tuple[_Run, np.ndarray, np.ndarray, np.ndarray]:
-        """The tokens of ``texts`` (joined by line breaks, which keep them apart), with each
-        token's context id, its own key id (-1: left as written) and case shape."""
+    def _read(self, texts: list[str]) -> tuple[_Run, np.ndarray]:
+        """The tokens of ``texts`` (joined by line breaks, which keep them apart), and each
+        token's packed code (:meth:`_code`)."""
         from .tokenization import scan_arrays
 
         big = "\n".join(texts)
@@ -507,19 +494,20 @@ class Restorer:
             line = np.searchsorted(np.array(breaks, np.int64), starts)
         else:
             line = np.zeros(len(tokens), np.int64)
-        run = _Run(big, tokens, starts, line)
-        own = ((packed >> 3) & 0x1FFFFF) - 1
-        return run, packed >> 24, own, caps_as_lower(packed & 7, line)
+        return _Run(big, tokens, starts, line), packed
 
     def _decide(self, texts: list[str], confidence: bool):
         """The tokens of ``texts``, the indices of those restored, their form ids and (with
         ``confidence``) their probabilities."""
         model = self.model
-        run, ids, own, shapes = self._read(texts)
+        run, packed = self._read(texts)
+        if not confidence:
+            chosen = model.choices(packed, run.line)
+            at = np.flatnonzero(chosen >= 0)
+            return run, at, chosen[at], None
+        ids, own, shapes = unpack(packed, run.line)
         at = np.flatnonzero(own >= 0)
         keys = own[at]
-        if not confidence:
-            return run, at, model.choices(ids, run.line, shapes, at, keys), None
         k = keys - _FIRST_KEY
         count = model.offsets[k + 1] - model.offsets[k]
         forms = model.candidates[model.offsets[k]].astype(np.int64)

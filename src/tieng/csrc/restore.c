@@ -1,21 +1,39 @@
 /* ------------------------------------------------------------------------------------------
- * restore_choices(ids, line, shapes, at, keys, offsets, candidates, classes, weights, columns,
- *                 seeds, bits, out): the restorer's choice for each token at[j] (of key index
- * keys[j]): the first of its candidates candidates[offsets[k]:offsets[k + 1]] with the best
- * sum of int8 weights, a row a template (a lone candidate without scoring).  The twin of _pure.restore_choices; the hashes are
- * those of tieng.candidates (context_hashes, weight_rows), bit for bit.
+ * restore_choices(packed, line, offsets, candidates, classes, weights, columns, seeds, bits,
+ *                 out): the restorer's choice for every token, from the tokens' packed codes
+ * (context id << 24 | own key id + 1 << 3 | case shape; tieng.candidates): out[i] the first
+ * of token i's candidates candidates[offsets[k]:offsets[k + 1]] with the best sum of int8
+ * weights, a row a template (a lone candidate without scoring), or -1 where the token is left
+ * as written.  The twin of _pure.restore_choices; the hashes are those of tieng.candidates
+ * (unpack, context_hashes, weight_rows), bit for bit.
  */
 #define RESTORE_MAX_TEMPLATES 32
+#define RESTORE_FIRST_KEY 2 /* candidates.FIRST_KEY */
+#define RESTORE_OWN_MASK ((1 << 21) - 1)
 
 typedef struct {
-    const int64_t *ids, *line, *shapes, *at, *keys, *classes, *columns;
+    const int64_t *packed, *line, *classes, *columns;
     const int32_t *offsets, *candidates;
     const uint64_t *seeds;
     const int8_t *weights;
     int64_t *out;
-    Py_ssize_t n, m, n_keys, n_candidates, n_forms, n_templates;
+    Py_ssize_t n, n_keys, n_candidates, n_forms, n_templates;
     int bits;
 } restore_args_t;
+
+/* The case shape the model reads at token i (candidates.caps_as_lower): capitals next to
+ * capitals on the line read as lower case. */
+static inline uint64_t
+restore_shape(const restore_args_t *a, Py_ssize_t i)
+{
+    const int64_t shape = a->packed[i] & 7;
+    if (shape != 2)
+        return (uint64_t)shape;
+    if ((i > 0 && a->line[i - 1] == a->line[i] && (a->packed[i - 1] & 7) == 2) ||
+        (i + 1 < a->n && a->line[i + 1] == a->line[i] && (a->packed[i + 1] & 7) == 2))
+        return 0;
+    return 2;
+}
 
 /* Every index is checked where it is read (the model's arrays are large, a call's tokens
  * few: checking them whole would cost a call more than its work); -1 for one out of range. */
@@ -27,9 +45,14 @@ restore_core(const restore_args_t *a)
     for (Py_ssize_t t = 0; t < 2 * T; t++)
         if (a->columns[t] < 0 || a->columns[t] > 5)
             return -1;
-    for (Py_ssize_t j = 0; j < a->m; j++) {
-        const int64_t i = a->at[j], k = a->keys[j];
-        if (i < 0 || i >= a->n || k < 0 || k >= a->n_keys)
+    for (Py_ssize_t i = 0; i < a->n; i++) {
+        const int64_t own = ((a->packed[i] >> 3) & RESTORE_OWN_MASK) - 1;
+        if (own < 0) {
+            a->out[i] = -1;
+            continue;
+        }
+        const int64_t k = own - RESTORE_FIRST_KEY;
+        if (k < 0 || k >= a->n_keys)
             return -1;
         const int32_t lo = a->offsets[k], hi = a->offsets[k + 1];
         if (lo < 0 || lo >= hi || hi > a->n_candidates)
@@ -37,17 +60,17 @@ restore_core(const restore_args_t *a)
         if (hi - lo == 1) { /* one candidate: nothing to score */
             if (a->candidates[lo] < 0 || a->candidates[lo] >= a->n_forms)
                 return -1;
-            a->out[j] = a->candidates[lo];
+            a->out[i] = a->candidates[lo];
             continue;
         }
         const int64_t here = a->line[i];
         uint64_t v[6], hs[RESTORE_MAX_TEMPLATES];
         static const int offs[4] = {-2, -1, 1, 2};
         for (int c = 0; c < 4; c++) {
-            const int64_t q = i + offs[c];
-            v[c] = (q >= 0 && q < a->n && a->line[q] == here) ? (uint64_t)a->ids[q] : 0;
+            const Py_ssize_t q = i + offs[c];
+            v[c] = (q >= 0 && q < a->n && a->line[q] == here) ? (uint64_t)(a->packed[q] >> 24) : 0;
         }
-        v[4] = (uint64_t)a->shapes[i];
+        v[4] = restore_shape(a, i);
         v[5] = 0;
         for (Py_ssize_t t = 0; t < T; t++) {
             uint64_t h = v[a->columns[2 * t]] ^ a->seeds[t];
@@ -75,7 +98,7 @@ restore_core(const restore_args_t *a)
                 pick = form;
             }
         }
-        a->out[j] = pick;
+        a->out[i] = pick;
     }
     return 0;
 }
@@ -83,32 +106,29 @@ restore_core(const restore_args_t *a)
 static PyObject *
 restore_choices(PyObject *self, PyObject *args)
 {
-    PyObject *o[12];
+    PyObject *o[9];
     int bits;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOiO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
-                          &o[6], &o[7], &o[8], &o[9], &o[10], &bits, &o[11]))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOiO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[7], &bits, &o[8]))
         return NULL;
-    static const Py_ssize_t sizes[12] = {8, 8, 8, 8, 8, 4, 4, 8, 1, 8, 8, 8};
-    static const char *names[12] = {"ids", "line", "shapes", "at", "keys", "offsets",
-                                    "candidates", "classes", "weights", "columns", "seeds",
-                                    "out"};
-    Py_buffer b[12] = {{0}};
+    static const Py_ssize_t sizes[9] = {8, 8, 4, 4, 8, 1, 8, 8, 8};
+    static const char *names[9] = {"packed", "line", "offsets", "candidates", "classes",
+                                   "weights", "columns", "seeds", "out"};
+    Py_buffer b[9] = {{0}};
     PyObject *result = NULL;
-    for (int q = 0; q < 12; q++)
-        if (get_buffer(o[q], &b[q], sizes[q], q == 11, names[q]) < 0)
+    for (int q = 0; q < 9; q++)
+        if (get_buffer(o[q], &b[q], sizes[q], q == 8, names[q]) < 0)
             goto done;
     restore_args_t a = {
-        .ids = b[0].buf, .line = b[1].buf, .shapes = b[2].buf, .at = b[3].buf,
-        .keys = b[4].buf, .offsets = b[5].buf, .candidates = b[6].buf, .classes = b[7].buf,
-        .weights = b[8].buf, .columns = b[9].buf, .seeds = b[10].buf, .out = b[11].buf,
-        .n = b[0].len / 8, .m = b[3].len / 8, .n_keys = b[5].len / 4 - 1,
-        .n_candidates = b[6].len / 4, .n_forms = b[7].len / 8,
-        .n_templates = b[10].len / 8, .bits = bits,
+        .packed = b[0].buf, .line = b[1].buf, .offsets = b[2].buf, .candidates = b[3].buf,
+        .classes = b[4].buf, .weights = b[5].buf, .columns = b[6].buf, .seeds = b[7].buf,
+        .out = b[8].buf, .n = b[0].len / 8, .n_keys = b[2].len / 4 - 1,
+        .n_candidates = b[3].len / 4, .n_forms = b[4].len / 8, .n_templates = b[7].len / 8,
+        .bits = bits,
     };
-    if (b[1].len / 8 != a.n || b[2].len / 8 != a.n || b[4].len / 8 != a.m ||
-        b[11].len / 8 != a.m || a.n_keys < 0 || b[9].len / 8 != 2 * a.n_templates ||
-        a.n_templates > RESTORE_MAX_TEMPLATES || bits < 1 || bits > 40 ||
-        b[8].len != ((Py_ssize_t)1 << bits)) {
+    if (b[1].len / 8 != a.n || b[8].len / 8 != a.n || a.n_keys < 0 ||
+        b[6].len / 8 != 2 * a.n_templates || a.n_templates > RESTORE_MAX_TEMPLATES ||
+        bits < 1 || bits > 40 || b[5].len != ((Py_ssize_t)1 << bits)) {
         PyErr_SetString(PyExc_ValueError, "restore_choices: inconsistent arrays");
         goto done;
     }
@@ -122,7 +142,7 @@ restore_choices(PyObject *self, PyObject *args)
     }
     result = Py_NewRef(Py_None);
 done:
-    for (int q = 0; q < 12; q++)
+    for (int q = 0; q < 9; q++)
         if (b[q].obj)
             PyBuffer_Release(&b[q]);
     return result;

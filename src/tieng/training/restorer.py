@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..candidates import weight_rows
+from ..candidates import caps_as_lower, weight_rows
 from ..normalization import fold_i_y
 from ..restoration import (
     _FIRST_KEY,
@@ -32,7 +32,6 @@ from ..restoration import (
     RestorerModel,
     _shape,
     bare_key,
-    caps_as_lower,
 )
 from ..tokenization import scan_arrays
 
