@@ -14,6 +14,13 @@ text) and the one-text path, so the glue between segmentation and the stages is 
 in :func:`annotate`.  Adding a stage is one module that defines it and one line in
 :data:`ORDER`.
 
+One stage runs before segmentation and is not of this kind: restoring diacritics
+(:mod:`tieng.restoration`, its bundled model registered in :mod:`tieng.registry`) reads the
+texts, not the words, and gives the text with its marks back, of the same length.  The
+segmenter asks for it where a result wants ``restored`` and where a model of text typed
+without diacritics reads a batch: the stages after segmentation then read the restored text
+(``Batch.view``) at the same offsets, so their words and tags are those of the marked text.
+
 This module imports nothing of tieng.
 """
 
