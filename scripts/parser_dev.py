@@ -24,6 +24,12 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data"
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
+def retagged(sents: list) -> list:
+    """The trees with the tags of tieng's bundled tagger on their gold words."""
+    tags = Tagger().tag_words([[w for w, *_ in s] for s in sents])
+    return [[(w, t, h, r) for (w, _, h, r), t in zip(s, ts)] for s, ts in zip(sents, tags)]
+
+
 def key(words: list[str]) -> str:
     return "".join(_LETTERS.findall(" ".join(words).lower()))
 
@@ -34,14 +40,8 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("-o", "--output", type=Path)
     args = ap.parse_args()
-    tagger = Tagger()
-
-    def retag(sents):
-        tags = tagger.tag_words([[w for w, *_ in s] for s in sents])
-        return [[(w, t, h, r) for (w, _, h, r), t in zip(s, ts)] for s, ts in zip(sents, tags)]
-
-    train = retag(read_conllu(str(args.data / "ud_vtb_train.conllu")))
-    dev = retag(read_conllu(str(args.data / "ud_vtb_dev.conllu")))
+    train = retagged(read_conllu(str(args.data / "ud_vtb_train.conllu")))
+    dev = retagged(read_conllu(str(args.data / "ud_vtb_dev.conllu")))
     seen = set()
     with open(args.data / "vlsp2013_pos_train.txt", encoding="utf-8") as f:
         for line in f:

@@ -77,3 +77,113 @@ def test_read_conllu(tmp_path):
     )
     assert read_conllu(str(f)) == [[("Tôi", "P", 2, "nsubj"), ("đọc", "V", 0, "root")]]
     assert read_conllu(str(f), tag_column=3)[0][0][1] == "PRON"
+
+
+# ------------------------------------------------------------------ the stage in the pipeline
+def _is_tree(words):
+    heads = [w.head for w in words]
+    assert heads.count(0) == 1 and [w.deprel for w in words].count("root") == 1
+    for d in range(1, len(words) + 1):
+        seen, x = set(), d
+        while x != 0:
+            assert x not in seen and 1 <= x <= len(words)
+            seen.add(x)
+            x = heads[x - 1]
+
+
+def test_parse_option_gives_each_word_its_head_and_relation():
+    import tieng
+
+    doc = tieng.segment("Tôi đọc sách. Trời mưa to.", parse=True)
+    assert doc.sentences is not None and len(doc.sentences) == 2
+    for sentence in doc.sentences:
+        _is_tree(sentence)
+        assert all(w.tag is not None and w.deprel for w in sentence)
+    first = doc.sentences[0]
+    assert [(w.text, w.head, w.deprel) for w in first] == [
+        ("Tôi", 2, "nsubj"),
+        ("đọc", 0, "root"),
+        ("sách", 2, "obj"),
+        (".", 2, "punct"),
+    ]
+    plain = tieng.segment("Tôi đọc sách.")
+    assert all(w.head is None and w.deprel is None for w in plain)
+
+
+def test_parse_in_worker_processes_and_with_gaps():
+    import tieng
+
+    texts = ["Tôi đọc sách.", None, "Hà Nội có nhiều hồ đẹp.", ""]
+    seg = tieng.Segmenter()
+    one = [None if d is None else [list(w) for w in d] for d in seg.pipe(texts, parse=True)]
+    two = [
+        None if d is None else [list(w) for w in d]
+        for d in seg.pipe(texts, parse=True, n_process=2, batch_size=1)
+    ]
+    assert one == two and one[1] is None and one[3] == []
+
+
+def test_parse_command_writes_conllu(tmp_path):
+    from tieng.cli import main
+
+    src = tmp_path / "in.txt"
+    src.write_text("Tôi đọc sách. Trời mưa to.\n", encoding="utf-8")
+    out = tmp_path / "out.conllu"
+    assert main(["parse", str(src), "-o", str(out), "-q"]) == 0
+    rows = [r.split("\t") for r in out.read_text(encoding="utf-8").splitlines() if r[:1].isdigit()]
+    assert all(len(r) == 10 for r in rows)
+    assert [(r[1], r[6], r[7]) for r in rows[:4]] == [
+        ("Tôi", "2", "nsubj"),
+        ("đọc", "0", "root"),
+        ("sách", "2", "obj"),
+        (".", "2", "punct"),
+    ]
+    assert main(["parse", "--to", "text", str(src), "-q"]) == 2
+
+
+def test_evaluate_parse_aligns_words_by_characters(tmp_path, capsys):
+    from tieng.cli import main
+
+    gold = tmp_path / "gold.conllu"
+    gold.write_text(
+        "1\tHọc sinh\t_\t_\t_\t_\t2\tnsubj\t_\t_\n2\tđi\t_\t_\t_\t_\t0\troot\t_\t_\n"
+        "3\thọc\t_\t_\t_\t_\t2\txcomp\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    pred = tmp_path / "pred.conllu"  # "Học sinh" as two words: one word lost, its arc too
+    pred.write_text(
+        "1\tHọc\t_\t_\t_\t_\t3\tnsubj\t_\t_\n2\tsinh\t_\t_\t_\t_\t1\tcompound\t_\t_\n"
+        "3\tđi\t_\t_\t_\t_\t0\troot\t_\t_\n4\thọc\t_\t_\t_\t_\t3\txcomp:adj\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", "--task", "parse", str(gold), str(pred), "--json"]) == 0
+    import json
+
+    got = json.loads(capsys.readouterr().out)
+    # 2 of 3 gold words aligned (đi, học), both heads right: F1 = 2 * 2 / (3 + 4)
+    assert got["words"] == pytest.approx(400 / 7)
+    assert got["uas"] == pytest.approx(400 / 7)
+    assert got["las"] == pytest.approx(400 / 7)  # xcomp:adj counts as xcomp
+    assert got["las_full"] == pytest.approx(200 / 7)
+    pred.write_text("1\tkhác\t_\t_\t_\t_\t0\troot\t_\t_\n\n", encoding="utf-8")
+    assert main(["evaluate", "--task", "parse", str(gold), str(pred)]) == 2
+
+
+def test_train_parser_command(tmp_path):
+    from tieng.cli import main
+
+    bank = tmp_path / "bank.conllu"
+    lines = []
+    for tree in TREES * 5:
+        for i, (form, tag, head, rel) in enumerate(tree, 1):
+            lines.append(f"{i}\t{form}\t_\t_\t{tag}\t_\t{head}\t{rel}\t_\t_")
+        lines.append("")
+    bank.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "mine.tieng"
+    assert main(["train-parser", str(bank), "-o", str(out), "-q"]) == 0
+    src = tmp_path / "in.txt"
+    src.write_text("Tôi đọc sách .\n", encoding="utf-8")
+    res = tmp_path / "res.conllu"
+    assert main(["parse", "--parser", str(out), "--segmented", str(src), "-o", str(res), "-q"]) == 0
+    assert "\t0\troot\t" in res.read_text(encoding="utf-8")
+    assert main(["train-parser", str(tmp_path / "none.conllu"), "-o", str(out)]) == 2

@@ -13,7 +13,8 @@ from .container import ModelError
 from .dictionary import DictionaryError, UserDictionary
 from .model import Model
 from .normalization import looks_unaccented, normalize
-from .registry import BUNDLED_MODELS, BUNDLED_RESTORERS, BUNDLED_TAGGERS
+from .parsing import Parser, ParserModel
+from .registry import BUNDLED_MODELS, BUNDLED_PARSERS, BUNDLED_RESTORERS, BUNDLED_TAGGERS
 from .restoration import Restorer, RestorerModel, Syllable, restore
 from .segmentation import (
     Segmenter,
@@ -31,11 +32,14 @@ __version__ = "0.3.0"  # the one place it is set: pyproject.toml reads it from h
 
 __all__ = [
     "BUNDLED_MODELS",
+    "BUNDLED_PARSERS",
     "BUNDLED_RESTORERS",
     "BUNDLED_TAGGERS",
     "DictionaryError",
     "Model",
     "ModelError",
+    "Parser",
+    "ParserModel",
     "Restorer",
     "RestorerModel",
     "Segmented",

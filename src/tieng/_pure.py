@@ -466,12 +466,15 @@ def make_words(
     confidences: list[float] | None,
     tags: list[str] | None,
 ) -> list[Any]:
-    """``cls(big[big_starts[i]:big_ends[i]], starts[i], ends[i], confidence, tag)`` for each
-    word (``cls`` a tuple subclass: made with ``tuple.__new__``)."""
+    """``cls(big[big_starts[i]:big_ends[i]], starts[i], ends[i], confidence, tag, None,
+    None)`` for each word (``cls`` a tuple subclass: made with ``tuple.__new__``; the parser
+    sets the last two, the head and the relation)."""
     pieces = map(big.__getitem__, map(slice, big_starts.tolist(), big_ends.tolist()))
     extra = (
         repeat(None) if confidences is None else confidences,
         repeat(None) if tags is None else tags,
+        repeat(None),
+        repeat(None),
     )
     fields = zip(pieces, starts.tolist(), ends.tolist(), *extra)
     return list(map(_new_tuple, repeat(cls), fields))

@@ -65,6 +65,9 @@ def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
         out["confidence"] = [_rounded(w.confidence) for w in words]
     if doc.tagged is not None:
         out["tags"] = [w.tag for w in words]
+    if words and words[0].head is not None:
+        out["heads"] = [w.head for w in words]
+        out["deprels"] = [w.deprel for w in words]
     if doc.restored is not None:
         out["restored"] = doc.restored
     if doc.sentences is not None:
@@ -80,7 +83,8 @@ def conllu(
     sentences: list[list[Word]], text: str, source: str, line: int, segmented: bool = False
 ) -> str:
     """CoNLL-U of the sentences of one text: FORM is the word as written, UPOS and XPOS
-    the Universal and VLSP tags when the words are tagged, MISC its offsets in ``text``.
+    the Universal and VLSP tags when the words are tagged, HEAD and DEPREL when they are
+    parsed, MISC its offsets in ``text``.
     With ``segmented`` (words given in the underscore format) FORM is the word with its
     syllables separated by spaces, as in the UD treebanks and from raw text
     (``sinh_viên`` -> ``sinh viên``); the offsets still point at the input."""
@@ -96,7 +100,8 @@ def conllu(
                 misc = "SpaceAfter=No|" + misc
             pos = f"{upos(w.tag)}\t{w.tag}" if w.tag is not None else "_\t_"
             form = " ".join(parse_segmented(w.text)[0]) if segmented else w.text
-            out.append(f"{i}\t{_conllu_safe(form)}\t_\t{pos}\t_\t_\t_\t_\t{misc}")
+            tree = f"{w.head}\t{w.deprel}" if w.head is not None else "_\t_"
+            out.append(f"{i}\t{_conllu_safe(form)}\t_\t{pos}\t_\t{tree}\t_\t{misc}")
         out.append("")
     return "\n".join(out) + "\n" if out else ""
 

@@ -31,9 +31,19 @@ from typing import Any
 import numpy as np
 
 from .container import ModelError, pack_file, read_arrays, unpack_file
-from .registry import ModelSource
+from .registry import BUNDLED_PARSERS, ModelSource
+from .stages import Layer
 
-__all__ = ["Parser", "ParserModel", "Tree"]
+__all__ = [
+    "BUNDLED_PARSERS",
+    "Parser",
+    "ParserModel",
+    "Tree",
+    "default_parser",
+    "parse_segmented_docs",
+]
+
+DEFAULT_PARSER = "vtb-parser"
 
 SHIFT, LEFT, RIGHT = 0, 1, 2
 _P = (1 << 61) - 1  # features are mixed modulo this prime, in Python integers
@@ -308,23 +318,61 @@ class ParserModel:
 
 
 class Parser:
-    """Parses tagged sentences into dependency trees.
+    """Parses tagged sentences into dependency trees: the stage after tagging
+    (:mod:`tieng.stages`; ``parse=True`` of a segmenter).
 
-    ``model`` is a path to a parser model file, its bytes, or a :class:`ParserModel`; loaded
-    at the first call.  The object pickles as its model's path (cheap for worker processes).
+    ``model`` is a bundled parser's name (``"vtb-parser"``, the default), a path to a parser
+    model file, its bytes, or a :class:`ParserModel`; loaded at the first call.  The object
+    pickles as its model's name or path (cheap for worker processes).
     """
 
-    def __init__(self, model: str | os.PathLike[str] | bytes | ParserModel) -> None:
+    name = "parse"  # the stage's option and field
+    reads = ("tags",)  # the stages it reads
+
+    def __init__(self, model: str | os.PathLike[str] | bytes | ParserModel | None = None) -> None:
+        if model is None:
+            model = DEFAULT_PARSER
         if isinstance(model, ParserModel):
             self._source: ModelSource | None = None
             self._model: ParserModel | None = model
         else:
-            self._source = ModelSource.of(model, {}, "ParserModel")
+            self._source = ModelSource.of(model, BUNDLED_PARSERS, "ParserModel")
             self._model = None
         self._lock = threading.Lock()
 
     def __reduce__(self):
-        return (Parser, (self.model if self._source is None else _SourcePath(self._source),))
+        if self._source is None:
+            return (Parser, (self.model,))
+        return (_rebuild, (self._source,))
+
+    @property
+    def labels(self) -> list[str]:
+        """The relations the parser gives."""
+        return self.model.labels
+
+    def annotate(
+        self,
+        text: str,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        bounds: np.ndarray,
+        layers: dict[str, Layer],
+    ) -> Layer:
+        """The stage's work: the words ``text[starts[i]:ends[i]]``, sentence by sentence
+        (``bounds``), with the tags of ``layers["tags"]``: each word's relation (an index of
+        :attr:`labels`) and head."""
+        model = self.model
+        tags = layers["tags"].names()
+        words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+        heads = np.zeros(len(words), np.int64)
+        values = np.zeros(len(words), np.int64)
+        index = {r: i for i, r in enumerate(model.labels)}
+        cuts = bounds.tolist()
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            hs, rs = model.parse_one(words[a:b], tags[a:b])
+            heads[a:b] = hs
+            values[a:b] = [index[r] for r in rs]
+        return Layer(values, model.labels, heads)
 
     @property
     def model(self) -> ParserModel:
@@ -355,5 +403,35 @@ class Parser:
         return out
 
 
-def _SourcePath(source: ModelSource) -> Any:
-    return source.path if source.path is not None else source.data
+def parse_segmented_docs(docs: list[Any], parser: Parser) -> list[Any]:
+    """Tagged results of given words (:func:`tieng.tagging.tag_segmented`, one sentence a
+    result) with each word's head and relation; their words as the treebank writes them
+    (syllables by spaces)."""
+    words = [[" ".join(w.text.replace("_", " ").split()) for w in d.words] for d in docs]
+    trees = parser.parse(words, [[w.tag for w in d.words] for d in docs])
+    out = []
+    for d, (heads, rels) in zip(docs, trees):
+        ws = [w._replace(head=h, deprel=r) for w, h, r in zip(d.words, heads, rels)]
+        out.append(type(d)(d.text, ws, d.sentences, d.tagged, d.model, d.restored))
+    return out
+
+
+def _rebuild(source: ModelSource) -> Parser:
+    p = Parser.__new__(Parser)
+    p._source, p._model = source, None
+    p._lock = threading.Lock()
+    return p
+
+
+_default: Parser | None = None
+_default_lock = threading.Lock()
+
+
+def default_parser() -> Parser:
+    """The shared parser with the bundled model (loaded at its first call)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Parser()
+    return _default

@@ -22,6 +22,7 @@ from .container import ModelError, read_file
 __all__ = [
     "BUNDLED",
     "BUNDLED_MODELS",
+    "BUNDLED_PARSERS",
     "BUNDLED_RESTORERS",
     "BUNDLED_TAGGERS",
     "Bundled",
@@ -46,7 +47,13 @@ BUNDLED: dict[str, Bundled] = {}
 BUNDLED_MODELS: dict[str, str] = {}
 BUNDLED_TAGGERS: dict[str, str] = {}
 BUNDLED_RESTORERS: dict[str, str] = {}
-_BY_KIND = {"segmenter": BUNDLED_MODELS, "tagger": BUNDLED_TAGGERS, "restorer": BUNDLED_RESTORERS}
+BUNDLED_PARSERS: dict[str, str] = {}
+_BY_KIND = {
+    "segmenter": BUNDLED_MODELS,
+    "tagger": BUNDLED_TAGGERS,
+    "restorer": BUNDLED_RESTORERS,
+    "parser": BUNDLED_PARSERS,
+}
 
 
 # Where each kind of model goes, for the message when one is given in place of another.
@@ -54,6 +61,7 @@ _WHERE = {
     "segmenter": "tieng.Segmenter, or --model on the command line",
     "tagger": "tieng.Tagger, or --tagger on the command line",
     "restorer": "tieng.Restorer, or --restorer on the command line",
+    "parser": "tieng.Parser, or --parser on the command line",
 }
 
 
@@ -87,6 +95,12 @@ register(
     "restorer",
     "viwiki-restorer.tieng",
     "restores diacritics (CC BY-SA 4.0: trained on Vietnamese Wikipedia and VLSP 2013 text)",
+)
+register(
+    "vtb-parser",
+    "parser",
+    "vtb-parser.tieng",
+    "dependency parser (CC BY-SA 4.0: trained on UD Vietnamese-VTB)",
 )
 
 
@@ -146,6 +160,7 @@ class ModelSource:
                 "Model": "segmenter",
                 "TaggerModel": "tagger",
                 "RestorerModel": "restorer",
+                "ParserModel": "parser",
             }.get(kind, kind)
             raise ModelError(
                 f"{model!r} is a bundled {other} model, where a {wanted} model is needed "

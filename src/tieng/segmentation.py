@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple, cast, overload
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from .engine.batch import (
 from .engine.features import JOINABLE
 from .model import Model, resolve_model
 from .normalization import UNACCENTED, reads_unaccented
+from .parsing import Parser, default_parser
 from .pool import available_cores, ordered_map
 from .registry import BUNDLED_MODELS, ModelSource
 from .restoration import Restorer, default_restorer
@@ -102,6 +103,7 @@ class _Options(NamedTuple):
     confidence: bool = False
     tags: bool = False
     restore: bool = False
+    parse: bool = False
 
 
 class Segmenter:
@@ -129,7 +131,7 @@ class Segmenter:
     >>> doc.text
     'Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm .'
     >>> doc.words[0]
-    Word(text='Thành phố', start=0, end=9, confidence=None, tag=None)
+    Word(text='Thành phố', start=0, end=9, confidence=None, tag=None, head=None, deprel=None)
     >>> seg.segment_text("Hà Nội có nhiều hồ")
     'Hà_Nội có nhiều hồ'
     """
@@ -142,6 +144,7 @@ class Segmenter:
         dictionary: UserDictionary | None = None,
         tagger: Tagger | str | os.PathLike[str] | None = None,
         restorer: Restorer | str | os.PathLike[str] | None = None,
+        parser: Parser | str | os.PathLike[str] | None = None,
     ) -> None:
         if dictionary is not None and not isinstance(dictionary, UserDictionary):
             raise TypeError(f"dictionary must be a UserDictionary, not {type(dictionary).__name__}")
@@ -154,6 +157,8 @@ class Segmenter:
         self._restorer = (
             restorer if restorer is None or isinstance(restorer, Restorer) else Restorer(restorer)
         )
+        # The dependency parser (parse=True): the bundled one, loaded on first use.
+        self._parser = parser if parser is None or isinstance(parser, Parser) else Parser(parser)
         self.model, self.source = resolve_model(model)
         # A model that reads text without diacritics hands the tagger the words restored.
         self._reads_bare = self.model.spec.key_version >= UNACCENTED
@@ -175,7 +180,15 @@ class Segmenter:
         source = self.source or ModelSource(data=self.model.to_bytes())
         return (
             _rebuild,
-            (source, self.pretokenized, self.dictionary, self._tagger, self._route, self._restorer),
+            (
+                source,
+                self.pretokenized,
+                self.dictionary,
+                self._tagger,
+                self._route,
+                self._restorer,
+                self._parser,
+            ),
         )
 
     @property
@@ -198,6 +211,13 @@ class Segmenter:
         if self._tagger is None:
             self._tagger = default_tagger()
         return self._tagger
+
+    @property
+    def parser(self) -> Parser:
+        """The dependency parser that ``parse=True`` uses (loaded on first use)."""
+        if self._parser is None:
+            self._parser = default_parser()
+        return self._parser
 
     @property
     def restorer(self) -> Restorer:
@@ -259,14 +279,17 @@ class Segmenter:
         confidence: bool = False,
         tags: bool = False,
         restore: bool = False,
+        parse: bool = False,
     ) -> Segmented:
         """``text`` segmented: a :class:`~tieng.Segmented` with the underscore format, the
         words with their offsets, and, when asked for, the sentences (``sentences=True``:
         then the underscore text also puts each sentence on a line of its own, as
         ``tieng segment --sentences`` does), each word's confidence (``confidence=True``) and
         its part of speech (``tags=True``: :attr:`Word.tag`, and :attr:`Segmented.tagged`),
-        and the text with its diacritics restored (``restore=True``: :attr:`Segmented.restored`;
-        the words still point at the text as written).
+        the text with its diacritics restored (``restore=True``: :attr:`Segmented.restored`;
+        the words still point at the text as written), and each word's head and relation in
+        its sentence's dependency tree (``parse=True``, which implies ``sentences`` and
+        ``tags``: :attr:`Word.head`, :attr:`Word.deprel`).
 
         >>> doc = Segmenter()("Trời mưa. Học sinh nghỉ học.", sentences=True)
         >>> [[w.text for w in s] for s in doc.sentences]
@@ -277,7 +300,7 @@ class Segmenter:
         'Học_sinh/N nghỉ/V học/V ./CH'
         """
         _scalar(text, "a Segmenter call")
-        opts = _Options(False, sentences, confidence, tags, restore)
+        opts = _Options(False, sentences or parse, confidence, tags or parse, restore, parse)
         one = self._one(text, opts)
         return one if one is not None else next(self._run([text], _BATCH, opts))
 
@@ -292,6 +315,7 @@ class Segmenter:
         confidence: bool = ...,
         tags: bool = ...,
         restore: bool = ...,
+        parse: bool = ...,
     ) -> Iterator[Segmented]: ...
     @overload
     def pipe(
@@ -304,6 +328,7 @@ class Segmenter:
         confidence: bool = ...,
         tags: bool = ...,
         restore: bool = ...,
+        parse: bool = ...,
     ) -> Iterator[Segmented | None]: ...
     def pipe(
         self,
@@ -315,6 +340,7 @@ class Segmenter:
         confidence: bool = False,
         tags: bool = False,
         restore: bool = False,
+        parse: bool = False,
     ) -> Iterator[Segmented | None]:
         """Segment many texts; yields a :class:`~tieng.Segmented` for each, in order.
 
@@ -330,7 +356,7 @@ class Segmenter:
         >>> [doc and doc.text for doc in Segmenter().pipe(["Hà Nội", None])]
         ['Hà_Nội', None]
         """
-        opts = _Options(False, sentences, confidence, tags, restore)
+        opts = _Options(False, sentences or parse, confidence, tags or parse, restore, parse)
         return self._pipe(texts, batch_size, n_process, opts)
 
     def segment_text(
@@ -487,7 +513,10 @@ class Segmenter:
 
     def _stages(self, opts: _Options) -> list[Stage]:
         """The stages after segmentation that ``opts`` ask for (:mod:`tieng.stages`)."""
-        return [self.tagger] if opts.tags else []
+        stages: list[Stage] = [self.tagger] if opts.tags else []
+        if opts.parse:
+            stages.append(cast(Stage, self.parser))  # (a stage that reads the tags' layer)
+        return stages
 
     def _make_line(self) -> Any:
         model = self._scorer
@@ -537,6 +566,7 @@ class Segmenter:
                         dictionary=self.dictionary,
                         tagger=self._tagger,
                         restorer=self._restorer,
+                        parser=self._parser,
                     )
                     other._partner = self
                     self._unaccented = other
@@ -894,10 +924,16 @@ def _rebuild(
     tagger: Tagger | None = None,
     route: bool = False,
     restorer: Restorer | None = None,
+    parser: Parser | None = None,
 ) -> Segmenter:
     model = Model.from_source(source)
     seg = Segmenter(
-        model, pretokenized=pretokenized, dictionary=dictionary, tagger=tagger, restorer=restorer
+        model,
+        pretokenized=pretokenized,
+        dictionary=dictionary,
+        tagger=tagger,
+        restorer=restorer,
+        parser=parser,
     )
     seg.source = source
     seg._route = route
@@ -926,6 +962,7 @@ def segment(
     confidence: bool = False,
     tags: bool = False,
     restore: bool = False,
+    parse: bool = False,
 ) -> Segmented:
     """``text`` segmented with the bundled model (see :meth:`Segmenter.__call__`).
 
@@ -933,7 +970,7 @@ def segment(
     ['Hà Nội', 'có', 'nhiều', 'hồ']
     """
     return default_segmenter()(
-        text, sentences=sentences, confidence=confidence, tags=tags, restore=restore
+        text, sentences=sentences, confidence=confidence, tags=tags, restore=restore, parse=parse
     )
 
 

@@ -34,11 +34,14 @@ import numpy as np
 __all__ = ["ORDER", "Layer", "Stage", "annotate"]
 
 # The stages in the order they run (a stage may read the fields of those before it).
-ORDER = ("tags",)
+ORDER = ("tags", "parse")
 
 
 class Stage(Protocol):
-    """What the pipeline asks of a stage (:class:`tieng.Tagger` is one)."""
+    """What the pipeline asks of a stage (:class:`tieng.Tagger` is one).  A stage that reads
+    the fields of stages before it names them in ``reads`` (the parser reads ``tags``) and gets
+    their layers as a keyword argument ``layers``; it may give a :class:`Layer` of its own
+    (with ``heads``) instead of the values alone."""
 
     name: str
 
@@ -51,10 +54,12 @@ class Stage(Protocol):
 
 
 class Layer(NamedTuple):
-    """What one stage added: a value for each word (an index into ``labels``)."""
+    """What one stage added: a value for each word (an index into ``labels``) and, from the
+    parser, each word's head (1-based in its sentence, 0: the root)."""
 
     values: np.ndarray
     labels: Sequence[str]
+    heads: np.ndarray | None = None
 
     def names(self) -> list[str]:
         """Each word's label."""
@@ -75,8 +80,15 @@ def annotate(
     ['Np', 'V', 'A', 'N']
     """
     layers: dict[str, Layer] = {}
+    # (a stage that reads others' layers takes them as a keyword: the Protocol leaves it out)
     if len(stages) > 1:
         stages = sorted(stages, key=lambda s: ORDER.index(s.name))
     for stage in stages:
-        layers[stage.name] = Layer(stage.annotate(text, starts, ends, bounds), stage.labels)
+        reads = getattr(stage, "reads", ())
+        if reads:
+            read = {r: layers[r] for r in reads}
+            got = stage.annotate(text, starts, ends, bounds, layers=read)  # type: ignore[call-arg]
+        else:
+            got = stage.annotate(text, starts, ends, bounds)
+        layers[stage.name] = got if isinstance(got, Layer) else Layer(got, stage.labels)
     return layers

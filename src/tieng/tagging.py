@@ -669,7 +669,7 @@ def tag_segmented(lines: list[str], tagger: Tagger) -> list[Segmented]:
     >>> doc.tagged
     'Hà_Nội/Np có/V nhiều/A hồ/N ./CH'
     >>> doc.words[0]
-    Word(text='Hà_Nội', start=0, end=6, confidence=None, tag='Np')
+    Word(text='Hà_Nội', start=0, end=6, confidence=None, tag='Np', head=None, deprel=None)
     """
     chunks = [
         [(m.start(), m.end(), m.group()) for m in _NON_SPACE.finditer(line)] for line in lines

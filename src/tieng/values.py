@@ -35,10 +35,14 @@ class Word(NamedTuple):
     of the words given 0.9, about nine in ten are right.  ``tag`` is ``None`` unless tags
     were asked for (``tags=True``); then it is the word's part of speech, a VLSP 2013 tag
     (``N`` noun, ``Np`` proper noun, ``V`` verb, ``A`` adjective, ``CH`` punctuation, ...;
-    :func:`tieng.upos` gives the Universal POS tag).
+    :func:`tieng.upos` gives the Universal POS tag).  ``head`` and ``deprel`` are ``None``
+    unless a parse was asked for (``parse=True``); then ``head`` is the position of the
+    word's head in its sentence (1 for its first word; 0 for the sentence's root) and
+    ``deprel`` the relation, as the UD Vietnamese-VTB treebank writes it (``nsubj``,
+    ``obj``, ``compound:vmod``, ...).
 
     >>> Word("Hà Nội", 0, 6)
-    Word(text='Hà Nội', start=0, end=6, confidence=None, tag=None)
+    Word(text='Hà Nội', start=0, end=6, confidence=None, tag=None, head=None, deprel=None)
     """
 
     text: str
@@ -46,6 +50,8 @@ class Word(NamedTuple):
     end: int
     confidence: float | None = None
     tag: str | None = None
+    head: int | None = None
+    deprel: str | None = None
 
 
 @dataclass(eq=True)

@@ -156,6 +156,7 @@ def _segmenter(args: argparse.Namespace) -> Segmenter:
             dictionary=_dictionary(args),
             tagger=getattr(args, "tagger", None),
             restorer=getattr(args, "restorer", None),
+            parser=getattr(args, "parser", None),
         )
     except DictionaryError as e:  # entries that clash once diacritics are ignored
         raise InputError(str(e)) from None
@@ -205,7 +206,7 @@ def _writes_stdout(args: argparse.Namespace) -> bool:
     """Whether the command writes its results to standard output."""
     if args.command in ("info", "evaluate"):
         return True
-    if args.command in ("segment", "tag", "restore", "tokenize", "normalize"):
+    if args.command in ("segment", "tag", "parse", "restore", "tokenize", "normalize"):
         return args.output in (None, "-")
     return False
 

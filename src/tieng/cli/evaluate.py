@@ -17,10 +17,33 @@ from .common import (
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..training.evaluation import evaluate, evaluate_tags, restoration_scores
+    from ..training.evaluation import (
+        evaluate,
+        evaluate_parse,
+        evaluate_tags,
+        restoration_scores,
+    )
 
     if args.task == "pos":
         return _print_tag_scores(_compare(args, evaluate_tags), args.json)
+    if args.task == "parse":
+        try:
+            with open(args.gold, encoding="utf-8") as g:
+                with open(args.predicted, encoding="utf-8") as p:
+                    parsed = evaluate_parse(g, p)
+        except OSError as e:
+            raise InputError(f"cannot read {e.filename}: {e.strerror}") from None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InputError(f"{args.gold} vs {args.predicted}: {e}") from None
+        if args.json:
+            print(json.dumps(parsed.__dict__))
+        else:
+            counts = f"{parsed.gold_words} gold, {parsed.predicted_words} predicted"
+            print(f"words      {parsed.words:6.2f}  ({counts})")
+            print(f"UAS        {parsed.uas:6.2f}")
+            print(f"LAS        {parsed.las:6.2f}  (relations without subtypes, as CoNLL 2018)")
+            print(f"LAS full   {parsed.las_full:6.2f}  (with subtypes: obl:tmod)")
+        return 0
     if args.task == "restore":
         got = _compare(args, restoration_scores)
         if args.json:
@@ -94,13 +117,16 @@ def register(sub) -> None:
     sp.add_argument("--json", action="store_true", help="print the scores as JSON")
     sp.add_argument(
         "--task",
-        choices=["segment", "pos", "restore"],
+        choices=["segment", "pos", "restore", "parse"],
         default="segment",
         help="segment (default): word F1; pos: both files are word/TAG lines (as tieng tag "
         "writes); prints the tag accuracy when the words are the gold words, and the F1 "
         "of words whose span and tag are both right; restore: GOLD is text with its "
         "diacritics, PRED the same text restored (as tieng restore writes); prints the "
         "accuracy of syllables (runs of letters) and of words (white-space separated; the "
-        "syllables of a segmented word are joined by _), compared in lower case",
+        "syllables of a segmented word are joined by _), compared in lower case; parse: both "
+        "are CoNLL-U (as tieng parse writes); words aligned by their characters as the CoNLL "
+        "2018 shared task does, so a parse of raw text is scored against the gold words: "
+        "UAS and LAS F1",
     )
     sp.set_defaults(func=cmd_evaluate)

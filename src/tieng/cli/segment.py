@@ -134,6 +134,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
             nfc=getattr(args, "nfc", False),
             restore=getattr(args, "restore", False),
             task=args.command if args.command == "restore" else "segment",
+            parse=args.command == "parse",
         )
     except ValueError as e:
         raise InputError(str(e)) from None
@@ -339,6 +340,12 @@ def _failures(summary: Summary, args: argparse.Namespace, maybe_plain_text: bool
     return f"tieng: {summary.failed} of {summary.records} records failed{more}{where}"
 
 
+def cmd_parse(args: argparse.Namespace) -> int:
+    if args.to is None and args.format != "jsonl":
+        args.to = "conllu"
+    return cmd_tag(args)
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
     if args.segmented:
         for flag, on in (
@@ -419,3 +426,19 @@ def register(sub) -> None:
     )
     segment_options(sp, tagging=False, restoring=True)
     sp.set_defaults(func=cmd_segment)
+
+    sp = sub.add_parser(
+        "parse",
+        help="parse text into dependency trees (CoNLL-U)",
+        description="Segment, tag and parse text: each word's head and relation in its "
+        "sentence (Universal Dependencies, as the UD Vietnamese-VTB treebank writes them). "
+        "CoNLL-U by default (all ten columns: FORM as the treebank writes a multi-syllable "
+        "word, XPOS the VLSP tag, SpaceAfter=No and the word's offsets in MISC; # sent_id, "
+        "# text); --to jsonl adds heads and deprels to the words. --segmented for given "
+        "words (one sentence a line), --pretokenized for given tokens.",
+    )
+    segment_options(sp, tagging=True)
+    sp.add_argument(
+        "--parser", metavar="FILE", help="parser model file (default: the bundled vtb-parser)"
+    )
+    sp.set_defaults(func=cmd_parse)

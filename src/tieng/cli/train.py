@@ -165,6 +165,66 @@ def cmd_train_restorer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_parser(args: argparse.Namespace) -> int:
+    import logging
+    import time
+
+    from ..parsing import ParserModel
+    from ..tagging import Tagger
+    from ..training.parser import attachment_scores, read_conllu, train_parser
+
+    out = Path(args.output)
+    _check_writable(out)
+    if args.epochs < 1:
+        raise InputError("--epochs must be at least 1")
+    trees = []
+    for p in args.treebank:
+        try:
+            trees += read_conllu(p)
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InputError(f"{p}: not CoNLL-U ({e})") from None
+    if not trees:
+        raise InputError("the treebank holds no sentences")
+    tagger = Tagger(args.tagger)  # the tags the parser will read at run time
+    tags = tagger.tag_words([[w for w, *_ in s] for s in trees])
+    trees = [[(w, t, h, r) for (w, _, h, r), t in zip(s, ts)] for s, ts in zip(trees, tags)]
+    dev: list[list[tuple[str, str, int, str]]] = []
+    if args.dev_percent > 0:
+        from ..training.segmenter import split_dev
+
+        trees, dev = split_dev(trees, args.dev_percent, args.seed)
+    if not args.quiet:
+        logging.basicConfig(format="tieng train-parser: %(message)s", level=logging.INFO)
+    t0 = time.time()
+    try:
+        model: ParserModel = train_parser(
+            trees,
+            epochs=args.epochs,
+            dev=dev,
+            metadata={"treebank": [Path(p).name for p in args.treebank]},
+        )
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    if dev:
+        uas, las = attachment_scores(model, dev)
+        model.metadata.update(dev_uas=round(uas, 2), dev_las=round(las, 2))
+    from ..files import FileError
+
+    try:
+        model.save(out)
+    except FileError as e:
+        raise InputError(str(e)) from None
+    if not args.quiet:
+        print(
+            f"tieng train-parser: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.time() - t0:.0f} s",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _read_list(path: str, read) -> tuple[list[list[str]], dict[str, str]]:
     """An outside list's entries (``read(path)``) and its file's name and checksum, for the
     model's metadata; an :class:`InputError` when it cannot be read."""
@@ -506,6 +566,30 @@ def register(sub) -> None:
     sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sp.set_defaults(func=cmd_train_restorer)
+
+    sp = sub.add_parser(
+        "train-parser",
+        help="train a dependency parser on a treebank (CoNLL-U)",
+        description="Train a dependency parser (tieng parse --parser FILE) on CoNLL-U trees "
+        "(FORM, HEAD, DEPREL; a multi-syllable word's syllables separated by spaces). The "
+        "words are tagged by tieng's tagger, as they will be at run time. A parser trained on "
+        "a CC BY-SA treebank (UD) is CC BY-SA too.",
+        epilog="example:\n  tieng train-parser ud_vtb_train.conllu -o my-parser.tieng",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sp.add_argument("treebank", nargs="+", metavar="CONLLU", help="CoNLL-U files")
+    sp.add_argument("-o", "--output", required=True, metavar="FILE", help="model file to write")
+    sp.add_argument("--epochs", type=int, default=4, help="passes over the trees (default: 4)")
+    sp.add_argument("--tagger", metavar="FILE", help="tagger (default: the bundled one)")
+    sp.add_argument(
+        "--dev-percent",
+        type=float,
+        default=0.0,
+        help="hold out this share of the trees and report UAS and LAS on it (default: 0)",
+    )
+    sp.add_argument("--seed", type=int, default=13, help="seed of the dev split (default: 13)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sp.set_defaults(func=cmd_train_parser)
 
 
 def _corpus_args(sp) -> None:

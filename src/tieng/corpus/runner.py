@@ -40,6 +40,7 @@ from ..files import (
     write_all,
 )
 from ..formats import conllu, words_json
+from ..parsing import parse_segmented_docs
 from ..pool import ordered_map
 from ..segmentation import Segmenter
 from ..tagging import tag_segmented
@@ -84,11 +85,16 @@ class Options:
     nfc: bool = False  # the underscore text in NFC
     restore: bool = False  # JSONL output: add the text with its diacritics restored
     task: str = "segment"  # "segment" (and tag), or "restore" (the text restored, alone)
+    parse: bool = False  # each word's head and relation (CoNLL-U or JSON lines output)
 
     def __post_init__(self) -> None:
         """Options that cannot go together are refused (named as ``tieng segment``'s)."""
         if self.task not in ("segment", "restore"):
             raise ValueError(f"unknown task {self.task!r}")
+        if self.parse and self.output_format == "text":
+            raise ValueError("tieng parse writes CoNLL-U (the default) or JSON lines (--to jsonl)")
+        if self.parse and self.text_only:
+            raise ValueError("--text-only leaves out the words, whose heads the parse gives")
         if self.task == "restore" and self.output_format == "conllu":
             raise ValueError("tieng restore writes text or JSON lines, not CoNLL-U")
         if self.restore and self.output_format != "jsonl":
@@ -308,6 +314,7 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
                 confidence=opt.confidence,
                 tags=opt.tags,
                 restore=opt.restore,
+                parse=opt.parse,
             )
             shape = {"escape": opt.escape, "nfc": opt.nfc}
             values = (
@@ -316,7 +323,7 @@ def _process(seg: Segmenter, task: _Task) -> _Result:
             )
         _append_jsonl(parts, ok, values, objects, texts, opt, surrogates_possible)
     else:  # conllu
-        docs = seg.pipe(texts, batch_size=n, sentences=True, tags=opt.tags)
+        docs = seg.pipe(texts, batch_size=n, sentences=True, tags=opt.tags, parse=opt.parse)
         for k, (good, doc) in enumerate(zip(ok, docs)):
             if good:
                 parts.append(conllu(doc.sentences or [], texts[k], task.source, first_line + k))
@@ -383,8 +390,11 @@ def _tag_segmented(
     first_line: int,
     parts: list[str],
 ) -> None:
-    """Tag lines that are segmented already (``tieng tag --segmented``)."""
+    """Tag lines that are segmented already (``tieng tag --segmented``), and parse them
+    (``tieng parse --segmented``)."""
     docs = tag_segmented(texts, seg.tagger)
+    if opt.parse:
+        docs = parse_segmented_docs(docs, seg.parser)
     if opt.output_format == "text":
         for good, doc, ending in zip(ok, docs, ends):
             parts.append(((doc.tagged or "") if good else "") + ending)

@@ -221,7 +221,7 @@ words_of(PyObject *word_type, PyObject *text, const int64_t *starts, const int64
             continue;
         const Py_ssize_t a = starts[first], b = ends[i];
         first = i + 1;
-        PyObject *w = type->tp_alloc(type, 5);
+        PyObject *w = type->tp_alloc(type, WORD_FIELDS);
         if (w == NULL)
             goto fail;
         PyObject *piece = PyUnicode_Substring(text, a, b);
@@ -238,8 +238,8 @@ words_of(PyObject *word_type, PyObject *text, const int64_t *starts, const int64
         PyTuple_SET_ITEM(w, 2, pb);
         Py_INCREF(Py_None);
         PyTuple_SET_ITEM(w, 3, Py_None);
-        Py_INCREF(Py_None);
-        PyTuple_SET_ITEM(w, 4, Py_None);
+        for (int k = 4; k < WORD_FIELDS; k++)
+            PyTuple_SET_ITEM(w, k, Py_NewRef(Py_None));
         int rc = PyList_Append(list, w);
         Py_DECREF(w);
         if (rc < 0)
@@ -280,7 +280,7 @@ with_tags(PyObject *self, PyObject *args)
             goto done;
         }
         PyObject *w = PyList_GET_ITEM(words, i);
-        if (!PyTuple_Check(w) || PyTuple_GET_SIZE(w) != 5) {
+        if (!PyTuple_Check(w) || PyTuple_GET_SIZE(w) != WORD_FIELDS) {
             PyErr_SetString(PyExc_TypeError, "with_tags: words are Word objects");
             goto done;
         }
@@ -292,14 +292,12 @@ with_tags(PyObject *self, PyObject *args)
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *w = PyList_GET_ITEM(words, i);
         PyTypeObject *type = Py_TYPE(w);
-        PyObject *t = type->tp_alloc(type, 5);
+        PyObject *t = type->tp_alloc(type, WORD_FIELDS);
         if (t == NULL)
             goto done;
-        for (int k = 0; k < 4; k++) {
-            PyObject *v = PyTuple_GET_ITEM(w, k);
-            Py_INCREF(v);
-            PyTuple_SET_ITEM(t, k, v);
-        }
+        for (int k = 0; k < WORD_FIELDS; k++)
+            if (k != 4)
+                PyTuple_SET_ITEM(t, k, Py_NewRef(PyTuple_GET_ITEM(w, k)));
         PyObject *name = PyList_GET_ITEM(names, tags[i]);
         Py_INCREF(name);
         PyTuple_SET_ITEM(t, 4, name);
@@ -514,9 +512,10 @@ done:
 
 /* make_words(cls, big, big_starts, big_ends, starts, ends, confidences, tags) -> list: the
  * words of a batch, the twin of tieng.engine.batch.results_of's map over tuple.__new__: for each
- * i, cls(big[big_starts[i]:big_ends[i]], starts[i], ends[i], confidences[i], tags[i]), cls a
- * tuple subclass of five fields (Word); the offsets int64 arrays, confidences and tags lists
- * of the same length, or None (None for every word). */
+ * i, cls(big[big_starts[i]:big_ends[i]], starts[i], ends[i], confidences[i], tags[i], None,
+ * None), cls a tuple subclass of WORD_FIELDS fields (Word; its head and relation are set by
+ * the parser, later); the offsets int64 arrays, confidences and tags lists of the same
+ * length, or None (None for every word). */
 static PyObject *
 make_words(PyObject *self, PyObject *args)
 {
@@ -551,7 +550,7 @@ make_words(PyObject *self, PyObject *args)
             Py_CLEAR(out);
             goto done;
         }
-        PyObject *w = type->tp_alloc(type, 5);
+        PyObject *w = type->tp_alloc(type, WORD_FIELDS);
         if (w == NULL) {
             Py_CLEAR(out);
             goto done;
@@ -564,6 +563,8 @@ make_words(PyObject *self, PyObject *args)
         PyTuple_SET_ITEM(w, 2, b);
         PyTuple_SET_ITEM(w, 3, Py_NewRef(conf == Py_None ? Py_None : PyList_GET_ITEM(conf, i)));
         PyTuple_SET_ITEM(w, 4, Py_NewRef(tags == Py_None ? Py_None : PyList_GET_ITEM(tags, i)));
+        for (int k = 5; k < WORD_FIELDS; k++)
+            PyTuple_SET_ITEM(w, k, Py_NewRef(Py_None));
         if (text == NULL || a == NULL || b == NULL) {
             Py_CLEAR(out);
             goto done;

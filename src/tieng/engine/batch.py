@@ -207,6 +207,10 @@ def results_of(
         tags = layer.names()
         tagged = list(texts_of(batch, sentences, layer))
     every = _words_of(batch.big, bounds, conf, tags)
+    tree = (layers or {}).get("parse")
+    if tree is not None and tree.heads is not None:
+        rels = tree.names()
+        every = [w._replace(head=h, deprel=r) for w, h, r in zip(every, tree.heads.tolist(), rels)]
     out: list[Segmented] = []
     cuts: list[int] = []
     if sentences and batch.sent_starts is not None:

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 __all__ = [
+    "ParseScores",
     "RestorationScores",
     "Scores",
     "TagScores",
     "detokenize",
     "evaluate",
+    "evaluate_parse",
     "evaluate_tags",
     "restoration_scores",
     "word_spans",
@@ -274,3 +276,103 @@ def restoration_scores(gold: Iterable[str], predicted: Iterable[str]) -> Restora
     return RestorationScores(
         pct(syl_ok, syl), pct(words_ok, words), pct(lines_ok, n), syl, words, n
     )
+
+
+@dataclass(frozen=True)
+class ParseScores:
+    """Dependency scores (in %), as the CoNLL 2018 shared task computes them: words are
+    aligned by their characters (white space left out), so a parse of raw text is scored
+    against the gold words; a word's head is right when it is aligned to the gold head's word
+    (or both are the root).  Each score is an F1 over the gold and the predicted words (equal
+    to accuracy when the words are the gold words).  ``las`` compares relations without their
+    subtypes (``obl:tmod`` as ``obl``), as the shared task does; ``las_full`` with them."""
+
+    words: float
+    uas: float
+    las: float
+    las_full: float
+    gold_words: int
+    predicted_words: int
+
+    def __str__(self) -> str:
+        return (
+            f"words F1 {self.words:.2f}  UAS {self.uas:.2f}  LAS {self.las:.2f}  (LAS with "
+            f"subtypes {self.las_full:.2f}; {self.gold_words} gold words, "
+            f"{self.predicted_words} predicted)"
+        )
+
+
+def _conllu_words(lines: Iterable[str]) -> tuple[str, list[tuple[int, int, int, str]]]:
+    """The characters of a CoNLL-U document (FORMs without white space) and its words:
+    (start, end, index of the head word in the document or -1 for the root, relation)."""
+    chars: list[str] = []
+    words: list[tuple[int, int, int, str]] = []
+    pos = 0
+    sentence: list[tuple[int, int, int, str]] = []
+
+    def close() -> None:
+        base = len(words)
+        for a, b, h, r in sentence:
+            words.append((a, b, -1 if h == 0 else base + h - 1, r))
+        sentence.clear()
+
+    for n, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            close()
+            continue
+        if line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 10:
+            raise ValueError(f"line {n}: {len(cols)} columns, not the 10 of CoNLL-U")
+        if "-" in cols[0] or "." in cols[0]:
+            continue
+        form = "".join(cols[1].split())
+        try:
+            head = int(cols[6])
+        except ValueError:
+            raise ValueError(f"line {n}: HEAD {cols[6]!r} is not a number") from None
+        chars.append(form)
+        sentence.append((pos, pos + len(form), head, cols[7]))
+        pos += len(form)
+    close()
+    return "".join(chars), words
+
+
+def evaluate_parse(gold: Iterable[str], predicted: Iterable[str]) -> ParseScores:
+    """Score a CoNLL-U parse against gold CoNLL-U (the lines of the two files); raises
+    ``ValueError`` when their characters differ.
+
+    >>> g = ["1\\tTôi\\t_\\t_\\t_\\t_\\t2\\tnsubj\\t_\\t_"]
+    >>> g += ["2\\tđi\\t_\\t_\\t_\\t_\\t0\\troot\\t_\\t_", ""]
+    >>> evaluate_parse(g, g).las
+    100.0
+    """
+    gc, gw = _conllu_words(gold)
+    pc, pw = _conllu_words(predicted)
+    if gc != pc:
+        k = next((i for i, (a, b) in enumerate(zip(gc, pc)) if a != b), min(len(gc), len(pc)))
+        raise ValueError(
+            f"the two parses are of different texts: they differ at character {k} of their "
+            f"words (gold {gc[k : k + 10]!r}, predicted {pc[k : k + 10]!r})"
+        )
+    by_span = {(a, b): i for i, (a, b, _, _) in enumerate(gw)}
+    matched = {p: by_span.get((a, b)) for p, (a, b, _, _) in enumerate(pw)}
+    aligned = right = labelled = full = 0
+    for p, g in matched.items():
+        if g is None:
+            continue
+        aligned += 1
+        ph, gh = pw[p][2], gw[g][2]
+        if (ph == -1 and gh == -1) or (ph >= 0 and gh >= 0 and matched.get(ph) == gh):
+            right += 1
+            pr, gr = pw[p][3], gw[g][3]
+            labelled += pr.split(":")[0] == gr.split(":")[0]
+            full += pr == gr
+
+    def f1(hits: int) -> float:
+        total = len(gw) + len(pw)
+        return 200.0 * hits / total if total else 0.0
+
+    return ParseScores(f1(aligned), f1(right), f1(labelled), f1(full), len(gw), len(pw))
