@@ -731,3 +731,22 @@ def test_segment_and_tag_with_restore(client):
     assert "restored" not in r.json()["results"][0]
     r = client.post("/v1/segment", json={"text": "Ha Noi", "restore": True, "text_only": True})
     assert r.status_code == 422
+
+
+def test_parse_endpoint(client):
+    """Issue 42: POST /v1/parse gives each word's head and relation, sentence by sentence."""
+    r = client.post("/v1/parse", json={"texts": ["Tôi đọc sách. Trời mưa to.", None]})
+    assert r.status_code == 200, r.text
+    res, gap = r.json()["results"]
+    assert gap is None
+    assert len(res["sentences"]) == 2
+    first = res["sentences"][0]
+    assert [(w["text"], w["head"], w["deprel"]) for w in first] == [
+        ("Tôi", 2, "nsubj"),
+        ("đọc", 0, "root"),
+        ("sách", 2, "obj"),
+        (".", 2, "punct"),
+    ]
+    r = client.post("/v1/parse", json={"text": "Tôi đọc sách .", "segmented": True})
+    assert [w["head"] for w in r.json()["results"][0]["words"]] == [2, 0, 2, 2]
+    assert client.post("/v1/parse", json={"text": "Tôi", "text_only": True}).status_code == 422

@@ -73,3 +73,23 @@ def test_the_tagger_component_sets_tags_and_universal_tags():
     assert [t.pos_ for t in words][:3] == ["PRON", "VERB", "PROPN"]
     assert [(t.tag_, t.pos_) for t in doc if t.is_space] == [("_SP", "SPACE")]
     assert [d[0].tag_ for d in nlp.pipe(["Hà Nội có nhiều hồ", "Tôi đi học"])] == ["Np", "P"]
+
+
+def test_the_parser_component_sets_heads_for_displacy():
+    from spacy import displacy
+
+    nlp = spacy.blank("vi", config=CONFIG)
+    nlp.add_pipe("tieng_tagger")
+    nlp.add_pipe("tieng_parser")
+    text = "Tôi đọc sách.\nTrời mưa to."
+    doc = nlp(text)
+    words = [t for t in doc if not t.is_space]
+    parsed = [w for s in tieng.segment(text, parse=True).sentences or [] for w in s]
+    assert [t.text for t in words] == [w.text for w in parsed]
+    assert [("ROOT" if w.head == 0 else w.deprel) for w in parsed] == [t.dep_ for t in words]
+    assert [(t.text, t.dep_, t.head.text) for t in words[:3]] == [
+        ("Tôi", "nsubj", "đọc"),
+        ("đọc", "ROOT", "đọc"),
+        ("sách", "obj", "đọc"),
+    ]
+    assert "<svg" in displacy.render(doc, style="dep", jupyter=False)

@@ -28,11 +28,23 @@ def spans_json(spans: Iterable[tuple], tags: bool = False) -> bytes:
     return _accel.kernels.spans_json(spans if isinstance(spans, list) else list(spans), tags)
 
 
-def word_objects(words: list, confidence: bool = False, tags: bool = False) -> Any:
+def word_objects(
+    words: list, confidence: bool = False, tags: bool = False, parse: bool = False
+) -> Any:
     """Words (or tokens) as the service writes them: ``{"text", "start", "end"}`` objects, and
-    ``"confidence"`` (rounded to 4 places) and ``"tag"`` when asked for.  Without confidences
-    they are JSON bytes already (:func:`spans_json`, as an ``orjson.Fragment``), made without a
-    dict for each word."""
+    ``"confidence"`` (rounded to 4 places), ``"tag"``, ``"head"`` and ``"deprel"`` when asked
+    for.  Without confidences nor a parse they are JSON bytes already (:func:`spans_json`, as
+    an ``orjson.Fragment``), made without a dict for each word."""
+    if parse:
+        out = [
+            {"text": w.text, "start": w.start, "end": w.end, "tag": w.tag, "head": w.head,
+             "deprel": w.deprel}
+            for w in words
+        ]  # fmt: skip
+        if confidence:
+            for d, w in zip(out, words):
+                d["confidence"] = _rounded(w.confidence)
+        return out
     if not confidence:
         import orjson  # (the service's dependency)
 

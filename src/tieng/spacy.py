@@ -25,6 +25,13 @@ sentences, else line by line::
     nlp.add_pipe("tieng_tagger")      # or with config={"model": "my-pos.tieng"}
     [(t.text, t.tag_, t.pos_) for t in nlp("Tôi yêu Việt Nam")]
     # [('Tôi', 'P', 'PRON'), ('yêu', 'V', 'VERB'), ('Việt Nam', 'Np', 'PROPN')]
+
+The ``tieng_parser`` component, after it, sets ``token.head`` and ``token.dep_`` (the root's
+``ROOT``, as spaCy writes it), so that ``spacy.displacy.render(doc)`` draws the tree::
+
+    nlp.add_pipe("tieng_parser")
+    [(t.text, t.dep_, t.head.text) for t in nlp("Tôi yêu Việt Nam")]
+    # [('Tôi', 'nsubj', 'yêu'), ('yêu', 'ROOT', 'yêu'), ('Việt Nam', 'obj', 'yêu')]
 """
 
 from __future__ import annotations
@@ -37,10 +44,18 @@ from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
 
+from .parsing import Parser
 from .segmentation import Segmenter
 from .tagging import Tagger, upos
 
-__all__ = ["TiengTagger", "TiengTokenizer", "create_tagger", "create_tokenizer"]
+__all__ = [
+    "TiengParser",
+    "TiengTagger",
+    "TiengTokenizer",
+    "create_parser",
+    "create_tagger",
+    "create_tokenizer",
+]
 
 
 class TiengTokenizer:
@@ -156,3 +171,51 @@ def create_tagger(nlp: Language, name: str, model: str | None) -> TiengTagger:
     """The ``tieng_tagger`` component; ``model`` is a tagger model file (default: the
     bundled ``vlsp2013-pos``)."""
     return TiengTagger(model)
+
+
+class TiengParser:
+    """A spaCy pipeline component after ``tieng_tagger``: ``token.head`` and ``token.dep_``
+    from tieng's dependency parser (the bundled one is CC BY-SA 4.0), so that ``displacy``
+    draws the trees.  Sentences are the doc's (when it has them) or its lines, as the tagger
+    reads them; a white-space token hangs from the word before it (``dep``)."""
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model
+        self.parser = Parser(model)
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 1000) -> Iterator[Doc]:
+        for doc in docs:
+            sentences: list[list] = []
+            for t in doc:
+                if t.is_space:
+                    continue
+                brk = t.i == 0 or (doc.has_annotation("SENT_START") and t.is_sent_start)
+                if brk or not sentences or "\n" in doc[t.i - 1].text_with_ws:
+                    sentences.append([])
+                sentences[-1].append(t)
+            trees = self.parser.parse(
+                [[t.text for t in s] for s in sentences], [[t.tag_ for t in s] for s in sentences]
+            )
+            heads = [t.i for t in doc]
+            deps = ["dep"] * len(doc)
+            for sentence, (hs, rels) in zip(sentences, trees):
+                for t, h, rel in zip(sentence, hs, rels):
+                    heads[t.i] = t.i if h == 0 else sentence[h - 1].i
+                    deps[t.i] = "ROOT" if h == 0 else rel
+            for t in doc:
+                if t.is_space and t.i > 0:
+                    heads[t.i] = t.i - 1
+            for t in doc:
+                t.head = doc[heads[t.i]]
+                t.dep_ = deps[t.i]
+            yield doc
+
+
+@Language.factory("tieng_parser", default_config={"model": None})
+def create_parser(nlp: Language, name: str, model: str | None) -> TiengParser:
+    """The ``tieng_parser`` component (after ``tieng_tagger``); ``model`` is a parser model
+    file (default: the bundled ``vtb-parser``)."""
+    return TiengParser(model)

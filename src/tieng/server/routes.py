@@ -20,11 +20,13 @@ from .. import __version__
 from ..dictionary import DictionaryError, UserDictionary
 from ..formats import word_objects
 from ..normalization import UNACCENTED, looks_unaccented
+from ..parsing import parse_segmented_docs
 from ..segmentation import BUNDLED_MODELS, Segmenter, routed_model
 from ..tagging import tag_segmented
 from ..tokenization import tokenize
 from .schema import (
     Health,
+    ParseRequest,
     RestoreRequest,
     RestoreResponse,
     SegmentRequest,
@@ -130,23 +132,33 @@ class Service:
                     )
                 )
 
-    def segment(self, req: SegmentRequest, tags: bool = False) -> Response:
+    def segment(self, req: SegmentRequest, tags: bool = False, parse: bool = False) -> Response:
         segmenter = self.segmenter_for(req)
         asked = req.all_texts()
         texts = [t for t in asked if t is not None]  # (a null is answered with null)
         out: list[dict[str, Any]] = []
         models: list[str | None] | None = None  # which model read each text, when known
 
-        def spans(words) -> list[dict[str, Any]]:
-            return word_objects(words, req.confidence, tags)
+        def spans(words) -> Any:  # (a list of objects, or JSON bytes of one)
+            return word_objects(words, req.confidence, tags, parse)
 
         if isinstance(req, TagRequest) and req.segmented:
-            for doc in tag_segmented(texts, segmenter.tagger):
+            done = tag_segmented(texts, segmenter.tagger)
+            if parse:
+                done = parse_segmented_docs(done, segmenter.parser)
+            for doc in done:
                 if req.text_only:
                     out.append({"text": doc.tagged})
                 else:
-                    out.append({"text": doc.text, "tagged": doc.tagged, "words": spans(doc.words)})
-        elif req.text_only:
+                    given: dict[str, Any] = {
+                        "text": doc.text,
+                        "tagged": doc.tagged,
+                        "words": spans(doc.words),
+                    }
+                    if parse:
+                        given["sentences"] = [spans(doc.words)]
+                    out.append(given)
+        elif req.text_only and not parse:
             lines = segmenter.pipe_text(texts, sentence_lines=req.sentences, tags=tags)
             out = [{"text": line} for line in lines]
         else:
@@ -156,6 +168,7 @@ class Service:
                 confidence=req.confidence,
                 tags=tags,
                 restore=req.restore,
+                parse=parse,
             )
             models = []
             for doc in docs:
@@ -176,6 +189,9 @@ class Service:
 
     def tag(self, req: TagRequest) -> Response:
         return self.segment(req, tags=True)
+
+    def parse(self, req: ParseRequest) -> Response:
+        return self.segment(req, tags=True, parse=True)
 
     def restore(self, req: RestoreRequest) -> Response:
         asked = req.all_texts()
@@ -289,6 +305,15 @@ def add_routes(app: FastAPI, service: Service) -> None:
         service.tag,
         "Words of each text with their part of speech (VLSP 2013 tags), offsets into the "
         "text, the underscore format and the tagged format (word/TAG).",
+    )
+
+    words_endpoint(
+        "/v1/parse",
+        ParseRequest,
+        service.parse,
+        "Words of each text with their part of speech, and each word's head (its position in "
+        "its sentence, 0: the root) and relation (Universal Dependencies), sentence by "
+        "sentence. The parser is under CC BY-SA 4.0 (trained on UD Vietnamese-VTB).",
     )
 
     @app.post("/v1/restore", response_model=RestoreResponse, tags=["v1"])

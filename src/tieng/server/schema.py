@@ -112,6 +112,17 @@ class TagRequest(SegmentRequest):
         return self
 
 
+class ParseRequest(TagRequest):
+    """Texts to segment, tag and parse (each word's head and relation, sentence by sentence:
+    the results' `sentences`)."""
+
+    @model_validator(mode="after")
+    def _words_needed(self) -> ParseRequest:
+        if self.text_only:
+            raise ValueError("a parse is of the words, which 'text_only' leaves out")
+        return self
+
+
 class TokenizeRequest(_Input):
     """Texts to tokenize."""
 
@@ -134,6 +145,14 @@ class Word(BaseModel):
         None, description="Probability that the word is right (asked with `confidence`)."
     )
     tag: str | None = Field(None, description="Its part of speech, a VLSP 2013 tag (from /v1/tag).")
+    head: int | None = Field(
+        None,
+        description="From /v1/parse: its head's position in its sentence (1 for the first "
+        "word; 0: the sentence's root).",
+    )
+    deprel: str | None = Field(
+        None, description="From /v1/parse: its relation to its head (UD, as VTB writes it)."
+    )
 
 
 class Segmented(BaseModel):
