@@ -178,3 +178,41 @@ def test_workers_end_quietly_with_a_killed_run(tmp_path):
     alive = [w for w in workers if os.path.exists(f"/proc/{w}")]
     assert not alive, "workers outlived the killed run"
     assert b"Traceback" not in err
+
+
+def test_ctrl_c_handed_to_the_feeder_thread_still_stops_the_run():
+    """A Ctrl-C that the kernel hands to the feeder thread (blocked reading its input) only
+    sets a flag: the main thread, waiting for the next result, must wake to see it (it
+    hung, once in a while, in `tieng segment --jobs 2` reading a terminal)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os, signal, threading, time
+        from tieng.pool import ordered_map
+
+        r, w = os.pipe()
+
+        def tasks():
+            yield 1
+            os.read(r, 1)  # blocks: the input stays open
+            yield 2
+
+        def interrupt():
+            time.sleep(1.0)
+            feeder = next(t for t in threading.enumerate() if t.name == "tieng-ordered-map")
+            signal.pthread_kill(feeder.ident, signal.SIGINT)
+
+        threading.Thread(target=interrupt, daemon=True).start()
+        try:
+            for _ in ordered_map(pow, tasks(), jobs=2, streaming=True, setup=int, setup_args=(2,)):
+                pass
+        except KeyboardInterrupt:
+            os._exit(130)
+        os._exit(0)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], timeout=60, capture_output=True)
+    assert proc.returncode == 130, proc.stderr.decode()

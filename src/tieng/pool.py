@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
-from queue import Full, Queue
+from queue import Empty, Full, Queue
 from typing import Any, TypeVar
 
 __all__ = ["WorkerDied", "available_cores", "ordered_map"]
@@ -251,7 +251,7 @@ def _fed(pool, fn, it: Iterator, window: int) -> Iterator[Any]:
     feeder = threading.Thread(target=feed, name="tieng-ordered-map", daemon=True)
     feeder.start()
     try:
-        while (item := queue.get()) is not _END:
+        while (item := _next(queue)) is not _END:
             if isinstance(item, _Raise):
                 raise item.error
             yield _awaited(pool, item)
@@ -263,6 +263,18 @@ def _fed(pool, fn, it: Iterator, window: int) -> Iterator[Any]:
 
 
 _END = object()
+
+
+def _next(queue: Queue) -> Any:
+    """The queue's next item, waited for in slices of :data:`_POLL` seconds: a Ctrl-C that
+    the kernel hands to another thread (the feeder, blocked reading standard input) only
+    sets a flag, which the main thread reads when it wakes; an untimed wait would never
+    wake, and the program would hang instead of stopping."""
+    while True:
+        try:
+            return queue.get(timeout=_POLL)
+        except Empty:
+            pass
 
 
 class _Raise:
