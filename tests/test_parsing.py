@@ -187,3 +187,18 @@ def test_train_parser_command(tmp_path):
     assert main(["parse", "--parser", str(out), "--segmented", str(src), "-o", str(res), "-q"]) == 0
     assert "\t0\troot\t" in res.read_text(encoding="utf-8")
     assert main(["train-parser", str(tmp_path / "none.conllu"), "-o", str(out)]) == 2
+
+
+def test_pipe_text_with_parse_gives_conllu():
+    import tieng
+
+    out = list(tieng.Segmenter().pipe_text(["Tôi đọc sách.", None, ""], parse=True))
+    assert out[1] is None and out[2] == ""
+    rows = [r.split("\t") for r in out[0].splitlines() if r[:1].isdigit()]
+    assert [(r[1], r[6], r[7]) for r in rows] == [
+        ("Tôi", "2", "nsubj"),
+        ("đọc", "0", "root"),
+        ("sách", "2", "obj"),
+        (".", "2", "punct"),
+    ]
+    assert out[0].startswith("# sent_id = text:1:1\n# text = Tôi đọc sách.\n")

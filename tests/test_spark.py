@@ -102,3 +102,13 @@ def test_restore_column(spark):
     assert [r.text for r in out] == [t for _, t in rows]
     with pytest.raises(ValueError, match="exists already"):
         restore_column(df, "text", "id")
+
+
+def test_segment_column_with_parse_gives_conllu(spark):
+    from tieng.spark import segment_column
+
+    rows = [(1, "Tôi đọc sách."), (2, None)]
+    df = spark.createDataFrame(rows, "id long, text string")
+    out = segment_column(df, "text", "tree", parse=True).orderBy("id").collect()
+    assert out[1].tree is None
+    assert out[0].tree == next(iter(tieng.Segmenter().pipe_text(["Tôi đọc sách."], parse=True)))

@@ -239,3 +239,28 @@ def test_text_typed_without_diacritics_shows_its_restored_line(browser, page_url
     box.send_keys(Keys.CONTROL, Keys.ENTER)
     wait.until(ec.text_to_be_present_in_element((By.ID, "segmented"), "Hà_Nội"))
     assert not browser.find_element(By.ID, "restored").is_displayed()
+
+
+def test_the_dependency_tree_is_drawn_and_the_page_stays_narrow(browser, page_url):
+    """Issue 42: with "Cú pháp" each sentence gets an SVG of its arcs, labelled with the
+    relations, in a box that scrolls sideways on a phone instead of widening the page."""
+    browser.get(page_url)
+    box = browser.find_element(By.ID, "text")
+    box.clear()
+    box.send_keys("Tôi đọc sách. Trời mưa to vào buổi chiều hôm qua ở Hà Nội.")
+    browser.find_element(By.ID, "parse").click()
+    box.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait = WebDriverWait(browser, 20)
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#trees svg")) == 2)
+    first = browser.find_elements(By.CSS_SELECTOR, "#trees svg")[0]
+    words = [t.text for t in first.find_elements(By.CSS_SELECTOR, "text:not(.rel):not(.tag)")]
+    assert words == ["Tôi", "đọc", "sách", "."]
+    rels = [t.text for t in first.find_elements(By.CSS_SELECTOR, "text.rel")]
+    assert sorted(rels) == sorted(["nsubj", "root", "obj", "punct"])
+    width, view = browser.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert width <= view
+    browser.find_element(By.ID, "parse").click()  # off again: no trees
+    box.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait.until(lambda b: b.find_element(By.ID, "trees").get_attribute("hidden") is not None)

@@ -7,7 +7,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import islice, tee
 from typing import Any, NamedTuple, cast, overload
 
 import numpy as np
@@ -405,6 +405,7 @@ class Segmenter:
         tags: bool = ...,
         escape: bool = ...,
         nfc: bool = ...,
+        parse: bool = ...,
     ) -> Iterator[str]: ...
     @overload
     def pipe_text(
@@ -417,6 +418,7 @@ class Segmenter:
         tags: bool = ...,
         escape: bool = ...,
         nfc: bool = ...,
+        parse: bool = ...,
     ) -> Iterator[str | None]: ...
     def pipe_text(
         self,
@@ -428,16 +430,35 @@ class Segmenter:
         tags: bool = False,
         escape: bool = True,
         nfc: bool = False,
+        parse: bool = False,
     ) -> Iterator[str | None]:
         """Like :meth:`segment_text` for many texts; yields one string per text, in order
-        (``None`` for a gap in a column, as :meth:`pipe`).
+        (``None`` for a gap in a column, as :meth:`pipe`).  With ``parse=True`` each string is
+        the text's CoNLL-U (its sentences' words, tags, heads and relations, as ``tieng
+        parse`` writes them; ``# sent_id`` numbers each text's sentences from 1).
 
         >>> list(Segmenter().pipe_text(["Hà Nội có nhiều hồ", "", None]))
         ['Hà_Nội có nhiều hồ', '', None]
         """
+        if parse:
+            return self._conllu(texts, batch_size, n_process)
         opts = _Options(True, sentence_lines, False, tags)
         out = self._pipe(texts, batch_size, n_process, opts)
         return out if escape and not nfc else (styled_text(t, escape=escape, nfc=nfc) for t in out)
+
+    def _conllu(
+        self, texts: Iterable[str | None], batch_size: int, n_process: int
+    ) -> Iterator[str | None]:
+        """:meth:`pipe_text` with ``parse=True``: the CoNLL-U of each text."""
+        from .formats import conllu
+
+        if isinstance(texts, str):
+            raise TypeError("pipe_text takes many texts (a list, say); for one text, call "
+                            "the segmenter")  # fmt: skip
+        mine, theirs = tee(texts)
+        docs = self.pipe(theirs, batch_size=batch_size, n_process=n_process, parse=True)
+        for k, (text, doc) in enumerate(zip(mine, docs), 1):
+            yield None if doc is None else conllu(doc.sentences or [], text, "text", k)
 
     # -------------------------------------------------------------- core
     def _one(self, text: str, opts: _Options) -> Any:

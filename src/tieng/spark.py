@@ -70,6 +70,7 @@ def segment_column(
     dictionary: UserDictionary | None = None,
     batch_size: int = 1024,
     tags: bool = False,
+    parse: bool = False,
 ) -> DataFrame:
     """``df`` with a column ``output_col`` holding ``input_col`` in the underscore format.
 
@@ -78,12 +79,15 @@ def segment_column(
     (or a file shipped with ``spark-submit --files``, named by its base name).
     ``dictionary`` is a :class:`~tieng.UserDictionary` (user words, never-join entries, known
     words); it travels to the executors with the task.  With ``tags=True`` every word is
-    followed by ``/`` and its part of speech (the bundled tagger), as ``tieng tag`` writes.
+    followed by ``/`` and its part of speech (the bundled tagger), as ``tieng tag`` writes;
+    with ``parse=True`` the column holds each text's CoNLL-U (words, tags, heads and
+    relations), as ``tieng parse`` writes it.
     Null texts give null.  Every other column is kept as it is.
     """
 
     def work(texts: list[str]) -> Iterator[str]:
-        return _segmenter(model, pretokenized, dictionary).pipe_text(texts, batch_size, tags=tags)
+        seg = _segmenter(model, pretokenized, dictionary)
+        return seg.pipe_text(texts, batch_size, tags=tags, parse=parse)
 
     return _map_column(df, input_col, output_col, work)
 
