@@ -458,7 +458,11 @@ class Segmenter:
         mine, theirs = tee(texts)
         docs = self.pipe(theirs, batch_size=batch_size, n_process=n_process, parse=True)
         for k, (text, doc) in enumerate(zip(mine, docs), 1):
-            yield None if doc is None else conllu(doc.sentences or [], text, "text", k)
+            yield (
+                None
+                if doc is None or text is None
+                else conllu(doc.sentences or [], text, "text", k)
+            )
 
     # -------------------------------------------------------------- core
     def _one(self, text: str, opts: _Options) -> Any:
