@@ -35,6 +35,7 @@ import numpy as np
 
 from . import _accel
 from .candidates import (
+    FIRST_KEY,
     M1,
     NOTHING,
     SHAPE,
@@ -73,7 +74,7 @@ DEFAULT_TEMPLATES: tuple[tuple[Any, ...], ...] = (
     ("shape",),
 )
 BOUNDARY, UNKNOWN = 0, 1  # context ids at a line's ends and of a token the model never saw
-_FIRST_KEY = 2
+_FIRST_KEY = FIRST_KEY  # the first key's id (tieng.candidates defines the packing)
 
 _LATIN_MARKS = re.compile("[\u0300-\u036f]+")
 _BARE_D = str.maketrans("đĐðÐ", "dDdD")
