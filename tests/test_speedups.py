@@ -929,3 +929,24 @@ def test_write_forms_is_the_same_both_ways(text, data):
     speedups.write_forms(a, starts, forms, lower, upper, lengths)
     _pure.write_forms(b, starts, forms, lower, upper, lengths)
     assert np.array_equal(a, b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples()
+        | st.tuples(st.integers(0, 1 << 40))
+        | st.tuples(st.integers(0, 1 << 33), st.integers(0, 9), st.booleans().map(int)),
+        max_size=50,
+    ),
+    st.integers(1, 24),
+)
+def test_parser_rows_are_the_same_both_ways(values, bits):
+    from tieng import _pure
+
+    assert speedups.parser_rows(values, bits) == _pure.parser_rows(values, bits)
+    assert all(0 <= r < 1 << bits for r in speedups.parser_rows(values, bits))
+    with pytest.raises(TypeError):
+        speedups.parser_rows([[1]], bits)
+    with pytest.raises(OverflowError):
+        speedups.parser_rows([(-1,)], bits)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-ABI_VERSION = 9  # what this Python code expects of _speedups.ABI_VERSION
+ABI_VERSION = 10  # what this Python code expects of _speedups.ABI_VERSION
 
 _compiled: ModuleType | None
 try:

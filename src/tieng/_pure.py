@@ -40,6 +40,7 @@ __all__ = [
     "keep_freed_memory",
     "lookup_codes",
     "make_words",
+    "parser_rows",
     "restore_choices",
     "scan_chunks",
     "span_keys",
@@ -299,6 +300,23 @@ def restore_choices(
     out[:] = choices_of_codes(
         packed, line, offsets, candidates, classes, weights, columns, seeds, bits
     )
+
+
+_P = (1 << 61) - 1  # the parser's features are mixed modulo this prime
+_K1, _K2, _K3 = 0x9E3779B97F4A7C15 % _P, 0xBF58476D1CE4E5B9 % _P, 0x2545F4914F6CDD1D
+
+
+def parser_rows(values: list[tuple[int, ...]], bits: int) -> list[int]:
+    """The weight row of each of the parser's features (tieng.parsing): ``values[k]`` the
+    values of template ``k``, mixed modulo a prime in Python integers."""
+    mask = (1 << bits) - 1
+    out = []
+    for k, v in enumerate(values):
+        h = (k + 1) * _K1 % _P
+        for x in v:
+            h = (h * _K2 + x) % _P
+        out.append(((h * _K3) >> 7) & mask)
+    return out
 
 
 def write_forms(

@@ -29,6 +29,7 @@
  *     features of tieng.candidates and the first best sum of int8 weights).
  *   write_forms: those forms written into the text's code points, letter by letter in the
  *     case written.
+ *   parser_rows: the weight rows of the dependency parser's features (tieng.parsing).
  * Words and writers (csrc/writers.c)
  *   write_segmented: the underscore format of a batch (tieng.engine.batch.texts_of).
  *   make_words, with_tags: the Word objects of a batch, and of one text with its tags.
@@ -73,6 +74,8 @@ static PyMethodDef methods[] = {
      "Tune glibc malloc to keep freed memory for reuse (process-wide); False off glibc."},
     {"restore_choices", restore_choices, METH_VARARGS,
      "The restorer's choice for each syllable (tieng.candidates)."},
+    {"parser_rows", parser_rows, METH_VARARGS,
+     "The weight rows of the parser's features (tieng.parsing._rows)."},
     {"write_forms", write_forms, METH_VARARGS,
      "Restored syllables written into a text's code points, in the case of each letter."},
     {"scan_chunks", scan_chunks, METH_VARARGS,

@@ -72,6 +72,7 @@ def restore_choices(
     out: npt.NDArray[np.int64],
     /,
 ) -> None: ...
+def parser_rows(values: list[tuple[int, ...]], bits: int, /) -> list[int]: ...
 def write_forms(
     chars: npt.NDArray[np.uint32],
     starts: npt.NDArray[np.int64],

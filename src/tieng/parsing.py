@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _accel
 from .container import ModelError, pack_file, read_arrays, unpack_file
 from .registry import BUNDLED_PARSERS, ModelSource
 from .stages import Layer
@@ -46,8 +47,6 @@ __all__ = [
 DEFAULT_PARSER = "vtb-parser"
 
 SHIFT, LEFT, RIGHT = 0, 1, 2
-_P = (1 << 61) - 1  # features are mixed modulo this prime, in Python integers
-_K1, _K2, _K3 = 0x9E3779B97F4A7C15 % _P, 0xBF58476D1CE4E5B9 % _P, 0x2545F4914F6CDD1D
 _NONE_W, _NONE_T = 7, 5  # the word and tag of an empty position
 Tree = tuple[list[int], list[str]]  # heads (1-based in the sentence, 0: the root), relations
 
@@ -61,16 +60,10 @@ def tag_hash(tag: str) -> int:
     return zlib.crc32(tag.encode("utf-8", "surrogatepass")) % 1_000_003 + 11
 
 
-def _rows(values: Sequence[tuple[int, ...]], bits: int) -> list[int]:
-    """The weight row of each feature (its template is its place in ``values``)."""
-    mask = (1 << bits) - 1
-    out = []
-    for k, v in enumerate(values):
-        h = (k + 1) * _K1 % _P
-        for x in v:
-            h = (h * _K2 + x) % _P
-        out.append(((h * _K3) >> 7) & mask)
-    return out
+def _rows(values: list[tuple[int, ...]], bits: int) -> list[int]:
+    """The weight row of each feature (its template is its place in ``values``), by the
+    compiled helpers or their twin (:func:`tieng._pure.parser_rows`, the definition)."""
+    return _accel.kernels.parser_rows(values, bits)
 
 
 class _Sentence:
@@ -122,7 +115,7 @@ class _Sentence:
         ws0, ts0, ws1, ts1, wb0, tb0 = W(s0), T(s0), W(s1), T(s1), W(b0), T(b0)
         tb1 = T(b1)
         return _rows(
-            (
+            [
                 (ws0,), (ts0,), (ws0, ts0), (ws1,), (ts1,), (ws1, ts1),
                 (wb0,), (tb0,), (wb0, tb0), (W(b1),), (tb1,), (W(b1), tb1), (T(b2),),
                 (T(s2),), (ws0, wb0), (ts0, tb0), (ts0, wb0), (ws0, tb0),
@@ -135,7 +128,7 @@ class _Sentence:
                 (tb0, self.n_left[b0] if b0 >= 0 else 9),
                 (wb0, W(b1)), (tb0, W(b1)), (ws0, W(s0r)), (wb0, W(b0l)),
                 (),
-            ),
+            ],
             bits,
         )  # fmt: skip
 
@@ -151,13 +144,13 @@ class _Sentence:
         fl = self.left[d]
         fr = self.right[d]
         return _rows(
-            (
+            [
                 (w[d],), (td,), (w[h] if h >= 0 else _NONE_W,), (th,), (th, td), (th, td, right),
                 (w[h] if h >= 0 else _NONE_W, td), (th, w[d]), (w[d], right), (dist, th, td),
                 (td, t[gp] if gp >= 0 else _NONE_T, th), (td, tp), (td, tn), (td, tp, tn),
                 (td, t[fl] if fl >= 0 else _NONE_T), (td, t[fr] if fr >= 0 else _NONE_T),
-                (td, self.n_left[d], self.n_right[d]), (w[d], th, right), (h == 0, td), (),
-            ),
+                (td, self.n_left[d], self.n_right[d]), (w[d], th, right), (int(h == 0), td), (),
+            ],
             bits,
         )  # fmt: skip
 

@@ -20,7 +20,7 @@
 
 /* Bumped whenever a function's arguments or a constant below change: tieng._accel checks it
  * and falls back to the Python code (with a warning) when an old build is left behind. */
-#define ABI_VERSION 9
+#define ABI_VERSION 10
 /* tieng.Word's fields: text, start, end, confidence, tag, head, deprel. */
 #define WORD_FIELDS 7
 

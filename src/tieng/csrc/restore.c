@@ -195,3 +195,56 @@ done:
             PyBuffer_Release(&b[q]);
     return result;
 }
+
+/* ------------------------------------------------------------------------------------------
+ * parser_rows(values, bits) -> list: the weight row of each of the parser's features, the
+ * twin of tieng.parsing._rows: values[k] a tuple of non-negative ints (template k's), mixed
+ * modulo the prime 2**61 - 1 in 128-bit arithmetic, exactly as Python's integers do.
+ */
+#define PARSER_P ((((uint64_t)1) << 61) - 1)
+#define PARSER_K1 (0x9E3779B97F4A7C15ULL % PARSER_P)
+#define PARSER_K2 (0xBF58476D1CE4E5B9ULL % PARSER_P)
+#define PARSER_K3 0x2545F4914F6CDD1DULL
+
+static PyObject *
+parser_rows(PyObject *self, PyObject *args)
+{
+    PyObject *values;
+    int bits;
+    if (!PyArg_ParseTuple(args, "O!i", &PyList_Type, &values, &bits))
+        return NULL;
+    if (bits < 1 || bits > 40) {
+        PyErr_SetString(PyExc_ValueError, "parser_rows: bits out of range");
+        return NULL;
+    }
+    const uint64_t mask = (((uint64_t)1) << bits) - 1;
+    const Py_ssize_t n = PyList_GET_SIZE(values);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *v = PyList_GET_ITEM(values, k);
+        if (!PyTuple_Check(v)) {
+            PyErr_SetString(PyExc_TypeError, "parser_rows: each feature is a tuple of ints");
+            Py_DECREF(out);
+            return NULL;
+        }
+        unsigned __int128 h = ((unsigned __int128)(k + 1) * PARSER_K1) % PARSER_P;
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(v); j++) {
+            const unsigned long long x = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(v, j));
+            if (x == (unsigned long long)-1 && PyErr_Occurred()) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            h = (h * PARSER_K2 + x) % PARSER_P;
+        }
+        const uint64_t row = (uint64_t)((h * PARSER_K3) >> 7) & mask;
+        PyObject *r = PyLong_FromUnsignedLongLong(row);
+        if (r == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, r);
+    }
+    return out;
+}
