@@ -202,3 +202,11 @@ def test_pipe_text_with_parse_gives_conllu():
         (".", "2", "punct"),
     ]
     assert out[0].startswith("# sent_id = text:1:1\n# text = Tôi đọc sách.\n")
+
+
+def test_info_describes_the_parser(capsys):
+    from tieng.cli import main
+
+    assert main(["info", "--parser"]) == 0
+    out = capsys.readouterr().out
+    assert "CC-BY-SA-4.0" in out and "vtb-parser" in out

@@ -21,6 +21,8 @@ examples:
   tieng segment --sentences news.txt        one sentence per line
   tieng segment --model vlsp2013-unaccented chat.txt   text typed without diacritics
   tieng tag news.txt                        words with their part of speech (Hà_Nội/Np)
+  tieng restore chat.txt                    diacritics restored (Ha Noi -> Hà Nội)
+  tieng parse news.txt                      dependency trees, CoNLL-U
   tieng evaluate gold.txt predicted.txt
   tieng train corpus.txt -o my.tieng
 """
@@ -29,7 +31,8 @@ examples:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tieng",
-        description="Vietnamese word segmentation and part-of-speech tagging.",
+        description="Vietnamese word segmentation, part-of-speech tagging, diacritics "
+        "restoration and dependency parsing.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

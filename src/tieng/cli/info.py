@@ -87,9 +87,36 @@ def _restorer_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parser_info(args: argparse.Namespace) -> int:
+    from ..parsing import Parser
+
+    parser = Parser(args.parser)
+    m = parser.model
+    info = {"metadata": m.metadata, "labels": m.labels, "bits": m.bits, "label_bits": m.label_bits}
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    rows = [
+        ("parser", repr(parser)),
+        ("file", f"{len(m.to_bytes()) / 1e6:.1f} MB"),
+        ("licence", str(m.metadata.get("license", "?"))),
+        ("trained", str(m.metadata.get("trained", "?"))),
+        ("trained on", str(m.metadata.get("training", m.metadata.get("treebank", "?")))),
+        ("attribution", str(m.metadata.get("attribution", "-"))),
+        ("relations", f"{len(m.labels)}"),
+        ("features", f"2^{m.bits} rows of 3 moves, 2^{m.label_bits} rows of relations (int8)"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     if args.tagger is not None:
         return _tagger_info(args)
+    if args.parser is not None:
+        return _parser_info(args)
     if args.restorer is not None:
         return _restorer_info(args)
     seg = _segmenter(args)
@@ -205,5 +232,12 @@ def register(sub) -> None:
         const="viwiki-restorer",
         metavar="FILE",
         help="describe the diacritics restorer instead (the bundled one, or FILE)",
+    )
+    sp.add_argument(
+        "--parser",
+        nargs="?",
+        const="vtb-parser",
+        metavar="FILE",
+        help="describe the dependency parser instead (the bundled one, or FILE)",
     )
     sp.set_defaults(func=cmd_info)
