@@ -210,3 +210,13 @@ def test_info_describes_the_parser(capsys):
     assert main(["info", "--parser"]) == 0
     out = capsys.readouterr().out
     assert "CC-BY-SA-4.0" in out and "vtb-parser" in out
+
+
+def test_arc_confidence_on_request():
+    import tieng
+
+    doc = tieng.segment("Tôi đọc sách. Trời mưa to vào buổi chiều.", parse=True, confidence=True)
+    confs = [w.arc_confidence for w in doc.words]
+    assert all(c is not None and 0 < c <= 1 for c in confs)
+    assert len(set(confs)) > 1  # calibrated probabilities, not a constant
+    assert all(w.arc_confidence is None for w in tieng.segment("Tôi đọc sách.", parse=True))

@@ -485,12 +485,13 @@ def make_words(
     tags: list[str] | None,
 ) -> list[Any]:
     """``cls(big[big_starts[i]:big_ends[i]], starts[i], ends[i], confidence, tag, None,
-    None)`` for each word (``cls`` a tuple subclass: made with ``tuple.__new__``; the parser
-    sets the last two, the head and the relation)."""
+    None, None)`` for each word (``cls`` a tuple subclass: made with ``tuple.__new__``; the
+    parser sets the last three, the head, the relation and the arc's confidence)."""
     pieces = map(big.__getitem__, map(slice, big_starts.tolist(), big_ends.tolist()))
     extra = (
         repeat(None) if confidences is None else confidences,
         repeat(None) if tags is None else tags,
+        repeat(None),
         repeat(None),
         repeat(None),
     )

@@ -44,6 +44,7 @@ def word_objects(
         if confidence:
             for d, w in zip(out, words):
                 d["confidence"] = _rounded(w.confidence)
+                d["arc_confidence"] = _rounded(w.arc_confidence)
         return out
     if not confidence:
         import orjson  # (the service's dependency)
@@ -80,6 +81,8 @@ def words_json(doc: Segmented, confidence: bool = False) -> dict[str, Any]:
     if words and words[0].head is not None:
         out["heads"] = [w.head for w in words]
         out["deprels"] = [w.deprel for w in words]
+        if confidence:
+            out["arc_confidence"] = [_rounded(w.arc_confidence) for w in words]
     if doc.restored is not None:
         out["restored"] = doc.restored
     if doc.sentences is not None:

@@ -187,6 +187,8 @@ class ParserModel:
     weights: np.ndarray
     label_weights: np.ndarray
     metadata: dict[str, Any] = field(default_factory=dict)
+    move_temperature: float = 1.0  # the confidences' temperatures (scripts/parser_dev.py)
+    label_temperature: float = 1.0
 
     def __post_init__(self) -> None:
         self.weights = np.ascontiguousarray(self.weights)
@@ -204,6 +206,9 @@ class ParserModel:
             or (lrows & (lrows - 1))
         ):
             raise ModelError(f"label weights of shape {self.label_weights.shape} for {k} labels")
+        for t in (self.move_temperature, self.label_temperature):
+            if not (isinstance(t, float) and 0.01 <= t <= 10_000):
+                raise ModelError(f"parser temperature {t!r}")
         self.bits = rows.bit_length() - 1
         self.label_bits = lrows.bit_length() - 1
         self.metadata = dict(self.metadata or {})
@@ -224,6 +229,7 @@ class ParserModel:
             "metadata": self.metadata,
             "labels": self.labels,
             "shapes": [list(self.weights.shape), list(self.label_weights.shape)],
+            "temperatures": [self.move_temperature, self.label_temperature],
         }
         return pack_file(fields, arrays)
 
@@ -268,7 +274,10 @@ class ParserModel:
             metadata = header.get("metadata", {})
             if not isinstance(metadata, dict):
                 raise ModelError(f"{source}: corrupt parser model (metadata)")
-            return cls(labels, unpacked[0], unpacked[1], metadata)
+            temps = header.get("temperatures", [1.0, 1.0])
+            if not (isinstance(temps, list) and len(temps) == 2):
+                raise ModelError(f"{source}: corrupt parser model (temperatures)")
+            return cls(labels, unpacked[0], unpacked[1], metadata, temps[0], temps[1])
         except ModelError as e:
             if str(e).startswith(source):
                 raise
@@ -284,30 +293,56 @@ class ParserModel:
     # ------------------------------------------------------------- parsing
     def parse_one(self, words: Sequence[str], tags: Sequence[str]) -> Tree:
         """The tree of one sentence: each word's head (0: the root) and relation."""
+        heads, rels, _ = self.parse_scored(words, tags)
+        return heads, rels
+
+    def parse_scored(
+        self, words: Sequence[str], tags: Sequence[str]
+    ) -> tuple[list[int], list[str], list[float]]:
+        """:meth:`parse_one`, with each arc's confidence: the probability of the move that
+        made it among those the parser could make then, times that of its relation (softmaxes
+        of the integer scores divided by the model's temperatures, fitted on held-out trees);
+        halved for a word the one-root rule moved."""
         n = len(words)
         if n == 0:
-            return [], []
+            return [], [], []
         sent = _Sentence(words, tags)
         stack, b = [0], 1
         weights, bits = self.weights, self.bits
+        p_move = [1.0] * (n + 1)
         while not (b > n and len(stack) == 1):
             scores = weights[sent.features(stack, b, bits)].sum(axis=0, dtype=np.int32)
             ok = legal(stack, b, n)
-            move = max((m for m in (SHIFT, LEFT, RIGHT) if ok[m]), key=scores.__getitem__)
+            allowed = [m for m in (SHIFT, LEFT, RIGHT) if ok[m]]
+            move = max(allowed, key=scores.__getitem__)
+            if move != SHIFT:
+                z = np.exp((scores[allowed] - scores[move]) / self.move_temperature)
+                p_move[stack[-1]] = float(1.0 / z.sum())
             b = apply(sent, stack, b, move)
         heads = sent.heads
+        roots = [d for d in range(1, n + 1) if heads[d] == 0]
         one_root(heads)
-        return heads[1:], self.label(sent)
+        for d in roots[1:]:
+            p_move[d] *= 0.5
+        rels, p_label = self._labels(sent)
+        return heads[1:], rels, [p_move[d] * p_label[d - 1] for d in range(1, n + 1)]
 
     def label(self, sent: _Sentence) -> list[str]:
         """The relation of each word's arc (its head found): the root's is ``root``."""
+        return self._labels(sent)[0]
+
+    def _labels(self, sent: _Sentence) -> tuple[list[str], list[float]]:
+        """Each arc's relation and its probability (the root's: 1)."""
         n = sent.n
         rows = np.array([sent.label_features(d, self.label_bits) for d in range(1, n + 1)])
         scores = self.label_weights[rows].sum(axis=1, dtype=np.int32)
         heads = np.array(sent.heads[1:])
         root = heads == 0
         scores[:, self._root] = np.where(root, 1 << 30, -(1 << 30))
-        return [self.labels[k] for k in scores.argmax(axis=1).tolist()]
+        best = scores.argmax(axis=1)
+        top = scores[np.arange(n), best][:, None]
+        z = np.exp(np.maximum(scores - top, -(1 << 20)) / self.label_temperature)
+        return [self.labels[k] for k in best.tolist()], (1.0 / z.sum(axis=1)).tolist()
 
 
 class Parser:
@@ -359,13 +394,15 @@ class Parser:
         words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
         heads = np.zeros(len(words), np.int64)
         values = np.zeros(len(words), np.int64)
+        confidence = np.ones(len(words))
         index = {r: i for i, r in enumerate(model.labels)}
         cuts = bounds.tolist()
         for a, b in zip(cuts[:-1], cuts[1:]):
-            hs, rs = model.parse_one(words[a:b], tags[a:b])
+            hs, rs, cs = model.parse_scored(words[a:b], tags[a:b])
             heads[a:b] = hs
             values[a:b] = [index[r] for r in rs]
-        return Layer(values, model.labels, heads)
+            confidence[a:b] = cs
+        return Layer(values, model.labels, heads, confidence)
 
     @property
     def model(self) -> ParserModel:

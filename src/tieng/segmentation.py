@@ -130,8 +130,8 @@ class Segmenter:
     >>> doc = seg("Thành phố sẽ đầu tư xây dựng hai tuyến tàu điện ngầm.")
     >>> doc.text
     'Thành_phố sẽ đầu_tư xây_dựng hai tuyến tàu_điện_ngầm .'
-    >>> doc.words[0]
-    Word(text='Thành phố', start=0, end=9, confidence=None, tag=None, head=None, deprel=None)
+    >>> doc.words[0][:3]
+    ('Thành phố', 0, 9)
     >>> seg.segment_text("Hà Nội có nhiều hồ")
     'Hà_Nội có nhiều hồ'
     """

@@ -55,11 +55,13 @@ class Stage(Protocol):
 
 class Layer(NamedTuple):
     """What one stage added: a value for each word (an index into ``labels``) and, from the
-    parser, each word's head (1-based in its sentence, 0: the root)."""
+    parser, each word's head (1-based in its sentence, 0: the root) and its arc's
+    confidence."""
 
     values: np.ndarray
     labels: Sequence[str]
     heads: np.ndarray | None = None
+    confidence: np.ndarray | None = None  # the parser's: each arc's probability
 
     def names(self) -> list[str]:
         """Each word's label."""

@@ -39,10 +39,12 @@ class Word(NamedTuple):
     unless a parse was asked for (``parse=True``); then ``head`` is the position of the
     word's head in its sentence (1 for its first word; 0 for the sentence's root) and
     ``deprel`` the relation, as the UD Vietnamese-VTB treebank writes it (``nsubj``,
-    ``obj``, ``compound:vmod``, ...).
+    ``obj``, ``compound:vmod``, ...); with ``confidence=True`` too, ``arc_confidence`` is
+    the parser's probability that the head and the relation are both right.
 
     >>> Word("Hà Nội", 0, 6)
-    Word(text='Hà Nội', start=0, end=6, confidence=None, tag=None, head=None, deprel=None)
+    Word(text='Hà Nội', start=0, end=6, confidence=None, tag=None, head=None, deprel=None, \
+arc_confidence=None)
     """
 
     text: str
@@ -52,6 +54,7 @@ class Word(NamedTuple):
     tag: str | None = None
     head: int | None = None
     deprel: str | None = None
+    arc_confidence: float | None = None
 
 
 @dataclass(eq=True)

@@ -21,8 +21,8 @@
 /* Bumped whenever a function's arguments or a constant below change: tieng._accel checks it
  * and falls back to the Python code (with a warning) when an old build is left behind. */
 #define ABI_VERSION 10
-/* tieng.Word's fields: text, start, end, confidence, tag, head, deprel. */
-#define WORD_FIELDS 7
+/* tieng.Word's fields: text, start, end, confidence, tag, head, deprel, arc_confidence. */
+#define WORD_FIELDS 8
 
 #define M1 0x9E3779B97F4A7C15ULL
 #define M2 0xBF58476D1CE4E5B9ULL

@@ -210,7 +210,15 @@ def results_of(
     tree = (layers or {}).get("parse")
     if tree is not None and tree.heads is not None:
         rels = tree.names()
-        every = [w._replace(head=h, deprel=r) for w, h, r in zip(every, tree.heads.tolist(), rels)]
+        to = tree.heads.tolist()  # (each word's head in its sentence)
+        if confidence and tree.confidence is not None:
+            sure = tree.confidence.tolist()
+            every = [
+                w._replace(head=h, deprel=r, arc_confidence=c)
+                for w, h, r, c in zip(every, to, rels, sure)
+            ]
+        else:
+            every = [w._replace(head=h, deprel=r) for w, h, r in zip(every, to, rels)]
     out: list[Segmented] = []
     cuts: list[int] = []
     if sentences and batch.sent_starts is not None:
