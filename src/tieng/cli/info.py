@@ -52,6 +52,12 @@ def _tagger_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(source, model) -> int:
+    """The size of a model's file: read again from its source (writing the model out again
+    would compress its weights anew, a second's work)."""
+    return len(source.read()[0]) if source is not None else len(model.to_bytes())
+
+
 def _restorer_info(args: argparse.Namespace) -> int:
     from ..restoration import Restorer
 
@@ -71,7 +77,7 @@ def _restorer_info(args: argparse.Namespace) -> int:
     with_candidates = int((m.offsets[1:] > m.offsets[:-1]).sum())
     rows = [
         ("restorer", repr(restorer)),
-        ("file", f"{len(m.to_bytes()) / 1e6:.1f} MB"),
+        ("file", f"{_size(restorer._source, m) / 1e6:.1f} MB"),
         ("licence", str(m.metadata.get("license", "?"))),
         ("trained", str(m.metadata.get("trained", "?"))),
         ("trained on", str(m.metadata.get("training", "?"))),
@@ -98,7 +104,7 @@ def _parser_info(args: argparse.Namespace) -> int:
         return 0
     rows = [
         ("parser", repr(parser)),
-        ("file", f"{len(m.to_bytes()) / 1e6:.1f} MB"),
+        ("file", f"{_size(parser._source, m) / 1e6:.1f} MB"),
         ("licence", str(m.metadata.get("license", "?"))),
         ("trained", str(m.metadata.get("trained", "?"))),
         ("trained on", str(m.metadata.get("training", m.metadata.get("treebank", "?")))),
