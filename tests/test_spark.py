@@ -87,12 +87,14 @@ def test_import_tieng_does_not_import_pyspark():
     assert out.stdout.strip() == "False"
 
 
-def test_restore_column(spark):
-    from tieng.spark import restore_column
+def test_restore_column_and_parse(spark):
+    """Issues 41 and 42: restore_column, and segment_column with parse=True, in one job."""
+    from tieng.spark import restore_column, segment_column
 
     rows = [(1, "Thanh pho se dau tu"), (2, None), (3, "email cua toi: a@b.vn"), (4, "Hà Nội")]
     df = spark.createDataFrame(rows, "id long, text string").repartition(2)
-    out = restore_column(df, "text").orderBy("id").collect()
+    both = segment_column(restore_column(df, "text"), "restored", "tree", parse=True)
+    out = both.orderBy("id").collect()
     assert [r.restored for r in out] == [
         "Thành phố sẽ đầu tư",
         None,
@@ -100,15 +102,12 @@ def test_restore_column(spark):
         "Hà Nội",
     ]
     assert [r.text for r in out] == [t for _, t in rows]
+    assert out[1].tree is None
+    alone = next(iter(tieng.Segmenter().pipe_text(["Hà Nội"], parse=True)))
+
+    def body(conllu):  # (# sent_id numbers the texts of each batch)
+        return [ln for ln in conllu.splitlines() if not ln.startswith("# sent_id")]
+
+    assert body(out[3].tree) == body(alone)
     with pytest.raises(ValueError, match="exists already"):
         restore_column(df, "text", "id")
-
-
-def test_segment_column_with_parse_gives_conllu(spark):
-    from tieng.spark import segment_column
-
-    rows = [(1, "Tôi đọc sách."), (2, None)]
-    df = spark.createDataFrame(rows, "id long, text string")
-    out = segment_column(df, "text", "tree", parse=True).orderBy("id").collect()
-    assert out[1].tree is None
-    assert out[0].tree == next(iter(tieng.Segmenter().pipe_text(["Tôi đọc sách."], parse=True)))
