@@ -13,9 +13,7 @@ from .container import ModelError
 from .dictionary import DictionaryError, UserDictionary
 from .model import Model
 from .normalization import looks_unaccented, normalize
-from .parsing import Parser, ParserModel
 from .registry import BUNDLED_MODELS, BUNDLED_PARSERS, BUNDLED_RESTORERS, BUNDLED_TAGGERS
-from .restoration import Restorer, RestorerModel, Syllable, restore
 from .segmentation import (
     Segmenter,
     default_segmenter,
@@ -27,6 +25,32 @@ from .sentences import split_sentences
 from .tagging import Tagger, TaggerModel, upos
 from .tokenization import tokenize
 from .values import Segmented, Span, Word, escape_token, parse_segmented
+
+# The restorer's and the parser's modules load at first use (PEP 562): most programs never
+# restore or parse, and each costs a few milliseconds of every start.
+_LATER = {
+    "Parser": "parsing",
+    "ParserModel": "parsing",
+    "Restorer": "restoration",
+    "RestorerModel": "restoration",
+    "Syllable": "restoration",
+    "restore": "restoration",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LATER:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LATER[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LATER))
+
 
 __version__ = "0.3.0"  # the one place it is set: pyproject.toml reads it from here
 

@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice, tee
-from typing import Any, NamedTuple, cast, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, cast, overload
 
 import numpy as np
 
@@ -26,15 +26,17 @@ from .engine.batch import (
 from .engine.features import JOINABLE
 from .model import Model, resolve_model
 from .normalization import UNACCENTED, reads_unaccented
-from .parsing import Parser, default_parser
 from .pool import available_cores, ordered_map
 from .registry import BUNDLED_MODELS, ModelSource
-from .restoration import Restorer, default_restorer
 from .sentences import credit_breaks, has_credit, sentence_breaks
 from .stages import Stage, annotate
 from .tagging import Tagger, default_tagger
 from .tokenization import LINE_BREAKS, scan_arrays, scan_offsets, scan_settings
 from .values import Segmented, Word, escape_token, parse_segmented, styled_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .parsing import Parser
+    from .restoration import Restorer
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -154,11 +156,19 @@ class Segmenter:
         self._tagger = tagger if tagger is None or isinstance(tagger, Tagger) else Tagger(tagger)
         # The diacritics restorer (restore=True, and the words a model of text without
         # diacritics hands to the tagger): the bundled one unless one is given.
-        self._restorer = (
-            restorer if restorer is None or isinstance(restorer, Restorer) else Restorer(restorer)
-        )
+        # (the restorer's and the parser's modules load when one is given or first needed: a
+        # dataclass each, a few milliseconds of every start otherwise)
+        self._restorer: Restorer | None = None
+        if restorer is not None:
+            from .restoration import Restorer
+
+            self._restorer = restorer if isinstance(restorer, Restorer) else Restorer(restorer)
         # The dependency parser (parse=True): the bundled one, loaded on first use.
-        self._parser = parser if parser is None or isinstance(parser, Parser) else Parser(parser)
+        self._parser: Parser | None = None
+        if parser is not None:
+            from .parsing import Parser
+
+            self._parser = parser if isinstance(parser, Parser) else Parser(parser)
         self.model, self.source = resolve_model(model)
         # A model that reads text without diacritics hands the tagger the words restored.
         self._reads_bare = self.model.spec.key_version >= UNACCENTED
@@ -216,6 +226,8 @@ class Segmenter:
     def parser(self) -> Parser:
         """The dependency parser that ``parse=True`` uses (loaded on first use)."""
         if self._parser is None:
+            from .parsing import default_parser
+
             self._parser = default_parser()
         return self._parser
 
@@ -224,6 +236,8 @@ class Segmenter:
         """The diacritics restorer that ``restore=True`` uses, and through which a model of
         text without diacritics hands its words to the tagger (loaded on first use)."""
         if self._restorer is None:
+            from .restoration import default_restorer
+
             self._restorer = default_restorer()
         return self._restorer
 
@@ -471,7 +485,12 @@ class Segmenter:
         compiled helpers, a user dictionary's rules, sentences asked for, a photo credit, a
         text of several lines or a long one).  Its output is the batch path's, byte for byte
         (tests/test_speedups.py checks it)."""
-        if opts.restore or (self._route and isinstance(text, str) and _has_line_break(text)):
+        if opts.restore or (
+            self._route
+            and isinstance(text, str)
+            and not text.isprintable()  # (a printable text has no line break: cheaper first)
+            and _has_line_break(text)
+        ):
             return None  # (routed line by line, on the batch path)
         if self._route and isinstance(text, str) and reads_unaccented(text):
             other = self._unaccented_segmenter()

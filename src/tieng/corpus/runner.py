@@ -40,7 +40,6 @@ from ..files import (
     write_all,
 )
 from ..formats import conllu, words_json
-from ..parsing import parse_segmented_docs
 from ..pool import ordered_map
 from ..segmentation import Segmenter
 from ..tagging import tag_segmented
@@ -394,6 +393,8 @@ def _tag_segmented(
     (``tieng parse --segmented``)."""
     docs = tag_segmented(texts, seg.tagger)
     if opt.parse:
+        from ..parsing import parse_segmented_docs
+
         docs = parse_segmented_docs(docs, seg.parser)
     if opt.output_format == "text":
         for good, doc, ending in zip(ok, docs, ends):
