@@ -28,7 +28,14 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["FORMATS", "FormatError", "detect_format", "looks_segmented", "read_sentences"]
+__all__ = [
+    "FORMATS",
+    "FormatError",
+    "conllu_sentences",
+    "detect_format",
+    "looks_segmented",
+    "read_sentences",
+]
 
 FORMATS = ("segmented", "tagged", "conllu")
 Sentence = list[tuple[str, "str | None"]]
@@ -132,9 +139,14 @@ def read_sentences(path: str | Path, format: str = "auto") -> list[Sentence]:
     return out
 
 
-def _conllu(lines: Sequence[str], source: str) -> Iterator[Sentence]:
-    sent: Sentence = []
-    for n, line in enumerate(lines, 1):
+def conllu_sentences(lines: Iterable[str], source: str) -> Iterator[list[list[str]]]:
+    """The sentences of CoNLL-U ``lines``: each word's ten columns (a multiword token's range
+    and empty nodes left out: they are no words of the text); a line that is not a word line,
+    or a word without a FORM or with a HEAD that is no number, is a :class:`FormatError`
+    naming it."""
+    sent: list[list[str]] = []
+    for n, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r\n")
         if not line.strip():
             if sent:
                 yield sent
@@ -148,11 +160,21 @@ def _conllu(lines: Sequence[str], source: str) -> Iterator[Sentence]:
                 f"{source}, line {n}: not a CoNLL-U word line (ten tab-separated columns)"
             )
         if "-" in cols[0] or "." in cols[0]:
-            continue  # a multiword token's range, or an empty node: not a word of the text
-        form, upos, xpos = cols[1], cols[3], cols[4]
-        if not form.strip():
+            continue
+        if not cols[1].strip():
             raise FormatError(f"{source}, line {n}: an empty FORM")
-        tag = xpos if xpos not in ("", "_") else upos if upos not in ("", "_") else None
-        sent.append(("_".join(form.split()), tag))
+        if cols[6] != "_" and not cols[6].isdigit():
+            raise FormatError(f"{source}, line {n}: HEAD {cols[6]!r} is not a number")
+        sent.append(cols)
     if sent:
+        yield sent
+
+
+def _conllu(lines: Sequence[str], source: str) -> Iterator[Sentence]:
+    for words in conllu_sentences(lines, source):
+        sent: Sentence = []
+        for cols in words:
+            form, upos, xpos = cols[1], cols[3], cols[4]
+            tag = xpos if xpos not in ("", "_") else upos if upos not in ("", "_") else None
+            sent.append(("_".join(form.split()), tag))
         yield sent

@@ -305,38 +305,19 @@ class ParseScores:
 def _conllu_words(lines: Iterable[str]) -> tuple[str, list[tuple[int, int, int, str]]]:
     """The characters of a CoNLL-U document (FORMs without white space) and its words:
     (start, end, index of the head word in the document or -1 for the root, relation)."""
+    from .corpora import conllu_sentences
+
     chars: list[str] = []
     words: list[tuple[int, int, int, str]] = []
     pos = 0
-    sentence: list[tuple[int, int, int, str]] = []
-
-    def close() -> None:
+    for sentence in conllu_sentences(lines, "CoNLL-U"):
         base = len(words)
-        for a, b, h, r in sentence:
-            words.append((a, b, -1 if h == 0 else base + h - 1, r))
-        sentence.clear()
-
-    for n, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r\n")
-        if not line.strip():
-            close()
-            continue
-        if line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        if len(cols) != 10:
-            raise ValueError(f"line {n}: {len(cols)} columns, not the 10 of CoNLL-U")
-        if "-" in cols[0] or "." in cols[0]:
-            continue
-        form = "".join(cols[1].split())
-        try:
-            head = int(cols[6])
-        except ValueError:
-            raise ValueError(f"line {n}: HEAD {cols[6]!r} is not a number") from None
-        chars.append(form)
-        sentence.append((pos, pos + len(form), head, cols[7]))
-        pos += len(form)
-    close()
+        for cols in sentence:
+            form = "".join(cols[1].split())
+            head = int(cols[6]) if cols[6] != "_" else 0
+            chars.append(form)
+            words.append((pos, pos + len(form), -1 if head == 0 else base + head - 1, cols[7]))
+            pos += len(form)
     return "".join(chars), words
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..parsing import LEFT, RIGHT, SHIFT, ParserModel, _Sentence, apply, legal
+from .corpora import conllu_sentences
 
 __all__ = ["attachment_scores", "read_conllu", "train_parser"]
 
@@ -27,29 +28,13 @@ TreeWord = tuple[str, str, int, str]  # form, tag, head, relation
 
 
 def read_conllu(path: str, tag_column: int = 4) -> list[list[TreeWord]]:
-    """The sentences of a CoNLL-U file as (form, tag, head, relation) tuples; multi-word
-    token lines and empty nodes are skipped; ``tag_column`` 4 is XPOS, 3 UPOS."""
-    sents: list[list[TreeWord]] = []
-    cur: list[TreeWord] = []
-    with open(path, encoding="utf-8") as f:
-        for raw in f:
-            line = raw.rstrip("\n")
-            if not line.strip():
-                if cur:
-                    sents.append(cur)
-                cur = []
-                continue
-            if line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            if len(cols) != 10:
-                raise ValueError(f"{path}: a line of {len(cols)} columns, not 10: {line[:60]!r}")
-            if "-" in cols[0] or "." in cols[0]:
-                continue
-            cur.append((cols[1], cols[tag_column], int(cols[6]), cols[7]))
-    if cur:
-        sents.append(cur)
-    return sents
+    """The trees of a CoNLL-U file as (form, tag, head, relation) tuples (read by
+    :func:`tieng.training.corpora.conllu_sentences`); ``tag_column`` 4 is XPOS, 3 UPOS."""
+    with open(path, encoding="utf-8-sig") as f:
+        return [
+            [(c[1], c[tag_column], int(c[6]) if c[6] != "_" else 0, c[7]) for c in words]
+            for words in conllu_sentences(f, path)
+        ]
 
 
 def _costs(stack: list[int], b: int, n: int, gold: list[int], heads: list[int]) -> list[int]:
