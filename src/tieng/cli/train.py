@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from ..normalization import KEY_VERSION, UNACCENTED
 from ..segmentation import Segmenter
@@ -85,20 +86,8 @@ def cmd_train_tagger(args: argparse.Namespace) -> int:
         raise InputError(str(e)) from None
     if dev:
         model.metadata["dev_accuracy"] = round(100 * accuracy(Tagger(model), dev), 2)
-    from ..files import FileError
-
-    try:
-        model.save(out)
-    except FileError as e:
-        raise InputError(str(e)) from None
-    if not args.quiet:
-        figure = f", dev accuracy {model.metadata['dev_accuracy']:.2f}" if dev else ""
-        print(
-            f"tieng train-tagger: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
-            f"{time.time() - t0:.0f} s{figure}",
-            file=sys.stderr,
-        )
-    return 0
+    figure = f", dev accuracy {model.metadata['dev_accuracy']:.2f}" if dev else ""
+    return _saved(model, out, "train-tagger", t0, args.quiet, figure)
 
 
 def cmd_train_restorer(args: argparse.Namespace) -> int:
@@ -149,20 +138,8 @@ def cmd_train_restorer(args: argparse.Namespace) -> int:
         raise InputError(str(e)) from None
     if dev:
         model.metadata["dev_accuracy"] = round(restoration_accuracy(Restorer(model), dev), 2)
-    from ..files import FileError
-
-    try:
-        model.save(out)
-    except FileError as e:
-        raise InputError(str(e)) from None
-    if not args.quiet:
-        figure = f", dev syllable accuracy {model.metadata['dev_accuracy']:.2f}" if dev else ""
-        print(
-            f"tieng train-restorer: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
-            f"{time.time() - t0:.0f} s{figure}",
-            file=sys.stderr,
-        )
-    return 0
+    figure = f", dev syllable accuracy {model.metadata['dev_accuracy']:.2f}" if dev else ""
+    return _saved(model, out, "train-restorer", t0, args.quiet, figure)
 
 
 def cmd_train_parser(args: argparse.Namespace) -> int:
@@ -210,16 +187,25 @@ def cmd_train_parser(args: argparse.Namespace) -> int:
     if dev:
         uas, las = attachment_scores(model, dev)
         model.metadata.update(dev_uas=round(uas, 2), dev_las=round(las, 2))
+    figure = f", dev UAS {model.metadata['dev_uas']:.2f}" if dev else ""
+    return _saved(model, out, "train-parser", t0, args.quiet, figure)
+
+
+def _saved(model: Any, out: Path, command: str, t0: float, quiet: bool, figure: str) -> int:
+    """Write a trained model (any kind) to ``out`` and say so on stderr: its size, the time
+    taken and ``figure`` (the dev score, when there is one)."""
+    import time
+
     from ..files import FileError
 
     try:
         model.save(out)
     except FileError as e:
         raise InputError(str(e)) from None
-    if not args.quiet:
+    if not quiet:
         print(
-            f"tieng train-parser: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
-            f"{time.time() - t0:.0f} s",
+            f"tieng {command}: wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.time() - t0:.0f} s{figure}",
             file=sys.stderr,
         )
     return 0
